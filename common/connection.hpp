@@ -1,0 +1,93 @@
+#pragma once
+// A framed, heartbeated TCP connection (one per peer). Asio stays inside
+// connection.cpp; users see messages, a close reason, and nothing else.
+//
+// Contract:
+//  - start() begins reading; every decoded message goes to the message
+//    handler on the io_context thread, in order.
+//  - Any malformed input (oversized, truncated, unknown type, undecodable
+//    payload) closes this connection with a reason naming the problem.
+//  - Silence from the peer for heartbeatTimeout closes it ("heartbeat
+//    timeout"); we send a Heartbeat whenever we have been quiet for
+//    heartbeatInterval.
+//  - The close handler runs exactly once, after which no message handler
+//    runs. EOF gives the reason "closed by peer".
+//  - Outgoing bytes are queued; a queue above maxQueuedBytes closes the
+//    connection ("write queue overflow") rather than growing memory.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/message.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace bb {
+
+struct ConnectionOptions {
+  std::uint32_t maxFrame = 1u << 20;
+  std::chrono::milliseconds heartbeatInterval{10000};
+  std::chrono::milliseconds heartbeatTimeout{30000};
+  std::size_t maxQueuedBytes = 16u << 20;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using MessageHandler = std::function<void(Message&&)>;
+  using CloseHandler = std::function<void(const std::string& reason)>;
+  using ConnectHandler =
+      std::function<void(std::shared_ptr<Connection> conn, const std::string& error)>;
+
+  // Resolves and connects; `done` gets either a connection (not started)
+  // or an error text.
+  static void connect(boost::asio::io_context& io, const std::string& host, std::uint16_t port,
+                      ConnectionOptions opts, ConnectHandler done);
+
+  ~Connection();
+  void start(MessageHandler onMessage, CloseHandler onClose);
+  void send(MsgType type, Json body);
+  void send(const Message& m);
+  // Sends an Error frame {code, message}, then closes once it is written.
+  void sendErrorAndClose(const std::string& code, const std::string& message);
+  // Closes now; idempotent. The close handler gets `reason`.
+  void close(const std::string& reason);
+  // Stops / resumes reading from the socket (backpressure).
+  void pauseReading();
+  void resumeReading();
+  void setHeartbeat(std::chrono::milliseconds interval, std::chrono::milliseconds timeout);
+  void setMaxFrame(std::uint32_t maxFrame);
+
+  bool isOpen() const;
+  const std::string& peer() const;  // "127.0.0.1:54321"
+  std::size_t queuedBytes() const;
+  std::uint64_t bytesReceived() const;
+
+  struct Impl;
+  explicit Connection(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Accepts TCP connections on host:port (port 0 = ephemeral).
+class Listener {
+ public:
+  using AcceptHandler = std::function<void(std::shared_ptr<Connection>)>;
+  // Throws std::runtime_error with a readable reason if the bind fails.
+  Listener(boost::asio::io_context& io, const std::string& host, std::uint16_t port,
+           ConnectionOptions opts, AcceptHandler onAccept);
+  ~Listener();
+  std::uint16_t port() const;
+  void close();  // stop accepting; existing connections are unaffected
+  void setOptions(ConnectionOptions opts);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace bb

@@ -1,0 +1,77 @@
+#pragma once
+// Protocol messages: a frame type plus a MessagePack-encoded map body.
+// docs/protocol.md is the specification of every type and field.
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace bb {
+
+using Json = nlohmann::json;
+
+inline constexpr int kProtocolVersion = 1;
+inline constexpr const char* kProtocolName = "bbcpp";
+
+enum class MsgType : std::uint16_t {
+  // Handshake (both roles)
+  Hello = 1,          // peer -> master: versions, role, SCRAM client-first
+  AuthChallenge = 2,  // master -> peer: chosen version, SCRAM server-first
+  AuthProof = 3,      // peer -> master: SCRAM client-final
+  Welcome = 4,        // master -> peer: SCRAM server-final, session settings
+  Error = 5,          // either way: code + message; the sender then closes
+  // Liveness (both roles)
+  Heartbeat = 10,
+  Ping = 11,  // master -> slave before a claim; answered by Pong
+  Pong = 12,
+  // Slave session
+  SlaveInfo = 20,    // slave -> master: host information
+  RunCommand = 21,   // master -> slave: start a remote command
+  Output = 22,       // slave -> master: a chunk of a command's output
+  Credit = 23,       // master -> slave: more output bytes may be sent
+  CommandDone = 24,  // slave -> master: exit code / signal / error
+  Interrupt = 25,    // master -> slave: kill a running command
+  // Client session (buildbot sendchange/force/status)
+  Request = 40,   // client -> master: {id, method, params}
+  Response = 41,  // master -> client: {id, ok, result | error}
+};
+
+std::string_view toString(MsgType t);
+bool isKnownType(std::uint16_t t);
+
+struct Message {
+  MsgType type = MsgType::Heartbeat;
+  Json body = Json::object();
+};
+
+// Thrown for any payload that does not decode to a valid message.
+struct ProtocolError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Encodes `m` as one complete frame appended to `out`.
+void encodeMessage(const Message& m, std::vector<std::uint8_t>& out);
+
+// Decodes a frame's type and payload. Throws ProtocolError for an unknown
+// type, a payload that is not MessagePack, or a body that is not a map.
+Message decodeMessage(std::uint16_t type, const std::vector<std::uint8_t>& payload);
+
+// Field accessors that throw ProtocolError naming the field on a missing or
+// mistyped value, so handlers read bodies without repeating checks.
+std::string getString(const Json& body, const char* field);
+std::int64_t getInt(const Json& body, const char* field);
+bool getBool(const Json& body, const char* field);
+const Json& getObject(const Json& body, const char* field);
+const Json& getArray(const Json& body, const char* field);
+std::optional<std::string> optString(const Json& body, const char* field);
+std::optional<std::int64_t> optInt(const Json& body, const char* field);
+
+// Output streams of a remote command.
+enum class Stream : int { Stdout = 0, Stderr = 1, Header = 2 };
+std::string_view toString(Stream s);
+
+}  // namespace bb

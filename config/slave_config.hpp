@@ -1,0 +1,32 @@
+#pragma once
+// Typed buildslave configuration (DIR/slave.yaml), written by
+// `buildslave create-slave` and documented in docs/configuration.md.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "config/config_error.hpp"
+
+namespace bb {
+
+struct SlaveConfig {
+  std::string path;
+  std::string masterHost = "127.0.0.1";
+  std::uint16_t masterPort = 9989;
+  std::string name;
+  std::string password;
+  std::string basedir;  // where builder workdirs live; default: the slave dir
+  std::chrono::seconds heartbeatInterval{10};
+  std::chrono::seconds heartbeatTimeout{30};
+  std::chrono::milliseconds reconnectMin{500};
+  std::chrono::milliseconds reconnectMax{60000};
+  int killGraceSeconds = 5;  // SIGTERM -> SIGKILL
+  std::uint32_t maxFrame = 1u << 20;
+};
+
+ConfigResult<SlaveConfig> loadSlaveConfig(const std::string& path);
+ConfigResult<SlaveConfig> parseSlaveConfig(const std::string& yaml, const std::string& name);
+// Writes a slave.yaml (mode 0600, since it holds the password).
+void writeSlaveConfig(const SlaveConfig& c, const std::string& path);
+
+}  // namespace bb
