@@ -1,0 +1,379 @@
+#include "common/connection.hpp"
+
+#include <deque>
+
+#include <boost/asio.hpp>
+
+#include "common/frame.hpp"
+
+namespace bb {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr auto kFlushLimit = std::chrono::seconds(5);
+
+std::string endpointText(const tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "unknown peer";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+}  // namespace
+
+struct Connection::Impl {
+  Impl(tcp::socket s, ConnectionOptions o)
+      : socket(std::move(s)),
+        opts(o),
+        decoder(o.maxFrame),
+        sendTimer(socket.get_executor()),
+        recvTimer(socket.get_executor()),
+        flushTimer(socket.get_executor()) {
+    peer = endpointText(socket);
+    boost::system::error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);  // best effort: latency, not correctness
+  }
+
+  tcp::socket socket;
+  ConnectionOptions opts;
+  FrameDecoder decoder;
+  std::string peer;
+  MessageHandler onMessage;
+  CloseHandler onClose;
+  bool started = false;
+  bool open = true;
+  bool paused = false;
+  bool reading = false;
+  bool closing = false;  // sendErrorAndClose: flush, then close
+  std::string closingReason;
+  std::array<std::uint8_t, kReadChunk> readBuf{};
+  std::vector<std::uint8_t> pending;  // encoded frames not yet handed to the socket
+  std::vector<std::uint8_t> inflight;  // frames being written now
+  bool writing = false;
+  std::uint64_t received = 0;
+  Clock::time_point lastSend = Clock::now();
+  Clock::time_point lastRecv = Clock::now();
+  asio::steady_timer sendTimer;
+  asio::steady_timer recvTimer;
+  asio::steady_timer flushTimer;
+};
+
+Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Connection::~Connection() = default;
+
+bool Connection::isOpen() const { return impl_->open; }
+const std::string& Connection::peer() const { return impl_->peer; }
+std::size_t Connection::queuedBytes() const {
+  return impl_->pending.size() + impl_->inflight.size();
+}
+std::uint64_t Connection::bytesReceived() const { return impl_->received; }
+
+void Connection::setMaxFrame(std::uint32_t maxFrame) {
+  impl_->opts.maxFrame = maxFrame;
+  // The decoder keeps its limit for bytes already buffered; a new decoder
+  // would lose them, so the limit applies from the next connection on.
+}
+
+namespace {
+
+// The read/write/heartbeat machinery lives in free functions taking the
+// owning shared_ptr, so every pending operation keeps the connection alive.
+void doRead(const std::shared_ptr<Connection>& self, Connection::Impl& im);
+void doWrite(const std::shared_ptr<Connection>& self, Connection::Impl& im);
+void armSendTimer(const std::shared_ptr<Connection>& self, Connection::Impl& im);
+void armRecvTimer(const std::shared_ptr<Connection>& self, Connection::Impl& im);
+
+// Hands decoded frames to the handler until the decoder needs more bytes,
+// reading is paused, or the connection closes. Returns false on close.
+bool dispatchFrames(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
+  Frame f;
+  while (im.open && !im.paused && !im.closing) {
+    auto st = im.decoder.next(f);
+    if (st == FrameDecoder::Status::NeedMore) return true;
+    if (st == FrameDecoder::Status::Error) {
+      self->close("protocol error: " + im.decoder.error());
+      return false;
+    }
+    Message m;
+    try {
+      m = decodeMessage(f.type, f.payload);
+    } catch (const ProtocolError& e) {
+      self->close(std::string("protocol error: ") + e.what());
+      return false;
+    }
+    if (im.onMessage) im.onMessage(std::move(m));
+  }
+  return im.open;
+}
+
+void doRead(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
+  if (!im.open || im.paused || im.reading || im.closing) return;
+  im.reading = true;
+  im.socket.async_read_some(
+      asio::buffer(im.readBuf), [self, &im](const boost::system::error_code& ec, std::size_t n) {
+        im.reading = false;
+        if (!im.open) return;
+        if (ec) {
+          if (ec == asio::error::operation_aborted) return;
+          if (ec == asio::error::eof) {
+            if (im.decoder.buffered() > 0)
+              self->close("protocol error: truncated frame at end of stream (" +
+                          std::to_string(im.decoder.buffered()) + " bytes)");
+            else
+              self->close("closed by peer");
+          } else {
+            self->close(ec.message());
+          }
+          return;
+        }
+        im.received += n;
+        im.lastRecv = Clock::now();
+        im.decoder.feed(im.readBuf.data(), n);
+        if (dispatchFrames(self, im)) doRead(self, im);
+      });
+}
+
+void doWrite(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
+  if (!im.open || im.writing) return;
+  if (im.pending.empty()) {
+    if (im.closing) self->close(im.closingReason);
+    return;
+  }
+  im.writing = true;
+  im.inflight.swap(im.pending);
+  asio::async_write(im.socket, asio::buffer(im.inflight),
+                    [self, &im](const boost::system::error_code& ec, std::size_t) {
+                      im.writing = false;
+                      im.inflight.clear();
+                      if (!im.open) return;
+                      if (ec) {
+                        if (ec != asio::error::operation_aborted) self->close(ec.message());
+                        return;
+                      }
+                      doWrite(self, im);
+                    });
+}
+
+void armSendTimer(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
+  if (!im.open || im.opts.heartbeatInterval.count() <= 0) return;
+  im.sendTimer.expires_at(im.lastSend + im.opts.heartbeatInterval);
+  im.sendTimer.async_wait([self, &im](const boost::system::error_code& ec) {
+    if (ec || !im.open) return;
+    if (Clock::now() - im.lastSend >= im.opts.heartbeatInterval)
+      self->send(MsgType::Heartbeat, Json::object());
+    armSendTimer(self, im);
+  });
+}
+
+void armRecvTimer(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
+  if (!im.open || im.opts.heartbeatTimeout.count() <= 0) return;
+  im.recvTimer.expires_at(im.lastRecv + im.opts.heartbeatTimeout);
+  im.recvTimer.async_wait([self, &im](const boost::system::error_code& ec) {
+    if (ec || !im.open) return;
+    if (Clock::now() - im.lastRecv >= im.opts.heartbeatTimeout) {
+      self->close("heartbeat timeout: nothing received for " +
+                  std::to_string(im.opts.heartbeatTimeout.count()) + " ms");
+      return;
+    }
+    armRecvTimer(self, im);
+  });
+}
+
+}  // namespace
+
+void Connection::start(MessageHandler onMessage, CloseHandler onClose) {
+  auto& im = *impl_;
+  im.onMessage = std::move(onMessage);
+  im.onClose = std::move(onClose);
+  if (im.started) return;
+  im.started = true;
+  im.lastRecv = im.lastSend = Clock::now();
+  auto self = shared_from_this();
+  armSendTimer(self, im);
+  armRecvTimer(self, im);
+  doRead(self, im);
+  if (!im.pending.empty()) doWrite(self, im);
+}
+
+void Connection::send(const Message& m) {
+  auto& im = *impl_;
+  if (!im.open || im.closing) return;
+  encodeMessage(m, im.pending);
+  im.lastSend = Clock::now();
+  if (queuedBytes() > im.opts.maxQueuedBytes) {
+    close("write queue overflow: peer is not reading (" + std::to_string(queuedBytes()) +
+          " bytes queued)");
+    return;
+  }
+  if (im.started) doWrite(shared_from_this(), im);
+}
+
+void Connection::send(MsgType type, Json body) {
+  Message m;
+  m.type = type;
+  m.body = std::move(body);
+  send(m);
+}
+
+void Connection::sendErrorAndClose(const std::string& code, const std::string& message) {
+  auto& im = *impl_;
+  if (!im.open || im.closing) return;
+  send(MsgType::Error, Json{{"code", code}, {"message", message}});
+  if (!im.open) return;
+  im.closing = true;
+  im.closingReason = code + ": " + message;
+  auto self = shared_from_this();
+  im.flushTimer.expires_after(kFlushLimit);
+  im.flushTimer.async_wait([self, &im](const boost::system::error_code& ec) {
+    if (!ec && im.open) self->close(im.closingReason + " (peer did not read the error)");
+  });
+  if (im.started) doWrite(self, im);
+  else close(im.closingReason);
+}
+
+void Connection::close(const std::string& reason) {
+  auto& im = *impl_;
+  if (!im.open) return;
+  im.open = false;
+  boost::system::error_code ec;
+  im.sendTimer.cancel();
+  im.recvTimer.cancel();
+  im.flushTimer.cancel();
+  im.socket.shutdown(tcp::socket::shutdown_both, ec);
+  im.socket.close(ec);
+  im.onMessage = nullptr;
+  auto handler = std::move(im.onClose);
+  im.onClose = nullptr;
+  if (handler) {
+    // Posted, so a handler that calls close() never re-enters its caller.
+    asio::post(im.socket.get_executor(),
+               [self = shared_from_this(), handler = std::move(handler), reason] { handler(reason); });
+  }
+}
+
+void Connection::pauseReading() { impl_->paused = true; }
+
+void Connection::resumeReading() {
+  auto& im = *impl_;
+  if (!im.paused) return;
+  im.paused = false;
+  auto self = shared_from_this();
+  // Frames already buffered are delivered before reading more.
+  asio::post(im.socket.get_executor(), [self, &im] {
+    if (dispatchFrames(self, im)) doRead(self, im);
+  });
+}
+
+void Connection::setHeartbeat(std::chrono::milliseconds interval,
+                              std::chrono::milliseconds timeout) {
+  auto& im = *impl_;
+  im.opts.heartbeatInterval = interval;
+  im.opts.heartbeatTimeout = timeout;
+  if (!im.started || !im.open) return;
+  auto self = shared_from_this();
+  im.sendTimer.cancel();
+  im.recvTimer.cancel();
+  // Cancelled waits complete with operation_aborted and do not re-arm.
+  asio::post(im.socket.get_executor(), [self, &im] {
+    armSendTimer(self, im);
+    armRecvTimer(self, im);
+  });
+}
+
+void Connection::connect(asio::io_context& io, const std::string& host, std::uint16_t port,
+                         ConnectionOptions opts, ConnectHandler done) {
+  auto resolver = std::make_shared<tcp::resolver>(io);
+  auto where = host + ":" + std::to_string(port);
+  resolver->async_resolve(
+      host, std::to_string(port),
+      [&io, resolver, opts, done, where](const boost::system::error_code& ec,
+                                         tcp::resolver::results_type results) {
+        if (ec) {
+          done(nullptr, "cannot resolve " + where + ": " + ec.message());
+          return;
+        }
+        auto sock = std::make_shared<tcp::socket>(io);
+        asio::async_connect(*sock, results,
+                            [sock, opts, done, where](const boost::system::error_code& ec2,
+                                                      const tcp::endpoint&) {
+                              if (ec2) {
+                                done(nullptr, "cannot connect to " + where + ": " + ec2.message());
+                                return;
+                              }
+                              auto impl = std::make_unique<Connection::Impl>(std::move(*sock), opts);
+                              done(std::make_shared<Connection>(std::move(impl)), "");
+                            });
+      });
+}
+
+struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
+  Impl(asio::io_context& io, ConnectionOptions o, AcceptHandler h)
+      : acceptor(io), retryTimer(io), opts(o), onAccept(std::move(h)) {}
+  tcp::acceptor acceptor;
+  asio::steady_timer retryTimer;
+  ConnectionOptions opts;
+  AcceptHandler onAccept;
+  bool open = true;
+
+  void doAccept() {
+    if (!open) return;
+    acceptor.async_accept([self = shared_from_this()](const boost::system::error_code& ec,
+                                                       tcp::socket sock) {
+      if (!self->open) return;
+      if (ec) {
+        if (ec == asio::error::operation_aborted) return;
+        // Out of descriptors or similar: back off briefly instead of spinning.
+        self->retryTimer.expires_after(std::chrono::milliseconds(100));
+        self->retryTimer.async_wait([self](const boost::system::error_code& e) {
+          if (!e) self->doAccept();
+        });
+        return;
+      }
+      auto conn = std::make_shared<Connection>(
+          std::make_unique<Connection::Impl>(std::move(sock), self->opts));
+      self->onAccept(conn);
+      self->doAccept();
+    });
+  }
+};
+
+Listener::Listener(asio::io_context& io, const std::string& host, std::uint16_t port,
+                   ConnectionOptions opts, AcceptHandler onAccept)
+    : impl_(std::make_shared<Impl>(io, opts, std::move(onAccept))) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) throw std::runtime_error("invalid listen address '" + host + "': " + ec.message());
+  tcp::endpoint ep(addr, port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                             ec.message());
+  impl_->doAccept();
+}
+
+Listener::~Listener() { close(); }
+
+std::uint16_t Listener::port() const {
+  boost::system::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void Listener::close() {
+  if (!impl_->open) return;
+  impl_->open = false;
+  boost::system::error_code ec;
+  impl_->retryTimer.cancel();
+  impl_->acceptor.close(ec);
+}
+
+void Listener::setOptions(ConnectionOptions opts) { impl_->opts = opts; }
+
+}  // namespace bb
