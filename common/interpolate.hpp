@@ -1,0 +1,75 @@
+#pragma once
+// Build properties and Buildbot-style interpolation of `%(prop:NAME)s`
+// placeholders in step arguments. The syntax is documented in
+// docs/configuration.md ("Property interpolation").
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "common/message.hpp"  // Json
+
+namespace bb {
+
+// Thrown by interpolate() for bad syntax or a property that is not set.
+struct InterpolationError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A set of named properties, each with a JSON value and the name of what set
+// it ("Builder", "Scheduler", "Slave", "Change", "Force", ...).
+class Properties {
+ public:
+  struct Entry {
+    Json value;
+    std::string source;
+  };
+
+  // Sets (or replaces) `name` with `value`, remembering who set it.
+  void set(const std::string& name, Json value, const std::string& source);
+  // The value of `name`, or nullptr if it is not set.
+  const Json* get(const std::string& name) const;
+  // The source that set `name`, or nullptr if it is not set.
+  const std::string* sourceOf(const std::string& name) const;
+  // True if `name` is set (even to null or "").
+  bool has(const std::string& name) const;
+  // Removes `name`; returns whether it was set.
+  bool erase(const std::string& name);
+  // `name` rendered as text: strings verbatim, null as "", anything else
+  // (numbers, booleans, arrays, objects) as compact JSON. Throws
+  // InterpolationError if it is not set.
+  std::string asString(const std::string& name) const;
+  // Copies every property of `other` into this set, replacing duplicates.
+  void update(const Properties& other);
+  // {name: [value, source], ...}
+  Json toJson() const;
+  // Inverse of toJson(). Throws std::invalid_argument on any other shape.
+  static Properties fromJson(const Json& j);
+
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  const std::map<std::string, Entry>& entries() const { return entries_; }
+
+ private:
+  std::map<std::string, Entry> entries_;
+};
+
+// Renders a JSON value the way asString() does.
+std::string propertyValueToString(const Json& value);
+
+// Expands every `%(prop:...)s` in `text` using `props`, and `%%` to `%`:
+//   %(prop:NAME)s              the value; InterpolationError if not set
+//   %(prop:NAME:-DEFAULT)s     DEFAULT if not set or empty
+//   %(prop:NAME:~DEFAULT)s     DEFAULT if not set or falsy (""/0/false/null/[]/{})
+//   %(prop:NAME:+REPLACEMENT)s REPLACEMENT if set and non-empty, else ""
+// DEFAULT/REPLACEMENT may themselves contain placeholders. A `%` followed by
+// anything other than `(` or `%` is kept as it is. Throws InterpolationError
+// on bad syntax or a property that is not set.
+std::string interpolate(std::string_view text, const Properties& props);
+
+// Checks the syntax of `text` without any properties. Returns a message
+// describing the first problem, or nullopt if the text is well formed.
+std::optional<std::string> validateInterpolation(std::string_view text);
+
+}  // namespace bb
