@@ -1,0 +1,181 @@
+// Builds and their steps.
+#include "master/db/database.hpp"
+#include "master/db/statement.hpp"
+
+namespace bb::db {
+
+namespace {
+
+#define BB_BUILD_COLUMNS                                                                    \
+  "id, request_id, builder, number, slave, started_at, finished_at, finished, result, text," \
+  " properties"
+
+BuildRecord readBuild(const Statement& s) {
+  BuildRecord b;
+  b.id = s.getInt(0);
+  b.requestId = s.getInt(1);  // NULL (no request) reads as 0
+  b.builder = s.getText(2);
+  b.number = static_cast<int>(s.getInt(3));
+  b.slave = s.getText(4);
+  b.startedAt = s.getInt(5);
+  b.finishedAt = s.getInt(6);
+  b.finished = s.getBool(7);
+  b.result = s.getResult(8);
+  b.text = s.getText(9);
+  b.properties = s.getJson(10);
+  return b;
+}
+
+StepRecord readStep(const Statement& s) {
+  StepRecord st;
+  st.id = s.getInt(0);
+  st.buildId = s.getInt(1);
+  st.number = static_cast<int>(s.getInt(2));
+  st.name = s.getText(3);
+  st.startedAt = s.getInt(4);
+  st.finishedAt = s.getInt(5);
+  st.finished = s.getBool(6);
+  st.result = s.getResult(7);
+  st.text = s.getText(8);
+  return st;
+}
+
+const Json& orEmptyObject(const Json& j) {
+  static const Json kEmpty = Json::object();
+  return j.is_null() ? kEmpty : j;
+}
+
+std::vector<BuildRecord> readBuilds(Statement& s) {
+  std::vector<BuildRecord> out;
+  while (s.step()) out.push_back(readBuild(s));
+  return out;
+}
+
+}  // namespace
+
+BuildRecord Database::addBuild(std::int64_t requestId, const std::string& builder,
+                               const std::string& slave, std::int64_t now,
+                               const Json& properties) {
+  // The number comes from the UNIQUE (builder, number) index: max() on it is
+  // one index seek, and the UNIQUE constraint backs it up.
+  static constexpr char kInsert[] =
+      "INSERT INTO builds (request_id, builder, number, slave, started_at, properties)"
+      " VALUES (?1, ?2, (SELECT coalesce(max(number), 0) + 1 FROM builds WHERE builder = ?2),"
+      " ?3, ?4, ?5) RETURNING id, number";
+  const Json& props = orEmptyObject(properties);
+  Statement s = stmt(kInsert);
+  if (requestId == 0) s.bindNull(1);
+  else s.bind(1, requestId);
+  s.bind(2, builder).bind(3, slave).bind(4, now).bindJson(5, props);
+  s.requireRow();
+  BuildRecord b;
+  b.id = s.getInt(0);
+  b.requestId = requestId;
+  b.builder = builder;
+  b.number = static_cast<int>(s.getInt(1));
+  b.slave = slave;
+  b.startedAt = now;
+  b.properties = props;
+  return b;
+}
+
+void Database::finishBuild(std::int64_t buildId, Result r, const std::string& text,
+                           std::int64_t now) {
+  static constexpr char kFinish[] =
+      "UPDATE builds SET finished = 1, result = ?2, text = ?3, finished_at = ?4 WHERE id = ?1";
+  Statement s = stmt(kFinish);
+  s.bind(1, buildId).bind(2, r).bind(3, text).bind(4, now).run();
+  if (s.changes() != 1) throw DbError("finishBuild: no build with id " + std::to_string(buildId));
+}
+
+void Database::setBuildProperties(std::int64_t buildId, const Json& properties) {
+  static constexpr char kSet[] = "UPDATE builds SET properties = ?2 WHERE id = ?1";
+  Statement s = stmt(kSet);
+  s.bind(1, buildId).bindJson(2, orEmptyObject(properties)).run();
+  if (s.changes() != 1) {
+    throw DbError("setBuildProperties: no build with id " + std::to_string(buildId));
+  }
+}
+
+std::optional<BuildRecord> Database::getBuild(std::int64_t id) {
+  static constexpr char kSelect[] = "SELECT " BB_BUILD_COLUMNS " FROM builds WHERE id = ?1";
+  Statement s = stmt(kSelect);
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return readBuild(s);
+}
+
+std::optional<BuildRecord> Database::getBuildByNumber(const std::string& builder, int number) {
+  static constexpr char kSelect[] =
+      "SELECT " BB_BUILD_COLUMNS " FROM builds WHERE builder = ?1 AND number = ?2";
+  Statement s = stmt(kSelect);
+  s.bind(1, builder).bind(2, std::int64_t{number});
+  if (!s.step()) return std::nullopt;
+  return readBuild(s);
+}
+
+std::vector<BuildRecord> Database::lastBuilds(const std::string& builder, int limit) {
+  static constexpr char kSelect[] = "SELECT " BB_BUILD_COLUMNS
+                                    " FROM builds WHERE builder = ?1 ORDER BY number DESC"
+                                    " LIMIT ?2";
+  Statement s = stmt(kSelect);
+  s.bind(1, builder).bind(2, std::int64_t{limit});
+  return readBuilds(s);
+}
+
+std::vector<BuildRecord> Database::buildsForRequest(std::int64_t brid) {
+  static constexpr char kSelect[] =
+      "SELECT " BB_BUILD_COLUMNS " FROM builds WHERE request_id = ?1 ORDER BY id";
+  Statement s = stmt(kSelect);
+  s.bind(1, brid);
+  return readBuilds(s);
+}
+
+std::vector<BuildRecord> Database::unfinishedBuilds() {
+  static constexpr char kSelect[] =
+      "SELECT " BB_BUILD_COLUMNS " FROM builds WHERE finished = 0 ORDER BY id";
+  Statement s = stmt(kSelect);
+  return readBuilds(s);
+}
+
+std::vector<std::string> Database::builderNames() {
+  static constexpr char kSelect[] =
+      "SELECT builder FROM builds UNION SELECT builder FROM buildrequests ORDER BY 1";
+  std::vector<std::string> out;
+  Statement s = stmt(kSelect);
+  while (s.step()) out.push_back(s.getText(0));
+  return out;
+}
+
+std::int64_t Database::addStep(std::int64_t buildId, int number, const std::string& name,
+                               std::int64_t now) {
+  static constexpr char kInsert[] =
+      "INSERT INTO steps (build_id, number, name, started_at) VALUES (?1, ?2, ?3, ?4)"
+      " RETURNING id";
+  Statement s = stmt(kInsert);
+  s.bind(1, buildId).bind(2, std::int64_t{number}).bind(3, name).bind(4, now);
+  s.requireRow();
+  return s.getInt(0);
+}
+
+void Database::finishStep(std::int64_t stepId, Result r, const std::string& text,
+                          std::int64_t now) {
+  static constexpr char kFinish[] =
+      "UPDATE steps SET finished = 1, result = ?2, text = ?3, finished_at = ?4 WHERE id = ?1";
+  Statement s = stmt(kFinish);
+  s.bind(1, stepId).bind(2, r).bind(3, text).bind(4, now).run();
+  if (s.changes() != 1) throw DbError("finishStep: no step with id " + std::to_string(stepId));
+}
+
+std::vector<StepRecord> Database::stepsForBuild(std::int64_t buildId) {
+  static constexpr char kSelect[] =
+      "SELECT id, build_id, number, name, started_at, finished_at, finished, result, text"
+      " FROM steps WHERE build_id = ?1 ORDER BY number";
+  std::vector<StepRecord> out;
+  Statement s = stmt(kSelect);
+  s.bind(1, buildId);
+  while (s.step()) out.push_back(readStep(s));
+  return out;
+}
+
+}  // namespace bb::db

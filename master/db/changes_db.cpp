@@ -1,0 +1,102 @@
+// Changes, with their files and properties.
+#include "master/db/database.hpp"
+#include "master/db/statement.hpp"
+
+namespace bb::db {
+
+std::int64_t Database::addChange(const ChangeRecord& c) {
+  static constexpr char kInsert[] =
+      "INSERT INTO changes (author, comments, branch, revision, repository, project, category,"
+      " source, when_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id";
+  static constexpr char kFile[] =
+      "INSERT INTO change_files (change_id, seq, path) VALUES (?1, ?2, ?3)";
+  static constexpr char kProperty[] =
+      "INSERT INTO change_properties (change_id, name, value) VALUES (?1, ?2, ?3)";
+  if (!c.properties.is_object() && !c.properties.is_null()) {
+    throw DbError("addChange: properties must be a JSON object, got " + c.properties.dump());
+  }
+  return transaction([&] {
+    std::int64_t id = 0;
+    {
+      Statement s = stmt(kInsert);
+      s.bind(1, c.author).bind(2, c.comments).bind(3, c.branch).bind(4, c.revision);
+      s.bind(5, c.repository).bind(6, c.project).bind(7, c.category).bind(8, c.source);
+      s.bind(9, c.when);
+      s.requireRow();
+      id = s.getInt(0);
+    }
+    std::int64_t seq = 0;
+    for (const std::string& path : c.files) {
+      stmt(kFile).bind(1, id).bind(2, seq++).bind(3, path).run();
+    }
+    if (c.properties.is_object()) {
+      for (const auto& [name, value] : c.properties.items()) {
+        stmt(kProperty).bind(1, id).bind(2, name).bindJson(3, value).run();
+      }
+    }
+    return id;
+  });
+}
+
+std::optional<ChangeRecord> Database::getChange(std::int64_t id) {
+  static constexpr char kSelect[] =
+      "SELECT author, comments, branch, revision, repository, project, category, source,"
+      " when_at FROM changes WHERE id = ?1";
+  static constexpr char kFiles[] =
+      "SELECT path FROM change_files WHERE change_id = ?1 ORDER BY seq";
+  static constexpr char kProperties[] =
+      "SELECT name, value FROM change_properties WHERE change_id = ?1 ORDER BY name";
+  ChangeRecord c;
+  {
+    Statement s = stmt(kSelect);
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    c.id = id;
+    c.author = s.getText(0);
+    c.comments = s.getText(1);
+    c.branch = s.getText(2);
+    c.revision = s.getText(3);
+    c.repository = s.getText(4);
+    c.project = s.getText(5);
+    c.category = s.getText(6);
+    c.source = s.getText(7);
+    c.when = s.getInt(8);
+  }
+  {
+    Statement s = stmt(kFiles);
+    s.bind(1, id);
+    while (s.step()) c.files.push_back(s.getText(0));
+  }
+  {
+    Statement s = stmt(kProperties);
+    s.bind(1, id);
+    while (s.step()) c.properties[s.getText(0)] = s.getJson(1);
+  }
+  return c;
+}
+
+std::vector<ChangeRecord> Database::recentChanges(int limit) {
+  static constexpr char kIds[] = "SELECT id FROM changes ORDER BY id DESC LIMIT ?1";
+  std::vector<std::int64_t> ids;
+  {
+    Statement s = stmt(kIds);
+    s.bind(1, std::int64_t{limit});
+    while (s.step()) ids.push_back(s.getInt(0));
+  }
+  std::vector<ChangeRecord> out;
+  out.reserve(ids.size());
+  for (std::int64_t id : ids) {
+    if (auto c = getChange(id)) out.push_back(std::move(*c));
+  }
+  return out;
+}
+
+std::optional<std::int64_t> Database::lastChangeId() {
+  static constexpr char kMax[] = "SELECT max(id) FROM changes";
+  Statement s = stmt(kMax);
+  s.requireRow();
+  if (s.isNull(0)) return std::nullopt;
+  return s.getInt(0);
+}
+
+}  // namespace bb::db

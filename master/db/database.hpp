@@ -1,0 +1,201 @@
+#pragma once
+// The master's database: the only place with SQL. SQLite 3 in WAL mode.
+// One Database is used from one thread only (the master's io_context).
+// Every failure throws bb::DbError (master/db/db_error.hpp).
+// Statements are prepared once per Database and cached, so hot calls cost
+// one bind/step/reset each.
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "master/db/db_error.hpp"
+#include "master/db/records.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+struct ZSTD_CCtx_s;
+struct ZSTD_DCtx_s;
+
+namespace bb::db {
+
+class Statement;
+
+class Database {
+ public:
+  // path: file path or ":memory:". Opens (creating the file if needed), sets
+  // WAL, synchronous=NORMAL, foreign_keys=ON, busy_timeout 5000 ms; does NOT
+  // migrate.
+  explicit Database(const std::string& path);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // --- schema (schema.cpp) ---
+  // 0 for an empty database.
+  int schemaVersion();
+  static int latestSchemaVersion();
+  // Migrates step by step to the latest version, each step in its own
+  // transaction. Throws if the database is newer than this program.
+  void upgrade();
+  // Throws DbError("database schema is version N but this buildmaster needs
+  // M; run `buildmaster upgrade-master DIR`") unless the schema is current.
+  void requireCurrentSchema();
+
+  // --- transactions (database.cpp) ---
+  // Nested calls work: the outermost begin() is BEGIN IMMEDIATE / COMMIT /
+  // ROLLBACK, inner levels are savepoints, so an inner rollback undoes only
+  // the inner work.
+  void begin();
+  void commit();
+  void rollback();
+  // Depth of open transactions (0: autocommit).
+  int transactionDepth() const { return depth_; }
+  // begin(); f(); commit(); on exception rolls back and rethrows. Returns f's value.
+  template <class F>
+  auto transaction(F&& f) -> std::invoke_result_t<F&>;
+
+  // --- changes (changes_db.cpp) ---
+  // Stores the change with its files and properties; returns its id.
+  std::int64_t addChange(const ChangeRecord& c);
+  std::optional<ChangeRecord> getChange(std::int64_t id);
+  // The `limit` newest changes, newest first.
+  std::vector<ChangeRecord> recentChanges(int limit);
+  std::optional<std::int64_t> lastChangeId();
+
+  // --- buildsets and build requests (buildsets_db.cpp) ---
+  // Creates the buildset and one request per builder (duplicates ignored) in
+  // ONE transaction: returns the buildset id and builder -> request id.
+  std::pair<std::int64_t, std::map<std::string, std::int64_t>> addBuildset(
+      const BuildsetRecord& bs, const std::vector<std::string>& builders, int priority);
+  std::optional<BuildsetRecord> getBuildset(std::int64_t id);
+  std::vector<BuildRequestRecord> requestsForBuildset(std::int64_t bsid);
+  // Ids of buildsets whose sourcestamp includes the change, ascending.
+  std::vector<std::int64_t> buildsetsForChange(std::int64_t changeId);
+  // Incomplete buildsets, oldest first.
+  std::vector<BuildsetRecord> incompleteBuildsets();
+  // Unclaimed, incomplete requests, highest priority first then oldest (then lowest id).
+  std::vector<BuildRequestRecord> pendingRequests();
+  std::optional<BuildRequestRecord> getRequest(std::int64_t brid);
+  // false if already claimed or complete (or unknown): one atomic UPDATE.
+  bool claimRequest(std::int64_t brid, std::int64_t now);
+  // Back to pending, retries+1 if countRetry. No effect on a complete request.
+  void unclaimRequest(std::int64_t brid, bool countRetry);
+  // Unclaims every claimed, incomplete request (master start after a crash);
+  // returns how many.
+  int unclaimAllRequests();
+  // Marks the request complete; if it was the last incomplete request of its
+  // buildset, completes the buildset with the worst() result of its requests
+  // and returns that. nullopt if the request was already complete. Throws
+  // DbError for an unknown request.
+  std::optional<BuildsetCompletion> completeRequest(std::int64_t brid, Result r,
+                                                    std::int64_t now);
+
+  // --- builds and steps (builds_db.cpp) ---
+  // number = next per builder, starting at 1. requestId 0 stores no request.
+  BuildRecord addBuild(std::int64_t requestId, const std::string& builder,
+                       const std::string& slave, std::int64_t now, const Json& properties);
+  // Throws DbError for an unknown build.
+  void finishBuild(std::int64_t buildId, Result r, const std::string& text, std::int64_t now);
+  // Replaces the build's properties. Throws DbError for an unknown build.
+  void setBuildProperties(std::int64_t buildId, const Json& properties);
+  std::optional<BuildRecord> getBuild(std::int64_t id);
+  std::optional<BuildRecord> getBuildByNumber(const std::string& builder, int number);
+  // The `limit` newest builds of the builder, newest first.
+  std::vector<BuildRecord> lastBuilds(const std::string& builder, int limit);
+  std::vector<BuildRecord> buildsForRequest(std::int64_t brid);  // oldest first
+  std::vector<BuildRecord> unfinishedBuilds();                     // oldest first
+  // Builders that have builds or requests, sorted.
+  std::vector<std::string> builderNames();
+  // Step numbers are unique per build (DbError otherwise).
+  std::int64_t addStep(std::int64_t buildId, int number, const std::string& name,
+                       std::int64_t now);
+  // Throws DbError for an unknown step.
+  void finishStep(std::int64_t stepId, Result r, const std::string& text, std::int64_t now);
+  std::vector<StepRecord> stepsForBuild(std::int64_t buildId);  // by number
+
+  // --- logs (logs_db.cpp) ---
+  // Content is stored as zstd-compressed chunks; each chunk row holds the
+  // stream id (0 stdout, 1 stderr, 2 header) of its bytes.
+  // Log names are unique per step (DbError otherwise).
+  std::int64_t addLog(std::int64_t stepId, const std::string& name);
+  // Stores `data` as one compressed chunk (callers batch ~64 KiB); empty data
+  // stores nothing. Throws DbError for an unknown or finished log and
+  // std::invalid_argument for a stream outside 0..2.
+  void appendLog(std::int64_t logId, int stream, std::string_view data);
+  void finishLog(std::int64_t logId);
+  std::vector<LogRecord> logsForStep(std::int64_t stepId);
+  std::optional<LogRecord> getLog(std::int64_t logId);
+  // Reads chunk by chunk in append order (never the whole log in memory):
+  // fn(stream, decompressedBytes) returns false to stop early. The bytes are
+  // valid only during the call.
+  void readLog(std::int64_t logId, const std::function<bool(int, std::string_view)>& fn);
+
+  // --- per-object state and slaves (state_db.cpp) ---
+  std::optional<Json> getState(const std::string& object, const std::string& key);
+  // Inserts or overwrites.
+  void setState(const std::string& object, const std::string& key, const Json& value);
+  // Records the slave as connected and seen at `now`; replaces its info
+  // unless `info` is null.
+  void slaveSeen(const std::string& name, const Json& info, std::int64_t now);
+  void slaveDisconnected(const std::string& name, std::int64_t now);
+  std::optional<SlaveRecord> getSlave(const std::string& name);
+  std::vector<SlaveRecord> slaves();  // by name
+
+ private:
+  struct CachedStatement {
+    sqlite3_stmt* stmt = nullptr;
+    bool busy = false;
+  };
+  struct MigrationStep {
+    int toVersion;
+    void (*apply)(Database& db);
+  };
+
+  // The cached statement for `sql`, which must be a string with static
+  // storage duration (the cache is keyed by its address). A statement still
+  // in use further up the stack (re-entrant call) gets a one-off copy.
+  Statement stmt(const char* sql);
+  sqlite3_stmt* prepare(const char* sql);
+  // Runs a multi-statement script (migrations); not cached.
+  void execScript(const char* sql, const char* what);
+  void rollbackAfterError() noexcept;
+  static const std::vector<MigrationStep>& migrations();
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::unordered_map<const char*, CachedStatement> cache_;
+  int depth_ = 0;
+  ZSTD_CCtx_s* cctx_ = nullptr;
+  ZSTD_DCtx_s* dctx_ = nullptr;
+  std::string compressBuf_;
+};
+
+template <class F>
+auto Database::transaction(F&& f) -> std::invoke_result_t<F&> {
+  begin();
+  try {
+    if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
+      f();
+      commit();
+    } else {
+      auto result = f();
+      commit();
+      return result;
+    }
+  } catch (...) {
+    rollbackAfterError();
+    throw;
+  }
+}
+
+}  // namespace bb::db

@@ -1,0 +1,140 @@
+// Step logs: zstd-compressed chunks, written as they arrive and read back
+// one chunk at a time.
+#include <zstd.h>
+
+#include <stdexcept>
+
+#include "master/db/database.hpp"
+#include "master/db/statement.hpp"
+
+namespace bb::db {
+
+namespace {
+
+// Level 1: logs are written on the master's hot path; level 1 still shrinks
+// typical build output several times over.
+constexpr int kZstdLevel = 1;
+constexpr int kMaxStream = 2;  // 0 stdout, 1 stderr, 2 header (bb::Stream)
+
+LogRecord readLogRecord(const Statement& s) {
+  LogRecord l;
+  l.id = s.getInt(0);
+  l.stepId = s.getInt(1);
+  l.name = s.getText(2);
+  l.finished = s.getBool(3);
+  l.bytes = s.getInt(4);
+  l.chunks = static_cast<int>(s.getInt(5));
+  return l;
+}
+
+}  // namespace
+
+std::int64_t Database::addLog(std::int64_t stepId, const std::string& name) {
+  static constexpr char kInsert[] =
+      "INSERT INTO logs (step_id, name) VALUES (?1, ?2) RETURNING id";
+  Statement s = stmt(kInsert);
+  s.bind(1, stepId).bind(2, name);
+  s.requireRow();
+  return s.getInt(0);
+}
+
+void Database::appendLog(std::int64_t logId, int stream, std::string_view data) {
+  // The log row hands out the chunk's sequence number and keeps the totals;
+  // finished logs are refused by its WHERE clause.
+  static constexpr char kBump[] =
+      "UPDATE logs SET chunks = chunks + 1, bytes = bytes + ?2"
+      " WHERE id = ?1 AND finished = 0 RETURNING chunks - 1";
+  static constexpr char kInsert[] =
+      "INSERT INTO log_chunks (log_id, seq, stream, raw_size, compressed)"
+      " VALUES (?1, ?2, ?3, ?4, ?5)";
+  if (stream < 0 || stream > kMaxStream) {
+    throw std::invalid_argument("appendLog: stream must be 0, 1 or 2, got " +
+                                std::to_string(stream));
+  }
+  if (data.empty()) return;
+
+  compressBuf_.resize(ZSTD_compressBound(data.size()));
+  const std::size_t n = ZSTD_compressCCtx(cctx_, compressBuf_.data(), compressBuf_.size(),
+                                          data.data(), data.size(), kZstdLevel);
+  if (ZSTD_isError(n)) {
+    throw DbError(std::string("appendLog: zstd compression failed: ") + ZSTD_getErrorName(n));
+  }
+
+  transaction([&] {
+    std::int64_t seq = 0;
+    {
+      Statement s = stmt(kBump);
+      s.bind(1, logId).bind(2, static_cast<std::int64_t>(data.size()));
+      if (!s.step()) {
+        throw DbError("appendLog: log " + std::to_string(logId) +
+                      " does not exist or is already finished");
+      }
+      seq = s.getInt(0);
+    }
+    Statement s = stmt(kInsert);
+    s.bind(1, logId).bind(2, seq).bind(3, std::int64_t{stream});
+    s.bind(4, static_cast<std::int64_t>(data.size()));
+    s.bindBlobNoCopy(5, compressBuf_.data(), n);
+    s.run();
+  });
+}
+
+void Database::finishLog(std::int64_t logId) {
+  static constexpr char kFinish[] = "UPDATE logs SET finished = 1 WHERE id = ?1";
+  Statement s = stmt(kFinish);
+  s.bind(1, logId).run();
+  if (s.changes() != 1) throw DbError("finishLog: no log with id " + std::to_string(logId));
+}
+
+std::vector<LogRecord> Database::logsForStep(std::int64_t stepId) {
+  static constexpr char kSelect[] =
+      "SELECT id, step_id, name, finished, bytes, chunks FROM logs WHERE step_id = ?1"
+      " ORDER BY id";
+  std::vector<LogRecord> out;
+  Statement s = stmt(kSelect);
+  s.bind(1, stepId);
+  while (s.step()) out.push_back(readLogRecord(s));
+  return out;
+}
+
+std::optional<LogRecord> Database::getLog(std::int64_t logId) {
+  static constexpr char kSelect[] =
+      "SELECT id, step_id, name, finished, bytes, chunks FROM logs WHERE id = ?1";
+  Statement s = stmt(kSelect);
+  s.bind(1, logId);
+  if (!s.step()) return std::nullopt;
+  return readLogRecord(s);
+}
+
+void Database::readLog(std::int64_t logId,
+                       const std::function<bool(int, std::string_view)>& fn) {
+  static constexpr char kChunks[] =
+      "SELECT seq, stream, raw_size, compressed FROM log_chunks WHERE log_id = ?1 ORDER BY seq";
+  // A buffer per call, not per Database: the callback may call back into
+  // this Database (even readLog), and stmt() then hands out separate
+  // statements. It grows to the largest chunk (~64 KiB), not the log's size.
+  std::string buf;
+  Statement s = stmt(kChunks);
+  s.bind(1, logId);
+  while (s.step()) {
+    const std::int64_t seq = s.getInt(0);
+    const int stream = static_cast<int>(s.getInt(1));
+    const std::int64_t rawSize = s.getInt(2);
+    const std::string_view compressed = s.getBlob(3);
+    if (rawSize < 0) {
+      throw DbError("corrupt log chunk " + std::to_string(seq) + " of log " +
+                    std::to_string(logId) + ": negative size");
+    }
+    buf.resize(static_cast<std::size_t>(rawSize));
+    const std::size_t n = ZSTD_decompressDCtx(dctx_, buf.data(), buf.size(), compressed.data(),
+                                              compressed.size());
+    if (ZSTD_isError(n) || n != buf.size()) {
+      throw DbError("corrupt log chunk " + std::to_string(seq) + " of log " +
+                    std::to_string(logId) + ": " +
+                    (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size mismatch"));
+    }
+    if (!fn(stream, std::string_view(buf.data(), n))) return;
+  }
+}
+
+}  // namespace bb::db

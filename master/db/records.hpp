@@ -1,0 +1,98 @@
+#pragma once
+// Plain records read from and written to the master's database.
+// Times are unix seconds as given by the caller; ids are SQLite rowids (> 0).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/message.hpp"
+#include "common/results.hpp"
+
+namespace bb::db {
+
+using Json = nlohmann::json;
+using Result = bb::Result;
+
+struct ChangeRecord {
+  std::int64_t id = 0;
+  std::string author, comments, branch, revision, repository, project, category;
+  std::string source;  // e.g. "sendchange", "git_poller:app"
+  std::int64_t when = 0;
+  std::vector<std::string> files;
+  Json properties = Json::object();
+};
+
+struct SourceStamp {
+  std::string repository, branch, revision, project;
+  std::vector<std::int64_t> changeIds;  // in the order given to addBuildset
+};
+
+struct BuildsetRecord {
+  std::int64_t id = 0;
+  std::string reason, scheduler;
+  SourceStamp sourcestamp;
+  Json properties = Json::object();
+  std::int64_t submittedAt = 0;
+  bool complete = false;
+  std::int64_t completeAt = 0;
+  Result result = Result::Success;
+};
+
+struct BuildRequestRecord {
+  std::int64_t id = 0, buildsetId = 0;
+  std::string builder;
+  int priority = 0;
+  std::int64_t submittedAt = 0;
+  bool claimed = false;
+  std::int64_t claimedAt = 0;
+  bool complete = false;
+  Result result = Result::Success;
+  std::int64_t completeAt = 0;
+  int retries = 0;
+};
+
+struct BuildRecord {
+  std::int64_t id = 0, requestId = 0;  // requestId 0: a build without a request
+  std::string builder;
+  int number = 0;
+  std::string slave;
+  std::int64_t startedAt = 0, finishedAt = 0;
+  bool finished = false;
+  Result result = Result::Success;
+  std::string text;
+  Json properties = Json::object();
+};
+
+struct StepRecord {
+  std::int64_t id = 0, buildId = 0;
+  int number = 0;
+  std::string name;
+  std::int64_t startedAt = 0, finishedAt = 0;
+  bool finished = false;
+  Result result = Result::Success;
+  std::string text;
+};
+
+struct LogRecord {
+  std::int64_t id = 0, stepId = 0;
+  std::string name;
+  bool finished = false;
+  std::int64_t bytes = 0;  // uncompressed bytes appended so far
+  int chunks = 0;
+};
+
+struct BuildsetCompletion {
+  std::int64_t buildsetId;
+  Result result;
+};
+
+struct SlaveRecord {
+  std::string name;
+  Json info = Json::object();  // last host information the slave sent
+  bool connected = false;
+  std::int64_t lastSeen = 0;
+  std::int64_t lastConnected = 0;
+  std::int64_t lastDisconnected = 0;
+};
+
+}  // namespace bb::db

@@ -1,0 +1,214 @@
+// Schema versions and migrations. To add version N+1: write a migrateToN1
+// function and append it to migrations(); upgrade() does the rest.
+#include <sqlite3.h>
+
+#include "master/db/database.hpp"
+#include "master/db/statement.hpp"
+
+namespace bb::db {
+
+namespace {
+
+// Version 1: the initial schema. Booleans are INTEGER 0/1, times unix
+// seconds, results the numeric bb::Result, JSON stored as text.
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE schema_version (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL
+);
+
+CREATE TABLE changes (
+  id INTEGER PRIMARY KEY,
+  author TEXT NOT NULL,
+  comments TEXT NOT NULL,
+  branch TEXT NOT NULL,
+  revision TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  project TEXT NOT NULL,
+  category TEXT NOT NULL,
+  source TEXT NOT NULL,
+  when_at INTEGER NOT NULL
+);
+CREATE TABLE change_files (
+  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  PRIMARY KEY (change_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE change_properties (
+  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (change_id, name)
+) WITHOUT ROWID;
+
+-- The sourcestamp is stored on the buildset (one per buildset).
+CREATE TABLE buildsets (
+  id INTEGER PRIMARY KEY,
+  reason TEXT NOT NULL,
+  scheduler TEXT NOT NULL,
+  ss_repository TEXT NOT NULL,
+  ss_branch TEXT NOT NULL,
+  ss_revision TEXT NOT NULL,
+  ss_project TEXT NOT NULL,
+  properties TEXT NOT NULL,
+  submitted_at INTEGER NOT NULL,
+  complete INTEGER NOT NULL DEFAULT 0,
+  complete_at INTEGER NOT NULL DEFAULT 0,
+  result INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX buildsets_incomplete ON buildsets (id) WHERE complete = 0;
+CREATE TABLE buildset_changes (
+  buildset_id INTEGER NOT NULL REFERENCES buildsets(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  change_id INTEGER NOT NULL REFERENCES changes(id),
+  PRIMARY KEY (buildset_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX buildset_changes_by_change ON buildset_changes (change_id, buildset_id);
+
+CREATE TABLE buildrequests (
+  id INTEGER PRIMARY KEY,
+  buildset_id INTEGER NOT NULL REFERENCES buildsets(id) ON DELETE CASCADE,
+  builder TEXT NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 0,
+  submitted_at INTEGER NOT NULL,
+  claimed INTEGER NOT NULL DEFAULT 0,
+  claimed_at INTEGER NOT NULL DEFAULT 0,
+  complete INTEGER NOT NULL DEFAULT 0,
+  result INTEGER NOT NULL DEFAULT 0,
+  complete_at INTEGER NOT NULL DEFAULT 0,
+  retries INTEGER NOT NULL DEFAULT 0
+);
+-- pendingRequests(): only the pending rows are in the index, already in order.
+CREATE INDEX buildrequests_pending ON buildrequests (priority DESC, submitted_at, id)
+  WHERE complete = 0 AND claimed = 0;
+CREATE INDEX buildrequests_by_buildset ON buildrequests (buildset_id);
+CREATE INDEX buildrequests_claimed ON buildrequests (id) WHERE complete = 0 AND claimed = 1;
+
+CREATE TABLE builds (
+  id INTEGER PRIMARY KEY,
+  request_id INTEGER REFERENCES buildrequests(id) ON DELETE SET NULL,
+  builder TEXT NOT NULL,
+  number INTEGER NOT NULL,
+  slave TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL DEFAULT 0,
+  finished INTEGER NOT NULL DEFAULT 0,
+  result INTEGER NOT NULL DEFAULT 0,
+  text TEXT NOT NULL DEFAULT '',
+  properties TEXT NOT NULL DEFAULT '{}',
+  UNIQUE (builder, number)
+);
+CREATE INDEX builds_by_request ON builds (request_id);
+CREATE INDEX builds_unfinished ON builds (id) WHERE finished = 0;
+
+CREATE TABLE steps (
+  id INTEGER PRIMARY KEY,
+  build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+  number INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL DEFAULT 0,
+  finished INTEGER NOT NULL DEFAULT 0,
+  result INTEGER NOT NULL DEFAULT 0,
+  text TEXT NOT NULL DEFAULT '',
+  UNIQUE (build_id, number)
+);
+
+CREATE TABLE logs (
+  id INTEGER PRIMARY KEY,
+  step_id INTEGER NOT NULL REFERENCES steps(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  finished INTEGER NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  chunks INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (step_id, name)
+);
+-- A rowid table (not WITHOUT ROWID): chunk rows hold large blobs.
+CREATE TABLE log_chunks (
+  log_id INTEGER NOT NULL REFERENCES logs(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  stream INTEGER NOT NULL CHECK (stream BETWEEN 0 AND 2),
+  raw_size INTEGER NOT NULL,
+  compressed BLOB NOT NULL,
+  PRIMARY KEY (log_id, seq)
+);
+
+CREATE TABLE object_state (
+  object TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (object, key)
+) WITHOUT ROWID;
+
+CREATE TABLE slaves (
+  name TEXT PRIMARY KEY,
+  info TEXT NOT NULL DEFAULT '{}',
+  connected INTEGER NOT NULL DEFAULT 0,
+  last_seen INTEGER NOT NULL DEFAULT 0,
+  last_connected INTEGER NOT NULL DEFAULT 0,
+  last_disconnected INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+)sql";
+
+}  // namespace
+
+const std::vector<Database::MigrationStep>& Database::migrations() {
+  // Element i migrates from version i to version i + 1.
+  static const std::vector<MigrationStep> kSteps = {
+      {1, [](Database& db) { db.execScript(kSchemaV1, "creating schema version 1"); }},
+  };
+  return kSteps;
+}
+
+int Database::latestSchemaVersion() { return static_cast<int>(migrations().size()); }
+
+int Database::schemaVersion() {
+  static constexpr char kHasTable[] =
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'";
+  static constexpr char kVersion[] = "SELECT version FROM schema_version WHERE id = 1";
+  {
+    Statement s = stmt(kHasTable);
+    s.requireRow();
+    if (s.getInt(0) == 0) return 0;
+  }
+  Statement s = stmt(kVersion);
+  if (!s.step()) throw DbError("corrupt database: table schema_version has no row");
+  return static_cast<int>(s.getInt(0));
+}
+
+void Database::upgrade() {
+  static constexpr char kSetVersion[] =
+      "INSERT INTO schema_version (id, version) VALUES (1, ?1) "
+      "ON CONFLICT (id) DO UPDATE SET version = excluded.version";
+  const int latest = latestSchemaVersion();
+  const int current = schemaVersion();
+  if (current > latest) {
+    throw DbError("database schema is version " + std::to_string(current) +
+                  ", newer than this buildmaster supports (" + std::to_string(latest) +
+                  "); use a newer buildmaster");
+  }
+  for (int v = current; v < latest; ++v) {
+    const MigrationStep& step = migrations()[static_cast<std::size_t>(v)];
+    transaction([&] {
+      step.apply(*this);
+      stmt(kSetVersion).bind(1, std::int64_t{step.toVersion}).run();
+    });
+  }
+}
+
+void Database::requireCurrentSchema() {
+  const int current = schemaVersion();
+  const int latest = latestSchemaVersion();
+  if (current == latest) return;
+  if (current > latest) {
+    throw DbError("database schema is version " + std::to_string(current) +
+                  ", newer than this buildmaster supports (" + std::to_string(latest) +
+                  "); use a newer buildmaster");
+  }
+  throw DbError("database schema is version " + std::to_string(current) +
+                " but this buildmaster needs " + std::to_string(latest) +
+                "; run `buildmaster upgrade-master DIR`");
+}
+
+}  // namespace bb::db
