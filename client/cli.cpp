@@ -1,0 +1,106 @@
+#include "client/cli.hpp"
+
+#include <iostream>
+
+#include "client/client_error.hpp"
+#include "client/force_command.hpp"
+#include "client/sendchange_command.hpp"
+#include "client/status_command.hpp"
+#include "client/verb_common.hpp"
+
+namespace bb::client {
+
+namespace {
+
+using VerbFn = int (*)(const std::vector<std::string>&, const ConnectionFlags&, CliContext&);
+
+struct Verb {
+  const char* name;
+  VerbFn run;
+  const char* summary;
+};
+
+const Verb kVerbs[] = {
+    {"sendchange", runSendchange, "announce a change (commit) to the master"},
+    {"force", runForce, "start builds now through a force scheduler"},
+    {"status", runStatus, "show the latest builds, or one build's steps and logs"},
+};
+
+// Takes the value of a global option: "--master X", "--master=X", "-m X".
+bool takeGlobal(const std::vector<std::string>& args, std::size_t& i, const std::string& longName,
+                const std::string& shortName, std::optional<std::string>& into) {
+  const std::string& a = args[i];
+  if (a.rfind(longName + "=", 0) == 0) {
+    into = a.substr(longName.size() + 1);
+    return true;
+  }
+  if (a == longName || a == shortName) {
+    if (i + 1 >= args.size()) throw UsageError("buildbot: " + longName + " needs a value");
+    into = args[++i];
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string topLevelUsage() {
+  std::string s =
+      "Usage: buildbot [--master HOST:PORT] [--auth USER:PASSWORD] VERB [options]\n\n"
+      "Verbs:\n";
+  for (const auto& v : kVerbs) {
+    std::string name = v.name;
+    s += "  " + name + std::string(12 - name.size(), ' ') + v.summary + "\n";
+  }
+  s +=
+      "\n'buildbot VERB --help' describes each verb's options.\n"
+      "Connection settings: a flag wins over the environment (BUILDBOT_MASTER,\n"
+      "BUILDBOT_AUTH), which wins over ~/.buildbot/options ('master = HOST:PORT',\n"
+      "'auth = USER:PASSWORD').\n"
+      "Exit codes: 0 ok, 1 the master answered with an error, 2 usage error,\n"
+      "3 connection or login failure.\n";
+  return s;
+}
+
+int runCli(const std::vector<std::string>& args, CliContext& ctx) {
+  std::ostream& err = *ctx.err;
+  try {
+    ConnectionFlags global;
+    std::size_t i = 0;
+    for (; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      if (a == "--help" || a == "-h") {
+        *ctx.out << topLevelUsage();
+        return kExitOk;
+      }
+      if (takeGlobal(args, i, "--master", "-m", global.master)) continue;
+      if (takeGlobal(args, i, "--auth", "-a", global.auth)) continue;
+      if (!a.empty() && a[0] == '-')
+        throw UsageError("buildbot: unknown option '" + a + "' before the verb");
+      break;
+    }
+    if (i >= args.size()) {
+      err << "buildbot: no verb given\n\n" << topLevelUsage();
+      return kExitUsage;
+    }
+    const std::string verb = args[i];
+    const std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
+    for (const auto& v : kVerbs)
+      if (verb == v.name) return v.run(rest, global, ctx);
+    err << "buildbot: unknown verb '" << verb << "'\n\n" << topLevelUsage();
+    return kExitUsage;
+  } catch (const UsageError& e) {
+    err << e.what() << "\n";
+    return kExitUsage;
+  } catch (const ConnectError& e) {
+    err << "buildbot: " << e.what() << "\n";
+    return kExitConnect;
+  } catch (const MasterError& e) {
+    err << "buildbot: the master refused the request: " << e.code() << ": " << e.message()
+        << "\n";
+    for (const auto& line : e.details()) err << "  " << line << "\n";
+    return kExitMasterError;
+  }
+}
+
+}  // namespace bb::client

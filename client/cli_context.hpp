@@ -1,0 +1,35 @@
+#pragma once
+// Everything a `buildbot` verb touches outside itself, so that unit tests can
+// run verbs with fake streams, environment and master.
+#include <chrono>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "client/client_options.hpp"
+#include "client/request_sender.hpp"
+
+namespace bb::client {
+
+struct CliContext {
+  using GetEnv = std::function<std::optional<std::string>(const char*)>;
+  using Connect =
+      std::function<std::unique_ptr<RequestSender>(const MasterAddress&, const Credentials&)>;
+
+  GetEnv getenv;
+  std::istream* in = nullptr;
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  Connect connect;
+  // How often `force --wait` asks the master about the buildset.
+  std::chrono::milliseconds pollInterval{500};
+  // Options file; empty means $HOME/.buildbot/options.
+  std::string optionsPath;
+};
+
+// The real context: process environment, std::cin/cout/cerr, MasterClient.
+CliContext systemContext();
+
+}  // namespace bb::client

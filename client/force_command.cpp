@@ -1,0 +1,132 @@
+#include "client/force_command.hpp"
+
+#include <ostream>
+#include <thread>
+
+#include "client/client_error.hpp"
+#include "client/status_format.hpp"
+
+namespace bb::client {
+
+namespace {
+
+const char* kSynopsis = "--scheduler NAME [options]";
+const char* kDescription =
+    "Start builds now through a force scheduler of the master. Prints the buildset id and\n"
+    "one build request per builder. Needs 'force' in the user's 'may' list.";
+
+po::options_description forceOptions() {
+  po::options_description desc("Options");
+  addCommonOptions(desc);
+  desc.add_options()
+      ("scheduler", po::value<std::string>()->value_name("NAME"),
+       "the force scheduler to use (required)")
+      ("builder", po::value<std::vector<std::string>>()->composing()->value_name("NAME"),
+       "a builder to build on (repeatable; default: all of the scheduler's builders)")
+      ("branch", po::value<std::string>()->value_name("BRANCH"), "the branch to build")
+      ("revision", po::value<std::string>()->value_name("REV"), "the revision to build")
+      ("reason", po::value<std::string>()->value_name("TEXT"), "why the build is forced")
+      ("owner", po::value<std::string>()->value_name("WHO"),
+       "who owns the build (default: the --auth user)")
+      ("property", po::value<std::vector<std::string>>()->composing()->value_name("NAME:VALUE"),
+       "a build property (repeatable)")
+      ("wait", "wait until every build finished and print the results; exit 1 unless all "
+               "succeeded (success or warnings)");
+  return desc;
+}
+
+std::string str(const po::variables_map& vm, const char* key) {
+  return vm.count(key) ? vm[key].as<std::string>() : std::string();
+}
+
+// "b1: success (build #3)" for one request of a buildset.
+std::string describeRequest(const Json& req) {
+  std::string line = cellText(req.value("builder", Json())) + ": " + displayResult(req);
+  if (req.contains("complete") && req["complete"].is_boolean() && !req["complete"].get<bool>())
+    line = cellText(req.value("builder", Json())) + ": not complete";
+  std::string builds;
+  if (auto it = req.find("builds"); it != req.end() && it->is_array()) {
+    for (const auto& b : *it) {
+      if (!b.is_object() || !b.contains("number")) continue;
+      if (!builds.empty()) builds += ", ";
+      builds += "build #" + cellText(b["number"]);
+    }
+  }
+  if (!builds.empty()) line += " (" + builds + ")";
+  return line;
+}
+
+}  // namespace
+
+bool isPassingResult(const std::string& result) {
+  return result == "success" || result == "warnings";
+}
+
+ForceRequest parseForce(const std::vector<std::string>& args) {
+  const po::variables_map vm = parseVerbArgs("force", args, forceOptions());
+  ForceRequest req;
+  req.flags = connectionFlags(vm);
+  if (vm.count("help")) {
+    req.help = true;
+    return req;
+  }
+  if (!vm.count("scheduler") || vm["scheduler"].as<std::string>().empty())
+    throw UsageError("buildbot force: --scheduler NAME is required (see 'buildbot force --help')");
+  req.wait = vm.count("wait") > 0;
+  Json& p = req.params;
+  p["scheduler"] = vm["scheduler"].as<std::string>();
+  p["builders"] =
+      vm.count("builder") ? Json(vm["builder"].as<std::vector<std::string>>()) : Json::array();
+  p["branch"] = str(vm, "branch");
+  p["revision"] = str(vm, "revision");
+  p["reason"] = str(vm, "reason");
+  p["owner"] = str(vm, "owner");
+  try {
+    p["properties"] = parseProperties(
+        vm.count("property") ? vm["property"].as<std::vector<std::string>>()
+                             : std::vector<std::string>{});
+  } catch (const UsageError& e) {
+    throw UsageError(std::string("buildbot force: ") + e.what());
+  }
+  return req;
+}
+
+int runForce(const std::vector<std::string>& args, const ConnectionFlags& global,
+             CliContext& ctx) {
+  ForceRequest req = parseForce(args);
+  if (req.help) {
+    printVerbHelp(*ctx.out, "force", kSynopsis, kDescription, forceOptions());
+    return kExitOk;
+  }
+  Session session = openSession(req.flags, global, ctx);
+  if (req.params["owner"].get<std::string>().empty()) req.params["owner"] = session.credentials.user;
+  if (req.params["reason"].get<std::string>().empty())
+    req.params["reason"] = "forced by " + session.credentials.user + " with 'buildbot force'";
+
+  const Json result = session.sender->call("force", req.params);
+  std::ostream& out = *ctx.out;
+  const Json buildsetId = result.value("buildset_id", Json());
+  out << "buildset " << cellText(buildsetId) << " submitted\n";
+  if (auto it = result.find("requests"); it != result.end() && it->is_object())
+    for (const auto& [builder, id] : it->items())
+      out << "  " << builder << ": build request " << cellText(id) << "\n";
+  out.flush();
+  if (!req.wait) return kExitOk;
+
+  // Polling is what Buildbot's `--wait` does too; the master has no push
+  // channel to clients.
+  Json buildset;
+  while (true) {
+    const Json r = session.sender->call("buildset", Json{{"id", buildsetId}});
+    buildset = r.value("buildset", Json::object());
+    if (buildset.value("complete", false)) break;
+    std::this_thread::sleep_for(ctx.pollInterval);
+  }
+  if (auto it = buildset.find("requests"); it != buildset.end() && it->is_array())
+    for (const auto& r : *it) out << "  " << describeRequest(r) << "\n";
+  const std::string overall = cellText(buildset.value("result", Json()));
+  out << "buildset " << cellText(buildsetId) << " complete: " << overall << "\n";
+  return isPassingResult(overall) ? kExitOk : kExitMasterError;
+}
+
+}  // namespace bb::client

@@ -1,0 +1,170 @@
+#include "client/status_command.hpp"
+
+#include <ostream>
+
+#include "client/client_error.hpp"
+#include "client/status_format.hpp"
+
+namespace bb::client {
+
+namespace {
+
+const char* kSynopsis = "[--builder NAME [--build N [--logs]]] [--limit N] [--json]";
+const char* kDescription =
+    "Show the latest builds of every builder, or of one builder with --builder. With\n"
+    "--build N, show that build's steps; --logs adds the text of every step's logs.\n"
+    "Needs 'status' in the user's 'may' list.";
+
+po::options_description statusOptions() {
+  po::options_description desc("Options");
+  addCommonOptions(desc);
+  desc.add_options()
+      ("builder", po::value<std::string>()->value_name("NAME"), "only this builder")
+      ("build", po::value<std::int64_t>()->value_name("N"),
+       "show build number N of --builder in detail")
+      ("limit", po::value<std::int64_t>()->value_name("N"), "at most N builds per builder")
+      ("logs", "with --build: print the text of each step's logs")
+      ("json", "print the master's answer as JSON");
+  return desc;
+}
+
+std::string buildRow(const Json& b, const std::string& builder, std::vector<std::string>& row) {
+  row = {builder,
+         "#" + cellText(b.value("number", Json())),
+         displayResult(b),
+         cellText(b.value("slave", Json())),
+         formatTimestamp(b.value("started_at", Json())),
+         b.value("finished", true) ? formatDuration(b.value("started_at", Json()),
+                                                    b.value("finished_at", Json()))
+                                   : "running"};
+  return builder;
+}
+
+}  // namespace
+
+StatusRequest parseStatus(const std::vector<std::string>& args) {
+  const po::variables_map vm = parseVerbArgs("status", args, statusOptions());
+  StatusRequest req;
+  req.flags = connectionFlags(vm);
+  if (vm.count("help")) {
+    req.help = true;
+    return req;
+  }
+  if (vm.count("builder")) req.builder = vm["builder"].as<std::string>();
+  if (vm.count("build")) req.build = vm["build"].as<std::int64_t>();
+  if (vm.count("limit")) req.limit = vm["limit"].as<std::int64_t>();
+  req.logs = vm.count("logs") > 0;
+  req.json = vm.count("json") > 0;
+  if (req.build && !req.builder)
+    throw UsageError("buildbot status: --build needs --builder NAME");
+  if (req.logs && !req.build) throw UsageError("buildbot status: --logs needs --build N");
+  if (req.limit && *req.limit <= 0)
+    throw UsageError("buildbot status: --limit must be a positive number");
+  if (req.build && *req.build < 0)
+    throw UsageError("buildbot status: --build must not be negative");
+  return req;
+}
+
+std::string formatBuildsTable(const Json& statusResult) {
+  std::vector<std::vector<std::string>> rows{
+      {"BUILDER", "BUILD", "RESULT", "SLAVE", "STARTED", "DURATION"}};
+  const Json builders = statusResult.value("builders", Json::array());
+  for (const auto& builder : builders) {
+    const std::string name = cellText(builder.value("name", Json()));
+    const Json builds = builder.value("builds", Json::array());
+    if (builds.empty()) {
+      rows.push_back({name, "-", "no builds", "", "", ""});
+      continue;
+    }
+    for (const auto& b : builds) {
+      std::vector<std::string> row;
+      buildRow(b, name, row);
+      rows.push_back(std::move(row));
+    }
+  }
+  return formatTable(rows);
+}
+
+std::string formatBuildDetails(const Json& buildResult) {
+  const Json build = buildResult.value("build", Json::object());
+  std::string out = cellText(build.value("builder", Json("build"))) + " #" +
+                    cellText(build.value("number", Json())) + ": " + displayResult(build);
+  out += " on slave " + cellText(build.value("slave", Json()));
+  out += ", started " + formatTimestamp(build.value("started_at", Json()));
+  if (build.value("finished", true))
+    out += ", took " + formatDuration(build.value("started_at", Json()),
+                                      build.value("finished_at", Json()));
+  out += "\n";
+  if (auto t = build.find("text"); t != build.end() && !t->is_null() && cellText(*t) != "")
+    out += "  " + cellText(*t) + "\n";
+  std::vector<std::vector<std::string>> rows{{"STEP", "NAME", "RESULT", "DURATION", "TEXT"}};
+  for (const auto& s : build.value("steps", Json::array())) {
+    rows.push_back({cellText(s.value("number", Json())), cellText(s.value("name", Json())),
+                    displayResult(s),
+                    s.value("finished", true) ? formatDuration(s.value("started_at", Json()),
+                                                               s.value("finished_at", Json()))
+                                              : "running",
+                    s.contains("text") && !s["text"].is_null() ? cellText(s["text"]) : ""});
+  }
+  out += formatTable(rows);
+  return out;
+}
+
+int runStatus(const std::vector<std::string>& args, const ConnectionFlags& global,
+              CliContext& ctx) {
+  StatusRequest req = parseStatus(args);
+  if (req.help) {
+    printVerbHelp(*ctx.out, "status", kSynopsis, kDescription, statusOptions());
+    return kExitOk;
+  }
+  Session session = openSession(req.flags, global, ctx);
+  std::ostream& out = *ctx.out;
+  if (!req.build) {
+    Json params = Json::object();
+    if (req.builder) params["builder"] = *req.builder;
+    if (req.limit) params["limit"] = *req.limit;
+    const Json result = session.sender->call("status", params);
+    if (req.json)
+      out << result.dump(2) << "\n";
+    else
+      out << formatBuildsTable(result);
+    return kExitOk;
+  }
+  Json result = session.sender->call("build", Json{{"builder", *req.builder}, {"number", *req.build}});
+  if (!result.contains("build") || !result["build"].is_object())
+    throw ConnectError("malformed 'build' answer from the master: no build object");
+  Json& build = result["build"];
+  if (req.logs && build.contains("steps") && build["steps"].is_array()) {
+    // Fetch every log's text; in --json mode it is added to the log object.
+    for (auto& step : build["steps"]) {
+      if (!step.contains("logs") || !step["logs"].is_array()) continue;
+      for (auto& log : step["logs"]) {
+        const Json text = session.sender->call("log", Json{{"log_id", log.value("id", Json())}});
+        log["text"] = text.value("text", "");
+        log["truncated"] = text.value("truncated", false);
+      }
+    }
+  }
+  if (req.json) {
+    out << result.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (!build.contains("builder")) build["builder"] = *req.builder;
+  out << formatBuildDetails(result);
+  if (req.logs) {
+    for (const auto& step : build.value("steps", Json::array())) {
+      for (const auto& log : step.value("logs", Json::array())) {
+        out << "\n----- step " << cellText(step.value("number", Json())) << " "
+            << cellText(step.value("name", Json())) << ", log " << cellText(log.value("name", Json()))
+            << " -----\n";
+        const std::string text = log.value("text", "");
+        out << text;
+        if (!text.empty() && text.back() != '\n') out << "\n";
+        if (log.value("truncated", false)) out << "[log truncated; the master has more]\n";
+      }
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace bb::client

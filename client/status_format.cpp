@@ -1,0 +1,76 @@
+#include "client/status_format.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace bb::client {
+
+std::string cellText(const Json& v) {
+  if (v.is_null()) return "-";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  return v.dump();
+}
+
+std::string formatTimestamp(const Json& t) {
+  if (t.is_string()) return t.get<std::string>();
+  if (!t.is_number()) return "-";
+  const double secs = t.get<double>();
+  if (!std::isfinite(secs) || secs <= 0) return "-";
+  const std::time_t tt = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  if (localtime_r(&tt, &tm) == nullptr) return std::to_string(static_cast<long long>(secs));
+  char buf[32];
+  if (std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+    return std::to_string(static_cast<long long>(secs));
+  return buf;
+}
+
+std::string formatDuration(const Json& start, const Json& end) {
+  if (!start.is_number() || !end.is_number()) return "-";
+  double d = end.get<double>() - start.get<double>();
+  if (!std::isfinite(d) || d < 0) return "-";
+  const long long total = static_cast<long long>(std::llround(d));
+  const long long h = total / 3600, m = (total % 3600) / 60, s = total % 60;
+  char buf[48];
+  if (h > 0)
+    std::snprintf(buf, sizeof buf, "%lldh %02lldm", h, m);
+  else if (m > 0)
+    std::snprintf(buf, sizeof buf, "%lldm %02llds", m, s);
+  else
+    std::snprintf(buf, sizeof buf, "%llds", s);
+  return buf;
+}
+
+std::string displayResult(const Json& item) {
+  if (!item.is_object()) return "-";
+  auto fin = item.find("finished");
+  const bool finished = fin == item.end() || !fin->is_boolean() || fin->get<bool>();
+  if (!finished) return "running";
+  auto res = item.find("result");
+  if (res == item.end() || res->is_null()) return "-";
+  return cellText(*res);
+}
+
+std::string formatTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace bb::client

@@ -1,0 +1,31 @@
+#pragma once
+// Text formatting for `buildbot status`: timestamps, durations, results and
+// aligned tables. Pure functions of the JSON the master returns.
+#include <string>
+#include <vector>
+
+#include "common/message.hpp"  // Json
+
+namespace bb::client {
+
+// A UNIX time (seconds, integer or fractional) as local "YYYY-MM-DD HH:MM:SS";
+// a string is shown as is; null or missing gives "-".
+std::string formatTimestamp(const Json& t);
+
+// "45s", "3m 05s", "2h 01m": the span between two UNIX times; "-" if either
+// is not a number.
+std::string formatDuration(const Json& start, const Json& end);
+
+// The result to show for a build or step: its result string, "running" when
+// it is not finished, "-" when unknown.
+std::string displayResult(const Json& item);
+
+// Left-aligned columns separated by two spaces; the first row is the header.
+// Trailing spaces are trimmed from every line.
+std::string formatTable(const std::vector<std::vector<std::string>>& rows);
+
+// A JSON value as text for a table cell: strings unquoted, numbers as
+// written, null as "-".
+std::string cellText(const Json& v);
+
+}  // namespace bb::client

@@ -1,0 +1,52 @@
+#pragma once
+// Pieces shared by every verb: the --master/--auth/--help options, argument
+// parsing with usage errors, and opening the session with the settings
+// resolved as flag > environment > options file.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "client/cli_context.hpp"
+
+namespace bb::client {
+
+namespace po = boost::program_options;
+
+// The connection flags as given on the command line (global or per verb).
+struct ConnectionFlags {
+  std::optional<std::string> master;
+  std::optional<std::string> auth;
+};
+
+// Adds -m/--master, -a/--auth and -h/--help to `desc`.
+void addCommonOptions(po::options_description& desc);
+
+// Parses `args` (the words after the verb) against `desc`, with the named
+// positional argument `positionalName` ("" for none). Throws UsageError
+// prefixed with "buildbot VERB: ".
+po::variables_map parseVerbArgs(const std::string& verb, const std::vector<std::string>& args,
+                                const po::options_description& desc,
+                                const std::string& positionalName = "");
+
+// The connection flags found in `vm` (from addCommonOptions).
+ConnectionFlags connectionFlags(const po::variables_map& vm);
+
+// Writes "Usage: buildbot VERB SYNOPSIS\n\nDESCRIPTION\n\n" + the options.
+void printVerbHelp(std::ostream& out, const std::string& verb, const std::string& synopsis,
+                   const std::string& description, const po::options_description& desc);
+
+struct Session {
+  MasterAddress address;
+  Credentials credentials;
+  std::unique_ptr<RequestSender> sender;
+};
+
+// Resolves master and auth (verb flag > global flag > env > options file),
+// validates them (UsageError) and opens a session with ctx.connect.
+Session openSession(const ConnectionFlags& verb,
+                                           const ConnectionFlags& global, CliContext& ctx);
+
+}  // namespace bb::client

@@ -1,0 +1,401 @@
+// The CLI verbs against a fake master: what they send, what they print and
+// which exit code they return.
+#include "client/cli.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "client/client_error.hpp"
+#include "client/force_command.hpp"
+#include "client/sendchange_command.hpp"
+#include "client/status_command.hpp"
+
+namespace bb::client {
+namespace {
+
+struct Call {
+  std::string method;
+  Json params;
+};
+
+// Scripted answers, one per call, in order; records every call.
+struct FakeMaster {
+  std::vector<Call> calls;
+  std::deque<std::function<Json(const Call&)>> answers;
+  std::optional<MasterAddress> address;
+  std::optional<Credentials> credentials;
+  std::optional<std::string> connectFailure;
+};
+
+class FakeSender : public RequestSender {
+ public:
+  explicit FakeSender(FakeMaster& m) : m_(m) {}
+  Json call(const std::string& method, const Json& params) override {
+    m_.calls.push_back({method, params});
+    if (m_.answers.empty()) throw ConnectError("fake master: no answer scripted for " + method);
+    auto fn = std::move(m_.answers.front());
+    m_.answers.pop_front();
+    return fn(m_.calls.back());
+  }
+
+ private:
+  FakeMaster& m_;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  CliTest() {
+    ctx_.getenv = [this](const char* n) -> std::optional<std::string> {
+      auto it = env_.find(n);
+      if (it == env_.end()) return std::nullopt;
+      return it->second;
+    };
+    ctx_.in = &in_;
+    ctx_.out = &out_;
+    ctx_.err = &err_;
+    ctx_.pollInterval = std::chrono::milliseconds(0);
+    ctx_.optionsPath = "/nonexistent/bb-client-test/options";
+    ctx_.connect = [this](const MasterAddress& a, const Credentials& c) {
+      master_.address = a;
+      master_.credentials = c;
+      if (master_.connectFailure) throw ConnectError(*master_.connectFailure);
+      return std::unique_ptr<RequestSender>(new FakeSender(master_));
+    };
+  }
+
+  int run(std::vector<std::string> args) { return runCli(args, ctx_); }
+  void answer(Json result) {
+    master_.answers.push_back([result](const Call&) { return result; });
+  }
+
+  std::map<std::string, std::string> env_;
+  std::istringstream in_;
+  std::ostringstream out_, err_;
+  CliContext ctx_;
+  FakeMaster master_;
+};
+
+const std::vector<std::string> kConn = {"--master", "127.0.0.1:9989", "--auth", "alice:pw"};
+
+std::vector<std::string> with(std::vector<std::string> head, const std::vector<std::string>& tail) {
+  head.insert(head.end(), tail.begin(), tail.end());
+  return head;
+}
+
+TEST_F(CliTest, NoVerbIsUsageError) {
+  EXPECT_EQ(run({}), kExitUsage);
+  EXPECT_NE(err_.str().find("no verb given"), std::string::npos);
+  EXPECT_NE(err_.str().find("sendchange"), std::string::npos);
+}
+
+TEST_F(CliTest, UnknownVerbIsUsageError) {
+  EXPECT_EQ(run({"frobnicate"}), kExitUsage);
+  EXPECT_NE(err_.str().find("unknown verb 'frobnicate'"), std::string::npos);
+}
+
+TEST_F(CliTest, HelpForEveryVerbExitsZeroWithoutConnecting) {
+  for (const std::string verb : {"sendchange", "force", "status"}) {
+    out_.str("");
+    EXPECT_EQ(run({verb, "--help"}), kExitOk) << verb;
+    EXPECT_NE(out_.str().find("Usage: buildbot " + verb), std::string::npos) << out_.str();
+    EXPECT_NE(out_.str().find("--master"), std::string::npos);
+  }
+  EXPECT_TRUE(master_.calls.empty());
+  EXPECT_FALSE(master_.address.has_value());
+}
+
+TEST_F(CliTest, SendchangeSendsEveryField) {
+  answer(Json{{"change_id", 12}});
+  const int rc = run(with(kConn, {"sendchange", "-W", "bob", "-R", "/srv/repo", "-P", "proj", "-b",
+                                  "main", "-r", "abc123", "-C", "cat", "-c", "fix it", "-s", "a:1",
+                                  "--property", "b:x:y", "--when", "1700000000", "src/a.c",
+                                  "README"}));
+  ASSERT_EQ(rc, kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "change sent successfully (change 12)\n");
+  ASSERT_EQ(master_.calls.size(), 1u);
+  const Json& p = master_.calls[0].params;
+  EXPECT_EQ(master_.calls[0].method, "sendchange");
+  EXPECT_EQ(p["author"], "bob");
+  EXPECT_EQ(p["repository"], "/srv/repo");
+  EXPECT_EQ(p["project"], "proj");
+  EXPECT_EQ(p["branch"], "main");
+  EXPECT_EQ(p["revision"], "abc123");
+  EXPECT_EQ(p["category"], "cat");
+  EXPECT_EQ(p["comments"], "fix it");
+  EXPECT_EQ(p["files"], (Json{"src/a.c", "README"}));
+  EXPECT_EQ(p["properties"], (Json{{"a", "1"}, {"b", "x:y"}}));
+  EXPECT_EQ(p["when"], 1700000000);
+  EXPECT_EQ(master_.address->toString(), "127.0.0.1:9989");
+  EXPECT_EQ(master_.credentials->user, "alice");
+  EXPECT_EQ(master_.credentials->password, "pw");
+}
+
+TEST_F(CliTest, SendchangeAuthorDefaultsToUserAndLogfileStdin) {
+  in_.str("message from stdin\n");
+  answer(Json{{"change_id", 3}});
+  ASSERT_EQ(run(with(kConn, {"sendchange", "--logfile", "-"})), kExitOk) << err_.str();
+  EXPECT_EQ(master_.calls[0].params["author"], "alice");
+  EXPECT_EQ(master_.calls[0].params["comments"], "message from stdin\n");
+  EXPECT_EQ(master_.calls[0].params["files"], Json::array());
+}
+
+TEST_F(CliTest, SendchangeLogfileFromFile) {
+  char dir[] = "/tmp/bb-client-cli-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/msg";
+  {
+    std::ofstream f(path);
+    f << "line one\nline two\n";
+  }
+  answer(Json{{"change_id", 4}});
+  EXPECT_EQ(run(with(kConn, {"sendchange", "-F", path})), kExitOk) << err_.str();
+  EXPECT_EQ(master_.calls[0].params["comments"], "line one\nline two\n");
+  std::remove(path.c_str());
+  rmdir(dir);
+}
+
+TEST_F(CliTest, SendchangeUsageErrors) {
+  EXPECT_EQ(run(with(kConn, {"sendchange", "-c", "x", "-F", "-"})), kExitUsage);
+  EXPECT_NE(err_.str().find("either --comments or --logfile"), std::string::npos);
+  EXPECT_EQ(run(with(kConn, {"sendchange", "--property", "noseparator"})), kExitUsage);
+  EXPECT_NE(err_.str().find("expected NAME:VALUE"), std::string::npos);
+  EXPECT_EQ(run(with(kConn, {"sendchange", "--when", "yesterday"})), kExitUsage);
+  EXPECT_EQ(run(with(kConn, {"sendchange", "--bogus"})), kExitUsage);
+  EXPECT_NE(err_.str().find("bogus"), std::string::npos);
+  EXPECT_EQ(run(with(kConn, {"sendchange", "-F", "/nonexistent/file"})), kExitUsage);
+  EXPECT_NE(err_.str().find("cannot read --logfile"), std::string::npos);
+  EXPECT_TRUE(master_.calls.empty());
+}
+
+TEST_F(CliTest, MissingMasterOrAuthIsUsageError) {
+  EXPECT_EQ(run({"status"}), kExitUsage);
+  EXPECT_NE(err_.str().find("no master given"), std::string::npos) << err_.str();
+  err_.str("");
+  EXPECT_EQ(run({"status", "--master", "h:1"}), kExitUsage);
+  EXPECT_NE(err_.str().find("no credentials given"), std::string::npos) << err_.str();
+  err_.str("");
+  EXPECT_EQ(run({"status", "--master", "h:1", "--auth", "nocolon"}), kExitUsage);
+  EXPECT_NE(err_.str().find("USER:PASSWORD"), std::string::npos) << err_.str();
+  EXPECT_FALSE(master_.address.has_value());
+}
+
+TEST_F(CliTest, PrecedenceFlagThenEnvThenFile) {
+  char dir[] = "/tmp/bb-client-prec-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  ctx_.optionsPath = std::string(dir) + "/options";
+  {
+    std::ofstream f(ctx_.optionsPath);
+    f << "master = file-host:1\nauth = fileuser:fp\n";
+  }
+  auto status = [&](std::vector<std::string> args) {
+    answer(Json{{"builders", Json::array()}});
+    EXPECT_EQ(run(args), kExitOk) << err_.str();
+  };
+  status({"status"});
+  EXPECT_EQ(master_.address->toString(), "file-host:1");
+  EXPECT_EQ(master_.credentials->user, "fileuser");
+
+  env_["BUILDBOT_MASTER"] = "env-host:2";
+  env_["BUILDBOT_AUTH"] = "envuser:ep";
+  status({"status"});
+  EXPECT_EQ(master_.address->toString(), "env-host:2");
+  EXPECT_EQ(master_.credentials->user, "envuser");
+
+  status({"--master", "global-host:3", "status", "--auth", "flaguser:x"});
+  EXPECT_EQ(master_.address->toString(), "global-host:3");
+  EXPECT_EQ(master_.credentials->user, "flaguser");
+
+  // A verb's own flag wins over the global one.
+  status({"--master", "global-host:3", "status", "-m", "verb-host:4"});
+  EXPECT_EQ(master_.address->toString(), "verb-host:4");
+  std::remove(ctx_.optionsPath.c_str());
+  rmdir(dir);
+}
+
+TEST_F(CliTest, HomeOptionsFileIsDefault) {
+  char dir[] = "/tmp/bb-client-home-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string home = dir;
+  ASSERT_EQ(mkdir((home + "/.buildbot").c_str(), 0700), 0);
+  {
+    std::ofstream f(home + "/.buildbot/options");
+    f << "master = home-host:5\nauth = homeuser:pw\n";
+  }
+  ctx_.optionsPath.clear();
+  env_["HOME"] = home;
+  answer(Json{{"builders", Json::array()}});
+  EXPECT_EQ(run({"status"}), kExitOk) << err_.str();
+  EXPECT_EQ(master_.address->toString(), "home-host:5");
+  std::remove((home + "/.buildbot/options").c_str());
+  rmdir((home + "/.buildbot").c_str());
+  rmdir(dir);
+}
+
+TEST_F(CliTest, ConnectFailureExits3) {
+  master_.connectFailure = "cannot connect to 127.0.0.1:9989: connection refused";
+  EXPECT_EQ(run(with(kConn, {"status"})), kExitConnect);
+  EXPECT_NE(err_.str().find("cannot connect to 127.0.0.1:9989: connection refused"),
+            std::string::npos);
+}
+
+TEST_F(CliTest, MasterErrorExits1WithDetails) {
+  master_.answers.push_back([](const Call&) -> Json {
+    throw MasterError("bad_request", "unknown scheduler 'nope'",
+                      {"known schedulers: all, force", "see master.yaml"});
+  });
+  EXPECT_EQ(run(with(kConn, {"force", "--scheduler", "nope"})), kExitMasterError);
+  EXPECT_NE(err_.str().find("bad_request: unknown scheduler 'nope'"), std::string::npos);
+  EXPECT_NE(err_.str().find("  known schedulers: all, force\n"), std::string::npos);
+  EXPECT_NE(err_.str().find("  see master.yaml\n"), std::string::npos);
+}
+
+TEST_F(CliTest, ForceRequiresScheduler) {
+  EXPECT_EQ(run(with(kConn, {"force"})), kExitUsage);
+  EXPECT_NE(err_.str().find("--scheduler NAME is required"), std::string::npos);
+}
+
+TEST_F(CliTest, ForceSendsParamsAndPrintsRequests) {
+  answer(Json{{"buildset_id", 7}, {"requests", {{"b1", 12}, {"b2", 13}}}});
+  ASSERT_EQ(run(with(kConn, {"force", "--scheduler", "force", "--builder", "b1", "--builder", "b2",
+                             "--branch", "main", "--revision", "abc", "--reason", "why",
+                             "--property", "p:v"})),
+            kExitOk)
+      << err_.str();
+  const Json& p = master_.calls[0].params;
+  EXPECT_EQ(master_.calls[0].method, "force");
+  EXPECT_EQ(p["scheduler"], "force");
+  EXPECT_EQ(p["builders"], (Json{"b1", "b2"}));
+  EXPECT_EQ(p["branch"], "main");
+  EXPECT_EQ(p["revision"], "abc");
+  EXPECT_EQ(p["reason"], "why");
+  EXPECT_EQ(p["owner"], "alice");
+  EXPECT_EQ(p["properties"], (Json{{"p", "v"}}));
+  EXPECT_EQ(out_.str(), "buildset 7 submitted\n  b1: build request 12\n  b2: build request 13\n");
+}
+
+TEST_F(CliTest, ForceWaitPollsUntilCompleteAndReportsFailure) {
+  answer(Json{{"buildset_id", 7}, {"requests", {{"b1", 12}}}});
+  answer(Json{{"buildset", {{"id", 7}, {"complete", false}, {"requests", Json::array()}}}});
+  answer(Json{{"buildset",
+               {{"id", 7},
+                {"complete", true},
+                {"result", "failure"},
+                {"requests",
+                 {{{"id", 12},
+                   {"builder", "b1"},
+                   {"complete", true},
+                   {"result", "failure"},
+                   {"builds", {{{"number", 3}, {"result", "failure"}}}}}}}}}});
+  EXPECT_EQ(run(with(kConn, {"force", "--scheduler", "force", "--wait"})), kExitMasterError);
+  ASSERT_EQ(master_.calls.size(), 3u);
+  EXPECT_EQ(master_.calls[1].method, "buildset");
+  EXPECT_EQ(master_.calls[1].params, (Json{{"id", 7}}));
+  EXPECT_NE(out_.str().find("  b1: failure (build #3)\n"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("buildset 7 complete: failure\n"), std::string::npos) << out_.str();
+}
+
+TEST_F(CliTest, ForceWaitSuccessExitsZero) {
+  answer(Json{{"buildset_id", 8}, {"requests", {{"b1", 20}}}});
+  answer(Json{{"buildset",
+               {{"id", 8},
+                {"complete", true},
+                {"result", "warnings"},
+                {"requests", {{{"builder", "b1"}, {"complete", true}, {"result", "warnings"}}}}}}});
+  EXPECT_EQ(run(with(kConn, {"force", "--scheduler", "force", "--wait"})), kExitOk) << err_.str();
+  EXPECT_NE(out_.str().find("  b1: warnings\n"), std::string::npos) << out_.str();
+}
+
+TEST_F(CliTest, StatusPrintsTable) {
+  answer(Json{{"builders",
+               {{{"name", "b1"},
+                 {"builds",
+                  {{{"id", 1},
+                    {"number", 2},
+                    {"result", "success"},
+                    {"finished", true},
+                    {"slave", "s1"},
+                    {"started_at", 1700000000},
+                    {"finished_at", 1700000065}},
+                   {{"id", 2},
+                    {"number", 3},
+                    {"result", nullptr},
+                    {"finished", false},
+                    {"slave", "s1"},
+                    {"started_at", 1700000100},
+                    {"finished_at", nullptr}}}}},
+                {{"name", "idle"}, {"builds", Json::array()}}}}});
+  ASSERT_EQ(run(with(kConn, {"status", "--builder", "b1", "--limit", "5"})), kExitOk) << err_.str();
+  EXPECT_EQ(master_.calls[0].method, "status");
+  EXPECT_EQ(master_.calls[0].params, (Json{{"builder", "b1"}, {"limit", 5}}));
+  const std::string out = out_.str();
+  EXPECT_EQ(out.rfind("BUILDER", 0), 0u) << out;
+  EXPECT_NE(out.find("#2"), std::string::npos);
+  EXPECT_NE(out.find("success"), std::string::npos);
+  EXPECT_NE(out.find("1m 05s"), std::string::npos) << out;
+  EXPECT_NE(out.find("running"), std::string::npos);
+  EXPECT_NE(out.find("no builds"), std::string::npos);
+}
+
+TEST_F(CliTest, StatusJsonPrintsRawResult) {
+  const Json result{{"builders", {{{"name", "b1"}, {"builds", Json::array()}}}}};
+  answer(result);
+  ASSERT_EQ(run(with(kConn, {"status", "--json"})), kExitOk);
+  EXPECT_EQ(Json::parse(out_.str()), result);
+}
+
+TEST_F(CliTest, StatusBuildWithLogs) {
+  answer(Json{{"build",
+               {{"number", 3},
+                {"result", "failure"},
+                {"finished", true},
+                {"slave", "s1"},
+                {"started_at", 100},
+                {"finished_at", 110},
+                {"steps",
+                 {{{"number", 1},
+                   {"name", "compile"},
+                   {"result", "failure"},
+                   {"finished", true},
+                   {"text", "exit 2"},
+                   {"started_at", 100},
+                   {"finished_at", 109},
+                   {"logs", {{{"id", 41}, {"name", "stdio"}, {"bytes", 9}}}}}}}}}});
+  answer(Json{{"log_id", 41}, {"text", "error: x"}, {"truncated", true}});
+  ASSERT_EQ(run(with(kConn, {"status", "--builder", "b1", "--build", "3", "--logs"})), kExitOk)
+      << err_.str();
+  ASSERT_EQ(master_.calls.size(), 2u);
+  EXPECT_EQ(master_.calls[0].params, (Json{{"builder", "b1"}, {"number", 3}}));
+  EXPECT_EQ(master_.calls[1].method, "log");
+  EXPECT_EQ(master_.calls[1].params, (Json{{"log_id", 41}}));
+  const std::string out = out_.str();
+  EXPECT_EQ(out.rfind("b1 #3: failure on slave s1", 0), 0u) << out;
+  EXPECT_NE(out.find("compile"), std::string::npos);
+  EXPECT_NE(out.find("exit 2"), std::string::npos);
+  EXPECT_NE(out.find("----- step 1 compile, log stdio -----\nerror: x\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("[log truncated"), std::string::npos);
+}
+
+TEST_F(CliTest, StatusUsageErrors) {
+  EXPECT_EQ(run(with(kConn, {"status", "--build", "3"})), kExitUsage);
+  EXPECT_NE(err_.str().find("--build needs --builder"), std::string::npos);
+  EXPECT_EQ(run(with(kConn, {"status", "--builder", "b", "--logs"})), kExitUsage);
+  EXPECT_EQ(run(with(kConn, {"status", "--limit", "0"})), kExitUsage);
+  EXPECT_EQ(run(with(kConn, {"status", "--limit", "many"})), kExitUsage);
+  EXPECT_EQ(run(with(kConn, {"status", "extra"})), kExitUsage);
+  EXPECT_TRUE(master_.calls.empty());
+}
+
+TEST_F(CliTest, GlobalOptionErrors) {
+  EXPECT_EQ(run({"--master"}), kExitUsage);
+  EXPECT_NE(err_.str().find("--master needs a value"), std::string::npos);
+  EXPECT_EQ(run({"--frob", "status"}), kExitUsage);
+  EXPECT_EQ(run({"--help"}), kExitOk);
+  EXPECT_NE(out_.str().find("Usage: buildbot"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bb::client

@@ -1,0 +1,44 @@
+#include "client/status_format.hpp"
+
+#include <gtest/gtest.h>
+
+namespace bb::client {
+namespace {
+
+TEST(StatusFormat, Durations) {
+  EXPECT_EQ(formatDuration(100, 145), "45s");
+  EXPECT_EQ(formatDuration(100.2, 100.6), "0s");
+  EXPECT_EQ(formatDuration(0, 185), "3m 05s");
+  EXPECT_EQ(formatDuration(0, 7260), "2h 01m");
+  EXPECT_EQ(formatDuration(100, nullptr), "-");
+  EXPECT_EQ(formatDuration(200, 100), "-");
+}
+
+TEST(StatusFormat, Timestamps) {
+  EXPECT_EQ(formatTimestamp(nullptr), "-");
+  EXPECT_EQ(formatTimestamp("2024-01-01T00:00:00Z"), "2024-01-01T00:00:00Z");
+  const std::string t = formatTimestamp(1700000000);
+  ASSERT_EQ(t.size(), 19u) << t;
+  EXPECT_EQ(t.substr(0, 4), "2023");
+}
+
+TEST(StatusFormat, DisplayResult) {
+  EXPECT_EQ(displayResult(Json{{"result", "success"}, {"finished", true}}), "success");
+  EXPECT_EQ(displayResult(Json{{"result", nullptr}, {"finished", false}}), "running");
+  EXPECT_EQ(displayResult(Json{{"result", "failure"}}), "failure");
+  EXPECT_EQ(displayResult(Json::object()), "-");
+}
+
+TEST(StatusFormat, TableAlignsColumnsAndTrims) {
+  const std::string t = formatTable({{"A", "BB", "C"}, {"long", "x", ""}});
+  EXPECT_EQ(t, "A     BB  C\nlong  x\n");
+}
+
+TEST(StatusFormat, CellText) {
+  EXPECT_EQ(cellText("s"), "s");
+  EXPECT_EQ(cellText(12), "12");
+  EXPECT_EQ(cellText(nullptr), "-");
+}
+
+}  // namespace
+}  // namespace bb::client
