@@ -1,0 +1,134 @@
+#include "slave/git_command.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include "slave/shell_command.hpp"
+#include "slave/workdir.hpp"
+
+namespace bb {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string readStamp(const fs::path& file) {
+  std::ifstream in(file);
+  std::string branch;
+  if (in) std::getline(in, branch);
+  return branch;
+}
+
+std::string trim(std::string s) {
+  auto isSpace = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+  while (!s.empty() && isSpace(s.back())) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && isSpace(s[i])) ++i;
+  return s.substr(i);
+}
+
+}  // namespace
+
+GitCommand::GitCommand(CommandContext& ctx, CommandSink& sink, std::int64_t cmdId,
+                       std::int64_t credit, const Json& args)
+    : RemoteCommand(ctx, sink, cmdId, credit) {
+  repo_ = getString(args, "repo");
+  if (repo_.empty()) throw ProtocolError("field 'repo' must not be empty");
+  branch_ = optString(args, "branch").value_or("");
+  revision_ = optString(args, "revision").value_or("");
+  std::string mode = optString(args, "mode").value_or("incremental");
+  if (mode != "incremental" && mode != "full")
+    throw ProtocolError("field 'mode' must be \"incremental\" or \"full\", not \"" + mode + "\"");
+  full_ = mode == "full";
+  // A leading '-' would be read by git as an option.
+  if (!branch_.empty() && branch_[0] == '-') throw ProtocolError("bad branch name '" + branch_ + "'");
+  if (!revision_.empty() && revision_[0] == '-')
+    throw ProtocolError("bad revision '" + revision_ + "'");
+  workdir_ = optString(args, "workdir").value_or("");
+  setTimeouts(static_cast<int>(optInt(args, "timeout").value_or(0)),
+              static_cast<int>(optInt(args, "max_silence").value_or(0)));
+}
+
+bool GitCommand::prepareWorkdir(std::string& error) {
+  std::error_code ec;
+  const fs::path dir(dir_);
+  bool haveCheckout = fs::is_directory(dir / ".git", ec);
+  if (full_ || !haveCheckout) {
+    if (fs::exists(dir, ec)) {
+      header(full_ ? "mode full: removing " + dir_
+                   : "no git checkout in " + dir_ + ": removing it for a fresh clone");
+      fs::remove_all(dir, ec);
+      if (ec) {
+        error = "cannot remove '" + dir_ + "': " + ec.message();
+        return false;
+      }
+    }
+    haveCheckout = false;
+  } else {
+    std::string old = readStamp(dir / kBranchStamp);
+    if (old != branch_) header("switching branch " + (old.empty() ? "(none)" : old) + " -> " +
+                               (branch_.empty() ? "(default)" : branch_));
+  }
+  if (!makeDirs(dir_, error)) return false;
+
+  if (!haveCheckout) steps_.push_back({"git", "clone", "--quiet", repo_, "."});
+  if (!branch_.empty())
+    steps_.push_back({"git", "fetch", "--quiet", "origin",
+                      "+refs/heads/" + branch_ + ":refs/remotes/origin/" + branch_});
+  else if (haveCheckout)
+    steps_.push_back({"git", "fetch", "--quiet", "origin"});
+  std::string target = !revision_.empty() ? revision_
+                       : !branch_.empty() ? "origin/" + branch_
+                                          : "origin/HEAD";
+  steps_.push_back({"git", "checkout", "--quiet", "--force", "--detach", target});
+  steps_.push_back({"git", "rev-parse", "HEAD"});
+  return true;
+}
+
+void GitCommand::begin() {
+  std::string error;
+  auto dir = resolveWorkdir(ctx_.basedir, workdir_, error);
+  if (!dir) return fail(error);
+  dir_ = *dir;
+  header("git checkout of " + repo_ + (branch_.empty() ? "" : " branch " + branch_) +
+         (revision_.empty() ? "" : " revision " + revision_) + " (" +
+         (full_ ? "full" : "incremental") + ")");
+  header("in dir: " + dir_);
+  if (!prepareWorkdir(error)) return fail(error);
+  runNextStep();
+}
+
+void GitCommand::runNextStep() {
+  const auto& argv = steps_[next_++];
+  bool last = next_ == steps_.size();
+  header("running: " + quoteArgv(argv));
+  std::string error;
+  // Never wait for a password on a terminal nobody watches.
+  std::map<std::string, std::string> env{{"GIT_TERMINAL_PROMPT", "0"}};
+  if (!runProcess(argv, dir_, env, last, error)) fail(error);
+}
+
+void GitCommand::onProcessFinished(const ExitStatus& status) {
+  if (!status.exited() || status.exitCode != 0) {
+    header("git step failed: " + status.describe());
+    return finish(status);
+  }
+  if (next_ == 1 && steps_[0][1] == std::string("clone")) {
+    // Keep the stamp out of `git status`.
+    std::error_code ec;
+    fs::create_directories(fs::path(dir_) / ".git" / "info", ec);
+    std::ofstream exclude(fs::path(dir_) / ".git" / "info" / "exclude", std::ios::app);
+    if (exclude) exclude << "/" << kBranchStamp << "\n";
+  }
+  if (next_ < steps_.size()) return runNextStep();
+
+  std::string revision = trim(captured());
+  std::ofstream stamp(fs::path(dir_) / kBranchStamp, std::ios::trunc);
+  if (stamp) stamp << branch_ << "\n";
+  if (!stamp) header("warning: cannot write " + (fs::path(dir_) / kBranchStamp).string());
+  header("got_revision: " + revision);
+  finish(status, Json{{"got_revision", revision}});
+}
+
+}  // namespace bb

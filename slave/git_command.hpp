@@ -1,0 +1,39 @@
+#pragma once
+// The `git` command: brings a workdir to a revision of a repository.
+//  full: remove the workdir, then clone.
+//  incremental: reuse the checkout if workdir/.git exists, else clone.
+// Then fetch the branch, check out REVISION (or the branch head) detached,
+// and report `git rev-parse HEAD` as props.got_revision. A
+// `.buildbot-branch` stamp in the workdir remembers the branch.
+#include "slave/command.hpp"
+
+namespace bb {
+
+class GitCommand : public RemoteCommand {
+ public:
+  static constexpr const char* kBranchStamp = ".buildbot-branch";
+
+  // Reads args {repo, branch, revision, mode, workdir, timeout}; throws
+  // ProtocolError if they are malformed.
+  GitCommand(CommandContext& ctx, CommandSink& sink, std::int64_t cmdId, std::int64_t credit,
+             const Json& args);
+
+ protected:
+  void begin() override;
+  void onProcessFinished(const ExitStatus& status) override;
+
+ private:
+  void runNextStep();
+  bool prepareWorkdir(std::string& error);
+
+  std::string repo_;
+  std::string branch_;
+  std::string revision_;
+  bool full_ = false;
+  std::string workdir_;
+  std::string dir_;  // absolute
+  std::vector<std::vector<std::string>> steps_;
+  std::size_t next_ = 0;
+};
+
+}  // namespace bb
