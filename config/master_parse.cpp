@@ -1,0 +1,86 @@
+// Shared pieces of the master config parser: name definitions, references,
+// lock access lists and interpolation checks.
+#include "common/interpolate.hpp"
+#include "config/yaml_util.hpp"
+
+namespace bb::cfg {
+
+std::string_view toString(RefKind k) {
+  switch (k) {
+    case RefKind::Slave: return "slave";
+    case RefKind::Builder: return "builder";
+    case RefKind::Lock: return "lock";
+    case RefKind::ChangeSource: return "change source";
+    case RefKind::Scheduler: return "scheduler";
+  }
+  return "?";
+}
+
+bool MasterParse::define(RefKind kind, const std::string& name, const YAML::Mark& mark,
+                         const std::string& what) {
+  auto [it, fresh] = defined[kind].emplace(name, mark);
+  if (!fresh) {
+    sink.add(mark, what + ": duplicate " + std::string(toString(kind)) + " name '" + name +
+                       "' (first defined at line " + std::to_string(it->second.line + 1) +
+                       "); names must be unique");
+  }
+  return fresh;
+}
+
+void MasterParse::refer(RefKind kind, const std::string& name, const YAML::Mark& mark,
+                        std::string what) {
+  refs.push_back(PendingRef{kind, name, mark, std::move(what)});
+}
+
+std::optional<std::string> readName(MapReader& r, MasterParse& p, RefKind kind,
+                                    std::string_view kindText, std::string_view extra) {
+  std::optional<std::string> name = r.string("name", true);
+  if (!name) return std::nullopt;
+  if (auto bad = checkName(*name, extra)) {
+    r.error(r.markOf("name"), *bad);
+    return std::nullopt;
+  }
+  r.setWhat(std::string(kindText) + " '" + *name + "'");
+  if (!p.define(kind, *name, r.markOf("name"), r.what())) return std::nullopt;
+  return name;
+}
+
+std::vector<LockAccess> parseLockAccesses(const MapReader& r, MasterParse& p) {
+  std::vector<LockAccess> out;
+  YAML::Node list = r.value("locks");
+  if (!list.IsDefined()) return out;
+  if (!list.IsSequence()) {
+    r.error(r.markOf("locks"), "locks must be a list of {lock: NAME, access: exclusive|counting}, got " +
+                                   describe(list));
+    return out;
+  }
+  std::map<std::string, bool> seen;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    MapReader item(list[i], r.what() + ", locks item " + std::to_string(i + 1), p.sink,
+                   r.markOf("locks"));
+    if (!item.isMap()) continue;
+    item.allowKeys({"lock", "access"});
+    LockAccess a;
+    auto lock = item.string("lock", true);
+    auto access = item.choice("access", {"exclusive", "counting"});
+    if (access) a.access = *access;
+    if (!lock) continue;
+    a.lock = *lock;
+    if (!seen.emplace(a.lock, true).second) {
+      item.error(item.markOf("lock"), "lock '" + a.lock + "' is listed twice; list each lock once");
+      continue;
+    }
+    p.refer(RefKind::Lock, a.lock, item.markOf("lock"), item.what());
+    out.push_back(a);
+  }
+  return out;
+}
+
+void checkInterpolation(const MapReader& r, const YAML::Mark& mark, std::string_view field,
+                        const std::string& text) {
+  if (auto bad = validateInterpolation(text)) {
+    r.error(mark, std::string(field) + ": " + *bad + " (write %% for a literal '%' before '(')");
+  }
+}
+
+}  // namespace bb::cfg

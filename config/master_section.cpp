@@ -1,0 +1,67 @@
+// The `master:` section: identity, ports, database and connection timing.
+#include "config/yaml_util.hpp"
+
+namespace bb::cfg {
+
+void parseMasterSection(const MapReader& top, MasterParse& p) {
+  if (!top.has("master")) return;  // every key has a default
+  MapReader r(top.value("master"), "master", p.sink, top.markOf("master"));
+  if (!r.isMap()) return;
+  r.allowKeys({"name", "url", "host", "slave_port", "web_port", "database", "max_frame",
+               "heartbeat_interval", "heartbeat_timeout", "ping_timeout"});
+  MasterSection& m = p.config.master;
+
+  if (auto name = r.string("name")) {
+    if (auto bad = checkName(*name)) {
+      r.error(r.markOf("name"), *bad);
+    } else {
+      m.name = *name;
+    }
+  }
+  if (auto url = r.string("url")) {
+    if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+      r.error(r.markOf("url"), "url must start with http:// or https://, got '" + *url + "'");
+    } else {
+      // Links are made by appending paths, so the base always ends in '/'.
+      if (url->back() != '/') url->push_back('/');
+      m.url = *url;
+    }
+  }
+  if (auto host = r.string("host")) {
+    if (host->empty()) {
+      r.error(r.markOf("host"), "host must be an address to bind to, e.g. 127.0.0.1 or 0.0.0.0");
+    } else {
+      m.host = *host;
+    }
+  }
+  if (auto port = r.integer("slave_port", 1, 65535)) m.slavePort = static_cast<std::uint16_t>(*port);
+  if (auto port = r.integer("web_port", 0, 65535)) m.webPort = static_cast<std::uint16_t>(*port);
+  if (m.webPort != 0 && m.webPort == m.slavePort) {
+    r.error(r.has("web_port") ? r.markOf("web_port") : r.markOf("slave_port"),
+            "web_port and slave_port are both " + std::to_string(m.webPort) +
+                "; give them different ports (or web_port: 0 for no web server)");
+  }
+  if (auto db = r.string("database")) {
+    static constexpr std::string_view kSqlite = "sqlite:";
+    if (db->rfind(kSqlite, 0) != 0 || db->size() == kSqlite.size()) {
+      r.error(r.markOf("database"),
+              "database must be 'sqlite:<path>' (e.g. sqlite:state.sqlite), got '" + *db + "'");
+    } else {
+      m.database = *db;
+    }
+  }
+  if (auto mf = r.integer("max_frame", 1024, 1 << 30)) m.maxFrame = static_cast<std::uint32_t>(*mf);
+  if (auto s = r.integer("heartbeat_interval", 1, 3600)) m.heartbeatInterval = std::chrono::seconds(*s);
+  if (auto s = r.integer("heartbeat_timeout", 1, 86400)) m.heartbeatTimeout = std::chrono::seconds(*s);
+  if (auto s = r.integer("ping_timeout", 1, 3600)) m.pingTimeout = std::chrono::seconds(*s);
+  if (m.heartbeatTimeout <= m.heartbeatInterval) {
+    r.error(r.has("heartbeat_timeout") ? r.markOf("heartbeat_timeout")
+                                       : r.markOf("heartbeat_interval"),
+            "heartbeat_timeout (" + std::to_string(m.heartbeatTimeout.count()) +
+                ") must be greater than heartbeat_interval (" +
+                std::to_string(m.heartbeatInterval.count()) +
+                "), or every quiet peer would be declared dead");
+  }
+}
+
+}  // namespace bb::cfg

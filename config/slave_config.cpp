@@ -1,0 +1,211 @@
+// Loading and writing a buildslave's slave.yaml.
+#include "config/slave_config.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "config/yaml_util.hpp"
+
+namespace bb {
+
+namespace {
+
+// Splits "host:port" or "[v6addr]:port"; nullopt if malformed.
+std::optional<std::pair<std::string, std::uint16_t>> splitHostPort(const std::string& s) {
+  std::string host;
+  std::string port;
+  if (!s.empty() && s.front() == '[') {
+    std::size_t close = s.find(']');
+    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') return std::nullopt;
+    host = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+  } else {
+    std::size_t colon = s.rfind(':');
+    if (colon == std::string::npos || s.find(':') != colon) return std::nullopt;
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  if (host.empty() || port.empty() || port.size() > 5) return std::nullopt;
+  unsigned long n = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<unsigned long>(c - '0');
+  }
+  if (n < 1 || n > 65535) return std::nullopt;
+  return std::make_pair(host, static_cast<std::uint16_t>(n));
+}
+
+std::string dirOf(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+[[noreturn]] void fail(const std::string& what, const std::string& path, int err) {
+  throw std::runtime_error("cannot write slave config '" + path + "': " + what + ": " +
+                           std::strerror(err));
+}
+
+}  // namespace
+
+ConfigResult<SlaveConfig> parseSlaveConfig(const std::string& yaml, const std::string& name) {
+  ConfigResult<SlaveConfig> result;
+  cfg::ErrorSink sink(name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    sink.add(e.mark, "YAML syntax error: " + e.msg);
+    result.errors = sink.sorted();
+    return result;
+  }
+  SlaveConfig c;
+  c.path = name;
+  cfg::MapReader r(root, "slave config", sink, YAML::Mark::null_mark());
+  if (r.isMap()) {
+    r.allowKeys({"master", "name", "password", "basedir", "heartbeat_interval", "heartbeat_timeout",
+                 "reconnect_min_ms", "reconnect_max_ms", "kill_grace", "max_frame"});
+    if (auto m = r.string("master")) {
+      if (auto hp = splitHostPort(*m)) {
+        c.masterHost = hp->first;
+        c.masterPort = hp->second;
+      } else {
+        r.error(r.markOf("master"), "master must be \"host:port\" (e.g. \"ci.example.org:9989\" "
+                                    "or \"[::1]:9989\"), got '" + *m + "'");
+      }
+    }
+    if (auto n = r.string("name", true)) {
+      if (auto bad = cfg::checkName(*n)) {
+        r.error(r.markOf("name"), *bad);
+      } else {
+        c.name = *n;
+      }
+    }
+    if (auto pw = r.string("password", true)) {
+      if (pw->empty()) {
+        r.error(r.markOf("password"), "password is empty; give the slave's password");
+      } else if (pw->rfind("scram-sha-256$", 0) == 0) {
+        r.error(r.markOf("password"), "password is a SCRAM verifier; the slave needs the plain "
+                                      "password (the verifier belongs in the master's config)");
+      } else {
+        c.password = *pw;
+      }
+    }
+    if (auto b = r.string("basedir")) {
+      if (b->empty()) {
+        r.error(r.markOf("basedir"), "basedir is empty; remove it to use the slave directory");
+      } else {
+        c.basedir = *b;
+      }
+    }
+    if (auto s = r.integer("heartbeat_interval", 1, 3600)) c.heartbeatInterval = std::chrono::seconds(*s);
+    if (auto s = r.integer("heartbeat_timeout", 1, 86400)) c.heartbeatTimeout = std::chrono::seconds(*s);
+    if (auto ms = r.integer("reconnect_min_ms", 1, 3'600'000)) c.reconnectMin = std::chrono::milliseconds(*ms);
+    if (auto ms = r.integer("reconnect_max_ms", 1, 3'600'000)) c.reconnectMax = std::chrono::milliseconds(*ms);
+    if (auto s = r.integer("kill_grace", 0, 3600)) c.killGraceSeconds = static_cast<int>(*s);
+    if (auto mf = r.integer("max_frame", 1024, 1 << 30)) c.maxFrame = static_cast<std::uint32_t>(*mf);
+    if (c.heartbeatTimeout <= c.heartbeatInterval) {
+      r.error(r.has("heartbeat_timeout") ? r.markOf("heartbeat_timeout") : r.markOf("heartbeat_interval"),
+              "heartbeat_timeout (" + std::to_string(c.heartbeatTimeout.count()) +
+                  ") must be greater than heartbeat_interval (" +
+                  std::to_string(c.heartbeatInterval.count()) + ")");
+    }
+    if (c.reconnectMax < c.reconnectMin) {
+      r.error(r.has("reconnect_max_ms") ? r.markOf("reconnect_max_ms") : r.markOf("reconnect_min_ms"),
+              "reconnect_max_ms (" + std::to_string(c.reconnectMax.count()) +
+                  ") must not be less than reconnect_min_ms (" +
+                  std::to_string(c.reconnectMin.count()) + ")");
+    }
+  }
+  result.errors = sink.sorted();
+  if (result.errors.empty()) result.config = std::move(c);
+  return result;
+}
+
+ConfigResult<SlaveConfig> loadSlaveConfig(const std::string& path) {
+  ConfigResult<SlaveConfig> result;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int err = errno;
+    result.errors.push_back(ConfigError{path, 0, 0,
+                                        std::string("cannot open the slave config: ") +
+                                            std::strerror(err) +
+                                            " (create one with `buildslave create-slave`)"});
+    return result;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    result.errors.push_back(ConfigError{path, 0, 0, "cannot read the slave config"});
+    return result;
+  }
+  result = parseSlaveConfig(text.str(), path);
+  // Builder directories default to the directory holding slave.yaml.
+  if (result.config && result.config->basedir.empty()) result.config->basedir = dirOf(path);
+  return result;
+}
+
+void writeSlaveConfig(const SlaveConfig& c, const std::string& path) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  std::string host = c.masterHost.find(':') != std::string::npos ? "[" + c.masterHost + "]" : c.masterHost;
+  out << YAML::Key << "master" << YAML::Value << YAML::DoubleQuoted
+      << host + ":" + std::to_string(c.masterPort);
+  out << YAML::Key << "name" << YAML::Value << c.name;
+  out << YAML::Key << "password" << YAML::Value << YAML::DoubleQuoted << c.password;
+  if (!c.basedir.empty()) out << YAML::Key << "basedir" << YAML::Value << c.basedir;
+  out << YAML::Key << "heartbeat_interval" << YAML::Value << c.heartbeatInterval.count();
+  out << YAML::Key << "heartbeat_timeout" << YAML::Value << c.heartbeatTimeout.count();
+  out << YAML::Key << "reconnect_min_ms" << YAML::Value << c.reconnectMin.count();
+  out << YAML::Key << "reconnect_max_ms" << YAML::Value << c.reconnectMax.count();
+  out << YAML::Key << "kill_grace" << YAML::Value << c.killGraceSeconds;
+  out << YAML::Key << "max_frame" << YAML::Value << c.maxFrame;
+  out << YAML::EndMap;
+  if (!out.good()) throw std::runtime_error("cannot write slave config: " + out.GetLastError());
+  std::string text = std::string("# buildslave configuration; see docs/configuration.md\n") +
+                     out.c_str() + "\n";
+
+  // Write a temporary file and rename it over the target, so a crash never
+  // leaves a half-written config; 0600 because it holds the password.
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) fail("open " + tmp, path, errno);
+  auto abandon = [&](const std::string& what) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    fail(what, path, err);
+  };
+  // The file may have existed with a wider mode; open() does not change it.
+  if (::fchmod(fd, 0600) != 0) abandon("fchmod");
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      abandon("write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) abandon("fsync");
+  if (::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    fail("close", path, err);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    fail("rename", path, err);
+  }
+}
+
+}  // namespace bb
