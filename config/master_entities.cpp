@@ -110,7 +110,7 @@ void parseLocks(const MapReader& top, MasterParse& p) {
           auto n = counts.integer(slave, 1, 1'000'000);
           if (!n) continue;
           l.maxCountForSlave[slave] = static_cast<int>(*n);
-          p.refer(RefKind::Slave, slave, counts.markOf(slave), counts.what());
+          p.refer(RefKind::Slave, slave, counts.keyMarkOf(slave), counts.what());
         }
       }
     }

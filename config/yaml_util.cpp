@@ -131,6 +131,15 @@ YAML::Mark MapReader::markOf(std::string_view key) const {
   return mark_;
 }
 
+YAML::Mark MapReader::keyMarkOf(std::string_view key) const {
+  if (isMap_) {
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key) return it->first.Mark();
+    }
+  }
+  return mark_;
+}
+
 std::vector<std::string> MapReader::keys() const {
   std::vector<std::string> out;
   if (!isMap_) return out;

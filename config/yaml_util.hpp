@@ -63,6 +63,8 @@ class MapReader {
   // Where to report a problem with `key`'s value: the value, or the key when
   // the value is null, or the map itself when the key is absent.
   YAML::Mark markOf(std::string_view key) const;
+  // Where `key` itself is written (the map when absent).
+  YAML::Mark keyMarkOf(std::string_view key) const;
   // Where the map starts.
   YAML::Mark mark() const { return mark_; }
   // Records "<what>: <message>" at `mark`.
