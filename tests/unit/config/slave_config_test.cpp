@@ -1,0 +1,185 @@
+// slave.yaml: parsing, errors, and the writeSlaveConfig round trip.
+#include "config/slave_config.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/config/config_test_util.hpp"
+
+namespace bb {
+namespace {
+
+using test::dump;
+using test::expectErrorAt;
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/bb-slavecfg-XXXXXX";
+    char* d = ::mkdtemp(tmpl);
+    if (d == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = d;
+  }
+  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(SlaveConfig, ParsesEveryKey) {
+  auto r = parseSlaveConfig(
+      "master: \"ci.example.org:9000\"\n"
+      "name: linux-1\n"
+      "password: s3cret\n"
+      "basedir: /var/lib/bb\n"
+      "heartbeat_interval: 4\n"
+      "heartbeat_timeout: 12\n"
+      "reconnect_min_ms: 100\n"
+      "reconnect_max_ms: 5000\n"
+      "kill_grace: 2\n"
+      "max_frame: 2048\n",
+      "slave.yaml");
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  const SlaveConfig& c = *r.config;
+  EXPECT_EQ(c.masterHost, "ci.example.org");
+  EXPECT_EQ(c.masterPort, 9000);
+  EXPECT_EQ(c.name, "linux-1");
+  EXPECT_EQ(c.password, "s3cret");
+  EXPECT_EQ(c.basedir, "/var/lib/bb");
+  EXPECT_EQ(c.heartbeatInterval, std::chrono::seconds(4));
+  EXPECT_EQ(c.heartbeatTimeout, std::chrono::seconds(12));
+  EXPECT_EQ(c.reconnectMin, std::chrono::milliseconds(100));
+  EXPECT_EQ(c.reconnectMax, std::chrono::milliseconds(5000));
+  EXPECT_EQ(c.killGraceSeconds, 2);
+  EXPECT_EQ(c.maxFrame, 2048u);
+}
+
+TEST(SlaveConfig, DefaultsAndIpv6Master) {
+  auto r = parseSlaveConfig("name: s\npassword: p\nmaster: \"[::1]:9989\"\n", "slave.yaml");
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  EXPECT_EQ(r.config->masterHost, "::1");
+  EXPECT_EQ(r.config->masterPort, 9989);
+  EXPECT_EQ(r.config->heartbeatInterval, std::chrono::seconds(10));
+  EXPECT_EQ(r.config->killGraceSeconds, 5);
+  EXPECT_TRUE(r.config->basedir.empty());
+}
+
+TEST(SlaveConfig, ErrorsAreAllReportedWithPositions) {
+  auto r = parseSlaveConfig(
+      "master: localhost\n"
+      "name: \"a b\"\n"
+      "pasword: x\n"
+      "heartbeat_interval: 30\n"
+      "heartbeat_timeout: 10\n"
+      "reconnect_min_ms: 1000\n"
+      "reconnect_max_ms: 10\n"
+      "kill_grace: -1\n",
+      "slave.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_FALSE(r.config.has_value());
+  expectErrorAt(r.errors, "master must be \"host:port\"", 1, 9);
+  expectErrorAt(r.errors, "name 'a b' may only contain", 2, 7);
+  expectErrorAt(r.errors, "unknown key 'pasword'", 3, 1);
+  expectErrorAt(r.errors, "missing required key 'password'", 1, 1);
+  expectErrorAt(r.errors, "heartbeat_timeout (10) must be greater than heartbeat_interval (30)", 5, 20);
+  expectErrorAt(r.errors, "reconnect_max_ms (10) must not be less than reconnect_min_ms (1000)", 7, 19);
+  expectErrorAt(r.errors, "kill_grace must be an integer between 0 and 3600", 8, 13);
+  EXPECT_EQ(r.errors.size(), 7u) << dump(r.errors);
+}
+
+TEST(SlaveConfig, RejectsVerifierAsPassword) {
+  auto r = parseSlaveConfig("name: s\npassword: \"" + test::kVerifier + "\"\n", "slave.yaml");
+  expectErrorAt(r.errors, "the slave needs the plain password", 2, 11);
+}
+
+TEST(SlaveConfig, SyntaxErrorAndBadPort) {
+  auto r = parseSlaveConfig("name: [s\n", "slave.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].message.find("YAML syntax error"), std::string::npos);
+  auto p = parseSlaveConfig("name: s\npassword: p\nmaster: \"h:70000\"\n", "slave.yaml");
+  expectErrorAt(p.errors, "master must be \"host:port\"", 3, 9);
+}
+
+TEST(SlaveConfig, WriteThenLoadRoundTripsWithMode0600) {
+  TempDir dir;
+  const std::string path = dir.path() + "/slave.yaml";
+  SlaveConfig c;
+  c.masterHost = "10.0.0.5";
+  c.masterPort = 9111;
+  c.name = "round-trip";
+  c.password = "p@ss: \"quoted\" #not-a-comment";
+  c.heartbeatInterval = std::chrono::seconds(3);
+  c.heartbeatTimeout = std::chrono::seconds(9);
+  c.reconnectMin = std::chrono::milliseconds(250);
+  c.reconnectMax = std::chrono::milliseconds(8000);
+  c.killGraceSeconds = 7;
+  c.maxFrame = 4096;
+  writeSlaveConfig(c, path);
+
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_NE(::access((path + ".tmp").c_str(), F_OK), 0);  // no leftover temp file
+
+  auto r = loadSlaveConfig(path);
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  const SlaveConfig& l = *r.config;
+  EXPECT_EQ(l.path, path);
+  EXPECT_EQ(l.masterHost, c.masterHost);
+  EXPECT_EQ(l.masterPort, c.masterPort);
+  EXPECT_EQ(l.name, c.name);
+  EXPECT_EQ(l.password, c.password);
+  EXPECT_EQ(l.heartbeatInterval, c.heartbeatInterval);
+  EXPECT_EQ(l.heartbeatTimeout, c.heartbeatTimeout);
+  EXPECT_EQ(l.reconnectMin, c.reconnectMin);
+  EXPECT_EQ(l.reconnectMax, c.reconnectMax);
+  EXPECT_EQ(l.killGraceSeconds, c.killGraceSeconds);
+  EXPECT_EQ(l.maxFrame, c.maxFrame);
+  // No basedir written: it defaults to the directory holding slave.yaml.
+  EXPECT_EQ(l.basedir, dir.path());
+}
+
+TEST(SlaveConfig, RewriteTightensExistingMode) {
+  TempDir dir;
+  const std::string path = dir.path() + "/slave.yaml";
+  {
+    std::ofstream out(path);
+    out << "old: content\n";
+  }
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  SlaveConfig c;
+  c.name = "s";
+  c.password = "p";
+  c.masterHost = "::1";
+  c.basedir = "work";
+  writeSlaveConfig(c, path);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto r = loadSlaveConfig(path);
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  EXPECT_EQ(r.config->masterHost, "::1");
+  EXPECT_EQ(r.config->basedir, "work");
+}
+
+TEST(SlaveConfig, WriteFailureThrows) {
+  SlaveConfig c;
+  c.name = "s";
+  c.password = "p";
+  EXPECT_THROW(writeSlaveConfig(c, "/nonexistent-dir/slave.yaml"), std::runtime_error);
+}
+
+TEST(SlaveConfig, MissingFileSaysHowToCreateOne) {
+  auto r = loadSlaveConfig("/nonexistent-dir/slave.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].message.find("create-slave"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bb
