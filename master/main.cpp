@@ -1,1 +1,3 @@
-int main() { return 1; }  // replaced by the real command line
+#include "master/master_cli.hpp"
+
+int main(int argc, char** argv) { return bb::masterMain(argc, argv); }

@@ -1,0 +1,96 @@
+#include "common/subprocess.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace bb {
+
+SubprocessResult runSubprocess(const std::vector<std::string>& argv, const std::string& cwd,
+                               std::chrono::seconds timeout) {
+  SubprocessResult r;
+  if (argv.empty()) {
+    r.err = "no program given";
+    return r;
+  }
+  int outp[2], errp[2];
+  if (pipe2(outp, O_CLOEXEC) != 0) {
+    r.err = std::string("pipe: ") + std::strerror(errno);
+    return r;
+  }
+  if (pipe2(errp, O_CLOEXEC) != 0) {
+    r.err = std::string("pipe: ") + std::strerror(errno);
+    close(outp[0]);
+    close(outp[1]);
+    return r;
+  }
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    r.err = std::string("fork: ") + std::strerror(errno);
+    for (int fd : {outp[0], outp[1], errp[0], errp[1]}) close(fd);
+    return r;
+  }
+  if (pid == 0) {
+    setpgid(0, 0);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, 0);
+    dup2(outp[1], 1);
+    dup2(errp[1], 2);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
+      dprintf(2, "cannot enter %s: %s\n", cwd.c_str(), std::strerror(errno));
+      _exit(127);
+    }
+    execvp(args[0], args.data());
+    dprintf(2, "cannot run %s: %s\n", args[0], std::strerror(errno));
+    _exit(127);
+  }
+  close(outp[1]);
+  close(errp[1]);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  pollfd fds[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
+  int openFds = 2;
+  char buf[65536];
+  while (openFds > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) {
+      r.timedOut = true;
+      kill(-pid, SIGKILL);
+      break;
+    }
+    const int n = poll(fds, 2, static_cast<int>(std::min<long long>(left, 1000)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t got = read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<std::size_t>(got));
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --openFds;
+      }
+    }
+  }
+  for (auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!r.timedOut && WIFEXITED(status)) r.exitCode = WEXITSTATUS(status);
+  return r;
+}
+
+}  // namespace bb

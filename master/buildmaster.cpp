@@ -1,0 +1,278 @@
+#include "master/buildmaster.hpp"
+
+#include <filesystem>
+
+#include <boost/asio.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/event_loop.hpp"
+#include "master/buildsets/buildset_service.hpp"
+#include "master/changes/change_bus.hpp"
+#include "master/changes/git_poller.hpp"
+#include "master/db/database.hpp"
+#include "master/process/build.hpp"
+#include "master/process/distributor.hpp"
+#include "master/schedulers/scheduler_set.hpp"
+#include "master/slaves/master_port.hpp"
+#include "master/slaves/slave_registry.hpp"
+#include "master/status/rpc_handler.hpp"
+
+namespace bb {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+constexpr auto kCleanShutdownLimit = std::chrono::hours(24);
+constexpr auto kInterruptLimit = std::chrono::seconds(10);
+}  // namespace
+
+std::string databasePath(const std::string& dir, const std::string& url) {
+  const std::string prefix = "sqlite:";
+  if (url.rfind(prefix, 0) != 0)
+    throw std::runtime_error("unsupported database '" + url +
+                             "': only sqlite:PATH is supported by this buildmaster");
+  fs::path p = url.substr(prefix.size());
+  if (p.empty()) throw std::runtime_error("database 'sqlite:' needs a file name");
+  return p.is_absolute() ? p.string() : (fs::path(dir) / p).string();
+}
+
+struct BuildMaster::Impl {
+  Impl(std::string d, MasterConfig c) : dir(std::move(d)), config(std::move(c)), clock(io) {}
+
+  std::string dir;
+  MasterConfig config;
+  asio::io_context io;
+  AsioClock clock;
+  asio::thread_pool worker{1};
+  std::unique_ptr<db::Database> db;
+  std::unique_ptr<SlaveRegistry> slaves;
+  std::unique_ptr<BuildRequestDistributor> distributor;
+  std::unique_ptr<BuildsetService> buildsets;
+  std::unique_ptr<ChangeBus> bus;
+  std::unique_ptr<SchedulerSet> schedulers;
+  std::unique_ptr<RpcHandler> rpc;
+  std::unique_ptr<MasterPort> port;
+  std::vector<std::unique_ptr<GitPoller>> pollers;
+  std::unique_ptr<asio::signal_set> signals;
+  std::unique_ptr<Timer> shutdownTimer;
+  bool shuttingDown = false;
+  bool shutdownFinished = false;
+
+  void post(std::function<void()> fn) { asio::post(io, std::move(fn)); }
+  void recover();
+  void configureComponents();
+  void startPollers();
+  void reconfig();
+  void shutdown(bool clean);
+  void finishShutdown();
+  void waitSignals();
+};
+
+BuildMaster::BuildMaster(std::string dir, MasterConfig config)
+    : impl_(std::make_unique<Impl>(std::move(dir), std::move(config))) {}
+
+BuildMaster::~BuildMaster() = default;
+
+void BuildMaster::requestReconfig() {
+  asio::post(impl_->io, [im = impl_.get()] { im->reconfig(); });
+}
+
+void BuildMaster::requestShutdown(bool clean) {
+  asio::post(impl_->io, [im = impl_.get(), clean] { im->shutdown(clean); });
+}
+
+void BuildMaster::Impl::recover() {
+  // Builds that were running when the master died are recorded as RETRY
+  // with their logs closed, and every claim is released: requests run
+  // again, none is lost and none runs twice.
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       clock.wallNow().time_since_epoch())
+                       .count();
+  int interrupted = 0;
+  db->transaction([&] {
+    for (const auto& b : db->unfinishedBuilds()) {
+      for (const auto& s : db->stepsForBuild(b.id)) {
+        for (const auto& l : db->logsForStep(s.id))
+          if (!l.finished) db->finishLog(l.id);
+        if (!s.finished) db->finishStep(s.id, Result::Retry, "master stopped uncleanly", now);
+      }
+      db->finishBuild(b.id, Result::Retry, "master stopped uncleanly; the request will run again", now);
+      ++interrupted;
+    }
+    const int unclaimed = db->unclaimAllRequests();
+    if (interrupted || unclaimed)
+      spdlog::warn("recovered from an unclean stop: {} build(s) marked retry, {} request(s) back in the queue",
+                   interrupted, unclaimed);
+  });
+}
+
+void BuildMaster::Impl::configureComponents() {
+  slaves->configure(config.slaves);
+  distributor->configure(config);
+  schedulers->configure(config.schedulers);
+}
+
+void BuildMaster::Impl::startPollers() {
+  pollers.clear();
+  for (const auto& cs : config.changeSources) {
+    if (cs.type != "git_poller") {
+      spdlog::error("change source {}: type {} is not implemented; ignored", cs.name, cs.type);
+      continue;
+    }
+    auto p = std::make_unique<GitPoller>(
+        cs, dir, *db, *bus, clock,
+        [this](std::function<void()> work) { asio::post(worker, std::move(work)); },
+        [this](std::function<void()> fn) { post(std::move(fn)); });
+    p->start();
+    pollers.push_back(std::move(p));
+  }
+}
+
+void BuildMaster::Impl::reconfig() {
+  if (shuttingDown) return;
+  const std::string path = config.path;
+  spdlog::info("reconfig: loading {}", path);
+  auto loaded = loadMasterConfig(path);
+  std::vector<std::string> problems;
+  for (const auto& e : loaded.errors) problems.push_back(e.toString());
+  if (loaded.ok()) {
+    const auto& n = *loaded.config;
+    if (n.master.slavePort != config.master.slavePort || n.master.host != config.master.host)
+      problems.push_back(path + ": master.slave_port/host cannot change on reconfig; restart the master");
+    if (n.master.database != config.master.database)
+      problems.push_back(path + ": master.database cannot change on reconfig; restart the master");
+    for (const auto& s : n.schedulers)
+      if (!SchedulerSet::isImplemented(s.type))
+        problems.push_back(path + ": scheduler '" + s.name + "' has type '" + s.type +
+                           "', which this buildmaster does not implement yet");
+  }
+  if (!problems.empty()) {
+    for (const auto& p : problems) spdlog::error("reconfig: {}", p);
+    spdlog::error("reconfig failed: {} error(s); the running config stays in effect", problems.size());
+    return;
+  }
+  config = std::move(*loaded.config);
+  config.path = path;
+  configureComponents();
+  startPollers();
+  distributor->wake();
+  spdlog::info("reconfig complete");
+}
+
+// The shutdown sequence. Each wait has a limit.
+void BuildMaster::Impl::shutdown(bool clean) {
+  if (shuttingDown) {
+    if (!clean) {
+      spdlog::warn("shutdown: second request; interrupting running builds now");
+      distributor->stopAll(Result::Retry, "master shutting down");
+    }
+    return;
+  }
+  shuttingDown = true;
+  spdlog::info("shutdown ({}): 1. stop accepting connections", clean ? "clean" : "interrupting builds");
+  port->stopAccepting();
+  spdlog::info("shutdown: 2. stop starting builds; stop schedulers and change sources");
+  distributor->stopStartingBuilds();
+  for (auto& p : pollers) p->stop();
+  schedulers->stopAll();
+  if (distributor->runningCount() == 0) {
+    finishShutdown();
+    return;
+  }
+  distributor->onIdle = [this] { post([this] { finishShutdown(); }); };
+  shutdownTimer = clock.makeTimer();
+  if (clean) {
+    spdlog::info("shutdown: 3. waiting for {} running build(s) to finish", distributor->runningCount());
+    shutdownTimer->start(std::chrono::duration_cast<std::chrono::milliseconds>(kCleanShutdownLimit),
+                         [this] { distributor->stopAll(Result::Retry, "clean shutdown took too long"); });
+  } else {
+    spdlog::info("shutdown: 3. interrupting {} running build(s); they will be retried",
+                 distributor->runningCount());
+    distributor->stopAll(Result::Retry, "master shutting down");
+    shutdownTimer->start(kInterruptLimit, [this] {
+      spdlog::warn("shutdown: builds did not stop within {} s; closing slave connections",
+                   kInterruptLimit.count());
+      slaves->disconnectAll("shutting_down", "the master is shutting down");
+    });
+  }
+}
+
+void BuildMaster::Impl::finishShutdown() {
+  if (shutdownFinished) return;
+  shutdownFinished = true;
+  if (shutdownTimer) shutdownTimer->cancel();
+  spdlog::info("shutdown: 4. flush: every result is committed");
+  spdlog::info("shutdown: 5. close slave and client connections");
+  slaves->disconnectAll("shutting_down", "the master is shutting down");
+  port->closeClients("the master is shutting down");
+  // Give the Error frames a moment to go out, then stop the loop.
+  auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(200));
+  t->async_wait([this, t](const boost::system::error_code&) {
+    spdlog::info("shutdown complete");
+    io.stop();
+  });
+}
+
+void BuildMaster::Impl::waitSignals() {
+  signals->async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      reconfig();
+    } else if (sig == SIGUSR1) {
+      shutdown(true);
+    } else {
+      shutdown(false);
+    }
+    waitSignals();
+  });
+}
+
+int BuildMaster::run(std::function<void()> onReady,
+                     std::function<void(const std::string&)> onFailed) {
+  auto& im = *impl_;
+  try {
+    const std::string dbPath = databasePath(im.dir, im.config.master.database);
+    im.db = std::make_unique<db::Database>(dbPath);
+    if (im.db->schemaVersion() == 0) im.db->upgrade();  // a brand-new database
+    im.db->requireCurrentSchema();
+    im.recover();
+    im.slaves = std::make_unique<SlaveRegistry>(*im.db, im.clock);
+    im.distributor = std::make_unique<BuildRequestDistributor>(
+        *im.db, im.clock, *im.slaves, [&im](std::function<void()> fn) { im.post(std::move(fn)); });
+    im.slaves->onAttached = [&im] { im.distributor->wake(); };
+    im.buildsets = std::make_unique<BuildsetService>(*im.db, [&im] { im.distributor->wake(); });
+    im.bus = std::make_unique<ChangeBus>(*im.db);
+    im.schedulers = std::make_unique<SchedulerSet>(SchedulerContext{*im.db, im.clock, *im.buildsets}, *im.bus);
+    im.rpc = std::make_unique<RpcHandler>(*im.db, *im.bus, *im.schedulers,
+                                          [&im]() -> const MasterConfig& { return im.config; });
+    im.port = std::make_unique<MasterPort>(im.io, im.clock, *im.slaves, *im.rpc,
+                                           [&im]() -> const MasterConfig& { return im.config; });
+    im.configureComponents();
+    im.port->listen();
+    im.startPollers();
+  } catch (const std::exception& e) {
+    onFailed(e.what());
+    return 1;
+  }
+  im.signals = std::make_unique<asio::signal_set>(im.io, SIGHUP, SIGTERM, SIGINT);
+  im.signals->add(SIGUSR1);
+  im.waitSignals();
+  spdlog::info("buildmaster {} started in {} (port {})", im.config.master.name, im.dir, im.port->port());
+  onReady();
+  im.distributor->wake();  // requests left from before the restart
+  for (;;) {
+    try {
+      im.io.run();
+      break;
+    } catch (const std::exception& e) {
+      // A bug or a database failure in one event must not take the whole
+      // master down silently; it is logged and the loop goes on.
+      spdlog::critical("unhandled error in the event loop: {}", e.what());
+    }
+  }
+  im.worker.join();
+  return 0;
+}
+
+}  // namespace bb

@@ -1,0 +1,31 @@
+#include "master/changes/change_bus.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "master/db/database.hpp"
+
+namespace bb {
+
+void ChangeBus::subscribe(ChangeSubscriber* s) { subscribers_.push_back(s); }
+
+void ChangeBus::unsubscribe(ChangeSubscriber* s) {
+  subscribers_.erase(std::remove(subscribers_.begin(), subscribers_.end(), s), subscribers_.end());
+}
+
+std::int64_t ChangeBus::addChange(db::ChangeRecord change,
+                                  const std::function<void()>& alsoInTransaction) {
+  db_.transaction([&] {
+    change.id = db_.addChange(change);
+    for (ChangeSubscriber* s : subscribers_)
+      if (s->wantsSource(change.source)) s->onChange(change);
+    if (alsoInTransaction) alsoInTransaction();
+  });
+  ++added_;
+  spdlog::info("change {} accepted from {}: {} {} by {}", change.id, change.source, change.branch,
+               change.revision.substr(0, 12), change.author);
+  return change.id;
+}
+
+}  // namespace bb

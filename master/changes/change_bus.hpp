@@ -1,0 +1,48 @@
+#pragma once
+// The one bus every change source publishes to. A Change is stored and
+// classified by every subscribed scheduler in ONE transaction, so a crash
+// never loses an accepted change or what the schedulers decided about it.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "master/db/records.hpp"
+
+namespace bb::db {
+class Database;
+}
+
+namespace bb {
+
+class ChangeSubscriber {
+ public:
+  virtual ~ChangeSubscriber() = default;
+  // True if changes from the source named `source` should reach onChange.
+  virtual bool wantsSource(const std::string& source) const = 0;
+  // Classifies a committed-in-this-transaction change.
+  virtual void onChange(const db::ChangeRecord& change) = 0;
+};
+
+class ChangeBus {
+ public:
+  explicit ChangeBus(db::Database& db) : db_(db) {}
+
+  void subscribe(ChangeSubscriber* s);
+  void unsubscribe(ChangeSubscriber* s);
+
+  // Stores `change` (its id is assigned) and fans it out, all in one
+  // transaction; `alsoInTransaction` (e.g. a poller's state update) runs
+  // inside it too. Returns the new change id. Throws DbError, in which
+  // case nothing of it was stored.
+  std::int64_t addChange(db::ChangeRecord change,
+                         const std::function<void()>& alsoInTransaction = {});
+  std::uint64_t changesAdded() const { return added_; }
+
+ private:
+  db::Database& db_;
+  std::vector<ChangeSubscriber*> subscribers_;
+  std::uint64_t added_ = 0;
+};
+
+}  // namespace bb

@@ -1,0 +1,191 @@
+#include "master/process/build.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "master/db/database.hpp"
+#include "master/slaves/slave_session.hpp"
+
+namespace bb {
+
+Build::Build(BuildEnv env, BuilderEntry builder, db::BuildRequestRecord request,
+             std::shared_ptr<SlaveSession> slave, Properties props)
+    : env_(std::move(env)),
+      builder_(std::move(builder)),
+      request_(std::move(request)),
+      slave_(std::move(slave)),
+      props_(std::move(props)) {}
+
+Build::~Build() = default;
+
+const std::string& Build::slaveName() const { return slave_->name(); }
+
+std::int64_t Build::nowSeconds() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             env_.clock.wallNow().time_since_epoch())
+      .count();
+}
+
+void Build::start() {
+  record_ = env_.db.addBuild(request_.id, builder_.name, slave_->name(), nowSeconds(),
+                             props_.toJson());
+  props_.set("buildnumber", record_.number, "Build");
+  spdlog::info("build {} #{} started on slave {} for request {}", builder_.name, record_.number,
+               slave_->name(), request_.id);
+  runStep(0);
+}
+
+std::string Build::stepWorkdir(const StepConfig& s) {
+  // Every builder gets its own folder under the slave's basedir.
+  return builder_.name + "/" + interpolate(s.workdir, props_);
+}
+
+Json Build::shellArgs(const StepConfig& s) {
+  Json args{{"workdir", stepWorkdir(s)},
+            {"timeout", s.timeout},
+            {"max_silence", s.maxSilence}};
+  if (!s.argv.empty()) {
+    Json argv = Json::array();
+    for (const auto& a : s.argv) argv.push_back(interpolate(a, props_));
+    args["argv"] = std::move(argv);
+  } else {
+    args["command"] = interpolate(s.command, props_);
+  }
+  Json env = Json::object();
+  for (const auto& [k, v] : s.env) env[k] = interpolate(v, props_);
+  args["env"] = std::move(env);
+  return args;
+}
+
+Json Build::gitArgs(const StepConfig& s) {
+  return Json{{"repo", interpolate(s.repo, props_)},
+              {"branch", interpolate(s.branch, props_)},
+              {"revision", interpolate(s.revision, props_)},
+              {"mode", s.mode},
+              {"workdir", stepWorkdir(s)},
+              {"timeout", s.timeout}};
+}
+
+void Build::runStep(std::size_t index) {
+  if (stopAs_) {
+    finish(*stopAs_, stopReason_);
+    return;
+  }
+  if (index >= builder_.steps.size()) {
+    finish(result_, "build " + std::string(toString(result_)));
+    return;
+  }
+  stepIndex_ = index;
+  const StepConfig& s = builder_.steps[index];
+  const std::string stepName = s.name.empty() ? s.type : s.name;
+  stepId_ = env_.db.addStep(record_.id, static_cast<int>(index) + 1, stepName, nowSeconds());
+  log_ = std::make_unique<LogWriter>(env_.db, env_.db.addLog(stepId_, "stdio"));
+  Json args;
+  try {
+    args = s.type == "git" ? gitArgs(s) : shellArgs(s);
+  } catch (const InterpolationError& e) {
+    log_->append(2, std::string("cannot start step: ") + e.what() + "\n");
+    log_->finish();
+    env_.db.finishStep(stepId_, Result::Exception, e.what(), nowSeconds());
+    finish(Result::Exception, std::string("step ") + stepName + ": " + e.what());
+    return;
+  }
+  auto self = shared_from_this();
+  CommandHandlers h;
+  h.onOutput = [self](int stream, std::string_view data) {
+    if (self->log_) self->log_->append(stream, data);
+  };
+  h.onDone = [self](const CommandOutcome& o) { self->onStepDone(o); };
+  cmdId_ = slave_->startCommand(s.type == "git" ? "git" : "shell", std::move(args), std::move(h));
+}
+
+void Build::onStepDone(const CommandOutcome& o) {
+  const StepConfig& s = builder_.steps[stepIndex_];
+  cmdId_ = 0;
+  Result r;
+  std::string text;
+  if (o.lost) {
+    r = Result::Retry;
+    text = o.error;
+    log_->append(2, "\n" + o.error + "\n");
+  } else if (o.interrupted && stopAs_) {
+    r = *stopAs_;
+    text = "interrupted: " + stopReason_;
+  } else if (!o.error.empty()) {
+    r = Result::Exception;
+    text = o.error;
+    log_->append(2, o.error + "\n");
+  } else if (o.timedOut) {
+    r = Result::Failure;
+    text = "timed out";
+  } else if (o.signal != 0) {
+    r = Result::Failure;
+    text = "killed by signal " + std::to_string(o.signal);
+  } else if (o.rc == 0) {
+    r = Result::Success;
+    text = "exit code 0";
+  } else {
+    r = s.warnOnFailure && !s.flunkOnFailure ? Result::Warnings : Result::Failure;
+    text = "exit code " + std::to_string(o.rc);
+  }
+  log_->finish();
+  env_.db.finishStep(stepId_, r, text, nowSeconds());
+  if (auto it = o.props.find("got_revision"); it != o.props.end() && it->is_string()) {
+    props_.set("got_revision", *it, "Git");
+    env_.db.setBuildProperties(record_.id, props_.toJson());
+  }
+  switch (r) {
+    case Result::Success:
+    case Result::Skipped:
+      break;
+    case Result::Warnings:
+      result_ = worst(result_, Result::Warnings);
+      break;
+    case Result::Failure:
+      if (s.flunkOnFailure) result_ = worst(result_, Result::Failure);
+      else if (s.warnOnFailure) result_ = worst(result_, Result::Warnings);
+      if (s.haltOnFailure) {
+        finish(result_, "step " + (s.name.empty() ? s.type : s.name) + " failed: " + text);
+        return;
+      }
+      break;
+    case Result::Exception:
+    case Result::Retry:
+    case Result::Cancelled:
+      finish(r, text);
+      return;
+  }
+  runStep(stepIndex_ + 1);
+}
+
+void Build::stop(Result as, const std::string& reason) {
+  if (finished_ || stopAs_) return;
+  stopAs_ = as;
+  stopReason_ = reason;
+  if (cmdId_ != 0 && slave_->connected()) {
+    if (log_) log_->append(2, "\nbuild stopped: " + reason + "\n");
+    slave_->interrupt(cmdId_, reason);
+  } else if (cmdId_ == 0) {
+    finish(as, reason);
+  }
+  // else: the disconnect ends the command and runStep/finish follow.
+}
+
+void Build::finish(Result r, const std::string& text) {
+  if (finished_) return;
+  finished_ = true;
+  result_ = r;
+  std::optional<db::BuildsetCompletion> completion;
+  env_.db.transaction([&] {
+    env_.db.finishBuild(record_.id, r, text, nowSeconds());
+    if (r == Result::Retry) {
+      // The request goes back to the queue to run again.
+      env_.db.unclaimRequest(request_.id, /*countRetry=*/true);
+    } else {
+      completion = env_.db.completeRequest(request_.id, r, nowSeconds());
+    }
+  });
+  spdlog::info("build {} #{} finished: {} ({})", builder_.name, record_.number, toString(r), text);
+  if (env_.onFinished) env_.onFinished(*this, completion);
+}
+
+}  // namespace bb

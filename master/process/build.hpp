@@ -1,0 +1,79 @@
+#pragma once
+// One Build: runs a builder's steps in order on one slave as remote
+// commands, streams each step's output into its log, and records results.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/event_loop.hpp"
+#include "common/interpolate.hpp"
+#include "common/results.hpp"
+#include "config/master_config.hpp"
+#include "master/db/records.hpp"
+#include "master/process/log_writer.hpp"
+
+namespace bb::db {
+class Database;
+}
+
+namespace bb {
+
+class SlaveSession;
+class Build;
+struct CommandOutcome;
+
+struct BuildEnv {
+  db::Database& db;
+  Clock& clock;
+  // Called once when the build has finished and its rows are committed.
+  std::function<void(Build&, std::optional<db::BuildsetCompletion>)> onFinished;
+};
+
+class Build : public std::enable_shared_from_this<Build> {
+ public:
+  Build(BuildEnv env, BuilderEntry builder, db::BuildRequestRecord request,
+        std::shared_ptr<SlaveSession> slave, Properties props);
+  ~Build();
+
+  // Writes the build row (number assigned) and starts the first step.
+  void start();
+  // Stops the build: the running command is interrupted and the build
+  // ends with `as` (RETRY for a master shutdown, CANCELLED for a user).
+  void stop(Result as, const std::string& reason);
+
+  std::int64_t id() const { return record_.id; }
+  int number() const { return record_.number; }
+  const std::string& builderName() const { return builder_.name; }
+  const std::string& slaveName() const;
+  const db::BuildRequestRecord& request() const { return request_; }
+  bool finished() const { return finished_; }
+  Result result() const { return result_; }
+
+ private:
+  void runStep(std::size_t index);
+  void onStepDone(const CommandOutcome& outcome);
+  void finish(Result r, const std::string& text);
+  Json shellArgs(const StepConfig& s);
+  Json gitArgs(const StepConfig& s);
+  std::string stepWorkdir(const StepConfig& s);
+  std::int64_t nowSeconds() const;
+
+  BuildEnv env_;
+  BuilderEntry builder_;
+  db::BuildRequestRecord request_;
+  std::shared_ptr<SlaveSession> slave_;
+  Properties props_;
+  db::BuildRecord record_;
+  Result result_ = Result::Success;
+  std::size_t stepIndex_ = 0;
+  std::int64_t stepId_ = 0;
+  std::int64_t cmdId_ = 0;
+  std::unique_ptr<LogWriter> log_;
+  std::optional<Result> stopAs_;
+  std::string stopReason_;
+  bool finished_ = false;
+};
+
+}  // namespace bb

@@ -1,0 +1,119 @@
+#include "master/process/distributor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "master/db/database.hpp"
+#include "master/process/build.hpp"
+#include "master/slaves/slave_registry.hpp"
+
+namespace bb {
+
+BuildRequestDistributor::BuildRequestDistributor(db::Database& db, Clock& clock,
+                                                 SlaveRegistry& slaves, Post post)
+    : db_(db), clock_(clock), slaves_(slaves), post_(std::move(post)) {}
+
+BuildRequestDistributor::~BuildRequestDistributor() = default;
+
+void BuildRequestDistributor::configure(const MasterConfig& config) {
+  builders_.clear();
+  for (const auto& b : config.builders) builders_[b.name] = b;
+  masterName_ = config.master.name;
+}
+
+void BuildRequestDistributor::wake() {
+  if (woken_ || stopped_) return;
+  woken_ = true;
+  post_([this] {
+    woken_ = false;
+    distribute();
+  });
+}
+
+void BuildRequestDistributor::stopStartingBuilds() { stopped_ = true; }
+
+void BuildRequestDistributor::distribute() {
+  if (stopped_) return;
+  // Cheap check first: with no free slave anywhere there is nothing to do,
+  // and the database is not touched.
+  bool anyFree = false;
+  for (const auto& [name, b] : builders_)
+    if (slaves_.pickFree(b.slaves)) {
+      anyFree = true;
+      break;
+    }
+  if (!anyFree) return;
+
+  for (const auto& req : db_.pendingRequests()) {
+    if (running_.count(req.id)) continue;
+    auto bit = builders_.find(req.builder);
+    if (bit == builders_.end()) continue;  // builder removed by reconfig: stays pending
+    auto slave = slaves_.pickFree(bit->second.slaves);
+    if (!slave) continue;
+    if (!db_.claimRequest(req.id, std::chrono::duration_cast<std::chrono::seconds>(
+                                      clock_.wallNow().time_since_epoch())
+                                      .count()))
+      continue;
+    startBuild(bit->second, req, slave);
+  }
+}
+
+void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
+                                         const db::BuildRequestRecord& req,
+                                         std::shared_ptr<SlaveSession> slave) {
+  Properties props;
+  // Lowest precedence first: builder, slave, buildset (scheduler/change).
+  for (auto it = builder.properties.begin(); it != builder.properties.end(); ++it)
+    props.set(it.key(), it.value(), "Builder");
+  if (const SlaveEntry* sc = slaves_.config(slave->name()))
+    for (auto it = sc->properties.begin(); it != sc->properties.end(); ++it)
+      props.set(it.key(), it.value(), "Slave");
+  if (auto bs = db_.getBuildset(req.buildsetId)) {
+    props.set("branch", bs->sourcestamp.branch, "Build");
+    props.set("revision", bs->sourcestamp.revision, "Build");
+    props.set("repository", bs->sourcestamp.repository, "Build");
+    props.set("project", bs->sourcestamp.project, "Build");
+    props.set("reason", bs->reason, "Build");
+    props.set("scheduler", bs->scheduler, "Scheduler");
+    // Buildset properties are stored as {name: [value, source]} or plain values.
+    for (auto it = bs->properties.begin(); it != bs->properties.end(); ++it) {
+      const Json& v = it.value();
+      if (v.is_array() && v.size() == 2 && v[1].is_string())
+        props.set(it.key(), v[0], v[1].get<std::string>());
+      else
+        props.set(it.key(), v, "Buildset");
+    }
+  }
+  props.set("buildername", builder.name, "Builder");
+  props.set("slavename", slave->name(), "Slave");
+  props.set("master", masterName_, "Master");
+
+  BuildEnv env{db_, clock_,
+               [this](Build& b, std::optional<db::BuildsetCompletion> done) {
+                 const std::int64_t rid = b.request().id;
+                 slaves_.buildFinished(b.slaveName());
+                 // Keep the build alive until this callback's caller unwinds.
+                 auto keep = running_[rid];
+                 running_.erase(rid);
+                 post_([keep] {});
+                 if (done && onBuildsetComplete) onBuildsetComplete(*done);
+                 if (running_.empty() && onIdle) onIdle();
+                 wake();
+               }};
+  auto build = std::make_shared<Build>(env, builder, req, slave, std::move(props));
+  running_[req.id] = build;
+  slaves_.buildStarted(slave->name());
+  ++started_;
+  build->start();
+}
+
+void BuildRequestDistributor::stopAll(Result as, const std::string& reason) {
+  for (auto& b : runningBuilds()) b->stop(as, reason);
+}
+
+std::vector<std::shared_ptr<Build>> BuildRequestDistributor::runningBuilds() const {
+  std::vector<std::shared_ptr<Build>> out;
+  for (const auto& [id, b] : running_) out.push_back(b);
+  return out;
+}
+
+}  // namespace bb

@@ -1,0 +1,70 @@
+#pragma once
+// BuildRequestDistributor: matches pending build requests to free slaves.
+// It never polls: wake() is called on every event that could let a build
+// start (request added, slave attached, build finished, reconfig), and
+// coalesces into one pass on the next turn of the event loop.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/event_loop.hpp"
+#include "config/master_config.hpp"
+#include "master/db/records.hpp"
+
+namespace bb::db {
+class Database;
+}
+
+namespace bb {
+
+class Build;
+class SlaveRegistry;
+
+class BuildRequestDistributor {
+ public:
+  using Post = std::function<void(std::function<void()>)>;
+  using BuildsetDone = std::function<void(const db::BuildsetCompletion&)>;
+
+  BuildRequestDistributor(db::Database& db, Clock& clock, SlaveRegistry& slaves, Post post);
+  ~BuildRequestDistributor();
+
+  // Replaces the builder configs (reconfig); running builds keep theirs.
+  void configure(const MasterConfig& config);
+  // Schedules one distribution pass (idempotent until it runs).
+  void wake();
+  // No new builds start after this (shutdown step 2).
+  void stopStartingBuilds();
+  // Stops every running build with `as` (RETRY on shutdown).
+  void stopAll(Result as, const std::string& reason);
+
+  std::size_t runningCount() const { return running_.size(); }
+  std::vector<std::shared_ptr<Build>> runningBuilds() const;
+  std::uint64_t buildsStarted() const { return started_; }
+
+  // Called when the last running build finishes (clean shutdown waits).
+  std::function<void()> onIdle;
+  // Called after a buildset completes (dependent schedulers, status).
+  BuildsetDone onBuildsetComplete;
+
+ private:
+  void distribute();
+  void startBuild(const BuilderEntry& builder, const db::BuildRequestRecord& req,
+                  std::shared_ptr<class SlaveSession> slave);
+  db::Database& db_;
+  Clock& clock_;
+  SlaveRegistry& slaves_;
+  Post post_;
+  std::map<std::string, BuilderEntry> builders_;
+  Json masterProps_ = Json::object();
+  std::string masterName_;
+  std::map<std::int64_t, std::shared_ptr<Build>> running_;  // by request id
+  bool woken_ = false;
+  bool stopped_ = false;
+  std::uint64_t started_ = 0;
+};
+
+}  // namespace bb

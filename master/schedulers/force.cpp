@@ -1,0 +1,74 @@
+#include "master/schedulers/force.hpp"
+
+#include <algorithm>
+
+namespace bb {
+
+namespace {
+std::string optionalString(const Json& params, const char* key, std::vector<std::string>& errors) {
+  auto it = params.find(key);
+  if (it == params.end() || it->is_null()) return "";
+  if (!it->is_string()) {
+    errors.push_back(std::string(key) + " must be a string");
+    return "";
+  }
+  return it->get<std::string>();
+}
+}  // namespace
+
+NewBuildset ForceScheduler::force(const Json& params, const std::string& user) {
+  std::vector<std::string> errors;
+  if (!params.is_object()) throw ForceError("force parameters must be a map", {});
+  std::vector<std::string> builders;
+  if (auto it = params.find("builders"); it != params.end() && !it->is_null()) {
+    if (!it->is_array()) {
+      errors.push_back("builders must be a list of builder names");
+    } else {
+      for (const auto& b : *it) {
+        if (!b.is_string()) {
+          errors.push_back("builders must be a list of builder names");
+          continue;
+        }
+        const auto name = b.get<std::string>();
+        if (std::find(cfg_.builders.begin(), cfg_.builders.end(), name) == cfg_.builders.end())
+          errors.push_back("builder '" + name + "' is not one of force scheduler '" + cfg_.name +
+                           "''s builders");
+        else
+          builders.push_back(name);
+      }
+    }
+  }
+  if (builders.empty() && errors.empty()) builders = cfg_.builders;
+  const std::string branch = optionalString(params, "branch", errors);
+  const std::string revision = optionalString(params, "revision", errors);
+  const std::string repository = optionalString(params, "repository", errors);
+  const std::string project = optionalString(params, "project", errors);
+  std::string reason = optionalString(params, "reason", errors);
+  std::string owner = optionalString(params, "owner", errors);
+  if (owner.empty()) owner = user;
+  if (revision.find_first_of(" \t\n") != std::string::npos)
+    errors.push_back("revision must not contain whitespace");
+  Json props = Json::object();
+  for (auto it = cfg_.properties.begin(); it != cfg_.properties.end(); ++it)
+    props[it.key()] = Json::array({it.value(), "Scheduler"});
+  if (auto it = params.find("properties"); it != params.end() && !it->is_null()) {
+    if (!it->is_object()) {
+      errors.push_back("properties must be a map of name: value");
+    } else {
+      for (auto p = it->begin(); p != it->end(); ++p) {
+        if (p.key().empty() || p.key().find_first_of(" :") != std::string::npos)
+          errors.push_back("property name '" + p.key() + "' must be non-empty without spaces or ':'");
+        else
+          props[p.key()] = Json::array({p.value(), "Force"});
+      }
+    }
+  }
+  if (!errors.empty())
+    throw ForceError("force scheduler '" + cfg_.name + "' rejected the request", errors);
+  if (reason.empty()) reason = "forced by " + owner;
+  props["owner"] = Json::array({owner, "Force"});
+  db::SourceStamp ss{repository, branch, revision, project, {}};
+  return ctx_.buildsets.create(cfg_.name, reason, ss, props, builders, cfg_.priority);
+}
+
+}  // namespace bb

@@ -1,0 +1,26 @@
+#pragma once
+// force: starts a BuildSet on request (buildbot force, the web page).
+// Every field is validated at once and every problem is reported together.
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "master/schedulers/scheduler.hpp"
+
+namespace bb {
+
+struct ForceError : std::runtime_error {
+  ForceError(const std::string& what, std::vector<std::string> d)
+      : std::runtime_error(what), details(std::move(d)) {}
+  std::vector<std::string> details;
+};
+
+class ForceScheduler : public Scheduler {
+ public:
+  using Scheduler::Scheduler;
+  // params: {builders:[..] (empty = all), branch, revision, reason, owner,
+  // properties:{name: string}}. Throws ForceError listing every problem.
+  NewBuildset force(const Json& params, const std::string& user);
+};
+
+}  // namespace bb

@@ -1,0 +1,46 @@
+#pragma once
+// Base of every scheduler type. A scheduler is created from its config
+// entry, started once the master is up, and stopped before a reconfig
+// replaces it or the master shuts down.
+#include <string>
+
+#include "common/event_loop.hpp"
+#include "config/master_config.hpp"
+#include "master/buildsets/buildset_service.hpp"
+#include "master/changes/change_bus.hpp"
+
+namespace bb::db {
+class Database;
+}
+
+namespace bb {
+
+struct SchedulerContext {
+  db::Database& db;
+  Clock& clock;
+  BuildsetService& buildsets;
+};
+
+class Scheduler : public ChangeSubscriber {
+ public:
+  Scheduler(SchedulerEntry cfg, SchedulerContext ctx) : cfg_(std::move(cfg)), ctx_(ctx) {}
+  ~Scheduler() override = default;
+
+  const std::string& name() const { return cfg_.name; }
+  const SchedulerEntry& config() const { return cfg_; }
+  // Whether this type listens to the change bus at all.
+  virtual bool subscribesToChanges() const { return false; }
+  bool wantsSource(const std::string& source) const override;
+  void onChange(const db::ChangeRecord&) override {}
+  // Restores persisted state and arms timers.
+  virtual void start() {}
+  virtual void stop() {}
+
+ protected:
+  // The key under which this scheduler keeps state in the database.
+  std::string stateObject() const { return "scheduler:" + cfg_.name; }
+  SchedulerEntry cfg_;
+  SchedulerContext ctx_;
+};
+
+}  // namespace bb

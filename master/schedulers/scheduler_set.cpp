@@ -1,0 +1,94 @@
+#include "master/schedulers/scheduler_set.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "master/schedulers/force.hpp"
+#include "master/schedulers/single_branch.hpp"
+
+namespace bb {
+
+namespace {
+// Everything that defines a scheduler's behaviour, for "did it change?".
+std::string fingerprint(const SchedulerEntry& e) {
+  Json j{{"type", e.type},
+         {"builders", e.builders},
+         {"branch", e.branch ? Json(*e.branch) : Json()},
+         {"timer", e.treeStableTimer},
+         {"include", e.files.include},
+         {"exclude", e.files.exclude},
+         {"only_important", e.onlyImportant},
+         {"sources", e.changeSources},
+         {"priority", e.priority},
+         {"properties", e.properties},
+         {"extra", e.extra}};
+  return j.dump();
+}
+}  // namespace
+
+SchedulerSet::~SchedulerSet() { stopAll(); }
+
+bool SchedulerSet::isImplemented(const std::string& type) {
+  return type == "single_branch" || type == "force";
+}
+
+std::unique_ptr<Scheduler> SchedulerSet::make(const SchedulerEntry& e) {
+  if (e.type == "single_branch") return std::make_unique<SingleBranchScheduler>(e, ctx_);
+  if (e.type == "force") return std::make_unique<ForceScheduler>(e, ctx_);
+  return nullptr;
+}
+
+void SchedulerSet::configure(const std::vector<SchedulerEntry>& entries) {
+  std::map<std::string, const SchedulerEntry*> wanted;
+  for (const auto& e : entries) wanted[e.name] = &e;
+  for (auto it = schedulers_.begin(); it != schedulers_.end();) {
+    auto w = wanted.find(it->first);
+    if (w == wanted.end() || fingerprint(*w->second) != fingerprints_[it->first]) {
+      spdlog::info("scheduler {} {}", it->first, w == wanted.end() ? "removed" : "reconfigured");
+      it->second->stop();
+      bus_.unsubscribe(it->second.get());
+      fingerprints_.erase(it->first);
+      it = schedulers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& e : entries) {
+    if (schedulers_.count(e.name)) continue;
+    auto s = make(e);
+    if (!s) {
+      spdlog::error("scheduler {}: type {} is not implemented by this master; it is ignored",
+                    e.name, e.type);
+      continue;
+    }
+    if (s->subscribesToChanges()) bus_.subscribe(s.get());
+    s->start();
+    fingerprints_[e.name] = fingerprint(e);
+    schedulers_[e.name] = std::move(s);
+  }
+}
+
+void SchedulerSet::stopAll() {
+  for (auto& [name, s] : schedulers_) {
+    s->stop();
+    bus_.unsubscribe(s.get());
+  }
+  schedulers_.clear();
+  fingerprints_.clear();
+}
+
+Scheduler* SchedulerSet::find(const std::string& name) const {
+  auto it = schedulers_.find(name);
+  return it == schedulers_.end() ? nullptr : it->second.get();
+}
+
+ForceScheduler* SchedulerSet::findForce(const std::string& name) const {
+  return dynamic_cast<ForceScheduler*>(find(name));
+}
+
+std::vector<Scheduler*> SchedulerSet::all() const {
+  std::vector<Scheduler*> out;
+  for (const auto& [n, s] : schedulers_) out.push_back(s.get());
+  return out;
+}
+
+}  // namespace bb

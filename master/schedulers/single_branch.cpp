@@ -1,0 +1,107 @@
+#include "master/schedulers/single_branch.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "master/db/database.hpp"
+#include "master/schedulers/change_filter.hpp"
+
+namespace bb {
+
+namespace {
+std::int64_t wallMs(Clock& c) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(c.wallNow().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+bool SingleBranchScheduler::matchesBranch(const db::ChangeRecord& change) const {
+  return !cfg_.branch || change.branch == *cfg_.branch;
+}
+
+void SingleBranchScheduler::onChange(const db::ChangeRecord& change) {
+  if (!matchesBranch(change)) return;
+  const bool important = isImportant(cfg_.files, change.files);
+  if (!important && cfg_.onlyImportant) return;
+  if (cfg_.treeStableTimer <= 0) {
+    if (important) submit({change.id});
+    return;
+  }
+  pending_.push_back(change.id);
+  if (important) {
+    pendingImportant_ = true;
+    fireAtMs_ = wallMs(ctx_.clock) + cfg_.treeStableTimer * 1000LL;
+    armTimer();
+  } else if (timer_ && timer_->pending()) {
+    fireAtMs_ = wallMs(ctx_.clock) + cfg_.treeStableTimer * 1000LL;
+    armTimer();
+  }
+  save();
+}
+
+void SingleBranchScheduler::start() {
+  load();
+  if (pendingImportant_) armTimer();
+}
+
+void SingleBranchScheduler::stop() {
+  if (timer_) timer_->cancel();
+}
+
+void SingleBranchScheduler::load() {
+  auto st = ctx_.db.getState(stateObject(), "pending");
+  pending_.clear();
+  pendingImportant_ = false;
+  fireAtMs_ = 0;
+  if (!st || !st->is_object()) return;
+  for (const auto& id : st->value("changes", Json::array())) pending_.push_back(id.get<std::int64_t>());
+  pendingImportant_ = st->value("important", false);
+  fireAtMs_ = st->value("fire_at_ms", std::int64_t{0});
+}
+
+void SingleBranchScheduler::save() {
+  ctx_.db.setState(stateObject(), "pending",
+                   Json{{"changes", pending_},
+                        {"important", pendingImportant_},
+                        {"fire_at_ms", fireAtMs_}});
+}
+
+void SingleBranchScheduler::armTimer() {
+  if (!timer_) timer_ = ctx_.clock.makeTimer();
+  const std::int64_t wait = std::max<std::int64_t>(0, fireAtMs_ - wallMs(ctx_.clock));
+  timer_->start(std::chrono::milliseconds(wait), [this] { fire(); });
+}
+
+void SingleBranchScheduler::fire() {
+  if (pending_.empty() || !pendingImportant_) return;
+  auto ids = pending_;
+  ctx_.db.transaction([&] {
+    submit(ids);
+    pending_.clear();
+    pendingImportant_ = false;
+    fireAtMs_ = 0;
+    save();
+  });
+}
+
+void SingleBranchScheduler::submit(const std::vector<std::int64_t>& changeIds) {
+  // The source stamp is that of the newest change.
+  const std::int64_t newest = *std::max_element(changeIds.begin(), changeIds.end());
+  auto c = ctx_.db.getChange(newest);
+  if (!c) {
+    spdlog::error("scheduler {}: change {} vanished from the database", cfg_.name, newest);
+    return;
+  }
+  db::SourceStamp ss{c->repository, c->branch, c->revision, c->project, changeIds};
+  Json props = Json::object();
+  for (auto it = cfg_.properties.begin(); it != cfg_.properties.end(); ++it)
+    props[it.key()] = Json::array({it.value(), "Scheduler"});
+  const std::string reason = changeIds.size() == 1
+                                 ? "change " + std::to_string(newest) + " on " + c->branch
+                                 : std::to_string(changeIds.size()) + " changes on " + c->branch;
+  ctx_.buildsets.create(cfg_.name, "scheduler " + cfg_.name + ": " + reason, ss, props,
+                        cfg_.builders, cfg_.priority);
+}
+
+}  // namespace bb

@@ -1,0 +1,162 @@
+#include "master/slaves/master_port.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "common/login.hpp"
+#include "master/db/db_error.hpp"
+#include "master/slaves/slave_registry.hpp"
+#include "master/status/rpc_handler.hpp"
+
+namespace bb {
+
+MasterPort::MasterPort(boost::asio::io_context& io, Clock& clock, SlaveRegistry& slaves,
+                       RpcHandler& rpc, std::function<const MasterConfig&()> config)
+    : io_(io), clock_(clock), slaves_(slaves), rpc_(rpc), config_(std::move(config)) {}
+
+MasterPort::~MasterPort() = default;
+
+ConnectionOptions MasterPort::connectionOptions() const {
+  const auto& m = config_().master;
+  ConnectionOptions o;
+  o.maxFrame = m.maxFrame;
+  o.heartbeatInterval = m.heartbeatInterval;
+  o.heartbeatTimeout = m.heartbeatTimeout;
+  return o;
+}
+
+void MasterPort::listen() {
+  const auto& m = config_().master;
+  listener_ = std::make_unique<Listener>(io_, m.host, m.slavePort, connectionOptions(),
+                                         [this](std::shared_ptr<Connection> c) { onAccept(c); });
+  spdlog::info("listening for slaves and clients on {}:{}", m.host, port());
+}
+
+std::uint16_t MasterPort::port() const { return listener_ ? listener_->port() : 0; }
+
+void MasterPort::stopAccepting() {
+  if (listener_) listener_->close();
+}
+
+void MasterPort::closeClients(const std::string& message) {
+  auto clients = clients_;
+  for (auto& c : clients) c->sendErrorAndClose("shutting_down", message);
+}
+
+void MasterPort::onAccept(std::shared_ptr<Connection> conn) {
+  struct Pending {
+    std::unique_ptr<ServerLogin> login;
+    std::unique_ptr<Timer> deadline;
+    bool done = false;
+  };
+  auto lookup = [this](const std::string& role, const std::string& name) -> std::optional<std::string> {
+    const auto& cfg = config_();
+    if (role == "slave") {
+      if (const auto* s = cfg.findSlave(name)) return s->passwordVerifier;
+    } else if (role == "client") {
+      if (const auto* u = cfg.findUser(name)) return u->passwordVerifier;
+    }
+    return std::nullopt;
+  };
+  const auto& m = config_().master;
+  Json extras{{"master", m.name},
+              {"heartbeat_interval_ms", std::chrono::milliseconds(m.heartbeatInterval).count()},
+              {"heartbeat_timeout_ms", std::chrono::milliseconds(m.heartbeatTimeout).count()},
+              {"max_frame", m.maxFrame}};
+  auto p = std::make_shared<Pending>();
+  p->login = std::make_unique<ServerLogin>(lookup, extras);
+  p->deadline = clock_.makeTimer();
+  std::weak_ptr<Connection> weak = conn;
+  p->deadline->start(kLoginDeadline, [weak] {
+    if (auto c = weak.lock())
+      c->sendErrorAndClose("protocol_error", "login not completed within 15 s");
+  });
+  const std::string peer = conn->peer();
+  conn->start(
+      [this, p, weak, peer](Message&& msg) {
+        auto c = weak.lock();
+        if (!c || p->done) return;
+        auto step = p->login->onMessage(msg);
+        switch (step.kind) {
+          case ServerLogin::Step::Wait:
+            return;
+          case ServerLogin::Step::Send:
+            c->send(step.reply);
+            return;
+          case ServerLogin::Step::Failed:
+            p->done = true;
+            p->deadline->cancel();
+            spdlog::warn("login refused for {} '{}' from {}: {}", step.role.empty() ? "peer" : step.role,
+                         step.name, peer, step.error);
+            if (step.hasReply)
+              c->sendErrorAndClose(step.reply.body.value("code", std::string("protocol_error")),
+                                   step.reply.body.value("message", step.error));
+            else
+              c->close(step.error);
+            return;
+          case ServerLogin::Step::Done: {
+            p->done = true;
+            p->deadline->cancel();
+            c->send(step.reply);
+            if (step.role == "slave") {
+              std::string err = slaves_.attach(step.name, c);
+              if (!err.empty()) {
+                spdlog::warn("slave login from {} refused: {}", peer, err);
+                c->sendErrorAndClose("duplicate_slave", err);
+              }
+            } else {
+              spdlog::info("client {} logged in from {}", step.name, peer);
+              startClient(c, step.name);
+            }
+            return;
+          }
+        }
+      },
+      [p, peer](const std::string& reason) {
+        if (!p->done) spdlog::info("connection from {} closed during login: {}", peer, reason);
+        p->deadline->cancel();
+      });
+}
+
+void MasterPort::startClient(std::shared_ptr<Connection> conn, const std::string& user) {
+  clients_.insert(conn);
+  std::weak_ptr<Connection> weak = conn;
+  conn->start(
+      [this, weak, user](Message&& msg) {
+        auto c = weak.lock();
+        if (!c) return;
+        if (msg.type == MsgType::Heartbeat) return;
+        if (msg.type != MsgType::Request) {
+          spdlog::warn("client {} from {} sent {}; closing", user, c->peer(), toString(msg.type));
+          c->sendErrorAndClose("protocol_error",
+                               "clients may only send Request frames after login, not " +
+                                   std::string(toString(msg.type)));
+          return;
+        }
+        Json resp;
+        std::int64_t id = 0;
+        try {
+          id = getInt(msg.body, "id");
+          const std::string method = getString(msg.body, "method");
+          Json params = msg.body.contains("params") ? msg.body["params"] : Json::object();
+          resp = Json{{"id", id}, {"ok", true}, {"result", rpc_.call(user, method, params)}};
+        } catch (const ProtocolError& e) {
+          resp = Json{{"id", id}, {"ok", false},
+                      {"error", {{"code", "bad_request"}, {"message", e.what()}, {"details", Json::array()}}}};
+        } catch (const RpcError& e) {
+          spdlog::info("client {}: request refused: {}: {}", user, e.code, e.what());
+          resp = Json{{"id", id}, {"ok", false},
+                      {"error", {{"code", e.code}, {"message", e.what()}, {"details", e.details}}}};
+        } catch (const std::exception& e) {
+          spdlog::error("client {}: request failed: {}", user, e.what());
+          resp = Json{{"id", id}, {"ok", false},
+                      {"error", {{"code", "internal"}, {"message", e.what()}, {"details", Json::array()}}}};
+        }
+        c->send(MsgType::Response, std::move(resp));
+      },
+      [this, conn](const std::string& reason) {
+        // The set holds the only strong reference; drop it once closed.
+        clients_.erase(conn);
+      });
+}
+
+}  // namespace bb

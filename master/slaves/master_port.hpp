@@ -1,0 +1,54 @@
+#pragma once
+// The master's one TCP port: every connection logs in (SCRAM) and becomes
+// either a slave session (handed to the SlaveRegistry) or a client session
+// (requests answered by the RpcHandler).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "common/connection.hpp"
+#include "common/event_loop.hpp"
+#include "config/master_config.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace bb {
+
+class SlaveRegistry;
+class RpcHandler;
+
+class MasterPort {
+ public:
+  static constexpr std::chrono::seconds kLoginDeadline{15};
+
+  MasterPort(boost::asio::io_context& io, Clock& clock, SlaveRegistry& slaves, RpcHandler& rpc,
+             std::function<const MasterConfig&()> config);
+  ~MasterPort();
+
+  // Binds host:port from the config. Throws std::runtime_error on failure.
+  void listen();
+  std::uint16_t port() const;
+  // Stop accepting new connections (shutdown step 1).
+  void stopAccepting();
+  // Closes client connections (shutdown).
+  void closeClients(const std::string& message);
+  ConnectionOptions connectionOptions() const;
+
+ private:
+  void onAccept(std::shared_ptr<Connection> conn);
+  void startClient(std::shared_ptr<Connection> conn, const std::string& user);
+
+  boost::asio::io_context& io_;
+  Clock& clock_;
+  SlaveRegistry& slaves_;
+  RpcHandler& rpc_;
+  std::function<const MasterConfig&()> config_;
+  std::unique_ptr<Listener> listener_;
+  std::set<std::shared_ptr<Connection>> clients_;
+};
+
+}  // namespace bb

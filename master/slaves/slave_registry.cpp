@@ -1,0 +1,120 @@
+#include "master/slaves/slave_registry.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "master/db/database.hpp"
+
+namespace bb {
+
+namespace {
+std::int64_t unixNow(Clock& c) {
+  return std::chrono::duration_cast<std::chrono::seconds>(c.wallNow().time_since_epoch()).count();
+}
+}  // namespace
+
+void SlaveRegistry::configure(const std::vector<SlaveEntry>& slaves) {
+  config_.clear();
+  for (const auto& s : slaves) config_[s.name] = s;
+  std::vector<std::string> gone;
+  for (const auto& [name, sess] : sessions_)
+    if (!config_.count(name)) gone.push_back(name);
+  for (const auto& name : gone) {
+    spdlog::warn("slave {} is no longer in the config; disconnecting it", name);
+    sessions_[name]->disconnect("not_permitted", "slave '" + name + "' was removed from the master's config");
+  }
+}
+
+const SlaveEntry* SlaveRegistry::config(const std::string& name) const {
+  auto it = config_.find(name);
+  return it == config_.end() ? nullptr : &it->second;
+}
+
+std::string SlaveRegistry::attach(const std::string& name, std::shared_ptr<Connection> conn) {
+  if (!config_.count(name)) return "slave '" + name + "' is not configured";
+  if (sessions_.count(name))
+    return "slave '" + name + "' is already connected from " + sessions_[name]->peer();
+  auto session = std::make_shared<SlaveSession>(name, conn, clock_);
+  sessions_[name] = session;
+  SlaveSession* raw = session.get();
+  std::weak_ptr<Connection> weak = conn;
+  conn->start(
+      [this, raw, weak](Message&& m) {
+        std::string err = raw->onMessage(std::move(m));
+        if (!err.empty()) {
+          spdlog::warn("slave {}: {}; closing its connection", raw->name(), err);
+          if (auto c = weak.lock()) c->sendErrorAndClose("protocol_error", err);
+        } else if (m.type == MsgType::SlaveInfo) {
+          db_.slaveSeen(raw->name(), raw->info(), unixNow(clock_));
+        }
+      },
+      [this, name, raw](const std::string& reason) { detach(name, raw, reason); });
+  db_.slaveSeen(name, Json::object(), unixNow(clock_));
+  spdlog::info("slave {} connected from {}", name, conn->peer());
+  if (onAttached) onAttached();
+  return "";
+}
+
+void SlaveRegistry::detach(const std::string& name, SlaveSession* session,
+                           const std::string& reason) {
+  auto it = sessions_.find(name);
+  if (it == sessions_.end() || it->second.get() != session) return;
+  auto keep = it->second;  // alive while its commands are failed
+  sessions_.erase(it);
+  spdlog::info("slave {} disconnected: {}", name, reason);
+  keep->onDisconnected(reason);
+  db_.slaveDisconnected(name, unixNow(clock_));
+  if (onDetached) onDetached(name);
+}
+
+std::shared_ptr<SlaveSession> SlaveRegistry::find(const std::string& name) const {
+  auto it = sessions_.find(name);
+  return it == sessions_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<SlaveSession> SlaveRegistry::pickFree(
+    const std::vector<std::string>& candidates) const {
+  std::shared_ptr<SlaveSession> best;
+  std::uint64_t bestUse = 0;
+  for (const auto& name : candidates) {
+    auto s = find(name);
+    if (!s || !s->connected()) continue;
+    const SlaveEntry* cfg = config(name);
+    const int max = cfg ? cfg->maxBuilds : 1;
+    if (runningBuilds(name) >= max) continue;
+    auto lu = lastUsed_.find(name);
+    const std::uint64_t used = lu == lastUsed_.end() ? 0 : lu->second;
+    if (!best || used < bestUse) {
+      best = s;
+      bestUse = used;
+    }
+  }
+  return best;
+}
+
+void SlaveRegistry::buildStarted(const std::string& name) {
+  ++running_[name];
+  lastUsed_[name] = ++useCounter_;
+}
+
+void SlaveRegistry::buildFinished(const std::string& name) {
+  auto it = running_.find(name);
+  if (it != running_.end() && it->second > 0) --it->second;
+}
+
+int SlaveRegistry::runningBuilds(const std::string& name) const {
+  auto it = running_.find(name);
+  return it == running_.end() ? 0 : it->second;
+}
+
+std::vector<std::string> SlaveRegistry::connectedNames() const {
+  std::vector<std::string> out;
+  for (const auto& [n, s] : sessions_) out.push_back(n);
+  return out;
+}
+
+void SlaveRegistry::disconnectAll(const std::string& code, const std::string& message) {
+  auto sessions = sessions_;
+  for (auto& [name, s] : sessions) s->disconnect(code, message);
+}
+
+}  // namespace bb

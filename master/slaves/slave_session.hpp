@@ -1,0 +1,82 @@
+#pragma once
+// One authenticated slave connection as the master sees it: remote
+// commands with ids, output with credit-based flow control, pings.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/connection.hpp"
+#include "common/event_loop.hpp"
+
+namespace bb {
+
+// Outcome of a remote command as reported by CommandDone, or synthesized
+// when the slave goes away (lost = true).
+struct CommandOutcome {
+  int rc = -1;
+  int signal = 0;
+  bool timedOut = false;
+  bool interrupted = false;
+  bool lost = false;
+  std::string error;
+  Json props = Json::object();
+};
+
+struct CommandHandlers {
+  // Called for every output chunk; the chunk's bytes are credited back to
+  // the slave when this returns, so the handler must have stored them.
+  std::function<void(int stream, std::string_view data)> onOutput;
+  std::function<void(const CommandOutcome&)> onDone;
+};
+
+class SlaveSession {
+ public:
+  // Initial output window per command, in bytes.
+  static constexpr std::size_t kInitialCredit = 512 * 1024;
+
+  SlaveSession(std::string name, std::shared_ptr<Connection> conn, Clock& clock);
+  ~SlaveSession();
+
+  const std::string& name() const { return name_; }
+  const Json& info() const { return info_; }
+  const std::string& peer() const { return conn_->peer(); }
+  bool connected() const { return connected_; }
+
+  // Sends RunCommand; handlers run on the master thread. Returns the id.
+  std::int64_t startCommand(const std::string& kind, Json args, CommandHandlers h);
+  // Sends Interrupt for a running command (CommandDone follows).
+  void interrupt(std::int64_t cmdId, const std::string& reason);
+  // Sends Ping; `done(true)` on the Pong, `done(false)` after `timeout` or
+  // on disconnect.
+  void ping(std::chrono::milliseconds timeout, std::function<void(bool)> done);
+
+  // Dispatches one message from the slave. Returns an error text for a
+  // message that breaks the protocol (the caller closes the connection).
+  std::string onMessage(Message&& m);
+  // The connection is gone: every running command ends with lost = true.
+  void onDisconnected(const std::string& reason);
+  // Closes the connection with an Error frame.
+  void disconnect(const std::string& code, const std::string& message);
+
+  std::size_t runningCommands() const { return commands_.size(); }
+
+ private:
+  std::string name_;
+  std::shared_ptr<Connection> conn_;
+  Clock& clock_;
+  Json info_ = Json::object();
+  bool connected_ = true;
+  std::int64_t nextCmd_ = 1;
+  std::map<std::int64_t, CommandHandlers> commands_;
+  struct PendingPing {
+    std::unique_ptr<Timer> timer;
+    std::function<void(bool)> done;
+  };
+  std::int64_t nextPing_ = 1;
+  std::map<std::int64_t, PendingPing> pings_;
+};
+
+}  // namespace bb

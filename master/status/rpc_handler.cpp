@@ -1,0 +1,198 @@
+#include "master/status/rpc_handler.hpp"
+
+#include <chrono>
+
+#include "master/changes/change_bus.hpp"
+#include "master/db/database.hpp"
+#include "master/schedulers/force.hpp"
+#include "master/schedulers/scheduler_set.hpp"
+
+namespace bb {
+
+namespace {
+
+std::string str(const Json& p, const char* key) {
+  auto it = p.find(key);
+  if (it == p.end() || it->is_null()) return "";
+  if (!it->is_string()) throw RpcError("bad_request", std::string(key) + " must be a string");
+  return it->get<std::string>();
+}
+
+std::int64_t integer(const Json& p, const char* key, std::int64_t dflt) {
+  auto it = p.find(key);
+  if (it == p.end() || it->is_null()) return dflt;
+  if (!it->is_number_integer()) throw RpcError("bad_request", std::string(key) + " must be an integer");
+  return it->get<std::int64_t>();
+}
+
+Json buildJson(const db::BuildRecord& b) {
+  return Json{{"id", b.id},         {"number", b.number},
+              {"builder", b.builder}, {"request_id", b.requestId},
+              {"slave", b.slave},   {"started_at", b.startedAt},
+              {"finished_at", b.finishedAt}, {"finished", b.finished},
+              {"result", b.finished ? std::string(toString(b.result)) : std::string("running")},
+              {"text", b.text},     {"properties", b.properties}};
+}
+
+}  // namespace
+
+Json RpcHandler::call(const std::string& user, const std::string& method, const Json& params) {
+  const UserEntry* u = config_().findUser(user);
+  if (!u) throw RpcError("not_permitted", "user '" + user + "' is no longer configured");
+  std::string needs = method;
+  if (method == "status" || method == "build" || method == "log" || method == "buildset")
+    needs = "status";
+  if (!u->mayDo(needs))
+    throw RpcError("not_permitted", "user '" + user + "' may not use " + method +
+                                        " (add '" + needs + "' to its `may` list)");
+  if (!params.is_object()) throw RpcError("bad_request", "params must be a map");
+  if (method == "sendchange") return sendchange(params);
+  if (method == "force") return force(user, params);
+  if (method == "status") return status(params);
+  if (method == "build") return build(params);
+  if (method == "log") return log(params);
+  if (method == "buildset") return buildset(params);
+  throw RpcError("bad_request", "unknown method '" + method + "'");
+}
+
+Json RpcHandler::sendchange(const Json& p) {
+  db::ChangeRecord c;
+  c.author = str(p, "author");
+  c.repository = str(p, "repository");
+  c.branch = str(p, "branch");
+  c.revision = str(p, "revision");
+  c.comments = str(p, "comments");
+  c.category = str(p, "category");
+  c.project = str(p, "project");
+  c.source = "sendchange";
+  c.when = integer(p, "when", std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+  std::vector<std::string> errors;
+  if (c.author.empty()) errors.push_back("author (--who) is required");
+  if (auto it = p.find("files"); it != p.end() && !it->is_null()) {
+    if (!it->is_array()) errors.push_back("files must be a list of paths");
+    else
+      for (const auto& f : *it) {
+        if (f.is_string()) c.files.push_back(f.get<std::string>());
+        else errors.push_back("files must be a list of paths");
+      }
+  }
+  if (auto it = p.find("properties"); it != p.end() && !it->is_null()) {
+    if (!it->is_object()) errors.push_back("properties must be a map");
+    else c.properties = *it;
+  }
+  if (!errors.empty()) throw RpcError("bad_request", "sendchange rejected", errors);
+  const std::int64_t id = bus_.addChange(std::move(c));
+  return Json{{"change_id", id}};
+}
+
+Json RpcHandler::force(const std::string& user, const Json& p) {
+  const std::string name = str(p, "scheduler");
+  if (name.empty()) throw RpcError("bad_request", "scheduler is required (--scheduler NAME)");
+  ForceScheduler* f = schedulers_.findForce(name);
+  if (!f) {
+    std::vector<std::string> names;
+    for (auto* s : schedulers_.all())
+      if (s->config().type == "force") names.push_back(s->name());
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw RpcError("not_found", "no force scheduler named '" + name + "'",
+                   {"force schedulers: " + (list.empty() ? std::string("none") : list)});
+  }
+  try {
+    NewBuildset bs = f->force(p, user);
+    Json reqs = Json::object();
+    for (const auto& [b, id] : bs.requests) reqs[b] = id;
+    return Json{{"buildset_id", bs.id}, {"requests", reqs}};
+  } catch (const ForceError& e) {
+    throw RpcError("rejected", e.what(), e.details);
+  }
+}
+
+Json RpcHandler::status(const Json& p) {
+  const std::string only = str(p, "builder");
+  const int limit = static_cast<int>(integer(p, "limit", 5));
+  if (limit < 1 || limit > 1000) throw RpcError("bad_request", "limit must be between 1 and 1000");
+  Json builders = Json::array();
+  const auto& cfg = config_();
+  if (!only.empty() && !cfg.findBuilder(only))
+    throw RpcError("not_found", "no builder named '" + only + "'");
+  for (const auto& b : cfg.builders) {
+    if (!only.empty() && b.name != only) continue;
+    Json builds = Json::array();
+    for (const auto& r : db_.lastBuilds(b.name, limit)) builds.push_back(buildJson(r));
+    builders.push_back(Json{{"name", b.name}, {"builds", builds}});
+  }
+  return Json{{"builders", builders}};
+}
+
+Json RpcHandler::build(const Json& p) {
+  const std::string builder = str(p, "builder");
+  const auto number = integer(p, "number", -1);
+  auto b = db_.getBuildByNumber(builder, static_cast<int>(number));
+  if (!b) throw RpcError("not_found", "builder '" + builder + "' has no build #" + std::to_string(number));
+  Json out = buildJson(*b);
+  Json steps = Json::array();
+  for (const auto& s : db_.stepsForBuild(b->id)) {
+    Json logs = Json::array();
+    for (const auto& l : db_.logsForStep(s.id))
+      logs.push_back(Json{{"id", l.id}, {"name", l.name}, {"bytes", l.bytes}, {"finished", l.finished}});
+    steps.push_back(Json{{"number", s.number},
+                         {"name", s.name},
+                         {"result", s.finished ? std::string(toString(s.result)) : std::string("running")},
+                         {"text", s.text},
+                         {"started_at", s.startedAt},
+                         {"finished_at", s.finishedAt},
+                         {"finished", s.finished},
+                         {"logs", logs}});
+  }
+  out["steps"] = steps;
+  return Json{{"build", out}};
+}
+
+Json RpcHandler::log(const Json& p) {
+  const auto id = integer(p, "log_id", -1);
+  const auto maxBytes = integer(p, "max_bytes", 256 * 1024);
+  if (maxBytes < 1 || maxBytes > 8 * 1024 * 1024)
+    throw RpcError("bad_request", "max_bytes must be between 1 and 8388608");
+  if (!db_.getLog(id)) throw RpcError("not_found", "no log with id " + std::to_string(id));
+  std::string text;
+  bool truncated = false;
+  db_.readLog(id, [&](int, std::string_view data) {
+    const std::size_t room = static_cast<std::size_t>(maxBytes) - text.size();
+    if (data.size() > room) {
+      text.append(data.substr(0, room));
+      truncated = true;
+      return false;
+    }
+    text.append(data);
+    return true;
+  });
+  return Json{{"log_id", id}, {"text", text}, {"truncated", truncated}};
+}
+
+Json RpcHandler::buildset(const Json& p) {
+  const auto id = integer(p, "id", -1);
+  auto bs = db_.getBuildset(id);
+  if (!bs) throw RpcError("not_found", "no buildset with id " + std::to_string(id));
+  Json reqs = Json::array();
+  for (const auto& r : db_.requestsForBuildset(id)) {
+    Json builds = Json::array();
+    for (const auto& b : db_.buildsForRequest(r.id)) builds.push_back(buildJson(b));
+    reqs.push_back(Json{{"id", r.id},
+                        {"builder", r.builder},
+                        {"complete", r.complete},
+                        {"claimed", r.claimed},
+                        {"result", r.complete ? std::string(toString(r.result)) : std::string("pending")},
+                        {"builds", builds}});
+  }
+  return Json{{"buildset", Json{{"id", bs->id},
+                                {"reason", bs->reason},
+                                {"scheduler", bs->scheduler},
+                                {"complete", bs->complete},
+                                {"result", bs->complete ? std::string(toString(bs->result)) : std::string("pending")},
+                                {"requests", reqs}}}};
+}
+
+}  // namespace bb

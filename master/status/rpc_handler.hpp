@@ -1,0 +1,52 @@
+#pragma once
+// The client methods (buildbot sendchange / force / status): decode the
+// params, make one call into the core, encode the answer. Permissions come
+// from the user's `may` list in the master config.
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/message.hpp"
+#include "config/master_config.hpp"
+
+namespace bb::db {
+class Database;
+}
+
+namespace bb {
+
+class ChangeBus;
+class SchedulerSet;
+
+struct RpcError : std::runtime_error {
+  RpcError(std::string c, const std::string& message, std::vector<std::string> d = {})
+      : std::runtime_error(message), code(std::move(c)), details(std::move(d)) {}
+  std::string code;  // bad_request, not_found, not_permitted, rejected, internal
+  std::vector<std::string> details;
+};
+
+class RpcHandler {
+ public:
+  RpcHandler(db::Database& db, ChangeBus& bus, SchedulerSet& schedulers,
+             std::function<const MasterConfig&()> config)
+      : db_(db), bus_(bus), schedulers_(schedulers), config_(std::move(config)) {}
+
+  // Runs `method` for `user`; returns the result map or throws RpcError.
+  Json call(const std::string& user, const std::string& method, const Json& params);
+
+ private:
+  Json sendchange(const Json& p);
+  Json force(const std::string& user, const Json& p);
+  Json status(const Json& p);
+  Json build(const Json& p);
+  Json log(const Json& p);
+  Json buildset(const Json& p);
+
+  db::Database& db_;
+  ChangeBus& bus_;
+  SchedulerSet& schedulers_;
+  std::function<const MasterConfig&()> config_;
+};
+
+}  // namespace bb
