@@ -177,14 +177,18 @@ void RemoteCommand::onExit(const ExitStatus& status) {
   // SIGTERM gets SIGKILL now, so nothing outlives the command.
   if (!killed_) {
     pid_t pid = process_->pid();
-    std::vector<pid_t> pids = killedPids_;
     for (pid_t p : descendantsOf(pid))
-      if (std::find(pids.begin(), pids.end(), p) == pids.end()) pids.push_back(p);
-    signalTree(pid, pids, SIGKILL);
+      if (std::find(killedPids_.begin(), killedPids_.end(), p) == killedPids_.end())
+        killedPids_.push_back(p);
+    signalTree(pid, killedPids_, SIGKILL);
     killed_ = true;
   }
-  header("process tree killed");
-  finish(status);
+  // kill() only queues the signals: report once every pid is really gone,
+  // so the next step never races the remains of this one.
+  exitWatch_ = std::make_unique<ExitWatch>(ctx_.io, killedPids_, [this, status] {
+    header("process tree killed");
+    finish(status);
+  });
 }
 
 void RemoteCommand::killTree(KillCause cause, const std::string& why) {

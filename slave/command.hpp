@@ -17,6 +17,7 @@
 #include "common/event_loop.hpp"
 #include "common/message.hpp"
 #include "slave/process.hpp"
+#include "slave/process_tree.hpp"
 
 namespace bb {
 
@@ -123,6 +124,7 @@ class RemoteCommand {
   std::unique_ptr<Timer> silenceTimer_;
   std::unique_ptr<Timer> graceTimer_;
   std::unique_ptr<Process> process_;
+  std::unique_ptr<ExitWatch> exitWatch_;  // waits for a killed tree to be gone
   bool capture_ = false;
   std::string captured_;
   std::deque<std::string> headerQueue_;

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,6 +12,9 @@
 #include <map>
 #include <sstream>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 namespace bb {
@@ -85,6 +90,57 @@ void signalTree(pid_t pgid, const std::vector<pid_t>& pids, int sig) {
   for (pid_t p : pids) {
     if (p > 0 && ::kill(p, sig) != 0 && errno != ESRCH)
       spdlog::warn("kill({}, {}) failed: {}", p, sig, std::strerror(errno));
+  }
+}
+
+struct ExitWatch::Impl : std::enable_shared_from_this<Impl> {
+  explicit Impl(boost::asio::io_context& io) : io(io) {}
+  boost::asio::io_context& io;
+  std::vector<std::unique_ptr<boost::asio::posix::stream_descriptor>> fds;
+  std::size_t remaining = 0;
+  std::function<void()> done;
+  bool cancelled = false;
+
+  void one() {
+    if (--remaining == 0 && !cancelled) {
+      cancelled = true;
+      auto fn = std::move(done);
+      fn();
+    }
+  }
+};
+
+ExitWatch::ExitWatch(boost::asio::io_context& io, const std::vector<pid_t>& pids,
+                     std::function<void()> done)
+    : impl_(std::make_shared<Impl>(io)) {
+  impl_->done = std::move(done);
+  impl_->remaining = 1;  // released by the post below, so `done` never runs inline
+  for (pid_t pid : pids) {
+    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0) {
+      if (errno != ESRCH)
+        spdlog::warn("pidfd_open({}) failed: {}; not waiting for it", pid, std::strerror(errno));
+      continue;  // already gone (or cannot be watched)
+    }
+    auto sd = std::make_unique<boost::asio::posix::stream_descriptor>(io, fd);
+    ++impl_->remaining;
+    sd->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                   [self = impl_](const boost::system::error_code& ec) {
+                     if (self->cancelled || ec == boost::asio::error::operation_aborted) return;
+                     self->one();
+                   });
+    impl_->fds.push_back(std::move(sd));
+  }
+  boost::asio::post(io, [self = impl_] {
+    if (!self->cancelled) self->one();
+  });
+}
+
+ExitWatch::~ExitWatch() {
+  impl_->cancelled = true;
+  for (auto& sd : impl_->fds) {
+    boost::system::error_code ec;
+    sd->close(ec);
   }
 }
 
