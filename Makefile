@@ -1,0 +1,44 @@
+# The two commands for a fresh Debian 12 machine:
+#   make demo   installs what is missing, builds, and runs a master + slave
+#               that build a commit to a small local git repository
+#   make test   installs what is missing, builds, and runs the test suite
+# `make test-sanitize` runs the same suite built with ASan + UBSan.
+
+BUILD ?= build
+SANITIZE_BUILD ?= build-sanitize
+JOBS ?= 2
+CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all setup build test build-sanitize test-sanitize demo demo-stop bench clean
+
+all: build
+
+setup:
+	bash scripts/setup.sh
+
+build: setup
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	ninja -C $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+build-sanitize: setup
+	cmake -S . -B $(SANITIZE_BUILD) $(CMAKE_FLAGS) -DBB_SANITIZE=ON
+	ninja -C $(SANITIZE_BUILD) -j $(JOBS)
+
+test-sanitize: build-sanitize
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(SANITIZE_BUILD) --output-on-failure -j $(JOBS) -E '^fuzz\.'
+
+demo: build
+	BUILD=$(BUILD) bash scripts/demo.sh
+
+demo-stop:
+	BUILD=$(BUILD) bash scripts/demo.sh stop
+
+bench: build
+	bash bench/run_all.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(SANITIZE_BUILD) demo
