@@ -1,0 +1,175 @@
+// Logs: compressed chunks, streams, chunk-by-chunk reads.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "master/db/database.hpp"
+
+namespace bb::db {
+namespace {
+
+class Logs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db.upgrade();
+    BuildsetRecord bs;
+    const auto brid = db.addBuildset(bs, {"a"}, 0).second.at("a");
+    const auto build = db.addBuild(brid, "a", "s", 1, Json::object());
+    stepId = db.addStep(build.id, 1, "shell", 1);
+  }
+
+  struct Chunk {
+    int stream;
+    std::string data;
+  };
+  std::vector<Chunk> readAll(std::int64_t logId) {
+    std::vector<Chunk> out;
+    db.readLog(logId, [&](int stream, std::string_view data) {
+      out.push_back({stream, std::string(data)});
+      return true;
+    });
+    return out;
+  }
+
+  Database db{":memory:"};
+  std::int64_t stepId = 0;
+};
+
+TEST_F(Logs, AddAppendFinish) {
+  const auto stdio = db.addLog(stepId, "stdio");
+  const auto other = db.addLog(stepId, "test.log");
+  db.appendLog(stdio, 2, "$ make\n");
+  db.appendLog(stdio, 0, "compiling\n");
+  db.appendLog(stdio, 1, "warning: x\n");
+  db.appendLog(stdio, 0, "");  // stores nothing
+  db.finishLog(stdio);
+
+  const auto log = db.getLog(stdio);
+  ASSERT_TRUE(log.has_value());
+  EXPECT_EQ(log->stepId, stepId);
+  EXPECT_EQ(log->name, "stdio");
+  EXPECT_TRUE(log->finished);
+  EXPECT_EQ(log->chunks, 3);
+  EXPECT_EQ(log->bytes, 7 + 10 + 11);
+
+  const auto logs = db.logsForStep(stepId);
+  ASSERT_EQ(logs.size(), 2u);
+  EXPECT_EQ(logs[0].id, stdio);
+  EXPECT_EQ(logs[1].id, other);
+  EXPECT_FALSE(logs[1].finished);
+
+  const auto chunks = readAll(stdio);
+  ASSERT_EQ(chunks.size(), 3u);
+  EXPECT_EQ(chunks[0].stream, 2);
+  EXPECT_EQ(chunks[0].data, "$ make\n");
+  EXPECT_EQ(chunks[1].stream, 0);
+  EXPECT_EQ(chunks[1].data, "compiling\n");
+  EXPECT_EQ(chunks[2].stream, 1);
+  EXPECT_EQ(chunks[2].data, "warning: x\n");
+  EXPECT_TRUE(readAll(other).empty());
+}
+
+TEST_F(Logs, AppendToFinishedOrUnknownLogFails) {
+  const auto id = db.addLog(stepId, "stdio");
+  db.finishLog(id);
+  EXPECT_THROW(db.appendLog(id, 0, "late"), DbError);
+  EXPECT_THROW(db.appendLog(99999, 0, "x"), DbError);
+  EXPECT_THROW(db.finishLog(99999), DbError);
+  EXPECT_EQ(db.getLog(id)->chunks, 0);
+  EXPECT_EQ(db.transactionDepth(), 0);
+}
+
+TEST_F(Logs, BadStreamIsRejected) {
+  const auto id = db.addLog(stepId, "stdio");
+  EXPECT_THROW(db.appendLog(id, 3, "x"), std::invalid_argument);
+  EXPECT_THROW(db.appendLog(id, -1, "x"), std::invalid_argument);
+}
+
+TEST_F(Logs, DuplicateLogNameInStepFails) {
+  db.addLog(stepId, "stdio");
+  EXPECT_THROW(db.addLog(stepId, "stdio"), DbError);
+}
+
+TEST_F(Logs, FiveMegabyteLogReadBackChunkByChunk) {
+  const auto id = db.addLog(stepId, "stdio");
+  // Mix compressible text with incompressible random bytes (including NULs)
+  // and vary the stream, so both the compression and the stream ids count.
+  std::mt19937 rng(1234);
+  std::string written;
+  std::vector<Chunk> expected;
+  constexpr std::size_t kTotal = 5 * 1024 * 1024;
+  constexpr std::size_t kChunk = 64 * 1024;
+  int n = 0;
+  while (written.size() < kTotal) {
+    std::string data;
+    if (n % 3 == 0) {
+      data.resize(kChunk);
+      for (char& ch : data) ch = static_cast<char>(rng() & 0xff);
+    } else {
+      while (data.size() < kChunk) {
+        data += "line " + std::to_string(n) + ": g++ -O2 -c src/file" +
+                std::to_string(rng() % 1000) + ".cpp\n";
+      }
+      data.resize(kChunk - static_cast<std::size_t>(n % 7));
+    }
+    const int stream = n % 3 == 2 ? 1 : (n % 11 == 0 ? 2 : 0);
+    db.appendLog(id, stream, data);
+    written += data;
+    expected.push_back({stream, std::move(data)});
+    ++n;
+  }
+  db.finishLog(id);
+  EXPECT_EQ(db.getLog(id)->bytes, static_cast<std::int64_t>(written.size()));
+  EXPECT_EQ(db.getLog(id)->chunks, n);
+
+  std::size_t index = 0;
+  std::size_t largestCallback = 0;
+  std::string readBack;
+  db.readLog(id, [&](int stream, std::string_view data) {
+    EXPECT_LT(index, expected.size());
+    if (index < expected.size()) {
+      EXPECT_EQ(stream, expected[index].stream) << "chunk " << index;
+      EXPECT_EQ(data.size(), expected[index].data.size()) << "chunk " << index;
+    }
+    largestCallback = std::max(largestCallback, data.size());
+    readBack.append(data);
+    ++index;
+    return true;
+  });
+  EXPECT_EQ(index, expected.size());
+  EXPECT_LE(largestCallback, kChunk);  // never the whole log at once
+  EXPECT_TRUE(readBack == written);
+}
+
+TEST_F(Logs, ReaderCanStopEarly) {
+  const auto id = db.addLog(stepId, "stdio");
+  for (int i = 0; i < 10; ++i) db.appendLog(id, 0, "chunk " + std::to_string(i));
+  int calls = 0;
+  db.readLog(id, [&](int, std::string_view data) {
+    ++calls;
+    return data != "chunk 3";
+  });
+  EXPECT_EQ(calls, 4);
+}
+
+TEST_F(Logs, ReaderMayCallBackIntoTheDatabase) {
+  const auto first = db.addLog(stepId, "one");
+  const auto second = db.addLog(stepId, "two");
+  db.appendLog(first, 0, "a");
+  db.appendLog(first, 0, "b");
+  db.appendLog(second, 1, "x");
+  std::string seen;
+  db.readLog(first, [&](int, std::string_view data) {
+    seen.append(data);
+    db.readLog(second, [&](int stream, std::string_view inner) {
+      seen.append(inner);
+      seen.append(std::to_string(stream));
+      return true;
+    });
+    return true;
+  });
+  EXPECT_EQ(seen, "ax1bx1");
+}
+
+}  // namespace
+}  // namespace bb::db
