@@ -288,13 +288,20 @@ bool looksLikeFloat(const std::string& s) {
   return digit;
 }
 
-}  // namespace
+// YAML aliases can make a node contain itself (`&x {a: *x}`), so the
+// conversion stops at a fixed depth instead of recursing forever.
+constexpr int kMaxJsonDepth = 64;
 
-Json yamlToJson(const YAML::Node& node, ErrorSink& sink) {
+Json toJson(const YAML::Node& node, ErrorSink& sink, int depth) {
   if (!node.IsDefined() || node.IsNull()) return nullptr;
+  if ((node.IsSequence() || node.IsMap()) && depth >= kMaxJsonDepth) {
+    sink.add(node.Mark(), "value is nested more than " + std::to_string(kMaxJsonDepth) +
+                              " levels deep (a YAML alias that contains itself?)");
+    return nullptr;
+  }
   if (node.IsSequence()) {
     Json arr = Json::array();
-    for (std::size_t i = 0; i < node.size(); ++i) arr.push_back(yamlToJson(node[i], sink));
+    for (std::size_t i = 0; i < node.size(); ++i) arr.push_back(toJson(node[i], sink, depth + 1));
     return arr;
   }
   if (node.IsMap()) {
@@ -304,7 +311,7 @@ Json yamlToJson(const YAML::Node& node, ErrorSink& sink) {
         sink.add(it->first.Mark(), "map keys must be plain names, got " + describe(it->first));
         continue;
       }
-      obj[it->first.Scalar()] = yamlToJson(it->second, sink);
+      obj[it->first.Scalar()] = toJson(it->second, sink, depth + 1);
     }
     return obj;
   }
@@ -321,5 +328,9 @@ Json yamlToJson(const YAML::Node& node, ErrorSink& sink) {
   }
   return s;
 }
+
+}  // namespace
+
+Json yamlToJson(const YAML::Node& node, ErrorSink& sink) { return toJson(node, sink, 0); }
 
 }  // namespace bb::cfg

@@ -269,5 +269,25 @@ TEST(MasterConfigErrors, ManyErrorsAllReportedInFileOrder) {
             "bad.yaml:2:15: master: slave_port must be an integer between 1 and 65535, got 'zero'");
 }
 
+TEST(MasterConfigErrors, SelfContainingAliasIsAnErrorNotACrash) {
+  auto errors = errorsOf("slaves: [{ name: s, password: \"" + kVerifier +
+                         "\", properties: &x { a: *x } }]\n");
+  ASSERT_EQ(errors.size(), 1u) << dump(errors);
+  EXPECT_NE(errors[0].message.find("nested more than 64 levels"), std::string::npos)
+      << errors[0].message;
+}
+
+TEST(MasterConfigErrors, WrongShapesEverywhereAreReportedNotThrown) {
+  auto errors = errorsOf(
+      "builders: [null, 1, {name: b, slaves: [[x]], steps: [null, {shell: null}, {git: 3}]}]\n"
+      "schedulers: [{name: x, type: [a], builders: b, files: [1], change_sources: {a: 1}}]\n"
+      "locks: [{name: l, scope: slave, max_count_for_slave: {? [a] : 2}}]\n");
+  EXPECT_EQ(errors.size(), 11u) << dump(errors);
+  for (const auto& e : errors) {
+    EXPECT_GT(e.line, 0) << e.toString();
+    EXPECT_GT(e.column, 0) << e.toString();
+  }
+}
+
 }  // namespace
 }  // namespace bb
