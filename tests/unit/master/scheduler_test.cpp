@@ -1,0 +1,193 @@
+// Scheduler rules against an in-memory database and a clock the test
+// advances: no test sleeps.
+#include <gtest/gtest.h>
+
+#include "common/event_loop.hpp"
+#include "master/buildsets/buildset_service.hpp"
+#include "master/changes/change_bus.hpp"
+#include "master/db/database.hpp"
+#include "master/schedulers/force.hpp"
+#include "master/schedulers/scheduler_set.hpp"
+#include "master/schedulers/single_branch.hpp"
+
+namespace bb {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  SchedulerTest() : db(":memory:"), buildsets(db, [this] { ++wakes; }), bus(db) { db.upgrade(); }
+
+  SchedulerEntry singleBranch(int timer) {
+    SchedulerEntry e;
+    e.name = "quick";
+    e.type = "single_branch";
+    e.branch = "main";
+    e.treeStableTimer = timer;
+    e.builders = {"b1", "b2"};
+    return e;
+  }
+
+  std::int64_t change(const std::string& branch, std::vector<std::string> files = {"src/a.c"},
+                      const std::string& rev = "r") {
+    db::ChangeRecord c;
+    c.author = "dev";
+    c.branch = branch;
+    c.revision = rev + std::to_string(++revs);
+    c.files = std::move(files);
+    c.source = "sendchange";
+    return bus.addChange(c);
+  }
+
+  std::size_t buildsetCount() {
+    std::size_t n = 0;
+    for (std::int64_t id = 1; id < 100; ++id)
+      if (db.getBuildset(id)) ++n;
+    return n;
+  }
+
+  db::Database db;
+  ManualClock clock;
+  int wakes = 0;
+  int revs = 0;
+  BuildsetService buildsets;
+  ChangeBus bus;
+};
+
+TEST_F(SchedulerTest, WithoutTimerEachImportantChangeGetsItsOwnBuildset) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({singleBranch(0)});
+  const auto c1 = change("main");
+  change("main");
+  change("release");  // other branch: ignored
+  EXPECT_EQ(buildsetCount(), 2u);
+  auto bs = db.getBuildset(1);
+  ASSERT_TRUE(bs);
+  EXPECT_EQ(bs->sourcestamp.changeIds, std::vector<std::int64_t>{c1});
+  EXPECT_EQ(db.requestsForBuildset(1).size(), 2u);  // one request per builder
+  EXPECT_GE(wakes, 2);
+}
+
+TEST_F(SchedulerTest, TreeStableTimerCollectsChangesUntilQuiet) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({singleBranch(30)});
+  change("main");
+  clock.advance(20s);
+  change("main");  // restarts the timer
+  clock.advance(20s);
+  EXPECT_EQ(buildsetCount(), 0u);
+  clock.advance(11s);
+  ASSERT_EQ(buildsetCount(), 1u);
+  EXPECT_EQ(db.getBuildset(1)->sourcestamp.changeIds.size(), 2u);
+  clock.advance(100s);
+  EXPECT_EQ(buildsetCount(), 1u);
+}
+
+TEST_F(SchedulerTest, UnimportantChangeRestartsOnlyARunningTimer) {
+  auto e = singleBranch(30);
+  e.files.include = {"src/**"};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  change("main", {"docs/readme.md"});  // unimportant, no timer running
+  clock.advance(60s);
+  EXPECT_EQ(buildsetCount(), 0u);
+  change("main", {"src/x.c"});  // important: starts the timer
+  clock.advance(25s);
+  change("main", {"docs/y.md"});  // unimportant: restarts the running timer
+  clock.advance(25s);
+  EXPECT_EQ(buildsetCount(), 0u);
+  clock.advance(6s);
+  ASSERT_EQ(buildsetCount(), 1u);
+  // Every change classified since the last buildset goes in.
+  EXPECT_EQ(db.getBuildset(1)->sourcestamp.changeIds.size(), 3u);
+}
+
+TEST_F(SchedulerTest, OnlyImportantDropsUnimportantChanges) {
+  auto e = singleBranch(10);
+  e.files.include = {"src/**"};
+  e.onlyImportant = true;
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  change("main", {"src/x.c"});
+  change("main", {"docs/y.md"});
+  clock.advance(11s);
+  ASSERT_EQ(buildsetCount(), 1u);
+  EXPECT_EQ(db.getBuildset(1)->sourcestamp.changeIds.size(), 1u);
+}
+
+TEST_F(SchedulerTest, PendingTimerSurvivesARestart) {
+  {
+    SchedulerSet set({db, clock, buildsets}, bus);
+    set.configure({singleBranch(30)});
+    change("main");
+    clock.advance(10s);
+  }  // the master stops with the timer pending
+  EXPECT_EQ(buildsetCount(), 0u);
+  SchedulerSet again({db, clock, buildsets}, bus);
+  again.configure({singleBranch(30)});
+  clock.advance(19s);
+  EXPECT_EQ(buildsetCount(), 0u);
+  clock.advance(2s);
+  EXPECT_EQ(buildsetCount(), 1u);
+}
+
+TEST_F(SchedulerTest, ReconfigKeepsUnchangedSchedulersState) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  auto quick = singleBranch(30);
+  SchedulerEntry force;
+  force.name = "force";
+  force.type = "force";
+  force.builders = {"b1"};
+  set.configure({quick, force});
+  Scheduler* before = set.find("quick");
+  change("main");
+  force.builders = {"b1", "b2"};
+  set.configure({quick, force});
+  EXPECT_EQ(set.find("quick"), before);  // same object: timer still armed
+  clock.advance(31s);
+  EXPECT_EQ(buildsetCount(), 1u);
+}
+
+TEST_F(SchedulerTest, ForceValidatesEveryFieldAtOnce) {
+  SchedulerEntry e;
+  e.name = "force";
+  e.type = "force";
+  e.builders = {"b1", "b2"};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  ForceScheduler* f = set.findForce("force");
+  ASSERT_NE(f, nullptr);
+  try {
+    f->force(Json{{"builders", {"nope"}}, {"branch", 5}, {"properties", {{"bad name", "x"}}}}, "alice");
+    FAIL() << "expected ForceError";
+  } catch (const ForceError& err) {
+    EXPECT_EQ(err.details.size(), 3u);
+  }
+  EXPECT_EQ(buildsetCount(), 0u);
+  auto ok = f->force(Json{{"builders", {"b2"}}, {"branch", "main"}, {"reason", "test"}}, "alice");
+  EXPECT_EQ(ok.requests.size(), 1u);
+  EXPECT_EQ(ok.requests.count("b2"), 1u);
+  auto bs = db.getBuildset(ok.id);
+  ASSERT_TRUE(bs);
+  EXPECT_EQ(bs->reason, "test");
+  EXPECT_EQ(bs->sourcestamp.branch, "main");
+}
+
+TEST_F(SchedulerTest, ChangeSourcesSubscription) {
+  auto e = singleBranch(0);
+  e.changeSources = {"app"};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  change("main");  // from sendchange: not subscribed
+  EXPECT_EQ(buildsetCount(), 0u);
+  db::ChangeRecord c;
+  c.branch = "main";
+  c.revision = "x";
+  c.source = "git_poller:app";
+  bus.addChange(c);
+  EXPECT_EQ(buildsetCount(), 1u);
+}
+
+}  // namespace
+}  // namespace bb
