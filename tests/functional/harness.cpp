@@ -1,0 +1,496 @@
+#include "tests/functional/harness.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace bb::test {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string errnoText(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+// argv and envp as the C arrays exec wants; built before fork so the child
+// only calls async-signal-safe functions.
+struct ExecArgs {
+  std::vector<std::string> argvStore, envStore;
+  std::vector<char*> argv, envp;
+
+  ExecArgs(const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
+      : argvStore(args) {
+    std::map<std::string, std::string> merged;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+      const std::string kv = *e;
+      const auto eq = kv.find('=');
+      if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    for (const auto& [k, v] : env) merged[k] = v;
+    for (const auto& [k, v] : merged) envStore.push_back(k + "=" + v);
+    for (auto& s : argvStore) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    for (auto& s : envStore) envp.push_back(s.data());
+    envp.push_back(nullptr);
+  }
+};
+
+int decodeStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// In the child after fork: exec or report why not and exit 127.
+[[noreturn]] void execChild(ExecArgs& a, const std::string& cwd) {
+  if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
+    const char msg[] = "harness: chdir failed\n";
+    (void)!write(2, msg, sizeof msg - 1);
+    _exit(127);
+  }
+  execvpe(a.argv[0], a.argv.data(), a.envp.data());
+  const char msg[] = "harness: exec failed: ";
+  (void)!write(2, msg, sizeof msg - 1);
+  (void)!write(2, a.argv[0], std::strlen(a.argv[0]));
+  (void)!write(2, "\n", 1);
+  _exit(127);
+}
+
+bool canConnect(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+// ---- TempDir ----
+
+TempDir::TempDir(const std::string& prefix) {
+  std::string templ = "/tmp/" + prefix + "-XXXXXX";
+  if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error(errnoText("mkdtemp " + templ));
+  path_ = templ;
+}
+
+TempDir::~TempDir() {
+  if (std::getenv("BB_KEEP_TMP") != nullptr) return;
+  std::error_code ec;
+  fs::remove_all(path_, ec);  // best effort: a test must not fail in cleanup
+}
+
+// ---- ports, commands, polling ----
+
+int freePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(errnoText("socket"));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = 0;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const std::string e = errnoText("bind 127.0.0.1:0");
+    close(fd);
+    throw std::runtime_error(e);
+  }
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    const std::string e = errnoText("getsockname");
+    close(fd);
+    throw std::runtime_error(e);
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string CmdResult::describe() const {
+  return "rc=" + std::to_string(rc) + (timedOut ? " (timed out)" : "") + "\nstdout:\n" + out +
+         "\nstderr:\n" + err;
+}
+
+CmdResult run(std::vector<std::string> argv, std::string cwd,
+              std::map<std::string, std::string> env, std::chrono::seconds timeout) {
+  CmdResult r;
+  if (argv.empty()) throw std::invalid_argument("run: empty argv");
+  ExecArgs args(argv, env);
+  int outPipe[2], errPipe[2];
+  if (pipe2(outPipe, O_CLOEXEC) != 0) throw std::runtime_error(errnoText("pipe2"));
+  if (pipe2(errPipe, O_CLOEXEC) != 0) {
+    close(outPipe[0]);
+    close(outPipe[1]);
+    throw std::runtime_error(errnoText("pipe2"));
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    for (int fd : {outPipe[0], outPipe[1], errPipe[0], errPipe[1]}) close(fd);
+    throw std::runtime_error(errnoText("fork"));
+  }
+  if (pid == 0) {
+    setpgid(0, 0);
+    const int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, 0);
+    dup2(outPipe[1], 1);
+    dup2(errPipe[1], 2);
+    execChild(args, cwd);
+  }
+  setpgid(pid, pid);  // also in the parent, so kill(-pid) works at once
+  close(outPipe[1]);
+  close(errPipe[1]);
+
+  const auto deadline = Clock::now() + timeout;
+  pollfd fds[2] = {{outPipe[0], POLLIN, 0}, {errPipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&r.out, &r.err};
+  int openCount = 2;
+  char buf[65536];
+  while (openCount > 0) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0 && !r.timedOut) {
+      r.timedOut = true;
+      ::kill(-pid, SIGKILL);
+      ::kill(pid, SIGKILL);
+    }
+    const int n = poll(fds, 2, r.timedOut ? 1000 : static_cast<int>(std::min<long>(left, 1000)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (n == 0 && r.timedOut) break;  // a grandchild holds the pipe: give up on it
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      const ssize_t got = read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        sinks[i]->append(buf, static_cast<std::size_t>(got));
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --openCount;
+      }
+    }
+  }
+  for (auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw std::runtime_error(errnoText("waitpid"));
+  }
+  r.rc = decodeStatus(status);
+  return r;
+}
+
+bool waitFor(std::function<bool()> cond, std::chrono::milliseconds timeout,
+             std::chrono::milliseconds every) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    if (cond()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(every);
+  }
+}
+
+// ---- files ----
+
+std::string readFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return "";
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void writeFile(const std::string& path, const std::string& content) {
+  const fs::path p(path);
+  std::error_code ec;
+  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  if (ec) throw std::runtime_error("cannot create " + p.parent_path().string() + ": " + ec.message());
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) throw std::runtime_error(errnoText("cannot write " + path));
+  f << content;
+  f.close();
+  if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+bool fileExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// ---- git ----
+
+std::string GitRepo::git(std::vector<std::string> args) const {
+  args.insert(args.begin(), "git");
+  const CmdResult r = run(args, dir_, {{"GIT_CONFIG_NOSYSTEM", "1"}});
+  if (r.rc != 0) {
+    std::string cmd;
+    for (const auto& a : args) cmd += a + " ";
+    throw std::runtime_error("in " + dir_ + ": " + cmd + "failed: " + r.describe());
+  }
+  return r.out;
+}
+
+void GitRepo::init() {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) throw std::runtime_error("cannot create " + dir_ + ": " + ec.message());
+  git({"init", "-q", "-b", "main"});
+  git({"config", "user.name", "Functional Test"});
+  git({"config", "user.email", "test@example.invalid"});
+  git({"config", "commit.gpgsign", "false"});
+}
+
+std::string GitRepo::commit(const std::string& file, const std::string& content,
+                            const std::string& message) {
+  writeFile(dir_ + "/" + file, content);
+  git({"add", "--", file});
+  git({"commit", "-q", "-m", message});
+  return head();
+}
+
+std::string GitRepo::head() const { return trimmed(git({"rev-parse", "HEAD"})); }
+
+// ---- master helpers ----
+
+std::string makeVerifier(const std::string& password) {
+  const CmdResult r = run({BB_BIN_MASTER, "hash-password", "--password", password});
+  const std::string v = trimmed(r.out);
+  if (r.rc != 0 || v.rfind("scram-sha-256$", 0) != 0)
+    throw std::runtime_error("buildmaster hash-password did not print a verifier: " + r.describe());
+  return v;
+}
+
+std::vector<std::vector<std::string>> sqlite(const std::string& dbPath, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(dbPath.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + dbPath + " read-only: " + msg);
+  }
+  // The master writes concurrently (WAL); wait for its locks a while.
+  sqlite3_busy_timeout(db, 10000);
+  sqlite3_stmt* st = nullptr;
+  rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    throw std::runtime_error("bad SQL '" + sql + "' on " + dbPath + ": " + msg);
+  }
+  std::vector<std::vector<std::string>> rows;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    const int n = sqlite3_column_count(st);
+    for (int i = 0; i < n; ++i) {
+      if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+        row.push_back("NULL");
+      } else {
+        const unsigned char* t = sqlite3_column_text(st, i);
+        row.emplace_back(t ? reinterpret_cast<const char*>(t) : "",
+                         static_cast<std::size_t>(sqlite3_column_bytes(st, i)));
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) {
+    std::string msg = sqlite3_errmsg(db);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    throw std::runtime_error("query '" + sql + "' on " + dbPath + " failed: " + msg);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return rows;
+}
+
+// ---- ChildProcess ----
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0 && !status_) kill();
+}
+
+void ChildProcess::start(const std::vector<std::string>& argv, const std::string& outputPath,
+                         const std::string& cwd, const std::map<std::string, std::string>& env) {
+  if (pid_ > 0 && running()) throw std::logic_error("ChildProcess::start: already running");
+  ExecArgs args(argv, env);
+  const int out = open(outputPath.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (out < 0) throw std::runtime_error(errnoText("cannot open " + outputPath));
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(out);
+    throw std::runtime_error(errnoText("fork"));
+  }
+  if (pid == 0) {
+    setpgid(0, 0);
+    const int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    execChild(args, cwd);
+  }
+  setpgid(pid, pid);
+  close(out);
+  pid_ = pid;
+  status_.reset();
+}
+
+std::optional<int> ChildProcess::exitStatus() {
+  if (pid_ <= 0) return std::nullopt;
+  if (status_) return status_;
+  int status = 0;
+  const pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) status_ = decodeStatus(status);
+  return status_;
+}
+
+bool ChildProcess::running() { return pid_ > 0 && !exitStatus(); }
+
+int ChildProcess::waitExit(std::chrono::milliseconds timeout) {
+  const bool done = waitFor([this] { return !running(); }, timeout, 20ms);
+  return done ? *status_ : -1;
+}
+
+int ChildProcess::stop(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  if (!running()) return *status_;
+  ::kill(pid_, SIGTERM);
+  const int rc = waitExit(timeout);
+  if (rc != -1) return rc;
+  return kill();
+}
+
+int ChildProcess::kill() {
+  if (pid_ <= 0) return -1;
+  if (!running()) return *status_;
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  status_ = decodeStatus(status);
+  return *status_;
+}
+
+// ---- MasterProcess ----
+
+std::string basicMasterYaml(int port, const std::string& slaveVerifier,
+                            const std::string& userVerifier) {
+  return "master: {name: t, slave_port: " + std::to_string(port) +
+         ", database: \"sqlite:state.sqlite\"}\n"
+         "slaves: [{name: s1, password: \"" + slaveVerifier + "\", max_builds: 1}]\n"
+         "users: [{name: alice, password: \"" + userVerifier +
+         "\", may: [sendchange, force, status]}]\n"
+         "builders: [{name: b1, slaves: [s1], steps: [{shell: {name: hello, command: \"echo "
+         "hello\"}}]}]\n"
+         "schedulers: [{name: all, type: single_branch, branch: main, builders: [b1]},\n"
+         "             {name: force, type: force, builders: [b1]}]\n";
+}
+
+MasterProcess::MasterProcess(std::string dir) : dir_(std::move(dir)), port_(freePort()) {}
+
+MasterProcess::~MasterProcess() {
+  if (proc_.running()) proc_.stop(10s);
+}
+
+void MasterProcess::create() {
+  const CmdResult r = run({BB_BIN_MASTER, "create-master", dir_});
+  if (r.rc != 0) throw std::runtime_error("buildmaster create-master " + dir_ + " failed: " + r.describe());
+}
+
+void MasterProcess::writeConfig(const std::string& yaml) { writeFile(dir_ + "/master.yaml", yaml); }
+
+void MasterProcess::start(std::chrono::milliseconds timeout) {
+  proc_.start({BB_BIN_MASTER, "start", dir_, "--nodaemon"}, dir_ + "/console.log", dir_);
+  const bool up = waitFor([this] { return !proc_.running() || canConnect(port_); }, timeout);
+  if (!proc_.running())
+    throw std::runtime_error("buildmaster exited during startup (status " +
+                             std::to_string(proc_.exitStatus().value_or(-1)) + "); log:\n" + log());
+  if (!up)
+    throw std::runtime_error("buildmaster is not listening on 127.0.0.1:" + std::to_string(port_) +
+                             " after startup; log:\n" + log());
+}
+
+int MasterProcess::stop(std::chrono::milliseconds timeout) { return proc_.stop(timeout); }
+int MasterProcess::kill() { return proc_.kill(); }
+
+std::string MasterProcess::log() const {
+  return readFile(dir_ + "/buildmaster.log") + readFile(dir_ + "/console.log");
+}
+
+bool MasterProcess::waitForLog(const std::string& text, std::chrono::milliseconds timeout) const {
+  return waitFor([&] { return log().find(text) != std::string::npos; }, timeout);
+}
+
+void MasterProcess::setAuth(std::string user, std::string password) {
+  user_ = std::move(user);
+  password_ = std::move(password);
+}
+
+CmdResult MasterProcess::client(std::vector<std::string> args, std::chrono::seconds timeout) const {
+  std::vector<std::string> argv = {BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(port_),
+                                   "--auth", user_ + ":" + password_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  // HOME points at the master dir so no real ~/.buildbot/options is read.
+  return run(argv, "", {{"HOME", dir_}, {"BUILDBOT_MASTER", ""}, {"BUILDBOT_AUTH", ""}}, timeout);
+}
+
+// ---- SlaveProcess ----
+
+SlaveProcess::SlaveProcess(std::string dir, int masterPort, std::string name, std::string password)
+    : dir_(std::move(dir)),
+      masterPort_(masterPort),
+      name_(std::move(name)),
+      password_(std::move(password)) {}
+
+SlaveProcess::~SlaveProcess() {
+  if (proc_.running()) proc_.stop(10s);
+}
+
+void SlaveProcess::create() {
+  const CmdResult r = run({BB_BIN_SLAVE, "create-slave", dir_,
+                           "127.0.0.1:" + std::to_string(masterPort_), name_, password_});
+  if (r.rc != 0) throw std::runtime_error("buildslave create-slave " + dir_ + " failed: " + r.describe());
+}
+
+void SlaveProcess::start() {
+  proc_.start({BB_BIN_SLAVE, "start", dir_, "--nodaemon"}, dir_ + "/console.log", dir_);
+}
+
+int SlaveProcess::stop(std::chrono::milliseconds timeout) { return proc_.stop(timeout); }
+int SlaveProcess::kill() { return proc_.kill(); }
+
+std::string SlaveProcess::log() const {
+  return readFile(dir_ + "/buildslave.log") + readFile(dir_ + "/console.log");
+}
+
+}  // namespace bb::test
