@@ -111,15 +111,17 @@ void RemoteCommand::header(const std::string& line) {
 
 std::size_t RemoteCommand::allowance() const {
   if (detached_) return kMaxChunk;
+  const std::size_t chunk = std::min(ctx_.maxChunk, kMaxChunk);
   // Header lines go first, so the streams stay in the order they happened.
   if (!headerQueue_.empty() || credit_ <= 0) return 0;
-  return static_cast<std::size_t>(std::min<std::int64_t>(credit_, kMaxChunk));
+  return static_cast<std::size_t>(std::min<std::int64_t>(credit_, static_cast<std::int64_t>(chunk)));
 }
 
 void RemoteCommand::flush() {
   while (!detached_ && !headerQueue_.empty() && credit_ > 0) {
     std::string& front = headerQueue_.front();
-    std::size_t n = std::min<std::size_t>({front.size(), kMaxChunk, static_cast<std::size_t>(credit_)});
+    std::size_t n = std::min<std::size_t>(
+        {front.size(), std::min(ctx_.maxChunk, kMaxChunk), static_cast<std::size_t>(credit_)});
     credit_ -= static_cast<std::int64_t>(n);
     sink_.sendOutput(id_, Stream::Header, std::string_view(front.data(), n));
     if (n == front.size())

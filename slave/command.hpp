@@ -44,6 +44,8 @@ struct CommandContext {
   std::string basedir;                     // absolute
   std::chrono::seconds killGrace{5};       // SIGTERM -> SIGKILL
   std::map<std::string, std::string> env;  // the slave's environment
+  // Largest Output chunk (64 KiB, less if the master's max_frame is small).
+  std::size_t maxChunk = 64 * 1024;
 };
 
 class RemoteCommand {

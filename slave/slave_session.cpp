@@ -1,0 +1,345 @@
+#include "slave/slave_session.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/connection.hpp"
+#include "slave/process.hpp"
+
+namespace bb {
+
+std::string_view toString(SlaveState s) {
+  switch (s) {
+    case SlaveState::Idle: return "idle";
+    case SlaveState::Connecting: return "connecting";
+    case SlaveState::LoggingIn: return "logging in";
+    case SlaveState::Ready: return "ready";
+    case SlaveState::Backoff: return "backoff";
+    case SlaveState::Stopping: return "stopping";
+    case SlaveState::Stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+namespace {
+// Room for the Output frame's header and map around a chunk.
+constexpr std::size_t kOutputOverhead = 256;
+}  // namespace
+
+SlaveSession::SlaveSession(boost::asio::io_context& io, Clock& clock, ChildReaper& reaper,
+                           SlaveConfig config)
+    : io_(io),
+      clock_(clock),
+      config_(std::move(config)),
+      ctx_{io, clock, reaper, config_.basedir, std::chrono::seconds(config_.killGraceSeconds),
+           currentEnvironment()},
+      retryTimer_(clock.makeTimer()),
+      connectTimer_(clock.makeTimer()),
+      rng_(std::random_device{}()) {}
+
+SlaveSession::~SlaveSession() {
+  *alive_ = false;
+  if (conn_) conn_->close("slave session destroyed");
+  // RemoteCommand destructors SIGKILL whatever still runs.
+}
+
+void SlaveSession::setState(SlaveState s) {
+  state_ = s;
+  if (observer_) observer_(s);
+}
+
+std::chrono::milliseconds SlaveSession::backoffDelay(int failures, std::chrono::milliseconds min,
+                                                     std::chrono::milliseconds max) {
+  std::chrono::milliseconds d = min;
+  for (int i = 1; i < failures && d < max; ++i) d *= 2;
+  return std::min(d, max);
+}
+
+void SlaveSession::start() {
+  if (state_ != SlaveState::Idle) return;
+  connect();
+}
+
+void SlaveSession::connect() {
+  ++attempts_;
+  std::uint64_t gen = ++generation_;
+  setState(SlaveState::Connecting);
+  spdlog::info("connecting to master at {}:{} (attempt {})", config_.masterHost,
+               config_.masterPort, attempts_);
+  ConnectionOptions opts;
+  opts.maxFrame = config_.maxFrame;
+  opts.heartbeatInterval = config_.heartbeatInterval;
+  opts.heartbeatTimeout = config_.heartbeatTimeout;
+  // The whole connect + login must finish within the heartbeat timeout.
+  connectTimer_->start(config_.heartbeatTimeout, [this, gen] {
+    if (gen != generation_) return;
+    std::string reason = "no answer from master within " +
+                         std::to_string(config_.heartbeatTimeout.count()) + " s";
+    if (auto c = conn_) {
+      c->close(reason);  // onClose retries
+    } else {
+      ++generation_;  // the connect still pending will be ignored
+      retryLater(reason);
+    }
+  });
+  Connection::connect(io_, config_.masterHost, config_.masterPort, opts,
+                      [this, gen, alive = alive_](std::shared_ptr<Connection> conn,
+                                                  const std::string& error) {
+                        if (!*alive || gen != generation_ || state_ == SlaveState::Stopping ||
+                            state_ == SlaveState::Stopped) {
+                          if (conn) conn->close("connection attempt abandoned");
+                          return;
+                        }
+                        if (!conn) return retryLater(error);
+                        onConnected(std::move(conn));
+                      });
+}
+
+void SlaveSession::onConnected(std::shared_ptr<Connection> conn) {
+  conn_ = std::move(conn);
+  login_.emplace("slave", config_.name, config_.password);
+  setState(SlaveState::LoggingIn);
+  std::weak_ptr<Connection> weak = conn_;
+  auto alive = alive_;
+  conn_->start(
+      [this, alive, weak](Message&& m) {
+        if (!*alive || weak.lock() != conn_) return;
+        onMessage(std::move(m));
+      },
+      [this, alive, weak](const std::string& reason) {
+        if (!*alive) return;
+        auto c = weak.lock();
+        if (!c || c != conn_) return;
+        onClose(reason);
+      });
+  conn_->send(login_->hello());
+}
+
+void SlaveSession::onMessage(Message&& m) {
+  try {
+    if (state_ == SlaveState::LoggingIn)
+      onLoginMessage(m);
+    else if (state_ == SlaveState::Ready)
+      onSessionMessage(m);
+  } catch (const ProtocolError& e) {
+    spdlog::warn("bad {} from master: {}", toString(m.type), e.what());
+    if (auto c = conn_) c->sendErrorAndClose(kErrProtocol, std::string(toString(m.type)) + ": " + e.what());
+  }
+}
+
+void SlaveSession::onLoginMessage(const Message& m) {
+  ClientLogin::Step step = login_->onMessage(m);
+  switch (step.kind) {
+    case ClientLogin::Step::Wait: return;
+    case ClientLogin::Step::Send: conn_->send(step.reply); return;
+    case ClientLogin::Step::Done: onWelcome(step.welcome); return;
+    case ClientLogin::Step::Failed: {
+      std::string reason = m.type == MsgType::Error ? "login refused by master: " + step.error
+                                                    : "login failed: " + step.error;
+      auto c = conn_;  // close() may run onClose, which drops conn_
+      if (step.hasReply) c->send(step.reply);
+      c->close(reason);
+      return;
+    }
+  }
+}
+
+void SlaveSession::onWelcome(const Json& welcome) {
+  connectTimer_->cancel();
+  failures_ = 0;
+  masterName_ = optString(welcome, "master").value_or("?");
+  auto interval = optInt(welcome, "heartbeat_interval_ms");
+  auto timeout = optInt(welcome, "heartbeat_timeout_ms");
+  if (interval && timeout && *interval > 0 && *timeout > *interval)
+    conn_->setHeartbeat(std::chrono::milliseconds(*interval), std::chrono::milliseconds(*timeout));
+  if (auto maxFrame = optInt(welcome, "max_frame"); maxFrame && *maxFrame >= 1024) {
+    conn_->setMaxFrame(static_cast<std::uint32_t>(std::min<std::int64_t>(*maxFrame, 1ll << 30)));
+    // Our Output frames must fit the master's limit too.
+    auto limit = static_cast<std::size_t>(*maxFrame);
+    ctx_.maxChunk = std::min<std::size_t>(RemoteCommand::kMaxChunk,
+                                          limit > 2 * kOutputOverhead ? limit - kOutputOverhead
+                                                                      : limit / 2);
+  }
+  setState(SlaveState::Ready);
+  spdlog::info("logged in to master '{}' at {} as slave '{}'", masterName_, conn_->peer(),
+               config_.name);
+  conn_->send(MsgType::SlaveInfo, slaveInfo());
+}
+
+Json SlaveSession::slaveInfo() const {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "unknown");
+  std::string os = "unknown";
+  struct utsname u {};
+  if (::uname(&u) == 0) os = std::string(u.sysname) + " " + u.release + " " + u.machine;
+  unsigned cpus = std::thread::hardware_concurrency();
+  return {{"host", host},       {"os", os},
+          {"cpus", cpus ? cpus : 1}, {"version", kVersion},
+          {"basedir", config_.basedir}};
+}
+
+void SlaveSession::onSessionMessage(const Message& m) {
+  const Json& b = m.body;
+  switch (m.type) {
+    case MsgType::Heartbeat: return;
+    case MsgType::Ping: conn_->send(MsgType::Pong, {{"id", b.contains("id") ? b["id"] : Json()}}); return;
+    case MsgType::RunCommand: onRunCommand(b); return;
+    case MsgType::Credit: {
+      auto it = commands_.find(getInt(b, "cmd_id"));
+      // Credit for a command that just finished is normal: ignore it.
+      if (it != commands_.end()) it->second->addCredit(getInt(b, "bytes"));
+      return;
+    }
+    case MsgType::Interrupt: {
+      std::int64_t id = getInt(b, "cmd_id");
+      auto it = commands_.find(id);
+      if (it == commands_.end()) {
+        spdlog::info("interrupt for command {}, which is not running", id);
+        return;
+      }
+      std::string reason = optString(b, "reason").value_or("");
+      spdlog::info("command {}: interrupted by master: {}", id, reason);
+      it->second->interrupt(reason);
+      return;
+    }
+    case MsgType::Error:
+      masterError_ = "master said " + optString(b, "code").value_or("?") + ": " +
+                     optString(b, "message").value_or("");
+      spdlog::warn("{}", masterError_);
+      return;  // the master closes next
+    default:
+      throw ProtocolError("unexpected message from master");
+  }
+}
+
+void SlaveSession::onRunCommand(const Json& b) {
+  std::int64_t id = getInt(b, "cmd_id");
+  std::string kind = getString(b, "kind");
+  std::int64_t credit = getInt(b, "credit");
+  if (commands_.count(id)) throw ProtocolError("command id " + std::to_string(id) + " is already running");
+  std::unique_ptr<RemoteCommand> cmd;
+  try {
+    cmd = RemoteCommand::create(ctx_, *this, id, kind, credit, getObject(b, "args"));
+  } catch (const ProtocolError& e) {
+    // A bad command fails that step, not the whole session.
+    spdlog::warn("command {}: cannot run: {}", id, e.what());
+    conn_->send(MsgType::CommandDone, {{"cmd_id", id},      {"rc", -1},           {"signal", 0},
+                                       {"timed_out", false}, {"interrupted", false},
+                                       {"error", e.what()},  {"props", Json::object()}});
+    return;
+  }
+  spdlog::info("command {}: starting {}", id, kind);
+  RemoteCommand* raw = cmd.get();
+  commands_[id] = std::move(cmd);
+  raw->start();
+}
+
+void SlaveSession::sendOutput(std::int64_t cmdId, Stream stream, std::string_view data) {
+  if (!conn_ || state_ != SlaveState::Ready) return;
+  Json body = {{"cmd_id", cmdId},
+               {"stream", static_cast<int>(stream)},
+               {"data", Json::binary(std::vector<std::uint8_t>(data.begin(), data.end()))}};
+  conn_->send(MsgType::Output, std::move(body));
+}
+
+void SlaveSession::sendDone(std::int64_t cmdId, const Json& body) {
+  spdlog::info("command {}: done, rc {}{}", cmdId, body.value("rc", -1),
+               body.value("error", std::string()).empty() ? "" : ", " + body.value("error", std::string()));
+  if (!conn_ || state_ != SlaveState::Ready) return;
+  conn_->send(MsgType::CommandDone, body);
+}
+
+void SlaveSession::commandComplete(RemoteCommand* cmd) {
+  // Called from inside the command: destroy it once its call stack is gone.
+  boost::asio::post(io_, [this, cmd, alive = alive_] {
+    if (!*alive) return;
+    for (auto it = commands_.begin(); it != commands_.end(); ++it) {
+      if (it->second.get() == cmd) {
+        commands_.erase(it);
+        return maybeFinishStop();
+      }
+    }
+    auto it = std::find_if(dying_.begin(), dying_.end(), [cmd](const auto& p) { return p.get() == cmd; });
+    if (it != dying_.end()) dying_.erase(it);
+    maybeFinishStop();
+  });
+}
+
+void SlaveSession::killAllCommands(const std::string& reason) {
+  std::vector<RemoteCommand*> detached;
+  for (auto& [id, cmd] : commands_) {
+    detached.push_back(cmd.get());
+    dying_.push_back(std::move(cmd));
+  }
+  commands_.clear();
+  if (!detached.empty())
+    spdlog::warn("{}: killing {} running command(s)", reason, detached.size());
+  for (RemoteCommand* cmd : detached) cmd->detach(reason);
+}
+
+void SlaveSession::onClose(const std::string& reason) {
+  auto keep = conn_;
+  conn_.reset();
+  std::string why = masterError_.empty() ? reason : masterError_ + " (" + reason + ")";
+  masterError_.clear();
+  login_.reset();
+  connectTimer_->cancel();
+  bool wasReady = state_ == SlaveState::Ready;
+  if (wasReady) spdlog::warn("lost connection to master '{}': {}", masterName_, why);
+  killAllCommands("connection to master lost");
+  if (state_ == SlaveState::Stopping || state_ == SlaveState::Stopped) return maybeFinishStop();
+  retryLater(why);
+}
+
+void SlaveSession::retryLater(const std::string& reason) {
+  ++failures_;
+  lastFailure_ = reason;
+  auto base = backoffDelay(failures_, config_.reconnectMin, config_.reconnectMax);
+  std::uniform_real_distribution<double> jitter(0.75, 1.25);
+  lastDelay_ = std::chrono::milliseconds(
+      std::max<long long>(1, static_cast<long long>(base.count() * jitter(rng_))));
+  setState(SlaveState::Backoff);
+  spdlog::warn("attempt {} failed: {}; retrying in {:.1f} s", attempts_, reason,
+               lastDelay_.count() / 1000.0);
+  retryTimer_->start(lastDelay_, [this] { connect(); });
+}
+
+void SlaveSession::stop(std::function<void()> done) {
+  if (state_ == SlaveState::Stopping || state_ == SlaveState::Stopped) return;
+  stopDone_ = std::move(done);
+  ++generation_;  // a pending connect is abandoned
+  retryTimer_->cancel();
+  connectTimer_->cancel();
+  setState(SlaveState::Stopping);
+  // 1. Kill every command's process tree (their output goes nowhere now).
+  killAllCommands("slave shutting down");
+  // 2. Tell the master and close the connection.
+  if (conn_) {
+    auto c = std::move(conn_);
+    login_.reset();
+    c->sendErrorAndClose(kErrShuttingDown, "slave '" + config_.name + "' is shutting down");
+  }
+  // 3. Report once every tree is dead.
+  maybeFinishStop();
+}
+
+void SlaveSession::maybeFinishStop() {
+  if (state_ != SlaveState::Stopping || !commands_.empty() || !dying_.empty()) return;
+  setState(SlaveState::Stopped);
+  spdlog::info("slave stopped");
+  if (stopDone_) {
+    auto fn = std::move(stopDone_);
+    boost::asio::post(io_, [fn = std::move(fn)] { fn(); });
+  }
+}
+
+}  // namespace bb

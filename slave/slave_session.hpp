@@ -1,0 +1,104 @@
+#pragma once
+// The slave's life with its master: connect, log in (SCRAM), send
+// SlaveInfo, serve RunCommand / Interrupt / Credit / Ping, and on any
+// disconnect kill every running command's tree and reconnect with
+// exponential backoff (reconnect_min .. reconnect_max, doubling, +-25%
+// jitter). A refused login is backed off the same way.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/event_loop.hpp"
+#include "common/login.hpp"
+#include "config/slave_config.hpp"
+#include "slave/command.hpp"
+
+namespace bb {
+
+class Connection;
+
+enum class SlaveState { Idle, Connecting, LoggingIn, Ready, Backoff, Stopping, Stopped };
+std::string_view toString(SlaveState s);
+
+class SlaveSession : public CommandSink {
+ public:
+  static constexpr const char* kVersion = "0.1.0";
+
+  // `config.basedir` must be absolute. The reaper and clock outlive us.
+  SlaveSession(boost::asio::io_context& io, Clock& clock, ChildReaper& reaper,
+               SlaveConfig config);
+  ~SlaveSession() override;
+  SlaveSession(const SlaveSession&) = delete;
+  SlaveSession& operator=(const SlaveSession&) = delete;
+
+  // Connects, and keeps reconnecting until stop().
+  void start();
+  // Kills every running command's tree, closes the connection, and calls
+  // `done` (on the io thread) once every tree is gone.
+  void stop(std::function<void()> done);
+
+  SlaveState state() const { return state_; }
+  std::size_t runningCommands() const { return commands_.size() + dying_.size(); }
+  // How many connection attempts have been made.
+  int attempts() const { return attempts_; }
+  // The delay chosen for the last backoff, and why we backed off.
+  std::chrono::milliseconds lastDelay() const { return lastDelay_; }
+  const std::string& lastFailure() const { return lastFailure_; }
+  // Test hook: called after every state change.
+  void setStateObserver(std::function<void(SlaveState)> fn) { observer_ = std::move(fn); }
+
+  // The delay for the n-th consecutive failure (n >= 1) before jitter.
+  static std::chrono::milliseconds backoffDelay(int failures, std::chrono::milliseconds min,
+                                                std::chrono::milliseconds max);
+
+  // CommandSink
+  void sendOutput(std::int64_t cmdId, Stream stream, std::string_view data) override;
+  void sendDone(std::int64_t cmdId, const Json& body) override;
+  void commandComplete(RemoteCommand* cmd) override;
+
+ private:
+  void setState(SlaveState s);
+  void connect();
+  void onConnected(std::shared_ptr<Connection> conn);
+  void onMessage(Message&& m);
+  void onLoginMessage(const Message& m);
+  void onWelcome(const Json& welcome);
+  void onSessionMessage(const Message& m);
+  void onRunCommand(const Json& body);
+  void onClose(const std::string& reason);
+  void retryLater(const std::string& reason);
+  void killAllCommands(const std::string& reason);
+  void maybeFinishStop();
+  Json slaveInfo() const;
+
+  boost::asio::io_context& io_;
+  Clock& clock_;
+  SlaveConfig config_;
+  CommandContext ctx_;
+  SlaveState state_ = SlaveState::Idle;
+  std::shared_ptr<Connection> conn_;
+  std::optional<ClientLogin> login_;
+  std::string masterName_;
+  std::string masterError_;  // an Error received before the master closes
+  std::unique_ptr<Timer> retryTimer_;
+  std::unique_ptr<Timer> connectTimer_;  // deadline for connect + login
+  std::map<std::int64_t, std::unique_ptr<RemoteCommand>> commands_;
+  std::vector<std::unique_ptr<RemoteCommand>> dying_;  // detached, tree being killed
+  int attempts_ = 0;
+  int failures_ = 0;  // consecutive, reset by a Welcome
+  std::chrono::milliseconds lastDelay_{0};
+  std::string lastFailure_;
+  std::uint64_t generation_ = 0;  // ignores completions of abandoned attempts
+  std::function<void()> stopDone_;
+  std::function<void(SlaveState)> observer_;
+  std::mt19937 rng_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace bb
