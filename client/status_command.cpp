@@ -28,8 +28,9 @@ po::options_description statusOptions() {
   return desc;
 }
 
-std::string buildRow(const Json& b, const std::string& builder, std::vector<std::string>& row) {
-  row = {builder,
+// One row of the builds table.
+std::vector<std::string> buildRow(const Json& b, const std::string& builder) {
+  return {builder,
          "#" + cellText(b.value("number", Json())),
          displayResult(b),
          cellText(b.value("slave", Json())),
@@ -37,7 +38,6 @@ std::string buildRow(const Json& b, const std::string& builder, std::vector<std:
          b.value("finished", true) ? formatDuration(b.value("started_at", Json()),
                                                     b.value("finished_at", Json()))
                                    : "running"};
-  return builder;
 }
 
 }  // namespace
@@ -77,9 +77,7 @@ std::string formatBuildsTable(const Json& statusResult) {
       continue;
     }
     for (const auto& b : builds) {
-      std::vector<std::string> row;
-      buildRow(b, name, row);
-      rows.push_back(std::move(row));
+      rows.push_back(buildRow(b, name));
     }
   }
   return formatTable(rows);

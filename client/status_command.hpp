@@ -31,6 +31,7 @@ std::string formatBuildsTable(const Json& statusResult);
 // One build's header line and steps table for a "build" result.
 std::string formatBuildDetails(const Json& buildResult);
 
+// Runs the verb: exit 0 once the table (or JSON) is printed.
 int runStatus(const std::vector<std::string>& args, const ConnectionFlags& global,
               CliContext& ctx);
 
