@@ -11,6 +11,9 @@ namespace {
 
 // Version 1: the initial schema. Booleans are INTEGER 0/1, times unix
 // seconds, results the numeric bb::Result, JSON stored as text.
+// Every index is a page written per commit on the hot path, so only hot
+// queries get one; startup-only queries (unfinished builds, incomplete
+// buildsets, claimed requests) scan.
 constexpr char kSchemaV1[] = R"sql(
 CREATE TABLE schema_version (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -57,7 +60,6 @@ CREATE TABLE buildsets (
   complete_at INTEGER NOT NULL DEFAULT 0,
   result INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX buildsets_incomplete ON buildsets (id) WHERE complete = 0;
 CREATE TABLE buildset_changes (
   buildset_id INTEGER NOT NULL REFERENCES buildsets(id) ON DELETE CASCADE,
   seq INTEGER NOT NULL,
@@ -83,7 +85,6 @@ CREATE TABLE buildrequests (
 CREATE INDEX buildrequests_pending ON buildrequests (priority DESC, submitted_at, id)
   WHERE complete = 0 AND claimed = 0;
 CREATE INDEX buildrequests_by_buildset ON buildrequests (buildset_id);
-CREATE INDEX buildrequests_claimed ON buildrequests (id) WHERE complete = 0 AND claimed = 1;
 
 CREATE TABLE builds (
   id INTEGER PRIMARY KEY,
@@ -100,7 +101,6 @@ CREATE TABLE builds (
   UNIQUE (builder, number)
 );
 CREATE INDEX builds_by_request ON builds (request_id);
-CREATE INDEX builds_unfinished ON builds (id) WHERE finished = 0;
 
 CREATE TABLE steps (
   id INTEGER PRIMARY KEY,
