@@ -1,1 +1,3 @@
-int main() { return 1; }  // replaced by the real command line
+#include "slave/slave_cli.hpp"
+
+int main(int argc, char** argv) { return bb::slaveMain(argc, argv); }

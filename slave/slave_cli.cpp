@@ -1,0 +1,341 @@
+#include "slave/slave_cli.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/program_options.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/daemon.hpp"
+#include "common/event_loop.hpp"
+#include "common/logging.hpp"
+#include "config/slave_config.hpp"
+#include "slave/child_reaper.hpp"
+#include "slave/process.hpp"
+#include "slave/slave_session.hpp"
+
+namespace bb {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kConfigName = "slave.yaml";
+constexpr const char* kPidName = "buildslave.pid";
+constexpr const char* kLogName = "buildslave.log";
+constexpr std::chrono::seconds kStopTimeout{20};
+
+const char* kUsage =
+    "usage: buildslave VERB [options]\n"
+    "verbs:\n"
+    "  create-slave DIR HOST:PORT NAME PASSWORD [--basedir DIR] [--keepalive SECONDS]\n"
+    "                                  make a slave directory with its slave.yaml\n"
+    "  start DIR [--nodaemon]          start the slave\n"
+    "  stop DIR                        stop it (running commands are killed)\n"
+    "  restart DIR [--nodaemon]        stop, then start\n"
+    "Run `buildslave VERB --help` for a verb's options.\n";
+
+struct Parsed {
+  po::variables_map vm;
+  bool help = false;
+};
+
+// Parses a verb's options; nullopt (after printing one line) on a usage
+// error. --help is checked before required arguments.
+std::optional<Parsed> parse(const std::string& verb, const std::string& synopsis,
+                            po::options_description opts, const po::positional_options_description& pos,
+                            const std::vector<std::string>& args) {
+  opts.add_options()("help,h", "show this help");
+  Parsed p;
+  try {
+    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), p.vm);
+    if (p.vm.count("help")) {
+      std::cout << "usage: buildslave " << synopsis << "\n" << opts;
+      p.help = true;
+      return p;
+    }
+    po::notify(p.vm);
+  } catch (const po::error& e) {
+    std::cerr << "buildslave " << verb << ": " << e.what() << " (usage: buildslave " << synopsis
+              << ")\n";
+    return std::nullopt;
+  }
+  return p;
+}
+
+po::options_description dirOption(const char* what) {
+  po::options_description o(what);
+  o.add_options()("dir", po::value<std::string>()->required(), "slave directory");
+  return o;
+}
+
+int createSlave(const std::vector<std::string>& args) {
+  po::options_description o("create-slave options");
+  o.add_options()("dir", po::value<std::string>()->required(), "slave directory to create")(
+      "master", po::value<std::string>()->required(), "HOST:PORT of the master's slave port")(
+      "name", po::value<std::string>()->required(), "this slave's name on the master")(
+      "password", po::value<std::string>()->required(), "this slave's password")(
+      "basedir", po::value<std::string>(), "where builds run (default: DIR)")(
+      "keepalive", po::value<int>(), "seconds between heartbeats (default 10)");
+  po::positional_options_description pos;
+  pos.add("dir", 1).add("master", 1).add("name", 1).add("password", 1);
+  const char* synopsis =
+      "create-slave DIR HOST:PORT NAME PASSWORD [--basedir DIR] [--keepalive SECONDS]";
+  auto p = parse("create-slave", synopsis, o, pos, args);
+  if (!p) return 2;
+  if (p->help) return 0;
+
+  const std::string dir = p->vm["dir"].as<std::string>();
+  SlaveConfig c;
+  auto addr = parseMasterAddress(p->vm["master"].as<std::string>());
+  if (!addr) {
+    std::cerr << "buildslave create-slave: master address '" << p->vm["master"].as<std::string>()
+              << "' must be HOST:PORT with a port 1-65535 (usage: buildslave " << synopsis << ")\n";
+    return 2;
+  }
+  c.masterHost = addr->first;
+  c.masterPort = addr->second;
+  c.name = p->vm["name"].as<std::string>();
+  c.password = p->vm["password"].as<std::string>();
+  if (p->vm.count("basedir")) c.basedir = p->vm["basedir"].as<std::string>();
+  if (p->vm.count("keepalive")) {
+    int k = p->vm["keepalive"].as<int>();
+    if (k < 1 || k > 3600) {
+      std::cerr << "buildslave create-slave: --keepalive must be 1-3600 seconds, got " << k << "\n";
+      return 2;
+    }
+    c.heartbeatInterval = std::chrono::seconds(k);
+    c.heartbeatTimeout = std::chrono::seconds(std::max(3 * k, 30));
+  }
+
+  const fs::path cfg = fs::path(dir) / kConfigName;
+  std::error_code ec;
+  if (fs::exists(cfg, ec)) {
+    std::cerr << cfg.string() << " already exists; not overwriting it\n";
+    return 1;
+  }
+  fs::create_directories(dir, ec);
+  if (ec) {
+    std::cerr << "cannot create " << dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  try {
+    writeSlaveConfig(c, cfg.string());
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+  // Check what we wrote the way `start` will read it (names, ranges).
+  auto r = loadSlaveConfig(cfg.string());
+  if (!r.ok()) {
+    for (const auto& e : r.errors) std::cerr << e.toString() << "\n";
+    std::cerr << "fix " << cfg.string() << " before starting the slave\n";
+    return 1;
+  }
+  std::cout << "created slave '" << c.name << "' in " << dir << " for master " << c.masterHost
+            << ":" << c.masterPort << "\nnext: buildslave start " << dir << "\n";
+  return 0;
+}
+
+// Loads DIR/slave.yaml and makes basedir absolute (relative to DIR).
+std::optional<SlaveConfig> loadConfig(const std::string& dir) {
+  // An absolute path makes the default basedir (the config's directory)
+  // absolute too; a configured relative basedir is relative to DIR.
+  const std::string path = (fs::absolute(dir) / kConfigName).lexically_normal().string();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    std::cerr << path << ": no such file; run `buildslave create-slave` first\n";
+    return std::nullopt;
+  }
+  auto r = loadSlaveConfig(path);
+  if (!r.ok()) {
+    for (const auto& e : r.errors) std::cerr << e.toString() << "\n";
+    std::cerr << path << ": " << r.errors.size() << " error(s); the slave was not started\n";
+    return std::nullopt;
+  }
+  SlaveConfig c = *r.config;
+  fs::path base(c.basedir);
+  if (base.is_relative()) base = fs::absolute(dir) / base;
+  c.basedir = base.lexically_normal().string();
+  while (c.basedir.size() > 1 && c.basedir.back() == '/') c.basedir.pop_back();
+  return c;
+}
+
+int startSlave(const std::string& dir, bool nodaemon) {
+  auto cfg = loadConfig(dir);
+  if (!cfg) return 1;
+  const std::string pidPath = (fs::absolute(dir) / kPidName).string();
+  const std::string logPath = (fs::absolute(dir) / kLogName).string();
+  if (pidFileLocked(pidPath)) {
+    auto pid = readPidFile(pidPath);
+    std::cerr << "buildslave is already running in " << dir << " (pid "
+              << (pid ? std::to_string(*pid) : "?") << "); stop it first\n";
+    return 1;
+  }
+  std::optional<Daemonizer> daemon;
+  if (!nodaemon) {
+    try {
+      daemon.emplace(Daemonizer::start(logPath));
+    } catch (const std::exception& e) {
+      std::cerr << e.what() << "\n";
+      return 1;
+    }
+  }
+  auto fail = [&](const std::string& msg) {
+    spdlog::error("startup failed: {}", msg);
+    if (daemon)
+      daemon->failed(msg);
+    else
+      std::cerr << "buildslave: " << msg << "\n";
+    return 1;
+  };
+  std::optional<PidFile> pidFile;
+  try {
+    pidFile.emplace(PidFile::acquire(pidPath));
+    initLogging(nodaemon ? "" : logPath, "info");
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  std::string error;
+  if (!makeDirs(cfg->basedir, error)) return fail(error);
+  // Orphaned grandchildren of commands come back to us, so a tree kill
+  // and the reaper can see them.
+  if (!ChildReaper::becomeSubreaper(error)) return fail(error);
+  if (::signal(SIGPIPE, SIG_IGN) == SIG_ERR) return fail(std::string("signal(SIGPIPE): ") + std::strerror(errno));
+
+  boost::asio::io_context io;
+  AsioClock clock(io);
+  ChildReaper reaper(io);
+  SlaveSession session(io, clock, reaper, *cfg);
+  boost::asio::signal_set signals(io);
+  boost::system::error_code ec;
+  signals.add(SIGTERM, ec);
+  if (!ec) signals.add(SIGINT, ec);
+  if (ec) return fail("cannot watch SIGTERM/SIGINT: " + ec.message());
+  signals.async_wait([&](const boost::system::error_code& e, int sig) {
+    if (e) return;
+    spdlog::info("received {}; stopping: killing running commands, closing the connection",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    // Shutdown: 1. kill every command's tree, 2. close the connection,
+    // 3. leave the loop once every tree is gone (bounded by kill_grace).
+    session.stop([&io] { io.stop(); });
+  });
+
+  spdlog::info("buildslave '{}' starting (pid {}), basedir {}, master {}:{}", cfg->name, ::getpid(),
+               cfg->basedir, cfg->masterHost, cfg->masterPort);
+  session.start();
+  if (daemon)
+    daemon->ready();
+  else
+    std::cout << "buildslave started (pid " << ::getpid() << ")" << std::endl;
+  io.run();
+  spdlog::info("buildslave stopped");
+  shutdownLogging();
+  return 0;
+}
+
+int stopSlave(const std::string& dir, bool quietIfStopped) {
+  const std::string pidPath = (fs::path(dir) / kPidName).string();
+  if (!pidFileLocked(pidPath)) {
+    if (quietIfStopped) return 0;
+    std::cerr << "buildslave not running (no live pid file " << pidPath << ")\n";
+    return 1;
+  }
+  std::string message;
+  if (!stopDaemon(pidPath, SIGTERM, kStopTimeout, message)) {
+    std::cerr << "buildslave stop: " << message << "\n";
+    return 1;
+  }
+  std::cout << message << "\n";
+  return 0;
+}
+
+int start(const std::vector<std::string>& args, bool restart) {
+  auto o = dirOption(restart ? "restart options" : "start options");
+  o.add_options()("nodaemon", po::bool_switch(), "stay in the foreground and log to stderr");
+  po::positional_options_description pos;
+  pos.add("dir", 1);
+  const std::string verb = restart ? "restart" : "start";
+  auto p = parse(verb, verb + " DIR [--nodaemon]", o, pos, args);
+  if (!p) return 2;
+  if (p->help) return 0;
+  const std::string dir = p->vm["dir"].as<std::string>();
+  if (restart) {
+    int rc = stopSlave(dir, /*quietIfStopped=*/true);
+    if (rc != 0) return rc;
+  }
+  return startSlave(dir, p->vm["nodaemon"].as<bool>());
+}
+
+int stop(const std::vector<std::string>& args) {
+  auto o = dirOption("stop options");
+  po::positional_options_description pos;
+  pos.add("dir", 1);
+  auto p = parse("stop", "stop DIR", o, pos, args);
+  if (!p) return 2;
+  if (p->help) return 0;
+  return stopSlave(p->vm["dir"].as<std::string>(), false);
+}
+
+}  // namespace
+
+std::optional<std::pair<std::string, std::uint16_t>> parseMasterAddress(const std::string& text) {
+  std::string host, port;
+  if (!text.empty() && text[0] == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return std::nullopt;
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (host.empty() || port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  int n = std::stoi(port);
+  if (n < 1 || n > 65535) return std::nullopt;
+  return std::make_pair(host, static_cast<std::uint16_t>(n));
+}
+
+int slaveMain(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string verb = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (verb == "create-slave") return createSlave(args);
+    if (verb == "start") return start(args, false);
+    if (verb == "restart") return start(args, true);
+    if (verb == "stop") return stop(args);
+    if (verb == "--help" || verb == "-h" || verb == "help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (verb == "--version") {
+      std::cout << "buildslave " << SlaveSession::kVersion << "\n";
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "buildslave " << verb << ": " << e.what() << "\n";
+    return 1;
+  }
+  std::cerr << "buildslave: unknown verb '" << verb << "' (verbs: create-slave, start, stop, restart)\n";
+  return 2;
+}
+
+}  // namespace bb

@@ -1,0 +1,79 @@
+// The buildslave command line: create-slave and usage errors (start/stop
+// run real daemons and are covered by the functional tests).
+#include "slave/slave_cli.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "config/slave_config.hpp"
+#include "slave_test_util.hpp"
+
+namespace bb {
+namespace {
+
+int run(std::vector<std::string> args) {
+  args.insert(args.begin(), "buildslave");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return slaveMain(static_cast<int>(args.size()), argv.data());
+}
+
+TEST(SlaveCli, ParsesMasterAddresses) {
+  EXPECT_EQ(parseMasterAddress("ci.example.org:9989"),
+            std::make_pair(std::string("ci.example.org"), std::uint16_t{9989}));
+  EXPECT_EQ(parseMasterAddress("[::1]:9989"), std::make_pair(std::string("::1"), std::uint16_t{9989}));
+  EXPECT_FALSE(parseMasterAddress("host"));
+  EXPECT_FALSE(parseMasterAddress("host:0"));
+  EXPECT_FALSE(parseMasterAddress("host:65536"));
+  EXPECT_FALSE(parseMasterAddress(":9989"));
+  EXPECT_FALSE(parseMasterAddress("::1:9989"));
+  EXPECT_FALSE(parseMasterAddress("host:99x"));
+}
+
+TEST(SlaveCli, CreateSlaveWritesAConfigThatLoadsAndRefusesToOverwrite) {
+  test::TempDir tmp;
+  std::string dir = tmp.path() + "/s";
+  ASSERT_EQ(run({"create-slave", dir, "[::1]:9999", "linux-1", "pw", "--keepalive", "20",
+                 "--basedir", "work"}),
+            0);
+  auto r = loadSlaveConfig(dir + "/slave.yaml");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+  EXPECT_EQ(r.config->masterHost, "::1");
+  EXPECT_EQ(r.config->masterPort, 9999);
+  EXPECT_EQ(r.config->name, "linux-1");
+  EXPECT_EQ(r.config->password, "pw");
+  EXPECT_EQ(r.config->basedir, "work");
+  EXPECT_EQ(r.config->heartbeatInterval, std::chrono::seconds(20));
+  EXPECT_EQ(r.config->heartbeatTimeout, std::chrono::seconds(60));
+  auto perms = std::filesystem::status(dir + "/slave.yaml").permissions();
+  EXPECT_EQ(perms & std::filesystem::perms::all, std::filesystem::perms::owner_read |
+                                                     std::filesystem::perms::owner_write);
+  EXPECT_EQ(run({"create-slave", dir, "host:1", "other", "pw"}), 1);
+  EXPECT_EQ(loadSlaveConfig(dir + "/slave.yaml").config->name, "linux-1");
+}
+
+TEST(SlaveCli, UsageErrorsExitTwo) {
+  test::TempDir tmp;
+  EXPECT_EQ(run({}), 2);
+  EXPECT_EQ(run({"frobnicate"}), 2);
+  EXPECT_EQ(run({"create-slave", tmp.path() + "/x", "no-port", "n", "p"}), 2);
+  EXPECT_EQ(run({"create-slave", tmp.path() + "/x", "h:1", "n"}), 2);
+  EXPECT_EQ(run({"create-slave", tmp.path() + "/x", "h:1", "n", "p", "--keepalive", "0"}), 2);
+  EXPECT_EQ(run({"start"}), 2);
+  EXPECT_EQ(run({"start", "a", "b"}), 2);
+  EXPECT_EQ(run({"stop", "--bogus"}), 2);
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/x"));
+  EXPECT_EQ(run({"start", "--help"}), 0);
+  EXPECT_EQ(run({"create-slave", "--help"}), 0);
+}
+
+TEST(SlaveCli, StopWithoutADaemonSaysNotRunning) {
+  test::TempDir tmp;
+  EXPECT_EQ(run({"stop", tmp.path()}), 1);
+  EXPECT_EQ(run({"start", tmp.path() + "/missing"}), 1);
+}
+
+}  // namespace
+}  // namespace bb
