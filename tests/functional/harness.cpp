@@ -451,6 +451,13 @@ bool MasterProcess::waitForLog(const std::string& text, std::chrono::millisecond
   return waitFor([&] { return log().find(text) != std::string::npos; }, timeout);
 }
 
+CmdResult MasterProcess::reconfig() const { return admin({"reconfig", dir_}); }
+
+CmdResult MasterProcess::admin(std::vector<std::string> args) const {
+  args.insert(args.begin(), BB_BIN_MASTER);
+  return run(args);
+}
+
 void MasterProcess::setAuth(std::string user, std::string password) {
   user_ = std::move(user);
   password_ = std::move(password);
@@ -491,6 +498,10 @@ int SlaveProcess::kill() { return proc_.kill(); }
 
 std::string SlaveProcess::log() const {
   return readFile(dir_ + "/buildslave.log") + readFile(dir_ + "/console.log");
+}
+
+bool SlaveProcess::waitForLog(const std::string& text, std::chrono::milliseconds timeout) const {
+  return waitFor([&] { return log().find(text) != std::string::npos; }, timeout);
 }
 
 }  // namespace bb::test

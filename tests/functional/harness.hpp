@@ -143,6 +143,10 @@ class MasterProcess {
   std::string log() const;
   // Waits until log() contains `text`.
   bool waitForLog(const std::string& text, std::chrono::milliseconds timeout = 30s) const;
+  // buildmaster reconfig DIR (the master must be running).
+  CmdResult reconfig() const;
+  // buildmaster ARGS... (e.g. {"checkconfig", dir()}).
+  CmdResult admin(std::vector<std::string> args) const;
   // The credentials client() passes with --auth.
   void setAuth(std::string user, std::string password);
   // Runs buildbot --master 127.0.0.1:PORT --auth USER:PASS ARGS...
@@ -173,6 +177,8 @@ class SlaveProcess {
   bool running() { return proc_.running(); }
   // DIR/buildslave.log followed by DIR/console.log.
   std::string log() const;
+  // Waits until log() contains `text`.
+  bool waitForLog(const std::string& text, std::chrono::milliseconds timeout = 30s) const;
   const std::string& dir() const { return dir_; }
 
  private:
