@@ -1,5 +1,7 @@
 #include "common/daemon.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,7 +13,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <regex>
 #include <sstream>
+
+#include "common/logging.hpp"
 
 namespace bb {
 namespace {
@@ -290,6 +295,57 @@ TEST_F(DaemonizerTest, UnwritableLogFailsBeforeForking) {
               std::string::npos)
         << e.what();
   }
+}
+
+// Logging is tested here because a daemon's log is where it ends up.
+TEST_F(DaemonTest, LoggingAppendsFormattedLinesToAFile) {
+  const std::string logPath = path("master.log");
+  spit(logPath, "earlier run\n");
+  initLogging(logPath, "info");
+  spdlog::info("slave {} attached", "linux-1");
+  spdlog::debug("not shown at info");
+  spdlog::warn("heartbeat timeout");
+  shutdownLogging();
+  const std::string log = slurp(logPath);
+  const std::regex expected(
+      "earlier run\n"
+      "\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\.\\d{3} \\[info\\] slave linux-1 attached\n"
+      "\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\.\\d{3} \\[warning\\] heartbeat timeout\n");
+  EXPECT_TRUE(std::regex_match(log, expected)) << log;
+
+  initLogging(logPath, "debug");
+  spdlog::debug("now shown");
+  shutdownLogging();
+  EXPECT_NE(slurp(logPath).find("[debug] now shown\n"), std::string::npos);
+  spdlog::info("after shutdown: goes to stderr, must not crash");
+}
+
+TEST_F(DaemonTest, LoggingRejectsBadLevelsAndFiles) {
+  EXPECT_THROW(initLogging("", "verbose"), std::invalid_argument);
+  // spdlog creates missing directories, so make the parent a plain file.
+  spit(path("plain"), "x");
+  try {
+    initLogging(path("plain/x.log"));
+    shutdownLogging();
+    FAIL() << "must throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open log file " + path("plain/x.log")),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(DaemonizerTest, DaemonLogsToStderrWhichIsTheLogFile) {
+  shutdownLogging();  // no flusher thread may be running across the fork
+  const int rc = runStart([](Daemonizer& d) {
+    initLogging("", "info");
+    spdlog::warn("listening on port {}", 9989);
+    d.ready();
+  });
+  EXPECT_EQ(rc, 0);
+  EXPECT_NE(slurp(path("daemon.log")).find("[warning] listening on port 9989\n"),
+            std::string::npos)
+      << slurp(path("daemon.log"));
 }
 
 }  // namespace

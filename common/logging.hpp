@@ -1,0 +1,25 @@
+#pragma once
+// Process-wide logging through spdlog's default logger, named "bb".
+// Everyone logs with spdlog::info(...), spdlog::warn(...), etc.
+// Lines read "2024-05-01 12:00:00.123 [info] message". Warnings and errors
+// are flushed at once; everything else at least once a second.
+#include <string>
+
+namespace bb {
+
+// Installs the default logger. filePath "" logs to stderr; otherwise the
+// file is appended to (created if missing). level is one of trace, debug,
+// info, warn (or warning), error, critical, off. May be called again to
+// switch. Throws std::invalid_argument for an unknown level and
+// std::runtime_error naming the file if it cannot be opened.
+// Missing parent directories of filePath are created.
+// Call it only after Daemonizer::start(): the periodic flusher is a
+// thread, threads do not survive fork(), and a forked child that calls
+// initLogging() again would wait forever to join the parent's flusher.
+void initLogging(const std::string& filePath, const std::string& level = "info");
+
+// Flushes and closes the log (file), stops the flusher thread, and leaves
+// a plain stderr logger as the default, so a late log call cannot crash.
+void shutdownLogging();
+
+}  // namespace bb
