@@ -1,0 +1,62 @@
+#pragma once
+// Shared by the benchmark programs: process statistics from /proc and the
+// master's log timestamps.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace bb::bench {
+
+// User + system CPU seconds used so far by `pid`.
+inline double cpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = s.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(s.substr(close + 2));
+  std::string field;
+  std::vector<std::string> f;
+  while (rest >> field) f.push_back(field);
+  // After "pid (comm) ": state is f[0]; utime and stime are fields 14 and 15.
+  if (f.size() < 13) return 0;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return (std::stod(f[11]) + std::stod(f[12])) / ticks;
+}
+
+// A "VmHWM:" (peak) or "VmRSS:" line of /proc/PID/status, in MiB.
+inline double memoryMiB(pid_t pid, const std::string& key = "VmHWM:") {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key, 0) == 0) return std::stod(line.substr(key.size())) / 1024.0;
+  return 0;
+}
+
+inline pid_t readPid(const std::string& path) {
+  std::ifstream in(path);
+  pid_t pid = 0;
+  in >> pid;
+  return pid;
+}
+
+// Milliseconds since midnight of a "YYYY-MM-DD HH:MM:SS.mmm ..." log line.
+inline std::int64_t logLineMs(const std::string& line) {
+  if (line.size() < 23) return -1;
+  const int h = std::stoi(line.substr(11, 2)), m = std::stoi(line.substr(14, 2)),
+            s = std::stoi(line.substr(17, 2)), ms = std::stoi(line.substr(20, 3));
+  return ((h * 60LL + m) * 60 + s) * 1000 + ms;
+}
+
+inline double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto idx = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(idx, v.size() - 1)];
+}
+
+}  // namespace bb::bench
