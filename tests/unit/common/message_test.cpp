@@ -1,0 +1,138 @@
+#include "common/message.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/frame.hpp"
+
+namespace bb {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// Encodes `m` into a frame and decodes it back through FrameDecoder.
+Message roundTrip(const Message& m) {
+  Bytes wire;
+  encodeMessage(m, wire);
+  FrameDecoder d;
+  d.feed(wire.data(), wire.size());
+  Frame f;
+  EXPECT_EQ(d.next(f), FrameDecoder::Status::Ready);
+  return decodeMessage(f.type, f.payload);
+}
+
+std::string protocolError(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const ProtocolError& e) {
+    return e.what();
+  }
+  return "(no ProtocolError)";
+}
+
+TEST(Message, RoundTrip) {
+  Message m;
+  m.type = MsgType::RunCommand;
+  m.body = Json{{"cmd_id", 7},
+                {"kind", "shell"},
+                {"credit", 65536},
+                {"args", {{"argv", {"make", "-j2"}}, {"env", {{"CC", "gcc"}}}, {"timeout", 0}}}};
+  const Message back = roundTrip(m);
+  EXPECT_EQ(back.type, MsgType::RunCommand);
+  EXPECT_EQ(back.body, m.body);
+}
+
+TEST(Message, BinaryDataRoundTrips) {
+  std::vector<std::uint8_t> data;
+  for (int i = 0; i < 256; ++i) data.push_back(std::uint8_t(i));
+  Message m;
+  m.type = MsgType::Output;
+  m.body = Json{{"cmd_id", 1}, {"stream", 0}, {"data", Json::binary(data)}};
+  const Message back = roundTrip(m);
+  ASSERT_TRUE(back.body["data"].is_binary());
+  EXPECT_EQ(back.body["data"].get_binary(), Json::binary_t(data));
+  EXPECT_EQ(getInt(back.body, "stream"), 0);
+}
+
+TEST(Message, EmptyBodyAndEmptyPayload) {
+  Message hb;
+  hb.type = MsgType::Heartbeat;
+  const Message back = roundTrip(hb);
+  EXPECT_EQ(back.type, MsgType::Heartbeat);
+  EXPECT_TRUE(back.body.is_object());
+  EXPECT_TRUE(back.body.empty());
+  EXPECT_TRUE(decodeMessage(10, {}).body.is_object());
+}
+
+TEST(Message, UnknownTypeIsRejected) {
+  EXPECT_EQ(protocolError([] { decodeMessage(999, {}); }), "unknown message type 999");
+  EXPECT_EQ(protocolError([] { decodeMessage(0, {}); }), "unknown message type 0");
+  EXPECT_TRUE(isKnownType(1));
+  EXPECT_TRUE(isKnownType(41));
+  EXPECT_FALSE(isKnownType(6));
+  EXPECT_FALSE(isKnownType(0xffff));
+}
+
+TEST(Message, BodyMustBeAMap) {
+  const Bytes array = Json::to_msgpack(Json::array({1, 2}));
+  EXPECT_EQ(protocolError([&] { decodeMessage(20, array); }), "SlaveInfo body is not a map");
+  const Bytes str = Json::to_msgpack(Json("text"));
+  EXPECT_EQ(protocolError([&] { decodeMessage(1, str); }), "Hello body is not a map");
+}
+
+TEST(Message, GarbageMessagePackIsRejected) {
+  const std::vector<Bytes> garbage = {
+      {0xc1},                // a byte MessagePack never uses
+      {0x81},                // a map of one entry, cut off
+      {0x81, 0xa1, 'k'},     // key without value
+      {0xdb, 0xff, 0xff, 0xff, 0xff},  // a 4 GiB string that is not there
+  };
+  for (const Bytes& g : garbage) {
+    EXPECT_EQ(protocolError([&] { decodeMessage(22, g); }),
+              "undecodable MessagePack payload in Output frame")
+        << int(g[0]);
+  }
+  Bytes trailing = Json::to_msgpack(Json{{"a", 1}});
+  trailing.push_back(0x00);  // a second value after the map
+  EXPECT_NE(protocolError([&] { decodeMessage(22, trailing); }), "(no ProtocolError)");
+}
+
+TEST(Message, AccessorsNameTheField) {
+  const Json body = {{"name", "linux-1"}, {"cpus", 4},       {"ok", true},
+                     {"env", Json::object()}, {"argv", Json::array()}, {"ratio", 0.5},
+                     {"none", nullptr}};
+  EXPECT_EQ(getString(body, "name"), "linux-1");
+  EXPECT_EQ(getInt(body, "cpus"), 4);
+  EXPECT_TRUE(getBool(body, "ok"));
+  EXPECT_TRUE(getObject(body, "env").is_object());
+  EXPECT_TRUE(getArray(body, "argv").is_array());
+
+  EXPECT_EQ(protocolError([&] { getString(body, "host"); }), "field 'host' is missing");
+  EXPECT_EQ(protocolError([&] { getString(body, "cpus"); }), "field 'cpus' must be a string");
+  EXPECT_EQ(protocolError([&] { getInt(body, "name"); }), "field 'name' must be an integer");
+  EXPECT_EQ(protocolError([&] { getInt(body, "ratio"); }), "field 'ratio' must be an integer");
+  EXPECT_EQ(protocolError([&] { getBool(body, "cpus"); }), "field 'cpus' must be a boolean");
+  EXPECT_EQ(protocolError([&] { getObject(body, "argv"); }), "field 'argv' must be a map");
+  EXPECT_EQ(protocolError([&] { getArray(body, "env"); }), "field 'env' must be an array");
+
+  EXPECT_EQ(optString(body, "name"), "linux-1");
+  EXPECT_FALSE(optString(body, "absent"));
+  EXPECT_FALSE(optString(body, "none"));
+  EXPECT_EQ(protocolError([&] { optString(body, "cpus"); }), "field 'cpus' must be a string");
+  EXPECT_EQ(optInt(body, "cpus"), 4);
+  EXPECT_FALSE(optInt(body, "absent"));
+  EXPECT_FALSE(optInt(body, "none"));
+  EXPECT_EQ(protocolError([&] { optInt(body, "name"); }), "field 'name' must be an integer");
+}
+
+TEST(Message, TypeAndStreamNames) {
+  EXPECT_EQ(toString(MsgType::Hello), "Hello");
+  EXPECT_EQ(toString(MsgType::CommandDone), "CommandDone");
+  EXPECT_EQ(toString(MsgType::Response), "Response");
+  EXPECT_EQ(toString(static_cast<MsgType>(6)), "Unknown");
+  EXPECT_EQ(toString(Stream::Stdout), "stdout");
+  EXPECT_EQ(toString(Stream::Stderr), "stderr");
+  EXPECT_EQ(toString(Stream::Header), "header");
+}
+
+}  // namespace
+}  // namespace bb
