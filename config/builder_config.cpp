@@ -56,7 +56,7 @@ bool parseShellStep(MapReader& r, MasterParse& p, StepConfig& s) {
     } else {
       ok = false;
     }
-  } else if (auto text = r.string("command")) {
+  } else if (auto text = r.string("command", true)) {
     s.command = *text;
     checkInterpolation(r, r.markOf("command"), "command", *text);
   } else {

@@ -88,7 +88,8 @@ void MapReader::allowKeys(const std::vector<std::string>& allowed) {
   if (!isMap_) return;
   std::map<std::string, YAML::Mark> seen;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
-    const YAML::Node& k = it->first;
+    // A copy: `it->` returns a temporary proxy, so a reference would dangle.
+    const YAML::Node k = it->first;
     if (!k.IsScalar()) {
       error(k.Mark(), "keys must be plain names, got " + describe(k));
       continue;
@@ -156,7 +157,8 @@ std::optional<std::string> MapReader::string(std::string_view key, bool required
     return std::nullopt;
   }
   if (v.IsNull()) {
-    error(markOf(key), std::string(key) + " is empty; give a value or remove the key");
+    error(markOf(key), std::string(key) + (required ? " is empty; give a value"
+                                                     : " is empty; give a value or remove the key"));
     return std::nullopt;
   }
   if (!v.IsScalar()) {
