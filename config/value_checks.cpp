@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "common/base64.hpp"
+#include "common/scram.hpp"
 #include "config/yaml_util.hpp"
 
 namespace bb::cfg {
@@ -12,10 +13,9 @@ bool isAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-// Same bounds as common/scram.hpp's kScramMinIterations/kScramMaxIterations:
-// a slave or client refuses a verifier outside them, so the config must too.
-constexpr long kMinIterations = 1000;
-constexpr long kMaxIterations = 10'000'000;
+// A slave or client refuses a verifier outside these, so the config must too.
+constexpr long kMinIterations = kScramMinIterations;
+constexpr long kMaxIterations = kScramMaxIterations;
 constexpr std::size_t kKeyBytes = 32;  // SHA-256
 
 }  // namespace
@@ -72,6 +72,9 @@ std::optional<std::string> checkScramVerifier(const std::string& text) {
   if (!stored || !server || stored->size() != kKeyBytes || server->size() != kKeyBytes) {
     return "password verifier keys must be base64 of 32 bytes each" + std::string(kHelp);
   }
+  // The checks above explain what is wrong; the parser the master logs in
+  // with has the last word, so the two can never disagree.
+  if (!parseScramVerifier(text)) return "password is not a valid SCRAM-SHA-256 verifier" + std::string(kHelp);
   return std::nullopt;
 }
 
