@@ -57,6 +57,14 @@ void RemoteCommand::setTimeouts(int timeoutSeconds, int maxSilenceSeconds) {
   maxSilenceSeconds_ = std::max(0, maxSilenceSeconds);
 }
 
+std::string RemoteCommand::describeTimeouts() const {
+  std::string s;
+  if (timeoutSeconds_ > 0) s = "timeout " + std::to_string(timeoutSeconds_) + " s";
+  if (maxSilenceSeconds_ > 0)
+    s += (s.empty() ? "" : ", ") + std::string("max_silence ") + std::to_string(maxSilenceSeconds_) + " s";
+  return s;
+}
+
 void RemoteCommand::start() {
   started_ = ctx_.clock.now();
   if (timeoutSeconds_ > 0) {

@@ -89,6 +89,8 @@ class RemoteCommand {
 
   // Sets the total and the silence timeout (0 = none); call before start.
   void setTimeouts(int timeoutSeconds, int maxSilenceSeconds);
+  // "timeout 1200 s, max_silence 60 s" for the header; "" if neither is set.
+  std::string describeTimeouts() const;
   // Queues one header line (a newline is added).
   void header(const std::string& line);
   // Runs argv in `workdir` with the slave env + `extraEnv` (+ PWD). When

@@ -58,6 +58,7 @@ void ShellCommand::begin() {
   if (!dir) return fail(error);
   header("running: " + quoteArgv(argv_));
   header("in dir: " + *dir);
+  if (std::string t = describeTimeouts(); !t.empty()) header(t);
   for (const auto& [k, v] : env_) header("env: " + k + "=" + v);
   if (!runProcess(argv_, *dir, env_, false, error)) fail(error);
 }

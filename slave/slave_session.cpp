@@ -301,6 +301,7 @@ void SlaveSession::onClose(const std::string& reason) {
 }
 
 void SlaveSession::retryLater(const std::string& reason) {
+  connectTimer_->cancel();  // this attempt is over, whichever way it ended
   ++failures_;
   lastFailure_ = reason;
   auto base = backoffDelay(failures_, config_.reconnectMin, config_.reconnectMax);

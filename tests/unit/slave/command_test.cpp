@@ -105,6 +105,7 @@ TEST_F(CommandTest, TimeoutKillsTheWholeTreeIncludingSetsidChildren) {
             std::string::npos)
       << sink.hdr();
   EXPECT_NE(sink.hdr().find("process tree killed\n"), std::string::npos);
+  EXPECT_NE(sink.hdr().find("\ntimeout 5 s\n"), std::string::npos) << sink.hdr();
   EXPECT_EQ((*sink.done)["timed_out"], true);
   EXPECT_EQ((*sink.done)["interrupted"], false);
   EXPECT_EQ((*sink.done)["signal"], SIGTERM);

@@ -250,3 +250,31 @@ TEST_F(SlaveSessionTest, StopKillsCommandsAndReportsWhenTreesAreGone) {
 
 }  // namespace
 }  // namespace bb
+
+namespace bb {
+namespace {
+
+TEST_F(SlaveSessionTest, AFailedAttemptLeavesNoConnectDeadlineBehind) {
+  std::uint16_t port;
+  {
+    FakeMaster gone(io, "x");
+    port = gone.port();
+  }
+  SlaveConfig c = config(port);
+  c.reconnectMin = std::chrono::milliseconds(60000);
+  c.reconnectMax = std::chrono::milliseconds(60000);
+  c.heartbeatTimeout = std::chrono::seconds(30);
+  SlaveSession slave(io, clock, reaper, c);
+  int backoffs = 0;
+  slave.setStateObserver([&](SlaveState s) { backoffs += s == SlaveState::Backoff; });
+  slave.start();
+  ASSERT_TRUE(test::runUntil(io, [&] { return slave.state() == SlaveState::Backoff; }));
+  // Past the 30 s connect deadline, still inside the >= 45 s backoff.
+  clock.advance(std::chrono::seconds(31));
+  for (int i = 0; i < 10; ++i) io.poll();
+  EXPECT_EQ(backoffs, 1);
+  EXPECT_EQ(slave.attempts(), 1);
+}
+
+}  // namespace
+}  // namespace bb
