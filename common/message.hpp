@@ -16,6 +16,8 @@ using Json = nlohmann::json;
 
 inline constexpr int kProtocolVersion = 1;
 inline constexpr const char* kProtocolName = "bbcpp";
+// Deepest nesting of maps/arrays a message body may have.
+inline constexpr std::size_t kMaxNesting = 64;
 
 enum class MsgType : std::uint16_t {
   // Handshake (both roles)

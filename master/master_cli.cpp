@@ -253,7 +253,7 @@ int stopMaster(const std::string& dir, bool clean) {
     std::cerr << "buildmaster " << message << "\n";
     return 1;
   }
-  std::cout << "buildmaster stopped (" << message << ")\n";
+  std::cout << "buildmaster " << message << "\n";
   return 0;
 }
 

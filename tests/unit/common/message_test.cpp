@@ -136,3 +136,39 @@ TEST(Message, TypeAndStreamNames) {
 
 }  // namespace
 }  // namespace bb
+
+namespace bb {
+namespace {
+
+TEST(MessageDepth, DeeplyNestedBodyIsRejectedNotACrash) {
+  // ~100 KB of nested one-element arrays inside a map: well under the frame
+  // limit, but deep enough to overflow a recursive decoder's stack.
+  std::vector<std::uint8_t> payload = {0x81, 0xa1, 'k'};
+  payload.insert(payload.end(), 100000, 0x91);
+  payload.push_back(0x01);
+  try {
+    decodeMessage(static_cast<std::uint16_t>(MsgType::Hello), payload);
+    FAIL() << "expected ProtocolError";
+  } catch (const ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find("nests deeper than 64"), std::string::npos) << e.what();
+  }
+}
+
+TEST(MessageDepth, ModerateNestingStillDecodes) {
+  Json v = 1;
+  for (int i = 0; i < 60; ++i) v = Json::array({v});
+  Message m{MsgType::RunCommand, Json{{"args", v}}};
+  std::vector<std::uint8_t> out;
+  encodeMessage(m, out);
+  std::vector<std::uint8_t> payload(out.begin() + kFrameHeaderSize, out.end());
+  EXPECT_EQ(decodeMessage(static_cast<std::uint16_t>(MsgType::RunCommand), payload).body, m.body);
+}
+
+TEST(MessageFields, UnsignedAboveInt64IsOutOfRange) {
+  Json body{{"cmd_id", std::numeric_limits<std::uint64_t>::max()}};
+  EXPECT_THROW(getInt(body, "cmd_id"), ProtocolError);
+  EXPECT_THROW(optInt(body, "cmd_id"), ProtocolError);
+}
+
+}  // namespace
+}  // namespace bb
