@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every benchmark against the build in $1 (default: build). Figures go
+# to stdout; docs/performance.md records them with the machine they ran on.
+set -euo pipefail
+BUILD=${1:-build}
+echo "== machine"; nproc; grep -m1 "model name" /proc/cpuinfo || true; free -h | head -2
+echo "== dispatch: 2000 no-op builds on 1 and 4 slaves"; "$BUILD/bench/dispatch_bench" 2000 1 4
+echo "== log streaming: one step printing 100 MB"; "$BUILD/bench/log_bench" 100
+echo "== database layer"; "$BUILD/bench/db_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
