@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "master/schedulers/any_branch.hpp"
 #include "master/schedulers/force.hpp"
+#include "master/schedulers/nightly.hpp"
+#include "master/schedulers/periodic.hpp"
 #include "master/schedulers/single_branch.hpp"
 
 namespace bb {
@@ -28,12 +31,16 @@ std::string fingerprint(const SchedulerEntry& e) {
 SchedulerSet::~SchedulerSet() { stopAll(); }
 
 bool SchedulerSet::isImplemented(const std::string& type) {
-  return type == "single_branch" || type == "force";
+  return type == "single_branch" || type == "force" || type == "any_branch" ||
+         type == "periodic" || type == "nightly";
 }
 
 std::unique_ptr<Scheduler> SchedulerSet::make(const SchedulerEntry& e) {
   if (e.type == "single_branch") return std::make_unique<SingleBranchScheduler>(e, ctx_);
   if (e.type == "force") return std::make_unique<ForceScheduler>(e, ctx_);
+  if (e.type == "any_branch") return std::make_unique<AnyBranchScheduler>(e, ctx_);
+  if (e.type == "periodic") return std::make_unique<PeriodicScheduler>(e, ctx_);
+  if (e.type == "nightly") return std::make_unique<NightlyScheduler>(e, ctx_);
   return nullptr;
 }
 

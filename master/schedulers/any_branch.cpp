@@ -1,0 +1,149 @@
+#include "master/schedulers/any_branch.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "master/db/database.hpp"
+#include "master/schedulers/change_filter.hpp"
+
+namespace bb {
+
+namespace {
+std::int64_t wallMs(Clock& c) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(c.wallNow().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+AnyBranchScheduler::AnyBranchScheduler(SchedulerEntry cfg, SchedulerContext ctx)
+    : Scheduler(std::move(cfg), ctx) {
+  // The config loader checks the type; a bad entry here is skipped, not fatal.
+  if (auto it = cfg_.extra.find("branches"); it != cfg_.extra.end() && it->is_array())
+    for (const auto& b : *it)
+      if (b.is_string()) branchPatterns_.push_back(b.get<std::string>());
+}
+
+bool AnyBranchScheduler::matchesBranch(const std::string& branch) const {
+  if (branchPatterns_.empty()) return true;
+  return std::any_of(branchPatterns_.begin(), branchPatterns_.end(),
+                     [&](const std::string& p) { return globMatch(p, branch); });
+}
+
+std::vector<std::pair<std::string, std::string>> AnyBranchScheduler::pendingBranches() const {
+  std::vector<Key> out;
+  for (const auto& [key, p] : pending_) out.push_back(key);
+  return out;
+}
+
+void AnyBranchScheduler::onChange(const db::ChangeRecord& change) {
+  if (!matchesBranch(change.branch)) return;
+  const bool important = isImportant(cfg_.files, change.files);
+  if (!important && cfg_.onlyImportant) return;
+  if (cfg_.treeStableTimer <= 0) {
+    if (important) submit({change.id});
+    return;
+  }
+  const Key key{change.repository, change.branch};
+  auto it = pending_.find(key);
+  // An unimportant change on a quiet branch only rides along later; it does
+  // not start a timer (single_branch's rule, per branch).
+  if (it == pending_.end()) it = pending_.emplace(key, Pending{}).first;
+  Pending& p = it->second;
+  p.changes.push_back(change.id);
+  if (important || (p.timer && p.timer->pending())) {
+    p.important = p.important || important;
+    p.fireAtMs = wallMs(ctx_.clock) + cfg_.treeStableTimer * 1000LL;
+    armTimer(key, p);
+  }
+  save();
+}
+
+void AnyBranchScheduler::start() {
+  load();
+  for (auto& [key, p] : pending_)
+    if (p.important) armTimer(key, p);
+}
+
+void AnyBranchScheduler::stop() {
+  for (auto& [key, p] : pending_)
+    if (p.timer) p.timer->cancel();
+}
+
+void AnyBranchScheduler::load() {
+  pending_.clear();
+  const auto st = ctx_.db.getState(stateObject(), "pending");
+  if (!st || !st->is_array()) return;
+  for (const auto& entry : *st) {
+    if (!entry.is_object()) continue;
+    Pending p;
+    for (const auto& id : entry.value("changes", Json::array()))
+      if (id.is_number_integer()) p.changes.push_back(id.get<std::int64_t>());
+    p.important = entry.value("important", false);
+    p.fireAtMs = entry.value("fire_at_ms", std::int64_t{0});
+    if (p.changes.empty()) continue;
+    pending_[{entry.value("repository", ""), entry.value("branch", "")}] = std::move(p);
+  }
+}
+
+void AnyBranchScheduler::save() {
+  Json all = Json::array();
+  for (const auto& [key, p] : pending_)
+    all.push_back(Json{{"repository", key.first},
+                       {"branch", key.second},
+                       {"changes", p.changes},
+                       {"important", p.important},
+                       {"fire_at_ms", p.fireAtMs}});
+  ctx_.db.setState(stateObject(), "pending", all);
+}
+
+void AnyBranchScheduler::armTimer(const Key& key, Pending& p) {
+  if (!p.timer) p.timer = ctx_.clock.makeTimer();
+  const std::int64_t wait = std::max<std::int64_t>(0, p.fireAtMs - wallMs(ctx_.clock));
+  p.timer->start(std::chrono::milliseconds(wait), [this, key] { fire(key); });
+}
+
+void AnyBranchScheduler::fire(const Key& key) {
+  auto it = pending_.find(key);
+  if (it == pending_.end() || it->second.changes.empty() || !it->second.important) return;
+  // Taken out first so save() writes the state without it. `taken` owns
+  // the timer whose callback this is; the clock has already moved the
+  // callback out of it, so destroying it at the end is safe.
+  Pending taken = std::move(it->second);
+  pending_.erase(it);
+  try {
+    ctx_.db.transaction([&] {
+      submit(taken.changes);
+      save();
+    });
+  } catch (const std::exception& e) {
+    spdlog::error("scheduler {}: could not create the buildset for branch {}: {}; retrying in {}s",
+                  cfg_.name, key.second, e.what(), cfg_.treeStableTimer);
+    Pending& back = pending_[key];
+    back.changes = std::move(taken.changes);
+    back.important = true;
+    back.fireAtMs = wallMs(ctx_.clock) + cfg_.treeStableTimer * 1000LL;
+    armTimer(key, back);
+  }
+}
+
+void AnyBranchScheduler::submit(const std::vector<std::int64_t>& changeIds) {
+  // The source stamp is that of the newest change.
+  const std::int64_t newest = *std::max_element(changeIds.begin(), changeIds.end());
+  auto c = ctx_.db.getChange(newest);
+  if (!c) {
+    spdlog::error("scheduler {}: change {} vanished from the database", cfg_.name, newest);
+    return;
+  }
+  db::SourceStamp ss{c->repository, c->branch, c->revision, c->project, changeIds};
+  Json props = Json::object();
+  for (auto it = cfg_.properties.begin(); it != cfg_.properties.end(); ++it)
+    props[it.key()] = Json::array({it.value(), "Scheduler"});
+  const std::string reason = changeIds.size() == 1
+                                 ? "change " + std::to_string(newest) + " on " + c->branch
+                                 : std::to_string(changeIds.size()) + " changes on " + c->branch;
+  ctx_.buildsets.create(cfg_.name, "scheduler " + cfg_.name + ": " + reason, ss, props,
+                        cfg_.builders, cfg_.priority);
+}
+
+}  // namespace bb

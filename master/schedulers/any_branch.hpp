@@ -1,0 +1,50 @@
+#pragma once
+// any_branch: like single_branch, but for every branch at once, each
+// (repository, branch) on its own. Without a tree-stable timer each
+// important change gets its own BuildSet; with one, every (repository,
+// branch) has its own timer and pending changes, with single_branch's
+// rules. extra["branches"] (glob patterns, see globMatch) limits the
+// branches it looks at; absent or empty means all. Pending changes and
+// deadlines survive a restart.
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "master/schedulers/scheduler.hpp"
+
+namespace bb {
+
+class AnyBranchScheduler : public Scheduler {
+ public:
+  AnyBranchScheduler(SchedulerEntry cfg, SchedulerContext ctx);
+  bool subscribesToChanges() const override { return true; }
+  void onChange(const db::ChangeRecord& change) override;
+  void start() override;
+  void stop() override;
+
+  // Whether a change on `branch` is looked at (the `branches` patterns).
+  bool matchesBranch(const std::string& branch) const;
+  // (repository, branch) pairs that have changes waiting for their timer.
+  std::vector<std::pair<std::string, std::string>> pendingBranches() const;
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // repository, branch
+  struct Pending {
+    std::vector<std::int64_t> changes;
+    bool important = false;
+    std::int64_t fireAtMs = 0;  // wall clock, ms since epoch
+    std::unique_ptr<Timer> timer;
+  };
+  void load();
+  void save();
+  void armTimer(const Key& key, Pending& p);
+  void fire(const Key& key);
+  void submit(const std::vector<std::int64_t>& changeIds);
+
+  std::vector<std::string> branchPatterns_;
+  std::map<Key, Pending> pending_;
+};
+
+}  // namespace bb

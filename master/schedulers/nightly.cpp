@@ -1,0 +1,179 @@
+#include "master/schedulers/nightly.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "master/db/database.hpp"
+#include "master/schedulers/change_filter.hpp"
+
+namespace bb {
+
+namespace {
+// The time after which the next scheduled slot counts: the last fire, or
+// the first start. A slot between it and now was missed.
+constexpr const char* kFromKey = "schedule_from_ms";
+constexpr const char* kPendingKey = "pending";
+
+std::int64_t toMs(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+WallTime fromMs(std::int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
+
+struct Parsed {
+  CronSchedule cron;
+  std::string timezone;
+  bool onlyIfChanged;
+};
+
+Parsed parseConfig(const SchedulerEntry& cfg) {
+  const auto cron = cfg.extra.find("cron");
+  if (cron == cfg.extra.end() || !cron->is_string())
+    throw CronError("nightly needs `cron`, a 5-field cron string such as \"0 3 * * *\"");
+  Parsed p{CronSchedule::parse(cron->get<std::string>()), "UTC", false};
+  if (auto tz = cfg.extra.find("timezone"); tz != cfg.extra.end()) {
+    if (!tz->is_string()) throw CronError("timezone must be a string such as \"Europe/Paris\"");
+    p.timezone = tz->get<std::string>();
+  }
+  checkTimeZone(p.timezone);
+  if (auto o = cfg.extra.find("only_if_changed"); o != cfg.extra.end()) {
+    if (!o->is_boolean()) throw CronError("only_if_changed must be true or false");
+    p.onlyIfChanged = o->get<bool>();
+  }
+  return p;
+}
+}  // namespace
+
+NightlyScheduler::NightlyScheduler(SchedulerEntry cfg, SchedulerContext ctx)
+    : Scheduler(std::move(cfg), ctx), alarm_(ctx_.clock) {
+  try {
+    auto p = parseConfig(cfg_);
+    cron_ = std::move(p.cron);
+    timezone_ = p.timezone;
+    onlyIfChanged_ = p.onlyIfChanged;
+  } catch (const CronError& e) {
+    configError_ = e.what();
+  }
+}
+
+void NightlyScheduler::validate(const SchedulerEntry& cfg) { parseConfig(cfg); }
+
+void NightlyScheduler::onChange(const db::ChangeRecord& change) {
+  if (!onlyIfChanged_) return;
+  if (cfg_.branch && change.branch != *cfg_.branch) return;
+  const bool important = isImportant(cfg_.files, change.files);
+  if (!important && cfg_.onlyImportant) return;
+  pending_.push_back(change.id);
+  pendingImportant_ = pendingImportant_ || important;
+  save();  // inside the change's transaction (see ChangeBus)
+}
+
+void NightlyScheduler::start() {
+  if (!cron_) {
+    spdlog::error("scheduler {}: {}; it will not build", cfg_.name, configError_);
+    return;
+  }
+  load();
+  const WallTime now = ctx_.clock.wallNow();
+  const auto from = ctx_.db.getState(stateObject(), kFromKey);
+  if (!from || !from->is_number_integer()) {
+    // First start: slots count from now on.
+    ctx_.db.setState(stateObject(), kFromKey, toMs(now));
+    armNext(now);
+    return;
+  }
+  try {
+    if (cron_->next(fromMs(from->get<std::int64_t>()), timezone_) <= now) {
+      spdlog::info("scheduler {}: a scheduled time passed while the master was down; firing now",
+                   cfg_.name);
+      fire();
+    }
+  } catch (const CronError& e) {
+    spdlog::error("scheduler {}: {}", cfg_.name, e.what());
+  }
+  armNext(now);
+}
+
+void NightlyScheduler::stop() { alarm_.cancel(); }
+
+std::optional<WallTime> NightlyScheduler::nextFire() const {
+  if (!alarm_.pending()) return std::nullopt;
+  return alarm_.when();
+}
+
+void NightlyScheduler::armNext(WallTime after) {
+  try {
+    alarm_.at(cron_->next(after, timezone_), [this] { onAlarm(); });
+  } catch (const CronError& e) {
+    spdlog::error("scheduler {}: {}; it will not build", cfg_.name, e.what());
+  }
+}
+
+void NightlyScheduler::onAlarm() {
+  const WallTime slot = alarm_.when();
+  fire();
+  // Late by more than a slot (a suspended host, a clock set forward)?
+  // Those slots are skipped: it has just built.
+  armNext(std::max(slot, ctx_.clock.wallNow()));
+}
+
+void NightlyScheduler::fire() {
+  const WallTime now = ctx_.clock.wallNow();
+  try {
+    ctx_.db.transaction([&] {
+      const bool build = !onlyIfChanged_ || (pendingImportant_ && !pending_.empty());
+      if (build) {
+        db::SourceStamp ss{"", cfg_.branch.value_or(""), "", "", {}};
+        std::string reason = "nightly scheduler " + cfg_.name;
+        if (onlyIfChanged_) {
+          // The source stamp is that of the newest change.
+          const std::int64_t newest = *std::max_element(pending_.begin(), pending_.end());
+          if (auto c = ctx_.db.getChange(newest)) {
+            ss = db::SourceStamp{c->repository, c->branch, c->revision, c->project, pending_};
+          } else {
+            spdlog::error("scheduler {}: change {} vanished from the database", cfg_.name, newest);
+            ss.changeIds = pending_;
+          }
+          reason += ": " + std::to_string(pending_.size()) + " change(s) since the last build";
+        }
+        Json props = Json::object();
+        for (auto it = cfg_.properties.begin(); it != cfg_.properties.end(); ++it)
+          props[it.key()] = Json::array({it.value(), "Scheduler"});
+        ctx_.buildsets.create(cfg_.name, reason, ss, props, cfg_.builders, cfg_.priority);
+      } else {
+        spdlog::info("scheduler {}: no important change since the last build; not building",
+                     cfg_.name);
+      }
+      pending_.clear();
+      pendingImportant_ = false;
+      save();
+      ctx_.db.setState(stateObject(), kFromKey, toMs(now));
+    });
+  } catch (const std::exception& e) {
+    // The changes stay recorded in the database; reload them so the next
+    // fire sees what the rolled-back transaction did not consume.
+    spdlog::error("scheduler {}: could not create the nightly buildset: {}", cfg_.name, e.what());
+    try {
+      load();
+    } catch (const std::exception& e2) {
+      spdlog::error("scheduler {}: could not reload its state: {}", cfg_.name, e2.what());
+    }
+  }
+}
+
+void NightlyScheduler::load() {
+  pending_.clear();
+  pendingImportant_ = false;
+  const auto st = ctx_.db.getState(stateObject(), kPendingKey);
+  if (!st || !st->is_object()) return;
+  for (const auto& id : st->value("changes", Json::array()))
+    if (id.is_number_integer()) pending_.push_back(id.get<std::int64_t>());
+  pendingImportant_ = st->value("important", false);
+}
+
+void NightlyScheduler::save() {
+  ctx_.db.setState(stateObject(), kPendingKey,
+                   Json{{"changes", pending_}, {"important", pendingImportant_}});
+}
+
+}  // namespace bb

@@ -1,0 +1,50 @@
+#pragma once
+// nightly: builds at the times a cron expression gives (extra["cron"]), in
+// extra["timezone"] (default "UTC"). Without extra["only_if_changed"] it
+// does not listen to changes and always builds (branch from `branch`).
+// With it, changes on its branch (all branches if `branch` is unset) are
+// recorded in the database, and a fire builds only if one of them is
+// important, then forgets them all. The last fire time is stored: if a
+// scheduled time passed while the master was down, it builds once at
+// start (not once per missed time) and then follows the schedule.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "master/schedulers/cron.hpp"
+#include "master/schedulers/scheduler.hpp"
+
+namespace bb {
+
+class NightlyScheduler : public Scheduler {
+ public:
+  // A bad cron or time zone does not throw here: start() logs it and the
+  // scheduler never fires (validate() is for checkconfig).
+  NightlyScheduler(SchedulerEntry cfg, SchedulerContext ctx);
+  // Throws CronError if cron, timezone or only_if_changed in `cfg` is bad.
+  static void validate(const SchedulerEntry& cfg);
+
+  bool subscribesToChanges() const override { return onlyIfChanged_; }
+  void onChange(const db::ChangeRecord& change) override;
+  void start() override;
+  void stop() override;
+  // When it fires next, if started with a valid config.
+  std::optional<WallTime> nextFire() const;
+
+ private:
+  void onAlarm();
+  void fire();
+  void armNext(WallTime after);
+  void load();
+  void save();
+
+  std::optional<CronSchedule> cron_;
+  std::string timezone_ = "UTC";
+  bool onlyIfChanged_ = false;
+  std::string configError_;
+  std::vector<std::int64_t> pending_;  // only_if_changed: changes since the last fire
+  bool pendingImportant_ = false;
+  WallAlarm alarm_;
+};
+
+}  // namespace bb

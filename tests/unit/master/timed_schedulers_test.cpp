@@ -1,0 +1,385 @@
+// periodic, nightly and any_branch schedulers against an in-memory
+// database and a ManualClock the test advances: no test sleeps. A master
+// restart is a SchedulerSet destroyed and a new one configured on the same
+// database.
+#include <gtest/gtest.h>
+
+#include "common/event_loop.hpp"
+#include "master/buildsets/buildset_service.hpp"
+#include "master/changes/change_bus.hpp"
+#include "master/db/database.hpp"
+#include "master/schedulers/any_branch.hpp"
+#include "master/schedulers/cron.hpp"
+#include "master/schedulers/nightly.hpp"
+#include "master/schedulers/periodic.hpp"
+#include "master/schedulers/scheduler_set.hpp"
+
+namespace bb {
+namespace {
+
+using namespace std::chrono;
+using namespace std::chrono_literals;
+
+WallTime utc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0) {
+  return sys_days(year(y) / month(mo) / day(d)) + hours(h) + minutes(mi) + seconds(s);
+}
+
+class TimedSchedulersTest : public ::testing::Test {
+ protected:
+  TimedSchedulersTest() : db(":memory:"), buildsets(db, [] {}), bus(db) {
+    db.upgrade();
+    clock.setWall(utc(2024, 1, 10, 12, 0));  // a Wednesday, noon UTC
+  }
+
+  SchedulerEntry periodic(int interval) {
+    SchedulerEntry e;
+    e.name = "hourly";
+    e.type = "periodic";
+    e.branch = "main";
+    e.builders = {"b1", "b2"};
+    e.extra = Json{{"interval", interval}};
+    return e;
+  }
+
+  SchedulerEntry nightly(Json extra) {
+    SchedulerEntry e;
+    e.name = "nightly";
+    e.type = "nightly";
+    e.branch = "main";
+    e.builders = {"b1"};
+    e.extra = std::move(extra);
+    return e;
+  }
+
+  SchedulerEntry anyBranch(int timer, Json branches = nullptr) {
+    SchedulerEntry e;
+    e.name = "any";
+    e.type = "any_branch";
+    e.treeStableTimer = timer;
+    e.builders = {"b1"};
+    if (!branches.is_null()) e.extra["branches"] = std::move(branches);
+    return e;
+  }
+
+  std::int64_t change(const std::string& branch, std::vector<std::string> files = {"src/a.c"},
+                      const std::string& repository = "app") {
+    db::ChangeRecord c;
+    c.author = "dev";
+    c.branch = branch;
+    c.repository = repository;
+    c.revision = "r" + std::to_string(++revs);
+    c.files = std::move(files);
+    c.source = "sendchange";
+    return bus.addChange(c);
+  }
+
+  std::vector<db::BuildsetRecord> buildsets_() {
+    std::vector<db::BuildsetRecord> out;
+    for (std::int64_t id = 1; id < 200; ++id)
+      if (auto bs = db.getBuildset(id)) out.push_back(*bs);
+    return out;
+  }
+  std::size_t count() { return buildsets_().size(); }
+
+  db::Database db;
+  ManualClock clock;
+  int revs = 0;
+  BuildsetService buildsets;
+  ChangeBus bus;
+};
+
+// --- periodic ---------------------------------------------------------------
+
+TEST_F(TimedSchedulersTest, PeriodicBuildsAtStartThenEveryInterval) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({periodic(3600)});
+  auto all = buildsets_();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].reason, "periodic scheduler hourly");
+  EXPECT_EQ(all[0].scheduler, "hourly");
+  EXPECT_EQ(all[0].sourcestamp.branch, "main");
+  EXPECT_TRUE(all[0].sourcestamp.changeIds.empty());
+  EXPECT_EQ(db.requestsForBuildset(all[0].id).size(), 2u);
+  EXPECT_FALSE(set.find("hourly")->subscribesToChanges());
+  change("main");  // changes mean nothing to it
+  clock.advance(3599s);
+  EXPECT_EQ(count(), 1u);
+  clock.advance(1s);
+  EXPECT_EQ(count(), 2u);
+  clock.advance(3600s * 3);
+  EXPECT_EQ(count(), 5u);
+}
+
+TEST_F(TimedSchedulersTest, PeriodicRestartWaitsOnlyTheRemainder) {
+  {
+    SchedulerSet set({db, clock, buildsets}, bus);
+    set.configure({periodic(3600)});
+    clock.advance(1000s);
+  }
+  clock.advance(500s);  // the master is down
+  SchedulerSet again({db, clock, buildsets}, bus);
+  again.configure({periodic(3600)});
+  EXPECT_EQ(count(), 1u);  // not due yet: no build at start
+  auto* p = dynamic_cast<PeriodicScheduler*>(again.find("hourly"));
+  ASSERT_NE(p, nullptr);
+  ASSERT_TRUE(p->nextRun());
+  EXPECT_EQ(*p->nextRun(), utc(2024, 1, 10, 13, 0));
+  clock.advance(2099s);
+  EXPECT_EQ(count(), 1u);
+  clock.advance(1s);
+  EXPECT_EQ(count(), 2u);
+}
+
+TEST_F(TimedSchedulersTest, PeriodicDownForManyIntervalsBuildsOnceAtStart) {
+  {
+    SchedulerSet set({db, clock, buildsets}, bus);
+    set.configure({periodic(3600)});
+  }
+  clock.advance(10h);  // ten intervals missed
+  SchedulerSet again({db, clock, buildsets}, bus);
+  again.configure({periodic(3600)});
+  EXPECT_EQ(count(), 2u);
+  clock.advance(3599s);
+  EXPECT_EQ(count(), 2u);
+  clock.advance(1s);
+  EXPECT_EQ(count(), 3u);
+}
+
+TEST_F(TimedSchedulersTest, PeriodicWithoutAValidIntervalNeverBuilds) {
+  auto e = periodic(0);
+  e.extra = Json{{"interval", "often"}};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  clock.advance(24h);
+  EXPECT_EQ(count(), 0u);
+}
+
+// --- nightly ----------------------------------------------------------------
+
+TEST_F(TimedSchedulersTest, NightlyFiresAtItsTimeEveryDay) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({nightly(Json{{"cron", "0 3 * * *"}})});
+  auto* n = dynamic_cast<NightlyScheduler*>(set.find("nightly"));
+  ASSERT_NE(n, nullptr);
+  EXPECT_FALSE(n->subscribesToChanges());
+  ASSERT_TRUE(n->nextFire());
+  EXPECT_EQ(*n->nextFire(), utc(2024, 1, 11, 3, 0));
+  EXPECT_EQ(count(), 0u);  // first start: nothing missed
+  clock.advance(15h - 1s);
+  EXPECT_EQ(count(), 0u);
+  clock.advance(1s);
+  auto all = buildsets_();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].reason, "nightly scheduler nightly");
+  EXPECT_EQ(all[0].sourcestamp.branch, "main");
+  EXPECT_TRUE(all[0].sourcestamp.changeIds.empty());
+  EXPECT_EQ(*n->nextFire(), utc(2024, 1, 12, 3, 0));
+  clock.advance(24h);
+  EXPECT_EQ(count(), 2u);
+}
+
+TEST_F(TimedSchedulersTest, NightlyUsesItsTimeZone) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({nightly(Json{{"cron", "0 3 * * *"}, {"timezone", "Europe/Paris"}})});
+  auto* n = dynamic_cast<NightlyScheduler*>(set.find("nightly"));
+  ASSERT_NE(n, nullptr);
+  ASSERT_TRUE(n->nextFire());
+  EXPECT_EQ(*n->nextFire(), utc(2024, 1, 11, 2, 0));  // 03:00 CET
+  clock.advance(14h);
+  EXPECT_EQ(count(), 1u);
+}
+
+TEST_F(TimedSchedulersTest, NightlyOnlyIfChangedBuildsOnlyAfterImportantChanges) {
+  auto e = nightly(Json{{"cron", "0 3 * * *"}, {"only_if_changed", true}});
+  e.files.include = {"src/**"};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  EXPECT_TRUE(set.find("nightly")->subscribesToChanges());
+  clock.advance(15h);  // 03:00: no change yet
+  EXPECT_EQ(count(), 0u);
+  change("main", {"docs/a.md"});  // unimportant
+  change("release");              // another branch
+  clock.advance(24h);
+  EXPECT_EQ(count(), 0u);
+  const auto c1 = change("main", {"docs/b.md"});
+  const auto c2 = change("main", {"src/x.c"});
+  clock.advance(24h);
+  auto all = buildsets_();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].sourcestamp.changeIds, (std::vector<std::int64_t>{c1, c2}));
+  EXPECT_EQ(all[0].sourcestamp.revision, db.getChange(c2)->revision);
+  EXPECT_EQ(all[0].sourcestamp.branch, "main");
+  clock.advance(24h);  // the changes were consumed
+  EXPECT_EQ(count(), 1u);
+}
+
+TEST_F(TimedSchedulersTest, NightlyOnlyIfChangedKeepsChangesOverARestart) {
+  auto e = nightly(Json{{"cron", "0 3 * * *"}, {"only_if_changed", true}});
+  {
+    SchedulerSet set({db, clock, buildsets}, bus);
+    set.configure({e});
+    change("main");
+    clock.advance(1h);
+  }
+  SchedulerSet again({db, clock, buildsets}, bus);
+  again.configure({e});
+  EXPECT_EQ(count(), 0u);
+  clock.advance(14h);
+  ASSERT_EQ(count(), 1u);
+  EXPECT_EQ(buildsets_()[0].sourcestamp.changeIds.size(), 1u);
+}
+
+TEST_F(TimedSchedulersTest, NightlyMissedWhileDownBuildsOnceAtStart) {
+  const auto e = nightly(Json{{"cron", "0 3 * * *"}});
+  {
+    SchedulerSet set({db, clock, buildsets}, bus);
+    set.configure({e});
+    clock.advance(1h);
+  }
+  clock.advance(72h);  // three 03:00s pass while the master is down
+  SchedulerSet again({db, clock, buildsets}, bus);
+  again.configure({e});
+  EXPECT_EQ(count(), 1u);
+  auto* n = dynamic_cast<NightlyScheduler*>(again.find("nightly"));
+  ASSERT_NE(n, nullptr);
+  ASSERT_TRUE(n->nextFire());
+  EXPECT_EQ(*n->nextFire(), utc(2024, 1, 14, 3, 0));  // now is 13:00 on the 13th
+  clock.advance(14h);
+  EXPECT_EQ(count(), 2u);
+}
+
+TEST_F(TimedSchedulersTest, NightlyRestartBeforeItsTimeDoesNotBuild) {
+  const auto e = nightly(Json{{"cron", "0 3 * * *"}});
+  { SchedulerSet({db, clock, buildsets}, bus).configure({e}); }
+  clock.advance(14h);  // 02:00, before the slot
+  SchedulerSet again({db, clock, buildsets}, bus);
+  again.configure({e});
+  EXPECT_EQ(count(), 0u);
+  clock.advance(1h);
+  EXPECT_EQ(count(), 1u);
+}
+
+TEST_F(TimedSchedulersTest, NightlyWithABadCronNeverBuilds) {
+  const auto bad = nightly(Json{{"cron", "0 25 * * *"}});
+  EXPECT_THROW(NightlyScheduler::validate(bad), CronError);
+  EXPECT_THROW(NightlyScheduler::validate(nightly(Json{{"cron", "0 3 * * *"}, {"timezone", "Nowhere/City"}})),
+               CronError);
+  EXPECT_THROW(NightlyScheduler::validate(nightly(Json{{"cron", "0 3 * * *"}, {"only_if_changed", "yes"}})),
+               CronError);
+  EXPECT_NO_THROW(NightlyScheduler::validate(nightly(Json{{"cron", "0 3 * * *"}})));
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({bad});
+  clock.advance(48h);
+  EXPECT_EQ(count(), 0u);
+}
+
+TEST_F(TimedSchedulersTest, WallAlarmFiresOnTheWallClockNotTheSteadyOne) {
+  WallAlarm alarm(clock);
+  int fired = 0;
+  alarm.at(clock.wallNow() + 3h, [&] { ++fired; });
+  clock.advance(2h);
+  clock.setWall(clock.wallNow() - 1h);  // the wall clock is set back an hour
+  clock.advance(1h);
+  EXPECT_EQ(fired, 0);  // steady time is up, but the wall clock is not there yet
+  clock.advance(1h);
+  EXPECT_EQ(fired, 1);
+  EXPECT_FALSE(alarm.pending());
+}
+
+// --- any_branch -------------------------------------------------------------
+
+TEST_F(TimedSchedulersTest, AnyBranchKeepsOneTimerPerBranch) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({anyBranch(30)});
+  const auto m1 = change("main");
+  clock.advance(20s);
+  const auto f1 = change("feature");
+  clock.advance(11s);  // main quiet for 31s; feature only 11s
+  auto all = buildsets_();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].sourcestamp.branch, "main");
+  EXPECT_EQ(all[0].sourcestamp.changeIds, std::vector<std::int64_t>{m1});
+  const auto f2 = change("feature");  // restarts feature's timer only
+  clock.advance(29s);
+  EXPECT_EQ(count(), 1u);
+  clock.advance(1s);
+  all = buildsets_();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].sourcestamp.branch, "feature");
+  EXPECT_EQ(all[1].sourcestamp.changeIds, (std::vector<std::int64_t>{f1, f2}));
+  EXPECT_EQ(all[1].reason, "scheduler any: 2 changes on feature");
+}
+
+TEST_F(TimedSchedulersTest, AnyBranchSeparatesRepositories) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({anyBranch(10)});
+  change("main", {"src/a.c"}, "app");
+  change("main", {"src/a.c"}, "lib");
+  auto* a = dynamic_cast<AnyBranchScheduler*>(set.find("any"));
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->pendingBranches().size(), 2u);
+  clock.advance(11s);
+  auto all = buildsets_();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_NE(all[0].sourcestamp.repository, all[1].sourcestamp.repository);
+  EXPECT_TRUE(a->pendingBranches().empty());
+}
+
+TEST_F(TimedSchedulersTest, AnyBranchWithoutTimerBuildsEachImportantChangeOnMatchingBranches) {
+  auto e = anyBranch(0, Json::array({"main", "release/*"}));
+  e.files.include = {"src/**"};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  change("main");
+  change("release/1.0");
+  change("feature/x");                // not in `branches`
+  change("release/1.0/hotfix");       // `*` stays within one segment
+  change("main", {"docs/readme.md"});  // unimportant
+  auto all = buildsets_();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].sourcestamp.branch, "main");
+  EXPECT_EQ(all[1].sourcestamp.branch, "release/1.0");
+}
+
+TEST_F(TimedSchedulersTest, AnyBranchUnimportantChangesRideAlong) {
+  auto e = anyBranch(30);
+  e.files.include = {"src/**"};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  change("main", {"docs/a.md"});  // no timer starts for it
+  clock.advance(60s);
+  EXPECT_EQ(count(), 0u);
+  change("main", {"src/b.c"});
+  clock.advance(31s);
+  ASSERT_EQ(count(), 1u);
+  EXPECT_EQ(buildsets_()[0].sourcestamp.changeIds.size(), 2u);
+}
+
+TEST_F(TimedSchedulersTest, AnyBranchPendingTimersSurviveARestart) {
+  {
+    SchedulerSet set({db, clock, buildsets}, bus);
+    set.configure({anyBranch(30)});
+    change("main");
+    clock.advance(10s);
+    change("feature");
+    clock.advance(5s);
+  }
+  SchedulerSet again({db, clock, buildsets}, bus);
+  again.configure({anyBranch(30)});
+  clock.advance(14s);
+  EXPECT_EQ(count(), 0u);
+  clock.advance(2s);  // main's deadline (30s after its change)
+  ASSERT_EQ(count(), 1u);
+  EXPECT_EQ(buildsets_()[0].sourcestamp.branch, "main");
+  clock.advance(10s);  // feature's
+  ASSERT_EQ(count(), 2u);
+  EXPECT_EQ(buildsets_()[1].sourcestamp.branch, "feature");
+}
+
+TEST_F(TimedSchedulersTest, NewTypesAreRegistered) {
+  for (const char* type : {"any_branch", "periodic", "nightly"})
+    EXPECT_TRUE(SchedulerSet::isImplemented(type)) << type;
+}
+
+}  // namespace
+}  // namespace bb
