@@ -1,6 +1,10 @@
 // The `schedulers:` section: common keys, plus type-specific keys kept in
 // SchedulerEntry::extra for the scheduler that reads them.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <sstream>
 
 #include "config/yaml_util.hpp"
@@ -22,10 +26,10 @@ struct TypeInfo {
 // SchedulerEntry::extra (and unknown keys keep being reported as typos).
 const std::vector<TypeInfo> kTypes = {
     {"single_branch", {}},
-    {"any_branch", {}},
+    {"any_branch", {"branches"}},
     {"force", {}},
     {"periodic", {"interval"}},
-    {"nightly", {"cron", "only_if_changed"}},
+    {"nightly", {"cron", "only_if_changed", "timezone"}},
     {"dependent", {"upstream"}},
     {"triggerable", {}},
     {"try", {}},
@@ -54,6 +58,19 @@ void parseFiles(const MapReader& r, MasterParse& p, FileFilter& f) {
   if (auto exc = fr.stringList("exclude")) f.exclude = *exc;
 }
 
+// An IANA time zone name this host knows: "UTC" or a file of the tz
+// database (the same rule master/schedulers/cron.cpp applies at run time).
+bool knownTimeZone(const std::string& tz) {
+  if (tz == "UTC" || tz == "Etc/UTC") return true;
+  if (tz.empty() || tz[0] == '/' || tz.find("..") != std::string::npos) return false;
+  for (unsigned char c : tz)
+    if (!std::isalnum(c) && c != '/' && c != '_' && c != '-' && c != '+') return false;
+  const char* dir = std::getenv("TZDIR");
+  const std::string path = std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + tz;
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 // Checks the keys that only one type uses; returns false on error.
 bool checkTypeSpecific(const MapReader& r, MasterParse& p, const SchedulerEntry& s) {
   bool ok = true;
@@ -80,6 +97,27 @@ bool checkTypeSpecific(const MapReader& r, MasterParse& p, const SchedulerEntry&
       ok = false;
     }
     if (r.has("only_if_changed") && !r.boolean("only_if_changed")) ok = false;
+    if (r.has("timezone")) {
+      auto tz = r.string("timezone");
+      if (!tz) {
+        ok = false;
+      } else if (!knownTimeZone(*tz)) {
+        r.error(r.markOf("timezone"), "timezone '" + *tz + "' is not a time zone this host knows; "
+                                      "use a tz database name like \"Europe/Paris\" or \"UTC\"");
+        ok = false;
+      }
+    }
+  } else if (s.type == "any_branch" && r.has("branches")) {
+    auto branches = r.stringList("branches");
+    if (!branches) {
+      ok = false;
+    } else if (branches->empty()) {
+      r.error(r.markOf("branches"), "branches is empty; leave it out to build every branch");
+      ok = false;
+    } else if (std::find(branches->begin(), branches->end(), "") != branches->end()) {
+      r.error(r.markOf("branches"), "branches must not contain an empty pattern");
+      ok = false;
+    }
   } else if (s.type == "single_branch" && !s.branch) {
     if (!r.has("branch")) r.missing("branch");
     ok = false;
