@@ -14,6 +14,8 @@ namespace {
 // the first start. A slot between it and now was missed.
 constexpr const char* kFromKey = "schedule_from_ms";
 constexpr const char* kPendingKey = "pending";
+// The cron and time zone the stored schedule_from belongs to.
+constexpr const char* kScheduleKey = "schedule";
 
 std::int64_t toMs(WallTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -76,9 +78,15 @@ void NightlyScheduler::start() {
   load();
   const WallTime now = ctx_.clock.wallNow();
   const auto from = ctx_.db.getState(stateObject(), kFromKey);
-  if (!from || !from->is_number_integer()) {
-    // First start: slots count from now on.
-    ctx_.db.setState(stateObject(), kFromKey, toMs(now));
+  const Json schedule{{"cron", cron_->expression()}, {"timezone", timezone_}};
+  if (!from || !from->is_number_integer() ||
+      ctx_.db.getState(stateObject(), kScheduleKey) != schedule) {
+    // First start, or a reconfig changed the schedule: slots count from now
+    // on (a new earlier time of day is not a "missed" one).
+    ctx_.db.transaction([&] {
+      ctx_.db.setState(stateObject(), kFromKey, toMs(now));
+      ctx_.db.setState(stateObject(), kScheduleKey, schedule);
+    });
     armNext(now);
     return;
   }

@@ -259,6 +259,21 @@ TEST_F(TimedSchedulersTest, NightlyRestartBeforeItsTimeDoesNotBuild) {
   EXPECT_EQ(count(), 1u);
 }
 
+TEST_F(TimedSchedulersTest, NightlyNewScheduleDoesNotCountAsMissed) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({nightly(Json{{"cron", "0 13 * * *"}})});
+  clock.advance(1h);  // builds at 13:00
+  ASSERT_EQ(count(), 1u);
+  clock.advance(22h);  // 11:00 the next day
+  // 01:00 has passed since the last build, but under the old schedule.
+  set.configure({nightly(Json{{"cron", "0 1 * * *"}})});
+  EXPECT_EQ(count(), 1u);
+  auto* n = dynamic_cast<NightlyScheduler*>(set.find("nightly"));
+  ASSERT_NE(n, nullptr);
+  ASSERT_TRUE(n->nextFire());
+  EXPECT_EQ(*n->nextFire(), utc(2024, 1, 12, 1, 0));
+}
+
 TEST_F(TimedSchedulersTest, NightlyWithABadCronNeverBuilds) {
   const auto bad = nightly(Json{{"cron", "0 25 * * *"}});
   EXPECT_THROW(NightlyScheduler::validate(bad), CronError);
