@@ -43,7 +43,7 @@ void LockManager::configure(const std::vector<LockEntry>& locks) {
   }
   defs_ = std::move(next);
   dropUnusedRetired();
-  grantAndNotify();
+  runCallbacks(grantWaiters(0), true);
 }
 
 LockManager::AcquireResult LockManager::acquire(const std::vector<LockAccess>& wanted,
@@ -60,10 +60,19 @@ LockManager::AcquireResult LockManager::acquire(const std::vector<LockAccess>& w
   r.onGranted = std::move(granted);
   r.since = clock_.wallNow();
   r.sinceSteady = clock_.now();
-  bool now = blockers(r.owner, r.wanted, r.id, true).empty();
+  const RequestId id = r.id;
+  bool now = blockers(r.owner, r.wanted, id, true).empty();
   if (now) hold(r);
-  RequestId id = r.id;
-  requests_.emplace(id, std::move(r));
+  auto it = requests_.emplace(id, std::move(r)).first;
+  // A new request by an owner that holds locks can make an earlier waiter
+  // depend on that owner (through the chain described in dependents()), so
+  // that it may now pass others: grant whoever is now admitted. This never
+  // happens for an owner that holds nothing. If the new request itself is
+  // granted in that pass, the caller learns it from the result.
+  std::vector<std::function<void()>> callbacks;
+  if (holdsAnything(it->second.owner)) callbacks = grantWaiters(id);
+  now = it->second.held;
+  runCallbacks(std::move(callbacks), false);
   return {id, now};
 }
 
@@ -86,7 +95,7 @@ bool LockManager::release(RequestId id) {
   }
   requests_.erase(it);
   dropUnusedRetired();
-  grantAndNotify();
+  runCallbacks(grantWaiters(0), true);
   return true;
 }
 
@@ -95,7 +104,7 @@ bool LockManager::cancel(RequestId id) {
   if (it == requests_.end() || it->second.held) return false;
   requests_.erase(it);
   dropUnusedRetired();
-  grantAndNotify();
+  runCallbacks(grantWaiters(0), true);
   return true;
 }
 
@@ -219,7 +228,7 @@ std::vector<LockManager::Blocker> LockManager::blockers(const std::string& owner
     // Free now; is it promised to an earlier waiter? Waiters that wait for
     // this owner are passed over, or neither could ever proceed.
     if (!bypassKnown) {
-      bypass = dependents(owner, before);
+      bypass = dependents(owner);
       bypassKnown = true;
     }
     bool conflict = false;
@@ -254,11 +263,14 @@ std::vector<LockManager::Blocker> LockManager::blockers(const std::string& owner
   return out;
 }
 
-std::vector<RequestId> LockManager::dependents(const std::string& owner, RequestId before) const {
-  // Waiters (earlier than `before`) that cannot proceed until `owner`
-  // releases something: blocked by a lock held by `owner` or by the owner of
-  // another dependent, or sharing a lock with an earlier dependent (queued
-  // behind it). Over-approximating only costs fairness, never a deadlock.
+std::vector<RequestId> LockManager::dependents(const std::string& owner) const {
+  // Waiters that cannot proceed until `owner` releases something: blocked
+  // by a lock held by `owner` or by the owner of another dependent, or
+  // sharing a lock with an earlier dependent (queued behind it). Every
+  // waiter counts, not only those ahead of the caller: the chain may run
+  // through a later one (build X waits behind Y, Y for a lock of Z, and Z's
+  // step, queued after X, for a lock of X). Over-approximating only costs
+  // fairness, never a deadlock.
   std::vector<RequestId> deps;
   if (!holdsAnything(owner)) return deps;
   std::set<std::string> waitedOn{owner};
@@ -267,7 +279,6 @@ std::vector<RequestId> LockManager::dependents(const std::string& owner, Request
   while (changed) {
     changed = false;
     for (const auto& [id, r] : requests_) {
-      if (id >= before) break;
       if (r.held || r.owner == owner || isDep(id)) continue;
       bool depends = false;
       for (const WantedLock& w : r.wanted) {
@@ -319,10 +330,10 @@ void LockManager::dropUnusedRetired() {
   }
 }
 
-void LockManager::grantAndNotify() {
+std::vector<std::function<void()>> LockManager::grantWaiters(RequestId quiet) {
   // Grant in FIFO order; a pass repeats until nothing changes, since a grant
-  // can change which waiters depend on whom. Callbacks run only afterwards,
-  // so a callback that acquires or releases sees a consistent manager.
+  // can change which waiters depend on whom. The callbacks are returned, not
+  // run, so that they run once the manager is consistent.
   std::vector<std::function<void()>> callbacks;
   bool progress = true;
   while (progress) {
@@ -330,11 +341,15 @@ void LockManager::grantAndNotify() {
     for (auto& [id, r] : requests_) {
       if (r.held || !blockers(r.owner, r.wanted, id, true).empty()) continue;
       hold(r);
-      if (r.onGranted) callbacks.push_back(std::move(r.onGranted));
+      if (r.onGranted && id != quiet) callbacks.push_back(std::move(r.onGranted));
       r.onGranted = nullptr;
       progress = true;
     }
   }
+  return callbacks;
+}
+
+void LockManager::runCallbacks(std::vector<std::function<void()>> callbacks, bool notify) {
   // Every callback runs even if one throws: a granted request that is never
   // told would hold its locks forever. The first exception is rethrown.
   std::exception_ptr first;
@@ -345,7 +360,7 @@ void LockManager::grantAndNotify() {
       if (!first) first = std::current_exception();
     }
   }
-  if (listener_) {
+  if (notify && listener_) {
     try {
       listener_();
     } catch (...) {

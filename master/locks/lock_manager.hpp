@@ -77,9 +77,11 @@ class LockManager {
   // #3"), using `slave` for slave-scoped locks. Granted at once if possible
   // (result.granted, `granted` is not called); otherwise the request waits,
   // holding nothing, and `granted` is called exactly once, from a later
-  // release(), cancel() or configure(), when all locks are held. A lock
-  // listed twice counts once, exclusive winning. Throws LockError for an
-  // unknown lock, a bad access mode, or a slave-scoped lock with no slave.
+  // call, when all locks are held. When `owner` already holds locks (a
+  // step of a running build), this call may also grant other waiters and
+  // run their callbacks before it returns. A lock listed twice counts once,
+  // exclusive winning. Throws LockError for an unknown lock, a bad access
+  // mode, or a slave-scoped lock with no slave.
   AcquireResult acquire(const std::vector<LockAccess>& wanted, const std::string& slave,
                         std::string owner, std::function<void()> granted);
 
@@ -136,13 +138,16 @@ class LockManager {
   // granted now; empty if it could. `firstOnly` stops at the first reason.
   std::vector<Blocker> blockers(const std::string& owner, const std::vector<WantedLock>& wanted,
                                 RequestId before, bool firstOnly = false) const;
-  std::vector<RequestId> dependents(const std::string& owner, RequestId before) const;
+  std::vector<RequestId> dependents(const std::string& owner) const;
   bool busyFor(const WantedLock& w, const std::string& owner) const;
   bool holdsAnything(const std::string& owner) const;
   int limitOf(const LockInstanceId& id) const;
   void hold(Request& r);
   void dropUnusedRetired();
-  void grantAndNotify();
+  // Grants every admitted waiter; returns their callbacks (not `quiet`'s).
+  std::vector<std::function<void()>> grantWaiters(RequestId quiet);
+  // Runs grant callbacks, then the change listener if `notify`.
+  void runCallbacks(std::vector<std::function<void()>> callbacks, bool notify);
 
   Clock& clock_;
   std::map<std::string, LockDef> defs_;
