@@ -24,6 +24,9 @@ struct MasterSection {
   std::chrono::seconds heartbeatInterval{10};
   std::chrono::seconds heartbeatTimeout{30};
   std::chrono::seconds pingTimeout{10};
+  // Times a request is put back after its slave was lost before it fails
+  // with EXCEPTION.
+  int maxRetries = 3;
 };
 
 struct SlaveEntry {

@@ -8,7 +8,7 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   MapReader r(top.value("master"), "master", p.sink, top.markOf("master"));
   if (!r.isMap()) return;
   r.allowKeys({"name", "url", "host", "slave_port", "web_port", "database", "max_frame",
-               "heartbeat_interval", "heartbeat_timeout", "ping_timeout"});
+               "heartbeat_interval", "heartbeat_timeout", "ping_timeout", "max_retries"});
   MasterSection& m = p.config.master;
 
   if (auto name = r.string("name")) {
@@ -54,6 +54,7 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   if (auto s = r.integer("heartbeat_interval", 1, 3600)) m.heartbeatInterval = std::chrono::seconds(*s);
   if (auto s = r.integer("heartbeat_timeout", 1, 86400)) m.heartbeatTimeout = std::chrono::seconds(*s);
   if (auto s = r.integer("ping_timeout", 1, 3600)) m.pingTimeout = std::chrono::seconds(*s);
+  if (auto n = r.integer("max_retries", 0, 1000)) m.maxRetries = static_cast<int>(*n);
   if (m.heartbeatTimeout <= m.heartbeatInterval) {
     r.error(r.has("heartbeat_timeout") ? r.markOf("heartbeat_timeout")
                                        : r.markOf("heartbeat_interval"),

@@ -175,16 +175,23 @@ void Build::finish(Result r, const std::string& text) {
   finished_ = true;
   result_ = r;
   std::optional<db::BuildsetCompletion> completion;
+  // A lost slave counts against the request's retries; a master shutdown
+  // (stopAs_) does not, since the request did nothing wrong.
+  const bool counted = r == Result::Retry && !stopAs_;
+  const bool givesUp = counted && request_.retries >= env_.maxRetries;
+  std::string buildText = text;
+  if (givesUp)
+    buildText += "; the request gave up after " + std::to_string(request_.retries) + " retries";
   env_.db.transaction([&] {
-    env_.db.finishBuild(record_.id, r, text, nowSeconds());
-    if (r == Result::Retry) {
+    env_.db.finishBuild(record_.id, r, buildText, nowSeconds());
+    if (r == Result::Retry && !givesUp) {
       // The request goes back to the queue to run again.
-      env_.db.unclaimRequest(request_.id, /*countRetry=*/true);
+      env_.db.unclaimRequest(request_.id, counted);
     } else {
-      completion = env_.db.completeRequest(request_.id, r, nowSeconds());
+      completion = env_.db.completeRequest(request_.id, givesUp ? Result::Exception : r, nowSeconds());
     }
   });
-  spdlog::info("build {} #{} finished: {} ({})", builder_.name, record_.number, toString(r), text);
+  spdlog::info("build {} #{} finished: {} ({})", builder_.name, record_.number, toString(r), buildText);
   if (env_.onFinished) env_.onFinished(*this, completion);
 }
 

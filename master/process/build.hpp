@@ -27,6 +27,8 @@ struct CommandOutcome;
 struct BuildEnv {
   db::Database& db;
   Clock& clock;
+  // A request whose slave is lost more often than this fails (EXCEPTION).
+  int maxRetries = 3;
   // Called once when the build has finished and its rows are committed.
   std::function<void(Build&, std::optional<db::BuildsetCompletion>)> onFinished;
 };

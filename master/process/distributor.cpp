@@ -18,6 +18,8 @@ void BuildRequestDistributor::configure(const MasterConfig& config) {
   builders_.clear();
   for (const auto& b : config.builders) builders_[b.name] = b;
   masterName_ = config.master.name;
+  pingTimeout_ = config.master.pingTimeout;
+  maxRetries_ = config.master.maxRetries;
 }
 
 void BuildRequestDistributor::wake() {
@@ -44,17 +46,47 @@ void BuildRequestDistributor::distribute() {
   if (!anyFree) return;
 
   for (const auto& req : db_.pendingRequests()) {
-    if (running_.count(req.id)) continue;
+    if (running_.count(req.id) || pinging_.count(req.id)) continue;
     auto bit = builders_.find(req.builder);
     if (bit == builders_.end()) continue;  // builder removed by reconfig: stays pending
     auto slave = slaves_.pickFree(bit->second.slaves);
     if (!slave) continue;
-    if (!db_.claimRequest(req.id, std::chrono::duration_cast<std::chrono::seconds>(
-                                      clock_.wallNow().time_since_epoch())
-                                      .count()))
-      continue;
-    startBuild(bit->second, req, slave);
+    pingThenStart(req, slave);
   }
+}
+
+void BuildRequestDistributor::pingThenStart(const db::BuildRequestRecord& req,
+                                            std::shared_ptr<SlaveSession> slave) {
+  // The request stays unclaimed (at the front of its queue) while the
+  // slave is pinged, and the slave's slot is taken so no other build can
+  // claim it meanwhile.
+  pinging_.insert(req.id);
+  slaves_.buildStarted(slave->name());
+  slave->ping(pingTimeout_, [this, req, slave](bool alive) {
+    pinging_.erase(req.id);
+    auto release = [&] {
+      slaves_.buildFinished(slave->name());
+      wake();
+    };
+    if (!alive) {
+      slaves_.pingFailed(slave->name());
+      release();
+      return;
+    }
+    slaves_.pingSucceeded(slave->name());
+    auto bit = builders_.find(req.builder);
+    if (stopped_ || bit == builders_.end() || !slave->connected()) {
+      release();
+      return;
+    }
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         clock_.wallNow().time_since_epoch()).count();
+    if (!db_.claimRequest(req.id, now)) {  // cancelled or completed meanwhile
+      release();
+      return;
+    }
+    startBuild(bit->second, req, slave);
+  });
 }
 
 void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
@@ -87,7 +119,7 @@ void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
   props.set("slavename", slave->name(), "Slave");
   props.set("master", masterName_, "Master");
 
-  BuildEnv env{db_, clock_,
+  BuildEnv env{db_, clock_, maxRetries_,
                [this](Build& b, std::optional<db::BuildsetCompletion> done) {
                  const std::int64_t rid = b.request().id;
                  slaves_.buildFinished(b.slaveName());
@@ -101,7 +133,6 @@ void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
                }};
   auto build = std::make_shared<Build>(env, builder, req, slave, std::move(props));
   running_[req.id] = build;
-  slaves_.buildStarted(slave->name());
   ++started_;
   build->start();
 }

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,8 @@ class BuildRequestDistributor {
 
  private:
   void distribute();
+  // The slave's slot is reserved; ping it, then claim and start.
+  void pingThenStart(const db::BuildRequestRecord& req, std::shared_ptr<class SlaveSession> slave);
   void startBuild(const BuilderEntry& builder, const db::BuildRequestRecord& req,
                   std::shared_ptr<class SlaveSession> slave);
   db::Database& db_;
@@ -62,6 +65,9 @@ class BuildRequestDistributor {
   Json masterProps_ = Json::object();
   std::string masterName_;
   std::map<std::int64_t, std::shared_ptr<Build>> running_;  // by request id
+  std::set<std::int64_t> pinging_;                          // request ids
+  std::chrono::milliseconds pingTimeout_{10000};
+  int maxRetries_ = 3;
   bool woken_ = false;
   bool stopped_ = false;
   std::uint64_t started_ = 0;

@@ -98,11 +98,12 @@ void MasterPort::onAccept(std::shared_ptr<Connection> conn) {
             p->deadline->cancel();
             c->send(step.reply);
             if (step.role == "slave") {
-              std::string err = slaves_.attach(step.name, c);
-              if (!err.empty()) {
-                spdlog::warn("slave login from {} refused: {}", peer, err);
-                c->sendErrorAndClose("duplicate_slave", err);
-              }
+              slaves_.attach(step.name, c, config_().master.pingTimeout,
+                             [c, peer](const std::string& err) {
+                               if (err.empty()) return;
+                               spdlog::warn("slave login from {} refused: {}", peer, err);
+                               c->sendErrorAndClose("duplicate_slave", err);
+                             });
             } else {
               spdlog::info("client {} logged in from {}", step.name, peer);
               startClient(c, step.name);

@@ -29,21 +29,64 @@ const SlaveEntry* SlaveRegistry::config(const std::string& name) const {
   return it == config_.end() ? nullptr : &it->second;
 }
 
-std::string SlaveRegistry::attach(const std::string& name, std::shared_ptr<Connection> conn) {
-  if (!config_.count(name)) return "slave '" + name + "' is not configured";
-  if (sessions_.count(name))
-    return "slave '" + name + "' is already connected from " + sessions_[name]->peer();
+void SlaveRegistry::attach(const std::string& name, std::shared_ptr<Connection> conn,
+                           std::chrono::milliseconds pingTimeout,
+                           std::function<void(const std::string&)> done) {
+  if (!config_.count(name)) {
+    done("slave '" + name + "' is not configured");
+    return;
+  }
+  auto old = find(name);
+  if (!old) {
+    attachNow(name, conn);
+    done("");
+    return;
+  }
+  // Is the old connection still alive, or half-open?
+  conn->pauseReading();
+  spdlog::info("slave {} logs in again from {}; checking its connection from {}", name, conn->peer(),
+               old->peer());
+  std::weak_ptr<SlaveSession> weakOld = old;
+  old->ping(pingTimeout, [this, name, conn, weakOld, done](bool alive) {
+    auto oldNow = weakOld.lock();
+    if (alive && oldNow && find(name) == oldNow) {
+      done("slave '" + name + "' is already connected from " + oldNow->peer() +
+           " and answers pings; stop that slave first");
+      return;
+    }
+    if (oldNow && find(name) == oldNow) {
+      spdlog::warn("slave {}: the old connection from {} did not answer; dropping it", name,
+                   oldNow->peer());
+      detach(name, oldNow.get(), "replaced by a new login (the old connection did not answer a ping)");
+      oldNow->disconnect("duplicate_slave", "replaced by a new login");
+    }
+    if (!conn->isOpen()) {
+      done("the new connection closed while the old one was checked");
+      return;
+    }
+    if (find(name)) {
+      done("slave '" + name + "' logged in again meanwhile");
+      return;
+    }
+    attachNow(name, conn);
+    conn->resumeReading();
+    done("");
+  });
+}
+
+void SlaveRegistry::attachNow(const std::string& name, std::shared_ptr<Connection> conn) {
   auto session = std::make_shared<SlaveSession>(name, conn, clock_);
   sessions_[name] = session;
   SlaveSession* raw = session.get();
   std::weak_ptr<Connection> weak = conn;
   conn->start(
       [this, raw, weak](Message&& m) {
+        const MsgType type = m.type;
         std::string err = raw->onMessage(std::move(m));
         if (!err.empty()) {
           spdlog::warn("slave {}: {}; closing its connection", raw->name(), err);
           if (auto c = weak.lock()) c->sendErrorAndClose("protocol_error", err);
-        } else if (m.type == MsgType::SlaveInfo) {
+        } else if (type == MsgType::SlaveInfo) {
           db_.slaveSeen(raw->name(), raw->info(), unixNow(clock_));
         }
       },
@@ -51,7 +94,6 @@ std::string SlaveRegistry::attach(const std::string& name, std::shared_ptr<Conne
   db_.slaveSeen(name, Json::object(), unixNow(clock_));
   spdlog::info("slave {} connected from {}", name, conn->peer());
   if (onAttached) onAttached();
-  return "";
 }
 
 void SlaveRegistry::detach(const std::string& name, SlaveSession* session,
@@ -81,6 +123,7 @@ std::shared_ptr<SlaveSession> SlaveRegistry::pickFree(
     const SlaveEntry* cfg = config(name);
     const int max = cfg ? cfg->maxBuilds : 1;
     if (runningBuilds(name) >= max) continue;
+    if (auto b = backoff_.find(name); b != backoff_.end() && b->second.until > clock_.now()) continue;
     auto lu = lastUsed_.find(name);
     const std::uint64_t used = lu == lastUsed_.end() ? 0 : lu->second;
     if (!best || used < bestUse) {
@@ -99,6 +142,34 @@ void SlaveRegistry::buildStarted(const std::string& name) {
 void SlaveRegistry::buildFinished(const std::string& name) {
   auto it = running_.find(name);
   if (it != running_.end() && it->second > 0) --it->second;
+}
+
+void SlaveRegistry::pingFailed(const std::string& name) {
+  static constexpr auto kFirst = std::chrono::seconds(5);
+  static constexpr auto kMax = std::chrono::seconds(300);
+  auto& b = backoff_[name];
+  ++b.failures;
+  auto wait = kFirst * (1LL << std::min(b.failures - 1, 10));
+  if (wait > kMax) wait = kMax;
+  b.until = clock_.now() + wait;
+  if (!b.timer) b.timer = clock_.makeTimer();
+  b.timer->start(std::chrono::duration_cast<std::chrono::milliseconds>(wait), [this] {
+    if (onAttached) onAttached();  // the slave may be claimed again: wake the distributor
+  });
+  spdlog::warn("slave {} did not answer the ping before a build ({} failure(s) in a row); no builds "
+               "for it for {} s",
+               name, b.failures, std::chrono::duration_cast<std::chrono::seconds>(wait).count());
+}
+
+void SlaveRegistry::pingSucceeded(const std::string& name) {
+  auto it = backoff_.find(name);
+  if (it != backoff_.end()) it->second.failures = 0;
+}
+
+double SlaveRegistry::backoffSeconds(const std::string& name) const {
+  auto it = backoff_.find(name);
+  if (it == backoff_.end() || it->second.until <= clock_.now()) return 0;
+  return std::chrono::duration<double>(it->second.until - clock_.now()).count();
 }
 
 int SlaveRegistry::runningBuilds(const std::string& name) const {

@@ -27,17 +27,33 @@ class SlaveRegistry {
   void configure(const std::vector<SlaveEntry>& slaves);
   const SlaveEntry* config(const std::string& name) const;
 
-  // A slave finished logging in on `conn`. Returns an error text if it
-  // must be refused (duplicate login); otherwise the session is live.
-  std::string attach(const std::string& name, std::shared_ptr<Connection> conn);
+  // A slave finished logging in on `conn`; `done` gets "" once the session
+  // is live, or the reason it was refused. A second login under the name of
+  // a connected slave pings the old connection: if it answers within
+  // `pingTimeout` the new login is refused, otherwise the old connection is
+  // dropped (its builds end as RETRY) and the new one takes over. Reading
+  // from `conn` is paused meanwhile, so nothing it sends is lost.
+  void attach(const std::string& name, std::shared_ptr<Connection> conn,
+              std::chrono::milliseconds pingTimeout, std::function<void(const std::string&)> done);
 
   // The connected session, or nullptr.
   std::shared_ptr<SlaveSession> find(const std::string& name) const;
-  // Among `candidates`, a connected slave with a free build slot, least
-  // recently given a build first; nullptr if none.
+  // Among `candidates`, a connected slave with a free build slot and not
+  // backing off after a failed ping, least recently given a build first;
+  // nullptr if none.
   std::shared_ptr<SlaveSession> pickFree(const std::vector<std::string>& candidates) const;
+  // A build slot is taken from the moment the slave is pinged for a build
+  // (so a slave being pinged cannot be claimed by another) until the build
+  // ends or the ping fails.
   void buildStarted(const std::string& name);
   void buildFinished(const std::string& name);
+  // The ping before a build: a failure keeps the slave out of claims for a
+  // back-off that doubles with each consecutive failure (5 s .. 5 min); a
+  // success resets it.
+  void pingFailed(const std::string& name);
+  void pingSucceeded(const std::string& name);
+  // Seconds left in the slave's back-off (0 if none).
+  double backoffSeconds(const std::string& name) const;
   int runningBuilds(const std::string& name) const;
   std::size_t connectedCount() const { return sessions_.size(); }
   std::vector<std::string> connectedNames() const;
@@ -50,6 +66,7 @@ class SlaveRegistry {
 
  private:
   void detach(const std::string& name, SlaveSession* session, const std::string& reason);
+  void attachNow(const std::string& name, std::shared_ptr<Connection> conn);
   db::Database& db_;
   Clock& clock_;
   std::map<std::string, SlaveEntry> config_;
@@ -57,6 +74,12 @@ class SlaveRegistry {
   std::map<std::string, int> running_;
   std::map<std::string, std::uint64_t> lastUsed_;
   std::uint64_t useCounter_ = 0;
+  struct Backoff {
+    int failures = 0;
+    SteadyTime until{};
+    std::unique_ptr<Timer> timer;  // wakes the distributor when it ends
+  };
+  std::map<std::string, Backoff> backoff_;
 };
 
 }  // namespace bb
