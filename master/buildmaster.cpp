@@ -10,6 +10,7 @@
 #include "master/changes/change_bus.hpp"
 #include "master/changes/git_poller.hpp"
 #include "master/db/database.hpp"
+#include "master/locks/lock_manager.hpp"
 #include "master/process/build.hpp"
 #include "master/process/distributor.hpp"
 #include "master/schedulers/scheduler_set.hpp"
@@ -46,6 +47,7 @@ struct BuildMaster::Impl {
   AsioClock clock;
   asio::thread_pool worker{1};
   std::unique_ptr<db::Database> db;
+  std::unique_ptr<LockManager> locks;
   std::unique_ptr<SlaveRegistry> slaves;
   std::unique_ptr<BuildRequestDistributor> distributor;
   std::unique_ptr<BuildsetService> buildsets;
@@ -108,6 +110,7 @@ void BuildMaster::Impl::recover() {
 }
 
 void BuildMaster::Impl::configureComponents() {
+  locks->configure(config.locks);
   slaves->configure(config.slaves);
   distributor->configure(config);
   schedulers->configure(config.schedulers);
@@ -237,10 +240,12 @@ int BuildMaster::run(std::function<void()> onReady,
     if (im.db->schemaVersion() == 0) im.db->upgrade();  // a brand-new database
     im.db->requireCurrentSchema();
     im.recover();
+    im.locks = std::make_unique<LockManager>(im.clock);
     im.slaves = std::make_unique<SlaveRegistry>(*im.db, im.clock);
     im.distributor = std::make_unique<BuildRequestDistributor>(
         *im.db, im.clock, *im.slaves, [&im](std::function<void()> fn) { im.post(std::move(fn)); });
     im.slaves->onAttached = [&im] { im.distributor->wake(); };
+    im.distributor->setLocks(im.locks.get());
     im.buildsets = std::make_unique<BuildsetService>(*im.db, [&im] { im.distributor->wake(); });
     im.bus = std::make_unique<ChangeBus>(*im.db);
     im.schedulers = std::make_unique<SchedulerSet>(SchedulerContext{*im.db, im.clock, *im.buildsets}, *im.bus);

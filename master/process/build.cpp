@@ -1,8 +1,11 @@
 #include "master/process/build.hpp"
 
+#include <utility>
+
 #include <spdlog/spdlog.h>
 
 #include "master/db/database.hpp"
+#include "master/locks/lock_manager.hpp"
 #include "master/slaves/slave_session.hpp"
 
 namespace bb {
@@ -29,9 +32,60 @@ void Build::start() {
   record_ = env_.db.addBuild(request_.id, builder_.name, slave_->name(), nowSeconds(),
                              props_.toJson());
   props_.set("buildnumber", record_.number, "Build");
+  owner_ = "build " + builder_.name + " #" + std::to_string(record_.number);
   spdlog::info("build {} #{} started on slave {} for request {}", builder_.name, record_.number,
                slave_->name(), request_.id);
-  runStep(0);
+  withLocks(builder_.locks, buildLocks_, [this] { runStep(0); });
+}
+
+void Build::withLocks(const std::vector<LockAccess>& wanted, std::uint64_t& request,
+                      std::function<void()> then) {
+  if (wanted.empty() || !env_.locks) {
+    then();
+    return;
+  }
+  LockManager::AcquireResult r;
+  auto self = shared_from_this();
+  try {
+    r = env_.locks->acquire(wanted, slave_->name(), owner_, [self, then] {
+      if (self->finished_) return;
+      if (self->waitingSince_) {
+        self->lockWaitSeconds_ +=
+            std::chrono::duration<double>(self->env_.clock.now() - *self->waitingSince_).count();
+        self->waitingSince_.reset();
+        self->saveLockProperties();
+      }
+      then();
+    });
+  } catch (const std::exception& e) {
+    finish(Result::Exception, std::string("cannot take locks: ") + e.what());
+    return;
+  }
+  request = r.id;
+  if (r.granted) {
+    then();
+    return;
+  }
+  waitingSince_ = env_.clock.now();
+  const std::string why = env_.locks->waitingFor(r.id);
+  spdlog::info("{} is {}", owner_, why);
+  if (log_) log_->append(2, why + "\n");
+  props_.set("lock_status", why, "Locks");
+  env_.db.setBuildProperties(record_.id, props_.toJson());
+}
+
+void Build::saveLockProperties() {
+  props_.erase("lock_status");
+  props_.set("lock_wait_seconds", lockWaitSeconds_, "Locks");
+  env_.db.setBuildProperties(record_.id, props_.toJson());
+}
+
+void Build::releaseLocks() {
+  if (!env_.locks) return;
+  // release() cancels a request that is still waiting, releasing nothing
+  // it did not hold.
+  if (stepLocks_) env_.locks->release(std::exchange(stepLocks_, 0));
+  if (buildLocks_) env_.locks->release(std::exchange(buildLocks_, 0));
 }
 
 std::string Build::stepWorkdir(const StepConfig& s) {
@@ -78,7 +132,18 @@ void Build::runStep(std::size_t index) {
   const StepConfig& s = builder_.steps[index];
   const std::string stepName = s.name.empty() ? s.type : s.name;
   stepId_ = env_.db.addStep(record_.id, static_cast<int>(index) + 1, stepName, nowSeconds());
+  stepOpen_ = true;
   log_ = std::make_unique<LogWriter>(env_.db, env_.db.addLog(stepId_, "stdio"));
+  withLocks(s.locks, stepLocks_, [this, index] { startCommand(index); });
+}
+
+void Build::startCommand(std::size_t index) {
+  if (stopAs_ || finished_) {
+    finish(stopAs_.value_or(Result::Cancelled), stopReason_);
+    return;
+  }
+  const StepConfig& s = builder_.steps[index];
+  const std::string stepName = s.name.empty() ? s.type : s.name;
   Json args;
   try {
     args = s.type == "git" ? gitArgs(s) : shellArgs(s);
@@ -86,6 +151,7 @@ void Build::runStep(std::size_t index) {
     log_->append(2, std::string("cannot start step: ") + e.what() + "\n");
     log_->finish();
     env_.db.finishStep(stepId_, Result::Exception, e.what(), nowSeconds());
+    stepOpen_ = false;
     finish(Result::Exception, std::string("step ") + stepName + ": " + e.what());
     return;
   }
@@ -101,6 +167,7 @@ void Build::runStep(std::size_t index) {
 void Build::onStepDone(const CommandOutcome& o) {
   const StepConfig& s = builder_.steps[stepIndex_];
   cmdId_ = 0;
+  if (stepLocks_ && env_.locks) env_.locks->release(std::exchange(stepLocks_, 0));
   Result r;
   std::string text;
   if (o.lost) {
@@ -129,6 +196,7 @@ void Build::onStepDone(const CommandOutcome& o) {
   }
   log_->finish();
   env_.db.finishStep(stepId_, r, text, nowSeconds());
+  stepOpen_ = false;
   if (auto it = o.props.find("got_revision"); it != o.props.end() && it->is_string()) {
     props_.set("got_revision", *it, "Git");
     env_.db.setBuildProperties(record_.id, props_.toJson());
@@ -174,6 +242,17 @@ void Build::finish(Result r, const std::string& text) {
   if (finished_) return;
   finished_ = true;
   result_ = r;
+  if (log_) log_->finish();  // a step stopped while waiting for its locks
+  if (stepOpen_) {
+    env_.db.finishStep(stepId_, r, "stopped before it ran: " + text, nowSeconds());
+    stepOpen_ = false;
+  }
+  releaseLocks();
+  if (waitingSince_) {
+    lockWaitSeconds_ += std::chrono::duration<double>(env_.clock.now() - *waitingSince_).count();
+    waitingSince_.reset();
+  }
+  if (lockWaitSeconds_ > 0 || props_.has("lock_status")) saveLockProperties();
   std::optional<db::BuildsetCompletion> completion;
   // A lost slave counts against the request's retries; a master shutdown
   // (stopAs_) does not, since the request did nothing wrong.

@@ -22,6 +22,7 @@ namespace bb {
 
 class SlaveSession;
 class Build;
+class LockManager;
 struct CommandOutcome;
 
 struct BuildEnv {
@@ -29,6 +30,8 @@ struct BuildEnv {
   Clock& clock;
   // A request whose slave is lost more often than this fails (EXCEPTION).
   int maxRetries = 3;
+  // Build and step locks; nullptr runs without locks.
+  LockManager* locks = nullptr;
   // Called once when the build has finished and its rows are committed.
   std::function<void(Build&, std::optional<db::BuildsetCompletion>)> onFinished;
 };
@@ -55,6 +58,13 @@ class Build : public std::enable_shared_from_this<Build> {
 
  private:
   void runStep(std::size_t index);
+  void startCommand(std::size_t index);
+  // Takes `wanted` for this build's owner, then calls `then`; while it
+  // waits, the wait is logged and shown as the build's lock_status.
+  void withLocks(const std::vector<LockAccess>& wanted, std::uint64_t& request,
+                 std::function<void()> then);
+  void releaseLocks();
+  void saveLockProperties();
   void onStepDone(const CommandOutcome& outcome);
   void finish(Result r, const std::string& text);
   Json shellArgs(const StepConfig& s);
@@ -71,11 +81,17 @@ class Build : public std::enable_shared_from_this<Build> {
   Result result_ = Result::Success;
   std::size_t stepIndex_ = 0;
   std::int64_t stepId_ = 0;
+  bool stepOpen_ = false;  // the step row is written but not finished
   std::int64_t cmdId_ = 0;
   std::unique_ptr<LogWriter> log_;
   std::optional<Result> stopAs_;
   std::string stopReason_;
   bool finished_ = false;
+  std::string owner_;                 // "build B #N": one owner for build and step locks
+  std::uint64_t buildLocks_ = 0;      // LockManager request ids (0: none)
+  std::uint64_t stepLocks_ = 0;
+  std::optional<SteadyTime> waitingSince_;
+  double lockWaitSeconds_ = 0;
 };
 
 }  // namespace bb

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "master/db/database.hpp"
+#include "master/locks/lock_manager.hpp"
 #include "master/process/build.hpp"
 #include "master/slaves/slave_registry.hpp"
 
@@ -22,6 +23,11 @@ void BuildRequestDistributor::configure(const MasterConfig& config) {
   maxRetries_ = config.master.maxRetries;
 }
 
+void BuildRequestDistributor::setLocks(LockManager* locks) {
+  locks_ = locks;
+  if (locks_) locks_->setChangeListener([this] { wake(); });
+}
+
 void BuildRequestDistributor::wake() {
   if (woken_ || stopped_) return;
   woken_ = true;
@@ -39,7 +45,7 @@ void BuildRequestDistributor::distribute() {
   // and the database is not touched.
   bool anyFree = false;
   for (const auto& [name, b] : builders_)
-    if (slaves_.pickFree(b.slaves)) {
+    if (slaves_.pickFree(b.slaves, locksFree(b))) {
       anyFree = true;
       break;
     }
@@ -49,10 +55,23 @@ void BuildRequestDistributor::distribute() {
     if (running_.count(req.id) || pinging_.count(req.id)) continue;
     auto bit = builders_.find(req.builder);
     if (bit == builders_.end()) continue;  // builder removed by reconfig: stays pending
-    auto slave = slaves_.pickFree(bit->second.slaves);
+    auto slave = slaves_.pickFree(bit->second.slaves, locksFree(bit->second));
     if (!slave) continue;
     pingThenStart(req, slave);
   }
+}
+
+std::function<bool(const std::string&)> BuildRequestDistributor::locksFree(
+    const BuilderEntry& b) const {
+  if (!locks_ || b.locks.empty()) return {};
+  // A build does not start on a slave whose build locks cannot be had now.
+  return [this, &b](const std::string& slave) {
+    try {
+      return locks_->canAcquireNow(b.locks, slave);
+    } catch (const std::exception&) {
+      return true;  // an unknown lock fails the build with a clear message
+    }
+  };
 }
 
 void BuildRequestDistributor::pingThenStart(const db::BuildRequestRecord& req,
@@ -119,7 +138,7 @@ void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
   props.set("slavename", slave->name(), "Slave");
   props.set("master", masterName_, "Master");
 
-  BuildEnv env{db_, clock_, maxRetries_,
+  BuildEnv env{db_, clock_, maxRetries_, locks_,
                [this](Build& b, std::optional<db::BuildsetCompletion> done) {
                  const std::int64_t rid = b.request().id;
                  slaves_.buildFinished(b.slaveName());

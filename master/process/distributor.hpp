@@ -23,6 +23,7 @@ class Database;
 namespace bb {
 
 class Build;
+class LockManager;
 class SlaveRegistry;
 
 class BuildRequestDistributor {
@@ -33,6 +34,8 @@ class BuildRequestDistributor {
   BuildRequestDistributor(db::Database& db, Clock& clock, SlaveRegistry& slaves, Post post);
   ~BuildRequestDistributor();
 
+  // Builds take their locks here; a released lock wakes the distributor.
+  void setLocks(LockManager* locks);
   // Replaces the builder configs (reconfig); running builds keep theirs.
   void configure(const MasterConfig& config);
   // Schedules one distribution pass (idempotent until it runs).
@@ -53,6 +56,7 @@ class BuildRequestDistributor {
 
  private:
   void distribute();
+  std::function<bool(const std::string&)> locksFree(const BuilderEntry& b) const;
   // The slave's slot is reserved; ping it, then claim and start.
   void pingThenStart(const db::BuildRequestRecord& req, std::shared_ptr<class SlaveSession> slave);
   void startBuild(const BuilderEntry& builder, const db::BuildRequestRecord& req,
@@ -68,6 +72,7 @@ class BuildRequestDistributor {
   std::set<std::int64_t> pinging_;                          // request ids
   std::chrono::milliseconds pingTimeout_{10000};
   int maxRetries_ = 3;
+  LockManager* locks_ = nullptr;
   bool woken_ = false;
   bool stopped_ = false;
   std::uint64_t started_ = 0;

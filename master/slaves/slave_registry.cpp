@@ -114,7 +114,8 @@ std::shared_ptr<SlaveSession> SlaveRegistry::find(const std::string& name) const
 }
 
 std::shared_ptr<SlaveSession> SlaveRegistry::pickFree(
-    const std::vector<std::string>& candidates) const {
+    const std::vector<std::string>& candidates,
+    const std::function<bool(const std::string&)>& acceptable) const {
   std::shared_ptr<SlaveSession> best;
   std::uint64_t bestUse = 0;
   for (const auto& name : candidates) {
@@ -124,6 +125,7 @@ std::shared_ptr<SlaveSession> SlaveRegistry::pickFree(
     const int max = cfg ? cfg->maxBuilds : 1;
     if (runningBuilds(name) >= max) continue;
     if (auto b = backoff_.find(name); b != backoff_.end() && b->second.until > clock_.now()) continue;
+    if (acceptable && !acceptable(name)) continue;
     auto lu = lastUsed_.find(name);
     const std::uint64_t used = lu == lastUsed_.end() ? 0 : lu->second;
     if (!best || used < bestUse) {

@@ -41,7 +41,10 @@ class SlaveRegistry {
   // Among `candidates`, a connected slave with a free build slot and not
   // backing off after a failed ping, least recently given a build first;
   // nullptr if none.
-  std::shared_ptr<SlaveSession> pickFree(const std::vector<std::string>& candidates) const;
+  // `acceptable` (if set) can veto a slave, e.g. when its locks are busy.
+  std::shared_ptr<SlaveSession> pickFree(
+      const std::vector<std::string>& candidates,
+      const std::function<bool(const std::string&)>& acceptable = {}) const;
   // A build slot is taken from the moment the slave is pinged for a build
   // (so a slave being pinged cannot be claimed by another) until the build
   // ends or the ping fails.
