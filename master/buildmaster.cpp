@@ -146,9 +146,7 @@ void BuildMaster::Impl::reconfig() {
     if (n.master.database != config.master.database)
       problems.push_back(path + ": master.database cannot change on reconfig; restart the master");
     for (const auto& s : n.schedulers)
-      if (!SchedulerSet::isImplemented(s.type))
-        problems.push_back(path + ": scheduler '" + s.name + "' has type '" + s.type +
-                           "', which this buildmaster does not implement yet");
+      if (auto problem = SchedulerSet::check(s); !problem.empty()) problems.push_back(path + ": " + problem);
   }
   if (!problems.empty()) {
     for (const auto& p : problems) spdlog::error("reconfig: {}", p);

@@ -87,9 +87,7 @@ std::optional<MasterConfig> loadChecked(const std::string& path) {
   for (const auto& e : r.errors) errors.push_back(e.toString());
   if (r.config)
     for (const auto& s : r.config->schedulers)
-      if (!SchedulerSet::isImplemented(s.type))
-        errors.push_back(path + ": scheduler '" + s.name + "' has type '" + s.type +
-                         "', which this buildmaster does not implement yet (use single_branch or force)");
+      if (auto problem = SchedulerSet::check(s); !problem.empty()) errors.push_back(path + ": " + problem);
   if (!errors.empty() || !r.config) {
     for (const auto& e : errors) std::cerr << e << "\n";
     std::cerr << path << ": " << errors.size() << " error(s); the config was not accepted\n";

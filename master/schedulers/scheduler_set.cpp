@@ -35,6 +35,20 @@ bool SchedulerSet::isImplemented(const std::string& type) {
          type == "periodic" || type == "nightly";
 }
 
+std::string SchedulerSet::check(const SchedulerEntry& e) {
+  if (!isImplemented(e.type))
+    return "scheduler '" + e.name + "' has type '" + e.type +
+           "', which this buildmaster does not implement yet";
+  if (e.type == "nightly") {
+    try {
+      NightlyScheduler::validate(e);
+    } catch (const std::exception& err) {
+      return "scheduler '" + e.name + "': " + err.what();
+    }
+  }
+  return "";
+}
+
 std::unique_ptr<Scheduler> SchedulerSet::make(const SchedulerEntry& e) {
   if (e.type == "single_branch") return std::make_unique<SingleBranchScheduler>(e, ctx_);
   if (e.type == "force") return std::make_unique<ForceScheduler>(e, ctx_);
