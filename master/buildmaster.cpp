@@ -244,6 +244,10 @@ int BuildMaster::run(std::function<void()> onReady,
         *im.db, im.clock, *im.slaves, [&im](std::function<void()> fn) { im.post(std::move(fn)); });
     im.slaves->onAttached = [&im] { im.distributor->wake(); };
     im.distributor->setLocks(im.locks.get());
+    // Write, then notify: the completion is committed before schedulers hear of it.
+    im.distributor->onBuildsetComplete = [&im](const db::BuildsetCompletion& done) {
+      if (auto bs = im.db->getBuildset(done.buildsetId)) im.schedulers->onBuildsetComplete(*bs);
+    };
     im.buildsets = std::make_unique<BuildsetService>(*im.db, [&im] { im.distributor->wake(); });
     im.bus = std::make_unique<ChangeBus>(*im.db);
     im.schedulers = std::make_unique<SchedulerSet>(SchedulerContext{*im.db, im.clock, *im.buildsets}, *im.bus);

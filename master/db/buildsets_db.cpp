@@ -106,6 +106,13 @@ std::optional<BuildsetRecord> Database::getBuildset(std::int64_t id) {
   return b;
 }
 
+std::optional<std::int64_t> Database::lastBuildsetId() {
+  static constexpr char kSql[] = "SELECT max(id) FROM buildsets";
+  Statement s = stmt(kSql);
+  if (!s.step() || s.isNull(0)) return std::nullopt;
+  return s.getInt(0);
+}
+
 std::vector<BuildsetRecord> Database::incompleteBuildsets() {
   static constexpr char kIds[] = "SELECT id FROM buildsets WHERE complete = 0 ORDER BY id";
   std::vector<std::int64_t> ids;

@@ -81,6 +81,8 @@ class Database {
   std::vector<BuildRequestRecord> requestsForBuildset(std::int64_t bsid);
   // Ids of buildsets whose sourcestamp includes the change, ascending.
   std::vector<std::int64_t> buildsetsForChange(std::int64_t changeId);
+  // The newest buildset's id, nullopt if there is none.
+  std::optional<std::int64_t> lastBuildsetId();
   // Incomplete buildsets, oldest first.
   std::vector<BuildsetRecord> incompleteBuildsets();
   // Unclaimed, incomplete requests, highest priority first then oldest (then lowest id).

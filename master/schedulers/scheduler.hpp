@@ -32,6 +32,8 @@ class Scheduler : public ChangeSubscriber {
   virtual bool subscribesToChanges() const { return false; }
   bool wantsSource(const std::string& source) const override;
   void onChange(const db::ChangeRecord&) override {}
+  // A BuildSet (of any scheduler) completed and is committed.
+  virtual void onBuildsetComplete(const db::BuildsetRecord&) {}
   // Restores persisted state and arms timers.
   virtual void start() {}
   virtual void stop() {}

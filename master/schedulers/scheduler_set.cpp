@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "master/schedulers/any_branch.hpp"
+#include "master/schedulers/dependent.hpp"
 #include "master/schedulers/force.hpp"
 #include "master/schedulers/nightly.hpp"
 #include "master/schedulers/periodic.hpp"
@@ -32,7 +33,7 @@ SchedulerSet::~SchedulerSet() { stopAll(); }
 
 bool SchedulerSet::isImplemented(const std::string& type) {
   return type == "single_branch" || type == "force" || type == "any_branch" ||
-         type == "periodic" || type == "nightly";
+         type == "periodic" || type == "nightly" || type == "dependent";
 }
 
 std::string SchedulerSet::check(const SchedulerEntry& e) {
@@ -52,6 +53,7 @@ std::string SchedulerSet::check(const SchedulerEntry& e) {
 std::unique_ptr<Scheduler> SchedulerSet::make(const SchedulerEntry& e) {
   if (e.type == "single_branch") return std::make_unique<SingleBranchScheduler>(e, ctx_);
   if (e.type == "force") return std::make_unique<ForceScheduler>(e, ctx_);
+  if (e.type == "dependent") return std::make_unique<DependentScheduler>(e, ctx_);
   if (e.type == "any_branch") return std::make_unique<AnyBranchScheduler>(e, ctx_);
   if (e.type == "periodic") return std::make_unique<PeriodicScheduler>(e, ctx_);
   if (e.type == "nightly") return std::make_unique<NightlyScheduler>(e, ctx_);
@@ -86,6 +88,10 @@ void SchedulerSet::configure(const std::vector<SchedulerEntry>& entries) {
     fingerprints_[e.name] = fingerprint(e);
     schedulers_[e.name] = std::move(s);
   }
+}
+
+void SchedulerSet::onBuildsetComplete(const db::BuildsetRecord& bs) {
+  for (auto& [name, s] : schedulers_) s->onBuildsetComplete(bs);
 }
 
 void SchedulerSet::stopAll() {

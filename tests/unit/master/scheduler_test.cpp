@@ -191,3 +191,70 @@ TEST_F(SchedulerTest, ChangeSourcesSubscription) {
 
 }  // namespace
 }  // namespace bb
+
+namespace bb {
+namespace {
+
+class DependentTest : public SchedulerTest {
+ protected:
+  SchedulerEntry dependent() {
+    SchedulerEntry e;
+    e.name = "full";
+    e.type = "dependent";
+    e.builders = {"full-builder"};
+    e.extra = Json{{"upstream", "quick"}};
+    return e;
+  }
+  // Completes every request of buildset `id` with `r`, as builds would.
+  db::BuildsetRecord complete(std::int64_t id, Result r) {
+    std::optional<db::BuildsetCompletion> done;
+    for (const auto& req : db.requestsForBuildset(id)) done = db.completeRequest(req.id, r, 1);
+    EXPECT_TRUE(done.has_value());
+    return *db.getBuildset(id);
+  }
+  std::vector<db::BuildsetRecord> downstream() {
+    std::vector<db::BuildsetRecord> out;
+    for (std::int64_t id = 1; id < 100; ++id)
+      if (auto bs = db.getBuildset(id); bs && bs->scheduler == "full") out.push_back(*bs);
+    return out;
+  }
+};
+
+TEST_F(DependentTest, FiresOnSuccessWithTheSameSourceStampAndNotOnFailure) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({singleBranch(0), dependent()});
+  change("main");
+  set.onBuildsetComplete(complete(1, Result::Success));
+  auto d = downstream();
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].sourcestamp.revision, db.getBuildset(1)->sourcestamp.revision);
+  EXPECT_EQ(d[0].sourcestamp.changeIds, db.getBuildset(1)->sourcestamp.changeIds);
+  EXPECT_EQ(db.requestsForBuildset(d[0].id)[0].builder, "full-builder");
+  change("main");
+  const auto failed = db.getBuildset(3);
+  ASSERT_TRUE(failed && failed->scheduler == "quick");
+  set.onBuildsetComplete(complete(3, Result::Failure));
+  EXPECT_EQ(downstream().size(), 1u);
+  set.onBuildsetComplete(*db.getBuildset(1));  // told twice: handled once
+  EXPECT_EQ(downstream().size(), 1u);
+}
+
+TEST_F(DependentTest, UpstreamCompletedWhileDownIsHandledOnStart) {
+  {
+    SchedulerSet set({db, clock, buildsets}, bus);
+    set.configure({singleBranch(0), dependent()});
+    change("main");
+    change("main");
+  }  // master stops; both upstream buildsets complete meanwhile
+  complete(1, Result::Warnings);
+  complete(2, Result::Exception);
+  SchedulerSet again({db, clock, buildsets}, bus);
+  again.configure({singleBranch(0), dependent()});
+  ASSERT_EQ(downstream().size(), 1u);
+  SchedulerSet third({db, clock, buildsets}, bus);
+  third.configure({singleBranch(0), dependent()});
+  EXPECT_EQ(downstream().size(), 1u) << "a restart does not handle it again";
+}
+
+}  // namespace
+}  // namespace bb
