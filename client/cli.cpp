@@ -5,6 +5,7 @@
 #include "client/client_error.hpp"
 #include "client/force_command.hpp"
 #include "client/sendchange_command.hpp"
+#include "client/change_status_command.hpp"
 #include "client/status_command.hpp"
 #include "client/verb_common.hpp"
 
@@ -24,6 +25,7 @@ const Verb kVerbs[] = {
     {"sendchange", runSendchange, "announce a change (commit) to the master"},
     {"force", runForce, "start builds now through a force scheduler"},
     {"status", runStatus, "show the latest builds, or one build's steps and logs"},
+    {"change-status", runChangeStatus, "show which schedulers built, wait on, or ignored a change"},
 };
 
 // Takes the value of a global option: "--master X", "--master=X", "-m X".

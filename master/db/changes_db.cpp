@@ -99,4 +99,27 @@ std::optional<std::int64_t> Database::lastChangeId() {
   return s.getInt(0);
 }
 
+void Database::recordDecision(const ChangeDecision& d) {
+  static constexpr char kSql[] =
+      "INSERT OR REPLACE INTO change_decisions (change_id, scheduler, decision, reason) "
+      "VALUES (?, ?, ?, ?)";
+  Statement s = stmt(kSql);
+  s.bind(1, d.changeId);
+  s.bind(2, d.scheduler);
+  s.bind(3, d.decision);
+  s.bind(4, d.reason);
+  s.run();
+}
+
+std::vector<ChangeDecision> Database::decisionsForChange(std::int64_t changeId) {
+  static constexpr char kSql[] =
+      "SELECT change_id, scheduler, decision, reason FROM change_decisions "
+      "WHERE change_id = ? ORDER BY scheduler";
+  Statement s = stmt(kSql);
+  s.bind(1, changeId);
+  std::vector<ChangeDecision> out;
+  while (s.step()) out.push_back({s.getInt(0), s.getText(1), s.getText(2), s.getText(3)});
+  return out;
+}
+
 }  // namespace bb::db

@@ -71,6 +71,9 @@ class Database {
   // The `limit` newest changes, newest first.
   std::vector<ChangeRecord> recentChanges(int limit);
   std::optional<std::int64_t> lastChangeId();
+  // Records (or replaces) what `scheduler` decided about a change.
+  void recordDecision(const ChangeDecision& d);
+  std::vector<ChangeDecision> decisionsForChange(std::int64_t changeId);
 
   // --- buildsets and build requests (buildsets_db.cpp) ---
   // Creates the buildset and one request per builder (duplicates ignored) in

@@ -95,4 +95,12 @@ struct SlaveRecord {
   std::int64_t lastDisconnected = 0;
 };
 
+// What one scheduler decided about one change.
+struct ChangeDecision {
+  std::int64_t changeId = 0;
+  std::string scheduler;
+  std::string decision;  // important | unimportant | ignored
+  std::string reason;
+};
+
 }  // namespace bb::db

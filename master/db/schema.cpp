@@ -151,12 +151,26 @@ CREATE TABLE slaves (
 ) WITHOUT ROWID;
 )sql";
 
+
+// Version 2: what each scheduler decided about each change, for the
+// per-change status ("built by / waiting in / ignored by").
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE change_decisions (
+  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
+  scheduler TEXT NOT NULL,
+  decision TEXT NOT NULL CHECK (decision IN ('important', 'unimportant', 'ignored')),
+  reason TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (change_id, scheduler)
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<Database::MigrationStep>& Database::migrations() {
   // Element i migrates from version i to version i + 1.
   static const std::vector<MigrationStep> kSteps = {
       {1, [](Database& db) { db.execScript(kSchemaV1, "creating schema version 1"); }},
+      {2, [](Database& db) { db.execScript(kSchemaV2, "adding change_decisions (version 2)"); }},
   };
   return kSteps;
 }

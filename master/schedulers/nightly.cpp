@@ -62,9 +62,16 @@ void NightlyScheduler::validate(const SchedulerEntry& cfg) { parseConfig(cfg); }
 
 void NightlyScheduler::onChange(const db::ChangeRecord& change) {
   if (!onlyIfChanged_) return;
-  if (cfg_.branch && change.branch != *cfg_.branch) return;
+  if (cfg_.branch && change.branch != *cfg_.branch) {
+    decide(change, "ignored", "branch '" + change.branch + "' is not '" + *cfg_.branch + "'");
+    return;
+  }
   const bool important = isImportant(cfg_.files, change.files);
-  if (!important && cfg_.onlyImportant) return;
+  if (!important && cfg_.onlyImportant) {
+    decide(change, "ignored", "not important: no file passes the files filter (only_important)");
+    return;
+  }
+  decide(change, important ? "important" : "unimportant", "built at the next scheduled time");
   pending_.push_back(change.id);
   pendingImportant_ = pendingImportant_ || important;
   save();  // inside the change's transaction (see ChangeBus)

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "master/db/database.hpp"
+
 namespace bb {
 
 bool Scheduler::wantsSource(const std::string& source) const {
@@ -13,6 +15,11 @@ bool Scheduler::wantsSource(const std::string& source) const {
              cfg_.changeSources.end() ||
          std::find(cfg_.changeSources.begin(), cfg_.changeSources.end(), source) !=
              cfg_.changeSources.end();
+}
+
+void Scheduler::decide(const db::ChangeRecord& change, const std::string& decision,
+                       const std::string& reason) const {
+  ctx_.db.recordDecision({change.id, cfg_.name, decision, reason});
 }
 
 }  // namespace bb

@@ -39,6 +39,11 @@ class Scheduler : public ChangeSubscriber {
   virtual void stop() {}
 
  protected:
+  // Records what this scheduler decided about `change` (important,
+  // unimportant or ignored, and why) for the per-change status. Runs inside
+  // the change's transaction.
+  void decide(const db::ChangeRecord& change, const std::string& decision,
+              const std::string& reason) const;
   // The key under which this scheduler keeps state in the database.
   std::string stateObject() const { return "scheduler:" + cfg_.name; }
   SchedulerEntry cfg_;

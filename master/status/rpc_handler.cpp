@@ -1,6 +1,7 @@
 #include "master/status/rpc_handler.hpp"
 
 #include <chrono>
+#include <map>
 
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
@@ -40,7 +41,8 @@ Json RpcHandler::call(const std::string& user, const std::string& method, const 
   const UserEntry* u = config_().findUser(user);
   if (!u) throw RpcError("not_permitted", "user '" + user + "' is no longer configured");
   std::string needs = method;
-  if (method == "status" || method == "build" || method == "log" || method == "buildset")
+  if (method == "status" || method == "build" || method == "log" || method == "buildset" ||
+      method == "change_status")
     needs = "status";
   if (!u->mayDo(needs))
     throw RpcError("not_permitted", "user '" + user + "' may not use " + method +
@@ -52,6 +54,7 @@ Json RpcHandler::call(const std::string& user, const std::string& method, const 
   if (method == "build") return build(params);
   if (method == "log") return log(params);
   if (method == "buildset") return buildset(params);
+  if (method == "change_status") return changeStatus(params);
   throw RpcError("bad_request", "unknown method '" + method + "'");
 }
 
@@ -193,6 +196,85 @@ Json RpcHandler::buildset(const Json& p) {
                                 {"complete", bs->complete},
                                 {"result", bs->complete ? std::string(toString(bs->result)) : std::string("pending")},
                                 {"requests", reqs}}}};
+}
+
+// What happened to one change, per scheduler: built (its BuildSets with
+// requests and results), waiting (a timer, the next nightly run, or an
+// upstream BuildSet not finished yet), or ignored (and why).
+Json RpcHandler::changeStatus(const Json& p) {
+  const auto id = integer(p, "change_id", -1);
+  auto change = db_.getChange(id);
+  if (!change) throw RpcError("not_found", "no change with id " + std::to_string(id));
+  std::map<std::string, db::ChangeDecision> decisions;
+  for (auto& d : db_.decisionsForChange(id)) decisions[d.scheduler] = d;
+  // BuildSets that contain the change, by the scheduler that made them.
+  std::map<std::string, std::vector<db::BuildsetRecord>> built;
+  for (auto bsid : db_.buildsetsForChange(id))
+    if (auto bs = db_.getBuildset(bsid)) built[bs->scheduler].push_back(*bs);
+  auto buildsetJson = [&](const db::BuildsetRecord& bs) {
+    Json reqs = Json::array();
+    for (const auto& r : db_.requestsForBuildset(bs.id)) {
+      Json builds = Json::array();
+      for (const auto& b : db_.buildsForRequest(r.id)) builds.push_back(buildJson(b));
+      reqs.push_back(Json{{"id", r.id}, {"builder", r.builder}, {"complete", r.complete},
+                          {"result", r.complete ? std::string(toString(r.result)) : std::string("pending")},
+                          {"builds", builds}});
+    }
+    return Json{{"id", bs.id}, {"complete", bs.complete},
+                {"result", bs.complete ? std::string(toString(bs.result)) : std::string("pending")},
+                {"requests", reqs}};
+  };
+  Json out = Json::array();
+  for (const auto& s : config_().schedulers) {
+    Json entry{{"scheduler", s.name}, {"type", s.type}};
+    if (auto b = built.find(s.name); b != built.end()) {
+      entry["state"] = "built";
+      Json sets = Json::array();
+      for (const auto& bs : b->second) sets.push_back(buildsetJson(bs));
+      entry["buildsets"] = sets;
+    } else if (s.type == "dependent") {
+      const std::string upstream = s.extra.value("upstream", std::string());
+      const auto up = built.find(upstream);
+      if (up == built.end()) {
+        entry["state"] = "ignored";
+        entry["reason"] = "upstream scheduler '" + upstream + "' did not build this change";
+      } else {
+        const auto& last = up->second.back();
+        if (!last.complete) {
+          entry["state"] = "waiting";
+          entry["reason"] = "waiting for upstream '" + upstream + "' buildset " + std::to_string(last.id);
+        } else {
+          entry["state"] = "ignored";
+          entry["reason"] = "upstream '" + upstream + "' buildset " + std::to_string(last.id) + " ended " +
+                            std::string(toString(last.result));
+        }
+      }
+    } else if (auto d = decisions.find(s.name); d != decisions.end()) {
+      if (d->second.decision == "ignored") {
+        entry["state"] = "ignored";
+      } else {
+        entry["state"] = "waiting";
+        entry["important"] = d->second.decision == "important";
+      }
+      entry["reason"] = d->second.reason.empty()
+                            ? (s.type == "nightly" ? "built at the next scheduled time"
+                                                   : "tree-stable timer running (" +
+                                                         std::to_string(s.treeStableTimer) + " s)")
+                            : d->second.reason;
+    } else {
+      entry["state"] = "ignored";
+      const bool watches = s.type == "single_branch" || s.type == "any_branch" ||
+                           (s.type == "nightly" && s.extra.value("only_if_changed", false));
+      entry["reason"] = watches ? "not subscribed to change source '" + change->source + "'"
+                                : "a " + s.type + " scheduler does not look at changes";
+    }
+    out.push_back(entry);
+  }
+  return Json{{"change", Json{{"id", change->id}, {"author", change->author}, {"branch", change->branch},
+                              {"revision", change->revision}, {"repository", change->repository},
+                              {"source", change->source}, {"comments", change->comments},
+                              {"files", change->files}, {"when", change->when}}},
+              {"schedulers", out}};
 }
 
 }  // namespace bb

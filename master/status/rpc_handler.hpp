@@ -42,6 +42,7 @@ class RpcHandler {
   Json build(const Json& p);
   Json log(const Json& p);
   Json buildset(const Json& p);
+  Json changeStatus(const Json& p);
 
   db::Database& db_;
   ChangeBus& bus_;
