@@ -1,0 +1,244 @@
+// Faults with real processes: slaves and masters killed mid-build, a
+// connection frozen by a proxy (half-open), duplicate logins, retry cap.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/functional/harness.hpp"
+
+namespace bb::test {
+namespace {
+
+std::string q(const std::string& s) { return "\"" + s + "\""; }
+
+const std::string& verifier() {
+  static const std::string v = makeVerifier("pw");
+  return v;
+}
+
+std::string config(int port, int nSlaves, const std::string& command, const std::string& masterExtra = "") {
+  std::string y = "master: {name: faults, slave_port: " + std::to_string(port) +
+                  ", heartbeat_interval: 1, heartbeat_timeout: 3, ping_timeout: 2" + masterExtra + "}\nslaves:\n";
+  std::string names;
+  for (int i = 1; i <= nSlaves; ++i) {
+    y += "  - {name: s" + std::to_string(i) + ", password: " + q(verifier()) + "}\n";
+    names += (i > 1 ? ", s" : "s") + std::to_string(i);
+  }
+  return y + "users: [{name: alice, password: " + q(verifier()) + ", may: [force, status]}]\n" +
+         "builders: [{name: b, slaves: [" + names + "], steps: [{shell: {name: work, command: " + q(command) +
+         "}}]}]\nschedulers: [{name: force, type: force, builders: [b]}]\n";
+}
+
+std::vector<std::vector<std::string>> builds(const MasterProcess& m) {
+  return sqlite(m.dbPath(), "SELECT number, slave, finished, result FROM builds ORDER BY number");
+}
+
+// A TCP relay 127.0.0.1:listenPort -> 127.0.0.1:target. freeze() stops
+// moving bytes in both directions without closing anything: to the master
+// the slave's connection becomes half-open.
+class Proxy {
+ public:
+  explicit Proxy(int target) : target_(target) {
+    lfd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(lfd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(lfd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(lfd_, 8) != 0)
+      throw std::runtime_error("proxy: cannot listen");
+    socklen_t len = sizeof a;
+    getsockname(lfd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~Proxy() {
+    stop_ = true;
+    thread_.join();
+    for (int fd : fds_) close(fd);
+    close(lfd_);
+  }
+  int port() const { return port_; }
+  void freeze() { frozen_ = true; }
+
+ private:
+  void loop() {
+    // Bounded: runs until the test ends (stop_), polling every 50 ms.
+    while (!stop_) {
+      std::vector<pollfd> p{{lfd_, POLLIN, 0}};
+      for (int fd : fds_) p.push_back({fd, static_cast<short>(frozen_ ? 0 : POLLIN), 0});
+      if (poll(p.data(), p.size(), 50) <= 0) continue;
+      if (p[0].revents & POLLIN) {
+        int c = accept(lfd_, nullptr, nullptr);
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<uint16_t>(target_));
+        if (c >= 0 && connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+          fds_.push_back(c);
+          fds_.push_back(s);
+        } else {
+          if (c >= 0) close(c);
+          close(s);
+        }
+        continue;
+      }
+      for (std::size_t i = 1; i < p.size(); ++i) {
+        if (!(p[i].revents & (POLLIN | POLLHUP))) continue;
+        const std::size_t k = i - 1, peer = k ^ 1;
+        char buf[65536];
+        ssize_t n = read(fds_[k], buf, sizeof buf);
+        if (n > 0) {
+          if (write(fds_[peer], buf, static_cast<std::size_t>(n)) != n) {
+          }
+        } else {
+          shutdown(fds_[peer], SHUT_WR);
+        }
+      }
+    }
+  }
+  int target_, lfd_ = -1, port_ = 0;
+  std::vector<int> fds_;
+  std::atomic<bool> stop_{false}, frozen_{false};
+  std::thread thread_;
+};
+
+TEST(Faults, SlaveLostMidBuildIsRetriedOnAnotherSlave) {
+  TempDir tmp;
+  MasterProcess master(tmp.sub("master"));
+  master.create();
+  const std::string marker = tmp.sub("started-on");
+  // The first attempt sleeps long; once a slave has run it, later attempts are quick.
+  master.writeConfig(config(master.port(), 2,
+                            "if [ -e " + marker + " ]; then echo second attempt; else echo %(prop:slavename)s > " +
+                                marker + "; sleep 30; fi"));
+  master.setAuth("alice", "pw");
+  master.start();
+  SlaveProcess s1(tmp.sub("s1"), master.port(), "s1", "pw"), s2(tmp.sub("s2"), master.port(), "s2", "pw");
+  s1.create();
+  s2.create();
+  s1.start();
+  s2.start();
+  ASSERT_TRUE(master.waitForLog("slave s2 connected") && master.waitForLog("slave s1 connected")) << master.log();
+  ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
+  ASSERT_TRUE(waitFor([&] { return !readFile(marker).empty(); }, 30s)) << master.log();
+  const std::string first = readFile(marker).substr(0, 2);
+  (first == "s1" ? s1 : s2).kill();
+  ASSERT_TRUE(waitFor([&] {
+    auto b = builds(master);
+    return b.size() == 2 && b[1][2] == "1";
+  }, 60s)) << master.log();
+  auto b = builds(master);
+  EXPECT_EQ(b[0][1], first);
+  EXPECT_EQ(b[0][3], "5") << "the lost build is RETRY";
+  EXPECT_NE(b[1][1], first) << "the retry ran on the other slave";
+  EXPECT_EQ(b[1][3], "0");
+  auto req = sqlite(master.dbPath(), "SELECT complete, result, retries FROM buildrequests");
+  EXPECT_EQ(req[0], (std::vector<std::string>{"1", "0", "1"}));
+  auto logs = master.client({"status", "--builder", "b", "--build", "1", "--logs"});
+  EXPECT_NE(logs.out.find("disconnected"), std::string::npos) << "what it logged so far is kept\n" << logs.out;
+}
+
+TEST(Faults, RetryCapFailsTheRequestWithException) {
+  TempDir tmp;
+  MasterProcess master(tmp.sub("master"));
+  master.create();
+  const std::string marker = tmp.sub("attempts");
+  master.writeConfig(config(master.port(), 1, "echo x >> " + marker + "; sleep 30", ", max_retries: 1"));
+  master.setAuth("alice", "pw");
+  master.start();
+  ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    SlaveProcess s(tmp.sub("s1-" + std::to_string(attempt)), master.port(), "s1", "pw");
+    s.create();
+    s.start();
+    ASSERT_TRUE(waitFor([&] { return readFile(marker).size() == 2u * attempt; }, 30s)) << master.log();
+    s.kill();
+    ASSERT_TRUE(waitFor([&] { return builds(master).size() == static_cast<std::size_t>(attempt) &&
+                                     builds(master).back()[2] == "1"; }, 30s)) << master.log();
+  }
+  auto req = sqlite(master.dbPath(), "SELECT complete, result FROM buildrequests");
+  EXPECT_EQ(req[0], (std::vector<std::string>{"1", "4"})) << "EXCEPTION after the cap";
+  auto last = sqlite(master.dbPath(), "SELECT text FROM builds WHERE number=2");
+  EXPECT_NE(last[0][0].find("gave up after 1 retries"), std::string::npos) << last[0][0];
+}
+
+TEST(Faults, MasterKilledMidBuildRecoversAndRunsTheRequestAgain) {
+  TempDir tmp;
+  MasterProcess master(tmp.sub("master"));
+  master.create();
+  const std::string marker = tmp.sub("runs");
+  master.writeConfig(config(master.port(), 1,
+                            "echo run >> " + marker + "; if [ $(wc -l < " + marker + ") -eq 1 ]; then sleep 30; fi"));
+  master.setAuth("alice", "pw");
+  master.start();
+  SlaveProcess s(tmp.sub("s1"), master.port(), "s1", "pw");
+  s.create();
+  s.start();
+  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+  ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
+  ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);  // stays pending behind it
+  ASSERT_TRUE(waitFor([&] { return !readFile(marker).empty(); }, 30s));
+  master.kill();
+  master.start();
+  ASSERT_TRUE(waitFor([&] {
+    auto r = sqlite(master.dbPath(), "SELECT count(*) FROM buildrequests WHERE complete=1");
+    return r[0][0] == "2";
+  }, 90s)) << master.log();
+  auto b = builds(master);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0][3], "5") << "the interrupted build is RETRY";
+  EXPECT_EQ(b[1][3], "0");
+  EXPECT_EQ(b[2][3], "0");
+  auto steps = sqlite(master.dbPath(), "SELECT count(*) FROM steps WHERE finished=0");
+  EXPECT_EQ(steps[0][0], "0");
+  auto logs = sqlite(master.dbPath(), "SELECT count(*) FROM logs WHERE finished=0");
+  EXPECT_EQ(logs[0][0], "0") << "its logs are closed";
+  EXPECT_NE(master.log().find("recovered from an unclean stop"), std::string::npos);
+}
+
+TEST(Faults, HalfOpenConnectionIsDetectedAndADuplicateLoginReplacesIt) {
+  TempDir tmp;
+  MasterProcess master(tmp.sub("master"));
+  master.create();
+  master.writeConfig(config(master.port(), 1, "echo ok"));
+  master.setAuth("alice", "pw");
+  master.start();
+  Proxy proxy(master.port());
+  SlaveProcess viaProxy(tmp.sub("s1"), proxy.port(), "s1", "pw");
+  viaProxy.create();
+  viaProxy.start();
+  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+
+  // A second login while the first answers pings is refused.
+  SlaveProcess dup(tmp.sub("dup"), master.port(), "s1", "pw");
+  dup.create();
+  dup.start();
+  EXPECT_TRUE(master.waitForLog("answers pings")) << master.log();
+  dup.kill();
+
+  // Freeze the proxied connection: no FIN, no data. Heartbeats catch it.
+  proxy.freeze();
+  EXPECT_TRUE(master.waitForLog("heartbeat timeout", 20s)) << master.log();
+  // And a slave logging in under that name now gets in.
+  SlaveProcess direct(tmp.sub("direct"), master.port(), "s1", "pw");
+  direct.create();
+  direct.start();
+  ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
+  ASSERT_TRUE(waitFor([&] {
+    auto b = builds(master);
+    return !b.empty() && b[0][2] == "1";
+  }, 60s)) << master.log();
+  EXPECT_EQ(builds(master)[0][3], "0");
+}
+
+}  // namespace
+}  // namespace bb::test
