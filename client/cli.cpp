@@ -52,7 +52,7 @@ std::string topLevelUsage() {
       "Verbs:\n";
   for (const auto& v : kVerbs) {
     std::string name = v.name;
-    s += "  " + name + std::string(12 - name.size(), ' ') + v.summary + "\n";
+    s += "  " + name + std::string(name.size() < 15 ? 15 - name.size() : 1, ' ') + v.summary + "\n";
   }
   s +=
       "\n'buildbot VERB --help' describes each verb's options.\n"

@@ -35,6 +35,7 @@ struct Connection::Impl {
     peer = endpointText(socket);
     boost::system::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);  // best effort: latency, not correctness
+    socket.non_blocking(true, ec);                // reads happen after async_wait
   }
 
   tcp::socket socket;
@@ -49,7 +50,6 @@ struct Connection::Impl {
   bool reading = false;
   bool closing = false;  // sendErrorAndClose: flush, then close
   std::string closingReason;
-  std::array<std::uint8_t, kReadChunk> readBuf{};
   std::vector<std::uint8_t> pending;  // encoded frames not yet handed to the socket
   std::vector<std::uint8_t> inflight;  // frames being written now
   bool writing = false;
@@ -78,6 +78,14 @@ void Connection::setMaxFrame(std::uint32_t maxFrame) {
 }
 
 namespace {
+
+// One read buffer for every connection on this thread: a connection waits
+// for readability and then reads into it, so an idle connection holds no
+// read buffer of its own (thousands of idle slaves stay cheap).
+std::uint8_t* sharedReadBuffer() {
+  thread_local std::array<std::uint8_t, kReadChunk> buf;
+  return buf.data();
+}
 
 // The read/write/heartbeat machinery lives in free functions taking the
 // owning shared_ptr, so every pending operation keeps the connection alive.
@@ -112,28 +120,36 @@ bool dispatchFrames(const std::shared_ptr<Connection>& self, Connection::Impl& i
 void doRead(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
   if (!im.open || im.paused || im.reading || im.closing) return;
   im.reading = true;
-  im.socket.async_read_some(
-      asio::buffer(im.readBuf), [self, &im](const boost::system::error_code& ec, std::size_t n) {
-        im.reading = false;
-        if (!im.open) return;
-        if (ec) {
-          if (ec == asio::error::operation_aborted) return;
-          if (ec == asio::error::eof) {
-            if (im.decoder.buffered() > 0)
-              self->close("protocol error: truncated frame at end of stream (" +
-                          std::to_string(im.decoder.buffered()) + " bytes)");
-            else
-              self->close("closed by peer");
-          } else {
-            self->close(ec.message());
-          }
-          return;
-        }
-        im.received += n;
-        im.lastRecv = Clock::now();
-        im.decoder.feed(im.readBuf.data(), n);
-        if (dispatchFrames(self, im)) doRead(self, im);
-      });
+  im.socket.async_wait(tcp::socket::wait_read, [self, &im](const boost::system::error_code& waitEc) {
+    im.reading = false;
+    if (!im.open) return;
+    if (waitEc) {
+      if (waitEc != asio::error::operation_aborted) self->close(waitEc.message());
+      return;
+    }
+    boost::system::error_code ec;
+    const std::size_t n = im.socket.read_some(asio::buffer(sharedReadBuffer(), kReadChunk), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      doRead(self, im);
+      return;
+    }
+    if (ec) {
+      if (ec == asio::error::eof) {
+        if (im.decoder.buffered() > 0)
+          self->close("protocol error: truncated frame at end of stream (" +
+                      std::to_string(im.decoder.buffered()) + " bytes)");
+        else
+          self->close("closed by peer");
+      } else {
+        self->close(ec.message());
+      }
+      return;
+    }
+    im.received += n;
+    im.lastRecv = Clock::now();
+    im.decoder.feed(sharedReadBuffer(), n);
+    if (dispatchFrames(self, im)) doRead(self, im);
+  });
 }
 
 void doWrite(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
