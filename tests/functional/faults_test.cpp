@@ -240,5 +240,38 @@ TEST(Faults, HalfOpenConnectionIsDetectedAndADuplicateLoginReplacesIt) {
   EXPECT_EQ(builds(master)[0][3], "0");
 }
 
+TEST(Faults, FailedPingLeavesTheRequestQueuedForTheNextSlave) {
+  TempDir tmp;
+  MasterProcess master(tmp.sub("master"));
+  master.create();
+  // ping_timeout 2 s is shorter than heartbeat_timeout 3 s: a frozen slave
+  // fails the ping before it is declared dead.
+  master.writeConfig(config(master.port(), 2, "echo built on %(prop:slavename)s"));
+  master.setAuth("alice", "pw");
+  master.start();
+  Proxy proxy(master.port());
+  SlaveProcess frozen(tmp.sub("s1"), proxy.port(), "s1", "pw");
+  frozen.create();
+  frozen.start();
+  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+  proxy.freeze();
+  ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
+  EXPECT_TRUE(master.waitForLog("slave s1 did not answer the ping", 20s)) << master.log();
+  EXPECT_TRUE(builds(master).empty()) << "no build starts on a slave that fails its ping";
+  auto pending = sqlite(master.dbPath(), "SELECT claimed, complete FROM buildrequests");
+  EXPECT_EQ(pending[0], (std::vector<std::string>{"0", "0"})) << "the request waits, unclaimed";
+  SlaveProcess healthy(tmp.sub("s2"), master.port(), "s2", "pw");
+  healthy.create();
+  healthy.start();
+  ASSERT_TRUE(waitFor([&] {
+    auto b = builds(master);
+    return !b.empty() && b[0][2] == "1";
+  }, 60s)) << master.log();
+  auto b = builds(master);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0][1], "s2");
+  EXPECT_EQ(b[0][3], "0");
+}
+
 }  // namespace
 }  // namespace bb::test
