@@ -49,7 +49,7 @@ void AnyBranchScheduler::onChange(const db::ChangeRecord& change) {
   if (cfg_.treeStableTimer <= 0) {
     if (important) {
       decide(change, "important", "");
-      submit({change.id});
+      submitChanges({change.id});
     } else {
       decide(change, "ignored", "not important: no file passes the files filter");
     }
@@ -126,7 +126,7 @@ void AnyBranchScheduler::fire(const Key& key) {
   pending_.erase(it);
   try {
     ctx_.db.transaction([&] {
-      submit(taken.changes);
+      submitChanges(taken.changes);
       save();
     });
   } catch (const std::exception& e) {
@@ -140,23 +140,5 @@ void AnyBranchScheduler::fire(const Key& key) {
   }
 }
 
-void AnyBranchScheduler::submit(const std::vector<std::int64_t>& changeIds) {
-  // The source stamp is that of the newest change.
-  const std::int64_t newest = *std::max_element(changeIds.begin(), changeIds.end());
-  auto c = ctx_.db.getChange(newest);
-  if (!c) {
-    spdlog::error("scheduler {}: change {} vanished from the database", cfg_.name, newest);
-    return;
-  }
-  db::SourceStamp ss{c->repository, c->branch, c->revision, c->project, changeIds};
-  Json props = Json::object();
-  for (auto it = cfg_.properties.begin(); it != cfg_.properties.end(); ++it)
-    props[it.key()] = Json::array({it.value(), "Scheduler"});
-  const std::string reason = changeIds.size() == 1
-                                 ? "change " + std::to_string(newest) + " on " + c->branch
-                                 : std::to_string(changeIds.size()) + " changes on " + c->branch;
-  ctx_.buildsets.create(cfg_.name, "scheduler " + cfg_.name + ": " + reason, ss, props,
-                        cfg_.builders, cfg_.priority);
-}
 
 }  // namespace bb

@@ -41,7 +41,6 @@ class AnyBranchScheduler : public Scheduler {
   void save();
   void armTimer(const Key& key, Pending& p);
   void fire(const Key& key);
-  void submit(const std::vector<std::int64_t>& changeIds);
 
   std::vector<std::string> branchPatterns_;
   std::map<Key, Pending> pending_;

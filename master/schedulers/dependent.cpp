@@ -53,9 +53,7 @@ void DependentScheduler::handle(const db::BuildsetRecord& bs) {
   if (bs.id < scanFrom_ || handled_.count(bs.id)) return;
   ctx_.db.transaction([&] {
     if (bs.result == Result::Success || bs.result == Result::Warnings) {
-      Json props = Json::object();
-      for (auto it = cfg_.properties.begin(); it != cfg_.properties.end(); ++it)
-        props[it.key()] = Json::array({it.value(), "Scheduler"});
+      const Json props = schedulerProperties();
       ctx_.buildsets.create(cfg_.name,
                             "upstream " + upstream_ + " buildset " + std::to_string(bs.id) + " " +
                                 std::string(toString(bs.result)),

@@ -48,9 +48,7 @@ NewBuildset ForceScheduler::force(const Json& params, const std::string& user) {
   if (owner.empty()) owner = user;
   if (revision.find_first_of(" \t\n") != std::string::npos)
     errors.push_back("revision must not contain whitespace");
-  Json props = Json::object();
-  for (auto it = cfg_.properties.begin(); it != cfg_.properties.end(); ++it)
-    props[it.key()] = Json::array({it.value(), "Scheduler"});
+  Json props = schedulerProperties();
   if (auto it = params.find("properties"); it != params.end() && !it->is_null()) {
     if (!it->is_object()) {
       errors.push_back("properties must be a map of name: value");

@@ -142,19 +142,11 @@ void NightlyScheduler::fire() {
         std::string reason = "nightly scheduler " + cfg_.name;
         if (onlyIfChanged_) {
           // The source stamp is that of the newest change.
-          const std::int64_t newest = *std::max_element(pending_.begin(), pending_.end());
-          if (auto c = ctx_.db.getChange(newest)) {
-            ss = db::SourceStamp{c->repository, c->branch, c->revision, c->project, pending_};
-          } else {
-            spdlog::error("scheduler {}: change {} vanished from the database", cfg_.name, newest);
-            ss.changeIds = pending_;
-          }
+          if (auto found = sourceStampFor(pending_)) ss = *found;
+          else ss.changeIds = pending_;
           reason += ": " + std::to_string(pending_.size()) + " change(s) since the last build";
         }
-        Json props = Json::object();
-        for (auto it = cfg_.properties.begin(); it != cfg_.properties.end(); ++it)
-          props[it.key()] = Json::array({it.value(), "Scheduler"});
-        ctx_.buildsets.create(cfg_.name, reason, ss, props, cfg_.builders, cfg_.priority);
+                ctx_.buildsets.create(cfg_.name, reason, ss, schedulerProperties(), cfg_.builders, cfg_.priority);
       } else {
         spdlog::info("scheduler {}: no important change since the last build; not building",
                      cfg_.name);

@@ -58,9 +58,7 @@ void PeriodicScheduler::fire() {
   const WallTime now = ctx_.clock.wallNow();
   try {
     db::SourceStamp ss{"", cfg_.branch.value_or(""), "", "", {}};
-    Json props = Json::object();
-    for (auto it = cfg_.properties.begin(); it != cfg_.properties.end(); ++it)
-      props[it.key()] = Json::array({it.value(), "Scheduler"});
+    const Json props = schedulerProperties();
     ctx_.db.transaction([&] {
       ctx_.buildsets.create(cfg_.name, "periodic scheduler " + cfg_.name, ss, props,
                             cfg_.builders, cfg_.priority);

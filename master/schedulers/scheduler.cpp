@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "master/db/database.hpp"
 
 namespace bb {
@@ -20,6 +22,36 @@ bool Scheduler::wantsSource(const std::string& source) const {
 void Scheduler::decide(const db::ChangeRecord& change, const std::string& decision,
                        const std::string& reason) const {
   ctx_.db.recordDecision({change.id, cfg_.name, decision, reason});
+}
+
+Json Scheduler::schedulerProperties() const {
+  Json props = Json::object();
+  for (auto it = cfg_.properties.begin(); it != cfg_.properties.end(); ++it)
+    props[it.key()] = Json::array({it.value(), "Scheduler"});
+  return props;
+}
+
+std::optional<db::SourceStamp> Scheduler::sourceStampFor(
+    const std::vector<std::int64_t>& changeIds) const {
+  if (changeIds.empty()) return std::nullopt;
+  const std::int64_t newest = *std::max_element(changeIds.begin(), changeIds.end());
+  auto c = ctx_.db.getChange(newest);
+  if (!c) {
+    spdlog::error("scheduler {}: change {} vanished from the database", cfg_.name, newest);
+    return std::nullopt;
+  }
+  return db::SourceStamp{c->repository, c->branch, c->revision, c->project, changeIds};
+}
+
+void Scheduler::submitChanges(const std::vector<std::int64_t>& changeIds) {
+  auto ss = sourceStampFor(changeIds);
+  if (!ss) return;
+  const std::int64_t newest = *std::max_element(changeIds.begin(), changeIds.end());
+  const std::string reason = changeIds.size() == 1
+                                 ? "change " + std::to_string(newest) + " on " + ss->branch
+                                 : std::to_string(changeIds.size()) + " changes on " + ss->branch;
+  ctx_.buildsets.create(cfg_.name, "scheduler " + cfg_.name + ": " + reason, *ss,
+                        schedulerProperties(), cfg_.builders, cfg_.priority);
 }
 
 }  // namespace bb

@@ -2,7 +2,10 @@
 // Base of every scheduler type. A scheduler is created from its config
 // entry, started once the master is up, and stopped before a reconfig
 // replaces it or the master shuts down.
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/event_loop.hpp"
 #include "config/master_config.hpp"
@@ -44,6 +47,14 @@ class Scheduler : public ChangeSubscriber {
   // the change's transaction.
   void decide(const db::ChangeRecord& change, const std::string& decision,
               const std::string& reason) const;
+  // The configured properties as {name: [value, "Scheduler"]}.
+  Json schedulerProperties() const;
+  // The source stamp of the newest of `changeIds`, carrying all of them;
+  // nullopt (logged) if that change is missing from the database.
+  std::optional<db::SourceStamp> sourceStampFor(const std::vector<std::int64_t>& changeIds) const;
+  // One BuildSet for `changeIds` on the newest change's source stamp (the
+  // rule of single_branch and any_branch).
+  void submitChanges(const std::vector<std::int64_t>& changeIds);
   // The key under which this scheduler keeps state in the database.
   std::string stateObject() const { return "scheduler:" + cfg_.name; }
   SchedulerEntry cfg_;

@@ -33,7 +33,7 @@ void SingleBranchScheduler::onChange(const db::ChangeRecord& change) {
   if (cfg_.treeStableTimer <= 0) {
     if (important) {
       decide(change, "important", "");
-      submit({change.id});
+      submitChanges({change.id});
     } else {
       decide(change, "ignored", "not important: no file passes the files filter");
     }
@@ -90,7 +90,7 @@ void SingleBranchScheduler::fire() {
   if (pending_.empty() || !pendingImportant_) return;
   auto ids = pending_;
   ctx_.db.transaction([&] {
-    submit(ids);
+    submitChanges(ids);
     pending_.clear();
     pendingImportant_ = false;
     fireAtMs_ = 0;
@@ -98,23 +98,5 @@ void SingleBranchScheduler::fire() {
   });
 }
 
-void SingleBranchScheduler::submit(const std::vector<std::int64_t>& changeIds) {
-  // The source stamp is that of the newest change.
-  const std::int64_t newest = *std::max_element(changeIds.begin(), changeIds.end());
-  auto c = ctx_.db.getChange(newest);
-  if (!c) {
-    spdlog::error("scheduler {}: change {} vanished from the database", cfg_.name, newest);
-    return;
-  }
-  db::SourceStamp ss{c->repository, c->branch, c->revision, c->project, changeIds};
-  Json props = Json::object();
-  for (auto it = cfg_.properties.begin(); it != cfg_.properties.end(); ++it)
-    props[it.key()] = Json::array({it.value(), "Scheduler"});
-  const std::string reason = changeIds.size() == 1
-                                 ? "change " + std::to_string(newest) + " on " + c->branch
-                                 : std::to_string(changeIds.size()) + " changes on " + c->branch;
-  ctx_.buildsets.create(cfg_.name, "scheduler " + cfg_.name + ": " + reason, ss, props,
-                        cfg_.builders, cfg_.priority);
-}
 
 }  // namespace bb

@@ -28,7 +28,6 @@ class SingleBranchScheduler : public Scheduler {
   void save();
   void armTimer();
   void fire();
-  void submit(const std::vector<std::int64_t>& changeIds);
 
   std::vector<std::int64_t> pending_;
   bool pendingImportant_ = false;
