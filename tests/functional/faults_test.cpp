@@ -273,5 +273,34 @@ TEST(Faults, FailedPingLeavesTheRequestQueuedForTheNextSlave) {
   EXPECT_EQ(b[0][3], "0");
 }
 
+TEST(Faults, ASlaveBeingPingedIsNotClaimedByAnotherBuild) {
+  TempDir tmp;
+  MasterProcess master(tmp.sub("master"));
+  master.create();
+  master.writeConfig(config(master.port(), 1, "echo ok"));  // s1, max_builds 1
+  master.setAuth("alice", "pw");
+  master.start();
+  Proxy proxy(master.port());
+  SlaveProcess frozen(tmp.sub("s1"), proxy.port(), "s1", "pw");
+  frozen.create();
+  frozen.start();
+  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+  proxy.freeze();
+  // Two requests while s1 is being pinged for the first: if the pinged
+  // slave were claimable, the second would ping it too.
+  ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
+  ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
+  ASSERT_TRUE(master.waitForLog("slave s1 disconnected", 20s)) << master.log();
+  const std::string log = readFile(master.dir() + "/buildmaster.log");  // not the console copy
+  std::size_t pings = 0;
+  for (auto at = log.find("did not answer the ping"); at != std::string::npos;
+       at = log.find("did not answer the ping", at + 1))
+    ++pings;
+  EXPECT_EQ(pings, 1u) << log;
+  EXPECT_TRUE(builds(master).empty());
+  auto pending = sqlite(master.dbPath(), "SELECT count(*) FROM buildrequests WHERE claimed=0 AND complete=0");
+  EXPECT_EQ(pending[0][0], "2") << "both requests still wait";
+}
+
 }  // namespace
 }  // namespace bb::test
