@@ -41,22 +41,8 @@ void AnyBranchScheduler::onChange(const db::ChangeRecord& change) {
     decide(change, "ignored", "branch '" + change.branch + "' matches none of its branches");
     return;
   }
-  const bool important = isImportant(cfg_.files, change.files);
-  if (!important && cfg_.onlyImportant) {
-    decide(change, "ignored", "not important: no file passes the files filter (only_important)");
-    return;
-  }
-  if (cfg_.treeStableTimer <= 0) {
-    if (important) {
-      decide(change, "important", "");
-      submitChanges({change.id});
-    } else {
-      decide(change, "ignored", "not important: no file passes the files filter");
-    }
-    return;
-  }
-  decide(change, important ? "important" : "unimportant",
-         important ? "" : "no file passes the files filter; built with the next important change");
+  bool important = false;
+  if (!classifyForTimer(change, important)) return;
   const Key key{change.repository, change.branch};
   auto it = pending_.find(key);
   // An unimportant change on a quiet branch only rides along later; it does

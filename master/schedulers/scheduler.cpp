@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "master/db/database.hpp"
+#include "master/schedulers/change_filter.hpp"
 
 namespace bb {
 
@@ -22,6 +23,26 @@ bool Scheduler::wantsSource(const std::string& source) const {
 void Scheduler::decide(const db::ChangeRecord& change, const std::string& decision,
                        const std::string& reason) const {
   ctx_.db.recordDecision({change.id, cfg_.name, decision, reason});
+}
+
+bool Scheduler::classifyForTimer(const db::ChangeRecord& change, bool& important) {
+  important = isImportant(cfg_.files, change.files);
+  if (!important && cfg_.onlyImportant) {
+    decide(change, "ignored", "not important: no file passes the files filter (only_important)");
+    return false;
+  }
+  if (cfg_.treeStableTimer <= 0) {
+    if (important) {
+      decide(change, "important", "");
+      submitChanges({change.id});
+    } else {
+      decide(change, "ignored", "not important: no file passes the files filter");
+    }
+    return false;
+  }
+  decide(change, important ? "important" : "unimportant",
+         important ? "" : "no file passes the files filter; built with the next important change");
+  return true;
 }
 
 Json Scheduler::schedulerProperties() const {

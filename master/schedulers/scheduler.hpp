@@ -47,6 +47,12 @@ class Scheduler : public ChangeSubscriber {
   // the change's transaction.
   void decide(const db::ChangeRecord& change, const std::string& decision,
               const std::string& reason) const;
+  // The common rule for a change that passed the branch filter (single_branch,
+  // any_branch): records the decision, drops an unimportant change under
+  // only_important, and without a tree-stable timer builds an important
+  // change at once. Returns true when the caller should hold the change for
+  // its timer; `important` tells which kind it is.
+  bool classifyForTimer(const db::ChangeRecord& change, bool& important);
   // The configured properties as {name: [value, "Scheduler"]}.
   Json schedulerProperties() const;
   // The source stamp of the newest of `changeIds`, carrying all of them;

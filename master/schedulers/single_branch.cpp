@@ -25,22 +25,8 @@ void SingleBranchScheduler::onChange(const db::ChangeRecord& change) {
     decide(change, "ignored", "branch '" + change.branch + "' is not '" + cfg_.branch.value_or("") + "'");
     return;
   }
-  const bool important = isImportant(cfg_.files, change.files);
-  if (!important && cfg_.onlyImportant) {
-    decide(change, "ignored", "not important: no file passes the files filter (only_important)");
-    return;
-  }
-  if (cfg_.treeStableTimer <= 0) {
-    if (important) {
-      decide(change, "important", "");
-      submitChanges({change.id});
-    } else {
-      decide(change, "ignored", "not important: no file passes the files filter");
-    }
-    return;
-  }
-  decide(change, important ? "important" : "unimportant",
-         important ? "" : "no file passes the files filter; built with the next important change");
+  bool important = false;
+  if (!classifyForTimer(change, important)) return;
   pending_.push_back(change.id);
   if (important) {
     pendingImportant_ = true;
