@@ -90,6 +90,19 @@ struct FileFilter {
   std::vector<std::string> exclude;
 };
 
+// Which changes a change-listening scheduler (single_branch, any_branch,
+// nightly with only_if_changed) looks at. Every pattern is a glob (see
+// globMatch in master/schedulers/change_filter.hpp), exact when it has no
+// wildcard; an empty list accepts every value. A change must pass all of
+// them; matches() there applies it.
+struct ChangeFilter {
+  std::optional<std::string> branch;        // exact branch (the `branch` key)
+  std::vector<std::string> branchPatterns;  // branch_pattern (any_branch: or branches)
+  std::vector<std::string> repositories;
+  std::vector<std::string> projects;
+  std::vector<std::string> categories;
+};
+
 struct SchedulerEntry {
   std::string name;
   std::string type;  // single_branch | any_branch | force | periodic | nightly | dependent | triggerable | try
@@ -98,6 +111,9 @@ struct SchedulerEntry {
   int treeStableTimer = 0;            // seconds; 0 = none
   FileFilter files;
   bool onlyImportant = false;
+  // branch, branch_pattern, repository, project, category; the last four are
+  // also kept verbatim in `extra` (so a reconfig that changes them is seen).
+  ChangeFilter changeFilter;
   std::vector<std::string> changeSources;  // empty = all
   int priority = 0;
   Json properties = Json::object();
