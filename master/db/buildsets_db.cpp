@@ -8,7 +8,7 @@ namespace {
 
 #define BB_REQUEST_COLUMNS                                                                \
   "id, buildset_id, builder, priority, submitted_at, claimed, claimed_at, complete, result," \
-  " complete_at, retries"
+  " complete_at, retries, replaced_by, complete_text"
 
 BuildRequestRecord readRequest(const Statement& s) {
   BuildRequestRecord r;
@@ -23,12 +23,14 @@ BuildRequestRecord readRequest(const Statement& s) {
   r.result = s.getResult(8);
   r.completeAt = s.getInt(9);
   r.retries = static_cast<int>(s.getInt(10));
+  r.replacedBy = s.getInt(11);
+  r.completeText = s.getText(12);
   return r;
 }
 
 #define BB_BUILDSET_COLUMNS                                                              \
   "id, reason, scheduler, ss_repository, ss_branch, ss_revision, ss_project, properties," \
-  " submitted_at, complete, complete_at, result"
+  " submitted_at, complete, complete_at, result, parent_build_id"
 
 BuildsetRecord readBuildset(const Statement& s) {
   BuildsetRecord b;
@@ -44,6 +46,7 @@ BuildsetRecord readBuildset(const Statement& s) {
   b.complete = s.getBool(9);
   b.completeAt = s.getInt(10);
   b.result = s.getResult(11);
+  b.parentBuildId = s.getInt(12);
   return b;
 }
 
@@ -53,8 +56,8 @@ std::pair<std::int64_t, std::map<std::string, std::int64_t>> Database::addBuilds
     const BuildsetRecord& bs, const std::vector<std::string>& builders, int priority) {
   static constexpr char kInsert[] =
       "INSERT INTO buildsets (reason, scheduler, ss_repository, ss_branch, ss_revision,"
-      " ss_project, properties, submitted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-      " RETURNING id";
+      " ss_project, properties, submitted_at, parent_build_id)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id";
   static constexpr char kChange[] =
       "INSERT INTO buildset_changes (buildset_id, seq, change_id) VALUES (?1, ?2, ?3)";
   static constexpr char kRequest[] =
@@ -70,6 +73,7 @@ std::pair<std::int64_t, std::map<std::string, std::int64_t>> Database::addBuilds
       s.bind(1, bs.reason).bind(2, bs.scheduler).bind(3, bs.sourcestamp.repository);
       s.bind(4, bs.sourcestamp.branch).bind(5, bs.sourcestamp.revision);
       s.bind(6, bs.sourcestamp.project).bindJson(7, bs.properties).bind(8, bs.submittedAt);
+      s.bind(9, bs.parentBuildId);
       s.requireRow();
       bsid = s.getInt(0);
     }
@@ -194,21 +198,17 @@ int Database::unclaimAllRequests() {
 }
 
 std::optional<BuildsetCompletion> Database::completeRequest(std::int64_t brid, Result r,
-                                                            std::int64_t now) {
+                                                            std::int64_t now,
+                                                            const std::string& text) {
   static constexpr char kComplete[] =
-      "UPDATE buildrequests SET complete = 1, result = ?2, complete_at = ?3"
+      "UPDATE buildrequests SET complete = 1, result = ?2, complete_at = ?3, complete_text = ?4"
       " WHERE id = ?1 AND complete = 0 RETURNING buildset_id";
   static constexpr char kExists[] = "SELECT 1 FROM buildrequests WHERE id = ?1";
-  static constexpr char kSiblings[] =
-      "SELECT complete, result FROM buildrequests WHERE buildset_id = ?1";
-  static constexpr char kCompleteBuildset[] =
-      "UPDATE buildsets SET complete = 1, complete_at = ?2, result = ?3"
-      " WHERE id = ?1 AND complete = 0";
   return transaction([&]() -> std::optional<BuildsetCompletion> {
     std::int64_t bsid = 0;
     {
       Statement s = stmt(kComplete);
-      s.bind(1, brid).bind(2, r).bind(3, now);
+      s.bind(1, brid).bind(2, r).bind(3, now).bind(4, text);
       if (!s.step()) {
         Statement e = stmt(kExists);
         e.bind(1, brid);
@@ -219,23 +219,33 @@ std::optional<BuildsetCompletion> Database::completeRequest(std::int64_t brid, R
       }
       bsid = s.getInt(0);
     }
-    Result overall = Result::Success;
-    bool first = true;
-    {
-      Statement s = stmt(kSiblings);
-      s.bind(1, bsid);
-      while (s.step()) {
-        if (!s.getBool(0)) return std::nullopt;  // another request is still open
-        const Result sibling = s.getResult(1);
-        overall = first ? sibling : worst(overall, sibling);
-        first = false;
-      }
-    }
-    Statement s = stmt(kCompleteBuildset);
-    s.bind(1, bsid).bind(2, now).bind(3, overall).run();
-    if (s.changes() != 1) return std::nullopt;
-    return BuildsetCompletion{bsid, overall};
+    return completeBuildsetIfDone(bsid, now);
   });
+}
+
+std::optional<BuildsetCompletion> Database::completeBuildsetIfDone(std::int64_t bsid,
+                                                                   std::int64_t now) {
+  static constexpr char kSiblings[] =
+      "SELECT complete, result FROM buildrequests WHERE buildset_id = ?1";
+  static constexpr char kCompleteBuildset[] =
+      "UPDATE buildsets SET complete = 1, complete_at = ?2, result = ?3"
+      " WHERE id = ?1 AND complete = 0";
+  Result overall = Result::Success;
+  bool first = true;
+  {
+    Statement s = stmt(kSiblings);
+    s.bind(1, bsid);
+    while (s.step()) {
+      if (!s.getBool(0)) return std::nullopt;  // another request is still open
+      const Result sibling = s.getResult(1);
+      overall = first ? sibling : worst(overall, sibling);
+      first = false;
+    }
+  }
+  Statement s = stmt(kCompleteBuildset);
+  s.bind(1, bsid).bind(2, now).bind(3, overall).run();
+  if (s.changes() != 1) return std::nullopt;
+  return BuildsetCompletion{bsid, overall};
 }
 
 }  // namespace bb::db

@@ -98,12 +98,28 @@ class Database {
   // Unclaims every claimed, incomplete request (master start after a crash);
   // returns how many.
   int unclaimAllRequests();
-  // Marks the request complete; if it was the last incomplete request of its
-  // buildset, completes the buildset with the worst() result of its requests
-  // and returns that. nullopt if the request was already complete. Throws
+  // Marks the request complete (with `text` saying why, when it ended
+  // without a build); if it was the last incomplete request of its buildset,
+  // completes the buildset with the worst() result of its requests and
+  // returns that. nullopt if the request was already complete. Throws
   // DbError for an unknown request.
   std::optional<BuildsetCompletion> completeRequest(std::int64_t brid, Result r,
-                                                    std::int64_t now);
+                                                    std::int64_t now,
+                                                    const std::string& text = "");
+
+  // --- changing pending requests (requests_db.cpp) ---
+  // Completes a pending (unclaimed) request as CANCELLED with `text`; a
+  // claimed or complete one is left alone and the outcome says which.
+  CancelResult cancelRequest(std::int64_t brid, const std::string& text, std::int64_t now);
+  // Sets an incomplete request's priority; false if complete or unknown.
+  bool setRequestPriority(std::int64_t brid, int priority);
+  // Completes as SKIPPED (replaced_by = newRequestId) every older pending
+  // request of the same builder whose BuildSet has the same repository,
+  // branch and project; triggered BuildSets are never collapsed. Returns
+  // them in id order, with any BuildSet that this completed.
+  std::vector<CollapsedRequest> collapseRequests(std::int64_t newRequestId, std::int64_t now);
+  // BuildSets whose parent is the build (made by its trigger steps), by id.
+  std::vector<BuildsetRecord> childBuildsets(std::int64_t parentBuildId);
 
   // --- builds and steps (builds_db.cpp) ---
   // number = next per builder, starting at 1. requestId 0 stores no request.
@@ -175,6 +191,8 @@ class Database {
   void execScript(const char* sql, const char* what);
   void rollbackAfterError() noexcept;
   static const std::vector<MigrationStep>& migrations();
+  // Completes the buildset if none of its requests is open (worst result).
+  std::optional<BuildsetCompletion> completeBuildsetIfDone(std::int64_t bsid, std::int64_t now);
 
   std::string path_;
   sqlite3* db_ = nullptr;

@@ -2,6 +2,7 @@
 // Plain records read from and written to the master's database.
 // Times are unix seconds as given by the caller; ids are SQLite rowids (> 0).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct BuildsetRecord {
   bool complete = false;
   std::int64_t completeAt = 0;
   Result result = Result::Success;
+  std::int64_t parentBuildId = 0;  // the build whose trigger step made it (0: none)
 };
 
 struct BuildRequestRecord {
@@ -49,6 +51,8 @@ struct BuildRequestRecord {
   Result result = Result::Success;
   std::int64_t completeAt = 0;
   int retries = 0;
+  std::int64_t replacedBy = 0;  // collapsed (SKIPPED) into this newer request
+  std::string completeText;     // why it ended without a build, e.g. "cancelled by alice"
 };
 
 struct BuildRecord {
@@ -84,6 +88,19 @@ struct LogRecord {
 struct BuildsetCompletion {
   std::int64_t buildsetId;
   Result result;
+};
+
+enum class CancelOutcome { Cancelled, Claimed, Complete, Unknown };
+
+struct CancelResult {
+  CancelOutcome outcome = CancelOutcome::Unknown;
+  std::optional<BuildsetCompletion> completion;  // set if the cancel completed its buildset
+};
+
+// A pending request collapsed into a newer one (SKIPPED, replaced_by set).
+struct CollapsedRequest {
+  std::int64_t requestId = 0;
+  std::optional<BuildsetCompletion> completion;
 };
 
 struct SlaveRecord {

@@ -164,6 +164,16 @@ CREATE TABLE change_decisions (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 3: triggered BuildSets link to the build that triggered them;
+// a request ended without a build (cancelled, or collapsed into a newer
+// one) says why and, when collapsed, which request replaced it.
+constexpr char kSchemaV3[] = R"sql(
+ALTER TABLE buildsets ADD COLUMN parent_build_id INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX buildsets_by_parent ON buildsets (parent_build_id) WHERE parent_build_id != 0;
+ALTER TABLE buildrequests ADD COLUMN replaced_by INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE buildrequests ADD COLUMN complete_text TEXT NOT NULL DEFAULT '';
+)sql";
+
 }  // namespace
 
 const std::vector<Database::MigrationStep>& Database::migrations() {
@@ -171,6 +181,9 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
   static const std::vector<MigrationStep> kSteps = {
       {1, [](Database& db) { db.execScript(kSchemaV1, "creating schema version 1"); }},
       {2, [](Database& db) { db.execScript(kSchemaV2, "adding change_decisions (version 2)"); }},
+      {3, [](Database& db) {
+         db.execScript(kSchemaV3, "adding buildset parents and request outcomes (version 3)");
+       }},
   };
   return kSteps;
 }
