@@ -1,6 +1,7 @@
 #include "master/buildmaster.hpp"
 
 #include <filesystem>
+#include <set>
 
 #include <boost/asio.hpp>
 #include <spdlog/spdlog.h>
@@ -113,6 +114,10 @@ void BuildMaster::Impl::configureComponents() {
   locks->configure(config.locks);
   slaves->configure(config.slaves);
   distributor->configure(config);
+  std::set<std::string> collapsing;
+  for (const auto& b : config.builders)
+    if (b.collapseRequests) collapsing.insert(b.name);
+  buildsets->setCollapsingBuilders(std::move(collapsing));
   schedulers->configure(config.schedulers);
 }
 
@@ -244,13 +249,15 @@ int BuildMaster::run(std::function<void()> onReady,
         *im.db, im.clock, *im.slaves, [&im](std::function<void()> fn) { im.post(std::move(fn)); });
     im.slaves->onAttached = [&im] { im.distributor->wake(); };
     im.distributor->setLocks(im.locks.get());
-    // Write, then notify: the completion is committed before schedulers hear of it.
-    im.distributor->onBuildsetComplete = [&im](const db::BuildsetCompletion& done) {
-      if (auto bs = im.db->getBuildset(done.buildsetId)) im.schedulers->onBuildsetComplete(*bs);
-    };
     im.buildsets = std::make_unique<BuildsetService>(*im.db, [&im] { im.distributor->wake(); });
+    // Write, then notify: the completion is committed before anyone hears of it.
+    im.distributor->onBuildsetComplete = [&im](const db::BuildsetCompletion& done) {
+      im.buildsets->completed(done);
+    };
     im.bus = std::make_unique<ChangeBus>(*im.db);
     im.schedulers = std::make_unique<SchedulerSet>(SchedulerContext{*im.db, im.clock, *im.buildsets}, *im.bus);
+    im.buildsets->addCompletionListener(
+        [&im](const db::BuildsetRecord& bs) { im.schedulers->onBuildsetComplete(bs); });
     im.rpc = std::make_unique<RpcHandler>(*im.db, *im.bus, *im.schedulers,
                                           [&im]() -> const MasterConfig& { return im.config; });
     im.port = std::make_unique<MasterPort>(im.io, im.clock, *im.slaves, *im.rpc,

@@ -8,22 +8,67 @@
 
 namespace bb {
 
+std::int64_t BuildsetService::nowSeconds() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 NewBuildset BuildsetService::create(const std::string& scheduler, const std::string& reason,
                                     const db::SourceStamp& ss, const Json& properties,
-                                    const std::vector<std::string>& builders, int priority) {
+                                    const std::vector<std::string>& builders, int priority,
+                                    std::int64_t parentBuildId) {
   db::BuildsetRecord bs;
   bs.reason = reason;
   bs.scheduler = scheduler;
   bs.sourcestamp = ss;
   bs.properties = properties;
-  bs.submittedAt = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  auto [id, requests] = db_.addBuildset(bs, builders, priority);
+  bs.submittedAt = nowSeconds();
+  bs.parentBuildId = parentBuildId;
+  std::vector<db::BuildsetCompletion> done;
+  auto [id, requests] = db_.transaction([&] {
+    auto created = db_.addBuildset(bs, builders, priority);
+    for (const auto& [builder, rid] : created.second) {
+      if (!collapsing_.count(builder)) continue;
+      for (const auto& c : db_.collapseRequests(rid, bs.submittedAt)) {
+        spdlog::info("builder {}: request {} collapsed into request {} (SKIPPED)", builder,
+                     c.requestId, rid);
+        if (c.completion) done.push_back(*c.completion);
+      }
+    }
+    return created;
+  });
   spdlog::info("scheduler {} created buildset {} ({} request(s)): {}", scheduler, id,
                requests.size(), reason);
+  for (const auto& d : done) completed(d);
   wake_();
   return NewBuildset{id, requests};
+}
+
+db::CancelResult BuildsetService::cancel(std::int64_t requestId, const std::string& who) {
+  db::CancelResult r = db_.cancelRequest(requestId, "cancelled by " + who, nowSeconds());
+  if (r.outcome == db::CancelOutcome::Cancelled) {
+    spdlog::info("request {} cancelled by {}", requestId, who);
+    if (r.completion) completed(*r.completion);
+  }
+  return r;
+}
+
+bool BuildsetService::setPriority(std::int64_t requestId, int priority) {
+  if (!db_.setRequestPriority(requestId, priority)) return false;
+  spdlog::info("request {}: priority set to {}", requestId, priority);
+  wake_();
+  return true;
+}
+
+void BuildsetService::completed(const db::BuildsetCompletion& done) {
+  auto bs = db_.getBuildset(done.buildsetId);
+  if (!bs) {
+    spdlog::error("buildset {} completed but is not in the database", done.buildsetId);
+    return;
+  }
+  spdlog::info("buildset {} complete: {}", bs->id, toString(bs->result));
+  for (const auto& fn : listeners_) fn(*bs);
 }
 
 }  // namespace bb

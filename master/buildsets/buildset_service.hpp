@@ -1,9 +1,12 @@
 #pragma once
 // Creates BuildSets (one BuildRequest per builder) and tells the
-// distributor once they are committed.
+// distributor once they are committed; collapses older requests on
+// builders that opted in; cancels and re-prioritises pending requests; and
+// announces every BuildSet completion to whoever listens.
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,18 +25,44 @@ struct NewBuildset {
 
 class BuildsetService {
  public:
+  using CompletionListener = std::function<void(const db::BuildsetRecord&)>;
+
   BuildsetService(db::Database& db, std::function<void()> wake) : db_(db), wake_(std::move(wake)) {}
+
+  // Builders whose requests collapse (collapse_requests: true); set on
+  // every (re)config.
+  void setCollapsingBuilders(std::set<std::string> builders) { collapsing_ = std::move(builders); }
 
   // Writes the buildset and its requests in one transaction (joining an
   // outer one if open), then wakes the distributor (which runs after the
-  // current event, so after the outer commit too).
+  // current event, so after the outer commit too). On a collapsing builder
+  // the new request replaces older compatible pending ones (SKIPPED).
+  // parentBuildId: the build whose trigger step asks for it (0: none).
   NewBuildset create(const std::string& scheduler, const std::string& reason,
                      const db::SourceStamp& ss, const Json& properties,
-                     const std::vector<std::string>& builders, int priority);
+                     const std::vector<std::string>& builders, int priority,
+                     std::int64_t parentBuildId = 0);
+
+  // Cancels a pending request (see Database::cancelRequest); a completed
+  // BuildSet is announced.
+  db::CancelResult cancel(std::int64_t requestId, const std::string& who);
+  // Changes an incomplete request's priority and wakes the distributor;
+  // false if it is complete or unknown.
+  bool setPriority(std::int64_t requestId, int priority);
+
+  // Listeners hear of every completed BuildSet, after it is committed, in
+  // the order they were added.
+  void addCompletionListener(CompletionListener fn) { listeners_.push_back(std::move(fn)); }
+  // Announces a completion written by someone else (a finished build).
+  void completed(const db::BuildsetCompletion& done);
 
  private:
+  std::int64_t nowSeconds() const;
+
   db::Database& db_;
   std::function<void()> wake_;
+  std::set<std::string> collapsing_;
+  std::vector<CompletionListener> listeners_;
 };
 
 }  // namespace bb
