@@ -1,4 +1,5 @@
 // The `builders:` section and the steps inside each builder.
+#include <map>
 #include <set>
 
 #include "config/yaml_util.hpp"
@@ -110,20 +111,94 @@ bool parseGitStep(MapReader& r, MasterParse& p, StepConfig& s) {
   return ok;
 }
 
-// Parses one `{shell: {...}}` / `{git: {...}}` item; nullopt on error.
+// name -> type of every scheduler written in the file, read ahead of
+// parseSchedulers() so that a trigger step can check that it names a
+// triggerable one (a missing name is left to the reference check).
+std::map<std::string, std::string> schedulerTypes(const MapReader& top) {
+  std::map<std::string, std::string> out;
+  YAML::Node list = top.value("schedulers");
+  if (!list.IsSequence()) return out;
+  for (const auto& item : list) {
+    if (!item.IsMap()) continue;
+    YAML::Node name = item["name"], type = item["type"];
+    if (name.IsScalar() && type.IsScalar()) out.emplace(name.Scalar(), type.Scalar());
+  }
+  return out;
+}
+
+bool parseTriggerStep(MapReader& r, MasterParse& p, StepConfig& s,
+                      const std::map<std::string, std::string>& types) {
+  r.allowKeys({"name", "schedulers", "wait_for_finish", "set_properties", "copy_properties",
+               "update_source_stamp", "halt_on_failure", "flunk_on_failure", "warn_on_failure",
+               "locks"});
+  s.locks = parseLockAccesses(r, p);
+  bool ok = true;
+  if (auto list = r.stringList("schedulers", true)) {
+    YAML::Node node = r.value("schedulers");
+    if (list->empty()) {
+      r.error(r.markOf("schedulers"),
+              "schedulers is empty; list the triggerable schedulers this step starts");
+      ok = false;
+    }
+    std::set<std::string> seen;
+    for (std::size_t j = 0; j < list->size(); ++j) {
+      const std::string& name = (*list)[j];
+      if (!seen.insert(name).second) {
+        r.error(node[j].Mark(), "scheduler '" + name + "' is listed twice; list each once");
+        ok = false;
+        continue;
+      }
+      p.refer(RefKind::Scheduler, name, node[j].Mark(), r.what());
+      auto t = types.find(name);
+      if (t != types.end() && t->second != "triggerable") {
+        r.error(node[j].Mark(), "scheduler '" + name + "' has type " + t->second +
+                                    "; a trigger step can only start schedulers of type triggerable");
+        ok = false;
+      }
+    }
+    s.schedulers = *list;
+  } else {
+    ok = false;
+  }
+  if (auto b = r.boolean("wait_for_finish")) s.waitForFinish = *b;
+  if (auto props = r.object("set_properties")) {
+    YAML::Node node = r.value("set_properties");
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+      if (key.empty() || key.find_first_of(" :") != std::string::npos) {
+        r.error(it->first.Mark(), "set_properties: property name '" + key +
+                                      "' must be non-empty without spaces or ':'");
+        ok = false;
+      } else if (it->second.IsScalar()) {
+        checkInterpolation(r, it->second.Mark(), "set_properties " + key, it->second.Scalar());
+      }
+    }
+    s.setProperties = *props;
+  }
+  if (auto copy = r.stringList("copy_properties")) s.copyProperties = *copy;
+  if (auto b = r.boolean("update_source_stamp")) s.updateSourceStamp = *b;
+  if (auto b = r.boolean("halt_on_failure")) s.haltOnFailure = *b;
+  if (auto b = r.boolean("flunk_on_failure")) s.flunkOnFailure = *b;
+  if (auto b = r.boolean("warn_on_failure")) s.warnOnFailure = *b;
+  return ok;
+}
+
+// Parses one `{shell: {...}}` / `{git: {...}}` / `{trigger: {...}}` item;
+// nullopt on error.
 std::optional<StepConfig> parseStep(const YAML::Node& item, std::size_t i, const MapReader& builder,
-                                    MasterParse& p, std::set<std::string>& names) {
+                                    MasterParse& p, std::set<std::string>& names,
+                                    const std::map<std::string, std::string>& schedulerTypes) {
   const std::string where = builder.what() + ", step " + std::to_string(i + 1);
   if (!item.IsMap() || item.size() != 1 || !item.begin()->first.IsScalar()) {
     p.sink.add(item.IsNull() ? builder.markOf("steps") : item.Mark(),
-               where + " must be a one-key map: {shell: {...}} or {git: {...}}, got " +
+               where + " must be a one-key map: {shell: {...}}, {git: {...}} or {trigger: {...}}, got " +
                    describe(item));
     return std::nullopt;
   }
   const std::string type = item.begin()->first.Scalar();
-  if (type != "shell" && type != "git") {
+  if (type != "shell" && type != "git" && type != "trigger") {
     p.sink.add(item.begin()->first.Mark(),
-               where + ": unknown step type '" + type + "'; allowed: shell, git");
+               where + ": unknown step type '" + type + "'; allowed: shell, git, trigger");
     return std::nullopt;
   }
   MapReader r(item.begin()->second, where + " (" + type + ")", p.sink, item.begin()->first.Mark());
@@ -143,7 +218,9 @@ std::optional<StepConfig> parseStep(const YAML::Node& item, std::size_t i, const
   } else if (explicitName) {
     ok = false;
   }
-  ok = (type == "shell" ? parseShellStep(r, p, s) : parseGitStep(r, p, s)) && ok;
+  if (type == "shell") ok = parseShellStep(r, p, s) && ok;
+  else if (type == "git") ok = parseGitStep(r, p, s) && ok;
+  else ok = parseTriggerStep(r, p, s, schedulerTypes) && ok;
   if (!ok) return std::nullopt;
   if (!explicitName) {
     // Unnamed steps are named after their type, numbered from the second on
@@ -162,6 +239,7 @@ std::optional<StepConfig> parseStep(const YAML::Node& item, std::size_t i, const
 }  // namespace
 
 void parseBuilders(const MapReader& top, MasterParse& p) {
+  const auto types = schedulerTypes(top);
   forEachItem(top, "builders", [&](const YAML::Node& item, std::size_t i) {
     MapReader r(item, "builders item " + std::to_string(i + 1), p.sink, top.markOf("builders"));
     if (!r.isMap()) return;
@@ -190,13 +268,13 @@ void parseBuilders(const MapReader& top, MasterParse& p) {
       r.missing("steps");
       ok = false;
     } else if (!steps.IsSequence() || steps.size() == 0) {
-      r.error(r.markOf("steps"), "steps must be a non-empty list of {shell: {...}} or {git: {...}}, got " +
+      r.error(r.markOf("steps"), "steps must be a non-empty list of {shell: {...}}, {git: {...}} or {trigger: {...}}, got " +
                                      (steps.IsSequence() ? std::string("an empty list") : describe(steps)));
       ok = false;
     } else {
       std::set<std::string> names;
       for (std::size_t j = 0; j < steps.size(); ++j) {
-        if (auto s = parseStep(steps[j], j, r, p, names)) {
+        if (auto s = parseStep(steps[j], j, r, p, names, types)) {
           b.steps.push_back(std::move(*s));
         } else {
           ok = false;

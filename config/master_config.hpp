@@ -56,7 +56,7 @@ struct LockAccess {
 };
 
 struct StepConfig {
-  std::string type;  // "shell" | "git"
+  std::string type;  // "shell" | "git" | "trigger"
   std::string name;
   // shell
   std::vector<std::string> argv;  // argv form (no shell)
@@ -74,6 +74,12 @@ struct StepConfig {
   std::string revision;  // may interpolate; default %(prop:revision)s
   std::string mode = "incremental";  // incremental | full
   std::vector<LockAccess> locks;
+  // trigger (runs on the master)
+  std::vector<std::string> schedulers;  // triggerable schedulers, non-empty
+  bool waitForFinish = false;
+  Json setProperties = Json::object();  // string values may interpolate
+  std::vector<std::string> copyProperties;
+  bool updateSourceStamp = true;  // build the parent's got_revision if it has one
 };
 
 struct BuilderEntry {

@@ -107,6 +107,18 @@ bool checkTypeSpecific(const MapReader& r, MasterParse& p, const SchedulerEntry&
         ok = false;
       }
     }
+  } else if (s.type == "triggerable") {
+    // It starts builds only from trigger steps, on the parent build's
+    // source stamp: change keys would silently do nothing.
+    for (const char* key :
+         {"branch", "tree_stable_timer", "files", "only_important", "change_sources"}) {
+      if (!r.has(key)) continue;
+      r.error(r.keyMarkOf(key), std::string(key) +
+                                    " does nothing on a triggerable scheduler (it builds only "
+                                    "when a trigger step asks, on the parent's source stamp); "
+                                    "remove it");
+      ok = false;
+    }
   } else if (s.type == "any_branch" && r.has("branches")) {
     auto branches = r.stringList("branches");
     if (!branches) {

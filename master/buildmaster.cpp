@@ -258,6 +258,7 @@ int BuildMaster::run(std::function<void()> onReady,
     im.schedulers = std::make_unique<SchedulerSet>(SchedulerContext{*im.db, im.clock, *im.buildsets}, *im.bus);
     im.buildsets->addCompletionListener(
         [&im](const db::BuildsetRecord& bs) { im.schedulers->onBuildsetComplete(bs); });
+    im.distributor->setTriggerServices(im.schedulers.get(), im.buildsets.get());
     im.rpc = std::make_unique<RpcHandler>(*im.db, *im.bus, *im.schedulers,
                                           [&im]() -> const MasterConfig& { return im.config; });
     im.port = std::make_unique<MasterPort>(im.io, im.clock, *im.slaves, *im.rpc,

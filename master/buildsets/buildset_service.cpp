@@ -69,6 +69,24 @@ void BuildsetService::completed(const db::BuildsetCompletion& done) {
   }
   spdlog::info("buildset {} complete: {}", bs->id, toString(bs->result));
   for (const auto& fn : listeners_) fn(*bs);
+  // Taken out before the calls, so a callback may wait or cancel freely.
+  auto node = waits_.extract(bs->id);
+  if (!node.empty())
+    for (auto& [token, fn] : node.mapped()) fn(*bs);
+}
+
+std::uint64_t BuildsetService::waitFor(std::int64_t buildsetId, CompletionListener fn) {
+  const std::uint64_t token = nextWait_++;
+  waits_[buildsetId].emplace(token, std::move(fn));
+  return token;
+}
+
+void BuildsetService::cancelWait(std::uint64_t token) {
+  for (auto it = waits_.begin(); it != waits_.end(); ++it) {
+    if (it->second.erase(token) == 0) continue;
+    if (it->second.empty()) waits_.erase(it);
+    return;
+  }
 }
 
 }  // namespace bb

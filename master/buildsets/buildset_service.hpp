@@ -55,6 +55,12 @@ class BuildsetService {
   void addCompletionListener(CompletionListener fn) { listeners_.push_back(std::move(fn)); }
   // Announces a completion written by someone else (a finished build).
   void completed(const db::BuildsetCompletion& done);
+  // Calls fn once, when BuildSet `buildsetId` completes (after the
+  // listeners); returns a token for cancelWait(). The caller checks first
+  // whether it is complete already.
+  std::uint64_t waitFor(std::int64_t buildsetId, CompletionListener fn);
+  // Forgets a wait that has not fired (no effect once it has).
+  void cancelWait(std::uint64_t token);
 
  private:
   std::int64_t nowSeconds() const;
@@ -63,6 +69,9 @@ class BuildsetService {
   std::function<void()> wake_;
   std::set<std::string> collapsing_;
   std::vector<CompletionListener> listeners_;
+  // One-shot waits by BuildSet id: token -> callback.
+  std::map<std::int64_t, std::map<std::uint64_t, CompletionListener>> waits_;
+  std::uint64_t nextWait_ = 1;
 };
 
 }  // namespace bb

@@ -6,6 +6,7 @@
 
 #include "master/db/database.hpp"
 #include "master/locks/lock_manager.hpp"
+#include "master/process/trigger_step.hpp"
 #include "master/slaves/slave_session.hpp"
 
 namespace bb {
@@ -143,6 +144,10 @@ void Build::startCommand(std::size_t index) {
     return;
   }
   const StepConfig& s = builder_.steps[index];
+  if (s.type == "trigger") {
+    startTrigger(s);
+    return;
+  }
   const std::string stepName = s.name.empty() ? s.type : s.name;
   Json args;
   try {
@@ -164,8 +169,28 @@ void Build::startCommand(std::size_t index) {
   cmdId_ = slave_->startCommand(s.type == "git" ? "git" : "shell", std::move(args), std::move(h));
 }
 
+void Build::startTrigger(const StepConfig& s) {
+  if (!env_.schedulers || !env_.buildsets) {
+    log_->append(2, "cannot trigger: this master runs no schedulers\n");
+    endStep(Result::Exception, "cannot trigger: this master runs no schedulers");
+    return;
+  }
+  TriggerParent parent{record_.id, builder_.name, record_.number, {}};
+  if (auto bs = env_.db.getBuildset(request_.buildsetId)) parent.sourcestamp = bs->sourcestamp;
+  auto self = shared_from_this();
+  trigger_ = std::make_shared<TriggerStep>(
+      *env_.schedulers, *env_.buildsets, env_.db, s, *log_,
+      [self, &s](Result r, const std::string& text) {
+        self->trigger_.reset();
+        // A failed child counts as the step's failure, weighed by the
+        // step's flunk/warn settings like a shell command's exit code.
+        if (r == Result::Failure && s.warnOnFailure && !s.flunkOnFailure) r = Result::Warnings;
+        self->endStep(r, text);
+      });
+  trigger_->start(parent, props_);
+}
+
 void Build::onStepDone(const CommandOutcome& o) {
-  const StepConfig& s = builder_.steps[stepIndex_];
   cmdId_ = 0;
   if (stepLocks_ && env_.locks) env_.locks->release(std::exchange(stepLocks_, 0));
   Result r;
@@ -191,16 +216,23 @@ void Build::onStepDone(const CommandOutcome& o) {
     r = Result::Success;
     text = "exit code 0";
   } else {
+    const StepConfig& s = builder_.steps[stepIndex_];
     r = s.warnOnFailure && !s.flunkOnFailure ? Result::Warnings : Result::Failure;
     text = "exit code " + std::to_string(o.rc);
   }
-  log_->finish();
-  env_.db.finishStep(stepId_, r, text, nowSeconds());
-  stepOpen_ = false;
   if (auto it = o.props.find("got_revision"); it != o.props.end() && it->is_string()) {
     props_.set("got_revision", *it, "Git");
     env_.db.setBuildProperties(record_.id, props_.toJson());
   }
+  endStep(r, text);
+}
+
+void Build::endStep(Result r, const std::string& text) {
+  const StepConfig& s = builder_.steps[stepIndex_];
+  if (stepLocks_ && env_.locks) env_.locks->release(std::exchange(stepLocks_, 0));
+  log_->finish();
+  env_.db.finishStep(stepId_, r, text, nowSeconds());
+  stepOpen_ = false;
   switch (r) {
     case Result::Success:
     case Result::Skipped:
@@ -229,6 +261,13 @@ void Build::stop(Result as, const std::string& reason) {
   if (finished_ || stopAs_) return;
   stopAs_ = as;
   stopReason_ = reason;
+  if (trigger_) {
+    std::exchange(trigger_, nullptr)->stop();
+    log_->append(2, "\nbuild stopped while waiting: " + reason +
+                        "; the triggered builds keep running\n");
+    endStep(as, "interrupted while waiting: " + reason);
+    return;
+  }
   if (cmdId_ != 0 && slave_->connected()) {
     if (log_) log_->append(2, "\nbuild stopped: " + reason + "\n");
     slave_->interrupt(cmdId_, reason);
@@ -242,6 +281,7 @@ void Build::finish(Result r, const std::string& text) {
   if (finished_) return;
   finished_ = true;
   result_ = r;
+  if (trigger_) std::exchange(trigger_, nullptr)->stop();
   if (log_) log_->finish();  // a step stopped while waiting for its locks
   if (stepOpen_) {
     env_.db.finishStep(stepId_, r, "stopped before it ran: " + text, nowSeconds());

@@ -1,6 +1,7 @@
 #pragma once
 // One Build: runs a builder's steps in order on one slave as remote
-// commands, streams each step's output into its log, and records results.
+// commands (a trigger step runs on the master instead), streams each
+// step's output into its log, and records results.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,7 +23,10 @@ namespace bb {
 
 class SlaveSession;
 class Build;
+class BuildsetService;
 class LockManager;
+class SchedulerSet;
+class TriggerStep;
 struct CommandOutcome;
 
 struct BuildEnv {
@@ -34,6 +38,10 @@ struct BuildEnv {
   LockManager* locks = nullptr;
   // Called once when the build has finished and its rows are committed.
   std::function<void(Build&, std::optional<db::BuildsetCompletion>)> onFinished;
+  // What trigger steps start BuildSets with and wait on; without them a
+  // trigger step ends in EXCEPTION.
+  SchedulerSet* schedulers = nullptr;
+  BuildsetService* buildsets = nullptr;
 };
 
 class Build : public std::enable_shared_from_this<Build> {
@@ -45,7 +53,8 @@ class Build : public std::enable_shared_from_this<Build> {
   // Writes the build row (number assigned) and starts the first step.
   void start();
   // Stops the build: the running command is interrupted and the build
-  // ends with `as` (RETRY for a master shutdown, CANCELLED for a user).
+  // ends with `as` (RETRY for a master shutdown, CANCELLED for a user). A
+  // trigger step stops waiting at once; the builds it triggered go on.
   void stop(Result as, const std::string& reason);
 
   std::int64_t id() const { return record_.id; }
@@ -66,6 +75,11 @@ class Build : public std::enable_shared_from_this<Build> {
   void releaseLocks();
   void saveLockProperties();
   void onStepDone(const CommandOutcome& outcome);
+  // Runs a trigger step (master/process/trigger_step.hpp).
+  void startTrigger(const StepConfig& s);
+  // Records the current step's result and goes on (or ends the build) by
+  // its halt/flunk/warn settings.
+  void endStep(Result r, const std::string& text);
   void finish(Result r, const std::string& text);
   Json shellArgs(const StepConfig& s);
   Json gitArgs(const StepConfig& s);
@@ -84,6 +98,7 @@ class Build : public std::enable_shared_from_this<Build> {
   bool stepOpen_ = false;  // the step row is written but not finished
   std::int64_t cmdId_ = 0;
   std::unique_ptr<LogWriter> log_;
+  std::shared_ptr<TriggerStep> trigger_;  // the running trigger step, if any
   std::optional<Result> stopAs_;
   std::string stopReason_;
   bool finished_ = false;

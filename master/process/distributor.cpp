@@ -150,6 +150,8 @@ void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
                  if (running_.empty() && onIdle) onIdle();
                  wake();
                }};
+  env.schedulers = schedulers_;
+  env.buildsets = buildsets_;
   auto build = std::make_shared<Build>(env, builder, req, slave, std::move(props));
   running_[req.id] = build;
   ++started_;

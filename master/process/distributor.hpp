@@ -23,7 +23,9 @@ class Database;
 namespace bb {
 
 class Build;
+class BuildsetService;
 class LockManager;
+class SchedulerSet;
 class SlaveRegistry;
 
 class BuildRequestDistributor {
@@ -36,6 +38,11 @@ class BuildRequestDistributor {
 
   // Builds take their locks here; a released lock wakes the distributor.
   void setLocks(LockManager* locks);
+  // What builds' trigger steps start BuildSets with (see BuildEnv).
+  void setTriggerServices(SchedulerSet* schedulers, BuildsetService* buildsets) {
+    schedulers_ = schedulers;
+    buildsets_ = buildsets;
+  }
   // Replaces the builder configs (reconfig); running builds keep theirs.
   void configure(const MasterConfig& config);
   // Schedules one distribution pass (idempotent until it runs).
@@ -73,6 +80,8 @@ class BuildRequestDistributor {
   std::chrono::milliseconds pingTimeout_{10000};
   int maxRetries_ = 3;
   LockManager* locks_ = nullptr;
+  SchedulerSet* schedulers_ = nullptr;
+  BuildsetService* buildsets_ = nullptr;
   bool woken_ = false;
   bool stopped_ = false;
   std::uint64_t started_ = 0;

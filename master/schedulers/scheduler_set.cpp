@@ -8,6 +8,7 @@
 #include "master/schedulers/nightly.hpp"
 #include "master/schedulers/periodic.hpp"
 #include "master/schedulers/single_branch.hpp"
+#include "master/schedulers/triggerable.hpp"
 
 namespace bb {
 
@@ -33,7 +34,8 @@ SchedulerSet::~SchedulerSet() { stopAll(); }
 
 bool SchedulerSet::isImplemented(const std::string& type) {
   return type == "single_branch" || type == "force" || type == "any_branch" ||
-         type == "periodic" || type == "nightly" || type == "dependent";
+         type == "periodic" || type == "nightly" || type == "dependent" ||
+         type == "triggerable";
 }
 
 std::string SchedulerSet::check(const SchedulerEntry& e) {
@@ -57,6 +59,7 @@ std::unique_ptr<Scheduler> SchedulerSet::make(const SchedulerEntry& e) {
   if (e.type == "any_branch") return std::make_unique<AnyBranchScheduler>(e, ctx_);
   if (e.type == "periodic") return std::make_unique<PeriodicScheduler>(e, ctx_);
   if (e.type == "nightly") return std::make_unique<NightlyScheduler>(e, ctx_);
+  if (e.type == "triggerable") return std::make_unique<TriggerableScheduler>(e, ctx_);
   return nullptr;
 }
 
@@ -110,6 +113,10 @@ Scheduler* SchedulerSet::find(const std::string& name) const {
 
 ForceScheduler* SchedulerSet::findForce(const std::string& name) const {
   return dynamic_cast<ForceScheduler*>(find(name));
+}
+
+TriggerableScheduler* SchedulerSet::findTriggerable(const std::string& name) const {
+  return dynamic_cast<TriggerableScheduler*>(find(name));
 }
 
 std::vector<Scheduler*> SchedulerSet::all() const {

@@ -12,6 +12,7 @@
 namespace bb {
 
 class ForceScheduler;
+class TriggerableScheduler;
 
 class SchedulerSet {
  public:
@@ -32,6 +33,9 @@ class SchedulerSet {
 
   Scheduler* find(const std::string& name) const;
   ForceScheduler* findForce(const std::string& name) const;
+  // The triggerable scheduler `name` as configured now; nullptr if there is
+  // none (a reconfig may have removed it since a build started).
+  TriggerableScheduler* findTriggerable(const std::string& name) const;
   std::vector<Scheduler*> all() const;
 
  private:
