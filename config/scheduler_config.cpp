@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 #include "config/yaml_util.hpp"
 
@@ -16,6 +18,11 @@ namespace {
 const std::vector<std::string> kCommonKeys = {
     "name",  "type",           "builders",       "branch",   "tree_stable_timer",
     "files", "only_important", "change_sources", "priority", "properties"};
+
+// Change filter keys besides `branch` (which is common: periodic and
+// nightly build it). Not in kCommonKeys, so they are also kept in `extra`.
+const std::vector<std::string> kFilterKeys = {"branch_pattern", "repository", "project",
+                                              "category"};
 
 struct TypeInfo {
   std::string_view type;
@@ -56,6 +63,95 @@ void parseFiles(const MapReader& r, MasterParse& p, FileFilter& f) {
   fr.allowKeys({"include", "exclude"});
   if (auto inc = fr.stringList("include")) f.include = *inc;
   if (auto exc = fr.stringList("exclude")) f.exclude = *exc;
+}
+
+// One glob pattern or a list of them, none empty; nullopt (error recorded)
+// otherwise or when absent.
+std::optional<std::vector<std::string>> patternList(const MapReader& r, const std::string& key) {
+  const YAML::Node v = r.value(key);
+  if (!v.IsDefined()) return std::nullopt;
+  if (v.IsNull()) {
+    r.error(r.markOf(key), key + " has no value; give a pattern or a list of patterns");
+    return std::nullopt;
+  }
+  if (v.IsScalar()) {
+    if (v.Scalar().empty()) {
+      r.error(r.markOf(key), key + " must not be an empty pattern; leave it out to accept all");
+      return std::nullopt;
+    }
+    return std::vector<std::string>{v.Scalar()};
+  }
+  auto list = r.stringList(key);
+  if (!list) return std::nullopt;
+  if (list->empty()) {
+    r.error(r.markOf(key), key + " is empty; leave it out to accept all");
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    if ((*list)[i].empty()) {
+      r.error(v[i].Mark(), key + " item " + std::to_string(i + 1) + " is an empty pattern");
+      return std::nullopt;
+    }
+  }
+  return list;
+}
+
+// Whether a scheduler of this entry's type listens to changes, so that a
+// change filter means something.
+bool listensToChanges(const SchedulerEntry& s) {
+  if (s.type == "single_branch" || s.type == "any_branch") return true;
+  if (s.type != "nightly") return false;
+  const auto it = s.extra.find("only_if_changed");
+  return it != s.extra.end() && it->is_boolean() && it->get<bool>();
+}
+
+// Fills s.changeFilter from branch, branch_pattern (any_branch: or
+// branches), repository, project and category; returns false on error.
+bool parseChangeFilter(const MapReader& r, SchedulerEntry& s) {
+  bool ok = true;
+  const bool listens = listensToChanges(s);
+  for (const std::string& key : kFilterKeys) {
+    if (!r.has(key) || listens) continue;
+    r.error(r.keyMarkOf(key),
+            key + " is a change filter, and " +
+                (s.type == "nightly"
+                     ? std::string("a nightly scheduler looks at changes only with only_if_changed: true")
+                     : "a " + s.type + " scheduler does not look at changes") +
+                "; remove it");
+    ok = false;
+  }
+  if (!listens) return ok;
+  ChangeFilter& f = s.changeFilter;
+  f.branch = s.branch;
+  if (r.has("branch") && r.has("branch_pattern")) {
+    r.error(r.keyMarkOf("branch_pattern"),
+            "give either branch (one exact name) or branch_pattern (glob patterns), not both");
+    ok = false;
+  }
+  if (s.type == "any_branch" && r.has("branches") && (r.has("branch") || r.has("branch_pattern"))) {
+    r.error(r.keyMarkOf("branches"), "branches and " +
+                                         std::string(r.has("branch") ? "branch" : "branch_pattern") +
+                                         " both limit the branches; keep one (branch_pattern is "
+                                         "the same as branches)");
+    ok = false;
+  }
+  const std::pair<const char*, std::vector<std::string>*> lists[] = {
+      {"branch_pattern", &f.branchPatterns},
+      {"repository", &f.repositories},
+      {"project", &f.projects},
+      {"category", &f.categories}};
+  for (const auto& [key, out] : lists) {
+    if (!r.has(key)) continue;
+    if (auto v = patternList(r, key)) *out = std::move(*v);
+    else ok = false;
+  }
+  if (s.type == "any_branch" && f.branchPatterns.empty()) {
+    // Checked (non-empty, no empty pattern) by checkTypeSpecific.
+    if (auto it = s.extra.find("branches"); it != s.extra.end() && it->is_array())
+      for (const auto& b : *it)
+        if (b.is_string()) f.branchPatterns.push_back(b.get<std::string>());
+  }
+  return ok;
 }
 
 // An IANA time zone name this host knows: "UTC" or a file of the tz
@@ -130,8 +226,9 @@ bool checkTypeSpecific(const MapReader& r, MasterParse& p, const SchedulerEntry&
       r.error(r.markOf("branches"), "branches must not contain an empty pattern");
       ok = false;
     }
-  } else if (s.type == "single_branch" && !s.branch) {
-    if (!r.has("branch")) r.missing("branch");
+  } else if (s.type == "single_branch" && !s.branch && !r.has("branch_pattern")) {
+    if (!r.has("branch"))
+      r.error(r.mark(), "missing required key 'branch' (or branch_pattern, for several branches)");
     ok = false;
   }
   return ok;
@@ -164,6 +261,9 @@ void parseSchedulers(const MapReader& top, MasterParse& p) {
       // Unknown type: accept every type's keys rather than pile on errors.
       for (const auto& t : kTypes) allowed.insert(allowed.end(), t.extraKeys.begin(), t.extraKeys.end());
     }
+    // Filter keys are allowed everywhere so that a type which does not look
+    // at changes gets a clear error from parseChangeFilter, not "unknown key".
+    allowed.insert(allowed.end(), kFilterKeys.begin(), kFilterKeys.end());
     r.allowKeys(allowed);
     if (!info) ok = false;
 
@@ -199,6 +299,7 @@ void parseSchedulers(const MapReader& top, MasterParse& p) {
       }
     }
     if (info && name && !checkTypeSpecific(r, p, s)) ok = false;
+    if (info && !parseChangeFilter(r, s)) ok = false;
     if (!ok) return;
     p.config.schedulers.push_back(std::move(s));
   });

@@ -18,16 +18,13 @@ std::int64_t wallMs(Clock& c) {
 
 AnyBranchScheduler::AnyBranchScheduler(SchedulerEntry cfg, SchedulerContext ctx)
     : Scheduler(std::move(cfg), ctx) {
-  // The config loader checks the type; a bad entry here is skipped, not fatal.
+  // The config loader already put `branches` into the filter; an entry built
+  // in code may carry it only in extra. The loader checks the type; a bad
+  // entry here is skipped, not fatal.
+  if (!filter_.branchPatterns.empty()) return;
   if (auto it = cfg_.extra.find("branches"); it != cfg_.extra.end() && it->is_array())
     for (const auto& b : *it)
-      if (b.is_string()) branchPatterns_.push_back(b.get<std::string>());
-}
-
-bool AnyBranchScheduler::matchesBranch(const std::string& branch) const {
-  if (branchPatterns_.empty()) return true;
-  return std::any_of(branchPatterns_.begin(), branchPatterns_.end(),
-                     [&](const std::string& p) { return globMatch(p, branch); });
+      if (b.is_string()) filter_.branchPatterns.push_back(b.get<std::string>());
 }
 
 std::vector<std::pair<std::string, std::string>> AnyBranchScheduler::pendingBranches() const {
@@ -36,11 +33,7 @@ std::vector<std::pair<std::string, std::string>> AnyBranchScheduler::pendingBran
   return out;
 }
 
-void AnyBranchScheduler::onChange(const db::ChangeRecord& change) {
-  if (!matchesBranch(change.branch)) {
-    decide(change, "ignored", "branch '" + change.branch + "' matches none of its branches");
-    return;
-  }
+void AnyBranchScheduler::onMatchingChange(const db::ChangeRecord& change) {
   bool important = false;
   if (!classifyForTimer(change, important)) return;
   const Key key{change.repository, change.branch};

@@ -3,9 +3,9 @@
 // (repository, branch) on its own. Without a tree-stable timer each
 // important change gets its own BuildSet; with one, every (repository,
 // branch) has its own timer and pending changes, with single_branch's
-// rules. extra["branches"] (glob patterns, see globMatch) limits the
-// branches it looks at; absent or empty means all. Pending changes and
-// deadlines survive a restart.
+// rules. The change filter limits what it looks at; extra["branches"]
+// (glob patterns, see globMatch) is an older spelling of its branch
+// patterns. Pending changes and deadlines survive a restart.
 #include <map>
 #include <memory>
 #include <string>
@@ -20,16 +20,15 @@ class AnyBranchScheduler : public Scheduler {
  public:
   AnyBranchScheduler(SchedulerEntry cfg, SchedulerContext ctx);
   bool subscribesToChanges() const override { return true; }
-  void onChange(const db::ChangeRecord& change) override;
   void start() override;
   void stop() override;
 
-  // Whether a change on `branch` is looked at (the `branches` patterns).
-  bool matchesBranch(const std::string& branch) const;
   // (repository, branch) pairs that have changes waiting for their timer.
   std::vector<std::pair<std::string, std::string>> pendingBranches() const;
 
  private:
+  void onMatchingChange(const db::ChangeRecord& change) override;
+
   using Key = std::pair<std::string, std::string>;  // repository, branch
   struct Pending {
     std::vector<std::int64_t> changes;
@@ -42,7 +41,6 @@ class AnyBranchScheduler : public Scheduler {
   void armTimer(const Key& key, Pending& p);
   void fire(const Key& key);
 
-  std::vector<std::string> branchPatterns_;
   std::map<Key, Pending> pending_;
 };
 

@@ -60,12 +60,8 @@ NightlyScheduler::NightlyScheduler(SchedulerEntry cfg, SchedulerContext ctx)
 
 void NightlyScheduler::validate(const SchedulerEntry& cfg) { parseConfig(cfg); }
 
-void NightlyScheduler::onChange(const db::ChangeRecord& change) {
+void NightlyScheduler::onMatchingChange(const db::ChangeRecord& change) {
   if (!onlyIfChanged_) return;
-  if (cfg_.branch && change.branch != *cfg_.branch) {
-    decide(change, "ignored", "branch '" + change.branch + "' is not '" + *cfg_.branch + "'");
-    return;
-  }
   const bool important = isImportant(cfg_.files, change.files);
   if (!important && cfg_.onlyImportant) {
     decide(change, "ignored", "not important: no file passes the files filter (only_important)");

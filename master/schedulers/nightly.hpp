@@ -2,7 +2,7 @@
 // nightly: builds at the times a cron expression gives (extra["cron"]), in
 // extra["timezone"] (default "UTC"). Without extra["only_if_changed"] it
 // does not listen to changes and always builds (branch from `branch`).
-// With it, changes on its branch (all branches if `branch` is unset) are
+// With it, changes that pass the change filter (`branch` and the rest) are
 // recorded in the database, and a fire builds only if one of them is
 // important, then forgets them all. The last fire time is stored: if a
 // scheduled time passed while the master was down, it builds once at
@@ -25,11 +25,13 @@ class NightlyScheduler : public Scheduler {
   static void validate(const SchedulerEntry& cfg);
 
   bool subscribesToChanges() const override { return onlyIfChanged_; }
-  void onChange(const db::ChangeRecord& change) override;
   void start() override;
   void stop() override;
   // When it fires next, if started with a valid config.
   std::optional<WallTime> nextFire() const;
+
+ protected:
+  void onMatchingChange(const db::ChangeRecord& change) override;
 
  private:
   void onAlarm();

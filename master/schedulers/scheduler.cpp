@@ -9,6 +9,20 @@
 
 namespace bb {
 
+Scheduler::Scheduler(SchedulerEntry cfg, SchedulerContext ctx)
+    : cfg_(std::move(cfg)), ctx_(ctx), filter_(cfg_.changeFilter) {
+  if (!filter_.branch) filter_.branch = cfg_.branch;
+}
+
+void Scheduler::onChange(const db::ChangeRecord& change) {
+  std::string whyNot;
+  if (!matches(filter_, change, whyNot)) {
+    decide(change, "ignored", whyNot);
+    return;
+  }
+  onMatchingChange(change);
+}
+
 bool Scheduler::wantsSource(const std::string& source) const {
   if (cfg_.changeSources.empty()) return true;
   // Sources are named "<type>:<name>" (git_poller:app) or plain ("sendchange").

@@ -26,7 +26,9 @@ struct SchedulerContext {
 
 class Scheduler : public ChangeSubscriber {
  public:
-  Scheduler(SchedulerEntry cfg, SchedulerContext ctx) : cfg_(std::move(cfg)), ctx_(ctx) {}
+  // The change filter is cfg.changeFilter, with cfg.branch as its exact
+  // branch when the filter has none (entries built in code set only that).
+  Scheduler(SchedulerEntry cfg, SchedulerContext ctx);
   ~Scheduler() override = default;
 
   const std::string& name() const { return cfg_.name; }
@@ -34,7 +36,10 @@ class Scheduler : public ChangeSubscriber {
   // Whether this type listens to the change bus at all.
   virtual bool subscribesToChanges() const { return false; }
   bool wantsSource(const std::string& source) const override;
-  void onChange(const db::ChangeRecord&) override {}
+  // Applies the change filter: a change that fails it is recorded as
+  // "ignored" with the reason; one that passes goes to onMatchingChange().
+  void onChange(const db::ChangeRecord& change) override;
+  const ChangeFilter& changeFilter() const { return filter_; }
   // A BuildSet (of any scheduler) completed and is committed.
   virtual void onBuildsetComplete(const db::BuildsetRecord&) {}
   // Restores persisted state and arms timers.
@@ -42,12 +47,15 @@ class Scheduler : public ChangeSubscriber {
   virtual void stop() {}
 
  protected:
+  // The type's own rule for a change that passed the change filter; runs
+  // inside the change's transaction.
+  virtual void onMatchingChange(const db::ChangeRecord&) {}
   // Records what this scheduler decided about `change` (important,
   // unimportant or ignored, and why) for the per-change status. Runs inside
   // the change's transaction.
   void decide(const db::ChangeRecord& change, const std::string& decision,
               const std::string& reason) const;
-  // The common rule for a change that passed the branch filter (single_branch,
+  // The common rule for a change that passed the change filter (single_branch,
   // any_branch): records the decision, drops an unimportant change under
   // only_important, and without a tree-stable timer builds an important
   // change at once. Returns true when the caller should hold the change for
@@ -65,6 +73,7 @@ class Scheduler : public ChangeSubscriber {
   std::string stateObject() const { return "scheduler:" + cfg_.name; }
   SchedulerEntry cfg_;
   SchedulerContext ctx_;
+  ChangeFilter filter_;  // types may widen it in their constructor (any_branch)
 };
 
 }  // namespace bb

@@ -16,15 +16,7 @@ std::int64_t wallMs(Clock& c) {
 }
 }  // namespace
 
-bool SingleBranchScheduler::matchesBranch(const db::ChangeRecord& change) const {
-  return !cfg_.branch || change.branch == *cfg_.branch;
-}
-
-void SingleBranchScheduler::onChange(const db::ChangeRecord& change) {
-  if (!matchesBranch(change)) {
-    decide(change, "ignored", "branch '" + change.branch + "' is not '" + cfg_.branch.value_or("") + "'");
-    return;
-  }
+void SingleBranchScheduler::onMatchingChange(const db::ChangeRecord& change) {
   bool important = false;
   if (!classifyForTimer(change, important)) return;
   pending_.push_back(change.id);

@@ -1,6 +1,8 @@
 #pragma once
-// single_branch: changes on one branch. Without a tree-stable timer each
-// important change gets its own BuildSet. With one, an important change
+// single_branch: changes on one branch (`branch`, or those matching
+// `branch_pattern`, taken as one line of development) that pass the change
+// filter. Without a tree-stable timer each important change gets its own
+// BuildSet. With one, an important change
 // (re)starts the timer, an unimportant one restarts it only while it
 // runs, and when it fires every change classified since goes into one
 // BuildSet. Pending changes and the deadline survive a restart.
@@ -15,13 +17,11 @@ class SingleBranchScheduler : public Scheduler {
  public:
   using Scheduler::Scheduler;
   bool subscribesToChanges() const override { return true; }
-  void onChange(const db::ChangeRecord& change) override;
   void start() override;
   void stop() override;
 
  protected:
-  // Whether this scheduler looks at `change` at all (branch filter).
-  virtual bool matchesBranch(const db::ChangeRecord& change) const;
+  void onMatchingChange(const db::ChangeRecord& change) override;
 
  private:
   void load();
