@@ -45,6 +45,7 @@ std::string formatChangeStatus(const Json& result) {
           std::string req = "      " + cellText(r.value("builder", Json())) + ": " + cellText(r.value("result", Json()));
           for (const auto& b : r.value("builds", Json::array()))
             req += ", build #" + cellText(b.value("number", Json())) + " " + cellText(b.value("result", Json()));
+          if (r.contains("text")) req += " (" + cellText(r["text"]) + ")";
           lines.push_back(req);
         }
       }

@@ -4,6 +4,7 @@
 
 #include "client/client_error.hpp"
 #include "client/force_command.hpp"
+#include "client/request_command.hpp"
 #include "client/sendchange_command.hpp"
 #include "client/change_status_command.hpp"
 #include "client/status_command.hpp"
@@ -26,6 +27,8 @@ const Verb kVerbs[] = {
     {"force", runForce, "start builds now through a force scheduler"},
     {"status", runStatus, "show the latest builds, or one build's steps and logs"},
     {"change-status", runChangeStatus, "show which schedulers built, wait on, or ignored a change"},
+    {"cancel", runCancel, "cancel pending build requests"},
+    {"priority", runPriority, "change a build request's priority"},
 };
 
 // Takes the value of a global option: "--master X", "--master=X", "-m X".

@@ -54,6 +54,36 @@ std::string displayResult(const Json& item) {
   return cellText(*res);
 }
 
+std::string formatTriggerLinks(const Json& build) {
+  std::string out;
+  if (!build.is_object()) return out;
+  if (auto by = build.find("triggered_by"); by != build.end() && by->is_object())
+    out += "  triggered by " + cellText(by->value("builder", Json())) + " #" +
+           cellText(by->value("number", Json())) + "\n";
+  auto sets = build.find("triggered");
+  if (sets == build.end() || !sets->is_array()) return out;
+  for (const auto& bs : *sets) {
+    if (!bs.is_object()) continue;
+    const std::string where = " (buildset " + cellText(bs.value("buildset_id", Json())) +
+                              ", scheduler " + cellText(bs.value("scheduler", Json())) + ")";
+    for (const auto& r : bs.value("requests", Json::array())) {
+      if (!r.is_object()) continue;
+      const std::string builder = cellText(r.value("builder", Json()));
+      const Json builds = r.value("builds", Json::array());
+      if (!builds.is_array() || builds.empty()) {
+        // No build (yet): "pending", or why it ended without one.
+        out += "  triggered " + builder + ": " + cellText(r.value("result", Json("pending"))) +
+               where + "\n";
+        continue;
+      }
+      for (const auto& b : builds)
+        out += "  triggered " + builder + " #" + cellText(b.value("number", Json())) + ": " +
+               displayResult(b) + where + "\n";
+    }
+  }
+  return out;
+}
+
 std::string formatTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths;
   for (const auto& row : rows) {

@@ -20,6 +20,12 @@ std::string formatDuration(const Json& start, const Json& end);
 // it is not finished, "-" when unknown.
 std::string displayResult(const Json& item);
 
+// The trigger links of a `build` reply's build object, one indented line
+// each: "  triggered by PARENT #N" for a triggered build, then per BuildSet
+// its trigger steps started, per builder "  triggered CHILD #M: RESULT"
+// (one line per build) or "  triggered CHILD: pending". "" if none.
+std::string formatTriggerLinks(const Json& build);
+
 // Left-aligned columns separated by two spaces; the first row is the header.
 // Trailing spaces are trimmed from every line.
 std::string formatTable(const std::vector<std::vector<std::string>>& rows);

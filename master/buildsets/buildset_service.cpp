@@ -54,9 +54,9 @@ db::CancelResult BuildsetService::cancel(std::int64_t requestId, const std::stri
   return r;
 }
 
-bool BuildsetService::setPriority(std::int64_t requestId, int priority) {
+bool BuildsetService::setPriority(std::int64_t requestId, int priority, const std::string& who) {
   if (!db_.setRequestPriority(requestId, priority)) return false;
-  spdlog::info("request {}: priority set to {}", requestId, priority);
+  spdlog::info("request {}: priority set to {} by {}", requestId, priority, who);
   wake_();
   return true;
 }

@@ -48,7 +48,7 @@ class BuildsetService {
   db::CancelResult cancel(std::int64_t requestId, const std::string& who);
   // Changes an incomplete request's priority and wakes the distributor;
   // false if it is complete or unknown.
-  bool setPriority(std::int64_t requestId, int priority);
+  bool setPriority(std::int64_t requestId, int priority, const std::string& who);
 
   // Listeners hear of every completed BuildSet, after it is committed, in
   // the order they were added.

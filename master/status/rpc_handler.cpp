@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 
+#include "master/buildsets/buildset_service.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
 #include "master/schedulers/force.hpp"
@@ -35,12 +36,27 @@ Json buildJson(const db::BuildRecord& b) {
               {"text", b.text},     {"properties", b.properties}};
 }
 
+// A request with why it ended without a build, if it did.
+Json requestJson(const db::BuildRequestRecord& r, Json builds) {
+  Json out{{"id", r.id},
+           {"builder", r.builder},
+           {"priority", r.priority},
+           {"complete", r.complete},
+           {"claimed", r.claimed},
+           {"result", r.complete ? std::string(toString(r.result)) : std::string("pending")},
+           {"builds", std::move(builds)}};
+  if (r.replacedBy != 0) out["replaced_by"] = r.replacedBy;
+  if (!r.completeText.empty()) out["text"] = r.completeText;
+  return out;
+}
+
 }  // namespace
 
 Json RpcHandler::call(const std::string& user, const std::string& method, const Json& params) {
   const UserEntry* u = config_().findUser(user);
   if (!u) throw RpcError("not_permitted", "user '" + user + "' is no longer configured");
   std::string needs = method;
+  if (method == "cancel" || method == "priority") needs = "force";
   if (method == "status" || method == "build" || method == "log" || method == "buildset" ||
       method == "change_status")
     needs = "status";
@@ -55,6 +71,8 @@ Json RpcHandler::call(const std::string& user, const std::string& method, const 
   if (method == "log") return log(params);
   if (method == "buildset") return buildset(params);
   if (method == "change_status") return changeStatus(params);
+  if (method == "cancel") return cancel(user, params);
+  if (method == "priority") return priority(user, params);
   throw RpcError("bad_request", "unknown method '" + method + "'");
 }
 
@@ -130,6 +148,42 @@ Json RpcHandler::status(const Json& p) {
   return Json{{"builders", builders}};
 }
 
+namespace {
+
+// The trigger links of build `b`: the build whose trigger step made its
+// BuildSet (null if none), and the BuildSets its own trigger steps made.
+Json triggeredBy(db::Database& db, const db::BuildRecord& b) {
+  const auto req = db.getRequest(b.requestId);
+  const auto bs = req ? db.getBuildset(req->buildsetId) : std::nullopt;
+  if (!bs || bs->parentBuildId == 0) return Json();
+  const auto parent = db.getBuild(bs->parentBuildId);
+  if (!parent) return Json();
+  return Json{{"id", parent->id}, {"builder", parent->builder}, {"number", parent->number},
+              {"buildset_id", bs->id}};
+}
+
+Json triggeredBuildsets(db::Database& db, const db::BuildRecord& b) {
+  Json out = Json::array();
+  for (const auto& bs : db.childBuildsets(b.id)) {
+    Json reqs = Json::array();
+    for (const auto& r : db.requestsForBuildset(bs.id)) {
+      Json builds = Json::array();
+      for (const auto& c : db.buildsForRequest(r.id))
+        builds.push_back(Json{{"id", c.id}, {"number", c.number}, {"finished", c.finished},
+                              {"result", c.finished ? std::string(toString(c.result)) : std::string("running")}});
+      reqs.push_back(Json{{"id", r.id}, {"builder", r.builder},
+                          {"result", r.complete ? std::string(toString(r.result)) : std::string("pending")},
+                          {"builds", std::move(builds)}});
+    }
+    out.push_back(Json{{"buildset_id", bs.id}, {"scheduler", bs.scheduler}, {"complete", bs.complete},
+                       {"result", bs.complete ? std::string(toString(bs.result)) : std::string("pending")},
+                       {"requests", std::move(reqs)}});
+  }
+  return out;
+}
+
+}  // namespace
+
 Json RpcHandler::build(const Json& p) {
   const std::string builder = str(p, "builder");
   const auto number = integer(p, "number", -1);
@@ -151,6 +205,8 @@ Json RpcHandler::build(const Json& p) {
                          {"logs", logs}});
   }
   out["steps"] = steps;
+  out["triggered_by"] = triggeredBy(db_, *b);
+  out["triggered"] = triggeredBuildsets(db_, *b);
   return Json{{"build", out}};
 }
 
@@ -183,12 +239,7 @@ Json RpcHandler::buildset(const Json& p) {
   for (const auto& r : db_.requestsForBuildset(id)) {
     Json builds = Json::array();
     for (const auto& b : db_.buildsForRequest(r.id)) builds.push_back(buildJson(b));
-    reqs.push_back(Json{{"id", r.id},
-                        {"builder", r.builder},
-                        {"complete", r.complete},
-                        {"claimed", r.claimed},
-                        {"result", r.complete ? std::string(toString(r.result)) : std::string("pending")},
-                        {"builds", builds}});
+    reqs.push_back(requestJson(r, std::move(builds)));
   }
   return Json{{"buildset", Json{{"id", bs->id},
                                 {"reason", bs->reason},
@@ -196,6 +247,44 @@ Json RpcHandler::buildset(const Json& p) {
                                 {"complete", bs->complete},
                                 {"result", bs->complete ? std::string(toString(bs->result)) : std::string("pending")},
                                 {"requests", reqs}}}};
+}
+
+Json RpcHandler::cancel(const std::string& user, const Json& p) {
+  const auto id = integer(p, "request_id", -1);
+  if (id < 1) throw RpcError("bad_request", "request_id is required (a build request id)");
+  const db::CancelResult r = buildsets_.cancel(id, user);
+  const std::string rid = "request " + std::to_string(id);
+  switch (r.outcome) {
+    case db::CancelOutcome::Cancelled:
+      return Json{{"request_id", id}, {"result", toString(Result::Cancelled)}};
+    case db::CancelOutcome::Claimed:
+      throw RpcError("rejected", rid + " has already started a build; only a pending request "
+                                       "can be cancelled");
+    case db::CancelOutcome::Complete: {
+      const auto req = db_.getRequest(id);
+      throw RpcError("rejected", rid + " is already complete (" +
+                                     std::string(req ? toString(req->result) : "?") + ")");
+    }
+    case db::CancelOutcome::Unknown:
+      break;
+  }
+  throw RpcError("not_found", "no build request with id " + std::to_string(id));
+}
+
+Json RpcHandler::priority(const std::string& user, const Json& p) {
+  const auto id = integer(p, "request_id", -1);
+  if (id < 1) throw RpcError("bad_request", "request_id is required (a build request id)");
+  if (p.find("priority") == p.end()) throw RpcError("bad_request", "priority is required");
+  const auto prio = integer(p, "priority", 0);
+  if (prio < -1000000 || prio > 1000000)
+    throw RpcError("bad_request", "priority must be between -1000000 and 1000000");
+  const auto before = db_.getRequest(id);
+  if (!before) throw RpcError("not_found", "no build request with id " + std::to_string(id));
+  if (!buildsets_.setPriority(id, static_cast<int>(prio), user))
+    throw RpcError("rejected", "request " + std::to_string(id) + " is already complete (" +
+                                   std::string(toString(before->result)) + ")");
+  return Json{{"request_id", id}, {"priority", prio}, {"previous", before->priority},
+              {"claimed", before->claimed}};
 }
 
 // What happened to one change, per scheduler: built (its BuildSets with
@@ -216,9 +305,7 @@ Json RpcHandler::changeStatus(const Json& p) {
     for (const auto& r : db_.requestsForBuildset(bs.id)) {
       Json builds = Json::array();
       for (const auto& b : db_.buildsForRequest(r.id)) builds.push_back(buildJson(b));
-      reqs.push_back(Json{{"id", r.id}, {"builder", r.builder}, {"complete", r.complete},
-                          {"result", r.complete ? std::string(toString(r.result)) : std::string("pending")},
-                          {"builds", builds}});
+      reqs.push_back(requestJson(r, std::move(builds)));
     }
     return Json{{"id", bs.id}, {"complete", bs.complete},
                 {"result", bs.complete ? std::string(toString(bs.result)) : std::string("pending")},

@@ -1,5 +1,5 @@
 #pragma once
-// The client methods (buildbot sendchange / force / status): decode the
+// The client methods (buildbot sendchange / force / status / cancel / priority): decode the
 // params, make one call into the core, encode the answer. Permissions come
 // from the user's `may` list in the master config.
 #include <functional>
@@ -16,6 +16,7 @@ class Database;
 
 namespace bb {
 
+class BuildsetService;
 class ChangeBus;
 class SchedulerSet;
 
@@ -29,8 +30,9 @@ struct RpcError : std::runtime_error {
 class RpcHandler {
  public:
   RpcHandler(db::Database& db, ChangeBus& bus, SchedulerSet& schedulers,
-             std::function<const MasterConfig&()> config)
-      : db_(db), bus_(bus), schedulers_(schedulers), config_(std::move(config)) {}
+             BuildsetService& buildsets, std::function<const MasterConfig&()> config)
+      : db_(db), bus_(bus), schedulers_(schedulers), buildsets_(buildsets),
+        config_(std::move(config)) {}
 
   // Runs `method` for `user`; returns the result map or throws RpcError.
   Json call(const std::string& user, const std::string& method, const Json& params);
@@ -43,10 +45,13 @@ class RpcHandler {
   Json log(const Json& p);
   Json buildset(const Json& p);
   Json changeStatus(const Json& p);
+  Json cancel(const std::string& user, const Json& p);
+  Json priority(const std::string& user, const Json& p);
 
   db::Database& db_;
   ChangeBus& bus_;
   SchedulerSet& schedulers_;
+  BuildsetService& buildsets_;
   std::function<const MasterConfig&()> config_;
 };
 

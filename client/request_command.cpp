@@ -1,0 +1,101 @@
+#include "client/request_command.hpp"
+
+#include <charconv>
+#include <cstdint>
+#include <ostream>
+
+#include "client/client_error.hpp"
+#include "client/status_format.hpp"
+
+namespace bb::client {
+
+namespace {
+
+po::options_description options() {
+  po::options_description desc("Options");
+  addCommonOptions(desc);
+  desc.add_options()("args", po::value<std::vector<std::string>>()->value_name("ARG"),
+                     "positional arguments");
+  return desc;
+}
+
+std::vector<std::string> positionals(const po::variables_map& vm) {
+  if (!vm.count("args")) return {};
+  return vm["args"].as<std::vector<std::string>>();
+}
+
+// A whole decimal number in [lo, hi]; UsageError naming `what` otherwise.
+std::int64_t number(const std::string& verb, const std::string& what, const std::string& text,
+                    std::int64_t lo, std::int64_t hi) {
+  std::int64_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || p != end || v < lo || v > hi)
+    throw UsageError("buildbot " + verb + ": " + what + " must be a whole number from " +
+                     std::to_string(lo) + " to " + std::to_string(hi) + ", got '" + text + "'");
+  return v;
+}
+
+const char* kCancelDescription =
+    "Cancel pending build requests (ones that have not started a build yet). A\n"
+    "cancelled request is complete with result CANCELLED and says who cancelled\n"
+    "it; its buildset completes when its other requests do. A request whose build\n"
+    "has started is refused (stop the build instead). Request ids are shown by\n"
+    "'buildbot force', 'buildbot change-status' and the buildset view.\n"
+    "Needs 'force' in the user's 'may' list.";
+
+const char* kPriorityDescription =
+    "Set the priority of a build request that has not completed. Pending requests\n"
+    "run highest priority first, then oldest first; the default priority is the\n"
+    "scheduler's (0 unless configured). PRIORITY is -1000000..1000000.\n"
+    "Needs 'force' in the user's 'may' list.";
+
+}  // namespace
+
+int runCancel(const std::vector<std::string>& args, const ConnectionFlags& global, CliContext& ctx) {
+  const po::variables_map vm = parseVerbArgs("cancel", args, options(), "args");
+  if (vm.count("help")) {
+    printVerbHelp(*ctx.out, "cancel", "REQUEST_ID...", kCancelDescription, options());
+    return kExitOk;
+  }
+  const auto words = positionals(vm);
+  if (words.empty()) throw UsageError("buildbot cancel: give at least one build request id");
+  std::vector<std::int64_t> ids;
+  for (const auto& w : words) ids.push_back(number("cancel", "a request id", w, 1, INT64_MAX));
+  Session session = openSession(connectionFlags(vm), global, ctx);
+  int rc = kExitOk;
+  for (std::int64_t id : ids) {
+    try {
+      session.sender->call("cancel", Json{{"request_id", id}});
+      *ctx.out << "request " << id << " cancelled\n";
+    } catch (const MasterError& e) {
+      *ctx.err << "buildbot cancel: request " << id << ": " << e.message() << "\n";
+      rc = kExitMasterError;
+    }
+  }
+  return rc;
+}
+
+int runPriority(const std::vector<std::string>& args, const ConnectionFlags& global,
+                CliContext& ctx) {
+  const po::variables_map vm = parseVerbArgs("priority", args, options(), "args");
+  if (vm.count("help")) {
+    printVerbHelp(*ctx.out, "priority", "REQUEST_ID PRIORITY", kPriorityDescription, options());
+    return kExitOk;
+  }
+  const auto words = positionals(vm);
+  if (words.size() != 2)
+    throw UsageError("buildbot priority: give a request id and a priority, e.g. 'buildbot "
+                     "priority 12 10'");
+  const std::int64_t id = number("priority", "the request id", words[0], 1, INT64_MAX);
+  const std::int64_t prio = number("priority", "the priority", words[1], -1000000, 1000000);
+  Session session = openSession(connectionFlags(vm), global, ctx);
+  const Json r = session.sender->call("priority", Json{{"request_id", id}, {"priority", prio}});
+  *ctx.out << "request " << id << ": priority " << cellText(r.value("previous", Json())) << " -> "
+           << prio << (r.value("claimed", false) ? " (its build has started; applies to retries)"
+                                                  : "")
+           << "\n";
+  return kExitOk;
+}
+
+}  // namespace bb::client
