@@ -98,6 +98,8 @@ std::string_view toString(MsgType t) {
     case MsgType::Credit: return "Credit";
     case MsgType::CommandDone: return "CommandDone";
     case MsgType::Interrupt: return "Interrupt";
+    case MsgType::ShutdownRequest: return "ShutdownRequest";
+    case MsgType::ShutdownReady: return "ShutdownReady";
     case MsgType::Request: return "Request";
     case MsgType::Response: return "Response";
   }

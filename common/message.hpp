@@ -37,6 +37,8 @@ enum class MsgType : std::uint16_t {
   Credit = 23,       // master -> slave: more output bytes may be sent
   CommandDone = 24,  // slave -> master: exit code / signal / error
   Interrupt = 25,    // master -> slave: kill a running command
+  ShutdownRequest = 26,  // slave -> master: finish my builds, start no new ones
+  ShutdownReady = 27,    // master -> slave: no builds left on you; disconnect and exit
   // Client session (buildbot sendchange/force/status)
   Request = 40,   // client -> master: {id, method, params}
   Response = 41,  // master -> client: {id, ok, result | error}

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -33,6 +34,10 @@ constexpr const char* kConfigName = "slave.yaml";
 constexpr const char* kPidName = "buildslave.pid";
 constexpr const char* kLogName = "buildslave.log";
 constexpr std::chrono::seconds kStopTimeout{20};
+// How long `stop --graceful` waits by default (the builds' own length),
+// and how often it says it is still waiting.
+constexpr std::chrono::seconds kGracefulWaitDefault{24 * 3600};
+constexpr std::chrono::seconds kGracefulProgressEvery{30};
 
 const char* kUsage =
     "usage: buildslave VERB [options]\n"
@@ -40,7 +45,9 @@ const char* kUsage =
     "  create-slave DIR HOST:PORT NAME PASSWORD [--basedir DIR] [--keepalive SECONDS]\n"
     "                                  make a slave directory with its slave.yaml\n"
     "  start DIR [--nodaemon]          start the slave\n"
-    "  stop DIR                        stop it (running commands are killed)\n"
+    "  stop DIR [--graceful [--wait SECONDS]]\n"
+    "                                  stop it (running commands are killed); with\n"
+    "                                  --graceful, finish its builds first, take no new ones\n"
     "  restart DIR [--nodaemon]        stop, then start\n"
     "Run `buildslave VERB --help` for a verb's options.\n";
 
@@ -220,15 +227,29 @@ int startSlave(const std::string& dir, bool nodaemon) {
   boost::system::error_code ec;
   signals.add(SIGTERM, ec);
   if (!ec) signals.add(SIGINT, ec);
-  if (ec) return fail("cannot watch SIGTERM/SIGINT: " + ec.message());
-  signals.async_wait([&](const boost::system::error_code& e, int sig) {
-    if (e) return;
-    spdlog::info("received {}; stopping: killing running commands, closing the connection",
-                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    // Shutdown: 1. kill every command's tree, 2. close the connection,
-    // 3. leave the loop once every tree is gone (bounded by kill_grace).
-    session.stop([&io] { io.stop(); });
-  });
+  if (!ec) signals.add(SIGUSR1, ec);
+  if (ec) return fail("cannot watch SIGTERM/SIGINT/SIGUSR1: " + ec.message());
+  std::function<void(const boost::system::error_code&, int)> onSignal =
+      [&](const boost::system::error_code& e, int sig) {
+        if (e) return;
+        if (sig == SIGUSR1) {
+          // Graceful: 1. ask the master to start no new builds here, 2. run
+          // the builds we have to their end, 3. on the master's ShutdownReady
+          // close the connection and leave the loop. A later SIGTERM still
+          // stops at once.
+          spdlog::info("received SIGUSR1; stopping gracefully: finishing this slave's builds, "
+                       "accepting no new ones");
+          session.stopGracefully([&io] { io.stop(); });
+        } else {
+          spdlog::info("received {}; stopping: killing running commands, closing the connection",
+                       sig == SIGTERM ? "SIGTERM" : "SIGINT");
+          // Shutdown: 1. kill every command's tree, 2. close the connection,
+          // 3. leave the loop once every tree is gone (bounded by kill_grace).
+          session.stop([&io] { io.stop(); });
+        }
+        signals.async_wait(onSignal);
+      };
+  signals.async_wait(onSignal);
 
   spdlog::info("buildslave '{}' starting (pid {}), basedir {}, master {}:{}", cfg->name, ::getpid(),
                cfg->basedir, cfg->masterHost, cfg->masterPort);
@@ -259,6 +280,50 @@ int stopSlave(const std::string& dir, bool quietIfStopped) {
   return 0;
 }
 
+// SIGUSR1 to the slave, then waits up to `wait` for it to exit, saying
+// every kGracefulProgressEvery that it still waits.
+int stopSlaveGracefully(const std::string& dir, std::chrono::seconds wait) {
+  const std::string pidPath = (fs::path(dir) / kPidName).string();
+  if (!pidFileLocked(pidPath)) {
+    std::cerr << "buildslave not running (no live pid file " << pidPath << ")\n";
+    return 1;
+  }
+  const auto pid = readPidFile(pidPath);
+  if (!pid) {
+    std::cerr << "buildslave stop: pid file " << pidPath << " is locked but holds no pid\n";
+    return 1;
+  }
+  if (::kill(*pid, SIGUSR1) != 0) {
+    std::cerr << "buildslave stop: cannot signal pid " << *pid << ": " << std::strerror(errno)
+              << "\n";
+    return 1;
+  }
+  std::cout << "asked buildslave (pid " << *pid
+            << ") to stop gracefully: it finishes the builds it has and takes no new ones; "
+               "waiting up to "
+            << wait.count() << " s for it to exit (`buildslave stop " << dir
+            << "` stops it at once)" << std::endl;
+  std::chrono::seconds waited{0};
+  while (waited < wait) {
+    const auto slice = std::min(kGracefulProgressEvery, wait - waited);
+    if (waitForExit(*pid, slice)) {
+      // The lock goes with the process; allow a moment for it.
+      for (int i = 0; i < 250 && pidFileLocked(pidPath); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::cout << "stopped gracefully (pid " << *pid << ")" << std::endl;
+      return 0;
+    }
+    waited += slice;
+    if (waited < wait)
+      std::cout << "still waiting for buildslave (pid " << *pid << ") to finish its builds ("
+                << waited.count() << " s)" << std::endl;
+  }
+  std::cerr << "buildslave stop: pid " << *pid << " is still finishing its builds after "
+            << wait.count() << " s; it keeps draining. Run `buildslave stop " << dir
+            << "` to stop it now (its running builds are then retried elsewhere)\n";
+  return 1;
+}
+
 int start(const std::vector<std::string>& args, bool restart) {
   auto o = dirOption(restart ? "restart options" : "start options");
   o.add_options()("nodaemon", po::bool_switch(), "stay in the foreground and log to stderr");
@@ -278,12 +343,34 @@ int start(const std::vector<std::string>& args, bool restart) {
 
 int stop(const std::vector<std::string>& args) {
   auto o = dirOption("stop options");
+  o.add_options()("graceful", po::bool_switch(),
+                  "finish the builds the slave has and take no new ones, then exit (SIGUSR1)")(
+      "wait", po::value<long>(),
+      "with --graceful: seconds to wait for the slave to exit (default 86400)");
   po::positional_options_description pos;
   pos.add("dir", 1);
-  auto p = parse("stop", "stop DIR", o, pos, args);
+  const char* synopsis = "stop DIR [--graceful [--wait SECONDS]]";
+  auto p = parse("stop", synopsis, o, pos, args);
   if (!p) return 2;
   if (p->help) return 0;
-  return stopSlave(p->vm["dir"].as<std::string>(), false);
+  const std::string dir = p->vm["dir"].as<std::string>();
+  const bool graceful = p->vm["graceful"].as<bool>();
+  if (p->vm.count("wait") && !graceful) {
+    std::cerr << "buildslave stop: --wait applies to --graceful only (usage: buildslave "
+              << synopsis << ")\n";
+    return 2;
+  }
+  if (!graceful) return stopSlave(dir, false);
+  std::chrono::seconds wait = kGracefulWaitDefault;
+  if (p->vm.count("wait")) {
+    const long w = p->vm["wait"].as<long>();
+    if (w < 1 || w > 30L * 24 * 3600) {
+      std::cerr << "buildslave stop: --wait must be 1-2592000 seconds, got " << w << "\n";
+      return 2;
+    }
+    wait = std::chrono::seconds(w);
+  }
+  return stopSlaveGracefully(dir, wait);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ std::string_view toString(SlaveState s) {
     case SlaveState::Connecting: return "connecting";
     case SlaveState::LoggingIn: return "logging in";
     case SlaveState::Ready: return "ready";
+    case SlaveState::Draining: return "draining";
     case SlaveState::Backoff: return "backoff";
     case SlaveState::Stopping: return "stopping";
     case SlaveState::Stopped: return "stopped";
@@ -128,7 +129,7 @@ void SlaveSession::onMessage(Message&& m) {
   try {
     if (state_ == SlaveState::LoggingIn)
       onLoginMessage(m);
-    else if (state_ == SlaveState::Ready)
+    else if (loggedIn())
       onSessionMessage(m);
   } catch (const ProtocolError& e) {
     spdlog::warn("bad {} from master: {}", toString(m.type), e.what());
@@ -211,6 +212,11 @@ void SlaveSession::onSessionMessage(const Message& m) {
       it->second->interrupt(reason);
       return;
     }
+    case MsgType::ShutdownReady:
+      if (state_ != SlaveState::Draining)
+        throw ProtocolError("ShutdownReady without a ShutdownRequest");
+      onShutdownReady();
+      return;
     case MsgType::Error:
       masterError_ = "master said " + optString(b, "code").value_or("?") + ": " +
                      optString(b, "message").value_or("");
@@ -244,7 +250,7 @@ void SlaveSession::onRunCommand(const Json& b) {
 }
 
 void SlaveSession::sendOutput(std::int64_t cmdId, Stream stream, std::string_view data) {
-  if (!conn_ || state_ != SlaveState::Ready) return;
+  if (!conn_ || !loggedIn()) return;
   Json body = {{"cmd_id", cmdId},
                {"stream", static_cast<int>(stream)},
                {"data", Json::binary(std::vector<std::uint8_t>(data.begin(), data.end()))}};
@@ -254,7 +260,7 @@ void SlaveSession::sendOutput(std::int64_t cmdId, Stream stream, std::string_vie
 void SlaveSession::sendDone(std::int64_t cmdId, const Json& body) {
   spdlog::info("command {}: done, rc {}{}", cmdId, body.value("rc", -1),
                body.value("error", std::string()).empty() ? "" : ", " + body.value("error", std::string()));
-  if (!conn_ || state_ != SlaveState::Ready) return;
+  if (!conn_ || !loggedIn()) return;
   conn_->send(MsgType::CommandDone, body);
 }
 
@@ -293,9 +299,13 @@ void SlaveSession::onClose(const std::string& reason) {
   masterError_.clear();
   login_.reset();
   connectTimer_->cancel();
-  bool wasReady = state_ == SlaveState::Ready;
-  if (wasReady) spdlog::warn("lost connection to master '{}': {}", masterName_, why);
+  if (loggedIn()) spdlog::warn("lost connection to master '{}': {}", masterName_, why);
   killAllCommands("connection to master lost");
+  if (state_ == SlaveState::Draining) {
+    // The master ends those builds as RETRY; there is nothing left to finish.
+    spdlog::info("graceful stop: the connection is gone; stopping without reconnecting");
+    setState(SlaveState::Stopping);
+  }
   if (state_ == SlaveState::Stopping || state_ == SlaveState::Stopped) return maybeFinishStop();
   retryLater(why);
 }
@@ -330,6 +340,45 @@ void SlaveSession::stop(std::function<void()> done) {
     c->sendErrorAndClose(kErrShuttingDown, "slave '" + config_.name + "' is shutting down");
   }
   // 3. Report once every tree is dead.
+  maybeFinishStop();
+}
+
+void SlaveSession::stopGracefully(std::function<void()> done) {
+  if (state_ == SlaveState::Stopping || state_ == SlaveState::Stopped) return;
+  if (state_ == SlaveState::Draining) {
+    spdlog::info("graceful stop already requested; waiting for master '{}' to finish this "
+                 "slave's builds",
+                 masterName_);
+    return;
+  }
+  if (state_ != SlaveState::Ready) {
+    spdlog::info("graceful stop: not logged in to a master ({}); stopping now", toString(state_));
+    return stop(std::move(done));
+  }
+  stopDone_ = std::move(done);
+  setState(SlaveState::Draining);
+  spdlog::info("graceful stop: asking master '{}' to finish this slave's builds and start no new "
+               "ones ({} command(s) running now)",
+               masterName_, commands_.size());
+  conn_->send(MsgType::ShutdownRequest, Json::object());
+}
+
+void SlaveSession::onShutdownReady() {
+  if (!commands_.empty())  // the master says no build is left: these are strays
+    spdlog::warn("master '{}' says this slave has no builds left, but {} command(s) still run",
+                 masterName_, commands_.size());
+  spdlog::info("master '{}' says this slave has no builds left; disconnecting", masterName_);
+  // 1. Nothing will reconnect; 2. kill strays; 3. close; 4. report.
+  ++generation_;
+  retryTimer_->cancel();
+  connectTimer_->cancel();
+  setState(SlaveState::Stopping);
+  killAllCommands("graceful stop");
+  if (conn_) {
+    auto c = std::move(conn_);
+    login_.reset();
+    c->close("graceful stop: no builds left");
+  }
   maybeFinishStop();
 }
 

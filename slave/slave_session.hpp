@@ -4,6 +4,11 @@
 // disconnect kill every running command's tree and reconnect with
 // exponential backoff (reconnect_min .. reconnect_max, doubling, +-25%
 // jitter). A refused login is backed off the same way.
+//
+// Graceful stop (stopGracefully): the slave sends ShutdownRequest and
+// becomes Draining; it still runs what the master sends for the builds it
+// has, the master starts no new ones there, and ShutdownReady (no builds
+// left) ends the session: close, no reconnect, Stopped.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -23,7 +28,7 @@ namespace bb {
 
 class Connection;
 
-enum class SlaveState { Idle, Connecting, LoggingIn, Ready, Backoff, Stopping, Stopped };
+enum class SlaveState { Idle, Connecting, LoggingIn, Ready, Draining, Backoff, Stopping, Stopped };
 std::string_view toString(SlaveState s);
 
 class SlaveSession : public CommandSink {
@@ -40,8 +45,14 @@ class SlaveSession : public CommandSink {
   // Connects, and keeps reconnecting until stop().
   void start();
   // Kills every running command's tree, closes the connection, and calls
-  // `done` (on the io thread) once every tree is gone.
+  // `done` (on the io thread) once every tree is gone. Also cuts a
+  // graceful stop short.
   void stop(std::function<void()> done);
+  // Finishes the builds the slave has, then stops and calls `done`: sends
+  // ShutdownRequest and waits for the master's ShutdownReady. Not logged
+  // in to a master (connecting, backing off), it stops at once; if the
+  // connection is lost while draining, it stops without reconnecting.
+  void stopGracefully(std::function<void()> done);
 
   SlaveState state() const { return state_; }
   std::size_t runningCommands() const { return commands_.size() + dying_.size(); }
@@ -74,6 +85,9 @@ class SlaveSession : public CommandSink {
   void onClose(const std::string& reason);
   void retryLater(const std::string& reason);
   void killAllCommands(const std::string& reason);
+  // The master said ShutdownReady: close without reconnecting.
+  void onShutdownReady();
+  bool loggedIn() const { return state_ == SlaveState::Ready || state_ == SlaveState::Draining; }
   void maybeFinishStop();
   Json slaveInfo() const;
 

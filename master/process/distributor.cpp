@@ -94,7 +94,9 @@ void BuildRequestDistributor::pingThenStart(const db::BuildRequestRecord& req,
     }
     slaves_.pingSucceeded(slave->name());
     auto bit = builders_.find(req.builder);
-    if (stopped_ || bit == builders_.end() || !slave->connected()) {
+    // A slave that asked to shut down while it was pinged gets no build:
+    // the request stays unclaimed for another slave.
+    if (stopped_ || bit == builders_.end() || !slave->connected() || slave->draining()) {
       release();
       return;
     }

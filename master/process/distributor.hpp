@@ -64,7 +64,8 @@ class BuildRequestDistributor {
  private:
   void distribute();
   std::function<bool(const std::string&)> locksFree(const BuilderEntry& b) const;
-  // The slave's slot is reserved; ping it, then claim and start.
+  // The slave's slot is reserved; ping it, then claim and start (unless
+  // it began draining meanwhile).
   void pingThenStart(const db::BuildRequestRecord& req, std::shared_ptr<class SlaveSession> slave);
   void startBuild(const BuilderEntry& builder, const db::BuildRequestRecord& req,
                   std::shared_ptr<class SlaveSession> slave);

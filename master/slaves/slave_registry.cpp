@@ -82,12 +82,15 @@ void SlaveRegistry::attachNow(const std::string& name, std::shared_ptr<Connectio
   conn->start(
       [this, raw, weak](Message&& m) {
         const MsgType type = m.type;
+        const bool wasDraining = raw->draining();
         std::string err = raw->onMessage(std::move(m));
         if (!err.empty()) {
           spdlog::warn("slave {}: {}; closing its connection", raw->name(), err);
           if (auto c = weak.lock()) c->sendErrorAndClose("protocol_error", err);
         } else if (type == MsgType::SlaveInfo) {
           db_.slaveSeen(raw->name(), raw->info(), unixNow(clock_));
+        } else if (type == MsgType::ShutdownRequest && !wasDraining) {
+          startDrain(*raw);
         }
       },
       [this, name, raw](const std::string& reason) { detach(name, raw, reason); });
@@ -120,7 +123,7 @@ std::shared_ptr<SlaveSession> SlaveRegistry::pickFree(
   std::uint64_t bestUse = 0;
   for (const auto& name : candidates) {
     auto s = find(name);
-    if (!s || !s->connected()) continue;
+    if (!s || !s->connected() || s->draining()) continue;
     const SlaveEntry* cfg = config(name);
     const int max = cfg ? cfg->maxBuilds : 1;
     if (runningBuilds(name) >= max) continue;
@@ -144,6 +147,24 @@ void SlaveRegistry::buildStarted(const std::string& name) {
 void SlaveRegistry::buildFinished(const std::string& name) {
   auto it = running_.find(name);
   if (it != running_.end() && it->second > 0) --it->second;
+  releaseIfDrained(name);
+}
+
+void SlaveRegistry::startDrain(SlaveSession& session) {
+  const std::string& name = session.name();
+  // Slots include a slave being pinged for a build: the distributor checks
+  // draining() when the Pong comes and gives the slot back unused.
+  spdlog::info("slave {} is draining: it asked to shut down gracefully; {} build(s) still "
+               "running on it finish, no new builds start there",
+               name, runningBuilds(name));
+  releaseIfDrained(name);
+}
+
+void SlaveRegistry::releaseIfDrained(const std::string& name) {
+  auto s = find(name);
+  if (!s || !s->draining() || runningBuilds(name) > 0) return;
+  if (s->sendShutdownReady())
+    spdlog::info("slave {} drained: no builds left on it; told it to disconnect", name);
 }
 
 void SlaveRegistry::pingFailed(const std::string& name) {

@@ -1,7 +1,9 @@
 #pragma once
 // The slaves the config knows and the ones connected now. Attaching a
 // slave wakes the distributor; choosing among free slaves is least
-// recently used first, so work spreads evenly.
+// recently used first, so work spreads evenly. A slave that asked to shut
+// down gracefully is "draining": it is never chosen again, and once its
+// last build ends it is sent ShutdownReady.
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,16 +40,17 @@ class SlaveRegistry {
 
   // The connected session, or nullptr.
   std::shared_ptr<SlaveSession> find(const std::string& name) const;
-  // Among `candidates`, a connected slave with a free build slot and not
-  // backing off after a failed ping, least recently given a build first;
-  // nullptr if none.
+  // Among `candidates`, a connected slave with a free build slot, not
+  // draining and not backing off after a failed ping, least recently given
+  // a build first; nullptr if none.
   // `acceptable` (if set) can veto a slave, e.g. when its locks are busy.
   std::shared_ptr<SlaveSession> pickFree(
       const std::vector<std::string>& candidates,
       const std::function<bool(const std::string&)>& acceptable = {}) const;
   // A build slot is taken from the moment the slave is pinged for a build
   // (so a slave being pinged cannot be claimed by another) until the build
-  // ends or the ping fails.
+  // ends or the ping fails. Freeing the last slot of a draining slave
+  // sends it ShutdownReady.
   void buildStarted(const std::string& name);
   void buildFinished(const std::string& name);
   // The ping before a build: a failure keeps the slave out of claims for a
@@ -70,6 +73,10 @@ class SlaveRegistry {
  private:
   void detach(const std::string& name, SlaveSession* session, const std::string& reason);
   void attachNow(const std::string& name, std::shared_ptr<Connection> conn);
+  // The slave sent its first ShutdownRequest on this connection.
+  void startDrain(SlaveSession& session);
+  // Sends ShutdownReady if the slave is draining and holds no build slot.
+  void releaseIfDrained(const std::string& name);
   db::Database& db_;
   Clock& clock_;
   std::map<std::string, SlaveEntry> config_;

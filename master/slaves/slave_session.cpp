@@ -92,6 +92,10 @@ std::string SlaveSession::onMessage(Message&& m) {
         if (h.onDone) h.onDone(o);
         return "";
       }
+      case MsgType::ShutdownRequest:
+        // Repeats are harmless; the registry acts on the first.
+        draining_ = true;
+        return "";
       case MsgType::Error:
         return "slave sent error: " + m.body.value("code", std::string("?")) + ": " +
                m.body.value("message", std::string());
@@ -117,6 +121,13 @@ void SlaveSession::onDisconnected(const std::string& reason) {
     o.error = "slave " + name_ + " disconnected: " + reason;
     if (h.onDone) h.onDone(o);
   }
+}
+
+bool SlaveSession::sendShutdownReady() {
+  if (!connected_ || toldReady_) return false;
+  toldReady_ = true;
+  conn_->send(MsgType::ShutdownReady, Json::object());
+  return true;
 }
 
 void SlaveSession::disconnect(const std::string& code, const std::string& message) {

@@ -1,6 +1,7 @@
 #pragma once
 // One authenticated slave connection as the master sees it: remote
-// commands with ids, output with credit-based flow control, pings.
+// commands with ids, output with credit-based flow control, pings, and
+// the graceful-shutdown handshake (ShutdownRequest / ShutdownReady).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -44,6 +45,9 @@ class SlaveSession {
   const Json& info() const { return info_; }
   const std::string& peer() const { return conn_->peer(); }
   bool connected() const { return connected_; }
+  // The slave sent ShutdownRequest: it finishes its builds and gets no new
+  // ones. Lasts for this connection only (a new login is a fresh session).
+  bool draining() const { return draining_; }
 
   // Sends RunCommand; handlers run on the master thread. Returns the id.
   std::int64_t startCommand(const std::string& kind, Json args, CommandHandlers h);
@@ -60,6 +64,10 @@ class SlaveSession {
   void onDisconnected(const std::string& reason);
   // Closes the connection with an Error frame.
   void disconnect(const std::string& code, const std::string& message);
+  // Sends ShutdownReady (once per connection): the draining slave has no
+  // builds left and may disconnect and exit. False if already sent or
+  // disconnected.
+  bool sendShutdownReady();
 
   std::size_t runningCommands() const { return commands_.size(); }
 
@@ -69,6 +77,8 @@ class SlaveSession {
   Clock& clock_;
   Json info_ = Json::object();
   bool connected_ = true;
+  bool draining_ = false;
+  bool toldReady_ = false;
   std::int64_t nextCmd_ = 1;
   std::map<std::int64_t, CommandHandlers> commands_;
   struct PendingPing {
