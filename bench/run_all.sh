@@ -8,4 +8,5 @@ echo "== dispatch: 2000 no-op builds on 1 and 4 slaves"; "$BUILD/bench/dispatch_
 echo "== log streaming: one step printing 100 MB"; "$BUILD/bench/log_bench" 100
 echo "== connection scale: 2000 and 10000 idle slaves"; "$BUILD/bench/connection_scale_bench" 2000 10000
 echo "== lock contention: 1000 builds, 8 slaves, counting lock of 3"; "$BUILD/bench/contention_bench"
+echo "== schedulers: 100000 changes through 20 filtered schedulers"; "$BUILD/bench/scheduler_bench" 100000
 echo "== database layer"; "$BUILD/bench/db_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
