@@ -28,6 +28,8 @@ po::options_description forceOptions() {
       ("reason", po::value<std::string>()->value_name("TEXT"), "why the build is forced")
       ("owner", po::value<std::string>()->value_name("WHO"),
        "who owns the build (default: the --auth user)")
+      ("priority", po::value<int>()->value_name("N"),
+       "the requests' priority, -1000000..1000000 (default: the scheduler's); higher runs first")
       ("property", po::value<std::vector<std::string>>()->composing()->value_name("NAME:VALUE"),
        "a build property (repeatable)")
       ("wait", "wait until every build finished and print the results; exit 1 unless all "
@@ -81,6 +83,7 @@ ForceRequest parseForce(const std::vector<std::string>& args) {
   p["revision"] = str(vm, "revision");
   p["reason"] = str(vm, "reason");
   p["owner"] = str(vm, "owner");
+  if (vm.count("priority")) p["priority"] = vm["priority"].as<int>();
   try {
     p["properties"] = parseProperties(
         vm.count("property") ? vm["property"].as<std::vector<std::string>>()

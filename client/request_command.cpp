@@ -1,5 +1,6 @@
 #include "client/request_command.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <ostream>
@@ -78,12 +79,22 @@ int runCancel(const std::vector<std::string>& args, const ConnectionFlags& globa
 
 int runPriority(const std::vector<std::string>& args, const ConnectionFlags& global,
                 CliContext& ctx) {
-  const po::variables_map vm = parseVerbArgs("priority", args, options(), "args");
+  // A negative priority ("-5") is a value, not an option: keep it out of
+  // the option parser.
+  std::vector<std::string> optionArgs, negatives;
+  for (const auto& a : args) {
+    if (a.size() > 1 && a[0] == '-' && std::isdigit(static_cast<unsigned char>(a[1])))
+      negatives.push_back(a);
+    else
+      optionArgs.push_back(a);
+  }
+  const po::variables_map vm = parseVerbArgs("priority", optionArgs, options(), "args");
   if (vm.count("help")) {
     printVerbHelp(*ctx.out, "priority", "REQUEST_ID PRIORITY", kPriorityDescription, options());
     return kExitOk;
   }
-  const auto words = positionals(vm);
+  auto words = positionals(vm);
+  words.insert(words.end(), negatives.begin(), negatives.end());
   if (words.size() != 2)
     throw UsageError("buildbot priority: give a request id and a priority, e.g. 'buildbot "
                      "priority 12 10'");

@@ -46,6 +46,14 @@ NewBuildset ForceScheduler::force(const Json& params, const std::string& user) {
   std::string reason = optionalString(params, "reason", errors);
   std::string owner = optionalString(params, "owner", errors);
   if (owner.empty()) owner = user;
+  int priority = cfg_.priority;
+  if (auto it = params.find("priority"); it != params.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<std::int64_t>() < -1000000 ||
+        it->get<std::int64_t>() > 1000000)
+      errors.push_back("priority must be a whole number from -1000000 to 1000000");
+    else
+      priority = it->get<int>();
+  }
   if (revision.find_first_of(" \t\n") != std::string::npos)
     errors.push_back("revision must not contain whitespace");
   Json props = schedulerProperties();
@@ -66,7 +74,7 @@ NewBuildset ForceScheduler::force(const Json& params, const std::string& user) {
   if (reason.empty()) reason = "forced by " + owner;
   props["owner"] = Json::array({owner, "Force"});
   db::SourceStamp ss{repository, branch, revision, project, {}};
-  return ctx_.buildsets.create(cfg_.name, reason, ss, props, builders, cfg_.priority);
+  return ctx_.buildsets.create(cfg_.name, reason, ss, props, builders, priority);
 }
 
 }  // namespace bb

@@ -98,7 +98,7 @@ TEST_F(CliTest, UnknownVerbIsUsageError) {
 }
 
 TEST_F(CliTest, HelpForEveryVerbExitsZeroWithoutConnecting) {
-  for (const std::string verb : {"sendchange", "force", "status"}) {
+  for (const std::string verb : {"sendchange", "force", "status", "cancel", "priority"}) {
     out_.str("");
     EXPECT_EQ(run({verb, "--help"}), kExitOk) << verb;
     EXPECT_NE(out_.str().find("Usage: buildbot " + verb), std::string::npos) << out_.str();
@@ -253,6 +253,40 @@ TEST_F(CliTest, MasterErrorExits1WithDetails) {
   EXPECT_NE(err_.str().find("  see master.yaml\n"), std::string::npos);
 }
 
+TEST_F(CliTest, CancelSendsEachIdAndReportsEachRefusal) {
+  answer(Json{{"request_id", 4}, {"result", "cancelled"}});
+  master_.answers.push_back([](const Call&) -> Json {
+    throw MasterError("rejected", "request 5 has already started a build", {});
+  });
+  EXPECT_EQ(run(with(kConn, {"cancel", "4", "5"})), kExitMasterError) << err_.str();
+  ASSERT_EQ(master_.calls.size(), 2u);
+  EXPECT_EQ(master_.calls[0].method, "cancel");
+  EXPECT_EQ(master_.calls[0].params["request_id"], 4);
+  EXPECT_EQ(master_.calls[1].params["request_id"], 5);
+  EXPECT_EQ(out_.str(), "request 4 cancelled\n");
+  EXPECT_NE(err_.str().find("request 5: request 5 has already started a build"), std::string::npos)
+      << err_.str();
+}
+
+TEST_F(CliTest, CancelAndPriorityCheckArgumentsBeforeConnecting) {
+  EXPECT_EQ(run(with(kConn, {"cancel"})), kExitUsage);
+  EXPECT_EQ(run(with(kConn, {"cancel", "x1"})), kExitUsage);
+  EXPECT_NE(err_.str().find("a request id must be a whole number"), std::string::npos) << err_.str();
+  EXPECT_EQ(run(with(kConn, {"priority", "3"})), kExitUsage);
+  EXPECT_EQ(run(with(kConn, {"priority", "3", "99999999"})), kExitUsage);
+  EXPECT_NE(err_.str().find("from -1000000 to 1000000, got '99999999'"), std::string::npos)
+      << err_.str();
+  EXPECT_TRUE(master_.calls.empty());
+}
+
+TEST_F(CliTest, PrioritySendsIdAndPriority) {
+  answer(Json{{"request_id", 3}, {"priority", -5}, {"previous", 0}, {"claimed", false}});
+  ASSERT_EQ(run(with(kConn, {"priority", "3", "-5"})), kExitOk) << err_.str();
+  EXPECT_EQ(master_.calls[0].method, "priority");
+  EXPECT_EQ(master_.calls[0].params, (Json{{"request_id", 3}, {"priority", -5}}));
+  EXPECT_EQ(out_.str(), "request 3: priority 0 -> -5\n");
+}
+
 TEST_F(CliTest, ForceRequiresScheduler) {
   EXPECT_EQ(run(with(kConn, {"force"})), kExitUsage);
   EXPECT_NE(err_.str().find("--scheduler NAME is required"), std::string::npos);
@@ -262,7 +296,7 @@ TEST_F(CliTest, ForceSendsParamsAndPrintsRequests) {
   answer(Json{{"buildset_id", 7}, {"requests", {{"b1", 12}, {"b2", 13}}}});
   ASSERT_EQ(run(with(kConn, {"force", "--scheduler", "force", "--builder", "b1", "--builder", "b2",
                              "--branch", "main", "--revision", "abc", "--reason", "why",
-                             "--property", "p:v"})),
+                             "--property", "p:v", "--priority", "7"})),
             kExitOk)
       << err_.str();
   const Json& p = master_.calls[0].params;
@@ -274,6 +308,7 @@ TEST_F(CliTest, ForceSendsParamsAndPrintsRequests) {
   EXPECT_EQ(p["reason"], "why");
   EXPECT_EQ(p["owner"], "alice");
   EXPECT_EQ(p["properties"], (Json{{"p", "v"}}));
+  EXPECT_EQ(p["priority"], 7);
   EXPECT_EQ(out_.str(), "buildset 7 submitted\n  b1: build request 12\n  b2: build request 13\n");
 }
 

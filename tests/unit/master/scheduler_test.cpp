@@ -174,6 +174,32 @@ TEST_F(SchedulerTest, ForceValidatesEveryFieldAtOnce) {
   EXPECT_EQ(bs->sourcestamp.branch, "main");
 }
 
+TEST_F(SchedulerTest, ForcedRequestsTakeTheGivenPriorityOrTheSchedulers) {
+  SchedulerEntry e;
+  e.name = "force";
+  e.type = "force";
+  e.builders = {"b1"};
+  e.priority = 3;
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  ForceScheduler* f = set.findForce("force");
+  ASSERT_NE(f, nullptr);
+  auto plain = f->force(Json::object(), "alice");
+  auto urgent = f->force(Json{{"priority", 50}}, "alice");
+  EXPECT_EQ(db.getRequest(plain.requests.at("b1"))->priority, 3);
+  EXPECT_EQ(db.getRequest(urgent.requests.at("b1"))->priority, 50);
+  EXPECT_EQ(db.pendingRequests().front().id, urgent.requests.at("b1"));
+  for (const Json bad : {Json("high"), Json(2000000), Json(1.5)}) {
+    try {
+      f->force(Json{{"priority", bad}}, "alice");
+      FAIL() << "expected ForceError for " << bad.dump();
+    } catch (const ForceError& err) {
+      ASSERT_EQ(err.details.size(), 1u);
+      EXPECT_NE(err.details[0].find("priority must be a whole number"), std::string::npos);
+    }
+  }
+}
+
 TEST_F(SchedulerTest, ChangeSourcesSubscription) {
   auto e = singleBranch(0);
   e.changeSources = {"app"};
