@@ -21,6 +21,9 @@ void BuildRequestDistributor::configure(const MasterConfig& config) {
   masterName_ = config.master.name;
   pingTimeout_ = config.master.pingTimeout;
   maxRetries_ = config.master.maxRetries;
+  masterScopedLocks_.clear();
+  for (const auto& l : config.locks)
+    if (l.scope == "master") masterScopedLocks_.insert(l.name);
 }
 
 void BuildRequestDistributor::setLocks(LockManager* locks) {
@@ -51,14 +54,45 @@ void BuildRequestDistributor::distribute() {
     }
   if (!anyFree) return;
 
+  // FIFO for build locks, before the builds exist: a request that has a
+  // free slave but cannot have its build locks now (or is being pinged)
+  // keeps later requests that want one of the same master-scoped locks,
+  // either of them exclusively, from starting. Otherwise a waiting
+  // exclusive build would be starved by a stream of counting ones, each
+  // taking the lock as soon as another counting build released it.
+  std::vector<LockAccess> reserved;
   for (const auto& req : db_.pendingRequests()) {
-    if (running_.count(req.id) || pinging_.count(req.id)) continue;
+    if (running_.count(req.id)) continue;
     auto bit = builders_.find(req.builder);
     if (bit == builders_.end()) continue;  // builder removed by reconfig: stays pending
-    auto slave = slaves_.pickFree(bit->second.slaves, locksFree(bit->second));
-    if (!slave) continue;
+    const BuilderEntry& b = bit->second;
+    if (pinging_.count(req.id)) {
+      reserve(b.locks, reserved);
+      continue;
+    }
+    if (conflictsWithReserved(b.locks, reserved)) continue;
+    auto slave = slaves_.pickFree(b.slaves, locksFree(b));
+    if (!slave) {
+      if (locks_ && !b.locks.empty() && slaves_.pickFree(b.slaves)) reserve(b.locks, reserved);
+      continue;
+    }
+    reserve(b.locks, reserved);  // until its build takes them, a moment later
     pingThenStart(req, slave);
   }
+}
+
+void BuildRequestDistributor::reserve(const std::vector<LockAccess>& wanted,
+                                      std::vector<LockAccess>& reserved) const {
+  for (const auto& w : wanted)
+    if (masterScopedLocks_.count(w.lock)) reserved.push_back(w);
+}
+
+bool BuildRequestDistributor::conflictsWithReserved(const std::vector<LockAccess>& wanted,
+                                                    const std::vector<LockAccess>& reserved) const {
+  for (const auto& w : wanted)
+    for (const auto& r : reserved)
+      if (w.lock == r.lock && (w.access == "exclusive" || r.access == "exclusive")) return true;
+  return false;
 }
 
 std::function<bool(const std::string&)> BuildRequestDistributor::locksFree(

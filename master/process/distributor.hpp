@@ -64,6 +64,12 @@ class BuildRequestDistributor {
  private:
   void distribute();
   std::function<bool(const std::string&)> locksFree(const BuilderEntry& b) const;
+  // Adds the master-scoped locks of `wanted` to `reserved` (one pass's
+  // FIFO reservations; see distribute()).
+  void reserve(const std::vector<LockAccess>& wanted, std::vector<LockAccess>& reserved) const;
+  // True if `wanted` and `reserved` share a lock, either side exclusive.
+  bool conflictsWithReserved(const std::vector<LockAccess>& wanted,
+                             const std::vector<LockAccess>& reserved) const;
   // The slave's slot is reserved; ping it, then claim and start (unless
   // it began draining meanwhile).
   void pingThenStart(const db::BuildRequestRecord& req, std::shared_ptr<class SlaveSession> slave);
@@ -78,6 +84,7 @@ class BuildRequestDistributor {
   std::string masterName_;
   std::map<std::int64_t, std::shared_ptr<Build>> running_;  // by request id
   std::set<std::int64_t> pinging_;                          // request ids
+  std::set<std::string> masterScopedLocks_;  // names, from the config
   std::chrono::milliseconds pingTimeout_{10000};
   int maxRetries_ = 3;
   LockManager* locks_ = nullptr;
