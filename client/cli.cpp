@@ -29,6 +29,7 @@ const Verb kVerbs[] = {
     {"change-status", runChangeStatus, "show which schedulers built, wait on, or ignored a change"},
     {"cancel", runCancel, "cancel pending build requests"},
     {"priority", runPriority, "change a build request's priority"},
+    {"stop-build", runStopBuild, "stop a running build (it ends cancelled)"},
 };
 
 // Takes the value of a global option: "--master X", "--master=X", "-m X".

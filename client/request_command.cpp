@@ -41,7 +41,8 @@ const char* kCancelDescription =
     "Cancel pending build requests (ones that have not started a build yet). A\n"
     "cancelled request is complete with result CANCELLED and says who cancelled\n"
     "it; its buildset completes when its other requests do. A request whose build\n"
-    "has started is refused (stop the build instead). Request ids are shown by\n"
+    "has started is refused (stop the build with 'buildbot stop-build'). Request ids\n"
+    "are shown by\n"
     "'buildbot force', 'buildbot change-status' and the buildset view.\n"
     "Needs 'force' in the user's 'may' list.";
 
@@ -51,7 +52,36 @@ const char* kPriorityDescription =
     "scheduler's (0 unless configured). PRIORITY is -1000000..1000000.\n"
     "Needs 'force' in the user's 'may' list.";
 
+const char* kStopDescription =
+    "Stop a running build: its command (and every process it started) is\n"
+    "interrupted and the build ends CANCELLED, keeping what it logged so far; a\n"
+    "build still waiting for a lock stops waiting and releases nothing it did not\n"
+    "hold. Builds it triggered keep running. Needs 'force' in the user's 'may' list.";
+
 }  // namespace
+
+int runStopBuild(const std::vector<std::string>& args, const ConnectionFlags& global,
+                 CliContext& ctx) {
+  po::options_description desc = options();
+  desc.add_options()("reason", po::value<std::string>()->value_name("TEXT"),
+                     "why, recorded on the build");
+  const po::variables_map vm = parseVerbArgs("stop-build", args, desc, "args");
+  if (vm.count("help")) {
+    printVerbHelp(*ctx.out, "stop-build", "BUILDER NUMBER [--reason TEXT]", kStopDescription, desc);
+    return kExitOk;
+  }
+  const auto words = positionals(vm);
+  if (words.size() != 2)
+    throw UsageError("buildbot stop-build: give the builder and the build number, e.g. "
+                     "'buildbot stop-build linux 12'");
+  const std::int64_t n = number("stop-build", "the build number", words[1], 1, INT32_MAX);
+  Json params{{"builder", words[0]}, {"number", n}};
+  if (vm.count("reason")) params["reason"] = vm["reason"].as<std::string>();
+  Session session = openSession(connectionFlags(vm), global, ctx);
+  session.sender->call("stop_build", params);
+  *ctx.out << "build " << words[0] << " #" << n << " is stopping\n";
+  return kExitOk;
+}
 
 int runCancel(const std::vector<std::string>& args, const ConnectionFlags& global, CliContext& ctx) {
   const po::variables_map vm = parseVerbArgs("cancel", args, options(), "args");

@@ -1,6 +1,7 @@
 #pragma once
-// `buildbot cancel ID...` and `buildbot priority ID N`: change pending build
-// requests (methods "cancel" and "priority"). Both need 'force' in the
+// `buildbot cancel ID...` and `buildbot priority ID N` change pending build
+// requests (methods "cancel" and "priority"); `buildbot stop-build BUILDER N`
+// stops a running build (method "stop_build"). All need 'force' in the
 // user's `may` list.
 #include <string>
 #include <vector>
@@ -15,5 +16,9 @@ int runCancel(const std::vector<std::string>& args, const ConnectionFlags& globa
 // Sets one incomplete request's priority (highest runs first).
 int runPriority(const std::vector<std::string>& args, const ConnectionFlags& global,
                 CliContext& ctx);
+
+// Stops a running build; it ends CANCELLED with what it logged so far.
+int runStopBuild(const std::vector<std::string>& args, const ConnectionFlags& global,
+                 CliContext& ctx);
 
 }  // namespace bb::client

@@ -259,8 +259,9 @@ int BuildMaster::run(std::function<void()> onReady,
     im.buildsets->addCompletionListener(
         [&im](const db::BuildsetRecord& bs) { im.schedulers->onBuildsetComplete(bs); });
     im.distributor->setTriggerServices(im.schedulers.get(), im.buildsets.get());
-    im.rpc = std::make_unique<RpcHandler>(*im.db, *im.bus, *im.schedulers,
+    im.rpc = std::make_unique<RpcHandler>(*im.db, *im.bus, *im.schedulers, *im.buildsets,
                                           [&im]() -> const MasterConfig& { return im.config; });
+    im.rpc->setRunningBuilds([&im] { return im.distributor->runningBuilds(); });
     im.port = std::make_unique<MasterPort>(im.io, im.clock, *im.slaves, *im.rpc,
                                            [&im]() -> const MasterConfig& { return im.config; });
     im.configureComponents();

@@ -6,6 +6,7 @@
 #include "master/buildsets/buildset_service.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
+#include "master/process/build.hpp"
 #include "master/schedulers/force.hpp"
 #include "master/schedulers/scheduler_set.hpp"
 
@@ -56,7 +57,7 @@ Json RpcHandler::call(const std::string& user, const std::string& method, const 
   const UserEntry* u = config_().findUser(user);
   if (!u) throw RpcError("not_permitted", "user '" + user + "' is no longer configured");
   std::string needs = method;
-  if (method == "cancel" || method == "priority") needs = "force";
+  if (method == "cancel" || method == "priority" || method == "stop_build") needs = "force";
   if (method == "status" || method == "build" || method == "log" || method == "buildset" ||
       method == "change_status")
     needs = "status";
@@ -73,6 +74,7 @@ Json RpcHandler::call(const std::string& user, const std::string& method, const 
   if (method == "change_status") return changeStatus(params);
   if (method == "cancel") return cancel(user, params);
   if (method == "priority") return priority(user, params);
+  if (method == "stop_build") return stopBuild(user, params);
   throw RpcError("bad_request", "unknown method '" + method + "'");
 }
 
@@ -285,6 +287,30 @@ Json RpcHandler::priority(const std::string& user, const Json& p) {
                                    std::string(toString(before->result)) + ")");
   return Json{{"request_id", id}, {"priority", prio}, {"previous", before->priority},
               {"claimed", before->claimed}};
+}
+
+Json RpcHandler::stopBuild(const std::string& user, const Json& p) {
+  const std::string builder = str(p, "builder");
+  const auto number = integer(p, "number", -1);
+  if (builder.empty() || number < 1)
+    throw RpcError("bad_request", "builder and number are required (the build to stop)");
+  std::string reason = str(p, "reason");
+  reason = "stopped by " + user + (reason.empty() ? "" : ": " + reason);
+  if (runningBuilds_) {
+    for (const auto& b : runningBuilds_()) {
+      if (b->builderName() != builder || b->number() != number || b->finished()) continue;
+      b->stop(Result::Cancelled, reason);
+      return Json{{"builder", builder}, {"number", number}, {"stopping", true}};
+    }
+  }
+  const auto rec = db_.getBuildByNumber(builder, static_cast<int>(number));
+  if (!rec)
+    throw RpcError("not_found", "builder '" + builder + "' has no build #" + std::to_string(number));
+  throw RpcError("rejected", "build " + builder + " #" + std::to_string(number) +
+                                 " is not running (" +
+                                 (rec->finished ? std::string(toString(rec->result))
+                                                : std::string("not started by this master")) +
+                                 ")");
 }
 
 // What happened to one change, per scheduler: built (its BuildSets with

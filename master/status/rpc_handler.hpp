@@ -1,8 +1,10 @@
 #pragma once
-// The client methods (buildbot sendchange / force / status / cancel / priority): decode the
+// The client methods (buildbot sendchange / force / status / cancel /
+// priority / stop-build): decode the
 // params, make one call into the core, encode the answer. Permissions come
 // from the user's `may` list in the master config.
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@ class Database;
 
 namespace bb {
 
+class Build;
 class BuildsetService;
 class ChangeBus;
 class SchedulerSet;
@@ -34,6 +37,11 @@ class RpcHandler {
       : db_(db), bus_(bus), schedulers_(schedulers), buildsets_(buildsets),
         config_(std::move(config)) {}
 
+  // Where stop_build finds running builds (the distributor's).
+  void setRunningBuilds(std::function<std::vector<std::shared_ptr<Build>>()> fn) {
+    runningBuilds_ = std::move(fn);
+  }
+
   // Runs `method` for `user`; returns the result map or throws RpcError.
   Json call(const std::string& user, const std::string& method, const Json& params);
 
@@ -47,12 +55,14 @@ class RpcHandler {
   Json changeStatus(const Json& p);
   Json cancel(const std::string& user, const Json& p);
   Json priority(const std::string& user, const Json& p);
+  Json stopBuild(const std::string& user, const Json& p);
 
   db::Database& db_;
   ChangeBus& bus_;
   SchedulerSet& schedulers_;
   BuildsetService& buildsets_;
   std::function<const MasterConfig&()> config_;
+  std::function<std::vector<std::shared_ptr<Build>>()> runningBuilds_;
 };
 
 }  // namespace bb

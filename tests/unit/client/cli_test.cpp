@@ -98,7 +98,7 @@ TEST_F(CliTest, UnknownVerbIsUsageError) {
 }
 
 TEST_F(CliTest, HelpForEveryVerbExitsZeroWithoutConnecting) {
-  for (const std::string verb : {"sendchange", "force", "status", "cancel", "priority"}) {
+  for (const std::string verb : {"sendchange", "force", "status", "cancel", "priority", "stop-build"}) {
     out_.str("");
     EXPECT_EQ(run({verb, "--help"}), kExitOk) << verb;
     EXPECT_NE(out_.str().find("Usage: buildbot " + verb), std::string::npos) << out_.str();
@@ -277,6 +277,19 @@ TEST_F(CliTest, CancelAndPriorityCheckArgumentsBeforeConnecting) {
   EXPECT_NE(err_.str().find("from -1000000 to 1000000, got '99999999'"), std::string::npos)
       << err_.str();
   EXPECT_TRUE(master_.calls.empty());
+}
+
+TEST_F(CliTest, StopBuildSendsBuilderNumberAndReason) {
+  EXPECT_EQ(run(with(kConn, {"stop-build", "linux"})), kExitUsage);
+  EXPECT_EQ(run(with(kConn, {"stop-build", "linux", "0"})), kExitUsage);
+  EXPECT_TRUE(master_.calls.empty());
+  answer(Json{{"builder", "linux"}, {"number", 4}, {"stopping", true}});
+  ASSERT_EQ(run(with(kConn, {"stop-build", "linux", "4", "--reason", "wrong branch"})), kExitOk)
+      << err_.str();
+  EXPECT_EQ(master_.calls[0].method, "stop_build");
+  EXPECT_EQ(master_.calls[0].params,
+            (Json{{"builder", "linux"}, {"number", 4}, {"reason", "wrong branch"}}));
+  EXPECT_EQ(out_.str(), "build linux #4 is stopping\n");
 }
 
 TEST_F(CliTest, PrioritySendsIdAndPriority) {
