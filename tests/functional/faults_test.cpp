@@ -1,17 +1,9 @@
 // Faults with real processes: slaves and masters killed mid-build, a
 // connection frozen by a proxy (half-open), duplicate logins, retry cap.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <thread>
-
 #include <gtest/gtest.h>
 
 #include "tests/functional/harness.hpp"
+#include "tests/functional/proxy.hpp"
 
 namespace bb::test {
 namespace {
@@ -39,77 +31,6 @@ std::string config(int port, int nSlaves, const std::string& command, const std:
 std::vector<std::vector<std::string>> builds(const MasterProcess& m) {
   return sqlite(m.dbPath(), "SELECT number, slave, finished, result FROM builds ORDER BY number");
 }
-
-// A TCP relay 127.0.0.1:listenPort -> 127.0.0.1:target. freeze() stops
-// moving bytes in both directions without closing anything: to the master
-// the slave's connection becomes half-open.
-class Proxy {
- public:
-  explicit Proxy(int target) : target_(target) {
-    lfd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(lfd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(lfd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(lfd_, 8) != 0)
-      throw std::runtime_error("proxy: cannot listen");
-    socklen_t len = sizeof a;
-    getsockname(lfd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~Proxy() {
-    stop_ = true;
-    thread_.join();
-    for (int fd : fds_) close(fd);
-    close(lfd_);
-  }
-  int port() const { return port_; }
-  void freeze() { frozen_ = true; }
-
- private:
-  void loop() {
-    // Bounded: runs until the test ends (stop_), polling every 50 ms.
-    while (!stop_) {
-      std::vector<pollfd> p{{lfd_, POLLIN, 0}};
-      for (int fd : fds_) p.push_back({fd, static_cast<short>(frozen_ ? 0 : POLLIN), 0});
-      if (poll(p.data(), p.size(), 50) <= 0) continue;
-      if (p[0].revents & POLLIN) {
-        int c = accept(lfd_, nullptr, nullptr);
-        int s = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons(static_cast<uint16_t>(target_));
-        if (c >= 0 && connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-          fds_.push_back(c);
-          fds_.push_back(s);
-        } else {
-          if (c >= 0) close(c);
-          close(s);
-        }
-        continue;
-      }
-      for (std::size_t i = 1; i < p.size(); ++i) {
-        if (!(p[i].revents & (POLLIN | POLLHUP))) continue;
-        const std::size_t k = i - 1, peer = k ^ 1;
-        char buf[65536];
-        ssize_t n = read(fds_[k], buf, sizeof buf);
-        if (n > 0) {
-          if (write(fds_[peer], buf, static_cast<std::size_t>(n)) != n) {
-          }
-        } else {
-          shutdown(fds_[peer], SHUT_WR);
-        }
-      }
-    }
-  }
-  int target_, lfd_ = -1, port_ = 0;
-  std::vector<int> fds_;
-  std::atomic<bool> stop_{false}, frozen_{false};
-  std::thread thread_;
-};
 
 TEST(Faults, SlaveLostMidBuildIsRetriedOnAnotherSlave) {
   TempDir tmp;
