@@ -11,7 +11,7 @@ namespace {
 std::string q(const std::string& s) { return "\"" + s + "\""; }
 
 // A master with builders parent (trigger, waiting), child, quickparent
-// (trigger, not waiting) and slowchild (which runs until the test creates
+// (trigger, not waiting), waitparent (waits for slowchild) and slowchild (which runs until the test creates
 // `release`), and one slave that runs two builds at once, so a waiting
 // parent leaves room for its child.
 struct TriggerEnv {
@@ -46,6 +46,9 @@ struct TriggerEnv {
         "  - name: quickparent\n"
         "    slaves: [s1]\n"
         "    steps: [{trigger: {schedulers: [slowkids]}}]\n"
+        "  - name: waitparent\n"
+        "    slaves: [s1]\n"
+        "    steps: [{trigger: {name: kick, schedulers: [slowkids], wait_for_finish: true}}]\n"
         "  - name: slowchild\n"
         "    slaves: [s1]\n"
         "    steps:\n"
@@ -54,7 +57,7 @@ struct TriggerEnv {
         "schedulers:\n"
         "  - {name: kids, type: triggerable, builders: [child]}\n"
         "  - {name: slowkids, type: triggerable, builders: [slowchild]}\n"
-        "  - {name: force, type: force, builders: [parent, quickparent]}\n");
+        "  - {name: force, type: force, builders: [parent, quickparent, waitparent]}\n");
     master.setAuth("alice", "pw");
     master.start();
     slave.create();
@@ -77,7 +80,7 @@ struct TriggerEnv {
   }
 };
 
-constexpr int kSuccess = 0, kFailure = 2;
+constexpr int kSuccess = 0, kFailure = 2, kCancelled = 6;
 
 TEST(Trigger, ChildSucceedsSoTheWaitingParentSucceedsAndTheLinksShowBothWays) {
   TriggerEnv e;
@@ -158,6 +161,26 @@ TEST(Trigger, WithoutWaitingTheParentFinishesFirstAndTheChildStillRuns) {
   EXPECT_NE(parent.out.find("triggered slowchild #1: success"), std::string::npos) << parent.out;
   auto child = e.show("slowchild", 1);
   EXPECT_NE(child.out.find("triggered by quickparent #1"), std::string::npos) << child.out;
+}
+
+TEST(Trigger, StoppingAWaitingParentEndsItsWaitAndTheChildRunsOn) {
+  TriggerEnv e;
+  ASSERT_EQ(e.master.client({"force", "--scheduler", "force", "--builder", "waitparent"}).rc, 0);
+  ASSERT_TRUE(waitFor([&] {
+    return sqlite(e.master.dbPath(), "SELECT count(*) FROM builds WHERE builder='slowchild'")[0][0] == "1";
+  }, 60s)) << e.master.log();
+  auto r = e.master.client({"stop-build", "waitparent", "1", "--reason", "not needed"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_TRUE(waitFor([&] { return e.result("waitparent", 1) == kCancelled; }, 60s)) << e.master.log();
+  auto step = sqlite(e.master.dbPath(),
+                     "SELECT s.result, s.text FROM steps s JOIN builds p ON p.id=s.build_id "
+                     "WHERE p.builder='waitparent'");
+  ASSERT_EQ(step.size(), 1u);
+  EXPECT_EQ(step[0][0], std::to_string(kCancelled));
+  EXPECT_NE(step[0][1].find("interrupted while waiting"), std::string::npos) << step[0][1];
+  EXPECT_EQ(e.result("slowchild", 1), -1) << "the child keeps running";
+  writeFile(e.release, "go\n");
+  ASSERT_TRUE(waitFor([&] { return e.result("slowchild", 1) == kSuccess; }, 60s)) << e.master.log();
 }
 
 }  // namespace
