@@ -39,6 +39,8 @@ class Scheduler : public ChangeSubscriber {
   // Applies the change filter: a change that fails it is recorded as
   // "ignored" with the reason; one that passes goes to onMatchingChange().
   void onChange(const db::ChangeRecord& change) override;
+  // The filter in effect: the config's, plus cfg.branch and (any_branch)
+  // extra["branches"] when the config's filter has none.
   const ChangeFilter& changeFilter() const { return filter_; }
   // A BuildSet (of any scheduler) completed and is committed.
   virtual void onBuildsetComplete(const db::BuildsetRecord&) {}
