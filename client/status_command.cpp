@@ -11,7 +11,9 @@ namespace {
 
 const char* kSynopsis = "[--builder NAME [--build N [--logs]]] [--limit N] [--json]";
 const char* kDescription =
-    "Show the latest builds of every builder, or of one builder with --builder. With\n"
+    "Show the latest builds of every builder (or of one with --builder), the requests\n"
+    "waiting to run (their ids are what cancel and priority take) and each slave's\n"
+    "state (connected, draining or offline; builds running / max). With\n"
     "--build N, show that build's steps; --logs adds the text of every step's logs.\n"
     "Needs 'status' in the user's 'may' list.";
 
@@ -80,7 +82,29 @@ std::string formatBuildsTable(const Json& statusResult) {
       rows.push_back(buildRow(b, name));
     }
   }
-  return formatTable(rows);
+  std::string out = formatTable(rows);
+  // Waiting requests, in the order they will run: the ids cancel and
+  // priority take.
+  std::vector<std::vector<std::string>> pending{{"REQUEST", "BUILDER", "PRIORITY", "SUBMITTED"}};
+  for (const auto& builder : builders)
+    for (const auto& r : builder.value("pending", Json::array()))
+      pending.push_back({cellText(r.value("id", Json())), cellText(builder.value("name", Json())),
+                         cellText(r.value("priority", Json())),
+                         formatTimestamp(r.value("submitted_at", Json()))});
+  if (pending.size() > 1) out += "\nPending requests:\n" + formatTable(pending);
+  const Json slaves = statusResult.value("slaves", Json::array());
+  if (!slaves.empty()) {
+    std::vector<std::vector<std::string>> rows2{{"SLAVE", "STATE", "BUILDS"}};
+    for (const auto& sl : slaves) {
+      std::string state = cellText(sl.value("state", Json()));
+      const double backoff = sl.value("backoff_seconds", 0.0);
+      if (backoff > 0) state += " (ping failed; no claims for " + std::to_string(static_cast<int>(backoff + 0.5)) + " s)";
+      rows2.push_back({cellText(sl.value("name", Json())), state,
+                       cellText(sl.value("builds", Json())) + "/" + cellText(sl.value("max_builds", Json()))});
+    }
+    out += "\nSlaves:\n" + formatTable(rows2);
+  }
+  return out;
 }
 
 std::string formatBuildDetails(const Json& buildResult) {

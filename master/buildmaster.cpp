@@ -262,6 +262,7 @@ int BuildMaster::run(std::function<void()> onReady,
     im.rpc = std::make_unique<RpcHandler>(*im.db, *im.bus, *im.schedulers, *im.buildsets,
                                           [&im]() -> const MasterConfig& { return im.config; });
     im.rpc->setRunningBuilds([&im] { return im.distributor->runningBuilds(); });
+    im.rpc->setSlaveRegistry(im.slaves.get());
     im.port = std::make_unique<MasterPort>(im.io, im.clock, *im.slaves, *im.rpc,
                                            [&im]() -> const MasterConfig& { return im.config; });
     im.configureComponents();

@@ -1,5 +1,6 @@
 #include "master/status/rpc_handler.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -7,6 +8,8 @@
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
 #include "master/process/build.hpp"
+#include "master/slaves/slave_registry.hpp"
+#include "master/slaves/slave_session.hpp"
 #include "master/schedulers/force.hpp"
 #include "master/schedulers/scheduler_set.hpp"
 
@@ -141,13 +144,38 @@ Json RpcHandler::status(const Json& p) {
   const auto& cfg = config_();
   if (!only.empty() && !cfg.findBuilder(only))
     throw RpcError("not_found", "no builder named '" + only + "'");
+  // Pending requests in the order the distributor takes them.
+  std::map<std::string, Json> pending;
+  for (const auto& r : db_.pendingRequests()) {
+    Json& list = pending[r.builder];
+    if (list.is_null()) list = Json::array();
+    list.push_back(Json{{"id", r.id}, {"buildset_id", r.buildsetId}, {"priority", r.priority},
+                        {"submitted_at", r.submittedAt}, {"retries", r.retries}});
+  }
   for (const auto& b : cfg.builders) {
     if (!only.empty() && b.name != only) continue;
     Json builds = Json::array();
     for (const auto& r : db_.lastBuilds(b.name, limit)) builds.push_back(buildJson(r));
-    builders.push_back(Json{{"name", b.name}, {"builds", builds}});
+    auto p = pending.find(b.name);
+    builders.push_back(Json{{"name", b.name},
+                            {"builds", builds},
+                            {"pending", p == pending.end() ? Json::array() : p->second}});
   }
-  return Json{{"builders", builders}};
+  Json slaves = Json::array();
+  for (const auto& sl : cfg.slaves) {
+    if (!only.empty()) {
+      const auto* b = cfg.findBuilder(only);
+      if (std::find(b->slaves.begin(), b->slaves.end(), sl.name) == b->slaves.end()) continue;
+    }
+    auto session = slaves_ ? slaves_->find(sl.name) : nullptr;
+    const std::string state = !session ? "offline" : session->draining() ? "draining" : "connected";
+    slaves.push_back(Json{{"name", sl.name},
+                          {"state", state},
+                          {"builds", slaves_ ? slaves_->runningBuilds(sl.name) : 0},
+                          {"max_builds", sl.maxBuilds},
+                          {"backoff_seconds", slaves_ ? slaves_->backoffSeconds(sl.name) : 0.0}});
+  }
+  return Json{{"builders", builders}, {"slaves", slaves}};
 }
 
 namespace {

@@ -22,6 +22,7 @@ class Build;
 class BuildsetService;
 class ChangeBus;
 class SchedulerSet;
+class SlaveRegistry;
 
 struct RpcError : std::runtime_error {
   RpcError(std::string c, const std::string& message, std::vector<std::string> d = {})
@@ -41,6 +42,9 @@ class RpcHandler {
   void setRunningBuilds(std::function<std::vector<std::shared_ptr<Build>>()> fn) {
     runningBuilds_ = std::move(fn);
   }
+
+  // Where `status` reads the slaves' live state (connected, draining, builds).
+  void setSlaveRegistry(const SlaveRegistry* slaves) { slaves_ = slaves; }
 
   // Runs `method` for `user`; returns the result map or throws RpcError.
   Json call(const std::string& user, const std::string& method, const Json& params);
@@ -63,6 +67,7 @@ class RpcHandler {
   BuildsetService& buildsets_;
   std::function<const MasterConfig&()> config_;
   std::function<std::vector<std::shared_ptr<Build>>()> runningBuilds_;
+  const SlaveRegistry* slaves_ = nullptr;
 };
 
 }  // namespace bb

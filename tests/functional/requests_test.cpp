@@ -73,6 +73,12 @@ TEST_F(Requests, APendingRequestCanBeCancelledAndARunningOneCannot) {
   const std::string running = force("r1");
   ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder='b'") == 1; }, 30s)) << master.log();
   const std::string pending = force("r2");
+  // status lists the waiting request (the id cancel takes) and the busy slave.
+  auto st = master.client({"status"});
+  ASSERT_EQ(st.rc, 0) << st.describe();
+  EXPECT_NE(st.out.find("Pending requests:"), std::string::npos) << st.out;
+  EXPECT_NE(st.out.find("\n" + pending + "        b "), std::string::npos) << st.out;
+  EXPECT_NE(st.out.find("s1     connected  1/1"), std::string::npos) << st.out;
 
   auto denied = master.client({"--auth", "bob:pw", "cancel", pending});
   EXPECT_EQ(denied.rc, 1) << denied.describe();
