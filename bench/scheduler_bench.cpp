@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bench/bench_util.hpp"
+#include "common/daemon.hpp"
 #include "common/event_loop.hpp"
 #include "config/master_config.hpp"
 #include "master/buildsets/buildset_service.hpp"
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: scheduler_bench [CHANGES > 0] [TIME_LIMIT_SECONDS > 0]\n");
     return 2;
   }
+  bb::keepFreedHeap();  // as buildmaster's main() does
   spdlog::set_level(spdlog::level::warn);  // the master logs one line per change; not measured here
 
   char tmpl[] = "/tmp/bb-sched-bench-XXXXXX";

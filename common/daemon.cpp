@@ -1,6 +1,7 @@
 #include "common/daemon.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -304,6 +305,15 @@ void Daemonizer::report(const std::string& bytes) {
   (void)writeAll(fd_, bytes.data(), bytes.size());
   ::close(fd_);
   fd_ = -1;
+}
+
+void keepFreedHeap() {
+  constexpr int kTrimThreshold = 32 << 20;
+  constexpr int kTopPad = 4 << 20;
+  // mallopt returns 0 when a setting is refused; there is nothing better to
+  // do than keep the allocator's defaults (see the header).
+  (void)::mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
+  (void)::mallopt(M_TOP_PAD, kTopPad);
 }
 
 }  // namespace bb
