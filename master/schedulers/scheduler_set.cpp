@@ -25,6 +25,12 @@ std::string fingerprint(const SchedulerEntry& e) {
          {"sources", e.changeSources},
          {"priority", e.priority},
          {"properties", e.properties},
+         {"filter",
+          {{"branch", e.changeFilter.branch ? Json(*e.changeFilter.branch) : Json()},
+           {"branch_patterns", e.changeFilter.branchPatterns},
+           {"repositories", e.changeFilter.repositories},
+           {"projects", e.changeFilter.projects},
+           {"categories", e.changeFilter.categories}}},
          {"extra", e.extra}};
   return j.dump();
 }
