@@ -50,8 +50,12 @@ class BuildsetService {
   // false if it is complete or unknown.
   bool setPriority(std::int64_t requestId, int priority, const std::string& who);
 
-  // Listeners hear of every completed BuildSet, after it is committed, in
-  // the order they were added.
+  // Listeners hear of every completed BuildSet once it is written, in the
+  // order they were added. A finished build or a cancel announces after its
+  // commit; a collapse announces inside the transaction that created the
+  // new BuildSet (a change's, when a scheduler made it), so what listeners
+  // write (a dependent's BuildSet) commits or rolls back with it.
+  // Collapsed BuildSets are never triggered ones, so no trigger waits on them.
   void addCompletionListener(CompletionListener fn) { listeners_.push_back(std::move(fn)); }
   // Announces a completion written by someone else (a finished build).
   void completed(const db::BuildsetCompletion& done);
