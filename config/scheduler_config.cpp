@@ -1,14 +1,11 @@
 // The `schedulers:` section: common keys, plus type-specific keys kept in
 // SchedulerEntry::extra for the scheduler that reads them.
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cstdlib>
 #include <optional>
-#include <sstream>
 #include <utility>
 
+#include "common/cron.hpp"
 #include "config/yaml_util.hpp"
 
 namespace bb::cfg {
@@ -154,19 +151,6 @@ bool parseChangeFilter(const MapReader& r, SchedulerEntry& s) {
   return ok;
 }
 
-// An IANA time zone name this host knows: "UTC" or a file of the tz
-// database (the same rule master/schedulers/cron.cpp applies at run time).
-bool knownTimeZone(const std::string& tz) {
-  if (tz == "UTC" || tz == "Etc/UTC") return true;
-  if (tz.empty() || tz[0] == '/' || tz.find("..") != std::string::npos) return false;
-  for (unsigned char c : tz)
-    if (!std::isalnum(c) && c != '/' && c != '_' && c != '-' && c != '+') return false;
-  const char* dir = std::getenv("TZDIR");
-  const std::string path = std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + tz;
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 // Checks the keys that only one type uses; returns false on error.
 bool checkTypeSpecific(const MapReader& r, MasterParse& p, const SchedulerEntry& s) {
   bool ok = true;
@@ -184,12 +168,12 @@ bool checkTypeSpecific(const MapReader& r, MasterParse& p, const SchedulerEntry&
   } else if (s.type == "nightly") {
     auto cron = r.string("cron", true);
     if (!cron) return false;
-    std::istringstream in(*cron);
-    int fields = 0;
-    for (std::string f; in >> f;) ++fields;
-    if (fields != 5) {
-      r.error(r.markOf("cron"), "cron must have 5 fields (minute hour day-of-month month "
-                                "day-of-week), e.g. \"0 3 * * *\"; got '" + *cron + "'");
+    // The scheduler's own parser, so checkconfig reports every cron and
+    // time zone mistake the master would, with line:column.
+    try {
+      (void)CronSchedule::parse(*cron);
+    } catch (const CronError& e) {
+      r.error(r.markOf("cron"), e.what());
       ok = false;
     }
     if (r.has("only_if_changed") && !r.boolean("only_if_changed")) ok = false;
@@ -197,10 +181,13 @@ bool checkTypeSpecific(const MapReader& r, MasterParse& p, const SchedulerEntry&
       auto tz = r.string("timezone");
       if (!tz) {
         ok = false;
-      } else if (!knownTimeZone(*tz)) {
-        r.error(r.markOf("timezone"), "timezone '" + *tz + "' is not a time zone this host knows; "
-                                      "use a tz database name like \"Europe/Paris\" or \"UTC\"");
-        ok = false;
+      } else {
+        try {
+          checkTimeZone(*tz);
+        } catch (const CronError& e) {
+          r.error(r.markOf("timezone"), e.what());
+          ok = false;
+        }
       }
     }
   } else if (s.type == "triggerable") {

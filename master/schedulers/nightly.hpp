@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "master/schedulers/cron.hpp"
+#include "common/cron.hpp"
 #include "master/schedulers/scheduler.hpp"
 
 namespace bb {

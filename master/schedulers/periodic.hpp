@@ -7,7 +7,7 @@
 #include <chrono>
 #include <optional>
 
-#include "master/schedulers/cron.hpp"
+#include "common/cron.hpp"
 #include "master/schedulers/scheduler.hpp"
 
 namespace bb {

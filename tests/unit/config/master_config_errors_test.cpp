@@ -195,7 +195,7 @@ TEST(MasterConfigErrors, SchedulerTypeSpecific) {
   expectErrorAt(errors, "scheduler 'a': type must be one of single_branch, any_branch", 6, 22);
   expectErrorAt(errors, "scheduler 'b': missing required key 'upstream'", 7, 5);
   expectErrorAt(errors, "interval must be a positive integer, got '0'", 8, 42);
-  expectErrorAt(errors, "cron must have 5 fields", 9, 37);
+  expectErrorAt(errors, "must have 5 fields", 9, 37);
   expectErrorAt(errors, "scheduler 'e': unknown key 'cron'", 10, 29);
   expectErrorAt(errors, "scheduler 'f': missing required key 'branch'", 11, 5);
   expectErrorAt(errors, "cannot be its own upstream", 12, 43);

@@ -1,7 +1,7 @@
 // Cron expressions: parsing (and every kind of error), next() over month
 // ends, leap years, the day-of-month/day-of-week rule, names, steps, and
 // time zones across both DST changes in Europe/Paris.
-#include "master/schedulers/cron.hpp"
+#include "common/cron.hpp"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
 #include "master/schedulers/any_branch.hpp"
-#include "master/schedulers/cron.hpp"
+#include "common/cron.hpp"
 #include "master/schedulers/nightly.hpp"
 #include "master/schedulers/periodic.hpp"
 #include "master/schedulers/scheduler_set.hpp"

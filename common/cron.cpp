@@ -1,4 +1,4 @@
-#include "master/schedulers/cron.hpp"
+#include "common/cron.hpp"
 
 #include <sys/stat.h>
 
