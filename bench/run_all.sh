@@ -9,4 +9,5 @@ echo "== log streaming: one step printing 100 MB"; "$BUILD/bench/log_bench" 100
 echo "== connection scale: 2000 and 10000 idle slaves"; "$BUILD/bench/connection_scale_bench" 2000 10000
 echo "== lock contention: 1000 builds, 8 slaves, counting lock of 3"; "$BUILD/bench/contention_bench"
 echo "== schedulers: 100000 changes through 20 filtered schedulers"; "$BUILD/bench/scheduler_bench" 100000
+echo "== schedulers through a real buildmaster: 100000 sendchanges"; "$BUILD/bench/scheduler_master_bench" 100000
 echo "== database layer"; "$BUILD/bench/db_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
