@@ -165,6 +165,10 @@ class Database {
   std::optional<Json> getState(const std::string& object, const std::string& key);
   // Inserts or overwrites.
   void setState(const std::string& object, const std::string& key, const Json& value);
+  void deleteState(const std::string& object, const std::string& key);
+  // Every (key, value) of `object` whose key starts with `prefix`, by key.
+  std::vector<std::pair<std::string, Json>> statesWithPrefix(const std::string& object,
+                                                             const std::string& prefix);
   // Records the slave as connected and seen at `now`; replaces its info
   // unless `info` is null.
   void slaveSeen(const std::string& name, const Json& info, std::int64_t now);

@@ -35,6 +35,24 @@ void Database::setState(const std::string& object, const std::string& key, const
   stmt(kUpsert).bind(1, object).bind(2, key).bindJson(3, value).run();
 }
 
+void Database::deleteState(const std::string& object, const std::string& key) {
+  static constexpr char kDelete[] = "DELETE FROM object_state WHERE object = ?1 AND key = ?2";
+  stmt(kDelete).bind(1, object).bind(2, key).run();
+}
+
+std::vector<std::pair<std::string, Json>> Database::statesWithPrefix(const std::string& object,
+                                                                     const std::string& prefix) {
+  // A range on the primary key (object, key): no scan of other objects.
+  static constexpr char kSelect[] =
+      "SELECT key, value FROM object_state WHERE object = ?1 AND key >= ?2"
+      " AND substr(key, 1, length(?2)) = ?2 ORDER BY key";
+  std::vector<std::pair<std::string, Json>> out;
+  Statement s = stmt(kSelect);
+  s.bind(1, object).bind(2, prefix);
+  while (s.step()) out.emplace_back(s.getText(0), s.getJson(1));
+  return out;
+}
+
 void Database::slaveSeen(const std::string& name, const Json& info, std::int64_t now) {
   // ?2 NULL keeps the stored info. last_connected moves only on the
   // transition from disconnected, so heartbeats do not reset it.

@@ -43,6 +43,7 @@ void AnyBranchScheduler::onMatchingChange(const db::ChangeRecord& change) {
   if (it == pending_.end()) it = pending_.emplace(key, Pending{}).first;
   Pending& p = it->second;
   p.changes.push_back(change.id);
+  storePendingChange(change.id, Json{{"repository", key.first}, {"branch", key.second}});
   if (important || (p.timer && p.timer->pending())) {
     p.important = p.important || important;
     p.fireAtMs = wallMs(ctx_.clock) + cfg_.treeStableTimer * 1000LL;
@@ -64,26 +65,46 @@ void AnyBranchScheduler::stop() {
 
 void AnyBranchScheduler::load() {
   pending_.clear();
+  // Each held change has a row naming its (repository, branch).
+  for (const auto& [id, info] : storedPendingChanges()) {
+    if (!info.is_object()) continue;
+    pending_[{info.value("repository", ""), info.value("branch", "")}].changes.push_back(id);
+  }
   const auto st = ctx_.db.getState(stateObject(), "pending");
-  if (!st || !st->is_array()) return;
-  for (const auto& entry : *st) {
-    if (!entry.is_object()) continue;
-    Pending p;
-    for (const auto& id : entry.value("changes", Json::array()))
-      if (id.is_number_integer()) p.changes.push_back(id.get<std::int64_t>());
-    p.important = entry.value("important", false);
-    p.fireAtMs = entry.value("fire_at_ms", std::int64_t{0});
-    if (p.changes.empty()) continue;
-    pending_[{entry.value("repository", ""), entry.value("branch", "")}] = std::move(p);
+  bool oldFormat = false;
+  if (st && st->is_array()) {
+    for (const auto& entry : *st) {
+      if (!entry.is_object()) continue;
+      const Key key{entry.value("repository", ""), entry.value("branch", "")};
+      // State written before pending changes had a row each lists them here.
+      std::vector<std::int64_t> listed;
+      for (const auto& id : entry.value("changes", Json::array()))
+        if (id.is_number_integer()) listed.push_back(id.get<std::int64_t>());
+      if (!listed.empty()) oldFormat = true;
+      auto it = pending_.find(key);
+      if (it == pending_.end() && listed.empty()) continue;
+      Pending& p = pending_[key];
+      p.changes.insert(p.changes.end(), listed.begin(), listed.end());
+      p.important = entry.value("important", false);
+      p.fireAtMs = entry.value("fire_at_ms", std::int64_t{0});
+    }
+  }
+  if (oldFormat) {
+    ctx_.db.transaction([&] {
+      for (const auto& [key, p] : pending_)
+        for (std::int64_t id : p.changes)
+          storePendingChange(id, Json{{"repository", key.first}, {"branch", key.second}});
+      save();
+    });
   }
 }
 
+// Each branch's timer state; the held changes have a row each.
 void AnyBranchScheduler::save() {
   Json all = Json::array();
   for (const auto& [key, p] : pending_)
     all.push_back(Json{{"repository", key.first},
                        {"branch", key.second},
-                       {"changes", p.changes},
                        {"important", p.important},
                        {"fire_at_ms", p.fireAtMs}});
   ctx_.db.setState(stateObject(), "pending", all);
@@ -106,6 +127,7 @@ void AnyBranchScheduler::fire(const Key& key) {
   try {
     ctx_.db.transaction([&] {
       submitChanges(taken.changes);
+      dropPendingChanges(taken.changes);
       save();
     });
   } catch (const std::exception& e) {

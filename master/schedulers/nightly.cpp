@@ -69,6 +69,7 @@ void NightlyScheduler::onMatchingChange(const db::ChangeRecord& change) {
   }
   decide(change, important ? "important" : "unimportant", "built at the next scheduled time");
   pending_.push_back(change.id);
+  storePendingChange(change.id, Json::object());
   pendingImportant_ = pendingImportant_ || important;
   save();  // inside the change's transaction (see ChangeBus)
 }
@@ -147,6 +148,7 @@ void NightlyScheduler::fire() {
         spdlog::info("scheduler {}: no important change since the last build; not building",
                      cfg_.name);
       }
+      dropPendingChanges(pending_);
       pending_.clear();
       pendingImportant_ = false;
       save();
@@ -167,16 +169,26 @@ void NightlyScheduler::fire() {
 void NightlyScheduler::load() {
   pending_.clear();
   pendingImportant_ = false;
+  for (const auto& [id, info] : storedPendingChanges()) pending_.push_back(id);
   const auto st = ctx_.db.getState(stateObject(), kPendingKey);
   if (!st || !st->is_object()) return;
-  for (const auto& id : st->value("changes", Json::array()))
-    if (id.is_number_integer()) pending_.push_back(id.get<std::int64_t>());
   pendingImportant_ = st->value("important", false);
+  // State written before pending changes had a row each: move it over.
+  if (auto old = st->find("changes"); old != st->end() && old->is_array()) {
+    ctx_.db.transaction([&] {
+      for (const auto& id : *old) {
+        if (!id.is_number_integer()) continue;
+        pending_.push_back(id.get<std::int64_t>());
+        storePendingChange(pending_.back(), Json::object());
+      }
+      save();
+    });
+  }
 }
 
+// Whether an important change is held; the changes have a row each.
 void NightlyScheduler::save() {
-  ctx_.db.setState(stateObject(), kPendingKey,
-                   Json{{"changes", pending_}, {"important", pendingImportant_}});
+  ctx_.db.setState(stateObject(), kPendingKey, Json{{"important", pendingImportant_}});
 }
 
 }  // namespace bb

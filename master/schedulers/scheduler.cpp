@@ -89,4 +89,32 @@ void Scheduler::submitChanges(const std::vector<std::int64_t>& changeIds) {
                         schedulerProperties(), cfg_.builders, cfg_.priority);
 }
 
+namespace {
+constexpr char kPendingPrefix[] = "pending-change:";
+}  // namespace
+
+void Scheduler::storePendingChange(std::int64_t changeId, const Json& info) {
+  ctx_.db.setState(stateObject(), kPendingPrefix + std::to_string(changeId), info);
+}
+
+void Scheduler::dropPendingChanges(const std::vector<std::int64_t>& changeIds) {
+  for (std::int64_t id : changeIds)
+    ctx_.db.deleteState(stateObject(), kPendingPrefix + std::to_string(id));
+}
+
+std::vector<std::pair<std::int64_t, Json>> Scheduler::storedPendingChanges() const {
+  std::vector<std::pair<std::int64_t, Json>> out;
+  const std::string prefix = kPendingPrefix;
+  for (auto& [key, value] : ctx_.db.statesWithPrefix(stateObject(), prefix)) {
+    try {
+      out.emplace_back(std::stoll(key.substr(prefix.size())), std::move(value));
+    } catch (const std::exception&) {
+      spdlog::error("scheduler {}: ignoring malformed state key '{}'", cfg_.name, key);
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
 }  // namespace bb

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/event_loop.hpp"
@@ -71,6 +72,13 @@ class Scheduler : public ChangeSubscriber {
   // One BuildSet for `changeIds` on the newest change's source stamp (the
   // rule of single_branch and any_branch).
   void submitChanges(const std::vector<std::int64_t>& changeIds);
+  // Changes held for a timer or the next nightly run are stored one row per
+  // change (state key "pending-change:ID", value `info`), so holding the
+  // N-th change writes one row instead of rewriting an N-long list.
+  void storePendingChange(std::int64_t changeId, const Json& info);
+  void dropPendingChanges(const std::vector<std::int64_t>& changeIds);
+  // Every stored pending change with its info, by id ascending.
+  std::vector<std::pair<std::int64_t, Json>> storedPendingChanges() const;
   // The key under which this scheduler keeps state in the database.
   std::string stateObject() const { return "scheduler:" + cfg_.name; }
   SchedulerEntry cfg_;

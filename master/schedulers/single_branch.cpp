@@ -20,6 +20,7 @@ void SingleBranchScheduler::onMatchingChange(const db::ChangeRecord& change) {
   bool important = false;
   if (!classifyForTimer(change, important)) return;
   pending_.push_back(change.id);
+  storePendingChange(change.id, Json::object());
   if (important) {
     pendingImportant_ = true;
     fireAtMs_ = wallMs(ctx_.clock) + cfg_.treeStableTimer * 1000LL;
@@ -45,17 +46,27 @@ void SingleBranchScheduler::load() {
   pending_.clear();
   pendingImportant_ = false;
   fireAtMs_ = 0;
+  for (const auto& [id, info] : storedPendingChanges()) pending_.push_back(id);
   if (!st || !st->is_object()) return;
-  for (const auto& id : st->value("changes", Json::array())) pending_.push_back(id.get<std::int64_t>());
   pendingImportant_ = st->value("important", false);
   fireAtMs_ = st->value("fire_at_ms", std::int64_t{0});
+  // State written before pending changes had a row each: move it over.
+  if (auto old = st->find("changes"); old != st->end() && old->is_array()) {
+    ctx_.db.transaction([&] {
+      for (const auto& id : *old) {
+        if (!id.is_number_integer()) continue;
+        pending_.push_back(id.get<std::int64_t>());
+        storePendingChange(pending_.back(), Json::object());
+      }
+      save();
+    });
+  }
 }
 
+// The timer's state; the held changes have a row each (storePendingChange).
 void SingleBranchScheduler::save() {
   ctx_.db.setState(stateObject(), "pending",
-                   Json{{"changes", pending_},
-                        {"important", pendingImportant_},
-                        {"fire_at_ms", fireAtMs_}});
+                   Json{{"important", pendingImportant_}, {"fire_at_ms", fireAtMs_}});
 }
 
 void SingleBranchScheduler::armTimer() {
@@ -69,6 +80,7 @@ void SingleBranchScheduler::fire() {
   auto ids = pending_;
   ctx_.db.transaction([&] {
     submitChanges(ids);
+    dropPendingChanges(ids);
     pending_.clear();
     pendingImportant_ = false;
     fireAtMs_ = 0;

@@ -27,6 +27,26 @@ TEST_F(State, GetSetOverwrite) {
   EXPECT_EQ(db.getState("git_poller:app", "last_rev")->at("main"), "def");
 }
 
+TEST_F(State, PrefixReadAndDelete) {
+  db.setState("scheduler:a", "pending-change:10", Json{{"branch", "x"}});
+  db.setState("scheduler:a", "pending-change:9", Json::object());
+  db.setState("scheduler:a", "pending", Json{{"important", true}});
+  db.setState("scheduler:b", "pending-change:1", Json::object());
+  auto rows = db.statesWithPrefix("scheduler:a", "pending-change:");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].first, "pending-change:10");  // key order; callers sort ids
+  EXPECT_EQ(rows[0].second, (Json{{"branch", "x"}}));
+  EXPECT_EQ(rows[1].first, "pending-change:9");
+  db.deleteState("scheduler:a", "pending-change:10");
+  db.deleteState("scheduler:a", "no-such-key");
+  rows = db.statesWithPrefix("scheduler:a", "pending-change:");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].first, "pending-change:9");
+  EXPECT_TRUE(db.getState("scheduler:a", "pending").has_value());
+  EXPECT_EQ(db.statesWithPrefix("scheduler:b", "pending-change:").size(), 1u);
+  EXPECT_TRUE(db.statesWithPrefix("scheduler:c", "").empty());
+}
+
 TEST_F(State, SlaveSeenAndDisconnected) {
   EXPECT_FALSE(db.getSlave("linux-1").has_value());
   db.slaveSeen("linux-1", Json{{"os", "linux"}}, 100);
