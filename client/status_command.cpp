@@ -92,6 +92,13 @@ std::string formatBuildsTable(const Json& statusResult) {
                          cellText(r.value("priority", Json())),
                          formatTimestamp(r.value("submitted_at", Json()))});
   if (pending.size() > 1) out += "\nPending requests:\n" + formatTable(pending);
+  for (const auto& builder : builders) {
+    const std::size_t listed = builder.value("pending", Json::array()).size();
+    const std::size_t total = builder.value("pending_count", std::size_t{0});
+    if (total > listed)
+      out += "  ... and " + std::to_string(total - listed) + " more pending for " +
+             cellText(builder.value("name", Json())) + "\n";
+  }
   const Json slaves = statusResult.value("slaves", Json::array());
   if (!slaves.empty()) {
     std::vector<std::vector<std::string>> rows2{{"SLAVE", "STATE", "BUILDS"}};

@@ -144,11 +144,16 @@ Json RpcHandler::status(const Json& p) {
   const auto& cfg = config_();
   if (!only.empty() && !cfg.findBuilder(only))
     throw RpcError("not_found", "no builder named '" + only + "'");
-  // Pending requests in the order the distributor takes them.
+  // Pending requests in the order the distributor takes them: the first
+  // kPendingListed per builder, and how many there are (a queue of 100,000
+  // must not make a reply bigger than a frame).
+  constexpr std::size_t kPendingListed = 50;
   std::map<std::string, Json> pending;
+  std::map<std::string, std::size_t> pendingCount;
   for (const auto& r : db_.pendingRequests()) {
     Json& list = pending[r.builder];
     if (list.is_null()) list = Json::array();
+    if (++pendingCount[r.builder] > kPendingListed) continue;
     list.push_back(Json{{"id", r.id}, {"buildset_id", r.buildsetId}, {"priority", r.priority},
                         {"submitted_at", r.submittedAt}, {"retries", r.retries}});
   }
@@ -159,7 +164,8 @@ Json RpcHandler::status(const Json& p) {
     auto p = pending.find(b.name);
     builders.push_back(Json{{"name", b.name},
                             {"builds", builds},
-                            {"pending", p == pending.end() ? Json::array() : p->second}});
+                            {"pending", p == pending.end() ? Json::array() : p->second},
+                            {"pending_count", pendingCount[b.name]}});
   }
   Json slaves = Json::array();
   for (const auto& sl : cfg.slaves) {

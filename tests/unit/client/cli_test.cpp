@@ -388,6 +388,17 @@ TEST_F(CliTest, StatusPrintsTable) {
   EXPECT_NE(out.find("no builds"), std::string::npos);
 }
 
+TEST_F(CliTest, StatusSaysHowManyPendingRequestsItDidNotList) {
+  answer(Json{{"builders",
+               {{{"name", "b1"},
+                 {"builds", Json::array()},
+                 {"pending", {{{"id", 7}, {"priority", 0}, {"submitted_at", 0}}}},
+                 {"pending_count", 120}}}}});
+  ASSERT_EQ(run(with(kConn, {"status"})), kExitOk) << err_.str();
+  EXPECT_NE(out_.str().find("Pending requests:"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("  ... and 119 more pending for b1\n"), std::string::npos) << out_.str();
+}
+
 TEST_F(CliTest, StatusJsonPrintsRawResult) {
   const Json result{{"builders", {{{"name", "b1"}, {"builds", Json::array()}}}}};
   answer(result);
