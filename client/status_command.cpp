@@ -169,14 +169,19 @@ int runStatus(const std::vector<std::string>& args, const ConnectionFlags& globa
     for (auto& step : build["steps"]) {
       if (!step.contains("logs") || !step["logs"].is_array()) continue;
       for (auto& log : step["logs"]) {
-        const Json text = session.sender->call("log", Json{{"log_id", log.value("id", Json())}});
-        log["text"] = text.value("text", "");
-        log["truncated"] = text.value("truncated", false);
+        // The first page only; `buildbot log` reads a whole log.
+        const Json page = session.sender->call("log", Json{{"log_id", log.value("id", Json())}});
+        std::string text;
+        if (auto d = page.find("data"); d != page.end() && d->is_binary())
+          text.assign(d->get_binary().begin(), d->get_binary().end());
+        log["text"] = std::move(text);
+        log["truncated"] = page.value("more", false);
       }
     }
   }
   if (req.json) {
-    out << result.dump(2) << "\n";
+    // Log bytes need not be UTF-8: replace what is not.
+    out << result.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
   if (!build.contains("builder")) build["builder"] = *req.builder;

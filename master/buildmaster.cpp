@@ -11,11 +11,12 @@
 #include "master/changes/change_bus.hpp"
 #include "master/changes/git_poller.hpp"
 #include "master/db/database.hpp"
+#include "master/events/event_bus.hpp"
 #include "master/locks/lock_manager.hpp"
 #include "master/process/build.hpp"
 #include "master/process/distributor.hpp"
 #include "master/schedulers/scheduler_set.hpp"
-#include "master/slaves/master_port.hpp"
+#include "master/port/master_port.hpp"
 #include "master/slaves/slave_registry.hpp"
 #include "master/status/rpc_handler.hpp"
 
@@ -48,10 +49,11 @@ struct BuildMaster::Impl {
   AsioClock clock;
   asio::thread_pool worker{1};
   std::unique_ptr<db::Database> db;
+  std::unique_ptr<EventBus> events;
   std::unique_ptr<LockManager> locks;
   std::unique_ptr<SlaveRegistry> slaves;
-  std::unique_ptr<BuildRequestDistributor> distributor;
   std::unique_ptr<BuildsetService> buildsets;
+  std::unique_ptr<BuildRequestDistributor> distributor;
   std::unique_ptr<ChangeBus> bus;
   std::unique_ptr<SchedulerSet> schedulers;
   std::unique_ptr<RpcHandler> rpc;
@@ -243,22 +245,23 @@ int BuildMaster::run(std::function<void()> onReady,
     if (im.db->schemaVersion() == 0) im.db->upgrade();  // a brand-new database
     im.db->requireCurrentSchema();
     im.recover();
+    // Write, then notify: every component publishes on the one event bus,
+    // which holds an event until the transaction that caused it commits,
+    // and the components that react to events subscribe to it (the table
+    // is in docs/architecture.md).
+    im.events = std::make_unique<EventBus>(
+        im.clock, [&im](std::function<void()> fn) { im.post(std::move(fn)); },
+        [&im](std::function<void()> fn) { im.db->afterCommit(std::move(fn)); });
     im.locks = std::make_unique<LockManager>(im.clock);
-    im.slaves = std::make_unique<SlaveRegistry>(*im.db, im.clock);
+    im.slaves = std::make_unique<SlaveRegistry>(*im.db, im.clock, *im.events);
+    im.buildsets = std::make_unique<BuildsetService>(*im.db, *im.events);
     im.distributor = std::make_unique<BuildRequestDistributor>(
-        *im.db, im.clock, *im.slaves, [&im](std::function<void()> fn) { im.post(std::move(fn)); });
-    im.slaves->onAttached = [&im] { im.distributor->wake(); };
+        *im.db, im.clock, *im.slaves, [&im](std::function<void()> fn) { im.post(std::move(fn)); },
+        *im.buildsets);
     im.distributor->setLocks(im.locks.get());
-    im.buildsets = std::make_unique<BuildsetService>(*im.db, [&im] { im.distributor->wake(); });
-    // Write, then notify: the completion is committed before anyone hears of it.
-    im.distributor->onBuildsetComplete = [&im](const db::BuildsetCompletion& done) {
-      im.buildsets->completed(done);
-    };
-    im.bus = std::make_unique<ChangeBus>(*im.db);
+    im.bus = std::make_unique<ChangeBus>(*im.db, *im.events);
     im.schedulers = std::make_unique<SchedulerSet>(SchedulerContext{*im.db, im.clock, *im.buildsets}, *im.bus);
-    im.buildsets->addCompletionListener(
-        [&im](const db::BuildsetRecord& bs) { im.schedulers->onBuildsetComplete(bs); });
-    im.distributor->setTriggerServices(im.schedulers.get(), im.buildsets.get());
+    im.distributor->setSchedulers(im.schedulers.get());
     im.rpc = std::make_unique<RpcHandler>(*im.db, *im.bus, *im.schedulers, *im.buildsets,
                                           [&im]() -> const MasterConfig& { return im.config; });
     im.rpc->setRunningBuilds([&im] { return im.distributor->runningBuilds(); });

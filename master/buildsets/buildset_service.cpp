@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "master/db/database.hpp"
+#include "master/events/event_bus.hpp"
 
 namespace bb {
 
@@ -13,6 +14,21 @@ std::int64_t BuildsetService::nowSeconds() const {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+namespace {
+
+Event requestEvent(EventType type, std::int64_t requestId, std::int64_t buildsetId,
+                   const std::string& builder, Json data) {
+  Event e;
+  e.type = type;
+  e.requestId = requestId;
+  e.buildsetId = buildsetId;
+  e.builder = builder;
+  e.data = std::move(data);
+  return e;
+}
+
+}  // namespace
 
 NewBuildset BuildsetService::create(const std::string& scheduler, const std::string& reason,
                                     const db::SourceStamp& ss, const Json& properties,
@@ -25,40 +41,64 @@ NewBuildset BuildsetService::create(const std::string& scheduler, const std::str
   bs.properties = properties;
   bs.submittedAt = nowSeconds();
   bs.parentBuildId = parentBuildId;
-  std::vector<db::BuildsetCompletion> done;
   auto [id, requests] = db_.transaction([&] {
     auto created = db_.addBuildset(bs, builders, priority);
+    Event e;
+    e.type = EventType::BuildsetCreated;
+    e.buildsetId = created.first;
+    e.scheduler = scheduler;
+    e.changeIds = ss.changeIds;
+    Json reqs = Json::object();
+    for (const auto& [builder, rid] : created.second) reqs[builder] = rid;
+    e.data = Json{{"reason", reason},       {"branch", ss.branch},   {"revision", ss.revision},
+                  {"repository", ss.repository}, {"project", ss.project}, {"requests", reqs},
+                  {"parent_build_id", parentBuildId}};
+    events_.publish(std::move(e));
     for (const auto& [builder, rid] : created.second) {
+      events_.publish(requestEvent(EventType::RequestCreated, rid, created.first, builder,
+                                   Json{{"priority", priority}}));
       if (!collapsing_.count(builder)) continue;
       for (const auto& c : db_.collapseRequests(rid, bs.submittedAt)) {
         spdlog::info("builder {}: request {} collapsed into request {} (SKIPPED)", builder,
                      c.requestId, rid);
-        if (c.completion) done.push_back(*c.completion);
+        const auto old = db_.getRequest(c.requestId);
+        events_.publish(requestEvent(EventType::RequestCollapsed, c.requestId,
+                                     old ? old->buildsetId : 0, builder,
+                                     Json{{"replaced_by", rid}}));
+        if (c.completion) completed(*c.completion);
       }
     }
     return created;
   });
   spdlog::info("scheduler {} created buildset {} ({} request(s)): {}", scheduler, id,
                requests.size(), reason);
-  for (const auto& d : done) completed(d);
-  wake_();
   return NewBuildset{id, requests};
 }
 
 db::CancelResult BuildsetService::cancel(std::int64_t requestId, const std::string& who) {
-  db::CancelResult r = db_.cancelRequest(requestId, "cancelled by " + who, nowSeconds());
-  if (r.outcome == db::CancelOutcome::Cancelled) {
-    spdlog::info("request {} cancelled by {}", requestId, who);
-    if (r.completion) completed(*r.completion);
-  }
-  return r;
+  return db_.transaction([&] {
+    db::CancelResult r = db_.cancelRequest(requestId, "cancelled by " + who, nowSeconds());
+    if (r.outcome == db::CancelOutcome::Cancelled) {
+      spdlog::info("request {} cancelled by {}", requestId, who);
+      const auto req = db_.getRequest(requestId);
+      events_.publish(requestEvent(EventType::RequestCancelled, requestId,
+                                   req ? req->buildsetId : 0, req ? req->builder : "",
+                                   Json{{"by", who}}));
+      if (r.completion) completed(*r.completion);
+    }
+    return r;
+  });
 }
 
 bool BuildsetService::setPriority(std::int64_t requestId, int priority, const std::string& who) {
-  if (!db_.setRequestPriority(requestId, priority)) return false;
-  spdlog::info("request {}: priority set to {} by {}", requestId, priority, who);
-  wake_();
-  return true;
+  return db_.transaction([&] {
+    if (!db_.setRequestPriority(requestId, priority)) return false;
+    spdlog::info("request {}: priority set to {} by {}", requestId, priority, who);
+    const auto req = db_.getRequest(requestId);
+    events_.publish(requestEvent(EventType::RequestPriority, requestId, req ? req->buildsetId : 0,
+                                 req ? req->builder : "", Json{{"priority", priority}, {"by", who}}));
+    return true;
+  });
 }
 
 void BuildsetService::completed(const db::BuildsetCompletion& done) {
@@ -68,25 +108,15 @@ void BuildsetService::completed(const db::BuildsetCompletion& done) {
     return;
   }
   spdlog::info("buildset {} complete: {}", bs->id, toString(bs->result));
-  for (const auto& fn : listeners_) fn(*bs);
-  // Taken out before the calls, so a callback may wait or cancel freely.
-  auto node = waits_.extract(bs->id);
-  if (!node.empty())
-    for (auto& [token, fn] : node.mapped()) fn(*bs);
-}
-
-std::uint64_t BuildsetService::waitFor(std::int64_t buildsetId, CompletionListener fn) {
-  const std::uint64_t token = nextWait_++;
-  waits_[buildsetId].emplace(token, std::move(fn));
-  return token;
-}
-
-void BuildsetService::cancelWait(std::uint64_t token) {
-  for (auto it = waits_.begin(); it != waits_.end(); ++it) {
-    if (it->second.erase(token) == 0) continue;
-    if (it->second.empty()) waits_.erase(it);
-    return;
-  }
+  Event e;
+  e.type = EventType::BuildsetCompleted;
+  e.buildsetId = bs->id;
+  e.scheduler = bs->scheduler;
+  e.changeIds = bs->sourcestamp.changeIds;
+  e.data = Json{{"result", std::string(toString(bs->result))},
+                {"reason", bs->reason},
+                {"parent_build_id", bs->parentBuildId}};
+  events_.publish(std::move(e));
 }
 
 }  // namespace bb

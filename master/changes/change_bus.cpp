@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "master/db/database.hpp"
+#include "master/events/event_bus.hpp"
 
 namespace bb {
 
@@ -21,6 +22,13 @@ std::int64_t ChangeBus::addChange(db::ChangeRecord change,
     for (ChangeSubscriber* s : subscribers_)
       if (s->wantsSource(change.source)) s->onChange(change);
     if (alsoInTransaction) alsoInTransaction();
+    Event e;
+    e.type = EventType::ChangeAdded;
+    e.changeId = change.id;
+    e.data = Json{{"author", change.author}, {"branch", change.branch},
+                  {"revision", change.revision}, {"repository", change.repository},
+                  {"project", change.project}, {"source", change.source}};
+    events_.publish(std::move(e));
   });
   ++added_;
   spdlog::info("change {} accepted from {}: {} {} by {}", change.id, change.source, change.branch,

@@ -15,6 +15,8 @@ class Database;
 
 namespace bb {
 
+class EventBus;
+
 class ChangeSubscriber {
  public:
   virtual ~ChangeSubscriber() = default;
@@ -26,7 +28,8 @@ class ChangeSubscriber {
 
 class ChangeBus {
  public:
-  explicit ChangeBus(db::Database& db) : db_(db) {}
+  // change.added goes on `events` once the change's transaction commits.
+  ChangeBus(db::Database& db, EventBus& events) : db_(db), events_(events) {}
 
   void subscribe(ChangeSubscriber* s);
   void unsubscribe(ChangeSubscriber* s);
@@ -41,6 +44,7 @@ class ChangeBus {
 
  private:
   db::Database& db_;
+  EventBus& events_;
   std::vector<ChangeSubscriber*> subscribers_;
   std::uint64_t added_ = 0;
 };

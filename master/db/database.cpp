@@ -1,6 +1,8 @@
 // Opening the database, the statement cache and transactions.
 #include "master/db/database.hpp"
 
+#include <algorithm>
+
 #include <sqlite3.h>
 #include <spdlog/spdlog.h>
 #include <zstd.h>
@@ -110,6 +112,35 @@ void Database::begin() {
   static constexpr char kSavepoint[] = "SAVEPOINT bb_nested";
   stmt(depth_ == 0 ? kBegin : kSavepoint).run();
   ++depth_;
+  afterCommitMarks_.push_back(afterCommit_.size());
+}
+
+void Database::afterCommit(std::function<void()> fn) {
+  if (depth_ == 0) {
+    fn();
+    return;
+  }
+  afterCommit_.push_back(std::move(fn));
+}
+
+void Database::runAfterCommit() {
+  auto due = std::move(afterCommit_);
+  afterCommit_.clear();
+  for (auto& fn : due) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      // What was committed stays committed; the failed follow-up is the
+      // follow-up's owner's problem, and must not stop the others.
+      spdlog::error("after commit: {}", e.what());
+    }
+  }
+}
+
+void Database::dropAfterCommitOfLevel() {
+  if (afterCommitMarks_.empty()) return;
+  afterCommit_.resize(std::min(afterCommit_.size(), afterCommitMarks_.back()));
+  afterCommitMarks_.pop_back();
 }
 
 void Database::commit() {
@@ -120,6 +151,8 @@ void Database::commit() {
   // open for the caller's rollback().
   stmt(depth_ == 1 ? kCommit : kRelease).run();
   --depth_;
+  if (!afterCommitMarks_.empty()) afterCommitMarks_.pop_back();
+  if (depth_ == 0) runAfterCommit();
 }
 
 void Database::rollback() {
@@ -131,6 +164,7 @@ void Database::rollback() {
     // SQLite already rolled the whole transaction back itself (it does so
     // on SQLITE_FULL, IOERR, NOMEM...): nothing is left to undo at any level.
     --depth_;
+    dropAfterCommitOfLevel();
     return;
   }
   if (depth_ == 1) {
@@ -140,6 +174,7 @@ void Database::rollback() {
     stmt(kRelease).run();
   }
   --depth_;
+  dropAfterCommitOfLevel();
 }
 
 void Database::rollbackAfterError() noexcept {
@@ -151,6 +186,11 @@ void Database::rollbackAfterError() noexcept {
     spdlog::error("database rollback failed: {}", e.what());
     if (sqlite3_get_autocommit(db_)) depth_ = 0;
     else if (depth_ > 0) --depth_;
+    dropAfterCommitOfLevel();
+    if (depth_ == 0) {
+      afterCommit_.clear();
+      afterCommitMarks_.clear();
+    }
   }
 }
 

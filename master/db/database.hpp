@@ -60,6 +60,11 @@ class Database {
   void rollback();
   // Depth of open transactions (0: autocommit).
   int transactionDepth() const { return depth_; }
+  // Runs `fn` once the outermost transaction open now has committed (at
+  // once when none is open); forgets it if the transaction, or the nested
+  // level it was registered in, rolls back. This is how events are
+  // published only after what they announce is written.
+  void afterCommit(std::function<void()> fn);
   // begin(); f(); commit(); on exception rolls back and rethrows. Returns f's value.
   template <class F>
   auto transaction(F&& f) -> std::invoke_result_t<F&>;
@@ -160,6 +165,11 @@ class Database {
   // fn(stream, decompressedBytes) returns false to stop early. The bytes are
   // valid only during the call.
   void readLog(std::int64_t logId, const std::function<bool(int, std::string_view)>& fn);
+  // Like readLog, from byte `offset` of the log's content: chunks that end
+  // before it are skipped without being decompressed, and the first chunk
+  // read is cut at the offset.
+  void readLogFrom(std::int64_t logId, std::int64_t offset,
+                   const std::function<bool(int, std::string_view)>& fn);
 
   // --- per-object state and slaves (state_db.cpp) ---
   std::optional<Json> getState(const std::string& object, const std::string& key);
@@ -194,6 +204,10 @@ class Database {
   // Runs a multi-statement script (migrations); not cached.
   void execScript(const char* sql, const char* what);
   void rollbackAfterError() noexcept;
+  // afterCommit bookkeeping: run what is due once the outermost level
+  // commits; forget what the level being rolled back registered.
+  void runAfterCommit();
+  void dropAfterCommitOfLevel();
   static const std::vector<MigrationStep>& migrations();
   // Completes the buildset if none of its requests is open (worst result).
   std::optional<BuildsetCompletion> completeBuildsetIfDone(std::int64_t bsid, std::int64_t now);
@@ -202,6 +216,8 @@ class Database {
   sqlite3* db_ = nullptr;
   std::unordered_map<const char*, CachedStatement> cache_;
   int depth_ = 0;
+  std::vector<std::function<void()>> afterCommit_;
+  std::vector<std::size_t> afterCommitMarks_;  // afterCommit_.size() as each level began
   ZSTD_CCtx_s* cctx_ = nullptr;
   ZSTD_DCtx_s* dctx_ = nullptr;
   std::string compressBuf_;

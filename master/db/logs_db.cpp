@@ -108,6 +108,11 @@ std::optional<LogRecord> Database::getLog(std::int64_t logId) {
 
 void Database::readLog(std::int64_t logId,
                        const std::function<bool(int, std::string_view)>& fn) {
+  readLogFrom(logId, 0, fn);
+}
+
+void Database::readLogFrom(std::int64_t logId, std::int64_t offset,
+                           const std::function<bool(int, std::string_view)>& fn) {
   static constexpr char kChunks[] =
       "SELECT seq, stream, raw_size, compressed FROM log_chunks WHERE log_id = ?1 ORDER BY seq";
   // A buffer per call, not per Database: the callback may call back into
@@ -125,6 +130,10 @@ void Database::readLog(std::int64_t logId,
       throw DbError("corrupt log chunk " + std::to_string(seq) + " of log " +
                     std::to_string(logId) + ": negative size");
     }
+    if (offset >= rawSize) {  // wholly before the wanted range: not decompressed
+      offset -= rawSize;
+      continue;
+    }
     buf.resize(static_cast<std::size_t>(rawSize));
     const std::size_t n = ZSTD_decompressDCtx(dctx_, buf.data(), buf.size(), compressed.data(),
                                               compressed.size());
@@ -133,7 +142,9 @@ void Database::readLog(std::int64_t logId,
                     std::to_string(logId) + ": " +
                     (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size mismatch"));
     }
-    if (!fn(stream, std::string_view(buf.data(), n))) return;
+    const auto skip = static_cast<std::size_t>(offset);
+    offset = 0;
+    if (!fn(stream, std::string_view(buf.data() + skip, n - skip))) return;
   }
 }
 

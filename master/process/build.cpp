@@ -4,15 +4,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include "master/buildsets/buildset_service.hpp"
 #include "master/db/database.hpp"
+#include "master/events/event_bus.hpp"
 #include "master/locks/lock_manager.hpp"
 #include "master/process/trigger_step.hpp"
-#include "master/slaves/slave_session.hpp"
+#include "master/slaves/remote_slave.hpp"
 
 namespace bb {
 
 Build::Build(BuildEnv env, BuilderEntry builder, db::BuildRequestRecord request,
-             std::shared_ptr<SlaveSession> slave, Properties props)
+             std::shared_ptr<RemoteSlave> slave, Properties props)
     : env_(std::move(env)),
       builder_(std::move(builder)),
       request_(std::move(request)),
@@ -29,14 +31,50 @@ std::int64_t Build::nowSeconds() const {
       .count();
 }
 
+void Build::publish(EventType type, Json data) {
+  if (!env_.events) return;
+  Event e;
+  e.type = type;
+  e.builder = builder_.name;
+  e.slave = slave_->name();
+  e.buildId = record_.id;
+  e.requestId = request_.id;
+  e.buildsetId = request_.buildsetId;
+  data["number"] = record_.number;
+  e.data = std::move(data);
+  env_.events->publish(std::move(e));
+}
+
 void Build::start() {
-  record_ = env_.db.addBuild(request_.id, builder_.name, slave_->name(), nowSeconds(),
-                             props_.toJson());
+  try {
+    env_.db.transaction([&] {
+      record_ = env_.db.addBuild(request_.id, builder_.name, slave_->name(), nowSeconds(),
+                                 props_.toJson());
+      publish(EventType::BuildStarted, Json{{"slave", slave_->name()}});
+    });
+  } catch (const std::exception& e) {
+    fail("starting", e.what());
+    return;
+  }
   props_.set("buildnumber", record_.number, "Build");
   owner_ = "build " + builder_.name + " #" + std::to_string(record_.number);
   spdlog::info("build {} #{} started on slave {} for request {}", builder_.name, record_.number,
                slave_->name(), request_.id);
   withLocks(builder_.locks, buildLocks_, [this] { runStep(0); });
+}
+
+void Build::fail(const std::string& what, const std::string& why) {
+  spdlog::error("build {} #{}: {} failed: {}", builder_.name, record_.number, what, why);
+  if (finished_) return;
+  if (cmdId_ != 0 && slave_->connected()) slave_->interrupt(cmdId_, "the master failed: " + why);
+  cmdId_ = 0;
+  finish(Result::Exception, what + " failed: " + why);
+}
+
+Json Build::lockNames(const std::vector<LockAccess>& wanted) const {
+  Json out = Json::array();
+  for (const auto& w : wanted) out.push_back(Json{{"lock", w.lock}, {"access", w.access}});
+  return out;
 }
 
 void Build::withLocks(const std::vector<LockAccess>& wanted, std::uint64_t& request,
@@ -48,15 +86,22 @@ void Build::withLocks(const std::vector<LockAccess>& wanted, std::uint64_t& requ
   LockManager::AcquireResult r;
   auto self = shared_from_this();
   try {
-    r = env_.locks->acquire(wanted, slave_->name(), owner_, [self, then] {
+    r = env_.locks->acquire(wanted, slave_->name(), owner_, [self, then, wanted] {
       if (self->finished_) return;
-      if (self->waitingSince_) {
-        self->lockWaitSeconds_ +=
-            std::chrono::duration<double>(self->env_.clock.now() - *self->waitingSince_).count();
-        self->waitingSince_.reset();
-        self->saveLockProperties();
+      // Runs from whoever released the lock: this build's failure is its
+      // own, never the releaser's.
+      try {
+        if (self->waitingSince_) {
+          self->lockWaitSeconds_ +=
+              std::chrono::duration<double>(self->env_.clock.now() - *self->waitingSince_).count();
+          self->waitingSince_.reset();
+          self->saveLockProperties();
+        }
+        self->publish(EventType::LockAcquired, Json{{"locks", self->lockNames(wanted)}});
+        then();
+      } catch (const std::exception& e) {
+        self->fail("continuing after a lock wait", e.what());
       }
-      then();
     });
   } catch (const std::exception& e) {
     finish(Result::Exception, std::string("cannot take locks: ") + e.what());
@@ -64,6 +109,7 @@ void Build::withLocks(const std::vector<LockAccess>& wanted, std::uint64_t& requ
   }
   request = r.id;
   if (r.granted) {
+    publish(EventType::LockAcquired, Json{{"locks", lockNames(wanted)}});
     then();
     return;
   }
@@ -73,6 +119,7 @@ void Build::withLocks(const std::vector<LockAccess>& wanted, std::uint64_t& requ
   if (log_) log_->append(2, why + "\n");
   props_.set("lock_status", why, "Locks");
   env_.db.setBuildProperties(record_.id, props_.toJson());
+  publish(EventType::LockWaiting, Json{{"locks", lockNames(wanted)}, {"why", why}});
 }
 
 void Build::saveLockProperties() {
@@ -85,8 +132,10 @@ void Build::releaseLocks() {
   if (!env_.locks) return;
   // release() cancels a request that is still waiting, releasing nothing
   // it did not hold.
+  const bool held = stepLocks_ || buildLocks_;
   if (stepLocks_) env_.locks->release(std::exchange(stepLocks_, 0));
   if (buildLocks_) env_.locks->release(std::exchange(buildLocks_, 0));
+  if (held) publish(EventType::LockReleased, Json{{"locks", lockNames(builder_.locks)}});
 }
 
 std::string Build::stepWorkdir(const StepConfig& s) {
@@ -132,9 +181,34 @@ void Build::runStep(std::size_t index) {
   stepIndex_ = index;
   const StepConfig& s = builder_.steps[index];
   const std::string stepName = s.name.empty() ? s.type : s.name;
-  stepId_ = env_.db.addStep(record_.id, static_cast<int>(index) + 1, stepName, nowSeconds());
+  std::int64_t logId = 0;
+  env_.db.transaction([&] {
+    stepId_ = env_.db.addStep(record_.id, static_cast<int>(index) + 1, stepName, nowSeconds());
+    logId = env_.db.addLog(stepId_, "stdio");
+    publish(EventType::StepStarted, Json{{"step", static_cast<int>(index) + 1},
+                                         {"name", stepName}, {"step_id", stepId_},
+                                         {"log_id", logId}});
+  });
   stepOpen_ = true;
-  log_ = std::make_unique<LogWriter>(env_.db, env_.db.addLog(stepId_, "stdio"));
+  std::weak_ptr<Build> weak = shared_from_this();
+  log_ = std::make_unique<LogWriter>(
+      env_.db, logId, &env_.clock,
+      [weak, step = static_cast<int>(index) + 1](const LogStored& st) {
+        auto self = weak.lock();
+        if (!self) return;
+        // Output is credited back to the slave once it is stored.
+        const std::int64_t give = std::min(self->creditOwed_, st.endByte - st.firstByte);
+        self->creditOwed_ -= give;
+        if (self->cmdId_) self->slave_->credit(self->cmdId_, give);
+        self->publish(EventType::LogLines, Json{{"step", step},
+                                                {"log_id", st.logId},
+                                                {"first_byte", st.firstByte},
+                                                {"end_byte", st.endByte},
+                                                {"newlines", st.newlines}});
+      },
+      [weak](const std::string& why) {
+        if (auto self = weak.lock()) self->fail("storing output", why);
+      });
   withLocks(s.locks, stepLocks_, [this, index] { startCommand(index); });
 }
 
@@ -163,9 +237,26 @@ void Build::startCommand(std::size_t index) {
   auto self = shared_from_this();
   CommandHandlers h;
   h.onOutput = [self](int stream, std::string_view data) {
-    if (self->log_) self->log_->append(stream, data);
+    if (self->finished_ || !self->log_ || self->log_->finished()) {
+      // Nowhere to store it (the build is ending): give the window back.
+      self->slave_->credit(self->cmdId_, static_cast<std::int64_t>(data.size()));
+      return;
+    }
+    self->creditOwed_ += static_cast<std::int64_t>(data.size());
+    try {
+      self->log_->append(stream, data);
+    } catch (const std::exception& e) {
+      self->fail("storing output", e.what());
+    }
   };
-  h.onDone = [self](const CommandOutcome& o) { self->onStepDone(o); };
+  h.onDone = [self](const CommandOutcome& o) {
+    try {
+      self->onStepDone(o);
+    } catch (const std::exception& e) {
+      self->fail("ending step", e.what());
+    }
+  };
+  creditOwed_ = 0;
   cmdId_ = slave_->startCommand(s.type == "git" ? "git" : "shell", std::move(args), std::move(h));
 }
 
@@ -231,7 +322,15 @@ void Build::endStep(Result r, const std::string& text) {
   const StepConfig& s = builder_.steps[stepIndex_];
   if (stepLocks_ && env_.locks) env_.locks->release(std::exchange(stepLocks_, 0));
   log_->finish();
-  env_.db.finishStep(stepId_, r, text, nowSeconds());
+  env_.db.transaction([&] {
+    env_.db.finishStep(stepId_, r, text, nowSeconds());
+    publish(EventType::StepFinished,
+            Json{{"step", static_cast<int>(stepIndex_) + 1},
+                 {"name", s.name.empty() ? s.type : s.name},
+                 {"step_id", stepId_},
+                 {"result", std::string(toString(r))},
+                 {"text", text}});
+  });
   stepOpen_ = false;
   switch (r) {
     case Result::Success:
@@ -282,36 +381,60 @@ void Build::finish(Result r, const std::string& text) {
   finished_ = true;
   result_ = r;
   if (trigger_) std::exchange(trigger_, nullptr)->stop();
-  if (log_) log_->finish();  // a step stopped while waiting for its locks
-  if (stepOpen_) {
-    env_.db.finishStep(stepId_, r, "stopped before it ran: " + text, nowSeconds());
-    stepOpen_ = false;
+  // Everything below is best effort in order: whatever fails, the locks are
+  // released and the distributor hears that the build ended (its slot is
+  // freed); what could not be written is recovered at the next start.
+  std::string buildText = text;
+  try {
+    if (log_) log_->finish();  // a step stopped while waiting for its locks
+    if (stepOpen_) {
+      env_.db.finishStep(stepId_, r, "stopped before it ran: " + text, nowSeconds());
+      stepOpen_ = false;
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("build {} #{}: closing its step failed: {}", builder_.name, record_.number,
+                  e.what());
   }
   releaseLocks();
   if (waitingSince_) {
     lockWaitSeconds_ += std::chrono::duration<double>(env_.clock.now() - *waitingSince_).count();
     waitingSince_.reset();
   }
-  if (lockWaitSeconds_ > 0 || props_.has("lock_status")) saveLockProperties();
   std::optional<db::BuildsetCompletion> completion;
-  // A lost slave counts against the request's retries; a master shutdown
-  // (stopAs_) does not, since the request did nothing wrong.
-  const bool counted = r == Result::Retry && !stopAs_;
-  const bool givesUp = counted && request_.retries >= env_.maxRetries;
-  std::string buildText = text;
-  if (givesUp)
-    buildText += "; the request gave up after " + std::to_string(request_.retries) + " retries";
-  env_.db.transaction([&] {
-    env_.db.finishBuild(record_.id, r, buildText, nowSeconds());
-    if (r == Result::Retry && !givesUp) {
-      // The request goes back to the queue to run again.
-      env_.db.unclaimRequest(request_.id, counted);
-    } else {
-      completion = env_.db.completeRequest(request_.id, givesUp ? Result::Exception : r, nowSeconds());
-    }
-  });
+  try {
+    if (lockWaitSeconds_ > 0 || props_.has("lock_status")) saveLockProperties();
+    // A lost slave counts against the request's retries; a master shutdown
+    // (stopAs_) does not, since the request did nothing wrong.
+    const bool counted = r == Result::Retry && !stopAs_;
+    const bool givesUp = counted && request_.retries >= env_.maxRetries;
+    if (givesUp)
+      buildText += "; the request gave up after " + std::to_string(request_.retries) + " retries";
+    env_.db.transaction([&] {
+      if (record_.id) env_.db.finishBuild(record_.id, r, buildText, nowSeconds());
+      publish(EventType::BuildFinished,
+              Json{{"result", std::string(toString(r))}, {"text", buildText}});
+      if (r == Result::Retry && !givesUp) {
+        // The request goes back to the queue to run again.
+        env_.db.unclaimRequest(request_.id, counted);
+        publish(EventType::RequestUnclaimed, Json{{"retry", counted}});
+      } else {
+        const Result rr = givesUp ? Result::Exception : r;
+        completion = env_.db.completeRequest(request_.id, rr, nowSeconds());
+        publish(EventType::RequestCompleted, Json{{"result", std::string(toString(rr))}});
+        if (completion && env_.buildsets) env_.buildsets->completed(*completion);
+      }
+    });
+  } catch (const std::exception& e) {
+    // The database refused (disk full, I/O error): the build row and its
+    // request stay as they were written; the master's next start records
+    // the build as RETRY and runs the request again. The slot is freed now.
+    spdlog::critical("build {} #{} ended {} but recording it failed: {}; it will be recovered at "
+                     "the next start of the master",
+                     builder_.name, record_.number, toString(r), e.what());
+    result_ = Result::Exception;
+  }
   spdlog::info("build {} #{} finished: {} ({})", builder_.name, record_.number, toString(r), buildText);
-  if (env_.onFinished) env_.onFinished(*this, completion);
+  if (env_.onFinished) env_.onFinished(*this);
 }
 
 }  // namespace bb

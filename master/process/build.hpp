@@ -13,6 +13,7 @@
 #include "common/results.hpp"
 #include "config/master_config.hpp"
 #include "master/db/records.hpp"
+#include "master/events/event.hpp"
 #include "master/process/log_writer.hpp"
 
 namespace bb::db {
@@ -21,7 +22,8 @@ class Database;
 
 namespace bb {
 
-class SlaveSession;
+class EventBus;
+class RemoteSlave;
 class Build;
 class BuildsetService;
 class LockManager;
@@ -36,18 +38,21 @@ struct BuildEnv {
   int maxRetries = 3;
   // Build and step locks; nullptr runs without locks.
   LockManager* locks = nullptr;
-  // Called once when the build has finished and its rows are committed.
-  std::function<void(Build&, std::optional<db::BuildsetCompletion>)> onFinished;
+  // Called once when the build has ended (its rows committed, or their
+  // writing failed and was logged): the slot is to be freed.
+  std::function<void(Build&)> onFinished;
   // What trigger steps start BuildSets with and wait on; without them a
   // trigger step ends in EXCEPTION.
   SchedulerSet* schedulers = nullptr;
   BuildsetService* buildsets = nullptr;
+  // Where build, step, log and lock events go (required).
+  EventBus* events = nullptr;
 };
 
 class Build : public std::enable_shared_from_this<Build> {
  public:
   Build(BuildEnv env, BuilderEntry builder, db::BuildRequestRecord request,
-        std::shared_ptr<SlaveSession> slave, Properties props);
+        std::shared_ptr<RemoteSlave> slave, Properties props);
   ~Build();
 
   // Writes the build row (number assigned) and starts the first step.
@@ -81,6 +86,14 @@ class Build : public std::enable_shared_from_this<Build> {
   // its halt/flunk/warn settings.
   void endStep(Result r, const std::string& text);
   void finish(Result r, const std::string& text);
+  // The one failure path for this build's asynchronous work (a handler,
+  // a timer, a lock grant that threw): logs what failed and ends the
+  // build EXCEPTION, so its slot and locks are freed whatever happened.
+  void fail(const std::string& what, const std::string& why);
+  // An event about this build (its keys filled in), published once the
+  // open transaction (if any) commits.
+  void publish(EventType type, Json data);
+  Json lockNames(const std::vector<LockAccess>& wanted) const;
   Json shellArgs(const StepConfig& s);
   Json gitArgs(const StepConfig& s);
   std::string stepWorkdir(const StepConfig& s);
@@ -89,7 +102,7 @@ class Build : public std::enable_shared_from_this<Build> {
   BuildEnv env_;
   BuilderEntry builder_;
   db::BuildRequestRecord request_;
-  std::shared_ptr<SlaveSession> slave_;
+  std::shared_ptr<RemoteSlave> slave_;
   Properties props_;
   db::BuildRecord record_;
   Result result_ = Result::Success;
@@ -98,6 +111,7 @@ class Build : public std::enable_shared_from_this<Build> {
   bool stepOpen_ = false;  // the step row is written but not finished
   std::int64_t cmdId_ = 0;
   std::unique_ptr<LogWriter> log_;
+  std::int64_t creditOwed_ = 0;  // output bytes received, not yet stored and credited
   std::shared_ptr<TriggerStep> trigger_;  // the running trigger step, if any
   std::optional<Result> stopAs_;
   std::string stopReason_;

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "master/buildsets/buildset_service.hpp"
 #include "master/db/database.hpp"
+#include "master/events/event_bus.hpp"
 #include "master/locks/lock_manager.hpp"
 #include "master/process/build.hpp"
 #include "master/slaves/slave_registry.hpp"
@@ -10,10 +12,28 @@
 namespace bb {
 
 BuildRequestDistributor::BuildRequestDistributor(db::Database& db, Clock& clock,
-                                                 SlaveRegistry& slaves, Post post)
-    : db_(db), clock_(clock), slaves_(slaves), post_(std::move(post)) {}
+                                                 SlaveRegistry& slaves, Post post,
+                                                 BuildsetService& buildsets)
+    : db_(db), clock_(clock), slaves_(slaves), post_(std::move(post)), buildsets_(buildsets) {
+  Subscriber s;
+  s.name = "distributor";
+  s.filter.types = {EventType::RequestCreated, EventType::RequestPriority,
+                    EventType::RequestUnclaimed, EventType::SlaveAttached,
+                    EventType::SlaveBackedOff, EventType::LockReleased};
+  s.maxQueue = 1000000;  // it only sets a flag per event
+  s.deliver = [this](const Event&) {
+    wake();
+    return true;
+  };
+  s.dropped = [](const std::string& why) {
+    spdlog::critical("the distributor lost its event subscription ({}); builds start only on "
+                     "build end and reconfig until the master restarts",
+                     why);
+  };
+  subscription_ = buildsets_.events().subscribe(std::move(s)).id;
+}
 
-BuildRequestDistributor::~BuildRequestDistributor() = default;
+BuildRequestDistributor::~BuildRequestDistributor() { buildsets_.events().unsubscribe(subscription_); }
 
 void BuildRequestDistributor::configure(const MasterConfig& config) {
   builders_.clear();
@@ -26,17 +46,21 @@ void BuildRequestDistributor::configure(const MasterConfig& config) {
     if (l.scope == "master") masterScopedLocks_.insert(l.name);
 }
 
-void BuildRequestDistributor::setLocks(LockManager* locks) {
-  locks_ = locks;
-  if (locks_) locks_->setChangeListener([this] { wake(); });
-}
+void BuildRequestDistributor::setLocks(LockManager* locks) { locks_ = locks; }
 
 void BuildRequestDistributor::wake() {
   if (woken_ || stopped_) return;
   woken_ = true;
   post_([this] {
     woken_ = false;
-    distribute();
+    try {
+      distribute();
+    } catch (const std::exception& e) {
+      // A pass that failed (the database refused a read) changed nothing:
+      // requests stay pending, slots taken for pings are freed by their
+      // callbacks. The next event or build end tries again.
+      spdlog::error("distributing build requests failed: {}", e.what());
+    }
   });
 }
 
@@ -109,7 +133,7 @@ std::function<bool(const std::string&)> BuildRequestDistributor::locksFree(
 }
 
 void BuildRequestDistributor::pingThenStart(const db::BuildRequestRecord& req,
-                                            std::shared_ptr<SlaveSession> slave) {
+                                            std::shared_ptr<RemoteSlave> slave) {
   // The request stays unclaimed (at the front of its queue) while the
   // slave is pinged, and the slave's slot is taken so no other build can
   // claim it meanwhile.
@@ -136,17 +160,32 @@ void BuildRequestDistributor::pingThenStart(const db::BuildRequestRecord& req,
     }
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          clock_.wallNow().time_since_epoch()).count();
-    if (!db_.claimRequest(req.id, now)) {  // cancelled or completed meanwhile
-      release();
-      return;
+    try {
+      if (!db_.transaction([&] {
+            if (!db_.claimRequest(req.id, now)) return false;  // cancelled or completed meanwhile
+            Event e;
+            e.type = EventType::RequestClaimed;
+            e.requestId = req.id;
+            e.buildsetId = req.buildsetId;
+            e.builder = req.builder;
+            e.slave = slave->name();
+            buildsets_.events().publish(std::move(e));
+            return true;
+          })) {
+        release();
+        return;
+      }
+      startBuild(bit->second, req, slave);
+    } catch (const std::exception& e) {
+      spdlog::error("starting a build for request {} failed: {}", req.id, e.what());
+      if (!running_.count(req.id)) release();
     }
-    startBuild(bit->second, req, slave);
   });
 }
 
 void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
                                          const db::BuildRequestRecord& req,
-                                         std::shared_ptr<SlaveSession> slave) {
+                                         std::shared_ptr<RemoteSlave> slave) {
   Properties props;
   // Lowest precedence first: builder, slave, buildset (scheduler/change).
   for (auto it = builder.properties.begin(); it != builder.properties.end(); ++it)
@@ -175,19 +214,19 @@ void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
   props.set("master", masterName_, "Master");
 
   BuildEnv env{db_, clock_, maxRetries_, locks_,
-               [this](Build& b, std::optional<db::BuildsetCompletion> done) {
+               [this](Build& b) {
                  const std::int64_t rid = b.request().id;
                  slaves_.buildFinished(b.slaveName());
                  // Keep the build alive until this callback's caller unwinds.
                  auto keep = running_[rid];
                  running_.erase(rid);
                  post_([keep] {});
-                 if (done && onBuildsetComplete) onBuildsetComplete(*done);
                  if (running_.empty() && onIdle) onIdle();
                  wake();
                }};
   env.schedulers = schedulers_;
-  env.buildsets = buildsets_;
+  env.buildsets = &buildsets_;
+  env.events = &buildsets_.events();
   auto build = std::make_shared<Build>(env, builder, req, slave, std::move(props));
   running_[req.id] = build;
   ++started_;

@@ -1,8 +1,10 @@
 #pragma once
 // BuildRequestDistributor: matches pending build requests to free slaves.
-// It never polls: wake() is called on every event that could let a build
-// start (request added, slave attached, build finished, reconfig), and
-// coalesces into one pass on the next turn of the event loop.
+// It never polls: it subscribes to the events that could let a build start
+// (request created, re-prioritised or back in the queue, slave attached or
+// out of its back-off, lock released), and wake() (also called on build
+// finished and reconfig) coalesces into one pass on the next turn of the
+// event loop.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -31,18 +33,16 @@ class SlaveRegistry;
 class BuildRequestDistributor {
  public:
   using Post = std::function<void(std::function<void()>)>;
-  using BuildsetDone = std::function<void(const db::BuildsetCompletion&)>;
 
-  BuildRequestDistributor(db::Database& db, Clock& clock, SlaveRegistry& slaves, Post post);
+  // Builds publish on buildsets.events(); the distributor subscribes there.
+  BuildRequestDistributor(db::Database& db, Clock& clock, SlaveRegistry& slaves, Post post,
+                          BuildsetService& buildsets);
   ~BuildRequestDistributor();
 
   // Builds take their locks here; a released lock wakes the distributor.
   void setLocks(LockManager* locks);
   // What builds' trigger steps start BuildSets with (see BuildEnv).
-  void setTriggerServices(SchedulerSet* schedulers, BuildsetService* buildsets) {
-    schedulers_ = schedulers;
-    buildsets_ = buildsets;
-  }
+  void setSchedulers(SchedulerSet* schedulers) { schedulers_ = schedulers; }
   // Replaces the builder configs (reconfig); running builds keep theirs.
   void configure(const MasterConfig& config);
   // Schedules one distribution pass (idempotent until it runs).
@@ -58,8 +58,6 @@ class BuildRequestDistributor {
 
   // Called when the last running build finishes (clean shutdown waits).
   std::function<void()> onIdle;
-  // Called after a buildset completes (dependent schedulers, status).
-  BuildsetDone onBuildsetComplete;
 
  private:
   void distribute();
@@ -72,9 +70,9 @@ class BuildRequestDistributor {
                              const std::vector<LockAccess>& reserved) const;
   // The slave's slot is reserved; ping it, then claim and start (unless
   // it began draining meanwhile).
-  void pingThenStart(const db::BuildRequestRecord& req, std::shared_ptr<class SlaveSession> slave);
+  void pingThenStart(const db::BuildRequestRecord& req, std::shared_ptr<class RemoteSlave> slave);
   void startBuild(const BuilderEntry& builder, const db::BuildRequestRecord& req,
-                  std::shared_ptr<class SlaveSession> slave);
+                  std::shared_ptr<class RemoteSlave> slave);
   db::Database& db_;
   Clock& clock_;
   SlaveRegistry& slaves_;
@@ -89,7 +87,8 @@ class BuildRequestDistributor {
   int maxRetries_ = 3;
   LockManager* locks_ = nullptr;
   SchedulerSet* schedulers_ = nullptr;
-  BuildsetService* buildsets_ = nullptr;
+  BuildsetService& buildsets_;
+  std::uint64_t subscription_ = 0;
   bool woken_ = false;
   bool stopped_ = false;
   std::uint64_t started_ = 0;

@@ -1,8 +1,13 @@
 #pragma once
-// Streams one log into the database as it arrives: output is gathered into
-// chunks of up to kChunkBytes per stream and stored compressed, so a huge
-// log never sits in memory.
+// Streams one log into the database as it arrives. Output is gathered per
+// stream into chunks of up to kChunkBytes and stored compressed, so a huge
+// log never sits in memory; and it is stored at most kFlushDelay after it
+// arrived, so a reader (buildbot status --logs, watch, the web) sees a
+// running build's output live instead of when a chunk fills.
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,16 +17,39 @@ class Database;
 
 namespace bb {
 
+class Clock;
+class Timer;
+
+// What one store wrote: bytes [firstByte, endByte) of the log, holding
+// `newlines` line ends.
+struct LogStored {
+  std::int64_t logId = 0;
+  std::int64_t firstByte = 0, endByte = 0;
+  std::int64_t newlines = 0;
+};
+
 class LogWriter {
  public:
   static constexpr std::size_t kChunkBytes = 64 * 1024;
+  static constexpr std::chrono::milliseconds kFlushDelay{200};
+  using Stored = std::function<void(const LogStored&)>;
+  using Failed = std::function<void(const std::string& why)>;
 
-  LogWriter(db::Database& db, std::int64_t logId) : db_(db), logId_(logId) {}
+  // Without a clock, output is stored only when a chunk fills or the
+  // stream changes, and at finish(). `onStored` runs after each store.
+  // append() and finish() throw what storing throws; a store from the
+  // flush timer that fails calls `onFailed` instead (the owner ends what
+  // it was logging) and the writer takes no more output.
+  LogWriter(db::Database& db, std::int64_t logId, Clock* clock = nullptr, Stored onStored = {},
+            Failed onFailed = {});
+  ~LogWriter();
   // Adds output of `stream` (0 stdout, 1 stderr, 2 header); stores a chunk
-  // whenever the buffer fills or the stream changes.
+  // whenever the buffer fills or the stream changes, and arms the flush
+  // timer otherwise. Ignored once finished.
   void append(int stream, std::string_view data);
   // Stores what is buffered and marks the log finished. Idempotent.
   void finish();
+  bool finished() const { return finished_; }
   std::int64_t logId() const { return logId_; }
   std::uint64_t bytes() const { return bytes_; }
 
@@ -29,9 +57,14 @@ class LogWriter {
   void flush();
   db::Database& db_;
   std::int64_t logId_;
+  Clock* clock_;
+  Stored onStored_;
+  Failed onFailed_;
+  std::unique_ptr<Timer> timer_;
   std::string buf_;
   int stream_ = 0;
-  std::uint64_t bytes_ = 0;
+  std::uint64_t bytes_ = 0;   // appended
+  std::int64_t stored_ = 0;   // written to the database
   bool finished_ = false;
 };
 

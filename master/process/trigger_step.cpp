@@ -8,6 +8,7 @@
 
 #include "master/buildsets/buildset_service.hpp"
 #include "master/db/database.hpp"
+#include "master/events/event_bus.hpp"
 #include "master/process/log_writer.hpp"
 #include "master/schedulers/scheduler_set.hpp"
 #include "master/schedulers/triggerable.hpp"
@@ -116,14 +117,29 @@ void TriggerStep::start(const TriggerParent& parent, const Properties& parentPro
   }
   log_.append(2, "waiting for the triggered builds to finish\n");
   starting_ = true;  // a BuildSet complete already must not end the step early
+  // The subscriptions hold the step while it waits (as the build does);
+  // every way out of the wait ends them.
   for (const auto& [name, bs] : made) {
-    auto rec = db_.getBuildset(bs.id);
-    if (rec && rec->complete) {
-      onBuildsetComplete(*rec);
-      continue;
-    }
-    waits_[bs.id] = buildsets_.waitFor(
-        bs.id, [self](const db::BuildsetRecord& done) { self->onBuildsetComplete(done); });
+    Subscriber sub;
+    sub.name = "trigger step of " + parentName;
+    sub.filter.types = {EventType::BuildsetCompleted};
+    sub.filter.buildsetId = bs.id;
+    sub.deliver = [self, id = bs.id](const Event&) {
+      if (auto rec = self->db_.getBuildset(id)) self->onBuildsetComplete(*rec);
+      return true;
+    };
+    sub.dropped = [self, this, id = bs.id](const std::string& why) {
+      if (ended_) return;
+      waits_.erase(id);
+      for (const auto& [other, subId] : waits_) buildsets_.events().unsubscribe(subId);
+      waits_.clear();
+      log_.append(2, "stopped waiting for buildset " + std::to_string(id) + ": " + why + "\n");
+      end(Result::Exception, "lost track of buildset " + std::to_string(id) + ": " + why);
+    };
+    waits_[bs.id] = buildsets_.events().subscribe(std::move(sub)).id;
+    // Complete already (before the subscription): its event may still be
+    // on its way, and is then ignored.
+    if (auto rec = db_.getBuildset(bs.id); rec && rec->complete) onBuildsetComplete(*rec);
   }
   starting_ = false;
   if (waits_.empty()) end(worst_, "triggered builds finished: worst " + worstText_);
@@ -132,7 +148,10 @@ void TriggerStep::start(const TriggerParent& parent, const Properties& parentPro
 void TriggerStep::onBuildsetComplete(const db::BuildsetRecord& bs) {
   if (ended_) return;
   auto self = shared_from_this();
-  waits_.erase(bs.id);
+  auto wait = waits_.find(bs.id);
+  if (wait == waits_.end()) return;
+  buildsets_.events().unsubscribe(wait->second);
+  waits_.erase(wait);
   std::string builds;
   for (const auto& r : db_.requestsForBuildset(bs.id)) {
     const auto made = db_.buildsForRequest(r.id);
@@ -160,7 +179,7 @@ void TriggerStep::onBuildsetComplete(const db::BuildsetRecord& bs) {
 void TriggerStep::stop() {
   if (ended_) return;
   ended_ = true;
-  for (const auto& [id, token] : waits_) buildsets_.cancelWait(token);
+  for (const auto& [id, sub] : waits_) buildsets_.events().unsubscribe(sub);
   waits_.clear();
 }
 

@@ -60,6 +60,8 @@ class TriggerStep : public std::enable_shared_from_this<TriggerStep> {
                                           const Properties& parentProps);
 
  private:
+  // A BuildSet this step waits for has completed (ignored if it is not
+  // one it still waits for).
   void onBuildsetComplete(const db::BuildsetRecord& bs);
   void end(Result r, const std::string& text);
 
@@ -69,7 +71,7 @@ class TriggerStep : public std::enable_shared_from_this<TriggerStep> {
   const StepConfig& step_;
   LogWriter& log_;
   Done done_;
-  std::map<std::int64_t, std::uint64_t> waits_;  // BuildSet id -> wait token
+  std::map<std::int64_t, std::uint64_t> waits_;  // BuildSet id -> event subscription
   Result worst_ = Result::Success;
   std::string worstText_;
   bool starting_ = false;

@@ -29,6 +29,12 @@ void DependentScheduler::save() {
 void DependentScheduler::start() {
   load();
   save();
+  EventFilter f;
+  f.types = {EventType::BuildsetCompleted};
+  f.scheduler = upstream_;
+  listen(f, [this](const Event& e) {
+    if (auto bs = ctx_.db.getBuildset(e.buildsetId)) handle(*bs);
+  });
   // Upstream BuildSets that completed while the master was down.
   std::int64_t firstOpen = 0, id = scanFrom_;
   for (;; ++id) {
@@ -43,10 +49,6 @@ void DependentScheduler::start() {
   handled_.erase(handled_.begin(), handled_.lower_bound(next));
   scanFrom_ = next;
   save();
-}
-
-void DependentScheduler::onBuildsetComplete(const db::BuildsetRecord& bs) {
-  if (bs.scheduler == upstream_) handle(bs);
 }
 
 void DependentScheduler::handle(const db::BuildsetRecord& bs) {

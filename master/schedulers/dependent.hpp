@@ -15,7 +15,7 @@ class DependentScheduler : public Scheduler {
  public:
   using Scheduler::Scheduler;
   void start() override;
-  void onBuildsetComplete(const db::BuildsetRecord& bs) override;
+
   const std::string& upstream() const { return upstream_; }
 
  private:

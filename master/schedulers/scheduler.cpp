@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "master/db/database.hpp"
+#include "master/events/event_bus.hpp"
 #include "master/schedulers/change_filter.hpp"
 
 namespace bb {
@@ -12,6 +13,43 @@ namespace bb {
 Scheduler::Scheduler(SchedulerEntry cfg, SchedulerContext ctx)
     : cfg_(std::move(cfg)), ctx_(ctx), filter_(cfg_.changeFilter) {
   if (!filter_.branch) filter_.branch = cfg_.branch;
+}
+
+Scheduler::~Scheduler() {
+  for (auto id : subscriptions_) ctx_.buildsets.events().unsubscribe(id);
+}
+
+void Scheduler::listen(EventFilter filter, std::function<void(const Event&)> fn) {
+  Subscriber s;
+  s.name = "scheduler " + cfg_.name;
+  s.filter = std::move(filter);
+  s.deliver = [this, fn = std::move(fn)](const Event& e) {
+    try {
+      fn(e);
+    } catch (const std::exception& err) {
+      fail("handling " + std::string(toString(e.type)) + " " + std::to_string(e.seq), err);
+    }
+    return true;
+  };
+  s.maxQueue = 100000;
+  s.dropped = [name = cfg_.name](const std::string& why) {
+    spdlog::critical("scheduler {} lost its event subscription: {}", name, why);
+  };
+  subscriptions_.push_back(ctx_.buildsets.events().subscribe(std::move(s)).id);
+}
+
+void Scheduler::fail(const std::string& what, const std::exception& e) {
+  lastError_ = what + " failed: " + e.what();
+  spdlog::error("scheduler {}: {}", cfg_.name, lastError_);
+  publishState(Json{{"error", lastError_}});
+}
+
+void Scheduler::publishState(Json data) {
+  Event e;
+  e.type = EventType::SchedulerState;
+  e.scheduler = cfg_.name;
+  e.data = std::move(data);
+  ctx_.buildsets.events().publish(std::move(e));
 }
 
 void Scheduler::onChange(const db::ChangeRecord& change) {

@@ -12,6 +12,7 @@
 #include "config/master_config.hpp"
 #include "master/buildsets/buildset_service.hpp"
 #include "master/changes/change_bus.hpp"
+#include "master/events/event_filter.hpp"
 
 namespace bb::db {
 class Database;
@@ -30,7 +31,8 @@ class Scheduler : public ChangeSubscriber {
   // The change filter is cfg.changeFilter, with cfg.branch as its exact
   // branch when the filter has none (entries built in code set only that).
   Scheduler(SchedulerEntry cfg, SchedulerContext ctx);
-  ~Scheduler() override = default;
+  // Ends the scheduler's event subscriptions.
+  ~Scheduler() override;
 
   const std::string& name() const { return cfg_.name; }
   const SchedulerEntry& config() const { return cfg_; }
@@ -43,11 +45,11 @@ class Scheduler : public ChangeSubscriber {
   // The filter in effect: the config's, plus cfg.branch and (any_branch)
   // extra["branches"] when the config's filter has none.
   const ChangeFilter& changeFilter() const { return filter_; }
-  // A BuildSet (of any scheduler) completed and is committed.
-  virtual void onBuildsetComplete(const db::BuildsetRecord&) {}
   // Restores persisted state and arms timers.
   virtual void start() {}
   virtual void stop() {}
+  // The last error of this scheduler's own asynchronous work ("" if none).
+  const std::string& lastError() const { return lastError_; }
 
  protected:
   // The type's own rule for a change that passed the change filter; runs
@@ -79,11 +81,26 @@ class Scheduler : public ChangeSubscriber {
   void dropPendingChanges(const std::vector<std::int64_t>& changeIds);
   // Every stored pending change with its info, by id ascending.
   std::vector<std::pair<std::int64_t, Json>> storedPendingChanges() const;
+  // Subscribes `fn` to the events `filter` matches, for the scheduler's
+  // lifetime. A throw from `fn` goes to fail(): the scheduler records it
+  // and keeps its subscription and its other work.
+  void listen(EventFilter filter, std::function<void(const Event&)> fn);
+  // The one failure path of the scheduler's asynchronous work (a timer, an
+  // event): logs it, keeps it as lastError() and announces it in a
+  // scheduler.state event. The caller leaves its state as it was.
+  void fail(const std::string& what, const std::exception& e);
+  // Publishes scheduler.state with `data` (its next fire time, held
+  // changes, timer deadline...).
+  void publishState(Json data);
   // The key under which this scheduler keeps state in the database.
   std::string stateObject() const { return "scheduler:" + cfg_.name; }
   SchedulerEntry cfg_;
   SchedulerContext ctx_;
   ChangeFilter filter_;  // types may widen it in their constructor (any_branch)
+
+ private:
+  std::vector<std::uint64_t> subscriptions_;
+  std::string lastError_;
 };
 
 }  // namespace bb

@@ -99,10 +99,6 @@ void SchedulerSet::configure(const std::vector<SchedulerEntry>& entries) {
   }
 }
 
-void SchedulerSet::onBuildsetComplete(const db::BuildsetRecord& bs) {
-  for (auto& [name, s] : schedulers_) s->onBuildsetComplete(bs);
-}
-
 void SchedulerSet::stopAll() {
   for (auto& [name, s] : schedulers_) {
     s->stop();

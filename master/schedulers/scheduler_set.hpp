@@ -28,8 +28,6 @@ class SchedulerSet {
   // changed ones created and started.
   void configure(const std::vector<SchedulerEntry>& entries);
   void stopAll();
-  // Tells every scheduler (dependent ones act on it).
-  void onBuildsetComplete(const db::BuildsetRecord& bs);
 
   Scheduler* find(const std::string& name) const;
   ForceScheduler* findForce(const std::string& name) const;

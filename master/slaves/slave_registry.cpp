@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "master/db/database.hpp"
+#include "master/events/event_bus.hpp"
 
 namespace bb {
 
@@ -11,6 +12,14 @@ std::int64_t unixNow(Clock& c) {
   return std::chrono::duration_cast<std::chrono::seconds>(c.wallNow().time_since_epoch()).count();
 }
 }  // namespace
+
+void SlaveRegistry::publish(EventType type, const std::string& name, Json data) {
+  Event e;
+  e.type = type;
+  e.slave = name;
+  e.data = std::move(data);
+  events_.publish(std::move(e));
+}
 
 void SlaveRegistry::configure(const std::vector<SlaveEntry>& slaves) {
   config_.clear();
@@ -46,7 +55,7 @@ void SlaveRegistry::attach(const std::string& name, std::shared_ptr<Connection> 
   conn->pauseReading();
   spdlog::info("slave {} logs in again from {}; checking its connection from {}", name, conn->peer(),
                old->peer());
-  std::weak_ptr<SlaveSession> weakOld = old;
+  std::weak_ptr<RemoteSlave> weakOld = old;
   old->ping(pingTimeout, [this, name, conn, weakOld, done](bool alive) {
     auto oldNow = weakOld.lock();
     if (alive && oldNow && find(name) == oldNow) {
@@ -75,9 +84,9 @@ void SlaveRegistry::attach(const std::string& name, std::shared_ptr<Connection> 
 }
 
 void SlaveRegistry::attachNow(const std::string& name, std::shared_ptr<Connection> conn) {
-  auto session = std::make_shared<SlaveSession>(name, conn, clock_);
+  auto session = std::make_shared<RemoteSlave>(name, conn, clock_);
   sessions_[name] = session;
-  SlaveSession* raw = session.get();
+  RemoteSlave* raw = session.get();
   std::weak_ptr<Connection> weak = conn;
   conn->start(
       [this, raw, weak](Message&& m) {
@@ -96,10 +105,10 @@ void SlaveRegistry::attachNow(const std::string& name, std::shared_ptr<Connectio
       [this, name, raw](const std::string& reason) { detach(name, raw, reason); });
   db_.slaveSeen(name, Json::object(), unixNow(clock_));
   spdlog::info("slave {} connected from {}", name, conn->peer());
-  if (onAttached) onAttached();
+  publish(EventType::SlaveAttached, name, Json{{"peer", conn->peer()}});
 }
 
-void SlaveRegistry::detach(const std::string& name, SlaveSession* session,
+void SlaveRegistry::detach(const std::string& name, RemoteSlave* session,
                            const std::string& reason) {
   auto it = sessions_.find(name);
   if (it == sessions_.end() || it->second.get() != session) return;
@@ -108,18 +117,18 @@ void SlaveRegistry::detach(const std::string& name, SlaveSession* session,
   spdlog::info("slave {} disconnected: {}", name, reason);
   keep->onDisconnected(reason);
   db_.slaveDisconnected(name, unixNow(clock_));
-  if (onDetached) onDetached(name);
+  publish(EventType::SlaveDetached, name, Json{{"reason", reason}});
 }
 
-std::shared_ptr<SlaveSession> SlaveRegistry::find(const std::string& name) const {
+std::shared_ptr<RemoteSlave> SlaveRegistry::find(const std::string& name) const {
   auto it = sessions_.find(name);
   return it == sessions_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<SlaveSession> SlaveRegistry::pickFree(
+std::shared_ptr<RemoteSlave> SlaveRegistry::pickFree(
     const std::vector<std::string>& candidates,
     const std::function<bool(const std::string&)>& acceptable) const {
-  std::shared_ptr<SlaveSession> best;
+  std::shared_ptr<RemoteSlave> best;
   std::uint64_t bestUse = 0;
   for (const auto& name : candidates) {
     auto s = find(name);
@@ -150,13 +159,14 @@ void SlaveRegistry::buildFinished(const std::string& name) {
   releaseIfDrained(name);
 }
 
-void SlaveRegistry::startDrain(SlaveSession& session) {
+void SlaveRegistry::startDrain(RemoteSlave& session) {
   const std::string& name = session.name();
   // Slots include a slave being pinged for a build: the distributor checks
   // draining() when the Pong comes and gives the slot back unused.
   spdlog::info("slave {} is draining: it asked to shut down gracefully; {} build(s) still "
                "running on it finish, no new builds start there",
                name, runningBuilds(name));
+  publish(EventType::SlaveDraining, name, Json{{"running", runningBuilds(name)}});
   releaseIfDrained(name);
 }
 
@@ -176,8 +186,11 @@ void SlaveRegistry::pingFailed(const std::string& name) {
   if (wait > kMax) wait = kMax;
   b.until = clock_.now() + wait;
   if (!b.timer) b.timer = clock_.makeTimer();
-  b.timer->start(std::chrono::duration_cast<std::chrono::milliseconds>(wait), [this] {
-    if (onAttached) onAttached();  // the slave may be claimed again: wake the distributor
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(wait).count();
+  publish(EventType::SlaveBackedOff, name, Json{{"seconds", seconds}, {"failures", b.failures}});
+  b.timer->start(std::chrono::duration_cast<std::chrono::milliseconds>(wait), [this, name] {
+    // The slave may be claimed again.
+    publish(EventType::SlaveBackedOff, name, Json{{"seconds", 0}, {"ended", true}});
   });
   spdlog::warn("slave {} did not answer the ping before a build ({} failure(s) in a row); no builds "
                "for it for {} s",

@@ -12,7 +12,8 @@
 
 #include "common/event_loop.hpp"
 #include "config/master_config.hpp"
-#include "master/slaves/slave_session.hpp"
+#include "master/events/event.hpp"
+#include "master/slaves/remote_slave.hpp"
 
 namespace bb::db {
 class Database;
@@ -20,9 +21,13 @@ class Database;
 
 namespace bb {
 
+class EventBus;
+
 class SlaveRegistry {
  public:
-  SlaveRegistry(db::Database& db, Clock& clock) : db_(db), clock_(clock) {}
+  // slave.attached, .detached, .draining and .backed_off go on `events`.
+  SlaveRegistry(db::Database& db, Clock& clock, EventBus& events)
+      : db_(db), clock_(clock), events_(events) {}
 
   // Replaces the known slaves (reconfig). Connected slaves that are no
   // longer configured are disconnected.
@@ -39,12 +44,12 @@ class SlaveRegistry {
               std::chrono::milliseconds pingTimeout, std::function<void(const std::string&)> done);
 
   // The connected session, or nullptr.
-  std::shared_ptr<SlaveSession> find(const std::string& name) const;
+  std::shared_ptr<RemoteSlave> find(const std::string& name) const;
   // Among `candidates`, a connected slave with a free build slot, not
   // draining and not backing off after a failed ping, least recently given
   // a build first; nullptr if none.
   // `acceptable` (if set) can veto a slave, e.g. when its locks are busy.
-  std::shared_ptr<SlaveSession> pickFree(
+  std::shared_ptr<RemoteSlave> pickFree(
       const std::vector<std::string>& candidates,
       const std::function<bool(const std::string&)>& acceptable = {}) const;
   // A build slot is taken from the moment the slave is pinged for a build
@@ -67,20 +72,19 @@ class SlaveRegistry {
   // Closes every session (shutdown).
   void disconnectAll(const std::string& code, const std::string& message);
 
-  std::function<void()> onAttached;  // wakes the distributor
-  std::function<void(const std::string& name)> onDetached;
-
  private:
-  void detach(const std::string& name, SlaveSession* session, const std::string& reason);
+  void publish(EventType type, const std::string& name, Json data);
+  void detach(const std::string& name, RemoteSlave* session, const std::string& reason);
   void attachNow(const std::string& name, std::shared_ptr<Connection> conn);
   // The slave sent its first ShutdownRequest on this connection.
-  void startDrain(SlaveSession& session);
+  void startDrain(RemoteSlave& session);
   // Sends ShutdownReady if the slave is draining and holds no build slot.
   void releaseIfDrained(const std::string& name);
   db::Database& db_;
   Clock& clock_;
+  EventBus& events_;
   std::map<std::string, SlaveEntry> config_;
-  std::map<std::string, std::shared_ptr<SlaveSession>> sessions_;
+  std::map<std::string, std::shared_ptr<RemoteSlave>> sessions_;
   std::map<std::string, int> running_;
   std::map<std::string, std::uint64_t> lastUsed_;
   std::uint64_t useCounter_ = 0;

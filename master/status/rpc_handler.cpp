@@ -9,13 +9,16 @@
 #include "master/db/database.hpp"
 #include "master/process/build.hpp"
 #include "master/slaves/slave_registry.hpp"
-#include "master/slaves/slave_session.hpp"
+#include "master/slaves/remote_slave.hpp"
 #include "master/schedulers/force.hpp"
 #include "master/schedulers/scheduler_set.hpp"
 
 namespace bb {
 
 namespace {
+
+// Room left in a frame for the rest of a `log` reply besides its data.
+constexpr std::int64_t kLogReplyOverhead = 1024;
 
 std::string str(const Json& p, const char* key) {
   auto it = p.find(key);
@@ -247,24 +250,35 @@ Json RpcHandler::build(const Json& p) {
 }
 
 Json RpcHandler::log(const Json& p) {
+  // One page of a log's bytes, from `offset`: a reply never exceeds a
+  // frame, and a reader pages through a log of any size with next_offset.
   const auto id = integer(p, "log_id", -1);
-  const auto maxBytes = integer(p, "max_bytes", 256 * 1024);
-  if (maxBytes < 1 || maxBytes > 8 * 1024 * 1024)
-    throw RpcError("bad_request", "max_bytes must be between 1 and 8388608");
-  if (!db_.getLog(id)) throw RpcError("not_found", "no log with id " + std::to_string(id));
-  std::string text;
-  bool truncated = false;
-  db_.readLog(id, [&](int, std::string_view data) {
-    const std::size_t room = static_cast<std::size_t>(maxBytes) - text.size();
-    if (data.size() > room) {
-      text.append(data.substr(0, room));
-      truncated = true;
-      return false;
-    }
-    text.append(data);
-    return true;
-  });
-  return Json{{"log_id", id}, {"text", text}, {"truncated", truncated}};
+  const auto offset = integer(p, "offset", 0);
+  const std::int64_t cap = static_cast<std::int64_t>(config_().master.maxFrame) - kLogReplyOverhead;
+  const auto maxBytes = integer(p, "max_bytes", std::min<std::int64_t>(256 * 1024, cap));
+  if (maxBytes < 1 || maxBytes > cap)
+    throw RpcError("bad_request", "max_bytes must be between 1 and " + std::to_string(cap) +
+                                      " (a reply must fit in one frame; page with offset)");
+  if (offset < 0) throw RpcError("bad_request", "offset must be 0 or more");
+  const auto rec = db_.getLog(id);
+  if (!rec) throw RpcError("not_found", "no log with id " + std::to_string(id));
+  std::vector<std::uint8_t> data;
+  if (offset < rec->bytes) {
+    db_.readLogFrom(id, offset, [&](int, std::string_view chunk) {
+      const std::size_t room = static_cast<std::size_t>(maxBytes) - data.size();
+      const std::size_t take = std::min(room, chunk.size());
+      data.insert(data.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
+      return data.size() < static_cast<std::size_t>(maxBytes);
+    });
+  }
+  const std::int64_t next = offset + static_cast<std::int64_t>(data.size());
+  return Json{{"log_id", id},
+              {"offset", offset},
+              {"data", Json::binary(std::move(data))},
+              {"next_offset", next},
+              {"size", rec->bytes},
+              {"finished", rec->finished},
+              {"more", next < rec->bytes}};
 }
 
 Json RpcHandler::buildset(const Json& p) {

@@ -423,7 +423,10 @@ TEST_F(CliTest, StatusBuildWithLogs) {
                    {"started_at", 100},
                    {"finished_at", 109},
                    {"logs", {{{"id", 41}, {"name", "stdio"}, {"bytes", 9}}}}}}}}}});
-  answer(Json{{"log_id", 41}, {"text", "error: x"}, {"truncated", true}});
+  const std::string logText = "error: x";
+  answer(Json{{"log_id", 41},
+              {"data", Json::binary(std::vector<std::uint8_t>(logText.begin(), logText.end()))},
+              {"more", true}});
   ASSERT_EQ(run(with(kConn, {"status", "--builder", "b1", "--build", "3", "--logs"})), kExitOk)
       << err_.str();
   ASSERT_EQ(master_.calls.size(), 2u);

@@ -173,3 +173,36 @@ TEST_F(Logs, ReaderMayCallBackIntoTheDatabase) {
 
 }  // namespace
 }  // namespace bb::db
+
+namespace bb::db {
+namespace {
+
+TEST(LogPaging, ReadFromAnOffsetSkipsWholeChunksAndCutsTheFirst) {
+  Database db(":memory:");
+  db.upgrade();
+  const auto bid = db.addBuild(0, "b", "s", 1, Json::object()).id;
+  const auto logId = db.addLog(db.addStep(bid, 1, "x", 1), "stdio");
+  db.appendLog(logId, 0, "0123456789");
+  db.appendLog(logId, 1, "abcdef");
+  db.appendLog(logId, 0, "XYZ");
+  auto from = [&](std::int64_t offset) {
+    std::string out;
+    std::vector<int> streams;
+    db.readLogFrom(logId, offset, [&](int stream, std::string_view d) {
+      out.append(d);
+      streams.push_back(stream);
+      return true;
+    });
+    return std::make_pair(out, streams);
+  };
+  EXPECT_EQ(from(0).first, "0123456789abcdefXYZ");
+  EXPECT_EQ(from(7).first, "789abcdefXYZ");
+  EXPECT_EQ(from(10).first, "abcdefXYZ");
+  EXPECT_EQ(from(12), (std::make_pair(std::string("cdefXYZ"), std::vector<int>{1, 0})));
+  EXPECT_EQ(from(18).first, "Z");
+  EXPECT_EQ(from(19).first, "");
+  EXPECT_EQ(from(500).first, "");
+}
+
+}  // namespace
+}  // namespace bb::db

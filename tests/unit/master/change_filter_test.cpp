@@ -7,6 +7,7 @@
 
 #include "common/event_loop.hpp"
 #include "master/buildsets/buildset_service.hpp"
+#include "master/events/event_bus.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
 #include "master/schedulers/scheduler_set.hpp"
@@ -122,7 +123,7 @@ TEST(ChangeFilterMatches, BranchIsCheckedFirst) {
 // The filter as the Scheduler base applies it, before the type's own rule.
 class FilteredSchedulersTest : public ::testing::Test {
  protected:
-  FilteredSchedulersTest() : db(":memory:"), buildsets(db, [] {}), bus(db) { db.upgrade(); }
+  FilteredSchedulersTest() : db(":memory:"), buildsets(db, events), bus(db, events) { db.upgrade(); }
 
   static SchedulerEntry entry(const std::string& name, const std::string& type) {
     SchedulerEntry e;
@@ -163,6 +164,8 @@ class FilteredSchedulersTest : public ::testing::Test {
   db::Database db;
   ManualClock clock;
   int revs = 0;
+  EventBus events{clock, [](std::function<void()> fn) { fn(); },
+                 [this](std::function<void()> fn) { db.afterCommit(std::move(fn)); }};
   BuildsetService buildsets;
   ChangeBus bus;
 };

@@ -4,6 +4,7 @@
 
 #include "common/event_loop.hpp"
 #include "master/buildsets/buildset_service.hpp"
+#include "master/events/event_bus.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
 #include "master/schedulers/force.hpp"
@@ -17,7 +18,18 @@ using namespace std::chrono_literals;
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  SchedulerTest() : db(":memory:"), buildsets(db, [this] { ++wakes; }), bus(db) { db.upgrade(); }
+  SchedulerTest() : db(":memory:"), buildsets(db, events), bus(db, events) {
+    db.upgrade();
+    // "wakes": request.created events, which wake the distributor.
+    Subscriber s;
+    s.name = "test";
+    s.filter.types = {EventType::RequestCreated};
+    s.deliver = [this](const Event&) {
+      ++wakes;
+      return true;
+    };
+    events.subscribe(std::move(s));
+  }
 
   SchedulerEntry singleBranch(int timer) {
     SchedulerEntry e;
@@ -51,6 +63,8 @@ class SchedulerTest : public ::testing::Test {
   ManualClock clock;
   int wakes = 0;
   int revs = 0;
+  EventBus events{clock, [](std::function<void()> fn) { fn(); },
+                 [this](std::function<void()> fn) { db.afterCommit(std::move(fn)); }};
   BuildsetService buildsets;
   ChangeBus bus;
 };
@@ -271,6 +285,8 @@ class DependentTest : public SchedulerTest {
     EXPECT_TRUE(done.has_value());
     return *db.getBuildset(id);
   }
+  // Announces the completion on the event bus, as a finished build does.
+  void announce(const db::BuildsetRecord& bs) { buildsets.completed({bs.id, bs.result}); }
   std::vector<db::BuildsetRecord> downstream() {
     std::vector<db::BuildsetRecord> out;
     for (std::int64_t id = 1; id < 100; ++id)
@@ -283,7 +299,7 @@ TEST_F(DependentTest, FiresOnSuccessWithTheSameSourceStampAndNotOnFailure) {
   SchedulerSet set({db, clock, buildsets}, bus);
   set.configure({singleBranch(0), dependent()});
   change("main");
-  set.onBuildsetComplete(complete(1, Result::Success));
+  announce(complete(1, Result::Success));
   auto d = downstream();
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].sourcestamp.revision, db.getBuildset(1)->sourcestamp.revision);
@@ -292,9 +308,9 @@ TEST_F(DependentTest, FiresOnSuccessWithTheSameSourceStampAndNotOnFailure) {
   change("main");
   const auto failed = db.getBuildset(3);
   ASSERT_TRUE(failed && failed->scheduler == "quick");
-  set.onBuildsetComplete(complete(3, Result::Failure));
+  announce(complete(3, Result::Failure));
   EXPECT_EQ(downstream().size(), 1u);
-  set.onBuildsetComplete(*db.getBuildset(1));  // told twice: handled once
+  announce(*db.getBuildset(1));  // announced twice: handled once
   EXPECT_EQ(downstream().size(), 1u);
 }
 

@@ -6,6 +6,7 @@
 
 #include "common/event_loop.hpp"
 #include "master/buildsets/buildset_service.hpp"
+#include "master/events/event_bus.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
 #include "master/schedulers/any_branch.hpp"
@@ -26,7 +27,7 @@ WallTime utc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0) {
 
 class TimedSchedulersTest : public ::testing::Test {
  protected:
-  TimedSchedulersTest() : db(":memory:"), buildsets(db, [] {}), bus(db) {
+  TimedSchedulersTest() : db(":memory:"), buildsets(db, events), bus(db, events) {
     db.upgrade();
     clock.setWall(utc(2024, 1, 10, 12, 0));  // a Wednesday, noon UTC
   }
@@ -84,6 +85,8 @@ class TimedSchedulersTest : public ::testing::Test {
   db::Database db;
   ManualClock clock;
   int revs = 0;
+  EventBus events{clock, [](std::function<void()> fn) { fn(); },
+                 [this](std::function<void()> fn) { db.afterCommit(std::move(fn)); }};
   BuildsetService buildsets;
   ChangeBus bus;
 };

@@ -8,6 +8,7 @@
 
 #include "common/event_loop.hpp"
 #include "master/buildsets/buildset_service.hpp"
+#include "master/events/event_bus.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
 #include "master/process/log_writer.hpp"
@@ -20,8 +21,17 @@ namespace {
 
 class TriggerableTest : public ::testing::Test {
  protected:
-  TriggerableTest() : db(":memory:"), buildsets(db, [this] { ++wakes; }), bus(db) {
+  TriggerableTest() : db(":memory:"), buildsets(db, events), bus(db, events) {
     db.upgrade();
+    // "wakes": request.created events, which wake the distributor.
+    Subscriber s;
+    s.name = "test";
+    s.filter.types = {EventType::RequestCreated};
+    s.deliver = [this](const Event&) {
+      ++wakes;
+      return true;
+    };
+    events.subscribe(std::move(s));
     db::BuildsetRecord bs;
     bs.scheduler = "force";
     bs.reason = "forced";
@@ -91,6 +101,8 @@ class TriggerableTest : public ::testing::Test {
   db::Database db;
   ManualClock clock;
   int wakes = 0;
+  EventBus events{clock, [](std::function<void()> fn) { fn(); },
+                 [this](std::function<void()> fn) { db.afterCommit(std::move(fn)); }};
   BuildsetService buildsets;
   ChangeBus bus;
   std::int64_t parentRequest = 0;
@@ -243,16 +255,18 @@ TEST_F(TriggerableTest, ASetPropertyThatDoesNotInterpolateIsAnException) {
   EXPECT_FALSE(db.getBuildset(2));
 }
 
-TEST_F(TriggerableTest, OneShotWaitsFireOnceAndCanBeCancelled) {
-  int a = 0, b = 0;
-  const auto made = buildsets.create("x", "r", {}, Json::object(), {"child"}, 0);
-  buildsets.waitFor(made.id, [&](const db::BuildsetRecord&) { ++a; });
-  const auto tb = buildsets.waitFor(made.id, [&](const db::BuildsetRecord&) { ++b; });
-  buildsets.cancelWait(tb);
-  finishChild(made.id, Result::Success);
-  buildsets.completed({made.id, Result::Success});  // announced again: no second call
-  EXPECT_EQ(a, 1);
-  EXPECT_EQ(b, 0);
+TEST_F(TriggerableTest, AWaitHearsEachCompletionOnceAndEndsItsSubscriptions) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({triggerable("kids", {"child"})});
+  const std::size_t before = events.subscriberCount();
+  const StepConfig s = step({"kids"}, true);  // the step keeps a reference to it
+  makeStep(set, s)->start(parentInfo(), props);
+  EXPECT_EQ(events.subscriberCount(), before + 1) << "one subscription per awaited BuildSet";
+  finishChild(2, Result::Success);
+  buildsets.completed({2, Result::Failure});  // announced again: ignored
+  ASSERT_EQ(doneCalls, 1);
+  EXPECT_EQ(result, Result::Success);
+  EXPECT_EQ(events.subscriberCount(), before) << "the step left its subscription behind";
 }
 
 }  // namespace

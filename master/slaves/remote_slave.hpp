@@ -27,19 +27,20 @@ struct CommandOutcome {
 };
 
 struct CommandHandlers {
-  // Called for every output chunk; the chunk's bytes are credited back to
-  // the slave when this returns, so the handler must have stored them.
+  // Called for every output chunk. The slave gets its window back only
+  // through credit(), which the handler's owner calls once the bytes are
+  // stored: a master that stores slowly slows the build's output.
   std::function<void(int stream, std::string_view data)> onOutput;
   std::function<void(const CommandOutcome&)> onDone;
 };
 
-class SlaveSession {
+class RemoteSlave {
  public:
   // Initial output window per command, in bytes.
   static constexpr std::size_t kInitialCredit = 512 * 1024;
 
-  SlaveSession(std::string name, std::shared_ptr<Connection> conn, Clock& clock);
-  ~SlaveSession();
+  RemoteSlave(std::string name, std::shared_ptr<Connection> conn, Clock& clock);
+  ~RemoteSlave();
 
   const std::string& name() const { return name_; }
   const Json& info() const { return info_; }
@@ -51,6 +52,9 @@ class SlaveSession {
 
   // Sends RunCommand; handlers run on the master thread. Returns the id.
   std::int64_t startCommand(const std::string& kind, Json args, CommandHandlers h);
+  // Gives `bytes` of output window back to a running command (a Credit
+  // frame); ignored once the command has ended or the slave is gone.
+  void credit(std::int64_t cmdId, std::int64_t bytes);
   // Sends Interrupt for a running command (CommandDone follows).
   void interrupt(std::int64_t cmdId, const std::string& reason);
   // Sends Ping; `done(true)` on the Pong, `done(false)` after `timeout` or

@@ -1,7 +1,7 @@
 #pragma once
 // The master's one TCP port: every connection logs in (SCRAM) and becomes
 // either a slave session (handed to the SlaveRegistry) or a client session
-// (requests answered by the RpcHandler).
+// (master/port/client_session.hpp).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +20,7 @@ namespace bb {
 
 class SlaveRegistry;
 class RpcHandler;
+class ClientSession;
 
 class MasterPort {
  public:
@@ -48,7 +49,7 @@ class MasterPort {
   RpcHandler& rpc_;
   std::function<const MasterConfig&()> config_;
   std::unique_ptr<Listener> listener_;
-  std::set<std::shared_ptr<Connection>> clients_;
+  std::set<std::shared_ptr<ClientSession>> clients_;
 };
 
 }  // namespace bb

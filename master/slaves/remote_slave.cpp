@@ -1,15 +1,15 @@
-#include "master/slaves/slave_session.hpp"
+#include "master/slaves/remote_slave.hpp"
 
 #include <spdlog/spdlog.h>
 
 namespace bb {
 
-SlaveSession::SlaveSession(std::string name, std::shared_ptr<Connection> conn, Clock& clock)
+RemoteSlave::RemoteSlave(std::string name, std::shared_ptr<Connection> conn, Clock& clock)
     : name_(std::move(name)), conn_(std::move(conn)), clock_(clock) {}
 
-SlaveSession::~SlaveSession() = default;
+RemoteSlave::~RemoteSlave() = default;
 
-std::int64_t SlaveSession::startCommand(const std::string& kind, Json args, CommandHandlers h) {
+std::int64_t RemoteSlave::startCommand(const std::string& kind, Json args, CommandHandlers h) {
   const std::int64_t id = nextCmd_++;
   commands_[id] = std::move(h);
   conn_->send(MsgType::RunCommand, Json{{"cmd_id", id},
@@ -19,12 +19,17 @@ std::int64_t SlaveSession::startCommand(const std::string& kind, Json args, Comm
   return id;
 }
 
-void SlaveSession::interrupt(std::int64_t cmdId, const std::string& reason) {
+void RemoteSlave::credit(std::int64_t cmdId, std::int64_t bytes) {
+  if (bytes <= 0 || !connected_ || !commands_.count(cmdId)) return;
+  conn_->send(MsgType::Credit, Json{{"cmd_id", cmdId}, {"bytes", bytes}});
+}
+
+void RemoteSlave::interrupt(std::int64_t cmdId, const std::string& reason) {
   if (!commands_.count(cmdId)) return;
   conn_->send(MsgType::Interrupt, Json{{"cmd_id", cmdId}, {"reason", reason}});
 }
 
-void SlaveSession::ping(std::chrono::milliseconds timeout, std::function<void(bool)> done) {
+void RemoteSlave::ping(std::chrono::milliseconds timeout, std::function<void(bool)> done) {
   if (!connected_) {
     done(false);
     return;
@@ -43,7 +48,7 @@ void SlaveSession::ping(std::chrono::milliseconds timeout, std::function<void(bo
   conn_->send(MsgType::Ping, Json{{"id", id}});
 }
 
-std::string SlaveSession::onMessage(Message&& m) {
+std::string RemoteSlave::onMessage(Message&& m) {
   try {
     switch (m.type) {
       case MsgType::Heartbeat:
@@ -71,9 +76,6 @@ std::string SlaveSession::onMessage(Message&& m) {
         const auto& bin = dit->get_binary();
         std::string_view data(reinterpret_cast<const char*>(bin.data()), bin.size());
         if (it->second.onOutput) it->second.onOutput(stream, data);
-        // Stored: give the window back.
-        if (connected_ && commands_.count(id))
-          conn_->send(MsgType::Credit, Json{{"cmd_id", id}, {"bytes", bin.size()}});
         return "";
       }
       case MsgType::CommandDone: {
@@ -107,7 +109,7 @@ std::string SlaveSession::onMessage(Message&& m) {
   }
 }
 
-void SlaveSession::onDisconnected(const std::string& reason) {
+void RemoteSlave::onDisconnected(const std::string& reason) {
   if (!connected_) return;
   connected_ = false;
   auto pings = std::move(pings_);
@@ -123,14 +125,14 @@ void SlaveSession::onDisconnected(const std::string& reason) {
   }
 }
 
-bool SlaveSession::sendShutdownReady() {
+bool RemoteSlave::sendShutdownReady() {
   if (!connected_ || toldReady_) return false;
   toldReady_ = true;
   conn_->send(MsgType::ShutdownReady, Json::object());
   return true;
 }
 
-void SlaveSession::disconnect(const std::string& code, const std::string& message) {
+void RemoteSlave::disconnect(const std::string& code, const std::string& message) {
   conn_->sendErrorAndClose(code, message);
 }
 

@@ -1,11 +1,10 @@
-#include "master/slaves/master_port.hpp"
+#include "master/port/master_port.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include "common/login.hpp"
-#include "master/db/db_error.hpp"
 #include "master/slaves/slave_registry.hpp"
-#include "master/status/rpc_handler.hpp"
+#include "master/port/client_session.hpp"
 
 namespace bb {
 
@@ -39,7 +38,7 @@ void MasterPort::stopAccepting() {
 
 void MasterPort::closeClients(const std::string& message) {
   auto clients = clients_;
-  for (auto& c : clients) c->sendErrorAndClose("shutting_down", message);
+  for (auto& c : clients) c->close("shutting_down", message);
 }
 
 void MasterPort::onAccept(std::shared_ptr<Connection> conn) {
@@ -119,45 +118,10 @@ void MasterPort::onAccept(std::shared_ptr<Connection> conn) {
 }
 
 void MasterPort::startClient(std::shared_ptr<Connection> conn, const std::string& user) {
-  clients_.insert(conn);
-  std::weak_ptr<Connection> weak = conn;
-  conn->start(
-      [this, weak, user](Message&& msg) {
-        auto c = weak.lock();
-        if (!c) return;
-        if (msg.type == MsgType::Heartbeat) return;
-        if (msg.type != MsgType::Request) {
-          spdlog::warn("client {} from {} sent {}; closing", user, c->peer(), toString(msg.type));
-          c->sendErrorAndClose("protocol_error",
-                               "clients may only send Request frames after login, not " +
-                                   std::string(toString(msg.type)));
-          return;
-        }
-        Json resp;
-        std::int64_t id = 0;
-        try {
-          id = getInt(msg.body, "id");
-          const std::string method = getString(msg.body, "method");
-          Json params = msg.body.contains("params") ? msg.body["params"] : Json::object();
-          resp = Json{{"id", id}, {"ok", true}, {"result", rpc_.call(user, method, params)}};
-        } catch (const ProtocolError& e) {
-          resp = Json{{"id", id}, {"ok", false},
-                      {"error", {{"code", "bad_request"}, {"message", e.what()}, {"details", Json::array()}}}};
-        } catch (const RpcError& e) {
-          spdlog::info("client {}: request refused: {}: {}", user, e.code, e.what());
-          resp = Json{{"id", id}, {"ok", false},
-                      {"error", {{"code", e.code}, {"message", e.what()}, {"details", e.details}}}};
-        } catch (const std::exception& e) {
-          spdlog::error("client {}: request failed: {}", user, e.what());
-          resp = Json{{"id", id}, {"ok", false},
-                      {"error", {{"code", "internal"}, {"message", e.what()}, {"details", Json::array()}}}};
-        }
-        c->send(MsgType::Response, std::move(resp));
-      },
-      [this, conn](const std::string& reason) {
-        // The set holds the only strong reference; drop it once closed.
-        clients_.erase(conn);
-      });
+  auto session = std::make_shared<ClientSession>(std::move(conn), user, rpc_);
+  clients_.insert(session);
+  // The set holds the only strong reference; it is dropped once closed.
+  session->start([this](ClientSession& s) { clients_.erase(s.shared_from_this()); });
 }
 
 }  // namespace bb

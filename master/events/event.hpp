@@ -1,0 +1,66 @@
+#pragma once
+// The master's events: what happened, published on the EventBus only after
+// the transaction that caused it has committed. One struct for every kind,
+// so filters match keys in one place (event_filter.hpp); `data` carries the
+// kind's details (the same JSON views the status replies use).
+// docs/architecture.md has the table of kinds, publishers and listeners.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/message.hpp"  // Json
+
+namespace bb {
+
+enum class EventType : std::uint8_t {
+  ChangeAdded,
+  BuildsetCreated,
+  BuildsetCompleted,
+  RequestCreated,
+  RequestClaimed,
+  RequestUnclaimed,  // back in the queue (its build ended RETRY)
+  RequestCancelled,
+  RequestCollapsed,
+  RequestPriority,
+  RequestCompleted,
+  BuildStarted,
+  BuildFinished,
+  StepStarted,
+  StepFinished,
+  LogLines,  // output stored: log id, byte range, lines
+  SlaveAttached,
+  SlaveDetached,
+  SlaveDraining,
+  SlaveBackedOff,
+  LockWaiting,
+  LockAcquired,
+  LockReleased,
+  SchedulerState,  // next fire time, held changes, timer deadline changed
+};
+
+// "change.added", "build.finished", ...: the topic, a dot, the verb.
+std::string_view toString(EventType t);
+// "change", "buildset", "request", "build", "step", "log", "slave", "lock",
+// "scheduler".
+std::string_view topicOf(EventType t);
+// Every topic name, for validating a filter.
+const std::vector<std::string>& allTopics();
+
+struct Event {
+  std::uint64_t seq = 0;  // set by the bus: increasing, per master
+  EventType type = EventType::ChangeAdded;
+  std::int64_t timeMs = 0;  // wall clock, unix milliseconds; set by the bus
+  // Keys a filter can match; 0 or "" where they do not apply. Events of a
+  // build, its steps, logs and locks carry the build's builder, build id
+  // and BuildSet id.
+  std::string builder, slave, scheduler;
+  std::int64_t changeId = 0, buildsetId = 0, requestId = 0, buildId = 0, logId = 0;
+  std::vector<std::int64_t> changeIds;  // buildset.created: the changes it builds
+  Json data = Json::object();
+};
+
+// {seq, type, time_ms, keys that are set..., data}: the shape clients get.
+Json toJson(const Event& e);
+
+}  // namespace bb

@@ -1,0 +1,170 @@
+#include "master/events/event_bus.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace bb {
+
+struct EventBus::Sub {
+  std::uint64_t id = 0;
+  Subscriber spec;
+  std::deque<std::shared_ptr<const Event>> queue;
+  std::unique_ptr<Timer> retry;
+  bool gone = false;
+  bool delivering = false;  // a deliver() of it is on the stack (re-entry)
+};
+
+EventBus::EventBus(Clock& clock, Post post, AfterCommit afterCommit, Options opts)
+    : clock_(clock),
+      post_(std::move(post)),
+      afterCommit_(std::move(afterCommit)),
+      opts_(opts),
+      alive_(std::make_shared<bool>(true)) {}
+
+EventBus::~EventBus() {
+  *alive_ = false;
+  for (auto& [id, s] : subs_) s->gone = true;
+}
+
+void EventBus::publish(Event e) {
+  std::weak_ptr<bool> alive = alive_;
+  afterCommit_([this, alive, e = std::move(e)]() mutable {
+    if (alive.lock()) release(std::move(e));
+  });
+}
+
+void EventBus::release(Event e) {
+  e.seq = ++seq_;
+  e.timeMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 clock_.wallNow().time_since_epoch())
+                 .count();
+  auto ev = std::make_shared<const Event>(std::move(e));
+  history_.push_back(ev);
+  while (history_.size() > opts_.history) history_.pop_front();
+  std::vector<std::uint64_t> overflowing;
+  for (auto& [id, sub] : subs_) {
+    if (!sub->spec.filter.matches(*ev)) continue;
+    if (sub->queue.size() >= sub->spec.maxQueue) {
+      overflowing.push_back(id);
+      continue;
+    }
+    sub->queue.push_back(ev);
+  }
+  for (auto id : overflowing) {
+    auto it = subs_.find(id);
+    drop(id, std::to_string(it->second->queue.size()) +
+                 " events waiting for it (its limit): it is not keeping up");
+  }
+  scheduleDrain();
+}
+
+EventBus::Subscription EventBus::subscribe(Subscriber s) {
+  auto sub = std::make_shared<Sub>();
+  sub->id = nextId_++;
+  sub->spec = std::move(s);
+  if (sub->spec.maxQueue == 0) sub->spec.maxQueue = 1;
+  Subscription out{sub->id, seq_, true};
+  if (sub->spec.afterSeq) {
+    const std::uint64_t after = *sub->spec.afterSeq;
+    // Complete only if nothing after `after` has been forgotten.
+    if (!history_.empty() && history_.front()->seq > after + 1) out.replayComplete = false;
+    if (history_.empty() && after < seq_) out.replayComplete = false;
+    for (const auto& ev : history_)
+      if (ev->seq > after && sub->spec.filter.matches(*ev)) sub->queue.push_back(ev);
+  }
+  subs_[sub->id] = sub;
+  if (!sub->queue.empty()) scheduleDrain();
+  return out;
+}
+
+void EventBus::unsubscribe(std::uint64_t id) {
+  auto it = subs_.find(id);
+  if (it == subs_.end()) return;
+  it->second->gone = true;
+  subs_.erase(it);
+}
+
+void EventBus::resume(std::uint64_t id) {
+  auto it = subs_.find(id);
+  if (it != subs_.end()) deliverTo(it->second);
+}
+
+void EventBus::scheduleDrain() {
+  if (drainPosted_) return;
+  drainPosted_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  post_([this, alive] {
+    if (!alive.lock()) return;
+    drainPosted_ = false;
+    drain();
+  });
+}
+
+void EventBus::drain() {
+  std::vector<std::shared_ptr<Sub>> ready;
+  for (auto& [id, sub] : subs_)
+    if (!sub->queue.empty() && !(sub->retry && sub->retry->pending())) ready.push_back(sub);
+  for (auto& sub : ready)
+    if (!sub->gone) deliverTo(sub);
+}
+
+void EventBus::deliverTo(const std::shared_ptr<Sub>& sub) {
+  // A deliver() that publishes may reach here again for the same
+  // subscriber: the outer loop will take the new events in order.
+  if (sub->delivering) return;
+  if (sub->retry) sub->retry->cancel();
+  struct Guard {
+    bool& flag;
+    explicit Guard(bool& f) : flag(f) { flag = true; }
+    ~Guard() { flag = false; }
+  } guard(sub->delivering);
+  bool delivered = false;
+  while (!sub->queue.empty() && !sub->gone) {
+    std::shared_ptr<const Event> ev = sub->queue.front();
+    bool took = false;
+    try {
+      took = sub->spec.deliver(*ev);
+    } catch (const std::exception& e) {
+      if (!sub->gone)
+        drop(sub->id, "its handler failed on " + std::string(toString(ev->type)) + " " +
+                          std::to_string(ev->seq) + ": " + e.what());
+      return;
+    }
+    if (sub->gone) return;
+    if (!took) {
+      if (!sub->retry) sub->retry = clock_.makeTimer();
+      std::weak_ptr<Sub> weak = sub;
+      sub->retry->start(opts_.retry, [this, weak] {
+        if (auto s = weak.lock(); s && !s->gone) deliverTo(s);
+      });
+      break;
+    }
+    sub->queue.pop_front();
+    delivered = true;
+  }
+  if (delivered && sub->spec.flush && !sub->gone) {
+    try {
+      sub->spec.flush();
+    } catch (const std::exception& e) {
+      if (!sub->gone) drop(sub->id, std::string("its flush failed: ") + e.what());
+    }
+  }
+}
+
+void EventBus::drop(std::uint64_t id, const std::string& reason) {
+  auto it = subs_.find(id);
+  if (it == subs_.end()) return;
+  auto sub = it->second;
+  sub->gone = true;
+  subs_.erase(it);
+  ++dropped_;
+  spdlog::warn("event subscriber '{}' ({}) dropped: {}", sub->spec.name, sub->spec.filter.describe(),
+               reason);
+  if (sub->spec.dropped) {
+    std::weak_ptr<bool> alive = alive_;
+    post_([alive, cb = std::move(sub->spec.dropped), reason] {
+      if (alive.lock()) cb(reason);
+    });
+  }
+}
+
+}  // namespace bb

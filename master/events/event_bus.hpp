@@ -1,0 +1,109 @@
+#pragma once
+// The master's one event bus. Components publish typed events (event.hpp)
+// and each subscriber gets the ones its filter matches, in publish order.
+//
+// Contract:
+//  - publish() inside a database transaction holds the event until that
+//    transaction commits, and forgets it if it rolls back: nobody hears of
+//    anything that is not written.
+//  - Delivery is never synchronous with publish(): events go into each
+//    matching subscriber's queue and are delivered from a task posted to
+//    the master's loop, so a publisher never runs a listener's code.
+//  - Every queue is bounded: a subscriber whose queue reaches its limit is
+//    dropped with a logged reason and told why (its `dropped` callback,
+//    posted). It never slows the publisher or grows memory.
+//  - A subscriber whose `deliver` throws is dropped the same way; its owner
+//    decides what that means (components catch their own errors first).
+//  - The last `history` events are kept, so a subscriber can start from a
+//    sequence number it saw before (a client that forced a build, an HTTP
+//    client's Last-Event-ID) without missing what happened in between.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/event_loop.hpp"
+#include "master/events/event_filter.hpp"
+
+namespace bb {
+
+struct Subscriber {
+  std::string name;  // for log lines: "distributor", "client alice watch"
+  EventFilter filter;
+  // Takes one event; returns false when it cannot take it now (a client
+  // whose socket is backed up): the event stays queued and delivery is
+  // tried again after a short delay or on EventBus::resume().
+  std::function<bool(const Event&)> deliver;
+  // Optional: called after each round that delivered something, so a sink
+  // can send a batch at once.
+  std::function<void()> flush;
+  // Optional: the subscriber was dropped, and why. Not called by
+  // unsubscribe().
+  std::function<void(const std::string& reason)> dropped;
+  std::size_t maxQueue = 10000;
+  // Replay the kept events after this sequence number first.
+  std::optional<std::uint64_t> afterSeq;
+};
+
+class EventBus {
+ public:
+  using Post = std::function<void(std::function<void()>)>;
+  using AfterCommit = std::function<void(std::function<void()>)>;
+
+  struct Options {
+    std::size_t history = 4096;
+    std::chrono::milliseconds retry{20};  // a busy subscriber is tried again after this
+  };
+
+  // `afterCommit` defers a publish until the open transaction commits
+  // (db::Database::afterCommit); `post` runs a task on the master's loop.
+  EventBus(Clock& clock, Post post, AfterCommit afterCommit, Options opts);
+  EventBus(Clock& clock, Post post, AfterCommit afterCommit)
+      : EventBus(clock, std::move(post), std::move(afterCommit), Options{}) {}
+  ~EventBus();
+
+  void publish(Event e);
+
+  struct Subscription {
+    std::uint64_t id = 0;
+    std::uint64_t lastSeq = 0;        // the newest event published so far
+    bool replayComplete = true;       // false: events after afterSeq were already forgotten
+  };
+  Subscription subscribe(Subscriber s);
+  // Ends a subscription without calling `dropped`; safe from inside a
+  // subscriber's own deliver().
+  void unsubscribe(std::uint64_t id);
+  // Tries again at once to deliver to a subscriber whose deliver() said
+  // it was busy.
+  void resume(std::uint64_t id);
+
+  std::uint64_t lastSeq() const { return seq_; }
+  std::size_t subscriberCount() const { return subs_.size(); }
+  std::uint64_t droppedCount() const { return dropped_; }
+
+ private:
+  struct Sub;
+  void release(Event e);
+  void scheduleDrain();
+  void drain();
+  void deliverTo(const std::shared_ptr<Sub>& sub);
+  void drop(std::uint64_t id, const std::string& reason);
+
+  Clock& clock_;
+  Post post_;
+  AfterCommit afterCommit_;
+  Options opts_;
+  std::uint64_t seq_ = 0;
+  std::uint64_t nextId_ = 1;
+  std::uint64_t dropped_ = 0;
+  bool drainPosted_ = false;
+  std::map<std::uint64_t, std::shared_ptr<Sub>> subs_;
+  std::deque<std::shared_ptr<const Event>> history_;
+  std::shared_ptr<bool> alive_;  // posted tasks check it: the bus may be gone
+};
+
+}  // namespace bb
