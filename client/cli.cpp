@@ -9,6 +9,7 @@
 #include "client/change_status_command.hpp"
 #include "client/status_command.hpp"
 #include "client/verb_common.hpp"
+#include "client/watch_command.hpp"
 
 namespace bb::client {
 
@@ -30,6 +31,7 @@ const Verb kVerbs[] = {
     {"cancel", runCancel, "cancel pending build requests"},
     {"priority", runPriority, "change a build request's priority"},
     {"stop-build", runStopBuild, "stop a running build (it ends cancelled)"},
+    {"watch", runWatch, "print the master's events as they happen"},
 };
 
 // Takes the value of a global option: "--master X", "--master=X", "-m X".

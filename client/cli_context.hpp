@@ -23,8 +23,10 @@ struct CliContext {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
   Connect connect;
-  // How often `force --wait` asks the master about the buildset.
-  std::chrono::milliseconds pollInterval{500};
+  // Whether the user asked to stop (Ctrl-C) a verb that waits for events
+  // (watch, force --wait); checked at least every `eventSlice`.
+  std::function<bool()> interrupted = [] { return false; };
+  std::chrono::milliseconds eventSlice{200};
   // Options file; empty means $HOME/.buildbot/options.
   std::string optionsPath;
 };

@@ -1,10 +1,11 @@
 #include "client/force_command.hpp"
 
 #include <ostream>
-#include <thread>
 
 #include "client/client_error.hpp"
+#include "client/event_format.hpp"
 #include "client/status_format.hpp"
+#include "client/watch_command.hpp"
 
 namespace bb::client {
 
@@ -32,8 +33,9 @@ po::options_description forceOptions() {
        "the requests' priority, -1000000..1000000 (default: the scheduler's); higher runs first")
       ("property", po::value<std::vector<std::string>>()->composing()->value_name("NAME:VALUE"),
        "a build property (repeatable)")
-      ("wait", "wait until every build finished and print the results; exit 1 unless all "
-               "succeeded (success or warnings)");
+      ("wait", "follow the builds as they run (build started, each step's result) and print the "
+               "results once every build finished; exit 1 unless all succeeded (success or "
+               "warnings). Ctrl-C stops waiting; the builds keep running");
   return desc;
 }
 
@@ -116,17 +118,31 @@ int runForce(const std::vector<std::string>& args, const ConnectionFlags& global
   out.flush();
   if (!req.wait) return kExitOk;
 
-  // Polling is what Buildbot's `--wait` does too; the master has no push
-  // channel to clients.
-  Json buildset;
-  while (true) {
-    const Json r = session.sender->call("buildset", Json{{"id", buildsetId}});
-    buildset = r.value("buildset", Json::object());
-    if (buildset.value("complete", false)) break;
-    std::this_thread::sleep_for(ctx.pollInterval);
+  // Follow the buildset by subscription: the master pushes its events, and
+  // every event about it comes after `event_seq`, so none is missed.
+  Json sub{{"buildset_id", buildsetId}};
+  if (auto seq = result.find("event_seq"); seq != result.end() && seq->is_number_integer())
+    sub["after_seq"] = *seq;
+  const Json subscribed = session.sender->call("subscribe", sub);
+  const std::int64_t subId = subscribed.value("subscription_id", std::int64_t{0});
+  bool interrupted = false;
+  followEvents(*session.sender, subId, ctx,
+               [&](const Json& e) {
+                 const std::string type = e.value("type", "");
+                 if (type == "build.started" || type == "step.finished" || type == "build.finished")
+                   out << "  " << formatEvent(e) << "\n" << std::flush;
+                 return type != "buildset.completed";
+               },
+               &interrupted);
+  if (interrupted) {
+    out << "stopped waiting; buildset " << cellText(buildsetId)
+        << " and its builds keep running on the master\n";
+    return kExitMasterError;
   }
+  const Json r = session.sender->call("buildset", Json{{"id", buildsetId}});
+  const Json buildset = r.value("buildset", Json::object());
   if (auto it = buildset.find("requests"); it != buildset.end() && it->is_array())
-    for (const auto& r : *it) out << "  " << describeRequest(r) << "\n";
+    for (const auto& req : *it) out << "  " << describeRequest(req) << "\n";
   const std::string overall = cellText(buildset.value("result", Json()));
   out << "buildset " << cellText(buildsetId) << " complete: " << overall << "\n";
   return isPassingResult(overall) ? kExitOk : kExitMasterError;

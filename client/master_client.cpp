@@ -1,6 +1,7 @@
 #include "client/master_client.hpp"
 
 #include <cctype>
+#include <deque>
 #include <functional>
 #include <optional>
 
@@ -41,6 +42,7 @@ struct MasterClient::Impl {
   std::optional<Message> lastMessage;  // the message the current wait is after
   std::function<bool(const Message&)> wanted;
   std::optional<std::string> sessionError;  // an Error frame from the master
+  std::deque<Json> events;                  // Events frames not handed out yet
 
   // Runs the io_context until `done()` or the deadline. Returns false on
   // timeout. Stops early (returning true) if the connection closed.
@@ -65,6 +67,10 @@ struct MasterClient::Impl {
       std::string code = m.body.value("code", std::string("error"));
       std::string message = m.body.value("message", std::string(""));
       sessionError = code + ": " + message;
+      return;
+    }
+    if (m.type == MsgType::Events) {
+      events.push_back(std::move(m.body));
       return;
     }
     if (wanted && wanted(m)) lastMessage = std::move(m);
@@ -226,6 +232,28 @@ Json MasterClient::call(const std::string& method, const Json& params) {
   im.closeNow(reason);
   im.loggedIn = false;
   throw ConnectError("connection to " + im.address.toString() + " lost: " + reason);
+}
+
+std::optional<Json> MasterClient::nextEvents(std::chrono::milliseconds timeout) {
+  connect();
+  Impl& im = *impl_;
+  if (im.events.empty())
+    im.runUntil([&] { return !im.events.empty() || im.sessionError || im.closedReason; },
+                SteadyClock::now() + timeout);
+  if (!im.events.empty()) {
+    Json e = std::move(im.events.front());
+    im.events.pop_front();
+    return e;
+  }
+  if (im.sessionError || im.closedReason) {
+    const std::string reason = im.sessionError ? "master ended the session: " + *im.sessionError
+                                               : "connection to " + im.address.toString() +
+                                                     " lost: " + *im.closedReason;
+    im.closeNow("connection lost");
+    im.loggedIn = false;
+    throw ConnectError(reason);
+  }
+  return std::nullopt;
 }
 
 }  // namespace bb::client

@@ -31,6 +31,9 @@ class MasterClient : public RequestSender {
   // Response with the same id. Throws MasterError (ok:false) or
   // ConnectError ("request timed out after 30 s", connection lost).
   Json call(const std::string& method, const Json& params) override;
+  // Events frames are kept as they arrive (also while call() waits), in
+  // order, and handed out here.
+  std::optional<Json> nextEvents(std::chrono::milliseconds timeout) override;
 
   // The master's name from its Welcome ("" before login).
   const std::string& masterName() const;

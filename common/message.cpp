@@ -102,6 +102,7 @@ std::string_view toString(MsgType t) {
     case MsgType::ShutdownReady: return "ShutdownReady";
     case MsgType::Request: return "Request";
     case MsgType::Response: return "Response";
+    case MsgType::Events: return "Events";
   }
   return "Unknown";
 }

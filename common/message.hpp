@@ -42,6 +42,7 @@ enum class MsgType : std::uint16_t {
   // Client session (buildbot sendchange/force/status)
   Request = 40,   // client -> master: {id, method, params}
   Response = 41,  // master -> client: {id, ok, result | error}
+  Events = 42,    // master -> client: events of a subscription (pushed)
 };
 
 std::string_view toString(MsgType t);

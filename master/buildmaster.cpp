@@ -266,7 +266,7 @@ int BuildMaster::run(std::function<void()> onReady,
                                           [&im]() -> const MasterConfig& { return im.config; });
     im.rpc->setRunningBuilds([&im] { return im.distributor->runningBuilds(); });
     im.rpc->setSlaveRegistry(im.slaves.get());
-    im.port = std::make_unique<MasterPort>(im.io, im.clock, *im.slaves, *im.rpc,
+    im.port = std::make_unique<MasterPort>(im.io, im.clock, *im.slaves, *im.rpc, *im.events,
                                            [&im]() -> const MasterConfig& { return im.config; });
     im.configureComponents();
     im.port->listen();

@@ -2,12 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include "master/events/event_bus.hpp"
 #include "master/status/rpc_handler.hpp"
 
 namespace bb {
 
-ClientSession::ClientSession(std::shared_ptr<Connection> conn, std::string user, RpcHandler& rpc)
-    : conn_(std::move(conn)), user_(std::move(user)), peer_(conn_->peer()), rpc_(rpc) {}
+ClientSession::ClientSession(std::shared_ptr<Connection> conn, std::string user, RpcHandler& rpc,
+                             EventBus& events)
+    : conn_(std::move(conn)), user_(std::move(user)), peer_(conn_->peer()), rpc_(rpc), events_(events) {}
+
+ClientSession::~ClientSession() { endSubscriptions(); }
 
 void ClientSession::start(std::function<void(ClientSession&)> onClosed) {
   std::weak_ptr<ClientSession> weak = shared_from_this();
@@ -19,8 +23,14 @@ void ClientSession::start(std::function<void(ClientSession&)> onClosed) {
         auto self = weak.lock();
         if (!self) return;
         spdlog::info("client {} from {} disconnected: {}", self->user_, self->peer_, reason);
+        self->endSubscriptions();
         onClosed(*self);
       });
+}
+
+void ClientSession::endSubscriptions() {
+  for (const auto& [id, batch] : batches_) events_.unsubscribe(id);
+  batches_.clear();
 }
 
 void ClientSession::close(const std::string& code, const std::string& message) {
@@ -30,6 +40,81 @@ void ClientSession::close(const std::string& code, const std::string& message) {
 void ClientSession::fail(const std::string& code, const std::string& why) {
   spdlog::warn("client {} from {}: {}; closing", user_, peer_, why);
   conn_->sendErrorAndClose(code, why);
+}
+
+Json ClientSession::subscribe(const Json& params) {
+  EventFilter filter;
+  try {
+    filter = EventFilter::fromJson(params);
+  } catch (const std::invalid_argument& e) {
+    throw RpcError("bad_request", e.what());
+  }
+  std::optional<std::uint64_t> after;
+  if (auto it = params.find("after_seq"); it != params.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 0)
+      throw RpcError("bad_request", "after_seq must be 0 or more");
+    after = it->get<std::uint64_t>();
+  }
+  if (batches_.size() >= kMaxSubscriptions)
+    throw RpcError("rejected", "a client may hold at most " + std::to_string(kMaxSubscriptions) +
+                                   " subscriptions; unsubscribe first");
+  Subscriber s;
+  s.name = "client " + user_ + " from " + peer_;
+  s.filter = filter;
+  s.maxQueue = kMaxQueuedEvents;
+  s.afterSeq = after;
+  // The subscription's id is known only once subscribe() returns; events
+  // are delivered later (posted), so `id` is set by then.
+  auto id = std::make_shared<std::uint64_t>(0);
+  std::weak_ptr<ClientSession> weak = shared_from_this();
+  s.deliver = [weak, id](const Event& e) {
+    auto self = weak.lock();
+    return !self || self->deliver(*id, e);
+  };
+  s.flush = [weak, id] {
+    if (auto self = weak.lock()) self->flush(*id);
+  };
+  s.dropped = [weak, id](const std::string& why) {
+    auto self = weak.lock();
+    if (!self || !self->batches_.erase(*id)) return;
+    if (self->conn_->isOpen())
+      self->conn_->send(MsgType::Events, Json{{"subscription_id", *id},
+                                              {"events", Json::array()},
+                                              {"dropped", why}});
+  };
+  const auto sub = events_.subscribe(std::move(s));
+  *id = sub.id;
+  batches_[sub.id] = Json::array();
+  spdlog::info("client {} from {} subscribed to events ({}), subscription {}", user_, peer_,
+               filter.describe(), sub.id);
+  return Json{{"subscription_id", sub.id}, {"seq", sub.lastSeq},
+              {"replay_complete", sub.replayComplete}};
+}
+
+Json ClientSession::unsubscribe(const Json& params) {
+  const std::int64_t id = getInt(params, "subscription_id");
+  auto it = batches_.find(static_cast<std::uint64_t>(id));
+  if (id < 1 || it == batches_.end())
+    throw RpcError("not_found", "no subscription " + std::to_string(id) + " on this connection");
+  events_.unsubscribe(it->first);
+  batches_.erase(it);
+  return Json{{"subscription_id", id}, {"unsubscribed", true}};
+}
+
+bool ClientSession::deliver(std::uint64_t sub, const Event& e) {
+  auto it = batches_.find(sub);
+  if (it == batches_.end() || !conn_->isOpen()) return true;  // gone: let it drain away
+  if (conn_->queuedBytes() > kBusyBytes) return false;        // backed up: keep it queued
+  it->second.push_back(toJson(e));
+  if (it->second.size() >= kMaxBatch) flush(sub);
+  return true;
+}
+
+void ClientSession::flush(std::uint64_t sub) {
+  auto it = batches_.find(sub);
+  if (it == batches_.end() || it->second.empty() || !conn_->isOpen()) return;
+  Json batch = std::exchange(it->second, Json::array());
+  conn_->send(MsgType::Events, Json{{"subscription_id", sub}, {"events", std::move(batch)}});
 }
 
 void ClientSession::onMessage(Message&& msg) {
@@ -45,7 +130,15 @@ void ClientSession::onMessage(Message&& msg) {
     id = getInt(msg.body, "id");
     const std::string method = getString(msg.body, "method");
     Json params = msg.body.contains("params") ? msg.body["params"] : Json::object();
-    resp = Json{{"id", id}, {"ok", true}, {"result", rpc_.call(user_, method, params)}};
+    Json result;
+    if (method == "subscribe" || method == "unsubscribe") {
+      rpc_.authorize(user_, method);
+      if (!params.is_object()) throw RpcError("bad_request", "params must be a map");
+      result = method == "subscribe" ? subscribe(params) : unsubscribe(params);
+    } else {
+      result = rpc_.call(user_, method, params);
+    }
+    resp = Json{{"id", id}, {"ok", true}, {"result", std::move(result)}};
   } catch (const ProtocolError& e) {
     resp = Json{{"id", id}, {"ok", false},
                 {"error", {{"code", "bad_request"}, {"message", e.what()}, {"details", Json::array()}}}};

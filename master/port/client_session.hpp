@@ -3,18 +3,37 @@
 // makes one call into the RpcHandler, and encodes the Response. A request
 // that throws gets an error Response; a frame that breaks the protocol
 // closes the connection with the reason logged.
+//
+// The session also holds the client's event subscriptions (`subscribe` /
+// `unsubscribe`): matching events are pushed as Events frames, batched.
+// A client that reads too slowly is not allowed to grow the master's
+// memory: while its write queue holds more than kBusyBytes the bus keeps
+// its events queued, and when that queue is full the subscription is
+// dropped and the client told why.
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/connection.hpp"
 
 namespace bb {
 
+class EventBus;
 class RpcHandler;
+struct Event;
 
 class ClientSession : public std::enable_shared_from_this<ClientSession> {
  public:
-  ClientSession(std::shared_ptr<Connection> conn, std::string user, RpcHandler& rpc);
+  static constexpr std::size_t kBusyBytes = 1u << 20;
+  static constexpr std::size_t kMaxQueuedEvents = 10000;
+  static constexpr std::size_t kMaxBatch = 200;
+  static constexpr std::size_t kMaxSubscriptions = 16;
+
+  ClientSession(std::shared_ptr<Connection> conn, std::string user, RpcHandler& rpc,
+                EventBus& events);
+  ~ClientSession();
 
   // Starts reading requests; `onClosed` runs once when the connection ends.
   void start(std::function<void(ClientSession&)> onClosed);
@@ -24,6 +43,13 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 
  private:
   void onMessage(Message&& msg);
+  // `subscribe` and `unsubscribe` are answered here (they need the
+  // connection); every other method goes to the RpcHandler.
+  Json subscribe(const Json& params);
+  Json unsubscribe(const Json& params);
+  bool deliver(std::uint64_t sub, const Event& e);
+  void flush(std::uint64_t sub);
+  void endSubscriptions();
   // The one failure path: logs why and closes the connection.
   void fail(const std::string& code, const std::string& why);
 
@@ -31,6 +57,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::string user_;
   std::string peer_;
   RpcHandler& rpc_;
+  EventBus& events_;
+  std::map<std::uint64_t, Json> batches_;  // subscription id -> events not yet sent
 };
 
 }  // namespace bb

@@ -9,8 +9,9 @@
 namespace bb {
 
 MasterPort::MasterPort(boost::asio::io_context& io, Clock& clock, SlaveRegistry& slaves,
-                       RpcHandler& rpc, std::function<const MasterConfig&()> config)
-    : io_(io), clock_(clock), slaves_(slaves), rpc_(rpc), config_(std::move(config)) {}
+                       RpcHandler& rpc, EventBus& events,
+                       std::function<const MasterConfig&()> config)
+    : io_(io), clock_(clock), slaves_(slaves), rpc_(rpc), events_(events), config_(std::move(config)) {}
 
 MasterPort::~MasterPort() = default;
 
@@ -118,7 +119,7 @@ void MasterPort::onAccept(std::shared_ptr<Connection> conn) {
 }
 
 void MasterPort::startClient(std::shared_ptr<Connection> conn, const std::string& user) {
-  auto session = std::make_shared<ClientSession>(std::move(conn), user, rpc_);
+  auto session = std::make_shared<ClientSession>(std::move(conn), user, rpc_, events_);
   clients_.insert(session);
   // The set holds the only strong reference; it is dropped once closed.
   session->start([this](ClientSession& s) { clients_.erase(s.shared_from_this()); });

@@ -21,13 +21,14 @@ namespace bb {
 class SlaveRegistry;
 class RpcHandler;
 class ClientSession;
+class EventBus;
 
 class MasterPort {
  public:
   static constexpr std::chrono::seconds kLoginDeadline{15};
 
   MasterPort(boost::asio::io_context& io, Clock& clock, SlaveRegistry& slaves, RpcHandler& rpc,
-             std::function<const MasterConfig&()> config);
+             EventBus& events, std::function<const MasterConfig&()> config);
   ~MasterPort();
 
   // Binds host:port from the config. Throws std::runtime_error on failure.
@@ -47,6 +48,7 @@ class MasterPort {
   Clock& clock_;
   SlaveRegistry& slaves_;
   RpcHandler& rpc_;
+  EventBus& events_;
   std::function<const MasterConfig&()> config_;
   std::unique_ptr<Listener> listener_;
   std::set<std::shared_ptr<ClientSession>> clients_;

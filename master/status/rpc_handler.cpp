@@ -7,6 +7,7 @@
 #include "master/buildsets/buildset_service.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
+#include "master/events/event_bus.hpp"
 #include "master/process/build.hpp"
 #include "master/slaves/slave_registry.hpp"
 #include "master/slaves/remote_slave.hpp"
@@ -59,17 +60,21 @@ Json requestJson(const db::BuildRequestRecord& r, Json builds) {
 
 }  // namespace
 
-Json RpcHandler::call(const std::string& user, const std::string& method, const Json& params) {
+void RpcHandler::authorize(const std::string& user, const std::string& method) const {
   const UserEntry* u = config_().findUser(user);
   if (!u) throw RpcError("not_permitted", "user '" + user + "' is no longer configured");
   std::string needs = method;
   if (method == "cancel" || method == "priority" || method == "stop_build") needs = "force";
   if (method == "status" || method == "build" || method == "log" || method == "buildset" ||
-      method == "change_status")
+      method == "change_status" || method == "subscribe" || method == "unsubscribe")
     needs = "status";
   if (!u->mayDo(needs))
     throw RpcError("not_permitted", "user '" + user + "' may not use " + method +
                                         " (add '" + needs + "' to its `may` list)");
+}
+
+Json RpcHandler::call(const std::string& user, const std::string& method, const Json& params) {
+  authorize(user, method);
   if (!params.is_object()) throw RpcError("bad_request", "params must be a map");
   if (method == "sendchange") return sendchange(params);
   if (method == "force") return force(user, params);
@@ -130,10 +135,13 @@ Json RpcHandler::force(const std::string& user, const Json& p) {
                    {"force schedulers: " + (list.empty() ? std::string("none") : list)});
   }
   try {
+    // Every event about the new BuildSet comes after this one, so a client
+    // that subscribes with after_seq = event_seq misses none of them.
+    const std::uint64_t seq = buildsets_.events().lastSeq();
     NewBuildset bs = f->force(p, user);
     Json reqs = Json::object();
     for (const auto& [b, id] : bs.requests) reqs[b] = id;
-    return Json{{"buildset_id", bs.id}, {"requests", reqs}};
+    return Json{{"buildset_id", bs.id}, {"requests", reqs}, {"event_seq", seq}};
   } catch (const ForceError& e) {
     throw RpcError("rejected", e.what(), e.details);
   }

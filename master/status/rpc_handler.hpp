@@ -46,6 +46,8 @@ class RpcHandler {
   // Where `status` reads the slaves' live state (connected, draining, builds).
   void setSlaveRegistry(const SlaveRegistry* slaves) { slaves_ = slaves; }
 
+  // Throws RpcError(not_permitted) unless `user` may call `method`.
+  void authorize(const std::string& user, const std::string& method) const;
   // Runs `method` for `user`; returns the result map or throws RpcError.
   Json call(const std::string& user, const std::string& method, const Json& params);
 

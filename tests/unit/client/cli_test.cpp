@@ -29,6 +29,7 @@ struct FakeMaster {
   std::optional<MasterAddress> address;
   std::optional<Credentials> credentials;
   std::optional<std::string> connectFailure;
+  std::deque<Json> events;  // Events frames to push, in order
 };
 
 class FakeSender : public RequestSender {
@@ -40,6 +41,12 @@ class FakeSender : public RequestSender {
     auto fn = std::move(m_.answers.front());
     m_.answers.pop_front();
     return fn(m_.calls.back());
+  }
+  std::optional<Json> nextEvents(std::chrono::milliseconds) override {
+    if (m_.events.empty()) throw ConnectError("fake master: no more events scripted");
+    Json e = std::move(m_.events.front());
+    m_.events.pop_front();
+    return e;
   }
 
  private:
@@ -57,7 +64,6 @@ class CliTest : public ::testing::Test {
     ctx_.in = &in_;
     ctx_.out = &out_;
     ctx_.err = &err_;
-    ctx_.pollInterval = std::chrono::milliseconds(0);
     ctx_.optionsPath = "/nonexistent/bb-client-test/options";
     ctx_.connect = [this](const MasterAddress& a, const Credentials& c) {
       master_.address = a;
@@ -98,7 +104,8 @@ TEST_F(CliTest, UnknownVerbIsUsageError) {
 }
 
 TEST_F(CliTest, HelpForEveryVerbExitsZeroWithoutConnecting) {
-  for (const std::string verb : {"sendchange", "force", "status", "cancel", "priority", "stop-build"}) {
+  for (const std::string verb :
+       {"sendchange", "force", "status", "cancel", "priority", "stop-build", "watch"}) {
     out_.str("");
     EXPECT_EQ(run({verb, "--help"}), kExitOk) << verb;
     EXPECT_NE(out_.str().find("Usage: buildbot " + verb), std::string::npos) << out_.str();
@@ -325,9 +332,23 @@ TEST_F(CliTest, ForceSendsParamsAndPrintsRequests) {
   EXPECT_EQ(out_.str(), "buildset 7 submitted\n  b1: build request 12\n  b2: build request 13\n");
 }
 
-TEST_F(CliTest, ForceWaitPollsUntilCompleteAndReportsFailure) {
-  answer(Json{{"buildset_id", 7}, {"requests", {{"b1", 12}}}});
-  answer(Json{{"buildset", {{"id", 7}, {"complete", false}, {"requests", Json::array()}}}});
+Json eventsFrame(std::int64_t sub, Json events) {
+  return Json{{"subscription_id", sub}, {"events", std::move(events)}};
+}
+
+TEST_F(CliTest, ForceWaitFollowsTheBuildsetByEventsAndReportsFailure) {
+  answer(Json{{"buildset_id", 7}, {"requests", {{"b1", 12}}}, {"event_seq", 40}});
+  answer(Json{{"subscription_id", 3}, {"seq", 41}, {"replay_complete", true}});
+  master_.events.push_back(eventsFrame(
+      3, Json::array({Json{{"seq", 41}, {"type", "build.started"}, {"builder", "b1"}, {"slave", "s1"},
+                           {"data", {{"number", 3}}}},
+                      Json{{"seq", 42}, {"type", "step.finished"}, {"builder", "b1"},
+                           {"data", {{"number", 3}, {"step", 1}, {"name", "make"}, {"result", "failure"},
+                                     {"text", "exit code 2"}}}}})));
+  master_.events.push_back(eventsFrame(9, Json::array({Json{{"type", "build.started"}}})));  // another subscription
+  master_.events.push_back(eventsFrame(
+      3, Json::array({Json{{"seq", 43}, {"type", "buildset.completed"}, {"buildset_id", 7},
+                           {"data", {{"result", "failure"}}}}})));
   answer(Json{{"buildset",
                {{"id", 7},
                 {"complete", true},
@@ -340,14 +361,21 @@ TEST_F(CliTest, ForceWaitPollsUntilCompleteAndReportsFailure) {
                    {"builds", {{{"number", 3}, {"result", "failure"}}}}}}}}}});
   EXPECT_EQ(run(with(kConn, {"force", "--scheduler", "force", "--wait"})), kExitMasterError);
   ASSERT_EQ(master_.calls.size(), 3u);
-  EXPECT_EQ(master_.calls[1].method, "buildset");
-  EXPECT_EQ(master_.calls[1].params, (Json{{"id", 7}}));
-  EXPECT_NE(out_.str().find("  b1: failure (build #3)\n"), std::string::npos) << out_.str();
-  EXPECT_NE(out_.str().find("buildset 7 complete: failure\n"), std::string::npos) << out_.str();
+  EXPECT_EQ(master_.calls[1].method, "subscribe");
+  EXPECT_EQ(master_.calls[1].params, (Json{{"buildset_id", 7}, {"after_seq", 40}}));
+  EXPECT_EQ(master_.calls[2].method, "buildset");
+  EXPECT_TRUE(master_.events.empty());
+  const std::string out = out_.str();
+  EXPECT_NE(out.find("build.started     b1 #3 started on s1"), std::string::npos) << out;
+  EXPECT_NE(out.find("b1 #3 step 1 make: failure (exit code 2)"), std::string::npos) << out;
+  EXPECT_NE(out.find("  b1: failure (build #3)\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("buildset 7 complete: failure\n"), std::string::npos) << out;
 }
 
 TEST_F(CliTest, ForceWaitSuccessExitsZero) {
-  answer(Json{{"buildset_id", 8}, {"requests", {{"b1", 20}}}});
+  answer(Json{{"buildset_id", 8}, {"requests", {{"b1", 20}}}, {"event_seq", 0}});
+  answer(Json{{"subscription_id", 1}});
+  master_.events.push_back(eventsFrame(1, Json::array({Json{{"type", "buildset.completed"}}})));
   answer(Json{{"buildset",
                {{"id", 8},
                 {"complete", true},
@@ -355,6 +383,45 @@ TEST_F(CliTest, ForceWaitSuccessExitsZero) {
                 {"requests", {{{"builder", "b1"}, {"complete", true}, {"result", "warnings"}}}}}}});
   EXPECT_EQ(run(with(kConn, {"force", "--scheduler", "force", "--wait"})), kExitOk) << err_.str();
   EXPECT_NE(out_.str().find("  b1: warnings\n"), std::string::npos) << out_.str();
+}
+
+TEST_F(CliTest, ForceWaitInterruptedSaysTheBuildsKeepRunning) {
+  answer(Json{{"buildset_id", 8}, {"requests", {{"b1", 20}}}, {"event_seq", 0}});
+  answer(Json{{"subscription_id", 1}});
+  ctx_.interrupted = [] { return true; };
+  EXPECT_EQ(run(with(kConn, {"force", "--scheduler", "force", "--wait"})), kExitMasterError);
+  EXPECT_NE(out_.str().find("buildset 8 and its builds keep running"), std::string::npos) << out_.str();
+}
+
+TEST_F(CliTest, ASubscriptionTheMasterDropsEndsWithItsReason) {
+  answer(Json{{"subscription_id", 2}});
+  master_.events.push_back(Json{{"subscription_id", 2}, {"events", Json::array()},
+                                {"dropped", "10000 events waiting for it"}});
+  EXPECT_EQ(run(with(kConn, {"watch", "--builder", "b1"})), kExitMasterError);
+  EXPECT_EQ(master_.calls[0].params, (Json{{"builder", "b1"}}));
+  EXPECT_NE(err_.str().find("10000 events waiting for it"), std::string::npos) << err_.str();
+}
+
+TEST_F(CliTest, WatchPrintsOneLinePerEventOrJson) {
+  answer(Json{{"subscription_id", 5}});
+  master_.events.push_back(eventsFrame(
+      5, Json::array({Json{{"seq", 1}, {"type", "change.added"}, {"change_id", 4},
+                           {"data", {{"branch", "main"}, {"revision", "abcdef0123456789"},
+                                     {"author", "bob"}, {"source", "sendchange"}}}}})));
+  int polls = 0;
+  ctx_.interrupted = [&] { return ++polls > 1; };
+  EXPECT_EQ(run(with(kConn, {"watch", "--change", "4", "--topic", "change", "--topic", "build"})), kExitOk);
+  EXPECT_EQ(master_.calls[0].params, (Json{{"change_id", 4}, {"topics", {"change", "build"}}}));
+  EXPECT_NE(out_.str().find("change.added      change 4 on main abcdef012345 by bob (sendchange)\n"),
+            std::string::npos) << out_.str();
+
+  answer(Json{{"subscription_id", 6}});
+  const Json ev{{"seq", 2}, {"type", "build.started"}, {"builder", "b"}};
+  master_.events.push_back(eventsFrame(6, Json::array({ev})));
+  polls = 0;
+  out_.str("");
+  EXPECT_EQ(run(with(kConn, {"watch", "--json"})), kExitOk);
+  EXPECT_EQ(Json::parse(out_.str()), ev);
 }
 
 TEST_F(CliTest, StatusPrintsTable) {

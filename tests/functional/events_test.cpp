@@ -1,0 +1,140 @@
+// Events pushed to clients, with real processes: `buildbot force --wait`
+// follows its build by subscription, `buildbot watch` prints a builder's
+// events as they happen, and a running build's output can be read (status
+// --logs, log.lines events) while the build still runs.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include "common/message.hpp"
+#include "tests/functional/harness.hpp"
+
+namespace bb::test {
+namespace {
+
+const std::string& verifier(const std::string& password) {
+  static std::map<std::string, std::string> cache;
+  auto it = cache.find(password);
+  if (it == cache.end()) it = cache.emplace(password, makeVerifier(password)).first;
+  return it->second;
+}
+
+std::string oneSlaveYaml(int port, const std::string& command) {
+  return "master: {name: func, slave_port: " + std::to_string(port) +
+         ", database: \"sqlite:state.sqlite\"}\n"
+         "slaves:\n"
+         "  - {name: s1, password: \"" + verifier("pw1") + "\"}\n"
+         "users:\n"
+         "  - {name: alice, password: \"" + verifier("alice-pw") + "\", may: [sendchange, force, status]}\n"
+         "builders:\n"
+         "  - name: b1\n"
+         "    slaves: [s1]\n"
+         "    steps:\n"
+         "      - shell: {name: work, command: \"" + command + "\"}\n"
+         "schedulers:\n"
+         "  - {name: force, type: force, builders: [b1]}\n";
+}
+
+struct Env {
+  TempDir tmp;
+  MasterProcess master{tmp.sub("master")};
+  SlaveProcess slave{tmp.sub("slave"), master.port(), "s1", "pw1"};
+
+  void up(const std::string& command) {
+    master.create();
+    master.writeConfig(oneSlaveYaml(master.port(), command));
+    master.setAuth("alice", "alice-pw");
+    master.start();
+    slave.create();
+    slave.start();
+    ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+  }
+  bool buildFinished(int number) {
+    auto rows = sqlite(master.dbPath(), "SELECT finished FROM builds WHERE builder='b1' AND number=" +
+                                            std::to_string(number));
+    return !rows.empty() && rows[0][0] == "1";
+  }
+};
+
+TEST(Events, ForceWaitFollowsItsBuildAndReportsTheResult) {
+  Env e;
+  e.up("echo one; sleep 1; echo two");
+  const CmdResult r = e.master.client({"force", "--scheduler", "force", "--wait"});
+  ASSERT_EQ(r.rc, 0) << r.describe() << e.master.log();
+  // Progress as it happened, pushed by the master, then the summary.
+  const auto started = r.out.find("build.started");
+  const auto step = r.out.find("step.finished");
+  const auto done = r.out.find("buildset 1 complete: success");
+  ASSERT_NE(started, std::string::npos) << r.out;
+  ASSERT_NE(step, std::string::npos) << r.out;
+  ASSERT_NE(done, std::string::npos) << r.out;
+  EXPECT_LT(started, step);
+  EXPECT_LT(step, done);
+  EXPECT_NE(r.out.find("b1 #1 step 1 work: success (exit code 0)"), std::string::npos) << r.out;
+  EXPECT_NE(e.master.log().find("subscribed to events (buildset 1)"), std::string::npos);
+}
+
+TEST(Events, WatchShowsABuildersEventsLiveAndOutputIsReadableWhileTheBuildRuns) {
+  Env e;
+  // The output's markers are computed by the shell, so the command line
+  // (which the log's header shows) does not contain them.
+  e.up("echo early-$((20+1)); sleep 8; echo late-$((40+2))");
+  ChildProcess watch;
+  const std::string watchOut = e.tmp.sub("watch.out");
+  watch.start({BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(e.master.port()), "--auth",
+               "alice:alice-pw", "watch", "--builder", "b1", "--json"},
+              watchOut);
+  // The subscription is in place before the build is forced.
+  ASSERT_TRUE(e.master.waitForLog("subscribed to events (builder b1)")) << e.master.log();
+  ASSERT_EQ(e.master.client({"force", "--scheduler", "force"}).rc, 0);
+
+  // The first line of output is stored and announced while the step still
+  // sleeps: log.lines events reach the watcher, and status --logs shows it.
+  ASSERT_TRUE(waitFor([&] { return readFile(watchOut).find("\"log.lines\"") != std::string::npos; }, 30s))
+      << readFile(watchOut);
+  CmdResult st;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        st = e.master.client({"status", "--builder", "b1", "--build", "1", "--logs"});
+        return st.out.find("early-21") != std::string::npos;
+      },
+      6s))
+      << st.describe();
+  EXPECT_EQ(st.out.find("late-42"), std::string::npos) << "the build should still be sleeping:\n" << st.out;
+  EXPECT_FALSE(e.buildFinished(1));
+
+  ASSERT_TRUE(waitFor([&] { return readFile(watchOut).find("\"build.finished\"") != std::string::npos; }, 60s))
+      << readFile(watchOut);
+  ::kill(watch.pid(), SIGINT);
+  ASSERT_TRUE(waitFor([&] { return !watch.running(); }, 10s));
+  EXPECT_EQ(watch.exitStatus().value_or(-1), 0);
+
+  // One JSON object a line, every one about b1, in publish order.
+  std::vector<std::string> types;
+  std::uint64_t lastSeq = 0;
+  const std::string out = readFile(watchOut);
+  std::size_t pos = 0;
+  while (pos < out.size()) {
+    const auto nl = out.find('\n', pos);
+    const std::string line = out.substr(pos, nl - pos);
+    pos = nl == std::string::npos ? out.size() : nl + 1;
+    if (line.empty()) continue;
+    const Json ev = Json::parse(line);
+    EXPECT_EQ(ev.value("builder", ""), "b1") << line;
+    EXPECT_GT(ev["seq"].get<std::uint64_t>(), lastSeq);
+    lastSeq = ev["seq"].get<std::uint64_t>();
+    types.push_back(ev["type"].get<std::string>());
+  }
+  const auto at = [&](const std::string& t) {
+    return std::find(types.begin(), types.end(), t) - types.begin();
+  };
+  for (const char* t : {"request.created", "request.claimed", "build.started", "step.started",
+                        "log.lines", "step.finished", "request.completed", "build.finished"})
+    EXPECT_LT(at(t), static_cast<long>(types.size())) << "no " << t << " in\n" << out;
+  EXPECT_LT(at("build.started"), at("step.started"));
+  EXPECT_LT(at("step.started"), at("log.lines"));
+  EXPECT_LT(at("log.lines"), at("step.finished"));
+}
+
+}  // namespace
+}  // namespace bb::test
