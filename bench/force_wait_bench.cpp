@@ -1,0 +1,60 @@
+// `buildbot force --wait` of a no-op build on an idle master, timed as a
+// user runs it: the client process starts, connects, logs in (SCRAM),
+// forces, follows the build by events and prints the result. Reports
+// p50/p90/max wall time over N runs (default 30).
+// Usage: force_wait_bench [RUNS]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <vector>
+
+#include "tests/functional/harness.hpp"
+
+using namespace bb::test;
+using namespace std::chrono_literals;
+
+int main(int argc, char** argv) {
+  const int runs = argc > 1 ? std::atoi(argv[1]) : 30;
+  if (runs < 1 || runs > 10000) {
+    std::fprintf(stderr, "usage: force_wait_bench [RUNS 1..10000]\n");
+    return 2;
+  }
+  TempDir tmp("bb-bench-forcewait");
+  MasterProcess master(tmp.sub("master"));
+  const std::string v = makeVerifier("pw");
+  master.create();
+  master.writeConfig("master: {name: bench, slave_port: " + std::to_string(master.port()) +
+                     ", database: \"sqlite:state.sqlite\"}\n"
+                     "slaves: [{name: s1, password: \"" + v + "\"}]\n"
+                     "users: [{name: bench, password: \"" + v + "\", may: [force, status]}]\n"
+                     "builders:\n  - name: noop\n    slaves: [s1]\n"
+                     "    steps: [{shell: {name: noop, command: [\"true\"]}}]\n"
+                     "schedulers: [{name: force, type: force, builders: [noop]}]\n");
+  master.setAuth("bench", "pw");
+  master.start();
+  SlaveProcess slave(tmp.sub("slave"), master.port(), "s1", "pw");
+  slave.create();
+  slave.start();
+  if (!master.waitForLog("slave s1 connected", 30s)) {
+    std::fprintf(stderr, "slave did not connect:\n%s\n", master.log().c_str());
+    return 1;
+  }
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const CmdResult r = master.client({"force", "--scheduler", "force", "--wait"});
+    const double took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (r.rc != 0) {
+      std::fprintf(stderr, "force --wait failed:\n%s\n", r.describe().c_str());
+      return 1;
+    }
+    ms.push_back(took);
+  }
+  std::sort(ms.begin(), ms.end());
+  auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * ms.size()))]; };
+  std::printf("force --wait of a no-op build, %d runs: p50 %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
+              runs, pct(0.5), pct(0.9), ms.front(), ms.back());
+  return 0;
+}
