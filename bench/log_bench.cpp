@@ -1,9 +1,13 @@
 // Log streaming benchmark: one step printing SIZE bytes (default 100 MB).
 // Reports MB/s end to end (force to build finished, every byte stored) and
-// master peak RSS. Usage: log_bench [MEGABYTES]
+// master peak RSS. Usage: log_bench [MEGABYTES] [repetitive|random]
+// `repetitive` (default) prints `yes ... | head -c`, which compresses
+// ~800:1; `random` prints base64 of /dev/urandom (MEGABYTES x 10^6 random
+// bytes become 4/3 as many bytes of output), which barely compresses.
 #include <chrono>
 #include <cstdio>
 #include <sstream>
+#include <string>
 
 #include "bench/bench_util.hpp"
 #include "client/master_client.hpp"
@@ -14,8 +18,19 @@ using namespace bb::test;
 using namespace std::chrono_literals;
 
 int main(int argc, char** argv) {
-  const long long mb = argc > 1 ? std::atoll(argv[1]) : 100;
-  const long long bytes = mb * 1000 * 1000;
+  const long long randomMb = argc > 1 ? std::atoll(argv[1]) : 100;
+  const bool random = argc > 2 && std::string(argv[2]) == "random";
+  if (argc > 2 && !random && std::string(argv[2]) != "repetitive") {
+    std::fprintf(stderr, "usage: log_bench [MEGABYTES] [repetitive|random]\n");
+    return 2;
+  }
+  // base64 turns 3 bytes into 4, plus a newline every 76 characters.
+  const long long bytes = random ? randomMb * 1000 * 1000 / 57 * 77 : randomMb * 1000 * 1000;
+  const double mb = static_cast<double>(bytes) / 1e6;
+  const std::string command =
+      random ? "head -c " + std::to_string(randomMb * 1000 * 1000) + " /dev/urandom | base64"
+             : "yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ | head -c " +
+                   std::to_string(bytes);
   try {
     TempDir tmp("bb-bench-log");
     MasterProcess master(tmp.sub("master"));
@@ -25,8 +40,7 @@ int main(int argc, char** argv) {
       << "slaves: [{name: s1, password: \"" << v << "\"}]\n"
       << "users: [{name: bench, password: \"" << v << "\", may: [force, status]}]\n"
       << "builders:\n  - name: big\n    slaves: [s1]\n"
-      << "    steps: [{shell: {name: print, timeout: 600, command: \"yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ | head -c "
-      << bytes << "\"}}]\n"
+      << "    steps: [{shell: {name: print, timeout: 600, command: \"" << command << "\"}}]\n"
       << "schedulers: [{name: force, type: force, builders: [big]}]\n";
     master.create();
     master.writeConfig(y.str());
@@ -52,7 +66,7 @@ int main(int argc, char** argv) {
     const double secs = std::chrono::duration<double>(t1 - t0).count();
     std::printf("%-10s %-10s %-9s %-9s %-14s %-14s %-16s\n", "MB", "seconds", "MB/s", "peak MiB",
                 "master CPU s", "stored bytes", "compressed bytes");
-    std::printf("%-10lld %-10.2f %-9.1f %-9.1f %-14.2f %-14s %-16s\n", mb, secs, mb / secs, peak, cpu,
+    std::printf("%-10.1f %-10.2f %-9.1f %-9.1f %-14.2f %-14s %-16s\n", mb, secs, mb / secs, peak, cpu,
                 stored.empty() ? "?" : stored[0][0].c_str(), compressed.empty() ? "?" : compressed[0][0].c_str());
     if (stored.empty() || std::stoll(stored[0][0]) < bytes)
       std::fprintf(stderr, "warning: the stored log is shorter than what was printed\n");

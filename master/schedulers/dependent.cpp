@@ -51,6 +51,21 @@ void DependentScheduler::start() {
   save();
 }
 
+Json DependentScheduler::changeState(const db::ChangeRecord&, const db::ChangeDecision*,
+                                     const BuiltBy& built) const {
+  const auto up = built.find(upstream_);
+  if (up == built.end())
+    return Json{{"state", "ignored"},
+                {"reason", "upstream scheduler '" + upstream_ + "' did not build this change"}};
+  const auto& last = up->second.back();
+  if (!last.complete)
+    return Json{{"state", "waiting"},
+                {"reason", "waiting for upstream '" + upstream_ + "' buildset " + std::to_string(last.id)}};
+  return Json{{"state", "ignored"},
+              {"reason", "upstream '" + upstream_ + "' buildset " + std::to_string(last.id) + " ended " +
+                             std::string(toString(last.result))}};
+}
+
 void DependentScheduler::handle(const db::BuildsetRecord& bs) {
   if (bs.id < scanFrom_ || handled_.count(bs.id)) return;
   ctx_.db.transaction([&] {

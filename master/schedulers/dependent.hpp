@@ -17,6 +17,10 @@ class DependentScheduler : public Scheduler {
   void start() override;
 
   const std::string& upstream() const { return upstream_; }
+  // Waiting while the upstream BuildSet that took the change runs; ignored
+  // when upstream did not build it or it did not succeed.
+  Json changeState(const db::ChangeRecord& change, const db::ChangeDecision* decision,
+                   const BuiltBy& built) const override;
 
  private:
   void load();

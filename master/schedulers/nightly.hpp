@@ -32,6 +32,7 @@ class NightlyScheduler : public Scheduler {
 
  protected:
   void onMatchingChange(const db::ChangeRecord& change) override;
+  std::string waitingReason() const override { return "built at the next scheduled time"; }
 
  private:
   void onAlarm();

@@ -52,6 +52,24 @@ void Scheduler::publishState(Json data) {
   ctx_.buildsets.events().publish(std::move(e));
 }
 
+std::string Scheduler::waitingReason() const {
+  return "tree-stable timer running (" + std::to_string(cfg_.treeStableTimer) + " s)";
+}
+
+Json Scheduler::changeState(const db::ChangeRecord& change, const db::ChangeDecision* decision,
+                            const BuiltBy&) const {
+  if (!decision) {
+    return Json{{"state", "ignored"},
+                {"reason", subscribesToChanges()
+                               ? "not subscribed to change source '" + change.source + "'"
+                               : "a " + cfg_.type + " scheduler does not look at changes"}};
+  }
+  if (decision->decision == "ignored") return Json{{"state", "ignored"}, {"reason", decision->reason}};
+  return Json{{"state", "waiting"},
+              {"important", decision->decision == "important"},
+              {"reason", decision->reason.empty() ? waitingReason() : decision->reason}};
+}
+
 void Scheduler::onChange(const db::ChangeRecord& change) {
   std::string whyNot;
   if (!matches(filter_, change, whyNot)) {

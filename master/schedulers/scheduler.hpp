@@ -3,6 +3,7 @@
 // entry, started once the master is up, and stopped before a reconfig
 // replaces it or the master shuts down.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -50,8 +51,22 @@ class Scheduler : public ChangeSubscriber {
   virtual void stop() {}
   // The last error of this scheduler's own asynchronous work ("" if none).
   const std::string& lastError() const { return lastError_; }
+  // What the scheduler says of its own state for status views: the type's
+  // fields (next fire time, held changes, timer deadline...). Empty here.
+  virtual Json describe() const { return Json::object(); }
+  // What it did or will do with `change`, for `buildbot change-status`:
+  // {state: "waiting"|"ignored", reason, important?}. Called only when it
+  // made no BuildSet containing the change. `decision` is what it recorded
+  // about the change (nullptr if nothing); `built` lists every BuildSet
+  // that contains the change, by the scheduler that made it.
+  using BuiltBy = std::map<std::string, std::vector<db::BuildsetRecord>>;
+  virtual Json changeState(const db::ChangeRecord& change, const db::ChangeDecision* decision,
+                           const BuiltBy& built) const;
 
  protected:
+  // Why a change this scheduler holds is waiting, when its decision gave
+  // no reason (the tree-stable timer here; nightly: its next run).
+  virtual std::string waitingReason() const;
   // The type's own rule for a change that passed the change filter; runs
   // inside the change's transaction.
   virtual void onMatchingChange(const db::ChangeRecord&) {}

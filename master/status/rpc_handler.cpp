@@ -9,10 +9,9 @@
 #include "master/db/database.hpp"
 #include "master/events/event_bus.hpp"
 #include "master/process/build.hpp"
-#include "master/slaves/slave_registry.hpp"
-#include "master/slaves/remote_slave.hpp"
 #include "master/schedulers/force.hpp"
 #include "master/schedulers/scheduler_set.hpp"
+#include "master/status/views.hpp"
 
 namespace bb {
 
@@ -33,29 +32,6 @@ std::int64_t integer(const Json& p, const char* key, std::int64_t dflt) {
   if (it == p.end() || it->is_null()) return dflt;
   if (!it->is_number_integer()) throw RpcError("bad_request", std::string(key) + " must be an integer");
   return it->get<std::int64_t>();
-}
-
-Json buildJson(const db::BuildRecord& b) {
-  return Json{{"id", b.id},         {"number", b.number},
-              {"builder", b.builder}, {"request_id", b.requestId},
-              {"slave", b.slave},   {"started_at", b.startedAt},
-              {"finished_at", b.finishedAt}, {"finished", b.finished},
-              {"result", b.finished ? std::string(toString(b.result)) : std::string("running")},
-              {"text", b.text},     {"properties", b.properties}};
-}
-
-// A request with why it ended without a build, if it did.
-Json requestJson(const db::BuildRequestRecord& r, Json builds) {
-  Json out{{"id", r.id},
-           {"builder", r.builder},
-           {"priority", r.priority},
-           {"complete", r.complete},
-           {"claimed", r.claimed},
-           {"result", r.complete ? std::string(toString(r.result)) : std::string("pending")},
-           {"builds", std::move(builds)}};
-  if (r.replacedBy != 0) out["replaced_by"] = r.replacedBy;
-  if (!r.completeText.empty()) out["text"] = r.completeText;
-  return out;
 }
 
 }  // namespace
@@ -165,13 +141,12 @@ Json RpcHandler::status(const Json& p) {
     Json& list = pending[r.builder];
     if (list.is_null()) list = Json::array();
     if (++pendingCount[r.builder] > kPendingListed) continue;
-    list.push_back(Json{{"id", r.id}, {"buildset_id", r.buildsetId}, {"priority", r.priority},
-                        {"submitted_at", r.submittedAt}, {"retries", r.retries}});
+    list.push_back(pendingRequestView(r));
   }
   for (const auto& b : cfg.builders) {
     if (!only.empty() && b.name != only) continue;
     Json builds = Json::array();
-    for (const auto& r : db_.lastBuilds(b.name, limit)) builds.push_back(buildJson(r));
+    for (const auto& r : db_.lastBuilds(b.name, limit)) builds.push_back(buildView(r));
     auto p = pending.find(b.name);
     builders.push_back(Json{{"name", b.name},
                             {"builds", builds},
@@ -184,76 +159,17 @@ Json RpcHandler::status(const Json& p) {
       const auto* b = cfg.findBuilder(only);
       if (std::find(b->slaves.begin(), b->slaves.end(), sl.name) == b->slaves.end()) continue;
     }
-    auto session = slaves_ ? slaves_->find(sl.name) : nullptr;
-    const std::string state = !session ? "offline" : session->draining() ? "draining" : "connected";
-    slaves.push_back(Json{{"name", sl.name},
-                          {"state", state},
-                          {"builds", slaves_ ? slaves_->runningBuilds(sl.name) : 0},
-                          {"max_builds", sl.maxBuilds},
-                          {"backoff_seconds", slaves_ ? slaves_->backoffSeconds(sl.name) : 0.0}});
+    slaves.push_back(slaveView(sl, slaves_));
   }
   return Json{{"builders", builders}, {"slaves", slaves}};
 }
-
-namespace {
-
-// The trigger links of build `b`: the build whose trigger step made its
-// BuildSet (null if none), and the BuildSets its own trigger steps made.
-Json triggeredBy(db::Database& db, const db::BuildRecord& b) {
-  const auto req = db.getRequest(b.requestId);
-  const auto bs = req ? db.getBuildset(req->buildsetId) : std::nullopt;
-  if (!bs || bs->parentBuildId == 0) return Json();
-  const auto parent = db.getBuild(bs->parentBuildId);
-  if (!parent) return Json();
-  return Json{{"id", parent->id}, {"builder", parent->builder}, {"number", parent->number},
-              {"buildset_id", bs->id}};
-}
-
-Json triggeredBuildsets(db::Database& db, const db::BuildRecord& b) {
-  Json out = Json::array();
-  for (const auto& bs : db.childBuildsets(b.id)) {
-    Json reqs = Json::array();
-    for (const auto& r : db.requestsForBuildset(bs.id)) {
-      Json builds = Json::array();
-      for (const auto& c : db.buildsForRequest(r.id))
-        builds.push_back(Json{{"id", c.id}, {"number", c.number}, {"finished", c.finished},
-                              {"result", c.finished ? std::string(toString(c.result)) : std::string("running")}});
-      reqs.push_back(Json{{"id", r.id}, {"builder", r.builder},
-                          {"result", r.complete ? std::string(toString(r.result)) : std::string("pending")},
-                          {"builds", std::move(builds)}});
-    }
-    out.push_back(Json{{"buildset_id", bs.id}, {"scheduler", bs.scheduler}, {"complete", bs.complete},
-                       {"result", bs.complete ? std::string(toString(bs.result)) : std::string("pending")},
-                       {"requests", std::move(reqs)}});
-  }
-  return out;
-}
-
-}  // namespace
 
 Json RpcHandler::build(const Json& p) {
   const std::string builder = str(p, "builder");
   const auto number = integer(p, "number", -1);
   auto b = db_.getBuildByNumber(builder, static_cast<int>(number));
   if (!b) throw RpcError("not_found", "builder '" + builder + "' has no build #" + std::to_string(number));
-  Json out = buildJson(*b);
-  Json steps = Json::array();
-  for (const auto& s : db_.stepsForBuild(b->id)) {
-    Json logs = Json::array();
-    for (const auto& l : db_.logsForStep(s.id))
-      logs.push_back(Json{{"id", l.id}, {"name", l.name}, {"bytes", l.bytes}, {"finished", l.finished}});
-    steps.push_back(Json{{"number", s.number},
-                         {"name", s.name},
-                         {"result", s.finished ? std::string(toString(s.result)) : std::string("running")},
-                         {"text", s.text},
-                         {"started_at", s.startedAt},
-                         {"finished_at", s.finishedAt},
-                         {"finished", s.finished},
-                         {"logs", logs}});
-  }
-  out["steps"] = steps;
-  out["triggered_by"] = triggeredBy(db_, *b);
-  out["triggered"] = triggeredBuildsets(db_, *b);
+  Json out = buildDetailView(db_, *b);
   return Json{{"build", out}};
 }
 
@@ -293,18 +209,7 @@ Json RpcHandler::buildset(const Json& p) {
   const auto id = integer(p, "id", -1);
   auto bs = db_.getBuildset(id);
   if (!bs) throw RpcError("not_found", "no buildset with id " + std::to_string(id));
-  Json reqs = Json::array();
-  for (const auto& r : db_.requestsForBuildset(id)) {
-    Json builds = Json::array();
-    for (const auto& b : db_.buildsForRequest(r.id)) builds.push_back(buildJson(b));
-    reqs.push_back(requestJson(r, std::move(builds)));
-  }
-  return Json{{"buildset", Json{{"id", bs->id},
-                                {"reason", bs->reason},
-                                {"scheduler", bs->scheduler},
-                                {"complete", bs->complete},
-                                {"result", bs->complete ? std::string(toString(bs->result)) : std::string("pending")},
-                                {"requests", reqs}}}};
+  return Json{{"buildset", buildsetView(db_, *bs)}};
 }
 
 Json RpcHandler::cancel(const std::string& user, const Json& p) {
@@ -382,68 +287,23 @@ Json RpcHandler::changeStatus(const Json& p) {
   std::map<std::string, std::vector<db::BuildsetRecord>> built;
   for (auto bsid : db_.buildsetsForChange(id))
     if (auto bs = db_.getBuildset(bsid)) built[bs->scheduler].push_back(*bs);
-  auto buildsetJson = [&](const db::BuildsetRecord& bs) {
-    Json reqs = Json::array();
-    for (const auto& r : db_.requestsForBuildset(bs.id)) {
-      Json builds = Json::array();
-      for (const auto& b : db_.buildsForRequest(r.id)) builds.push_back(buildJson(b));
-      reqs.push_back(requestJson(r, std::move(builds)));
-    }
-    return Json{{"id", bs.id}, {"complete", bs.complete},
-                {"result", bs.complete ? std::string(toString(bs.result)) : std::string("pending")},
-                {"requests", reqs}};
-  };
   Json out = Json::array();
-  for (const auto& s : config_().schedulers) {
-    Json entry{{"scheduler", s.name}, {"type", s.type}};
-    if (auto b = built.find(s.name); b != built.end()) {
+  for (const auto& cfg : config_().schedulers) {
+    const Scheduler* s = schedulers_.find(cfg.name);
+    if (!s) continue;  // a type this master does not run (checkconfig refuses it)
+    Json entry{{"scheduler", cfg.name}, {"type", cfg.type}};
+    if (auto b = built.find(cfg.name); b != built.end()) {
       entry["state"] = "built";
       Json sets = Json::array();
-      for (const auto& bs : b->second) sets.push_back(buildsetJson(bs));
-      entry["buildsets"] = sets;
-    } else if (s.type == "dependent") {
-      const std::string upstream = s.extra.value("upstream", std::string());
-      const auto up = built.find(upstream);
-      if (up == built.end()) {
-        entry["state"] = "ignored";
-        entry["reason"] = "upstream scheduler '" + upstream + "' did not build this change";
-      } else {
-        const auto& last = up->second.back();
-        if (!last.complete) {
-          entry["state"] = "waiting";
-          entry["reason"] = "waiting for upstream '" + upstream + "' buildset " + std::to_string(last.id);
-        } else {
-          entry["state"] = "ignored";
-          entry["reason"] = "upstream '" + upstream + "' buildset " + std::to_string(last.id) + " ended " +
-                            std::string(toString(last.result));
-        }
-      }
-    } else if (auto d = decisions.find(s.name); d != decisions.end()) {
-      if (d->second.decision == "ignored") {
-        entry["state"] = "ignored";
-      } else {
-        entry["state"] = "waiting";
-        entry["important"] = d->second.decision == "important";
-      }
-      entry["reason"] = d->second.reason.empty()
-                            ? (s.type == "nightly" ? "built at the next scheduled time"
-                                                   : "tree-stable timer running (" +
-                                                         std::to_string(s.treeStableTimer) + " s)")
-                            : d->second.reason;
+      for (const auto& bs : b->second) sets.push_back(buildsetView(db_, bs));
+      entry["buildsets"] = std::move(sets);
     } else {
-      entry["state"] = "ignored";
-      const bool watches = s.type == "single_branch" || s.type == "any_branch" ||
-                           (s.type == "nightly" && s.extra.value("only_if_changed", false));
-      entry["reason"] = watches ? "not subscribed to change source '" + change->source + "'"
-                                : "a " + s.type + " scheduler does not look at changes";
+      auto d = decisions.find(cfg.name);
+      entry.update(s->changeState(*change, d == decisions.end() ? nullptr : &d->second, built));
     }
-    out.push_back(entry);
+    out.push_back(std::move(entry));
   }
-  return Json{{"change", Json{{"id", change->id}, {"author", change->author}, {"branch", change->branch},
-                              {"revision", change->revision}, {"repository", change->repository},
-                              {"source", change->source}, {"comments", change->comments},
-                              {"files", change->files}, {"when", change->when}}},
-              {"schedulers", out}};
+  return Json{{"change", changeView(*change)}, {"schedulers", out}};
 }
 
 }  // namespace bb

@@ -1,0 +1,119 @@
+// Views of builds, steps, logs, requests and BuildSets (views.hpp).
+#include "master/db/database.hpp"
+#include "master/status/views.hpp"
+
+namespace bb {
+
+std::string resultText(bool finished, Result r, const char* unfinished) {
+  return finished ? std::string(toString(r)) : std::string(unfinished);
+}
+
+Json buildView(const db::BuildRecord& b) {
+  return Json{{"id", b.id},
+              {"number", b.number},
+              {"builder", b.builder},
+              {"request_id", b.requestId},
+              {"slave", b.slave},
+              {"started_at", b.startedAt},
+              {"finished_at", b.finishedAt},
+              {"finished", b.finished},
+              {"result", resultText(b.finished, b.result, "running")},
+              {"text", b.text},
+              {"properties", b.properties}};
+}
+
+Json logView(const db::LogRecord& l) {
+  return Json{{"id", l.id}, {"name", l.name}, {"bytes", l.bytes}, {"finished", l.finished}};
+}
+
+Json stepView(db::Database& db, const db::StepRecord& s) {
+  Json logs = Json::array();
+  for (const auto& l : db.logsForStep(s.id)) logs.push_back(logView(l));
+  return Json{{"number", s.number},
+              {"name", s.name},
+              {"result", resultText(s.finished, s.result, "running")},
+              {"text", s.text},
+              {"started_at", s.startedAt},
+              {"finished_at", s.finishedAt},
+              {"finished", s.finished},
+              {"logs", std::move(logs)}};
+}
+
+namespace {
+
+// The build whose trigger step made `b`'s BuildSet (null if none).
+Json triggeredBy(db::Database& db, const db::BuildRecord& b) {
+  const auto req = db.getRequest(b.requestId);
+  const auto bs = req ? db.getBuildset(req->buildsetId) : std::nullopt;
+  if (!bs || bs->parentBuildId == 0) return Json();
+  const auto parent = db.getBuild(bs->parentBuildId);
+  if (!parent) return Json();
+  return Json{{"id", parent->id}, {"builder", parent->builder}, {"number", parent->number},
+              {"buildset_id", bs->id}};
+}
+
+// The BuildSets `b`'s own trigger steps made, oldest first.
+Json triggeredBuildsets(db::Database& db, const db::BuildRecord& b) {
+  Json out = Json::array();
+  for (const auto& bs : db.childBuildsets(b.id)) {
+    Json reqs = Json::array();
+    for (const auto& r : db.requestsForBuildset(bs.id)) {
+      Json builds = Json::array();
+      for (const auto& c : db.buildsForRequest(r.id))
+        builds.push_back(Json{{"id", c.id}, {"number", c.number}, {"finished", c.finished},
+                              {"result", resultText(c.finished, c.result, "running")}});
+      reqs.push_back(Json{{"id", r.id}, {"builder", r.builder},
+                          {"result", resultText(r.complete, r.result, "pending")},
+                          {"builds", std::move(builds)}});
+    }
+    out.push_back(Json{{"buildset_id", bs.id}, {"scheduler", bs.scheduler}, {"complete", bs.complete},
+                       {"result", resultText(bs.complete, bs.result, "pending")},
+                       {"requests", std::move(reqs)}});
+  }
+  return out;
+}
+
+}  // namespace
+
+Json buildDetailView(db::Database& db, const db::BuildRecord& b) {
+  Json out = buildView(b);
+  Json steps = Json::array();
+  for (const auto& s : db.stepsForBuild(b.id)) steps.push_back(stepView(db, s));
+  out["steps"] = std::move(steps);
+  out["triggered_by"] = triggeredBy(db, b);
+  out["triggered"] = triggeredBuildsets(db, b);
+  return out;
+}
+
+Json requestView(db::Database& db, const db::BuildRequestRecord& r) {
+  Json builds = Json::array();
+  for (const auto& b : db.buildsForRequest(r.id)) builds.push_back(buildView(b));
+  Json out{{"id", r.id},
+           {"builder", r.builder},
+           {"priority", r.priority},
+           {"complete", r.complete},
+           {"claimed", r.claimed},
+           {"result", resultText(r.complete, r.result, "pending")},
+           {"builds", std::move(builds)}};
+  if (r.replacedBy != 0) out["replaced_by"] = r.replacedBy;
+  if (!r.completeText.empty()) out["text"] = r.completeText;
+  return out;
+}
+
+Json pendingRequestView(const db::BuildRequestRecord& r) {
+  return Json{{"id", r.id}, {"buildset_id", r.buildsetId}, {"priority", r.priority},
+              {"submitted_at", r.submittedAt}, {"retries", r.retries}};
+}
+
+Json buildsetView(db::Database& db, const db::BuildsetRecord& bs) {
+  Json reqs = Json::array();
+  for (const auto& r : db.requestsForBuildset(bs.id)) reqs.push_back(requestView(db, r));
+  return Json{{"id", bs.id},
+              {"reason", bs.reason},
+              {"scheduler", bs.scheduler},
+              {"complete", bs.complete},
+              {"result", resultText(bs.complete, bs.result, "pending")},
+              {"requests", std::move(reqs)}};
+}
+
+}  // namespace bb

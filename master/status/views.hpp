@@ -1,0 +1,57 @@
+#pragma once
+// The JSON views of every entity the master shows: one function per
+// entity, shared by the client protocol (RpcHandler), the events' data and
+// (later) the HTTP API, so a field has one name and one meaning
+// everywhere. Views read the database and live components; they never
+// change anything. docs/protocol.md §7 describes each shape.
+#include <cstdint>
+#include <string>
+
+#include "common/message.hpp"  // Json
+#include "config/master_config.hpp"
+#include "master/db/records.hpp"
+
+namespace bb::db {
+class Database;
+}
+
+namespace bb {
+
+class Scheduler;
+class SlaveRegistry;
+
+// --- builds (build_views.cpp) ---
+// BUILD: {id, number, builder, request_id, slave, started_at, finished_at,
+// finished, result ("running" until finished), text, properties}.
+Json buildView(const db::BuildRecord& b);
+// A step with its logs: {number, name, result, text, started_at,
+// finished_at, finished, logs: [LOG]}.
+Json stepView(db::Database& db, const db::StepRecord& s);
+// LOG: {id, name, bytes, finished}.
+Json logView(const db::LogRecord& l);
+// A build with its steps and trigger links (triggered_by, triggered).
+Json buildDetailView(db::Database& db, const db::BuildRecord& b);
+// REQUEST: {id, builder, priority, complete, claimed, result ("pending"
+// until complete), builds: [BUILD], replaced_by?, text?}.
+Json requestView(db::Database& db, const db::BuildRequestRecord& r);
+// A pending request as the queue shows it: {id, buildset_id, priority,
+// submitted_at, retries}.
+Json pendingRequestView(const db::BuildRequestRecord& r);
+// BUILDSET: {id, reason, scheduler, complete, result, requests: [REQUEST]}.
+Json buildsetView(db::Database& db, const db::BuildsetRecord& bs);
+
+// --- everything else (entity_views.cpp) ---
+// CHANGE: {id, author, branch, revision, repository, source, comments,
+// files, when}.
+Json changeView(const db::ChangeRecord& c);
+// SLAVE: {name, state: connected|draining|offline, builds, max_builds,
+// backoff_seconds}.
+Json slaveView(const SlaveEntry& cfg, const SlaveRegistry* live);
+// SCHEDULER: {name, type, builders, ...what the scheduler says of its own
+// state (Scheduler::describe)}.
+Json schedulerView(const Scheduler& s);
+
+// "success", ..., or `unfinished` while it has no result yet.
+std::string resultText(bool finished, Result r, const char* unfinished);
+
+}  // namespace bb
