@@ -9,7 +9,7 @@
 #include "common/event_loop.hpp"
 #include "master/buildsets/buildset_service.hpp"
 #include "master/changes/change_bus.hpp"
-#include "master/changes/git_poller.hpp"
+#include "master/changes/change_source.hpp"
 #include "master/db/database.hpp"
 #include "master/events/event_bus.hpp"
 #include "master/locks/lock_manager.hpp"
@@ -58,7 +58,8 @@ struct BuildMaster::Impl {
   std::unique_ptr<SchedulerSet> schedulers;
   std::unique_ptr<RpcHandler> rpc;
   std::unique_ptr<MasterPort> port;
-  std::vector<std::unique_ptr<GitPoller>> pollers;
+  std::unique_ptr<ChangeSourceServices> sourceServices;
+  std::vector<std::unique_ptr<ChangeSource>> changeSources;
   std::unique_ptr<asio::signal_set> signals;
   std::unique_ptr<Timer> shutdownTimer;
   bool shuttingDown = false;
@@ -124,18 +125,16 @@ void BuildMaster::Impl::configureComponents() {
 }
 
 void BuildMaster::Impl::startPollers() {
-  pollers.clear();
+  changeSources.clear();
   for (const auto& cs : config.changeSources) {
-    if (cs.type != "git_poller") {
+    const ChangeSourceType* type = findChangeSourceType(cs.type);
+    if (!type) {
       spdlog::error("change source {}: type {} is not implemented; ignored", cs.name, cs.type);
       continue;
     }
-    auto p = std::make_unique<GitPoller>(
-        cs, dir, *db, *bus, clock,
-        [this](std::function<void()> work) { asio::post(worker, std::move(work)); },
-        [this](std::function<void()> fn) { post(std::move(fn)); });
-    p->start();
-    pollers.push_back(std::move(p));
+    auto source = type->make(cs, *sourceServices);
+    source->start();
+    changeSources.push_back(std::move(source));
   }
 }
 
@@ -182,7 +181,7 @@ void BuildMaster::Impl::shutdown(bool clean) {
   port->stopAccepting();
   spdlog::info("shutdown: 2. stop starting builds; stop schedulers and change sources");
   distributor->stopStartingBuilds();
-  for (auto& p : pollers) p->stop();
+  for (auto& s : changeSources) s->stop();
   schedulers->stopAll();
   if (distributor->runningCount() == 0) {
     finishShutdown();
@@ -260,12 +259,21 @@ int BuildMaster::run(std::function<void()> onReady,
         *im.buildsets);
     im.distributor->setLocks(im.locks.get());
     im.bus = std::make_unique<ChangeBus>(*im.db, *im.events);
+    im.sourceServices.reset(new ChangeSourceServices{
+        im.dir, *im.db, *im.bus, im.clock,
+        [&im](std::function<void()> work) { asio::post(im.worker, std::move(work)); },
+        [&im](std::function<void()> fn) { im.post(std::move(fn)); }});
     im.schedulers = std::make_unique<SchedulerSet>(SchedulerContext{*im.db, im.clock, *im.buildsets}, *im.bus);
     im.distributor->setSchedulers(im.schedulers.get());
     im.rpc = std::make_unique<RpcHandler>(*im.db, *im.bus, *im.schedulers, *im.buildsets,
                                           [&im]() -> const MasterConfig& { return im.config; });
     im.rpc->setRunningBuilds([&im] { return im.distributor->runningBuilds(); });
     im.rpc->setSlaveRegistry(im.slaves.get());
+    im.rpc->setChangeSources([&im] {
+      std::vector<const ChangeSource*> out;
+      for (const auto& s : im.changeSources) out.push_back(s.get());
+      return out;
+    });
     im.port = std::make_unique<MasterPort>(im.io, im.clock, *im.slaves, *im.rpc, *im.events,
                                            [&im]() -> const MasterConfig& { return im.config; });
     im.configureComponents();

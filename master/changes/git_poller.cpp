@@ -1,6 +1,8 @@
 #include "master/changes/git_poller.hpp"
 
 #include <filesystem>
+#include <map>
+#include <memory>
 
 #include <spdlog/spdlog.h>
 
@@ -60,123 +62,95 @@ std::vector<GitPoller::Commit> parseLog(const std::string& out) {
 
 }  // namespace
 
-GitPoller::GitPoller(ChangeSourceEntry cfg, std::string masterDir, db::Database& db,
-                     ChangeBus& bus, Clock& clock, Offload offload, Post post)
-    : cfg_(std::move(cfg)),
-      masterDir_(std::move(masterDir)),
-      db_(db),
-      bus_(bus),
-      clock_(clock),
-      offload_(std::move(offload)),
-      post_(std::move(post)) {}
-
-GitPoller::~GitPoller() {
-  *alive_ = false;
-  stop();
-}
+GitPoller::GitPoller(const ChangeSourceEntry& cfg, ChangeSourceServices& services)
+    : Poller(cfg, services) {}
 
 std::string GitPoller::repoUrl() const {
   // A relative local path is relative to the master directory.
   if (cfg_.repo.find("://") != std::string::npos || cfg_.repo.find('@') != std::string::npos ||
       fs::path(cfg_.repo).is_absolute())
     return cfg_.repo;
-  return (fs::path(masterDir_) / cfg_.repo).lexically_normal().string();
+  return (fs::path(services_.masterDir) / cfg_.repo).lexically_normal().string();
 }
 
-void GitPoller::start() {
-  timer_ = clock_.makeTimer();
-  poll();
-}
-
-void GitPoller::stop() {
-  if (timer_) timer_->cancel();
-}
-
-void GitPoller::poll() {
-  if (polling_) return;
-  polling_ = true;
+void GitPoller::doPoll() {
   std::map<std::string, std::string> known;
   for (const auto& b : cfg_.branches) {
-    auto st = db_.getState("git_poller:" + cfg_.name, "branch:" + b);
+    auto st = services_.db.getState("git_poller:" + cfg_.name, "branch:" + b);
     if (st && st->is_string()) known[b] = st->get<std::string>();
   }
   const std::string mirror =
-      (fs::path(masterDir_) / "gitpoller" / (cfg_.name + ".git")).string();
-  const std::string url = repoUrl();
-  const auto branches = cfg_.branches;
-  auto alive = alive_;
-  offload_([this, alive, known, mirror, url, branches] {
-    std::vector<BranchResult> results;
-    std::string setupError;
-    std::error_code ec;
-    if (!fs::exists(fs::path(mirror) / "HEAD")) {
-      fs::create_directories(mirror, ec);
-      auto r = runSubprocess({"git", "init", "--quiet", "--bare", mirror});
-      if (r.exitCode != 0) setupError = "git init failed: " + trim(r.err);
-    }
-    for (const auto& b : branches) {
-      BranchResult br;
-      br.branch = b;
-      if (!setupError.empty()) {
-        br.error = setupError;
-        results.push_back(br);
-        continue;
-      }
-      auto f = runSubprocess({"git", "--git-dir", mirror, "fetch", "--quiet", "--force", url,
-                              "+refs/heads/" + b + ":refs/heads/" + b});
-      if (f.exitCode != 0) {
-        br.error = "git fetch of " + url + " " + b + " failed: " + trim(f.err);
-        results.push_back(br);
-        continue;
-      }
-      auto h = runSubprocess({"git", "--git-dir", mirror, "rev-parse", "refs/heads/" + b});
-      if (h.exitCode != 0) {
-        br.error = "git rev-parse failed: " + trim(h.err);
-        results.push_back(br);
-        continue;
-      }
-      br.head = trim(h.out);
-      auto k = known.find(b);
-      if (k != known.end() && k->second != br.head) {
-        auto l = runSubprocess({"git", "--git-dir", mirror, "log",
-                                "--format=%x1e%H%x00%an <%ae>%x00%ct%x00%B%x00", "--name-only",
-                                k->second + ".." + br.head});
-        if (l.exitCode != 0) {
-          // The old revision is gone (history rewritten): report only the head.
-          l = runSubprocess({"git", "--git-dir", mirror, "log", "-1",
-                             "--format=%x1e%H%x00%an <%ae>%x00%ct%x00%B%x00", "--name-only",
-                             br.head});
+      (fs::path(services_.masterDir) / "gitpoller" / (cfg_.name + ".git")).string();
+  auto results = std::make_shared<std::vector<BranchResult>>();
+  offload(
+      [known, mirror, url = repoUrl(), branches = cfg_.branches, results] {
+        std::string setupError;
+        std::error_code ec;
+        if (!fs::exists(fs::path(mirror) / "HEAD")) {
+          fs::create_directories(mirror, ec);
+          auto r = runSubprocess({"git", "init", "--quiet", "--bare", mirror});
+          if (r.exitCode != 0) setupError = "git init failed: " + trim(r.err);
         }
-        if (l.exitCode != 0) br.error = "git log failed: " + trim(l.err);
-        else br.commits = parseLog(l.out);
-      }
-      results.push_back(std::move(br));
-    }
-    post_([this, alive, results = std::move(results)]() mutable {
-      if (!*alive) return;
-      onPolled(std::move(results));
-    });
-  });
+        for (const auto& b : branches) {
+          BranchResult br;
+          br.branch = b;
+          if (!setupError.empty()) {
+            br.error = setupError;
+            results->push_back(br);
+            continue;
+          }
+          auto f = runSubprocess({"git", "--git-dir", mirror, "fetch", "--quiet", "--force", url,
+                                  "+refs/heads/" + b + ":refs/heads/" + b});
+          if (f.exitCode != 0) {
+            br.error = "git fetch of " + url + " " + b + " failed: " + trim(f.err);
+            results->push_back(br);
+            continue;
+          }
+          auto h = runSubprocess({"git", "--git-dir", mirror, "rev-parse", "refs/heads/" + b});
+          if (h.exitCode != 0) {
+            br.error = "git rev-parse failed: " + trim(h.err);
+            results->push_back(br);
+            continue;
+          }
+          br.head = trim(h.out);
+          auto k = known.find(b);
+          if (k != known.end() && k->second != br.head) {
+            auto l = runSubprocess({"git", "--git-dir", mirror, "log",
+                                    "--format=%x1e%H%x00%an <%ae>%x00%ct%x00%B%x00", "--name-only",
+                                    k->second + ".." + br.head});
+            if (l.exitCode != 0) {
+              // The old revision is gone (history rewritten): report only the head.
+              l = runSubprocess({"git", "--git-dir", mirror, "log", "-1",
+                                 "--format=%x1e%H%x00%an <%ae>%x00%ct%x00%B%x00", "--name-only",
+                                 br.head});
+            }
+            if (l.exitCode != 0) br.error = "git log failed: " + trim(l.err);
+            else br.commits = parseLog(l.out);
+          }
+          results->push_back(std::move(br));
+        }
+      },
+      [this, results] { pollDone(onPolled(*results)); });
 }
 
-void GitPoller::onPolled(std::vector<BranchResult> results) {
-  polling_ = false;
+std::string GitPoller::onPolled(const std::vector<BranchResult>& results) {
   const std::string object = "git_poller:" + cfg_.name;
-  for (auto& br : results) {
+  auto& db = services_.db;
+  std::string errors;
+  for (const auto& br : results) {
     if (!br.error.empty()) {
-      spdlog::warn("git_poller {}: {}", cfg_.name, br.error);
+      errors += (errors.empty() ? "" : "; ") + br.error;
       continue;
     }
-    auto st = db_.getState(object, "branch:" + br.branch);
+    auto st = db.getState(object, "branch:" + br.branch);
     if (st && st->is_string() && st->get<std::string>() == br.head) continue;
     if (!st) {
       // First sight of this branch: remember where it is, build nothing.
-      db_.setState(object, "branch:" + br.branch, br.head);
+      db.setState(object, "branch:" + br.branch, br.head);
       spdlog::info("git_poller {}: watching {} at {}", cfg_.name, br.branch, br.head.substr(0, 12));
       continue;
     }
-    for (std::size_t i = 0; i < br.commits.size(); ++i) {
-      const auto& c = br.commits[i];
+    for (const auto& c : br.commits) {
       db::ChangeRecord ch;
       ch.author = c.author;
       ch.comments = c.comments;
@@ -191,11 +165,12 @@ void GitPoller::onPolled(std::vector<BranchResult> results) {
       // The branch's position moves with each change, in the same
       // transaction, so a crash part way never repeats a change.
       const std::string rev = c.revision;
-      bus_.addChange(std::move(ch), [&, rev] { db_.setState(object, "branch:" + br.branch, rev); });
+      services_.bus.addChange(std::move(ch),
+                              [&, rev] { db.setState(object, "branch:" + br.branch, rev); });
     }
-    db_.setState(object, "branch:" + br.branch, br.head);
+    db.setState(object, "branch:" + br.branch, br.head);
   }
-  if (timer_) timer_->start(std::chrono::seconds(std::max(1, cfg_.interval)), [this] { poll(); });
+  return errors;
 }
 
 }  // namespace bb

@@ -3,39 +3,19 @@
 // or a local path) and turns each new commit into a Change. It keeps a bare
 // mirror in the master directory; the last seen revision per branch is
 // stored in the same transaction as the changes it produced, so a restart
-// never repeats or loses a change. Git runs on a worker thread.
+// never repeats or loses a change. Git runs on a worker thread; scheduling,
+// failures and back-off are the Poller's.
 #include <cstdint>
-#include <functional>
-#include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "common/event_loop.hpp"
-#include "config/master_config.hpp"
-#include "master/db/records.hpp"
-
-namespace bb::db {
-class Database;
-}
+#include "master/changes/poller.hpp"
 
 namespace bb {
 
-class ChangeBus;
-
-class GitPoller {
+class GitPoller : public Poller {
  public:
-  using Offload = std::function<void(std::function<void()> work)>;  // runs on a worker
-  using Post = std::function<void(std::function<void()> fn)>;       // back to the master
-
-  GitPoller(ChangeSourceEntry cfg, std::string masterDir, db::Database& db, ChangeBus& bus,
-            Clock& clock, Offload offload, Post post);
-  ~GitPoller();
-
-  // Polls at once, then every interval seconds.
-  void start();
-  void stop();
-  const ChangeSourceEntry& config() const { return cfg_; }
+  GitPoller(const ChangeSourceEntry& cfg, ChangeSourceServices& services);
 
   // One poll's findings, computed off-thread.
   struct Commit {
@@ -49,21 +29,14 @@ class GitPoller {
     std::string error;
   };
 
- private:
-  void poll();
-  void onPolled(std::vector<BranchResult> results);
-  std::string repoUrl() const;
+ protected:
+  void doPoll() override;
 
-  ChangeSourceEntry cfg_;
-  std::string masterDir_;
-  db::Database& db_;
-  ChangeBus& bus_;
-  Clock& clock_;
-  Offload offload_;
-  Post post_;
-  std::unique_ptr<Timer> timer_;
-  bool polling_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+ private:
+  // Stores the new commits as changes; returns the branches' errors ("" if
+  // none).
+  std::string onPolled(const std::vector<BranchResult>& results);
+  std::string repoUrl() const;
 };
 
 }  // namespace bb

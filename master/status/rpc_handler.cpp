@@ -6,6 +6,7 @@
 
 #include "master/buildsets/buildset_service.hpp"
 #include "master/changes/change_bus.hpp"
+#include "master/changes/change_source.hpp"
 #include "master/db/database.hpp"
 #include "master/events/event_bus.hpp"
 #include "master/process/build.hpp"
@@ -161,7 +162,10 @@ Json RpcHandler::status(const Json& p) {
     }
     slaves.push_back(slaveView(sl, slaves_));
   }
-  return Json{{"builders", builders}, {"slaves", slaves}};
+  Json sources = Json::array();
+  if (changeSources_ && only.empty())
+    for (const ChangeSource* s : changeSources_()) sources.push_back(s->describe());
+  return Json{{"builders", builders}, {"slaves", slaves}, {"change_sources", sources}};
 }
 
 Json RpcHandler::build(const Json& p) {

@@ -23,6 +23,7 @@ class BuildsetService;
 class ChangeBus;
 class SchedulerSet;
 class SlaveRegistry;
+class ChangeSource;
 
 struct RpcError : std::runtime_error {
   RpcError(std::string c, const std::string& message, std::vector<std::string> d = {})
@@ -45,6 +46,10 @@ class RpcHandler {
 
   // Where `status` reads the slaves' live state (connected, draining, builds).
   void setSlaveRegistry(const SlaveRegistry* slaves) { slaves_ = slaves; }
+  // Where `status` reads the change sources' state (last poll, errors).
+  void setChangeSources(std::function<std::vector<const ChangeSource*>()> fn) {
+    changeSources_ = std::move(fn);
+  }
 
   // Throws RpcError(not_permitted) unless `user` may call `method`.
   void authorize(const std::string& user, const std::string& method) const;
@@ -70,6 +75,7 @@ class RpcHandler {
   std::function<const MasterConfig&()> config_;
   std::function<std::vector<std::shared_ptr<Build>>()> runningBuilds_;
   const SlaveRegistry* slaves_ = nullptr;
+  std::function<std::vector<const ChangeSource*>()> changeSources_;
 };
 
 }  // namespace bb

@@ -1,0 +1,34 @@
+// The change source types: one line each.
+#include "master/changes/change_source.hpp"
+#include "master/changes/git_poller.hpp"
+
+namespace bb {
+
+namespace {
+
+template <class T>
+ChangeSourceType type(const char* name) {
+  return ChangeSourceType{
+      name,
+      [](const ChangeSourceEntry& e, ChangeSourceServices& s) -> std::unique_ptr<ChangeSource> {
+        return std::make_unique<T>(e, s);
+      },
+      [](const ChangeSourceEntry&) { return std::string(); }};
+}
+
+}  // namespace
+
+const std::vector<ChangeSourceType>& changeSourceTypes() {
+  static const std::vector<ChangeSourceType> types{
+      type<GitPoller>("git_poller"),
+  };
+  return types;
+}
+
+const ChangeSourceType* findChangeSourceType(const std::string& name) {
+  for (const auto& t : changeSourceTypes())
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+}  // namespace bb

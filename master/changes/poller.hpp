@@ -1,0 +1,62 @@
+#pragma once
+// The common part of every polling change source: poll at start and then
+// every `interval` seconds, one poll at a time, and one failure path. A
+// poll that fails (the VCS command failed, the worker threw, the database
+// refused) is logged, kept for status, and retried with a back-off that
+// doubles with each failure in a row (interval, 2x, 4x ... at most an
+// hour); the next success resets it.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "master/changes/change_source.hpp"
+
+namespace bb {
+
+class Poller : public ChangeSource {
+ public:
+  static constexpr std::chrono::seconds kMaxBackoff{3600};
+
+  Poller(ChangeSourceEntry cfg, ChangeSourceServices& services);
+  ~Poller() override;
+
+  void start() override;
+  void stop() override;
+  const ChangeSourceEntry& config() const override { return cfg_; }
+  // {name, type, interval, polls, last_poll_at, last_success_at,
+  // next_poll_at, failures, last_error}: times in unix seconds.
+  Json describe() const override;
+
+  int failures() const { return failures_; }
+
+ protected:
+  // Starts one poll. The type must call pollDone() exactly once, on the
+  // master thread, unless it throws (a throw counts as a failed poll).
+  virtual void doPoll() = 0;
+  // Ends the poll: "" for success, else what went wrong.
+  void pollDone(const std::string& error);
+  // Runs `fn` on the worker, then `then(result)` back on the master
+  // thread; a throw on either side ends the poll as failed. Nothing runs
+  // once the poller is destroyed.
+  void offload(std::function<void()> work, std::function<void()> then);
+
+  ChangeSourceEntry cfg_;
+  ChangeSourceServices& services_;
+
+ private:
+  void pollNow();
+  void arm(std::chrono::seconds after);
+  std::int64_t unixNow() const;
+
+  std::unique_ptr<Timer> timer_;
+  bool polling_ = false;
+  bool stopped_ = false;
+  int failures_ = 0;
+  std::uint64_t polls_ = 0;
+  std::string lastError_;
+  std::int64_t lastPollAt_ = 0, lastSuccessAt_ = 0, nextPollAt_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace bb
