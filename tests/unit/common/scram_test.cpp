@@ -44,6 +44,11 @@ TEST(Base64, RoundTripsAndRejectsNonCanonical) {
   EXPECT_FALSE(base64Decode("Zm=8"));    // padding in the middle
   EXPECT_FALSE(base64Decode("Zm9="));    // nonzero unused bits
   EXPECT_FALSE(base64Decode("Zm8=Zm8="));  // padding before the end
+  EXPECT_FALSE(base64Decode("Zm9v\nYmFy"));  // whitespace (OpenSSL alone would skip it)
+  EXPECT_FALSE(base64Decode(" Zm9vYmF"));  // leading space
+  EXPECT_FALSE(base64Decode("Zm9v!mFy"));  // outside the alphabet
+  EXPECT_FALSE(base64Decode("===="));
+  EXPECT_EQ(base64Decode(""), std::string());
   EXPECT_FALSE(base64Decode("Zm,8"));
 }
 
