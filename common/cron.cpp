@@ -7,11 +7,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <functional>
 #include <optional>
 #include <sstream>
 #include <vector>
+
+#include <cctz/civil_time.h>
+#include <cctz/time_zone.h>
 
 namespace bb {
 
@@ -107,86 +109,36 @@ int daysInMonth(int y, int m) {
 }
 
 // --- local time -----------------------------------------------------------
-// libstdc++ 12 has no std::chrono time zone database, so local time goes
-// through the C library: TZ is set for the duration of one next() call and
-// restored afterwards. setenv/tzset/localtime_r touch process-global state,
-// which is safe because the master runs every scheduler on its one thread
-// and nothing else in it reads TZ or local time concurrently.
-class TzScope {
- public:
-  explicit TzScope(const std::string& tz) {
-    if (const char* old = std::getenv("TZ")) {
-      hadOld_ = true;
-      old_ = old;
-    }
-    if (setenv("TZ", (":" + tz).c_str(), 1) != 0)
-      throw CronError("cannot set TZ for time zone '" + tz + "': " + std::strerror(errno));
-    tzset();
-  }
-  ~TzScope() {
-    // Restoring can only fail for lack of memory; there is nothing better to do then.
-    if (hadOld_)
-      (void)setenv("TZ", old_.c_str(), 1);
-    else
-      (void)unsetenv("TZ");
-    tzset();
-  }
-  TzScope(const TzScope&) = delete;
-  TzScope& operator=(const TzScope&) = delete;
+// Local time comes from CCTZ (libcctz), which reads the system tz database
+// ($TZDIR or /usr/share/zoneinfo) and keeps loaded zones in a cache behind
+// its own lock. Nothing here touches the process's TZ, so next() is safe
+// from any thread (the master's git workers fork while schedulers run).
 
- private:
-  bool hadOld_ = false;
-  std::string old_;
-};
-
-// UTC offset in seconds at instant t, under the current TZ.
-Seconds localOffset(Seconds t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  if (!localtime_r(&tt, &tm)) throw CronError("localtime_r failed for " + std::to_string(t));
-  return tm.tm_gmtoff;
-}
-
-// The instant a local civil time (given as seconds as if it were UTC)
-// happens: its first occurrence if it happens twice, and the end of the gap
-// (the first instant after it) if it does not happen at all.
-Seconds resolveLocal(Seconds civil, const std::function<Seconds(Seconds)>& offsetAt) {
-  constexpr Seconds kDay = 86400;
-  std::vector<Seconds> offsets;
-  for (Seconds probe : {civil - kDay, civil, civil + kDay}) {
-    const Seconds o = offsetAt(probe);
-    if (std::find(offsets.begin(), offsets.end(), o) == offsets.end()) offsets.push_back(o);
-  }
-  std::optional<Seconds> best;
-  for (Seconds o : offsets) {
-    const Seconds t = civil - o;
-    if (offsetAt(t) == o && (!best || t < *best)) best = t;
-  }
-  if (best) return *best;
-  // A gap: local time jumps over `civil`. Find the first instant whose local
-  // time is at or past it; local time rises monotonically across a gap.
-  Seconds lo = civil, hi = civil;
-  for (Seconds o : offsets) {
-    lo = std::min(lo, civil - o);
-    hi = std::max(hi, civil - o);
-  }
-  if (lo + offsetAt(lo) >= civil || hi + offsetAt(hi) < civil) return hi;
-  while (hi - lo > 1) {
-    const Seconds mid = lo + (hi - lo) / 2;
-    if (mid + offsetAt(mid) >= civil)
-      hi = mid;
-    else
-      lo = mid;
-  }
-  return hi;
-}
+bool isUtc(const std::string& tz) { return tz == "UTC" || tz == "Etc/UTC"; }
 
 std::string tzDir() {
   const char* dir = std::getenv("TZDIR");
   return dir && *dir ? dir : "/usr/share/zoneinfo";
 }
 
-bool isUtc(const std::string& tz) { return tz == "UTC" || tz == "Etc/UTC"; }
+cctz::time_zone loadZone(const std::string& tz) {
+  if (isUtc(tz)) return cctz::utc_time_zone();
+  checkTimeZone(tz);
+  cctz::time_zone zone;
+  // checkTimeZone() loaded it once already; this is a cache hit.
+  if (!cctz::load_time_zone(tz, &zone)) throw CronError("cannot load time zone '" + tz + "'");
+  return zone;
+}
+
+cctz::civil_second toCivil(Seconds localSecs) {
+  return cctz::civil_second(1970, 1, 1, 0, 0, 0) + localSecs;
+}
+Seconds fromCivil(const cctz::civil_second& cs) {
+  return cs - cctz::civil_second(1970, 1, 1, 0, 0, 0);
+}
+Seconds toSeconds(const cctz::time_point<cctz::seconds>& tp) {
+  return tp.time_since_epoch().count();
+}
 
 }  // namespace
 
@@ -207,6 +159,10 @@ void checkTimeZone(const std::string& tz) {
   if (!problem.empty())
     throw CronError("unknown time zone '" + tz + "' (" + path + " " + problem +
                     "); use a tz database name like 'Europe/Paris' or 'UTC'");
+  cctz::time_zone zone;
+  if (!cctz::load_time_zone(tz, &zone))
+    throw CronError("unknown time zone '" + tz + "' (" + path +
+                    " is not a tz database file); use a name like 'Europe/Paris' or 'UTC'");
 }
 
 CronSchedule CronSchedule::parse(const std::string& expr) {
@@ -226,6 +182,7 @@ CronSchedule CronSchedule::parse(const std::string& expr) {
   parseField(kFields[4], fields[4], dow);
   for (int d = 0; d < 7; ++d) s.weekdays_[d] = dow[d];
   if (dow[7]) s.weekdays_[0] = true;  // 7 is Sunday too
+  s.wildcardTime_ = fields[0][0] == '*' || fields[1][0] == '*';
   s.domRestricted_ = fields[2][0] != '*';
   s.dowRestricted_ = fields[4][0] != '*';
   if (!(s.domRestricted_ && s.dowRestricted_)) {
@@ -248,24 +205,13 @@ bool CronSchedule::dayMatches(int dayOfMonth, int weekday) const {
   return days_[dayOfMonth] && weekdays_[weekday];
 }
 
-std::chrono::system_clock::time_point CronSchedule::next(std::chrono::system_clock::time_point after,
-                                                         const std::string& tz) const {
+void CronSchedule::forEachMatch(std::int64_t fromLocal,
+                                const std::function<bool(std::int64_t)>& visit) const {
   using namespace std::chrono;
-  checkTimeZone(tz);
-  std::optional<TzScope> scope;
-  std::function<Seconds(Seconds)> offsetAt = [](Seconds) -> Seconds { return 0; };
-  if (!isUtc(tz)) {
-    scope.emplace(tz);
-    offsetAt = localOffset;
-  }
-  const Seconds a = floor<seconds>(after).time_since_epoch().count();
-  // Start at the local minute after `after`'s.
-  const Seconds localNow = a + offsetAt(a);
-  const sys_days startDay = floor<days>(sys_seconds(seconds(localNow)));
-  const Seconds secOfDay = localNow - duration_cast<seconds>(startDay.time_since_epoch()).count();
+  const sys_days startDay = floor<days>(sys_seconds(seconds(fromLocal)));
+  const Seconds secOfDay = fromLocal - duration_cast<seconds>(startDay.time_since_epoch()).count();
   const int startHour = static_cast<int>(secOfDay / 3600);
-  const int startMinute = static_cast<int>(secOfDay % 3600 / 60) + 1;
-
+  const int startMinute = static_cast<int>((secOfDay % 3600 + 59) / 60);  // round up
   // 400 years is a whole Gregorian cycle: if nothing matches by then, nothing ever will.
   const sys_days limit = startDay + days(146097);
   for (sys_days day = startDay; day < limit;) {
@@ -281,18 +227,84 @@ std::chrono::system_clock::time_point CronSchedule::next(std::chrono::system_clo
       const Seconds dayStart = duration_cast<seconds>(day.time_since_epoch()).count();
       for (int h = first ? startHour : 0; h < 24; ++h) {
         if (!hours_[h]) continue;
-        for (int m = first && h == startHour ? startMinute : 0; m < 60; ++m) {
-          if (!minutes_[m]) continue;
-          const Seconds t = resolveLocal(dayStart + h * 3600 + m * 60, offsetAt);
-          // In a repeated hour, a time already passed in its first
-          // occurrence resolves before `after`: it has fired, skip it.
-          if (t > a) return system_clock::time_point(seconds(t));
-        }
+        for (int m = first && h == startHour ? startMinute : 0; m < 60; ++m)
+          if (minutes_[m] && !visit(dayStart + h * 3600 + m * 60)) return;
       }
     }
     day += days(1);
   }
   throw CronError("cron expression '" + expr_ + "' never matches");
+}
+
+std::chrono::system_clock::time_point CronSchedule::next(std::chrono::system_clock::time_point after,
+                                                         const std::string& tz) const {
+  using namespace std::chrono;
+  const cctz::time_zone zone = loadZone(tz);
+  const Seconds a = floor<seconds>(after).time_since_epoch().count();
+  const cctz::time_point<cctz::seconds> aTp{cctz::seconds(a)};
+  // Local minutes from the one after `after`'s: floor to the minute, + 1.
+  Seconds from = fromCivil(cctz::civil_minute(zone.lookup(aTp).cs)) + 60;
+  // Inside the first pass of an hour that is about to repeat (fall back),
+  // the local times already passed will come again: a wildcard job fires
+  // in the second pass too, so look at them from the start of the repeat.
+  cctz::time_zone::civil_transition tr;
+  if (wildcardTime_ && zone.next_transition(aTp, &tr) && tr.to < tr.from &&
+      fromCivil(tr.to) < from)
+    from = fromCivil(tr.to);
+
+  // Each matching local time happens at one instant (or two, in a repeated
+  // hour); the answer is the earliest instant after `after`. Local time and
+  // instants run in the same order except in a repeated hour, where a later
+  // local time's first pass can come before an earlier one's second pass:
+  // after a second-pass candidate, keep looking while that can happen.
+  std::optional<Seconds> best;
+  Seconds lookUntil = 0;
+  forEachMatch(from, [&](Seconds local) {
+    if (best && local > lookUntil) return false;
+    const auto cl = zone.lookup(toCivil(local));
+    Seconds t = 0;
+    bool secondPass = false;
+    switch (cl.kind) {
+      case cctz::time_zone::civil_lookup::UNIQUE:
+        t = toSeconds(cl.pre);
+        break;
+      case cctz::time_zone::civil_lookup::SKIPPED:
+        // Spring forward: the first instant after the gap.
+        t = toSeconds(cl.trans);
+        break;
+      case cctz::time_zone::civil_lookup::REPEATED:
+        t = toSeconds(cl.pre);
+        // Its first pass already happened; a wildcard job fires again in
+        // the second (cron's rule), a fixed-time job does not.
+        if (t <= a && wildcardTime_) {
+          t = toSeconds(cl.post);
+          secondPass = true;
+        }
+        break;
+    }
+    if (t <= a || (best && t >= *best)) return true;
+    best = t;
+    if (!secondPass) return false;
+    lookUntil = local + (toSeconds(cl.post) - toSeconds(cl.pre));
+    return true;
+  });
+  return system_clock::time_point(seconds(*best));
+}
+
+std::optional<std::chrono::system_clock::time_point> parseIsoTime(const std::string& text) {
+  std::string t = text;
+  if (t.size() > 10 && t[10] == ' ') t[10] = 'T';
+  // With an offset (Z or +hh:mm), then without (UTC); seconds optional.
+  for (const char* format : {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M%Ez", "%Y-%m-%dT%H:%M:%E*S",
+                             "%Y-%m-%dT%H:%M"}) {
+    std::chrono::system_clock::time_point tp;
+    if (cctz::parse(format, t, cctz::utc_time_zone(), &tp)) return tp;
+  }
+  return std::nullopt;
+}
+
+std::string formatLocal(std::chrono::system_clock::time_point t, const std::string& tz) {
+  return cctz::format("%Y-%m-%d %H:%M:%S %Z (%Ez)", t, loadZone(tz));
 }
 
 void WallAlarm::at(WallTime when, std::function<void()> fn) {

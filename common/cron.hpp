@@ -7,10 +7,22 @@
 // sun..sat by name (case-insensitive); 0 and 7 are both Sunday. When both
 // day-of-month and day-of-week are restricted (neither starts with `*`),
 // a day matches if EITHER matches (the classic cron rule).
+//
+// Daylight saving time follows cron (Vixie cron, cronie): when clocks go
+// back and an hour repeats, a job whose minute or hour field starts with
+// `*` (`* * * * *`, `0 * * * *`, `*/10 2 * * *`) fires by the wall clock
+// in both passes of the hour; a fixed-time job (`30 2 * * *`) fires once,
+// in the first. When clocks go forward, a matching local time that does
+// not exist fires once, at the first instant after the gap.
+//
+// Time zones come from the system tz database through CCTZ; nothing here
+// touches the process's TZ, so every function is safe from any thread.
 #include <bitset>
+#include <cstdint>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -28,13 +40,9 @@ class CronSchedule {
   // ("cron day-of-month field '0': 0 is out of range 1-31").
   static CronSchedule parse(const std::string& expr);
 
-  // The first whole minute strictly after `after` that matches, in time
-  // zone `tz` ("UTC", "Europe/Paris"). Across DST: a matching local time
-  // that does not exist (spring forward) fires at the first minute after
-  // the gap; a local time that occurs twice (fall back) fires only at its
-  // first occurrence. Throws CronError for an unknown time zone.
-  // Not thread-safe for zones other than UTC (see cron.cpp): call it from
-  // the master's thread only.
+  // The first fire time strictly after `after`, in time zone `tz` ("UTC",
+  // "Europe/Paris"), with the DST rules above. Throws CronError for an
+  // unknown time zone.
   std::chrono::system_clock::time_point next(std::chrono::system_clock::time_point after,
                                              const std::string& tz) const;
 
@@ -43,6 +51,10 @@ class CronSchedule {
 
  private:
   bool dayMatches(int dayOfMonth, int weekday) const;
+  // Calls visit(local) for each matching local time at or after
+  // `fromLocal` (local times as seconds since 1970-01-01 00:00 local),
+  // in order, until it returns false. Throws CronError after 400 years.
+  void forEachMatch(std::int64_t fromLocal, const std::function<bool(std::int64_t)>& visit) const;
 
   std::string expr_;
   std::bitset<60> minutes_;
@@ -52,7 +64,17 @@ class CronSchedule {
   std::bitset<7> weekdays_;  // 0 = Sunday .. 6
   bool domRestricted_ = false;
   bool dowRestricted_ = false;
+  bool wildcardTime_ = false;  // minute or hour field starts with '*'
 };
+
+// An ISO 8601 time: "2024-10-27T02:30:00+02:00", "2024-10-27T00:30Z",
+// fractional seconds allowed, a space for the 'T'; without an offset it is
+// UTC. nullopt if it is none of these.
+std::optional<std::chrono::system_clock::time_point> parseIsoTime(const std::string& text);
+
+// `t` as local time in `tz`: "2024-10-27 02:30:00 CEST (+02:00)". Throws
+// CronError for an unknown time zone.
+std::string formatLocal(std::chrono::system_clock::time_point t, const std::string& tz);
 
 // Throws CronError unless `tz` names a time zone this host knows ("UTC" or
 // a file of the tz database, e.g. "Europe/Paris").

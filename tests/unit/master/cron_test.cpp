@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 #include <string>
 
 namespace bb {
@@ -171,18 +173,64 @@ TEST(CronTest, SpringForwardGapFiresAtTheFirstMinuteAfterIt) {
             (std::vector<std::string>{"2024-03-31 00:00:00", "2024-03-31 01:00:00"}));
 }
 
-TEST(CronTest, FallBackRepeatedHourFiresOnce) {
+TEST(CronTest, FallBackFixedTimeFiresOnce) {
   // 2024-10-27 in Paris: 03:00 CEST becomes 02:00 CET (01:00 UTC), so 02:30
-  // happens twice (00:30 and 01:30 UTC); it fires at the first only.
+  // happens twice (00:30 and 01:30 UTC); a fixed-time job fires at the first only.
   EXPECT_EQ(fires("30 2 * * *", utc(2024, 10, 26, 12, 0), 2, "Europe/Paris"),
             (std::vector<std::string>{"2024-10-27 00:30:00", "2024-10-28 01:30:00"}));
-  // Hourly: 01:30 CEST, 02:30 CEST, (not the second 02:30), 03:30 CET.
-  EXPECT_EQ(fires("30 * * * *", utc(2024, 10, 26, 23, 0), 3, "Europe/Paris"),
-            (std::vector<std::string>{"2024-10-26 23:30:00", "2024-10-27 00:30:00",
-                                      "2024-10-27 02:30:00"}));
   // Asked from inside the second pass of the hour, 02:30 has already happened.
   EXPECT_EQ(fires("30 2 * * *", utc(2024, 10, 27, 1, 10), 1, "Europe/Paris"),
             (std::vector<std::string>{"2024-10-28 01:30:00"}));
+}
+
+// Europe/Berlin, 2024: clocks go forward on 31 March at 02:00 CET (01:00
+// UTC) to 03:00 CEST, and back on 27 October at 03:00 CEST (01:00 UTC) to
+// 02:00 CET. Cron's rule: a job whose minute or hour field is a wildcard
+// fires by the wall clock through the repeated hour; a fixed-time job once.
+TEST(CronTest, BerlinFallBackWildcardJobsKeepFiringThroughTheRepeatedHour) {
+  const std::string tz = "Europe/Berlin";
+  // Hourly: 01:00 CEST, 02:00 CEST, 02:00 CET, 03:00 CET.
+  EXPECT_EQ(fires("0 * * * *", utc(2024, 10, 26, 22, 30), 4, tz),
+            (std::vector<std::string>{"2024-10-26 23:00:00", "2024-10-27 00:00:00",
+                                      "2024-10-27 01:00:00", "2024-10-27 02:00:00"}));
+  // Every minute: 02:59 CEST is followed by 02:00 CET, one real minute later.
+  EXPECT_EQ(fires("* * * * *", utc(2024, 10, 27, 0, 58), 3, tz),
+            (std::vector<std::string>{"2024-10-27 00:59:00", "2024-10-27 01:00:00",
+                                      "2024-10-27 01:01:00"}));
+  // A wildcard minute in a fixed hour repeats too (cron looks at both fields).
+  EXPECT_EQ(fires("*/30 2 * * *", utc(2024, 10, 26, 12, 0), 5, tz),
+            (std::vector<std::string>{"2024-10-27 00:00:00", "2024-10-27 00:30:00",
+                                      "2024-10-27 01:00:00", "2024-10-27 01:30:00",
+                                      "2024-10-28 01:00:00"}));
+  // From inside the first pass: 02:50 CEST comes before 02:05 CET.
+  EXPECT_EQ(fires("50 * * * *", utc(2024, 10, 27, 0, 45), 1, tz),
+            (std::vector<std::string>{"2024-10-27 00:50:00"}));
+  EXPECT_EQ(fires("5 * * * *", utc(2024, 10, 27, 0, 45), 2, tz),
+            (std::vector<std::string>{"2024-10-27 01:05:00", "2024-10-27 02:05:00"}));
+  // From inside the second pass.
+  EXPECT_EQ(fires("0 * * * *", utc(2024, 10, 27, 1, 10), 1, tz),
+            (std::vector<std::string>{"2024-10-27 02:00:00"}));
+}
+
+TEST(CronTest, BerlinFallBackFixedTimeJobsFireOnce) {
+  EXPECT_EQ(fires("30 2 * * *", utc(2024, 10, 26, 12, 0), 2, "Europe/Berlin"),
+            (std::vector<std::string>{"2024-10-27 00:30:00", "2024-10-28 01:30:00"}));
+  EXPECT_EQ(fires("0 2 * * *", utc(2024, 10, 26, 12, 0), 2, "Europe/Berlin"),
+            (std::vector<std::string>{"2024-10-27 00:00:00", "2024-10-28 01:00:00"}));
+}
+
+TEST(CronTest, BerlinSpringForwardSkippedTimesFireOnceAtTheFirstValidMinute) {
+  const std::string tz = "Europe/Berlin";
+  EXPECT_EQ(fires("30 2 * * *", utc(2024, 3, 30, 12, 0), 2, tz),
+            (std::vector<std::string>{"2024-03-31 01:00:00", "2024-04-01 00:30:00"}));
+  // Hourly: 01:00 CET, then 03:00 CEST (02:00 does not exist), 04:00 CEST.
+  EXPECT_EQ(fires("0 * * * *", utc(2024, 3, 30, 23, 30), 3, tz),
+            (std::vector<std::string>{"2024-03-31 00:00:00", "2024-03-31 01:00:00",
+                                      "2024-03-31 02:00:00"}));
+  // Every minute: 01:59 CET, then 03:00 CEST, once.
+  EXPECT_EQ(fires("* * * * *", utc(2024, 3, 31, 0, 58), 3, tz),
+            (std::vector<std::string>{"2024-03-31 00:59:00", "2024-03-31 01:00:00",
+                                      "2024-03-31 01:01:00"}));
 }
 
 TEST(CronTest, UnknownTimeZonesAreErrors) {
@@ -201,16 +249,42 @@ TEST(CronTest, UnknownTimeZonesAreErrors) {
   }
 }
 
-TEST(CronTest, TheProcessTimeZoneIsRestored) {
+TEST(CronTest, LeavesTheProcessTimeZoneAlone) {
   ASSERT_EQ(setenv("TZ", "Asia/Tokyo", 1), 0);
-  tzset();
   CronSchedule::parse("0 3 * * *").next(utc(2024, 1, 1, 0, 0), "Europe/Paris");
   ASSERT_NE(std::getenv("TZ"), nullptr);
   EXPECT_STREQ(std::getenv("TZ"), "Asia/Tokyo");
   ASSERT_EQ(unsetenv("TZ"), 0);
-  CronSchedule::parse("0 3 * * *").next(utc(2024, 1, 1, 0, 0), "Europe/Paris");
-  EXPECT_EQ(std::getenv("TZ"), nullptr);
-  tzset();
+}
+
+TEST(CronTest, SafeFromSeveralThreadsAtOnce) {
+  // The master's git workers fork while schedulers compute fire times, and
+  // other threads may read local time: nothing may swap the process's time
+  // zone under them. Two threads ask for different zones at once; each must
+  // get its own zone's answer every time (with a process-wide TZ they race).
+  const auto cron = CronSchedule::parse("0 3 * * *");
+  const auto from = utc(2024, 1, 10, 12, 0);
+  const auto paris = cron.next(from, "Europe/Paris");
+  const auto york = cron.next(from, "America/New_York");
+  ASSERT_EQ(show(paris), "2024-01-11 02:00:00");
+  ASSERT_EQ(show(york), "2024-01-11 08:00:00");
+  std::atomic<int> wrong{0};
+  auto loop = [&](const std::string& tz, TimePoint want) {
+    for (int i = 0; i < 3000; ++i)
+      if (cron.next(from, tz) != want) ++wrong;
+  };
+  std::thread other(loop, "America/New_York", york);
+  loop("Europe/Paris", paris);
+  other.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(CronTest, FormatsLocalTimeWithTheZonesAbbreviation) {
+  EXPECT_EQ(formatLocal(utc(2024, 10, 27, 0, 30), "Europe/Berlin"),
+            "2024-10-27 02:30:00 CEST (+02:00)");
+  EXPECT_EQ(formatLocal(utc(2024, 10, 27, 1, 30), "Europe/Berlin"),
+            "2024-10-27 02:30:00 CET (+01:00)");
+  EXPECT_EQ(formatLocal(utc(2024, 10, 27, 1, 30), "UTC"), "2024-10-27 01:30:00 UTC (+00:00)");
 }
 
 }  // namespace
