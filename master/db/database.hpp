@@ -47,6 +47,8 @@ class Database {
   // Migrates step by step to the latest version, each step in its own
   // transaction. Throws if the database is newer than this program.
   void upgrade();
+  // Migrates up to `version` only (tests build databases of older versions).
+  void upgradeTo(int version);
   // Throws DbError("database schema is version N but this buildmaster needs
   // M; run `buildmaster upgrade-master DIR`") unless the schema is current.
   void requireCurrentSchema();
@@ -209,6 +211,8 @@ class Database {
   void runAfterCommit();
   void dropAfterCommitOfLevel();
   static const std::vector<MigrationStep>& migrations();
+  // Version 4: old list-style pending scheduler state to one row per change.
+  void migratePendingChangeRows();
   // Completes the buildset if none of its requests is open (worst result).
   std::optional<BuildsetCompletion> completeBuildsetIfDone(std::int64_t bsid, std::int64_t now);
 

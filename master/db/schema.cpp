@@ -2,6 +2,10 @@
 // function and append it to migrations(); upgrade() does the rest.
 #include <sqlite3.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "master/db/database.hpp"
 #include "master/db/statement.hpp"
 
@@ -174,7 +178,49 @@ ALTER TABLE buildrequests ADD COLUMN replaced_by INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE buildrequests ADD COLUMN complete_text TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 4: schedulers hold each pending change in its own object_state
+// row ("pending-change:ID"); older masters listed them inside the
+// scheduler's "pending" state. single_branch and nightly wrote
+// {changes: [ids], important, fire_at_ms}; any_branch wrote a list of
+// {repository, branch, changes: [ids], important, fire_at_ms}. The shape,
+// not the scheduler's type (which the database does not know), says which.
+constexpr char kOldPendingStates[] =
+    "SELECT object, value FROM object_state WHERE key = 'pending' AND object LIKE 'scheduler:%'";
+
+void addPendingRows(Database& db, const std::string& object, const Json& ids, const Json& info) {
+  if (!ids.is_array()) return;
+  for (const auto& id : ids)
+    if (id.is_number_integer())
+      db.setState(object, "pending-change:" + std::to_string(id.get<std::int64_t>()), info);
+}
+
 }  // namespace
+
+void Database::migratePendingChangeRows() {
+  std::vector<std::pair<std::string, Json>> old;
+  {
+    Statement s = stmt(kOldPendingStates);
+    while (s.step()) old.emplace_back(s.getText(0), s.getJson(1));
+  }
+  for (auto& [object, state] : old) {
+    if (state.is_object() && state.contains("changes")) {
+      addPendingRows(*this, object, state["changes"], Json::object());
+      state.erase("changes");
+      setState(object, "pending", state);
+    } else if (state.is_array()) {
+      bool changed = false;
+      for (auto& entry : state) {
+        if (!entry.is_object() || !entry.contains("changes")) continue;
+        addPendingRows(*this, object, entry["changes"],
+                       Json{{"repository", entry.value("repository", "")},
+                            {"branch", entry.value("branch", "")}});
+        entry.erase("changes");
+        changed = true;
+      }
+      if (changed) setState(object, "pending", state);
+    }
+  }
+}
 
 const std::vector<Database::MigrationStep>& Database::migrations() {
   // Element i migrates from version i to version i + 1.
@@ -184,6 +230,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {3, [](Database& db) {
          db.execScript(kSchemaV3, "adding buildset parents and request outcomes (version 3)");
        }},
+      {4, [](Database& db) { db.migratePendingChangeRows(); }},
   };
   return kSteps;
 }
@@ -204,7 +251,9 @@ int Database::schemaVersion() {
   return static_cast<int>(s.getInt(0));
 }
 
-void Database::upgrade() {
+void Database::upgrade() { upgradeTo(latestSchemaVersion()); }
+
+void Database::upgradeTo(int target) {
   static constexpr char kSetVersion[] =
       "INSERT INTO schema_version (id, version) VALUES (1, ?1) "
       "ON CONFLICT (id) DO UPDATE SET version = excluded.version";
@@ -215,7 +264,10 @@ void Database::upgrade() {
                   ", newer than this buildmaster supports (" + std::to_string(latest) +
                   "); use a newer buildmaster");
   }
-  for (int v = current; v < latest; ++v) {
+  if (target < 0 || target > latest)
+    throw DbError("no schema version " + std::to_string(target) + " (latest is " +
+                  std::to_string(latest) + ")");
+  for (int v = current; v < target; ++v) {
     const MigrationStep& step = migrations()[static_cast<std::size_t>(v)];
     transaction([&] {
       step.apply(*this);

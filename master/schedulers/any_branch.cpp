@@ -65,37 +65,20 @@ void AnyBranchScheduler::stop() {
 
 void AnyBranchScheduler::load() {
   pending_.clear();
-  // Each held change has a row naming its (repository, branch).
+  // Each held change has a row naming its (repository, branch); older
+  // list-style state is moved to rows by the schema upgrade to version 4.
   for (const auto& [id, info] : storedPendingChanges()) {
     if (!info.is_object()) continue;
     pending_[{info.value("repository", ""), info.value("branch", "")}].changes.push_back(id);
   }
   const auto st = ctx_.db.getState(stateObject(), "pending");
-  bool oldFormat = false;
-  if (st && st->is_array()) {
-    for (const auto& entry : *st) {
-      if (!entry.is_object()) continue;
-      const Key key{entry.value("repository", ""), entry.value("branch", "")};
-      // State written before pending changes had a row each lists them here.
-      std::vector<std::int64_t> listed;
-      for (const auto& id : entry.value("changes", Json::array()))
-        if (id.is_number_integer()) listed.push_back(id.get<std::int64_t>());
-      if (!listed.empty()) oldFormat = true;
-      auto it = pending_.find(key);
-      if (it == pending_.end() && listed.empty()) continue;
-      Pending& p = pending_[key];
-      p.changes.insert(p.changes.end(), listed.begin(), listed.end());
-      p.important = entry.value("important", false);
-      p.fireAtMs = entry.value("fire_at_ms", std::int64_t{0});
-    }
-  }
-  if (oldFormat) {
-    ctx_.db.transaction([&] {
-      for (const auto& [key, p] : pending_)
-        for (std::int64_t id : p.changes)
-          storePendingChange(id, Json{{"repository", key.first}, {"branch", key.second}});
-      save();
-    });
+  if (!st || !st->is_array()) return;
+  for (const auto& entry : *st) {
+    if (!entry.is_object()) continue;
+    auto it = pending_.find({entry.value("repository", ""), entry.value("branch", "")});
+    if (it == pending_.end()) continue;  // its changes were built
+    it->second.important = entry.value("important", false);
+    it->second.fireAtMs = entry.value("fire_at_ms", std::int64_t{0});
   }
 }
 

@@ -169,21 +169,11 @@ void NightlyScheduler::fire() {
 void NightlyScheduler::load() {
   pending_.clear();
   pendingImportant_ = false;
+  // Each held change has a row (older list-style state is moved to rows by
+  // the schema upgrade to version 4).
   for (const auto& [id, info] : storedPendingChanges()) pending_.push_back(id);
   const auto st = ctx_.db.getState(stateObject(), kPendingKey);
-  if (!st || !st->is_object()) return;
-  pendingImportant_ = st->value("important", false);
-  // State written before pending changes had a row each: move it over.
-  if (auto old = st->find("changes"); old != st->end() && old->is_array()) {
-    ctx_.db.transaction([&] {
-      for (const auto& id : *old) {
-        if (!id.is_number_integer()) continue;
-        pending_.push_back(id.get<std::int64_t>());
-        storePendingChange(pending_.back(), Json::object());
-      }
-      save();
-    });
-  }
+  if (st && st->is_object()) pendingImportant_ = st->value("important", false);
 }
 
 // Whether an important change is held; the changes have a row each.

@@ -46,21 +46,12 @@ void SingleBranchScheduler::load() {
   pending_.clear();
   pendingImportant_ = false;
   fireAtMs_ = 0;
+  // Each held change has a row (older list-style state is moved to rows by
+  // the schema upgrade to version 4).
   for (const auto& [id, info] : storedPendingChanges()) pending_.push_back(id);
   if (!st || !st->is_object()) return;
   pendingImportant_ = st->value("important", false);
   fireAtMs_ = st->value("fire_at_ms", std::int64_t{0});
-  // State written before pending changes had a row each: move it over.
-  if (auto old = st->find("changes"); old != st->end() && old->is_array()) {
-    ctx_.db.transaction([&] {
-      for (const auto& id : *old) {
-        if (!id.is_number_integer()) continue;
-        pending_.push_back(id.get<std::int64_t>());
-        storePendingChange(pending_.back(), Json::object());
-      }
-      save();
-    });
-  }
 }
 
 // The timer's state; the held changes have a row each (storePendingChange).

@@ -184,5 +184,46 @@ TEST(Schema, OpeningAMissingDirectoryFails) {
   }
 }
 
+TEST(Schema, Version4MovesListStylePendingSchedulerStateToOneRowPerChange) {
+  Database db(":memory:");
+  db.upgradeTo(3);  // as a master before version 4 left it
+  db.setState("scheduler:quick", "pending",
+              Json{{"changes", {7, 9}}, {"important", true}, {"fire_at_ms", 1234}});
+  db.setState("scheduler:any", "pending",
+              Json::array({Json{{"repository", "app"}, {"branch", "main"}, {"changes", {3}},
+                                {"important", false}, {"fire_at_ms", 0}}}));
+  db.setState("scheduler:done", "pending", Json{{"important", false}, {"fire_at_ms", 0}});
+  // Not a scheduler, not "pending": left alone even if it looks similar.
+  db.setState("poller:app", "pending", Json{{"changes", {1}}});
+  db.setState("scheduler:quick", "other", Json{{"changes", {1}}});
+  db.upgrade();
+  EXPECT_EQ(db.schemaVersion(), Database::latestSchemaVersion());
+
+  EXPECT_EQ(*db.getState("scheduler:quick", "pending"),
+            (Json{{"important", true}, {"fire_at_ms", 1234}}));
+  const auto quick = db.statesWithPrefix("scheduler:quick", "pending-change:");
+  ASSERT_EQ(quick.size(), 2u);
+  EXPECT_EQ(quick[0], (std::pair<std::string, Json>{"pending-change:7", Json::object()}));
+  EXPECT_EQ(quick[1], (std::pair<std::string, Json>{"pending-change:9", Json::object()}));
+
+  EXPECT_EQ(*db.getState("scheduler:any", "pending"),
+            Json::array({Json{{"repository", "app"}, {"branch", "main"}, {"important", false},
+                              {"fire_at_ms", 0}}}));
+  EXPECT_EQ(*db.getState("scheduler:any", "pending-change:3"),
+            (Json{{"repository", "app"}, {"branch", "main"}}));
+
+  EXPECT_EQ(*db.getState("scheduler:done", "pending"), (Json{{"important", false}, {"fire_at_ms", 0}}));
+  EXPECT_TRUE(db.statesWithPrefix("scheduler:done", "pending-change:").empty());
+  EXPECT_EQ(*db.getState("poller:app", "pending"), (Json{{"changes", {1}}}));
+  EXPECT_EQ(*db.getState("scheduler:quick", "other"), (Json{{"changes", {1}}}));
+}
+
+TEST(Schema, UpgradeToAVersionThatDoesNotExistIsAnError) {
+  Database db(":memory:");
+  EXPECT_THROW(db.upgradeTo(Database::latestSchemaVersion() + 1), DbError);
+  EXPECT_THROW(db.upgradeTo(-1), DbError);
+  EXPECT_EQ(db.schemaVersion(), 0);
+}
+
 }  // namespace
 }  // namespace bb::db

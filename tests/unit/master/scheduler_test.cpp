@@ -164,21 +164,6 @@ TEST_F(SchedulerTest, EachHeldChangeIsOneRowNotARewrittenList) {
       << "the built changes are no longer held";
 }
 
-TEST_F(SchedulerTest, StateFromBeforeOneRowPerChangeIsStillBuilt) {
-  const auto a = change("main");  // no scheduler yet: nobody holds it
-  const auto b = change("main");
-  // What an older master wrote: the held changes listed in the timer state.
-  db.setState("scheduler:quick", "pending",
-              Json{{"changes", {a, b}}, {"important", true}, {"fire_at_ms", 0}});
-  SchedulerSet set({db, clock, buildsets}, bus);
-  set.configure({singleBranch(30)});
-  EXPECT_EQ(db.statesWithPrefix("scheduler:quick", "pending-change:").size(), 2u);
-  EXPECT_FALSE(db.getState("scheduler:quick", "pending")->contains("changes"));
-  clock.advance(1s);  // its deadline (0) has passed: it fires at once
-  ASSERT_EQ(buildsetCount(), 1u);
-  EXPECT_EQ(db.getBuildset(1)->sourcestamp.changeIds, (std::vector<std::int64_t>{a, b}));
-}
-
 TEST_F(SchedulerTest, ReconfigKeepsUnchangedSchedulersState) {
   SchedulerSet set({db, clock, buildsets}, bus);
   auto quick = singleBranch(30);

@@ -394,46 +394,6 @@ TEST_F(TimedSchedulersTest, AnyBranchPendingTimersSurviveARestart) {
   EXPECT_EQ(buildsets_()[1].sourcestamp.branch, "feature");
 }
 
-TEST_F(TimedSchedulersTest, AnyBranchStateFromBeforeOneRowPerChangeIsStillBuilt) {
-  const auto m1 = change("main");  // no scheduler yet: nobody holds them
-  const auto m2 = change("main");
-  const auto f1 = change("feature");
-  const std::int64_t nowMs =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock.wallNow().time_since_epoch())
-          .count();
-  // What an older master wrote: each branch's held changes in its entry.
-  db.setState("scheduler:any", "pending",
-              Json::array({Json{{"repository", "app"}, {"branch", "main"}, {"changes", {m1, m2}},
-                                {"important", true}, {"fire_at_ms", nowMs + 5000}},
-                           Json{{"repository", "app"}, {"branch", "feature"}, {"changes", {f1}},
-                                {"important", true}, {"fire_at_ms", nowMs + 20000}}}));
-  SchedulerSet set({db, clock, buildsets}, bus);
-  set.configure({anyBranch(30)});
-  EXPECT_EQ(db.statesWithPrefix("scheduler:any", "pending-change:").size(), 3u);
-  const auto meta = db.getState("scheduler:any", "pending");
-  ASSERT_TRUE(meta.has_value());
-  for (const auto& entry : *meta) EXPECT_FALSE(entry.contains("changes")) << entry.dump();
-  clock.advance(6s);
-  ASSERT_EQ(count(), 1u);
-  EXPECT_EQ(buildsets_()[0].sourcestamp.changeIds, (std::vector<std::int64_t>{m1, m2}));
-  clock.advance(15s);
-  ASSERT_EQ(count(), 2u);
-  EXPECT_EQ(buildsets_()[1].sourcestamp.changeIds, (std::vector<std::int64_t>{f1}));
-  EXPECT_TRUE(db.statesWithPrefix("scheduler:any", "pending-change:").empty());
-}
-
-TEST_F(TimedSchedulersTest, NightlyStateFromBeforeOneRowPerChangeIsStillBuilt) {
-  const auto a = change("main");
-  db.setState("scheduler:nightly", "pending", Json{{"changes", {a}}, {"important", true}});
-  SchedulerSet set({db, clock, buildsets}, bus);
-  set.configure({nightly(Json{{"cron", "0 13 * * *"}, {"only_if_changed", true}})});
-  EXPECT_EQ(db.statesWithPrefix("scheduler:nightly", "pending-change:").size(), 1u);
-  clock.advance(61min);  // 13:00 passes
-  ASSERT_EQ(count(), 1u);
-  EXPECT_EQ(buildsets_()[0].sourcestamp.changeIds, (std::vector<std::int64_t>{a}));
-  EXPECT_TRUE(db.statesWithPrefix("scheduler:nightly", "pending-change:").empty());
-}
-
 TEST_F(TimedSchedulersTest, NewTypesAreRegistered) {
   for (const char* type : {"any_branch", "periodic", "nightly"})
     EXPECT_TRUE(SchedulerSet::isImplemented(type)) << type;
