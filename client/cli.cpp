@@ -1,5 +1,6 @@
 #include "client/cli.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include "client/client_error.hpp"
@@ -72,6 +73,8 @@ std::string topLevelUsage() {
 
 int runCli(const std::vector<std::string>& args, CliContext& ctx) {
   std::ostream& err = *ctx.err;
+  std::string verb;
+  bool json = false;
   try {
     ConnectionFlags global;
     std::size_t i = 0;
@@ -91,8 +94,9 @@ int runCli(const std::vector<std::string>& args, CliContext& ctx) {
       err << "buildbot: no verb given\n\n" << topLevelUsage();
       return kExitUsage;
     }
-    const std::string verb = args[i];
+    verb = args[i];
     const std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
+    json = std::find(rest.begin(), rest.end(), "--json") != rest.end();
     for (const auto& v : kVerbs)
       if (verb == v.name) return v.run(rest, global, ctx);
     err << "buildbot: unknown verb '" << verb << "'\n\n" << topLevelUsage();
@@ -104,9 +108,9 @@ int runCli(const std::vector<std::string>& args, CliContext& ctx) {
     err << "buildbot: " << e.what() << "\n";
     return kExitConnect;
   } catch (const MasterError& e) {
-    err << "buildbot: the master refused the request: " << e.code() << ": " << e.message()
-        << "\n";
-    for (const auto& line : e.details()) err << "  " << line << "\n";
+    // A user reads what to do; a script asking for --json also gets the code.
+    if (json) *ctx.out << Json{{"error", masterErrorJson(e)}}.dump(2) << "\n";
+    else err << formatMasterError(verb, e);
     return kExitMasterError;
   }
 }

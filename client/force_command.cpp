@@ -35,7 +35,9 @@ po::options_description forceOptions() {
        "a build property (repeatable)")
       ("wait", "follow the builds as they run (build started, each step's result) and print the "
                "results once every build finished; exit 1 unless all succeeded (success or "
-               "warnings). Ctrl-C stops waiting; the builds keep running");
+               "warnings). Ctrl-C stops waiting; the builds keep running")
+      ("json", "print the master's answer as JSON (an error with its code); with --wait, "
+               "once, with the finished buildset");
   return desc;
 }
 
@@ -77,6 +79,7 @@ ForceRequest parseForce(const std::vector<std::string>& args) {
   if (!vm.count("scheduler") || vm["scheduler"].as<std::string>().empty())
     throw UsageError("buildbot force: --scheduler NAME is required (see 'buildbot force --help')");
   req.wait = vm.count("wait") > 0;
+  req.json = vm.count("json") > 0;
   Json& p = req.params;
   p["scheduler"] = vm["scheduler"].as<std::string>();
   p["builders"] =
@@ -108,13 +111,18 @@ int runForce(const std::vector<std::string>& args, const ConnectionFlags& global
   if (req.params["reason"].get<std::string>().empty())
     req.params["reason"] = "forced by " + session.credentials.user + " with 'buildbot force'";
 
-  const Json result = session.sender->call("force", req.params);
+  Json result = session.sender->call("force", req.params);
   std::ostream& out = *ctx.out;
   const Json buildsetId = result.value("buildset_id", Json());
-  out << "buildset " << cellText(buildsetId) << " submitted\n";
-  if (auto it = result.find("requests"); it != result.end() && it->is_object())
-    for (const auto& [builder, id] : it->items())
-      out << "  " << builder << ": build request " << cellText(id) << "\n";
+  if (req.json) {
+    if (!req.wait) out << result.dump(2) << "\n";
+  } else {
+    printNotes(*ctx.err, "force", result);
+    out << "buildset " << cellText(buildsetId) << " submitted\n";
+    if (auto it = result.find("requests"); it != result.end() && it->is_object())
+      for (const auto& [builder, id] : it->items())
+        out << "  " << builder << ": build request " << cellText(id) << "\n";
+  }
   out.flush();
   if (!req.wait) return kExitOk;
 
@@ -129,7 +137,8 @@ int runForce(const std::vector<std::string>& args, const ConnectionFlags& global
   followEvents(*session.sender, subId, ctx,
                [&](const Json& e) {
                  const std::string type = e.value("type", "");
-                 if (type == "build.started" || type == "step.finished" || type == "build.finished")
+                 if (!req.json &&
+                     (type == "build.started" || type == "step.finished" || type == "build.finished"))
                    out << "  " << formatEvent(e) << "\n" << std::flush;
                  return type != "buildset.completed";
                },
@@ -141,9 +150,14 @@ int runForce(const std::vector<std::string>& args, const ConnectionFlags& global
   }
   const Json r = session.sender->call("buildset", Json{{"id", buildsetId}});
   const Json buildset = r.value("buildset", Json::object());
-  if (auto it = buildset.find("requests"); it != buildset.end() && it->is_array())
-    for (const auto& req : *it) out << "  " << describeRequest(req) << "\n";
   const std::string overall = cellText(buildset.value("result", Json()));
+  if (req.json) {
+    result["buildset"] = buildset;
+    out << result.dump(2) << "\n";
+    return isPassingResult(overall) ? kExitOk : kExitMasterError;
+  }
+  if (auto it = buildset.find("requests"); it != buildset.end() && it->is_array())
+    for (const auto& one : *it) out << "  " << describeRequest(one) << "\n";
   out << "buildset " << cellText(buildsetId) << " complete: " << overall << "\n";
   return isPassingResult(overall) ? kExitOk : kExitMasterError;
 }

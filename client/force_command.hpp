@@ -14,6 +14,7 @@ struct ForceRequest {
   Json params = Json::object();
   ConnectionFlags flags;
   bool wait = false;
+  bool json = false;  // print the master's answer as JSON
   bool help = false;
 };
 

@@ -84,26 +84,33 @@ int runStopBuild(const std::vector<std::string>& args, const ConnectionFlags& gl
 }
 
 int runCancel(const std::vector<std::string>& args, const ConnectionFlags& global, CliContext& ctx) {
-  const po::variables_map vm = parseVerbArgs("cancel", args, options(), "args");
+  po::options_description desc = options();
+  desc.add_options()("json", "print each answer as JSON (an error with its code)");
+  const po::variables_map vm = parseVerbArgs("cancel", args, desc, "args");
   if (vm.count("help")) {
-    printVerbHelp(*ctx.out, "cancel", "REQUEST_ID...", kCancelDescription, options());
+    printVerbHelp(*ctx.out, "cancel", "REQUEST_ID... [--json]", kCancelDescription, desc);
     return kExitOk;
   }
   const auto words = positionals(vm);
   if (words.empty()) throw UsageError("buildbot cancel: give at least one build request id");
   std::vector<std::int64_t> ids;
   for (const auto& w : words) ids.push_back(number("cancel", "a request id", w, 1, INT64_MAX));
+  const bool json = vm.count("json") > 0;
   Session session = openSession(connectionFlags(vm), global, ctx);
   int rc = kExitOk;
+  Json answers = Json::array();
   for (std::int64_t id : ids) {
     try {
-      session.sender->call("cancel", Json{{"request_id", id}});
-      *ctx.out << "request " << id << " cancelled\n";
+      answers.push_back(session.sender->call("cancel", Json{{"request_id", id}}));
+      if (!json) *ctx.out << "request " << id << " cancelled\n";
     } catch (const MasterError& e) {
-      *ctx.err << "buildbot cancel: request " << id << ": " << e.message() << "\n";
+      // The master's message names the request already.
+      answers.push_back(Json{{"request_id", id}, {"error", masterErrorJson(e)}});
+      if (!json) *ctx.err << formatMasterError("cancel", e);
       rc = kExitMasterError;
     }
   }
+  if (json) *ctx.out << answers.dump(2) << "\n";
   return rc;
 }
 

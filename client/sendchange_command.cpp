@@ -125,6 +125,7 @@ int runSendchange(const std::vector<std::string>& args, const ConnectionFlags& g
   if (req.params["author"].get<std::string>().empty())
     req.params["author"] = session.credentials.user;
   const Json result = session.sender->call("sendchange", req.params);
+  printNotes(*ctx.err, "sendchange", result);
   *ctx.out << "change sent successfully";
   if (result.contains("change_id")) *ctx.out << " (change " << result["change_id"].dump() << ")";
   *ctx.out << "\n";

@@ -53,6 +53,23 @@ void printVerbHelp(std::ostream& out, const std::string& verb, const std::string
       << "3 connection or login failure.\n";
 }
 
+std::string formatMasterError(const std::string& verb, const MasterError& e) {
+  std::string out = "buildbot " + verb + ": " + e.message() + "\n";
+  for (const auto& line : e.details()) out += "  " + line + "\n";
+  return out;
+}
+
+nlohmann::json masterErrorJson(const MasterError& e) {
+  return nlohmann::json{{"code", e.code()}, {"message", e.message()}, {"details", e.details()}};
+}
+
+void printNotes(std::ostream& err, const std::string& verb, const nlohmann::json& result) {
+  auto it = result.find("notes");
+  if (it == result.end() || !it->is_array()) return;
+  for (const auto& n : *it)
+    if (n.is_string()) err << "buildbot " << verb << ": note: " << n.get<std::string>() << "\n";
+}
+
 Session openSession(const ConnectionFlags& verb,
                                            const ConnectionFlags& global, CliContext& ctx) {
   const std::string path =

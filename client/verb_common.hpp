@@ -10,6 +10,7 @@
 #include <boost/program_options.hpp>
 
 #include "client/cli_context.hpp"
+#include "client/client_error.hpp"
 
 namespace bb::client {
 
@@ -37,6 +38,16 @@ ConnectionFlags connectionFlags(const po::variables_map& vm);
 // Writes "Usage: buildbot VERB SYNOPSIS\n\nDESCRIPTION\n\n" + the options.
 void printVerbHelp(std::ostream& out, const std::string& verb, const std::string& synopsis,
                    const std::string& description, const po::options_description& desc);
+
+// What a user reads for a refusal: "buildbot VERB: MESSAGE" and each detail
+// line indented. The protocol code (rejected, not_found, ...) is left out;
+// masterErrorJson() keeps it for --json.
+std::string formatMasterError(const std::string& verb, const MasterError& e);
+// {"code": ..., "message": ..., "details": [...]}
+nlohmann::json masterErrorJson(const MasterError& e);
+// Writes each of the master's notes in `result` ("notes": [..]) to `err` as
+// "buildbot VERB: note: ..." (things it did differently than asked).
+void printNotes(std::ostream& err, const std::string& verb, const nlohmann::json& result);
 
 struct Session {
   MasterAddress address;

@@ -1,5 +1,7 @@
 #include "common/interpolate.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -74,6 +76,9 @@ bool isNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
          c == '_' || c == '.' || c == '-';
 }
+
+constexpr const char* kSourceStampNames[] = {"branch", "revision", "repository", "project",
+                                             "codebase"};
 
 class Parser {
  public:
@@ -221,6 +226,24 @@ std::optional<std::string> validateInterpolation(std::string_view text) {
     return std::string(e.what());
   }
   return std::nullopt;
+}
+
+std::optional<std::string> checkPropertyName(const std::string& name) {
+  // The same characters the interpolation parser accepts in %(prop:NAME)s,
+  // so every property that can be set can be referred to.
+  if (!name.empty() && std::all_of(name.begin(), name.end(), isNameChar)) return std::nullopt;
+  return "property name '" + name + "' is not allowed: use one or more letters, digits, '_', " +
+         "'.' or '-' (a name that %(prop:NAME)s can refer to)";
+}
+
+bool isSourceStampProperty(const std::string& name) {
+  return std::find(std::begin(kSourceStampNames), std::end(kSourceStampNames), name) !=
+         std::end(kSourceStampNames);
+}
+
+std::string sourceStampPropertyNote(const std::string& name, const std::string& instead) {
+  return "property '" + name + "' is ignored: a build's " + name +
+         " comes from its source stamp" + (instead.empty() ? "" : " (set it with " + instead + ")");
 }
 
 }  // namespace bb

@@ -55,6 +55,20 @@ class Properties {
   std::map<std::string, Entry> entries_;
 };
 
+// Why `name` cannot be a property name, or nullopt if it can: a name is
+// what `%(prop:NAME)s` can refer to, one or more letters, digits, '_', '.'
+// or '-'. The message says so ("property name 'a/b' is not allowed: ...").
+std::optional<std::string> checkPropertyName(const std::string& name);
+
+// The properties every build takes from its source stamp: branch,
+// revision, repository, project and codebase. They win over a same-named
+// property from anywhere else, and their source is kSourceStampSource.
+bool isSourceStampProperty(const std::string& name);
+inline constexpr char kSourceStampSource[] = "SourceStamp";
+// What a user who tries to set source-stamp property `name` is told;
+// `instead` says what to use ("--revision"), or is empty.
+std::string sourceStampPropertyNote(const std::string& name, const std::string& instead);
+
 // Renders a JSON value the way asString() does.
 std::string propertyValueToString(const Json& value);
 

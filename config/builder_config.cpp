@@ -161,19 +161,15 @@ bool parseTriggerStep(MapReader& r, MasterParse& p, StepConfig& s,
     ok = false;
   }
   if (auto b = r.boolean("wait_for_finish")) s.waitForFinish = *b;
-  if (auto props = r.object("set_properties")) {
+  if (auto props = r.properties("set_properties")) {
     YAML::Node node = r.value("set_properties");
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
-      if (key.empty() || key.find_first_of(" :") != std::string::npos) {
-        r.error(it->first.Mark(), "set_properties: property name '" + key +
-                                      "' must be non-empty without spaces or ':'");
-        ok = false;
-      } else if (it->second.IsScalar()) {
-        checkInterpolation(r, it->second.Mark(), "set_properties " + key, it->second.Scalar());
-      }
-    }
+    for (auto it = node.begin(); it != node.end(); ++it)
+      if (it->second.IsScalar())
+        checkInterpolation(r, it->second.Mark(), "set_properties " + it->first.Scalar(),
+                           it->second.Scalar());
     s.setProperties = *props;
+  } else if (r.has("set_properties")) {
+    ok = false;
   }
   if (auto copy = r.stringList("copy_properties")) s.copyProperties = *copy;
   if (auto b = r.boolean("update_source_stamp")) s.updateSourceStamp = *b;
@@ -260,7 +256,7 @@ void parseBuilders(const MapReader& top, MasterParse& p) {
     } else {
       ok = false;
     }
-    if (auto props = r.object("properties")) b.properties = *props;
+    if (auto props = r.properties("properties")) b.properties = *props;
     b.locks = parseLockAccesses(r, p);
     if (auto c = r.boolean("collapse_requests")) b.collapseRequests = *c;
     YAML::Node steps = r.value("steps");

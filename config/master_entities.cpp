@@ -31,7 +31,7 @@ void parseSlaves(const MapReader& top, MasterParse& p) {
     auto name = readName(r, p, RefKind::Slave, "slave");
     auto pw = readVerifier(r);
     if (auto n = r.integer("max_builds", 1, 1000)) s.maxBuilds = static_cast<int>(*n);
-    if (auto props = r.object("properties")) s.properties = *props;
+    if (auto props = r.properties("properties")) s.properties = *props;
     if (!name || !pw) return;
     s.name = *name;
     s.passwordVerifier = *pw;

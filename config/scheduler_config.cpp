@@ -279,7 +279,7 @@ void parseSchedulers(const MapReader& top, MasterParse& p) {
       s.changeSources = *cs;
     }
     if (auto pr = r.integer("priority", -1'000'000, 1'000'000)) s.priority = static_cast<int>(*pr);
-    if (auto props = r.object("properties")) s.properties = *props;
+    if (auto props = r.properties("properties")) s.properties = *props;
     for (const std::string& key : r.keys()) {
       if (std::find(kCommonKeys.begin(), kCommonKeys.end(), key) == kCommonKeys.end()) {
         s.extra[key] = yamlToJson(r.value(key), p.sink);

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "common/interpolate.hpp"
+
 namespace bb::cfg {
 
 void ErrorSink::add(const YAML::Mark& mark, std::string message) {
@@ -261,6 +263,28 @@ std::optional<Json> MapReader::object(std::string_view key) const {
     return std::nullopt;
   }
   return yamlToJson(v, *sink_);
+}
+
+std::optional<Json> MapReader::properties(std::string_view key) const {
+  auto obj = object(key);
+  if (!obj) return std::nullopt;
+  bool ok = true;
+  YAML::Node node = value(key);
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (!it->first.IsScalar()) continue;  // object() reported it
+    const std::string name = it->first.Scalar();
+    if (auto bad = checkPropertyName(name)) {
+      error(it->first.Mark(), std::string(key) + ": " + *bad);
+      ok = false;
+    } else if (isSourceStampProperty(name)) {
+      error(it->first.Mark(), std::string(key) + ": property '" + name +
+                                  "' cannot be set: a build's " + name +
+                                  " comes from its source stamp (branch, revision, repository, "
+                                  "project and codebase do)");
+      ok = false;
+    }
+  }
+  return ok ? obj : std::nullopt;
 }
 
 std::optional<std::string> MapReader::choice(std::string_view key,

@@ -83,8 +83,13 @@ class MapReader {
                                                      bool required = false) const;
   // A map of strings to strings (e.g. env).
   std::optional<std::map<std::string, std::string>> stringMap(std::string_view key) const;
-  // A map converted to a JSON object (e.g. properties).
+  // A map converted to a JSON object (e.g. env-like settings).
   std::optional<Json> object(std::string_view key) const;
+  // A map of build properties: object() plus every name checked. A name
+  // %(prop:NAME)s cannot refer to, or one the source stamp sets (branch,
+  // revision, repository, project, codebase), is an error at its key;
+  // nullopt if there was any.
+  std::optional<Json> properties(std::string_view key) const;
   // A string that must be one of `choices`.
   std::optional<std::string> choice(std::string_view key,
                                     std::initializer_list<std::string_view> choices,

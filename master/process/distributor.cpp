@@ -187,17 +187,16 @@ void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
                                          const db::BuildRequestRecord& req,
                                          std::shared_ptr<RemoteSlave> slave) {
   Properties props;
-  // Lowest precedence first: builder, slave, buildset (scheduler/change).
+  // Lowest precedence first: builder < slave < buildset, whose properties
+  // are already scheduler < change < force (docs/configuration.md,
+  // "Property precedence"). The source stamp's fields come last: a build
+  // checks out what its BuildSet records, whatever a property says.
   for (auto it = builder.properties.begin(); it != builder.properties.end(); ++it)
     props.set(it.key(), it.value(), "Builder");
   if (const SlaveEntry* sc = slaves_.config(slave->name()))
     for (auto it = sc->properties.begin(); it != sc->properties.end(); ++it)
       props.set(it.key(), it.value(), "Slave");
   if (auto bs = db_.getBuildset(req.buildsetId)) {
-    props.set("branch", bs->sourcestamp.branch, "Build");
-    props.set("revision", bs->sourcestamp.revision, "Build");
-    props.set("repository", bs->sourcestamp.repository, "Build");
-    props.set("project", bs->sourcestamp.project, "Build");
     props.set("reason", bs->reason, "Build");
     props.set("scheduler", bs->scheduler, "Scheduler");
     // Buildset properties are stored as {name: [value, source]} or plain values.
@@ -208,6 +207,13 @@ void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
       else
         props.set(it.key(), v, "Buildset");
     }
+    // Set last, so they win (their source says where they come from).
+    const db::SourceStamp& ss = bs->sourcestamp;
+    props.set("branch", ss.branch, kSourceStampSource);
+    props.set("revision", ss.revision, kSourceStampSource);
+    props.set("repository", ss.repository, kSourceStampSource);
+    props.set("project", ss.project, kSourceStampSource);
+    props.set("codebase", "", kSourceStampSource);  // one codebase per build: ""
   }
   props.set("buildername", builder.name, "Builder");
   props.set("slavename", slave->name(), "Slave");

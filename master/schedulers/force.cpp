@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/interpolate.hpp"
+
 namespace bb {
 
 namespace {
@@ -16,7 +18,15 @@ std::string optionalString(const Json& params, const char* key, std::vector<std:
 }
 }  // namespace
 
-NewBuildset ForceScheduler::force(const Json& params, const std::string& user) {
+std::string ForceScheduler::builderList() const {
+  std::string list;
+  for (const auto& b : cfg_.builders) list += (list.empty() ? "" : ", ") + b;
+  return list;
+}
+
+NewBuildset ForceScheduler::force(const Json& params, const std::string& user,
+                                  const std::vector<std::string>& allBuilders,
+                                  std::vector<std::string>* notes) {
   std::vector<std::string> errors;
   if (!params.is_object()) throw ForceError("force parameters must be a map", {});
   std::vector<std::string> builders;
@@ -30,11 +40,17 @@ NewBuildset ForceScheduler::force(const Json& params, const std::string& user) {
           continue;
         }
         const auto name = b.get<std::string>();
-        if (std::find(cfg_.builders.begin(), cfg_.builders.end(), name) == cfg_.builders.end())
-          errors.push_back("builder '" + name + "' is not one of force scheduler '" + cfg_.name +
-                           "''s builders");
-        else
+        const auto has = [&](const std::vector<std::string>& v) {
+          return std::find(v.begin(), v.end(), name) != v.end();
+        };
+        if (has(cfg_.builders))
           builders.push_back(name);
+        else if (!allBuilders.empty() && !has(allBuilders))
+          errors.push_back("there is no builder '" + name + "'; force scheduler '" + cfg_.name +
+                           "' can build: " + builderList());
+        else
+          errors.push_back("builder '" + name + "' is not on force scheduler '" + cfg_.name +
+                           "'; it can build: " + builderList());
       }
     }
   }
@@ -62,9 +78,12 @@ NewBuildset ForceScheduler::force(const Json& params, const std::string& user) {
       errors.push_back("properties must be a map of name: value");
     } else {
       for (auto p = it->begin(); p != it->end(); ++p) {
-        if (p.key().empty() || p.key().find_first_of(" :") != std::string::npos)
-          errors.push_back("property name '" + p.key() + "' must be non-empty without spaces or ':'");
-        else
+        if (auto bad = checkPropertyName(p.key()))
+          errors.push_back(*bad);
+        else if (isSourceStampProperty(p.key())) {
+          // The build would take it from the source stamp anyway: say so.
+          if (notes) notes->push_back(sourceStampPropertyNote(p.key(), "--" + p.key()));
+        } else
           props[p.key()] = Json::array({p.value(), "Force"});
       }
     }

@@ -19,8 +19,16 @@ class ForceScheduler : public Scheduler {
  public:
   using Scheduler::Scheduler;
   // params: {builders:[..] (empty = all), branch, revision, reason, owner,
-  // properties:{name: string}}. Throws ForceError listing every problem.
-  NewBuildset force(const Json& params, const std::string& user);
+  // properties:{name: string}}. Throws ForceError listing every problem; a
+  // builder that is not in `allBuilders` (every configured builder; empty:
+  // not known) is reported as unknown, one that is but is not this
+  // scheduler's as not on it. A property the source stamp sets (revision,
+  // branch, ...) is dropped with a line in `notes` saying what to use.
+  NewBuildset force(const Json& params, const std::string& user,
+                    const std::vector<std::string>& allBuilders = {},
+                    std::vector<std::string>* notes = nullptr);
+  // "b1, b2": the builders it can build.
+  std::string builderList() const;
 };
 
 }  // namespace bb

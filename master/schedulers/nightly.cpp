@@ -60,6 +60,19 @@ NightlyScheduler::NightlyScheduler(SchedulerEntry cfg, SchedulerContext ctx)
 
 void NightlyScheduler::validate(const SchedulerEntry& cfg) { parseConfig(cfg); }
 
+std::vector<WallTime> NightlyScheduler::fireTimes(const SchedulerEntry& cfg, WallTime from,
+                                                  int n) {
+  const Parsed p = parseConfig(cfg);
+  std::vector<WallTime> out;
+  for (int i = 0; i < n; ++i) out.push_back(from = p.cron.next(from, p.timezone));
+  return out;
+}
+
+std::string NightlyScheduler::timeZoneOf(const SchedulerEntry& cfg) {
+  const auto tz = cfg.extra.find("timezone");
+  return tz != cfg.extra.end() && tz->is_string() ? tz->get<std::string>() : "UTC";
+}
+
 void NightlyScheduler::onMatchingChange(const db::ChangeRecord& change) {
   if (!onlyIfChanged_) return;
   const bool important = isImportant(cfg_.files, change.files);
@@ -67,7 +80,10 @@ void NightlyScheduler::onMatchingChange(const db::ChangeRecord& change) {
     decide(change, "ignored", "not important: no file passes the files filter (only_important)");
     return;
   }
-  decide(change, important ? "important" : "unimportant", "built at the next scheduled time");
+  decide(change, important ? "important" : "unimportant",
+         important ? "built at the next scheduled time"
+                   : "not important: built with the next scheduled build, which needs an "
+                     "important change");
   pending_.push_back(change.id);
   storePendingChange(change.id, Json::object());
   pendingImportant_ = pendingImportant_ || important;
@@ -137,21 +153,30 @@ void NightlyScheduler::fire() {
       if (build) {
         db::SourceStamp ss{"", cfg_.branch.value_or(""), "", "", {}};
         std::string reason = "nightly scheduler " + cfg_.name;
+        Json props = schedulerProperties();
         if (onlyIfChanged_) {
           // The source stamp is that of the newest change.
           if (auto found = sourceStampFor(pending_)) ss = *found;
           else ss.changeIds = pending_;
+          mergeChangeProperties(pending_, props);
           reason += ": " + std::to_string(pending_.size()) + " change(s) since the last build";
         }
-                ctx_.buildsets.create(cfg_.name, reason, ss, schedulerProperties(), cfg_.builders, cfg_.priority);
+        ctx_.buildsets.create(cfg_.name, reason, ss, props, cfg_.builders, cfg_.priority);
+        // The build took every held change.
+        dropPendingChanges(pending_);
+        pending_.clear();
+        pendingImportant_ = false;
+        save();
       } else {
-        spdlog::info("scheduler {}: no important change since the last build; not building",
-                     cfg_.name);
+        // Unimportant changes stay held until a build takes them (as in
+        // Buildbot): change-status keeps saying they wait, and they are in
+        // the next build.
+        spdlog::info("scheduler {}: no important change since the last build; not building{}",
+                     cfg_.name,
+                     pending_.empty() ? std::string()
+                                      : "; " + std::to_string(pending_.size()) +
+                                            " unimportant change(s) stay held");
       }
-      dropPendingChanges(pending_);
-      pending_.clear();
-      pendingImportant_ = false;
-      save();
       ctx_.db.setState(stateObject(), kFromKey, toMs(now));
     });
   } catch (const std::exception& e) {

@@ -4,7 +4,9 @@
 // does not listen to changes and always builds (branch from `branch`).
 // With it, changes that pass the change filter (`branch` and the rest) are
 // recorded in the database, and a fire builds only if one of them is
-// important, then forgets them all. The last fire time is stored: if a
+// important; the build takes every held change. A fire without an
+// important change builds nothing and keeps the unimportant ones held for
+// the next build (Buildbot's rule). The last fire time is stored: if a
 // scheduled time passed while the master was down, it builds once at
 // start (not once per missed time) and then follows the schedule.
 #include <optional>
@@ -23,6 +25,11 @@ class NightlyScheduler : public Scheduler {
   NightlyScheduler(SchedulerEntry cfg, SchedulerContext ctx);
   // Throws CronError if cron, timezone or only_if_changed in `cfg` is bad.
   static void validate(const SchedulerEntry& cfg);
+  // The next `n` fire times after `from` of the nightly entry `cfg`; throws
+  // CronError if its config is bad.
+  static std::vector<WallTime> fireTimes(const SchedulerEntry& cfg, WallTime from, int n);
+  // Its time zone (extra["timezone"], default "UTC").
+  static std::string timeZoneOf(const SchedulerEntry& cfg);
 
   bool subscribesToChanges() const override { return onlyIfChanged_; }
   void start() override;

@@ -9,6 +9,38 @@ namespace bb {
 namespace {
 constexpr const char* kLastRunKey = "last_run_ms";
 
+// The first run planned after `planned` that is later than `now`. Runs are
+// planned `interval` apart from the first, however late each one actually
+// fired, so the schedule does not drift; slots that passed already (a
+// suspended host, a slow loop) are skipped: it has just built.
+WallTime slotAfter(WallTime planned, std::chrono::seconds interval, WallTime now) {
+  WallTime next = planned + interval;
+  if (next <= now) next += ((now - next) / interval + 1) * interval;
+  return next;
+}
+
+// The latest run planned from `base` every `interval` at or before `now`.
+WallTime latestSlot(WallTime base, std::chrono::seconds interval, WallTime now) {
+  return base + (now - base) / interval * interval;
+}
+
+// When a scheduler starting at `now` builds first: at once (buildNow, for
+// the slot `planned`), or at `planned`.
+struct StartPlan {
+  bool buildNow;
+  WallTime planned;
+};
+StartPlan startPlan(std::chrono::seconds interval, std::optional<WallTime> lastRun, WallTime now) {
+  if (!lastRun) return {true, now};  // never ran: build as soon as the master starts
+  // A last run in the future means the wall clock was set back: wait one
+  // interval from now rather than until then.
+  const WallTime due = std::min(*lastRun, now) + interval;
+  // One or more intervals passed while the master was down: build once now,
+  // for the latest slot that passed, so the phase is kept.
+  if (due <= now) return {true, latestSlot(due, interval, now)};
+  return {false, due};
+}
+
 std::int64_t toMs(WallTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -16,11 +48,7 @@ WallTime fromMs(std::int64_t ms) { return WallTime(std::chrono::milliseconds(ms)
 }  // namespace
 
 PeriodicScheduler::PeriodicScheduler(SchedulerEntry cfg, SchedulerContext ctx)
-    : Scheduler(std::move(cfg), ctx), alarm_(ctx_.clock) {
-  const auto it = cfg_.extra.find("interval");
-  if (it != cfg_.extra.end() && it->is_number_integer() && it->get<std::int64_t>() > 0)
-    interval_ = std::chrono::seconds(it->get<std::int64_t>());
-}
+    : Scheduler(std::move(cfg), ctx), alarm_(ctx_.clock), interval_(intervalOf(cfg_)) {}
 
 void PeriodicScheduler::start() {
   if (!interval_) {
@@ -30,21 +58,47 @@ void PeriodicScheduler::start() {
     return;
   }
   const WallTime now = ctx_.clock.wallNow();
-  const auto last = ctx_.db.getState(stateObject(), kLastRunKey);
-  if (!last || !last->is_number_integer()) {
-    fire();  // never ran: build as soon as the master starts
+  const auto last = storedLastRun(ctx_.db, cfg_.name);
+  const StartPlan plan = startPlan(*interval_, last, now);
+  if (!plan.buildNow) {
+    alarm_.at(plan.planned, [this, due = plan.planned] { fire(due); });
     return;
   }
-  // A last run in the future means the wall clock was set back: wait one
-  // interval from now rather than until then.
-  const WallTime due = std::min(fromMs(last->get<std::int64_t>()), now) + *interval_;
-  if (due <= now) {
+  if (last)
     spdlog::info("scheduler {}: an interval passed while the master was down; building now",
                  cfg_.name);
-    fire();
-    return;
+  fire(plan.planned);
+}
+
+std::optional<WallTime> PeriodicScheduler::storedLastRun(db::Database& db, const std::string& name) {
+  const auto last = db.getState("scheduler:" + name, kLastRunKey);
+  if (!last || !last->is_number_integer()) return std::nullopt;
+  return fromMs(last->get<std::int64_t>());
+}
+
+std::optional<std::chrono::seconds> PeriodicScheduler::intervalOf(const SchedulerEntry& cfg) {
+  const auto it = cfg.extra.find("interval");
+  if (it != cfg.extra.end() && it->is_number_integer() && it->get<std::int64_t>() > 0)
+    return std::chrono::seconds(it->get<std::int64_t>());
+  return std::nullopt;
+}
+
+std::vector<WallTime> PeriodicScheduler::plannedRuns(std::chrono::seconds interval,
+                                                     std::optional<WallTime> lastRun,
+                                                     WallTime from, int n) {
+  std::vector<WallTime> runs;
+  if (n <= 0) return runs;
+  const StartPlan plan = startPlan(interval, lastRun, from);
+  WallTime planned = plan.planned;
+  if (plan.buildNow) {
+    runs.push_back(from);
+    planned = slotAfter(plan.planned, interval, from);
   }
-  alarm_.at(due, [this] { fire(); });
+  while (static_cast<int>(runs.size()) < n) {
+    runs.push_back(planned);
+    planned += interval;
+  }
+  return runs;
 }
 
 void PeriodicScheduler::stop() { alarm_.cancel(); }
@@ -54,7 +108,7 @@ std::optional<WallTime> PeriodicScheduler::nextRun() const {
   return alarm_.when();
 }
 
-void PeriodicScheduler::fire() {
+void PeriodicScheduler::fire(WallTime planned) {
   const WallTime now = ctx_.clock.wallNow();
   try {
     db::SourceStamp ss{"", cfg_.branch.value_or(""), "", "", {}};
@@ -62,13 +116,15 @@ void PeriodicScheduler::fire() {
     ctx_.db.transaction([&] {
       ctx_.buildsets.create(cfg_.name, "periodic scheduler " + cfg_.name, ss, props,
                             cfg_.builders, cfg_.priority);
-      ctx_.db.setState(stateObject(), kLastRunKey, toMs(now));
+      // The planned time, not `now`: a restart keeps the same phase.
+      ctx_.db.setState(stateObject(), kLastRunKey, toMs(planned));
     });
   } catch (const std::exception& e) {
     // Keep the schedule: the next interval tries again.
     spdlog::error("scheduler {}: could not create the periodic buildset: {}", cfg_.name, e.what());
   }
-  alarm_.at(now + *interval_, [this] { fire(); });
+  const WallTime next = slotAfter(planned, *interval_, now);
+  alarm_.at(next, [this, next] { fire(next); });
 }
 
 }  // namespace bb

@@ -3,9 +3,13 @@
 // comes as soon as the master starts; the last run time is kept in the
 // database, so after a restart it waits only what is left of the interval,
 // and if one or more whole intervals passed while the master was down it
-// builds once at start (not once per missed interval).
+// builds once at start (not once per missed interval). Runs are planned
+// `interval` apart (from the first run's planned time), not from when the
+// previous one actually fired, so the schedule does not drift.
 #include <chrono>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "common/cron.hpp"
 #include "master/schedulers/scheduler.hpp"
@@ -25,10 +29,21 @@ class PeriodicScheduler : public Scheduler {
   // When the next BuildSet is due, if the alarm is armed.
   std::optional<WallTime> nextRun() const;
 
+  // extra["interval"] of `cfg`, if it is a positive integer.
+  static std::optional<std::chrono::seconds> intervalOf(const SchedulerEntry& cfg);
+  // The last run recorded in `db` for the periodic scheduler `name`.
+  static std::optional<WallTime> storedLastRun(db::Database& db, const std::string& name);
+  // The next `n` runs of a periodic scheduler that starts at `from` with
+  // `lastRun` recorded (nullopt: never ran), as start() and the alarms plan
+  // them: the first may be `from` itself (a build at start).
+  static std::vector<WallTime> plannedRuns(std::chrono::seconds interval,
+                                           std::optional<WallTime> lastRun, WallTime from, int n);
+
  private:
-  void fire();
-  std::optional<std::chrono::seconds> interval_;
+  // Builds for the run planned at `planned` and arms the next one.
+  void fire(WallTime planned);
   WallAlarm alarm_;
+  std::optional<std::chrono::seconds> interval_;
 };
 
 }  // namespace bb

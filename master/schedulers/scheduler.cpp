@@ -122,6 +122,18 @@ Json Scheduler::schedulerProperties() const {
   return props;
 }
 
+void Scheduler::mergeChangeProperties(const std::vector<std::int64_t>& changeIds,
+                                      Json& props) const {
+  std::vector<std::int64_t> ids = changeIds;
+  std::sort(ids.begin(), ids.end());
+  for (std::int64_t id : ids) {
+    auto c = ctx_.db.getChange(id);
+    if (!c || !c->properties.is_object()) continue;
+    for (auto it = c->properties.begin(); it != c->properties.end(); ++it)
+      props[it.key()] = Json::array({it.value(), "Change"});
+  }
+}
+
 std::optional<db::SourceStamp> Scheduler::sourceStampFor(
     const std::vector<std::int64_t>& changeIds) const {
   if (changeIds.empty()) return std::nullopt;
@@ -141,8 +153,10 @@ void Scheduler::submitChanges(const std::vector<std::int64_t>& changeIds) {
   const std::string reason = changeIds.size() == 1
                                  ? "change " + std::to_string(newest) + " on " + ss->branch
                                  : std::to_string(changeIds.size()) + " changes on " + ss->branch;
-  ctx_.buildsets.create(cfg_.name, "scheduler " + cfg_.name + ": " + reason, *ss,
-                        schedulerProperties(), cfg_.builders, cfg_.priority);
+  Json props = schedulerProperties();
+  mergeChangeProperties(changeIds, props);
+  ctx_.buildsets.create(cfg_.name, "scheduler " + cfg_.name + ": " + reason, *ss, props,
+                        cfg_.builders, cfg_.priority);
 }
 
 namespace {

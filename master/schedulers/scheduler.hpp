@@ -83,11 +83,16 @@ class Scheduler : public ChangeSubscriber {
   bool classifyForTimer(const db::ChangeRecord& change, bool& important);
   // The configured properties as {name: [value, "Scheduler"]}.
   Json schedulerProperties() const;
+  // Adds the properties of the changes `changeIds` to `props` as
+  // {name: [value, "Change"]}, over what is there (the scheduler's own);
+  // where changes disagree the newest wins. Missing changes are skipped.
+  void mergeChangeProperties(const std::vector<std::int64_t>& changeIds, Json& props) const;
   // The source stamp of the newest of `changeIds`, carrying all of them;
   // nullopt (logged) if that change is missing from the database.
   std::optional<db::SourceStamp> sourceStampFor(const std::vector<std::int64_t>& changeIds) const;
-  // One BuildSet for `changeIds` on the newest change's source stamp (the
-  // rule of single_branch and any_branch).
+  // One BuildSet for `changeIds` on the newest change's source stamp, with
+  // the scheduler's properties and the changes' over them (the rule of
+  // single_branch and any_branch).
   void submitChanges(const std::vector<std::int64_t>& changeIds);
   // Changes held for a timer or the next nightly run are stored one row per
   // change (state key "pending-change:ID", value `info`), so holding the

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 
+#include "common/interpolate.hpp"
 #include "master/buildsets/buildset_service.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/changes/change_source.hpp"
@@ -89,13 +90,22 @@ Json RpcHandler::sendchange(const Json& p) {
         else errors.push_back("files must be a list of paths");
       }
   }
+  Json notes = Json::array();
   if (auto it = p.find("properties"); it != p.end() && !it->is_null()) {
     if (!it->is_object()) errors.push_back("properties must be a map");
     else c.properties = *it;
+    if (it->is_object())
+      for (const auto& [name, value] : it->items()) {
+        if (auto bad = checkPropertyName(name)) errors.push_back(*bad);
+        else if (isSourceStampProperty(name))
+          notes.push_back(sourceStampPropertyNote(name, "--" + name));
+      }
   }
   if (!errors.empty()) throw RpcError("bad_request", "sendchange rejected", errors);
   const std::int64_t id = bus_.addChange(std::move(c));
-  return Json{{"change_id", id}};
+  Json out{{"change_id", id}};
+  if (!notes.empty()) out["notes"] = notes;
+  return out;
 }
 
 Json RpcHandler::force(const std::string& user, const Json& p) {
@@ -103,22 +113,29 @@ Json RpcHandler::force(const std::string& user, const Json& p) {
   if (name.empty()) throw RpcError("bad_request", "scheduler is required (--scheduler NAME)");
   ForceScheduler* f = schedulers_.findForce(name);
   if (!f) {
-    std::vector<std::string> names;
-    for (auto* s : schedulers_.all())
-      if (s->config().type == "force") names.push_back(s->name());
     std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    throw RpcError("not_found", "no force scheduler named '" + name + "'",
-                   {"force schedulers: " + (list.empty() ? std::string("none") : list)});
+    for (auto* s : schedulers_.all())
+      if (s->config().type == "force") list += (list.empty() ? "" : ", ") + s->name();
+    const std::string known = "force schedulers: " + (list.empty() ? std::string("none") : list);
+    if (Scheduler* other = schedulers_.find(name))
+      throw RpcError("not_found", "scheduler '" + name + "' is a " + other->config().type +
+                                      " scheduler, not a force scheduler",
+                     {known});
+    throw RpcError("not_found", "no force scheduler named '" + name + "'", {known});
   }
+  std::vector<std::string> allBuilders;
+  for (const auto& b : config_().builders) allBuilders.push_back(b.name);
   try {
     // Every event about the new BuildSet comes after this one, so a client
     // that subscribes with after_seq = event_seq misses none of them.
     const std::uint64_t seq = buildsets_.events().lastSeq();
-    NewBuildset bs = f->force(p, user);
+    std::vector<std::string> notes;
+    NewBuildset bs = f->force(p, user, allBuilders, &notes);
     Json reqs = Json::object();
     for (const auto& [b, id] : bs.requests) reqs[b] = id;
-    return Json{{"buildset_id", bs.id}, {"requests", reqs}, {"event_seq", seq}};
+    Json out{{"buildset_id", bs.id}, {"requests", reqs}, {"event_seq", seq}};
+    if (!notes.empty()) out["notes"] = notes;
+    return out;
   } catch (const ForceError& e) {
     throw RpcError("rejected", e.what(), e.details);
   }
@@ -224,9 +241,15 @@ Json RpcHandler::cancel(const std::string& user, const Json& p) {
   switch (r.outcome) {
     case db::CancelOutcome::Cancelled:
       return Json{{"request_id", id}, {"result", toString(Result::Cancelled)}};
-    case db::CancelOutcome::Claimed:
-      throw RpcError("rejected", rid + " has already started a build; only a pending request "
-                                       "can be cancelled");
+    case db::CancelOutcome::Claimed: {
+      // Only a pending request can be cancelled; say how to stop its build.
+      const auto builds = db_.buildsForRequest(id);
+      const std::string how =
+          builds.empty() ? "`buildbot stop-build BUILDER NUMBER` (see `buildbot status`)"
+                         : "`buildbot stop-build " + builds.back().builder + " " +
+                               std::to_string(builds.back().number) + "`";
+      throw RpcError("rejected", rid + " has already started; stop its build with " + how);
+    }
     case db::CancelOutcome::Complete: {
       const auto req = db_.getRequest(id);
       throw RpcError("rejected", rid + " is already complete (" +

@@ -255,7 +255,9 @@ TEST_F(CliTest, MasterErrorExits1WithDetails) {
                       {"known schedulers: all, force", "see master.yaml"});
   });
   EXPECT_EQ(run(with(kConn, {"force", "--scheduler", "nope"})), kExitMasterError);
-  EXPECT_NE(err_.str().find("bad_request: unknown scheduler 'nope'"), std::string::npos);
+  EXPECT_NE(err_.str().find("buildbot force: unknown scheduler 'nope'\n"), std::string::npos)
+      << err_.str();
+  EXPECT_EQ(err_.str().find("bad_request"), std::string::npos) << "no protocol code: " << err_.str();
   EXPECT_NE(err_.str().find("  known schedulers: all, force\n"), std::string::npos);
   EXPECT_NE(err_.str().find("  see master.yaml\n"), std::string::npos);
 }
@@ -271,8 +273,32 @@ TEST_F(CliTest, CancelSendsEachIdAndReportsEachRefusal) {
   EXPECT_EQ(master_.calls[0].params["request_id"], 4);
   EXPECT_EQ(master_.calls[1].params["request_id"], 5);
   EXPECT_EQ(out_.str(), "request 4 cancelled\n");
-  EXPECT_NE(err_.str().find("request 5: request 5 has already started a build"), std::string::npos)
-      << err_.str();
+  EXPECT_EQ(err_.str(), "buildbot cancel: request 5 has already started a build\n");
+}
+
+TEST_F(CliTest, JsonKeepsTheProtocolCodeOfARefusal) {
+  master_.answers.push_back([](const Call&) -> Json {
+    throw MasterError("not_found", "no force scheduler named 'nope'", {"force schedulers: f"});
+  });
+  EXPECT_EQ(run(with(kConn, {"force", "--scheduler", "nope", "--json"})), kExitMasterError);
+  const Json j = Json::parse(out_.str());
+  EXPECT_EQ(j["error"]["code"], "not_found");
+  EXPECT_EQ(j["error"]["message"], "no force scheduler named 'nope'");
+  EXPECT_EQ(j["error"]["details"], Json::array({"force schedulers: f"}));
+}
+
+TEST_F(CliTest, CancelJsonListsEachAnswerWithCodes) {
+  answer(Json{{"request_id", 4}, {"result", "cancelled"}});
+  master_.answers.push_back([](const Call&) -> Json {
+    throw MasterError("rejected", "request 5 has already started", {});
+  });
+  EXPECT_EQ(run(with(kConn, {"cancel", "4", "5", "--json"})), kExitMasterError);
+  const Json j = Json::parse(out_.str());
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["result"], "cancelled");
+  EXPECT_EQ(j[1]["request_id"], 5);
+  EXPECT_EQ(j[1]["error"]["code"], "rejected");
+  EXPECT_EQ(err_.str(), "");
 }
 
 TEST_F(CliTest, CancelAndPriorityCheckArgumentsBeforeConnecting) {

@@ -56,6 +56,29 @@ TEST(MasterConfigErrors, UnknownKeysListAllowedOnes) {
   EXPECT_EQ(errors.size(), 2u) << dump(errors);
 }
 
+TEST(MasterConfigErrors, PropertyNamesMustBeReachableAndNotFromTheSourceStamp) {
+  auto errors = errorsOf(
+      "slaves:\n"
+      "  - { name: s1, password: \"" + kVerifier + "\", properties: { \"x$y\": 1 } }\n"
+      "builders:\n"
+      "  - { name: b1, slaves: [s1], properties: { revision: abc },\n"
+      "      steps: [{ shell: { command: make } }] }\n"
+      "schedulers:\n"
+      "  - { name: a, type: single_branch, branch: main, builders: [b1],\n"
+      "      properties: { \"a/b\": 2, ok.name-1_: 3 } }\n");
+  expectErrorAt(errors,
+                "properties: property name 'x$y' is not allowed: use one or more letters, "
+                "digits, '_', '.' or '-' (a name that %(prop:NAME)s can refer to)",
+                2, static_cast<int>(("  - { name: s1, password: \"" + kVerifier +
+                                     "\", properties: { ").size()) + 1);  // at the key
+  expectErrorAt(errors, "property name 'a/b' is not allowed", 8, 21);
+  expectErrorAt(errors,
+                "properties: property 'revision' cannot be set: a build's revision comes from its "
+                "source stamp",
+                4, 45);
+  EXPECT_EQ(findError(errors, "ok.name-1_"), nullptr) << dump(errors);
+}
+
 TEST(MasterConfigErrors, DuplicateKey) {
   auto errors = errorsOf("master:\n  name: m\n  name: n\n");
   expectErrorAt(errors, "duplicate key 'name' (first given at line 2)", 3, 3);

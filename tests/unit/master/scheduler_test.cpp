@@ -206,6 +206,100 @@ TEST_F(SchedulerTest, ForceValidatesEveryFieldAtOnce) {
   EXPECT_EQ(bs->sourcestamp.branch, "main");
 }
 
+TEST_F(SchedulerTest, ForceTellsAnUnknownBuilderFromOneNotOnTheScheduler) {
+  SchedulerEntry e;
+  e.name = "force";
+  e.type = "force";
+  e.builders = {"b1", "b2"};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  ForceScheduler* f = set.findForce("force");
+  ASSERT_NE(f, nullptr);
+  try {
+    f->force(Json{{"builders", {"nope", "docs"}}}, "alice", {"b1", "b2", "docs"});
+    FAIL() << "expected ForceError";
+  } catch (const ForceError& err) {
+    EXPECT_EQ(std::string(err.what()), "force scheduler 'force' rejected the request");
+    EXPECT_EQ(err.details,
+              (std::vector<std::string>{
+                  "there is no builder 'nope'; force scheduler 'force' can build: b1, b2",
+                  "builder 'docs' is not on force scheduler 'force'; it can build: b1, b2"}));
+  }
+  EXPECT_EQ(buildsetCount(), 0u);
+}
+
+TEST_F(SchedulerTest, ForceRefusesPropertyNamesThatInterpolationCannotReach) {
+  SchedulerEntry e;
+  e.name = "force";
+  e.type = "force";
+  e.builders = {"b1"};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  ForceScheduler* f = set.findForce("force");
+  ASSERT_NE(f, nullptr);
+  try {
+    f->force(Json{{"properties", {{"a/b", "1"}, {"x$y", "2"}, {"ok.name-1_", "3"}}}}, "alice");
+    FAIL() << "expected ForceError";
+  } catch (const ForceError& err) {
+    ASSERT_EQ(err.details.size(), 2u);
+    EXPECT_EQ(err.details[0],
+              "property name 'a/b' is not allowed: use one or more letters, digits, '_', '.' or "
+              "'-' (a name that %(prop:NAME)s can refer to)");
+    EXPECT_NE(err.details[1].find("property name 'x$y' is not allowed"), std::string::npos);
+  }
+  EXPECT_EQ(buildsetCount(), 0u);
+}
+
+TEST_F(SchedulerTest, ForceDropsSourceStampPropertiesAndSaysSo) {
+  SchedulerEntry e;
+  e.name = "force";
+  e.type = "force";
+  e.builders = {"b1"};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  ForceScheduler* f = set.findForce("force");
+  ASSERT_NE(f, nullptr);
+  std::vector<std::string> notes;
+  auto bs = f->force(Json{{"revision", "abc"},
+                          {"properties", {{"revision", "X"}, {"codebase", "c"}, {"flavor", "f"}}}},
+                     "alice", {}, &notes);
+  EXPECT_EQ(notes, (std::vector<std::string>{
+                       "property 'codebase' is ignored: a build's codebase comes from its source "
+                       "stamp (set it with --codebase)",
+                       "property 'revision' is ignored: a build's revision comes from its source "
+                       "stamp (set it with --revision)"}));
+  const auto rec = db.getBuildset(bs.id);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->sourcestamp.revision, "abc");
+  EXPECT_FALSE(rec->properties.contains("revision")) << rec->properties.dump();
+  EXPECT_EQ(rec->properties["flavor"], Json::array({"f", "Force"}));
+}
+
+TEST_F(SchedulerTest, ChangePropertiesReachTheBuildsetOverTheSchedulers) {
+  auto e = singleBranch(30);
+  e.properties = Json{{"flavor", "scheduler"}, {"kept", 1}};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  auto withProps = [&](Json props) {
+    db::ChangeRecord c;
+    c.author = "dev";
+    c.branch = "main";
+    c.revision = "r" + std::to_string(++revs);
+    c.files = {"src/a.c"};
+    c.source = "sendchange";
+    c.properties = std::move(props);
+    return bus.addChange(c);
+  };
+  withProps(Json{{"flavor", "old"}, {"only_old", true}});
+  withProps(Json{{"flavor", "new"}});
+  clock.advance(31s);
+  ASSERT_EQ(buildsetCount(), 1u);
+  const Json props = db.getBuildset(1)->properties;
+  EXPECT_EQ(props["flavor"], Json::array({"new", "Change"})) << props.dump();  // newest wins
+  EXPECT_EQ(props["only_old"], Json::array({true, "Change"})) << props.dump();
+  EXPECT_EQ(props["kept"], Json::array({1, "Scheduler"})) << props.dump();
+}
+
 TEST_F(SchedulerTest, ForcedRequestsTakeTheGivenPriorityOrTheSchedulers) {
   SchedulerEntry e;
   e.name = "force";

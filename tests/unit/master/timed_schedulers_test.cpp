@@ -148,6 +148,50 @@ TEST_F(TimedSchedulersTest, PeriodicDownForManyIntervalsBuildsOnceAtStart) {
   EXPECT_EQ(count(), 3u);
 }
 
+TEST_F(TimedSchedulersTest, PeriodicRunsArePlannedFromThePlannedTimeAndDoNotDrift) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({periodic(3600)});  // built at 12:00
+  auto* p = dynamic_cast<PeriodicScheduler*>(set.find("hourly"));
+  ASSERT_NE(p, nullptr);
+  // Each run wakes 700 ms late (a busy loop, a slow timer): the wall clock
+  // is ahead of the timer when it fires.
+  for (int run = 1; run <= 3; ++run) {
+    clock.setWall(clock.wallNow() + 700ms);
+    clock.advance(3600s);
+    ASSERT_EQ(count(), static_cast<std::size_t>(run + 1));
+    ASSERT_TRUE(p->nextRun());
+    EXPECT_EQ(*p->nextRun(), utc(2024, 1, 10, 13 + run, 0)) << "after run " << run;
+  }
+  // The stored last run is the planned time, so a restart keeps the phase.
+  SchedulerSet again({db, clock, buildsets}, bus);
+  set.stopAll();
+  again.configure({periodic(3600)});
+  auto* q = dynamic_cast<PeriodicScheduler*>(again.find("hourly"));
+  ASSERT_NE(q, nullptr);
+  ASSERT_TRUE(q->nextRun());
+  EXPECT_EQ(*q->nextRun(), utc(2024, 1, 10, 16, 0));
+}
+
+TEST_F(TimedSchedulersTest, PeriodicDownForManyIntervalsKeepsItsPhaseOverRestarts) {
+  {
+    SchedulerSet set({db, clock, buildsets}, bus);
+    set.configure({periodic(3600)});  // 12:00
+  }
+  clock.advance(10h + 30min);  // 22:30: the 22:00 slot is the latest missed
+  {
+    SchedulerSet again({db, clock, buildsets}, bus);
+    again.configure({periodic(3600)});
+    EXPECT_EQ(count(), 2u);
+    auto* p = dynamic_cast<PeriodicScheduler*>(again.find("hourly"));
+    ASSERT_TRUE(p && p->nextRun());
+    EXPECT_EQ(*p->nextRun(), utc(2024, 1, 10, 23, 0));
+  }
+  clock.advance(10min);  // restarted again before 23:00: nothing is due
+  SchedulerSet third({db, clock, buildsets}, bus);
+  third.configure({periodic(3600)});
+  EXPECT_EQ(count(), 2u);
+}
+
 TEST_F(TimedSchedulersTest, PeriodicWithoutAValidIntervalNeverBuilds) {
   auto e = periodic(0);
   e.extra = Json{{"interval", "often"}};
@@ -200,8 +244,8 @@ TEST_F(TimedSchedulersTest, NightlyOnlyIfChangedBuildsOnlyAfterImportantChanges)
   EXPECT_TRUE(set.find("nightly")->subscribesToChanges());
   clock.advance(15h);  // 03:00: no change yet
   EXPECT_EQ(count(), 0u);
-  change("main", {"docs/a.md"});  // unimportant
-  change("release");              // another branch
+  const auto c0 = change("main", {"docs/a.md"});  // unimportant
+  change("release");                              // another branch
   clock.advance(24h);
   EXPECT_EQ(count(), 0u);
   const auto c1 = change("main", {"docs/b.md"});
@@ -209,11 +253,63 @@ TEST_F(TimedSchedulersTest, NightlyOnlyIfChangedBuildsOnlyAfterImportantChanges)
   clock.advance(24h);
   auto all = buildsets_();
   ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0].sourcestamp.changeIds, (std::vector<std::int64_t>{c1, c2}));
+  // The unimportant change held since the first night rides along.
+  EXPECT_EQ(all[0].sourcestamp.changeIds, (std::vector<std::int64_t>{c0, c1, c2}));
   EXPECT_EQ(all[0].sourcestamp.revision, db.getChange(c2)->revision);
   EXPECT_EQ(all[0].sourcestamp.branch, "main");
   clock.advance(24h);  // the changes were consumed
   EXPECT_EQ(count(), 1u);
+}
+
+TEST_F(TimedSchedulersTest, NightlyKeepsUnimportantChangesHeldUntilABuildTakesThem) {
+  auto e = nightly(Json{{"cron", "0 3 * * *"}, {"only_if_changed", true}});
+  e.files.include = {"src/**"};
+  {
+    SchedulerSet set({db, clock, buildsets}, bus);
+    set.configure({e});
+    const auto docs = change("main", {"docs/a.md"});
+    clock.advance(15h);  // 03:00 with only an unimportant change: no build
+    EXPECT_EQ(count(), 0u);
+    // It is still held, and what change-status reads about it is still true.
+    EXPECT_EQ(db.statesWithPrefix("scheduler:nightly", "pending-change:").size(), 1u);
+    const auto decisions = db.decisionsForChange(docs);
+    ASSERT_EQ(decisions.size(), 1u);
+    EXPECT_EQ(decisions[0].decision, "unimportant");
+    EXPECT_EQ(decisions[0].reason,
+              "not important: built with the next scheduled build, which needs an important "
+              "change");
+    clock.advance(24h);  // another quiet night
+    EXPECT_EQ(count(), 0u);
+  }
+  // Held over a restart too; the next important change builds them both.
+  SchedulerSet again({db, clock, buildsets}, bus);
+  again.configure({e});
+  const auto src = change("main", {"src/x.c"});
+  clock.advance(24h);
+  auto all = buildsets_();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].sourcestamp.changeIds, (std::vector<std::int64_t>{1, src}));
+  EXPECT_TRUE(db.statesWithPrefix("scheduler:nightly", "pending-change:").empty());
+}
+
+TEST_F(TimedSchedulersTest, NightlyBuildCarriesItsChangesProperties) {
+  auto e = nightly(Json{{"cron", "0 3 * * *"}, {"only_if_changed", true}});
+  e.properties = Json{{"suite", "full"}};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({e});
+  db::ChangeRecord c;
+  c.author = "dev";
+  c.branch = "main";
+  c.revision = "abc";
+  c.files = {"src/a.c"};
+  c.source = "sendchange";
+  c.properties = Json{{"suite", "quick"}, {"ticket", 42}};
+  bus.addChange(c);
+  clock.advance(15h);
+  auto all = buildsets_();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].properties["suite"], Json::array({"quick", "Change"}));
+  EXPECT_EQ(all[0].properties["ticket"], Json::array({42, "Change"}));
 }
 
 TEST_F(TimedSchedulersTest, NightlyOnlyIfChangedKeepsChangesOverARestart) {
