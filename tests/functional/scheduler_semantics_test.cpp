@@ -1,8 +1,8 @@
 // What a user sees of scheduler semantics with a real master and slave:
 // change properties reach the build, the source stamp's fields win over
 // same-named properties (and the user is told), property names that
-// %(prop:NAME)s cannot refer to are refused, and the force messages say
-// what to do without protocol codes.
+// %(prop:NAME)s cannot refer to are refused, the force and cancel messages
+// say what to do without protocol codes, and checkconfig lists fire times.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -151,6 +151,48 @@ TEST_F(SchedulerSemantics, ConfigRefusesBadAndSourceStampPropertyNames) {
   EXPECT_TRUE(contains(r.err, "property 'revision' cannot be set: a build's revision comes from "
                               "its source stamp"))
       << r.describe();
+}
+
+TEST_F(SchedulerSemantics, CheckconfigListsNextFireTimesAcrossDaylightSaving) {
+  const std::string path = tmp.sub("timed.yaml");
+  writeFile(path,
+            "master: {name: timed, slave_port: 1}\n"
+            "slaves: [{name: s1, password: " + q(v) + "}]\n"
+            "builders: [{name: b1, slaves: [s1], steps: [{shell: {command: \"true\"}}]}]\n"
+            "schedulers:\n"
+            "  - {name: hourly, type: nightly, cron: \"0 * * * *\", timezone: Europe/Berlin,"
+            " builders: [b1]}\n"
+            "  - {name: tick, type: periodic, interval: 5400, builders: [b1]}\n");
+  const auto autumn = master.admin(
+      {"checkconfig", path, "--next-fires", "3", "--from", "2024-10-27T02:30:00+02:00"});
+  ASSERT_EQ(autumn.rc, 0) << autumn.describe();
+  EXPECT_EQ(autumn.out,
+            path + ": config is good\n"
+            "next 3 fire times from 2024-10-27 00:30:00 UTC:\n"
+            "  nightly 'hourly' (cron \"0 * * * *\", Europe/Berlin):\n"
+            "    2024-10-27 02:00:00 CET (+01:00) = 2024-10-27 01:00:00 UTC\n"
+            "    2024-10-27 03:00:00 CET (+01:00) = 2024-10-27 02:00:00 UTC\n"
+            "    2024-10-27 04:00:00 CET (+01:00) = 2024-10-27 03:00:00 UTC\n"
+            "  periodic 'tick' (every 5400 s, no run recorded):\n"
+            "    2024-10-27 00:30:00 UTC (at start)\n"
+            "    2024-10-27 02:00:00 UTC\n"
+            "    2024-10-27 03:30:00 UTC\n");
+  const auto spring =
+      master.admin({"checkconfig", path, "--next-fires", "2", "--from", "2024-03-31T00:30Z"});
+  ASSERT_EQ(spring.rc, 0) << spring.describe();
+  EXPECT_TRUE(contains(spring.out,
+                       "    2024-03-31 03:00:00 CEST (+02:00) = 2024-03-31 01:00:00 UTC\n"
+                       "    2024-03-31 04:00:00 CEST (+02:00) = 2024-03-31 02:00:00 UTC\n"))
+      << spring.describe();
+  // Without --next-fires: three per scheduler, from now.
+  const auto plain = master.admin({"checkconfig", path});
+  ASSERT_EQ(plain.rc, 0) << plain.describe();
+  EXPECT_TRUE(contains(plain.out, "next 3 fire times from ")) << plain.describe();
+  EXPECT_TRUE(contains(plain.out, "  nightly 'hourly' (cron \"0 * * * *\", Europe/Berlin):\n"))
+      << plain.describe();
+  const auto bad = master.admin({"checkconfig", path, "--from", "yesterday"});
+  EXPECT_EQ(bad.rc, 2) << bad.describe();
+  EXPECT_TRUE(contains(bad.err, "--from 'yesterday' is not an ISO 8601 time")) << bad.describe();
 }
 
 }  // namespace

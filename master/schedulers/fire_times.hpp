@@ -1,0 +1,30 @@
+#pragma once
+// When the timed schedulers (nightly, periodic) build next, as
+// `buildmaster checkconfig` prints it: each time in the scheduler's own
+// time zone and in UTC, so a daylight-saving change can be checked before
+// it happens.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/event_loop.hpp"
+#include "config/master_config.hpp"
+
+namespace bb {
+
+// The last run recorded for periodic scheduler NAME, if known.
+using LastRunLookup = std::function<std::optional<WallTime>(const std::string& name)>;
+
+// For each nightly and periodic scheduler in `schedulers`, its next `n`
+// fire times counted from `from`, one per line:
+//   next 2 fire times from 2024-10-27 00:30:00 UTC:
+//     nightly 'hourly' (cron "0 * * * *", Europe/Berlin):
+//       2024-10-27 02:00:00 CEST (+02:00) = 2024-10-27 00:00:00 UTC
+//       ...
+// A periodic scheduler counts from its last run (`lastRun`), or builds at
+// `from` as a master starting then would. "" if there is no such scheduler.
+std::string describeNextFires(const std::vector<SchedulerEntry>& schedulers, WallTime from, int n,
+                              const LastRunLookup& lastRun);
+
+}  // namespace bb
