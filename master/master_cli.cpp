@@ -20,7 +20,6 @@
 #include "master/buildmaster.hpp"
 #include "master/db/database.hpp"
 #include "master/schedulers/fire_times.hpp"
-#include "master/schedulers/periodic.hpp"
 #include "master/schedulers/scheduler_set.hpp"
 
 namespace bb {
@@ -345,23 +344,15 @@ int reconfig(const std::vector<std::string>& args) {
 }
 
 // The last periodic runs recorded in the master's database, when `target`
-// is a master directory that has one (read only; a running master is fine).
+// is a master directory that has one.
 LastRunLookup lastRunsOf(const std::string& target, const MasterConfig& config) {
-  std::string dbPath;
   try {
-    if (fs::is_directory(target)) dbPath = databasePath(target, config.master.database);
+    if (fs::is_directory(target))
+      return lastRunsFromDatabase(databasePath(target, config.master.database));
   } catch (const std::exception&) {
+    // An unsupported database URL: checkconfig reported it; no runs known.
   }
-  if (dbPath.empty() || !fs::exists(dbPath)) return nullptr;
-  auto db = std::make_shared<std::optional<db::Database>>();
-  return [db, dbPath](const std::string& name) -> std::optional<WallTime> {
-    try {
-      if (!*db) db->emplace(dbPath);
-      return PeriodicScheduler::storedLastRun(**db, name);
-    } catch (const std::exception&) {
-      return std::nullopt;  // unreadable: counted as never run, as the listing says
-    }
-  };
+  return nullptr;
 }
 
 int checkconfig(const std::vector<std::string>& args) {

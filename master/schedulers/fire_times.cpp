@@ -1,6 +1,10 @@
 #include "master/schedulers/fire_times.hpp"
 
+#include <filesystem>
+#include <memory>
+
 #include "common/cron.hpp"
+#include "master/db/database.hpp"
 #include "master/schedulers/nightly.hpp"
 #include "master/schedulers/periodic.hpp"
 
@@ -16,6 +20,20 @@ std::string both(WallTime t, const std::string& tz) {
 }
 
 }  // namespace
+
+LastRunLookup lastRunsFromDatabase(const std::string& dbPath) {
+  std::error_code ec;
+  if (dbPath.empty() || !std::filesystem::is_regular_file(dbPath, ec)) return nullptr;
+  auto db = std::make_shared<std::optional<db::Database>>();
+  return [db, dbPath](const std::string& name) -> std::optional<WallTime> {
+    try {
+      if (!*db) db->emplace(dbPath);
+      return PeriodicScheduler::storedLastRun(**db, name);
+    } catch (const std::exception&) {
+      return std::nullopt;  // the listing then says "no run recorded"
+    }
+  };
+}
 
 std::string describeNextFires(const std::vector<SchedulerEntry>& schedulers, WallTime from, int n,
                               const LastRunLookup& lastRun) {

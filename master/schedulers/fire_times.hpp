@@ -16,6 +16,11 @@ namespace bb {
 // The last run recorded for periodic scheduler NAME, if known.
 using LastRunLookup = std::function<std::optional<WallTime>(const std::string& name)>;
 
+// Reads the last runs from the database at `dbPath` (only reads; opened on
+// first use; a running master is fine). nullptr if there is no such file;
+// a run that cannot be read counts as not recorded.
+LastRunLookup lastRunsFromDatabase(const std::string& dbPath);
+
 // For each nightly and periodic scheduler in `schedulers`, its next `n`
 // fire times counted from `from`, one per line:
 //   next 2 fire times from 2024-10-27 00:30:00 UTC:

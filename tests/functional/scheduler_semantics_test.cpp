@@ -195,5 +195,27 @@ TEST_F(SchedulerSemantics, CheckconfigListsNextFireTimesAcrossDaylightSaving) {
   EXPECT_TRUE(contains(bad.err, "--from 'yesterday' is not an ISO 8601 time")) << bad.describe();
 }
 
+TEST(CheckconfigFires, PeriodicCountsFromTheRunRecordedInTheMastersDatabase) {
+  TempDir tmp;
+  MasterProcess master(tmp.sub("master"));
+  const std::string v = makeVerifier("pw");
+  master.create();
+  master.writeConfig(
+      "master: {name: p, slave_port: " + std::to_string(master.port()) + "}\n"
+      "slaves: [{name: s1, password: " + q(v) + "}]\n"
+      "builders: [{name: b1, slaves: [s1], steps: [{shell: {command: \"true\"}}]}]\n"
+      "schedulers: [{name: tick, type: periodic, interval: 3600, builders: [b1]}]\n");
+  master.start();
+  // A periodic scheduler builds as soon as the master starts.
+  ASSERT_TRUE(waitFor([&] {
+    return sqlite(master.dbPath(), "SELECT count(*) FROM buildsets")[0][0] == "1";
+  }, 30s)) << master.log();
+  const auto r = master.admin({"checkconfig", master.dir(), "--next-fires", "2"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "  periodic 'tick' (every 3600 s, last run ")) << r.describe();
+  EXPECT_FALSE(contains(r.out, "(at start)")) << r.describe();
+  EXPECT_EQ(master.stop(), 0) << master.log();
+}
+
 }  // namespace
 }  // namespace bb::test
