@@ -160,6 +160,10 @@ void NightlyScheduler::fire() {
           else ss.changeIds = pending_;
           mergeChangeProperties(pending_, props);
           reason += ": " + std::to_string(pending_.size()) + " change(s) since the last build";
+        } else if (!pending_.empty()) {
+          // Held while it had only_if_changed (a reconfig turned it off):
+          // this build of the branch takes them, so none waits forever.
+          ss.changeIds = pending_;
         }
         ctx_.buildsets.create(cfg_.name, reason, ss, props, cfg_.builders, cfg_.priority);
         // The build took every held change.

@@ -6,7 +6,8 @@
 // recorded in the database, and a fire builds only if one of them is
 // important; the build takes every held change. A fire without an
 // important change builds nothing and keeps the unimportant ones held for
-// the next build (Buildbot's rule). The last fire time is stored: if a
+// the next build (Buildbot's rule). Changes still held when a reconfig
+// turns only_if_changed off go with its next build. The last fire time is stored: if a
 // scheduled time passed while the master was down, it builds once at
 // start (not once per missed time) and then follows the schedule.
 #include <optional>

@@ -292,6 +292,25 @@ TEST_F(TimedSchedulersTest, NightlyKeepsUnimportantChangesHeldUntilABuildTakesTh
   EXPECT_TRUE(db.statesWithPrefix("scheduler:nightly", "pending-change:").empty());
 }
 
+TEST_F(TimedSchedulersTest, NightlyTurnedToAlwaysBuildTakesTheChangesItHeld) {
+  auto held = nightly(Json{{"cron", "0 3 * * *"}, {"only_if_changed", true}});
+  held.files.include = {"src/**"};
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({held});
+  const auto docs = change("main", {"docs/a.md"});
+  clock.advance(15h);  // 03:00: only an unimportant change, nothing built
+  EXPECT_EQ(count(), 0u);
+  // A reconfig drops only_if_changed: the next nightly build takes the
+  // held change, so change-status does not say it waits forever.
+  set.configure({nightly(Json{{"cron", "0 3 * * *"}})});
+  clock.advance(24h);
+  auto all = buildsets_();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].sourcestamp.changeIds, (std::vector<std::int64_t>{docs}));
+  EXPECT_EQ(all[0].sourcestamp.revision, "");  // the branch as it is then
+  EXPECT_TRUE(db.statesWithPrefix("scheduler:nightly", "pending-change:").empty());
+}
+
 TEST_F(TimedSchedulersTest, NightlyBuildCarriesItsChangesProperties) {
   auto e = nightly(Json{{"cron", "0 3 * * *"}, {"only_if_changed", true}});
   e.properties = Json{{"suite", "full"}};
