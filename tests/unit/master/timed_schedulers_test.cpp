@@ -292,6 +292,51 @@ TEST_F(TimedSchedulersTest, NightlyKeepsUnimportantChangesHeldUntilABuildTakesTh
   EXPECT_TRUE(db.statesWithPrefix("scheduler:nightly", "pending-change:").empty());
 }
 
+// Europe/Berlin 2024: back on 27 October 03:00 CEST -> 02:00 CET (01:00
+// UTC), forward on 31 March 02:00 CET -> 03:00 CEST (01:00 UTC).
+TEST_F(TimedSchedulersTest, NightlyHourlyKeepsBuildingThroughBerlinsRepeatedHour) {
+  clock.setWall(utc(2024, 10, 26, 22, 30));  // 00:30 CEST
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({nightly(Json{{"cron", "0 * * * *"}, {"timezone", "Europe/Berlin"}})});
+  auto* n = dynamic_cast<NightlyScheduler*>(set.find("nightly"));
+  ASSERT_NE(n, nullptr);
+  // 01:00 CEST, 02:00 CEST, 02:00 CET, 03:00 CET, 04:00 CET.
+  const std::vector<WallTime> expected{utc(2024, 10, 26, 23, 0), utc(2024, 10, 27, 0, 0),
+                                       utc(2024, 10, 27, 1, 0), utc(2024, 10, 27, 2, 0),
+                                       utc(2024, 10, 27, 3, 0)};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_TRUE(n->nextFire());
+    ASSERT_EQ(*n->nextFire(), expected[i]) << "fire " << i;
+    clock.advance(duration_cast<milliseconds>(expected[i] - clock.wallNow()));
+    EXPECT_EQ(count(), i + 1) << "fire " << i;
+  }
+}
+
+TEST_F(TimedSchedulersTest, NightlyFixedTimeBuildsOnceOnBothBerlinChanges) {
+  clock.setWall(utc(2024, 3, 30, 12, 0));
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.configure({nightly(Json{{"cron", "30 2 * * *"}, {"timezone", "Europe/Berlin"}})});
+  auto* n = dynamic_cast<NightlyScheduler*>(set.find("nightly"));
+  ASSERT_NE(n, nullptr);
+  // Spring: 02:30 does not exist; it builds once at 03:00 CEST.
+  ASSERT_TRUE(n->nextFire());
+  EXPECT_EQ(*n->nextFire(), utc(2024, 3, 31, 1, 0));
+  clock.advance(24h);
+  EXPECT_EQ(count(), 1u);
+  // Autumn: 02:30 happens twice; it builds at the first only.
+  clock.setWall(utc(2024, 10, 26, 12, 0));
+  auto autumn = nightly(Json{{"cron", "30 2 * * *"}, {"timezone", "Europe/Berlin"}});
+  autumn.name = "autumn";
+  set.configure({autumn});
+  n = dynamic_cast<NightlyScheduler*>(set.find("autumn"));
+  ASSERT_TRUE(n && n->nextFire());
+  EXPECT_EQ(*n->nextFire(), utc(2024, 10, 27, 0, 30));
+  clock.advance(24h);
+  EXPECT_EQ(count(), 2u);
+  ASSERT_TRUE(n->nextFire());
+  EXPECT_EQ(*n->nextFire(), utc(2024, 10, 28, 1, 30));
+}
+
 TEST_F(TimedSchedulersTest, NightlyTurnedToAlwaysBuildTakesTheChangesItHeld) {
   auto held = nightly(Json{{"cron", "0 3 * * *"}, {"only_if_changed", true}});
   held.files.include = {"src/**"};
