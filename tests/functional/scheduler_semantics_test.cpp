@@ -1,8 +1,10 @@
 // What a user sees of scheduler semantics with a real master and slave:
 // change properties reach the build, the source stamp's fields win over
 // same-named properties (and the user is told), property names that
-// %(prop:NAME)s cannot refer to are refused, the force and cancel messages
-// say what to do without protocol codes, and checkconfig lists fire times.
+// %(prop:NAME)s cannot refer to are refused, the force messages say what
+// to do without protocol codes, a nightly scheduler keeps unimportant
+// changes held until a build takes them (change-status stays true), and
+// checkconfig lists fire times.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -215,6 +217,45 @@ TEST(CheckconfigFires, PeriodicCountsFromTheRunRecordedInTheMastersDatabase) {
   EXPECT_TRUE(contains(r.out, "  periodic 'tick' (every 3600 s, last run ")) << r.describe();
   EXPECT_FALSE(contains(r.out, "(at start)")) << r.describe();
   EXPECT_EQ(master.stop(), 0) << master.log();
+}
+
+TEST(NightlyHeldChanges, AnUnimportantChangeStaysHeldAndChangeStatusStaysTrue) {
+  TempDir tmp;
+  MasterProcess master(tmp.sub("master"));
+  const std::string v = makeVerifier("pw");
+  master.create();
+  // Every minute, so a scheduled time is at most a minute away.
+  master.writeConfig(
+      "master: {name: n, slave_port: " + std::to_string(master.port()) + "}\n"
+      "slaves: [{name: s1, password: " + q(v) + "}]\n"
+      "users: [{name: alice, password: " + q(v) + ", may: [sendchange, status]}]\n"
+      "builders: [{name: b1, slaves: [s1], steps: [{shell: {command: \"true\"}}]}]\n"
+      "schedulers:\n"
+      "  - {name: nightly, type: nightly, cron: \"* * * * *\", only_if_changed: true,\n"
+      "     branch: main, files: {include: [\"src/**\"]}, builders: [b1]}\n");
+  master.setAuth("alice", "pw");
+  master.start();
+  auto buildsets = [&] { return sqlite(master.dbPath(), "SELECT count(*) FROM buildsets")[0][0]; };
+  ASSERT_EQ(master.client({"sendchange", "--branch", "main", "docs/a.md"}).rc, 0);
+  // A scheduled time passes with only the unimportant change held. The
+  // wait is bounded by the next minute boundary; nothing is timed.
+  ASSERT_TRUE(master.waitForLog("1 unimportant change(s) stay held", 75s)) << master.log();
+  EXPECT_EQ(buildsets(), "0");
+  const auto waiting = master.client({"change-status", "1"});
+  ASSERT_EQ(waiting.rc, 0) << waiting.describe();
+  EXPECT_TRUE(contains(waiting.out, "waiting in:\n  nightly (nightly): not important: built with "
+                                    "the next scheduled build, which needs an important change\n"))
+      << waiting.describe();
+  // The next important change is built at the next scheduled time, and
+  // the held one with it.
+  ASSERT_EQ(master.client({"sendchange", "--branch", "main", "src/a.c"}).rc, 0);
+  ASSERT_TRUE(waitFor([&] { return buildsets() == "1"; }, 75s, 250ms)) << master.log();
+  EXPECT_EQ(sqlite(master.dbPath(), "SELECT group_concat(change_id) FROM "
+                                    "(SELECT change_id FROM buildset_changes ORDER BY seq)")[0][0],
+            "1,2");
+  const auto built = master.client({"change-status", "1"});
+  ASSERT_EQ(built.rc, 0) << built.describe();
+  EXPECT_TRUE(contains(built.out, "built by:\n  nightly (nightly)")) << built.describe();
 }
 
 }  // namespace
