@@ -90,6 +90,17 @@ TEST_F(SchedulerSemantics, TheSourceStampWinsAndChangePropertiesReachTheBuild) {
   const Json forced = buildProperties(2);
   EXPECT_EQ(forced["revision"], Json::array({"Z", "SourceStamp"})) << forced.dump();
   EXPECT_EQ(forced["flavor"], Json::array({"forced", "Force"})) << forced.dump();
+
+  // --json --wait: one JSON answer, with the notes and the finished buildset.
+  const auto j = master.client({"force", "--scheduler", "force", "--property", "branch:x",
+                                "--wait", "--json"});
+  ASSERT_EQ(j.rc, 0) << j.describe() << master.log();
+  const Json answer = Json::parse(j.out);
+  EXPECT_EQ(answer["notes"], Json::array({"property 'branch' is ignored: a build's branch comes "
+                                          "from its source stamp (set it with --branch)"}))
+      << j.out;
+  EXPECT_EQ(answer["buildset"]["complete"], true) << j.out;
+  EXPECT_EQ(answer["buildset"]["result"], "success") << j.out;
 }
 
 TEST_F(SchedulerSemantics, PropertyNamesInterpolationCannotReachAreRefused) {
