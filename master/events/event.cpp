@@ -42,6 +42,11 @@ const std::vector<std::string>& allTopics() {
   return topics;
 }
 
+const std::vector<std::uint8_t>& Event::packed() const {
+  if (!packed_) packed_ = std::make_shared<const std::vector<std::uint8_t>>(Json::to_msgpack(toJson(*this)));
+  return *packed_;
+}
+
 Json toJson(const Event& e) {
   Json j{{"seq", e.seq}, {"type", std::string(toString(e.type))}, {"time_ms", e.timeMs}};
   if (!e.builder.empty()) j["builder"] = e.builder;

@@ -5,6 +5,7 @@
 // kind's details (the same JSON views the status replies use).
 // docs/architecture.md has the table of kinds, publishers and listeners.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,13 @@ struct Event {
   std::int64_t changeId = 0, buildsetId = 0, requestId = 0, buildId = 0, logId = 0;
   std::vector<std::int64_t> changeIds;  // buildset.created: the changes it builds
   Json data = Json::object();
+
+  // toJson(*this) as MessagePack, made once and shared by every client the
+  // event is sent to. Call it only once the event is published (complete).
+  const std::vector<std::uint8_t>& packed() const;
+
+ private:
+  mutable std::shared_ptr<const std::vector<std::uint8_t>> packed_;
 };
 
 // {seq, type, time_ms, keys that are set..., data}: the shape clients get.

@@ -1,5 +1,7 @@
 #include "master/port/client_session.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "master/events/event_bus.hpp"
@@ -8,8 +10,13 @@
 namespace bb {
 
 ClientSession::ClientSession(std::shared_ptr<Connection> conn, std::string user, RpcHandler& rpc,
-                             EventBus& events)
-    : conn_(std::move(conn)), user_(std::move(user)), peer_(conn_->peer()), rpc_(rpc), events_(events) {}
+                             EventBus& events, Clock& clock)
+    : conn_(std::move(conn)),
+      user_(std::move(user)),
+      peer_(conn_->peer()),
+      rpc_(rpc),
+      events_(events),
+      clock_(clock) {}
 
 ClientSession::~ClientSession() { endSubscriptions(); }
 
@@ -84,7 +91,7 @@ Json ClientSession::subscribe(const Json& params) {
   };
   const auto sub = events_.subscribe(std::move(s));
   *id = sub.id;
-  batches_[sub.id] = Json::array();
+  batches_[sub.id] = Batch{};
   spdlog::info("client {} from {} subscribed to events ({}), subscription {}", user_, peer_,
                filter.describe(), sub.id);
   return Json{{"subscription_id", sub.id}, {"seq", sub.lastSeq},
@@ -105,16 +112,55 @@ bool ClientSession::deliver(std::uint64_t sub, const Event& e) {
   auto it = batches_.find(sub);
   if (it == batches_.end() || !conn_->isOpen()) return true;  // gone: let it drain away
   if (conn_->queuedBytes() > kBusyBytes) return false;        // backed up: keep it queued
-  it->second.push_back(toJson(e));
-  if (it->second.size() >= kMaxBatch) flush(sub);
+  const auto& packed = e.packed();
+  it->second.packed.insert(it->second.packed.end(), packed.begin(), packed.end());
+  if (++it->second.count >= kMaxBatch || it->second.packed.size() >= kMaxBatchBytes) sendBatch(sub);
   return true;
 }
 
 void ClientSession::flush(std::uint64_t sub) {
+  const SteadyTime now = clock_.now();
+  tokens_ = std::min(kFrameBurst,
+                     tokens_ + std::chrono::duration<double>(now - refilled_).count() * kFramesPerSecond);
+  refilled_ = now;
+  if (flushTimer_ && flushTimer_->pending()) return;  // a paced send is due anyway
+  if (tokens_ >= 1) {
+    sendBatch(sub);
+    return;
+  }
+  if (!flushTimer_) flushTimer_ = clock_.makeTimer();
+  std::weak_ptr<ClientSession> weak = shared_from_this();
+  const auto wait = std::chrono::milliseconds(
+      1 + static_cast<int>((1 - tokens_) * 1000.0 / kFramesPerSecond));
+  flushTimer_->start(wait, [weak] {
+                       auto self = weak.lock();
+                       if (!self) return;
+                       std::vector<std::uint64_t> ids;
+                       for (const auto& [id, b] : self->batches_) ids.push_back(id);
+                       for (auto id : ids) self->sendBatch(id);
+                     });
+}
+
+void ClientSession::sendBatch(std::uint64_t sub) {
   auto it = batches_.find(sub);
-  if (it == batches_.end() || it->second.empty() || !conn_->isOpen()) return;
-  Json batch = std::exchange(it->second, Json::array());
-  conn_->send(MsgType::Events, Json{{"subscription_id", sub}, {"events", std::move(batch)}});
+  if (it == batches_.end() || it->second.count == 0 || !conn_->isOpen()) return;
+  Batch batch = std::exchange(it->second, Batch{});
+  // {"subscription_id": sub, "events": [...]} with the events' encodings
+  // copied in as they are: a map of 2, then an array header of `count`.
+  std::vector<std::uint8_t> payload = Json::to_msgpack(Json{{"subscription_id", sub}});
+  payload[0] = 0x82;  // fixmap of 1 -> fixmap of 2
+  payload.push_back(0xa6);
+  for (char c : std::string("events")) payload.push_back(static_cast<std::uint8_t>(c));
+  if (batch.count < 16) {
+    payload.push_back(static_cast<std::uint8_t>(0x90 | batch.count));
+  } else {
+    payload.push_back(0xdc);  // array 16
+    payload.push_back(static_cast<std::uint8_t>(batch.count >> 8));
+    payload.push_back(static_cast<std::uint8_t>(batch.count & 0xff));
+  }
+  payload.insert(payload.end(), batch.packed.begin(), batch.packed.end());
+  conn_->sendPayload(MsgType::Events, payload);
+  tokens_ -= 1;
 }
 
 void ClientSession::onMessage(Message&& msg) {

@@ -9,7 +9,12 @@
 // A client that reads too slowly is not allowed to grow the master's
 // memory: while its write queue holds more than kBusyBytes the bus keeps
 // its events queued, and when that queue is full the subscription is
-// dropped and the client told why.
+// dropped and the client told why. Frames are paced by a token bucket:
+// up to kFrameBurst frames go out at once (a client following one build
+// gets every event without delay), then at most kFramesPerSecond, with
+// the events in between sent together: a busy master sends a client that
+// watches everything ~100 frames a second, however many events it
+// publishes.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -17,6 +22,7 @@
 #include <vector>
 
 #include "common/connection.hpp"
+#include "common/event_loop.hpp"
 
 namespace bb {
 
@@ -29,10 +35,13 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   static constexpr std::size_t kBusyBytes = 1u << 20;
   static constexpr std::size_t kMaxQueuedEvents = 10000;
   static constexpr std::size_t kMaxBatch = 200;
+  static constexpr std::size_t kMaxBatchBytes = 256 * 1024;
   static constexpr std::size_t kMaxSubscriptions = 16;
+  static constexpr double kFrameBurst = 20;
+  static constexpr double kFramesPerSecond = 100;
 
   ClientSession(std::shared_ptr<Connection> conn, std::string user, RpcHandler& rpc,
-                EventBus& events);
+                EventBus& events, Clock& clock);
   ~ClientSession();
 
   // Starts reading requests; `onClosed` runs once when the connection ends.
@@ -48,7 +57,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   Json subscribe(const Json& params);
   Json unsubscribe(const Json& params);
   bool deliver(std::uint64_t sub, const Event& e);
+  // The bus delivered a round: send now if the bucket has a token, else
+  // arm the timer for when it has one.
   void flush(std::uint64_t sub);
+  void sendBatch(std::uint64_t sub);
   void endSubscriptions();
   // The one failure path: logs why and closes the connection.
   void fail(const std::string& code, const std::string& why);
@@ -58,7 +70,17 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::string peer_;
   RpcHandler& rpc_;
   EventBus& events_;
-  std::map<std::uint64_t, Json> batches_;  // subscription id -> events not yet sent
+  Clock& clock_;
+  std::unique_ptr<Timer> flushTimer_;
+  double tokens_ = kFrameBurst;
+  SteadyTime refilled_{};
+  // Events not yet sent, per subscription: their MessagePack encodings
+  // (each made once per event, shared by every client) back to back.
+  struct Batch {
+    std::vector<std::uint8_t> packed;
+    std::size_t count = 0;
+  };
+  std::map<std::uint64_t, Batch> batches_;
 };
 
 }  // namespace bb

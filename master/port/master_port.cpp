@@ -119,7 +119,7 @@ void MasterPort::onAccept(std::shared_ptr<Connection> conn) {
 }
 
 void MasterPort::startClient(std::shared_ptr<Connection> conn, const std::string& user) {
-  auto session = std::make_shared<ClientSession>(std::move(conn), user, rpc_, events_);
+  auto session = std::make_shared<ClientSession>(std::move(conn), user, rpc_, events_, clock_);
   clients_.insert(session);
   // The set holds the only strong reference; it is dropped once closed.
   session->start([this](ClientSession& s) { clients_.erase(s.shared_from_this()); });

@@ -1,0 +1,262 @@
+// Dispatch with event subscribers: the dispatch of dispatch_bench (N
+// sendchanges, N no-op builds on S slaves) run three times on one master:
+// with no subscriber, with K clients each subscribed to every event (as
+// `buildbot watch` is, reading and discarding them in this process, one
+// io_context thread), and with none again. Reports builds/s of each run,
+// master RSS before and after the subscribers joined, events each
+// subscriber got, and how many subscriptions the master dropped.
+// Usage: event_subscribers_bench [BUILDS] [SLAVES] [SUBSCRIBERS]
+//        (default: 2000 4 100)
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "bench/bench_util.hpp"
+#include "client/master_client.hpp"
+#include "common/frame.hpp"
+#include "common/login.hpp"
+#include "common/message.hpp"
+#include "tests/functional/harness.hpp"
+
+using namespace bb;
+using namespace bb::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// K clients logged in (real SCRAM) and subscribed to every event, read by
+// one thread with poll(). They read everything the master sends but only
+// look at frame headers and each Events frame's event count, so that on a
+// 2-core machine the driver takes as little CPU from the master as a
+// `buildbot watch` on another machine would.
+class Watchers {
+ public:
+  Watchers(int port, int n, const std::string& user, const std::string& password) {
+    for (int i = 0; i < n; ++i) {
+      const int fd = login(port, user, password);
+      if (fd < 0) {
+        ++failed_;
+        continue;
+      }
+      fds_.push_back(fd);
+      decoders_.emplace_back(16u << 20);
+    }
+    thread_ = std::thread([this] { readAll(); });
+  }
+  ~Watchers() {
+    stopReading();
+    for (int fd : fds_) ::close(fd);
+  }
+  void stopReading() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int subscribed() const { return static_cast<int>(fds_.size()); }
+  long events() const { return events_; }
+  int dropped() const { return dropped_; }
+  int failed() const { return failed_ + closed_; }
+  double cpuSeconds() const { return cpu_; }
+
+ private:
+  static void sendAll(int fd, const Message& m) {
+    std::vector<std::uint8_t> out;
+    encodeMessage(m, out);
+    std::size_t off = 0;
+    while (off < out.size()) {
+      const ssize_t w = ::send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);
+      if (w <= 0) throw std::runtime_error("send failed");
+      off += static_cast<std::size_t>(w);
+    }
+  }
+  static Message readOne(int fd, FrameDecoder& dec) {
+    Frame f;
+    std::uint8_t buf[4096];
+    while (dec.next(f) != FrameDecoder::Status::Ready) {
+      const ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+      if (r <= 0) throw std::runtime_error("connection closed during login");
+      dec.feed(buf, static_cast<std::size_t>(r));
+    }
+    return decodeMessage(f.type, f.payload);
+  }
+  // Logs in and subscribes with blocking calls; returns the socket.
+  static int login(int port, const std::string& user, const std::string& password) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    try {
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
+      FrameDecoder dec;
+      ClientLogin login("client", user, password);
+      sendAll(fd, login.hello());
+      while (true) {
+        auto step = login.onMessage(readOne(fd, dec));
+        if (step.kind == ClientLogin::Step::Send) sendAll(fd, step.reply);
+        if (step.kind == ClientLogin::Step::Failed) throw std::runtime_error(step.error);
+        if (step.kind == ClientLogin::Step::Done) break;
+      }
+      sendAll(fd, Message{MsgType::Request, Json{{"id", 1}, {"method", "subscribe"}, {"params", Json::object()}}});
+      for (Message m = readOne(fd, dec); m.type != MsgType::Response; m = readOne(fd, dec)) {
+      }
+      return fd;
+    } catch (const std::exception&) {
+      ::close(fd);
+      return -1;
+    }
+  }
+  // Events frames start {"subscription_id": N, "events": [..]}: the count is
+  // the array header after the two keys (see ClientSession::flush).
+  void countEvents(const Frame& f) {
+    if (f.type == static_cast<std::uint16_t>(MsgType::Heartbeat)) return;
+    if (f.type != static_cast<std::uint16_t>(MsgType::Events)) return;
+    const auto& p = f.payload;
+    static const std::vector<std::uint8_t> key{0xa6, 'e', 'v', 'e', 'n', 't', 's'};
+    auto it = std::search(p.begin(), p.end(), key.begin(), key.end());
+    if (it == p.end() || it + 7 >= p.end()) {
+      ++dropped_;  // the dropped notice has other keys first
+      return;
+    }
+    const std::uint8_t h = *(it + 7);
+    if ((h & 0xf0) == 0x90) events_ += h & 0x0f;
+    else if (h == 0xdc && it + 9 < p.end()) events_ += (*(it + 8) << 8) | *(it + 9);
+    else ++dropped_;
+  }
+  void readAll() {
+    std::vector<pollfd> pfds;
+    for (int fd : fds_) pfds.push_back(pollfd{fd, POLLIN, 0});
+    std::vector<std::uint8_t> buf(256 * 1024);
+    Frame f;
+    while (!stop_) {
+      if (::poll(pfds.data(), pfds.size(), 100) <= 0) continue;
+      for (std::size_t i = 0; i < pfds.size(); ++i) {
+        if (!(pfds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        const ssize_t r = ::recv(pfds[i].fd, buf.data(), buf.size(), MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+        if (r <= 0) {
+          ++closed_;
+          pfds[i].fd = -1;
+          continue;
+        }
+        decoders_[i].feed(buf.data(), static_cast<std::size_t>(r));
+        while (decoders_[i].next(f) == FrameDecoder::Status::Ready) countEvents(f);
+      }
+    }
+    rusage u{};
+    getrusage(RUSAGE_THREAD, &u);
+    cpu_ = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  }
+
+  std::vector<int> fds_;
+  std::vector<FrameDecoder> decoders_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> dropped_{0}, failed_{0}, closed_{0};
+  std::atomic<long> events_{0};
+  double cpu_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int builds = argc > 1 ? std::atoi(argv[1]) : 2000;
+  const int slaves = argc > 2 ? std::atoi(argv[2]) : 4;
+  const int watchers = argc > 3 ? std::atoi(argv[3]) : 100;
+  try {
+    TempDir tmp("bb-bench-subscribers");
+    MasterProcess master(tmp.sub("master"));
+    const std::string v = makeVerifier("pw");
+    std::ostringstream y;
+    y << "master: {name: bench, slave_port: " << master.port() << ", database: \"sqlite:state.sqlite\"}\n"
+      << "slaves:\n";
+    for (int i = 1; i <= slaves; ++i) y << "  - {name: s" << i << ", password: \"" << v << "\"}\n";
+    y << "users: [{name: bench, password: \"" << v << "\", may: [sendchange, status]}]\n"
+      << "builders:\n  - name: noop\n    slaves: [";
+    for (int i = 1; i <= slaves; ++i) y << (i > 1 ? ", " : "") << "s" << i;
+    y << "]\n    steps: [{shell: {name: noop, command: [\"true\"]}}]\n"
+      << "schedulers: [{name: all, type: single_branch, branch: main, builders: [noop]}]\n";
+    master.create();
+    master.writeConfig(y.str());
+    master.start();
+    std::vector<std::unique_ptr<SlaveProcess>> procs;
+    for (int i = 1; i <= slaves; ++i) {
+      procs.push_back(std::make_unique<SlaveProcess>(tmp.sub("slave" + std::to_string(i)), master.port(),
+                                                     "s" + std::to_string(i), "pw"));
+      procs.back()->create();
+      procs.back()->start();
+    }
+    for (int i = 1; i <= slaves; ++i)
+      if (!master.waitForLog("slave s" + std::to_string(i) + " connected", 30s))
+        throw std::runtime_error("slave did not connect:\n" + master.log());
+    const pid_t pid = bench::readPid(master.dir() + "/buildmaster.pid");
+    client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"});
+    c.connect();
+    int done = 0;
+    auto run = [&](const char* label) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const double cpu0 = bench::cpuSeconds(pid);
+      for (int i = 0; i < builds; ++i)
+        c.call("sendchange", Json{{"author", "bench"}, {"branch", "main"}, {"revision", "r" + std::to_string(i)}});
+      done += builds;
+      const std::string sql = "SELECT count(*) FROM builds WHERE finished=1";
+      if (!waitFor([&] { return std::stoi(sqlite(master.dbPath(), sql)[0][0]) >= done; }, 600s, 5ms))
+        throw std::runtime_error("builds did not finish");
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("%-28s %6d builds in %6.2f s: %7.1f builds/s, master %.3f ms CPU/build, RSS %.1f MiB\n",
+                  label, builds, secs, builds / secs, (bench::cpuSeconds(pid) - cpu0) * 1000.0 / builds,
+                  bench::memoryMiB(pid, "VmRSS:"));
+      return builds / secs;
+    };
+    const double before = run("no subscribers");
+    const double rss0 = bench::memoryMiB(pid, "VmRSS:");
+    // The master's newest event sequence number, from a subscribe reply.
+    auto lastSeq = [&] {
+      const Json r = c.call("subscribe", Json{{"topics", {"scheduler"}}});
+      c.call("unsubscribe", Json{{"subscription_id", r["subscription_id"]}});
+      return r["seq"].get<long>();
+    };
+    double with = 0;
+    {
+      Watchers w(master.port(), watchers, "bench", "pw");
+      if (w.subscribed() < watchers) throw std::runtime_error("not every subscriber logged in");
+      const double rssSubscribed = bench::memoryMiB(pid, "VmRSS:");
+      const long seq0 = lastSeq();
+      with = run((std::to_string(w.subscribed()) + " subscribers, all events").c_str());
+      const double rss1 = bench::memoryMiB(pid, "VmRSS:");
+      const long expected = (lastSeq() - seq0) * w.subscribed();
+      waitFor([&] { return w.events() >= expected; }, 30s);  // the last events reach them
+      const long got = w.events();
+      w.stopReading();
+      std::printf("subscribers: %d subscribed, %d closed, %d dropped by the master; %ld of %ld events "
+                  "delivered; driver thread %.2f s CPU\n",
+                  w.subscribed(), w.failed(), w.dropped(), got, expected, w.cpuSeconds());
+      std::printf("master RSS: %.1f MiB before, %.1f MiB with them connected, %.1f MiB after their builds\n",
+                  rss0, rssSubscribed, rss1);
+    }
+    const double after = run("no subscribers again");
+    std::printf("with subscribers: %.0f%% of the builds/s without them (mean of before and after)\n",
+                100.0 * with / ((before + after) / 2));
+    c.close();
+    for (auto& s : procs) s->stop();
+    master.stop();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "event_subscribers_bench failed: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
