@@ -227,10 +227,10 @@ void Connection::send(const Message& m) {
   if (im.started) doWrite(shared_from_this(), im);
 }
 
-void Connection::sendPayload(MsgType type, const std::vector<std::uint8_t>& payload) {
+void Connection::sendPayload(MsgType type, const std::uint8_t* payload, std::size_t size) {
   auto& im = *impl_;
   if (!im.open || im.closing) return;
-  encodeFrame(static_cast<std::uint16_t>(type), payload.data(), payload.size(), im.pending);
+  encodeFrame(static_cast<std::uint16_t>(type), payload, size, im.pending);
   im.lastSend = Clock::now();
   if (queuedBytes() > im.opts.maxQueuedBytes) {
     close("write queue overflow: peer is not reading (" + std::to_string(queuedBytes()) +

@@ -53,7 +53,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send(const Message& m);
   // Sends a frame whose MessagePack payload is already encoded (a body
   // built once and sent to many peers).
-  void sendPayload(MsgType type, const std::vector<std::uint8_t>& payload);
+  void sendPayload(MsgType type, const std::uint8_t* payload, std::size_t size);
   // Sends an Error frame {code, message}, then closes once it is written.
   void sendErrorAndClose(const std::string& code, const std::string& message);
   // Closes now; idempotent. The close handler gets `reason`.

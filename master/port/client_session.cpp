@@ -113,6 +113,7 @@ bool ClientSession::deliver(std::uint64_t sub, const Event& e) {
   if (it == batches_.end() || !conn_->isOpen()) return true;  // gone: let it drain away
   if (conn_->queuedBytes() > kBusyBytes) return false;        // backed up: keep it queued
   const auto& packed = e.packed();
+  if (it->second.packed.empty()) it->second.packed.resize(kHeadRoom);
   it->second.packed.insert(it->second.packed.end(), packed.begin(), packed.end());
   if (++it->second.count >= kMaxBatch || it->second.packed.size() >= kMaxBatchBytes) sendBatch(sub);
   return true;
@@ -145,21 +146,23 @@ void ClientSession::sendBatch(std::uint64_t sub) {
   auto it = batches_.find(sub);
   if (it == batches_.end() || it->second.count == 0 || !conn_->isOpen()) return;
   Batch batch = std::exchange(it->second, Batch{});
-  // {"subscription_id": sub, "events": [...]} with the events' encodings
-  // copied in as they are: a map of 2, then an array header of `count`.
-  std::vector<std::uint8_t> payload = Json::to_msgpack(Json{{"subscription_id", sub}});
-  payload[0] = 0x82;  // fixmap of 1 -> fixmap of 2
-  payload.push_back(0xa6);
-  for (char c : std::string("events")) payload.push_back(static_cast<std::uint8_t>(c));
+  // {"subscription_id": sub, "events": [...]} around the events'
+  // encodings as they are: the head goes into the room kept in front of
+  // them (kHeadRoom), so the events are not copied again.
+  std::vector<std::uint8_t> head = Json::to_msgpack(Json{{"subscription_id", sub}});
+  head[0] = 0x82;  // fixmap of 1 -> fixmap of 2
+  head.push_back(0xa6);
+  for (char c : std::string("events")) head.push_back(static_cast<std::uint8_t>(c));
   if (batch.count < 16) {
-    payload.push_back(static_cast<std::uint8_t>(0x90 | batch.count));
+    head.push_back(static_cast<std::uint8_t>(0x90 | batch.count));
   } else {
-    payload.push_back(0xdc);  // array 16
-    payload.push_back(static_cast<std::uint8_t>(batch.count >> 8));
-    payload.push_back(static_cast<std::uint8_t>(batch.count & 0xff));
+    head.push_back(0xdc);  // array 16
+    head.push_back(static_cast<std::uint8_t>(batch.count >> 8));
+    head.push_back(static_cast<std::uint8_t>(batch.count & 0xff));
   }
-  payload.insert(payload.end(), batch.packed.begin(), batch.packed.end());
-  conn_->sendPayload(MsgType::Events, payload);
+  std::uint8_t* start = batch.packed.data() + (kHeadRoom - head.size());
+  std::copy(head.begin(), head.end(), start);
+  conn_->sendPayload(MsgType::Events, start, batch.packed.size() - (kHeadRoom - head.size()));
   tokens_ -= 1;
 }
 

@@ -76,6 +76,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   SteadyTime refilled_{};
   // Events not yet sent, per subscription: their MessagePack encodings
   // (each made once per event, shared by every client) back to back.
+  // Room for the frame's head in front of a batch's events: a map header,
+  // "subscription_id" and a uint64, "events" and an array-16 header.
+  static constexpr std::size_t kHeadRoom = 1 + 16 + 9 + 7 + 3;
   struct Batch {
     std::vector<std::uint8_t> packed;
     std::size_t count = 0;
