@@ -29,6 +29,7 @@ class TempDb {
     if (inMemory) {
       db_ = std::make_unique<Database>(":memory:");
       db_->upgrade();
+      master_ = db_->registerMaster("bench", 1);
       return;
     }
     std::string tmpl = (fs::temp_directory_path() / "bb_db_bench_XXXXXX").string();
@@ -36,6 +37,7 @@ class TempDb {
     dir_ = tmpl;
     db_ = std::make_unique<Database>((dir_ / "state.sqlite").string());
     db_->upgrade();
+    master_ = db_->registerMaster("bench", 1);
   }
   ~TempDb() {
     db_.reset();
@@ -44,10 +46,12 @@ class TempDb {
     fs::remove_all(dir_, ec);
   }
   Database& db() { return *db_; }
+  bb::db::MasterId master() const { return master_; }
 
  private:
   fs::path dir_;
   std::unique_ptr<Database> db_;
+  bb::db::MasterId master_;
 };
 
 // 4 KiB of typical compiler output per build: one appendLog chunk.
@@ -61,7 +65,8 @@ std::string sampleOutput() {
   return out;
 }
 
-void buildCycle(Database& db, const std::string& output, std::int64_t now) {
+void buildCycle(Database& db, bb::db::MasterId master, const std::string& output,
+                std::int64_t now) {
   bb::db::BuildsetRecord bs;
   bs.reason = "bench";
   bs.scheduler = "quick";
@@ -69,8 +74,8 @@ void buildCycle(Database& db, const std::string& output, std::int64_t now) {
   bs.submittedAt = now;
   const auto [bsid, reqs] = db.addBuildset(bs, {"linux"}, 0);
   const std::int64_t brid = reqs.begin()->second;
-  if (!db.claimRequest(brid, now)) throw std::runtime_error("claim failed");
-  const auto build = db.addBuild(brid, "linux", "slave-1", now, Json{{"branch", "main"}});
+  if (!db.claimRequest(brid, master, now)) throw std::runtime_error("claim failed");
+  const auto build = db.addBuild(master, brid, "linux", "slave-1", now, Json{{"branch", "main"}});
   const std::int64_t step = db.addStep(build.id, 1, "compile", now);
   const std::int64_t log = db.addLog(step, "stdio");
   db.appendLog(log, 0, output);
@@ -85,7 +90,7 @@ void BM_BuildCycleOneTransaction(benchmark::State& state) {
   const std::string output = sampleOutput();
   std::int64_t now = 1700000000;
   for (auto _ : state) {
-    temp.db().transaction([&] { buildCycle(temp.db(), output, ++now); });
+    temp.db().transaction([&] { buildCycle(temp.db(), temp.master(), output, ++now); });
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -96,7 +101,7 @@ void BM_BuildCycleInMemory(benchmark::State& state) {
   const std::string output = sampleOutput();
   std::int64_t now = 1700000000;
   for (auto _ : state) {
-    temp.db().transaction([&] { buildCycle(temp.db(), output, ++now); });
+    temp.db().transaction([&] { buildCycle(temp.db(), temp.master(), output, ++now); });
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -106,7 +111,7 @@ void BM_BuildCycleAutocommit(benchmark::State& state) {
   TempDb temp;
   const std::string output = sampleOutput();
   std::int64_t now = 1700000000;
-  for (auto _ : state) buildCycle(temp.db(), output, ++now);
+  for (auto _ : state) buildCycle(temp.db(), temp.master(), output, ++now);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_BuildCycleAutocommit)->Unit(benchmark::kMicrosecond);
@@ -132,7 +137,7 @@ void BM_AppendLog64K(benchmark::State& state) {
   Database& db = temp.db();
   bb::db::BuildsetRecord bs;
   const auto brid = db.addBuildset(bs, {"a"}, 0).second.at("a");
-  const auto build = db.addBuild(brid, "a", "s", 1, Json::object());
+  const auto build = db.addBuild(temp.master(), brid, "a", "s", 1, Json::object());
   const auto log = db.addLog(db.addStep(build.id, 1, "x", 1), "stdio");
   std::string chunk;
   while (chunk.size() < 64 * 1024) chunk += sampleOutput();

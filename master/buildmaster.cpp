@@ -11,8 +11,10 @@
 #include "master/changes/change_bus.hpp"
 #include "master/changes/change_source.hpp"
 #include "master/db/database.hpp"
+#include "master/db/database_file.hpp"
 #include "master/events/event_bus.hpp"
 #include "master/locks/lock_manager.hpp"
+#include "master/master_identity.hpp"
 #include "master/process/build.hpp"
 #include "master/process/distributor.hpp"
 #include "master/schedulers/scheduler_set.hpp"
@@ -49,6 +51,7 @@ struct BuildMaster::Impl {
   AsioClock clock;
   asio::thread_pool worker{1};
   std::unique_ptr<db::Database> db;
+  std::unique_ptr<MasterIdentity> identity;
   std::unique_ptr<EventBus> events;
   std::unique_ptr<LockManager> locks;
   std::unique_ptr<SlaveRegistry> slaves;
@@ -89,15 +92,17 @@ void BuildMaster::requestShutdown(bool clean) {
 }
 
 void BuildMaster::Impl::recover() {
-  // Builds that were running when the master died are recorded as RETRY
-  // with their logs closed, and every claim is released: requests run
-  // again, none is lost and none runs twice.
+  // Builds of this master that were running when it died are recorded as
+  // RETRY with their logs closed, and its claims are released: requests
+  // run again, none is lost and none runs twice. Work from before masters
+  // had identities counts as this master's; other masters' work is theirs.
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        clock.wallNow().time_since_epoch())
                        .count();
+  const db::MasterId self = identity->id();
   int interrupted = 0;
   db->transaction([&] {
-    for (const auto& b : db->unfinishedBuilds()) {
+    for (const auto& b : db->unfinishedBuildsOf(self)) {
       for (const auto& s : db->stepsForBuild(b.id)) {
         for (const auto& l : db->logsForStep(s.id))
           if (!l.finished) db->finishLog(l.id);
@@ -106,11 +111,17 @@ void BuildMaster::Impl::recover() {
       db->finishBuild(b.id, Result::Retry, "master stopped uncleanly; the request will run again", now);
       ++interrupted;
     }
-    const int unclaimed = db->unclaimAllRequests();
+    const int unclaimed = db->unclaimRequestsOf(self);
     if (interrupted || unclaimed)
       spdlog::warn("recovered from an unclean stop: {} build(s) marked retry, {} request(s) back in the queue",
                    interrupted, unclaimed);
   });
+  for (const auto& w : db->otherMastersWork(self))
+    spdlog::warn("master '{}' (last heartbeat at {}) still holds {} claimed request(s) and {} unfinished "
+                 "build(s); this master ('{}') does not take them over. If it was this master under "
+                 "another master.name, set that name back to recover them",
+                 w.master.name, w.master.lastHeartbeat, w.claimedRequests, w.unfinishedBuilds,
+                 identity->name());
 }
 
 void BuildMaster::Impl::configureComponents() {
@@ -209,7 +220,8 @@ void BuildMaster::Impl::finishShutdown() {
   if (shutdownFinished) return;
   shutdownFinished = true;
   if (shutdownTimer) shutdownTimer->cancel();
-  spdlog::info("shutdown: 4. flush: every result is committed");
+  spdlog::info("shutdown: 4. flush: every result is committed; this master is recorded as stopped");
+  identity->stop();
   spdlog::info("shutdown: 5. close slave and client connections");
   slaves->disconnectAll("shutting_down", "the master is shutting down");
   port->closeClients("the master is shutting down");
@@ -240,10 +252,10 @@ int BuildMaster::run(std::function<void()> onReady,
   auto& im = *impl_;
   try {
     const std::string dbPath = databasePath(im.dir, im.config.master.database);
-    im.db = std::make_unique<db::Database>(dbPath);
-    if (im.db->schemaVersion() == 0) im.db->upgrade();  // a brand-new database
-    im.db->requireCurrentSchema();
+    im.db = db::openMasterDatabase(dbPath, im.dir, db::OpenPurpose::Start);
+    im.identity = std::make_unique<MasterIdentity>(*im.db, im.clock, im.config.master.name);
     im.recover();
+    im.identity->start();
     // Write, then notify: every component publishes on the one event bus,
     // which holds an event until the transaction that caused it commits,
     // and the components that react to events subscribe to it (the table
@@ -255,8 +267,8 @@ int BuildMaster::run(std::function<void()> onReady,
     im.slaves = std::make_unique<SlaveRegistry>(*im.db, im.clock, *im.events);
     im.buildsets = std::make_unique<BuildsetService>(*im.db, *im.events);
     im.distributor = std::make_unique<BuildRequestDistributor>(
-        *im.db, im.clock, *im.slaves, [&im](std::function<void()> fn) { im.post(std::move(fn)); },
-        *im.buildsets);
+        *im.db, im.identity->id(), im.clock, *im.slaves,
+        [&im](std::function<void()> fn) { im.post(std::move(fn)); }, *im.buildsets);
     im.distributor->setLocks(im.locks.get());
     im.bus = std::make_unique<ChangeBus>(*im.db, *im.events);
     im.sourceServices.reset(new ChangeSourceServices{

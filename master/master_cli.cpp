@@ -19,6 +19,7 @@
 #include "common/scram.hpp"
 #include "master/buildmaster.hpp"
 #include "master/db/database.hpp"
+#include "master/db/database_file.hpp"
 #include "master/schedulers/fire_times.hpp"
 #include "master/schedulers/scheduler_set.hpp"
 
@@ -171,8 +172,8 @@ int createMaster(const std::vector<std::string>& args) {
     if (r.config) dbUrl = r.config->master.database;
   }
   try {
-    db::Database db(databasePath(dir, dbUrl));
-    db.upgrade();
+    // The only verb that makes a database (start refuses a missing one).
+    db::openMasterDatabase(databasePath(dir, dbUrl), dir, db::OpenPurpose::Create);
   } catch (const std::exception& e) {
     std::cerr << "cannot create the database: " << e.what() << "\n";
     return 1;
@@ -417,14 +418,14 @@ int upgradeMaster(const std::vector<std::string>& args) {
     url = cfg->master.database;
   }
   try {
-    db::Database db(databasePath(dir, url));
-    const int from = db.schemaVersion();
+    auto db = db::openMasterDatabase(databasePath(dir, url), dir, db::OpenPurpose::Upgrade);
+    const int from = db->schemaVersion();
     const int to = db::Database::latestSchemaVersion();
     if (from == to) {
       std::cout << "database is already at schema version " << to << "\n";
       return 0;
     }
-    db.upgrade();
+    db->upgrade();
     std::cout << "database upgraded from schema version " << from << " to " << to << "\n";
   } catch (const std::exception& e) {
     std::cerr << "upgrade failed: " << e.what() << "\n";

@@ -8,7 +8,7 @@ namespace {
 
 #define BB_BUILD_COLUMNS                                                                    \
   "id, request_id, builder, number, slave, started_at, finished_at, finished, result, text," \
-  " properties"
+  " properties, master_id"
 
 BuildRecord readBuild(const Statement& s) {
   BuildRecord b;
@@ -23,6 +23,7 @@ BuildRecord readBuild(const Statement& s) {
   b.result = s.getResult(8);
   b.text = s.getText(9);
   b.properties = s.getJson(10);
+  b.masterId = s.getInt(11);  // NULL (started before masters had ids) reads as 0
   return b;
 }
 
@@ -53,20 +54,20 @@ std::vector<BuildRecord> readBuilds(Statement& s) {
 
 }  // namespace
 
-BuildRecord Database::addBuild(std::int64_t requestId, const std::string& builder,
-                               const std::string& slave, std::int64_t now,
-                               const Json& properties) {
+BuildRecord Database::addBuild(MasterId master, std::int64_t requestId,
+                               const std::string& builder, const std::string& slave,
+                               std::int64_t now, const Json& properties) {
   // The number comes from the UNIQUE (builder, number) index: max() on it is
   // one index seek, and the UNIQUE constraint backs it up.
   static constexpr char kInsert[] =
-      "INSERT INTO builds (request_id, builder, number, slave, started_at, properties)"
+      "INSERT INTO builds (request_id, builder, number, slave, started_at, properties, master_id)"
       " VALUES (?1, ?2, (SELECT coalesce(max(number), 0) + 1 FROM builds WHERE builder = ?2),"
-      " ?3, ?4, ?5) RETURNING id, number";
+      " ?3, ?4, ?5, ?6) RETURNING id, number";
   const Json& props = orEmptyObject(properties);
   Statement s = stmt(kInsert);
   if (requestId == 0) s.bindNull(1);
   else s.bind(1, requestId);
-  s.bind(2, builder).bind(3, slave).bind(4, now).bindJson(5, props);
+  s.bind(2, builder).bind(3, slave).bind(4, now).bindJson(5, props).bind(6, master.value);
   s.requireRow();
   BuildRecord b;
   b.id = s.getInt(0);
@@ -74,6 +75,7 @@ BuildRecord Database::addBuild(std::int64_t requestId, const std::string& builde
   b.builder = builder;
   b.number = static_cast<int>(s.getInt(1));
   b.slave = slave;
+  b.masterId = master.value;
   b.startedAt = now;
   b.properties = props;
   return b;
@@ -131,10 +133,13 @@ std::vector<BuildRecord> Database::buildsForRequest(std::int64_t brid) {
   return readBuilds(s);
 }
 
-std::vector<BuildRecord> Database::unfinishedBuilds() {
+std::vector<BuildRecord> Database::unfinishedBuildsOf(MasterId master) {
+  // master_id NULL: started before masters had identities (schema < 5).
   static constexpr char kSelect[] =
-      "SELECT " BB_BUILD_COLUMNS " FROM builds WHERE finished = 0 ORDER BY id";
+      "SELECT " BB_BUILD_COLUMNS " FROM builds WHERE finished = 0"
+      " AND (master_id = ?1 OR master_id IS NULL) ORDER BY id";
   Statement s = stmt(kSelect);
+  s.bind(1, master.value);
   return readBuilds(s);
 }
 

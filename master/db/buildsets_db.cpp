@@ -8,7 +8,7 @@ namespace {
 
 #define BB_REQUEST_COLUMNS                                                                \
   "id, buildset_id, builder, priority, submitted_at, claimed, claimed_at, complete, result," \
-  " complete_at, retries, replaced_by, complete_text"
+  " complete_at, retries, replaced_by, complete_text, claimed_by"
 
 BuildRequestRecord readRequest(const Statement& s) {
   BuildRequestRecord r;
@@ -25,6 +25,7 @@ BuildRequestRecord readRequest(const Statement& s) {
   r.retries = static_cast<int>(s.getInt(10));
   r.replacedBy = s.getInt(11);
   r.completeText = s.getText(12);
+  r.claimedBy = s.getInt(13);  // NULL (none) reads as 0
   return r;
 }
 
@@ -173,27 +174,30 @@ std::optional<BuildRequestRecord> Database::getRequest(std::int64_t brid) {
   return readRequest(s);
 }
 
-bool Database::claimRequest(std::int64_t brid, std::int64_t now) {
+bool Database::claimRequest(std::int64_t brid, MasterId master, std::int64_t now) {
   static constexpr char kClaim[] =
-      "UPDATE buildrequests SET claimed = 1, claimed_at = ?2"
+      "UPDATE buildrequests SET claimed = 1, claimed_at = ?2, claimed_by = ?3"
       " WHERE id = ?1 AND claimed = 0 AND complete = 0";
   Statement s = stmt(kClaim);
-  s.bind(1, brid).bind(2, now).run();
+  s.bind(1, brid).bind(2, now).bind(3, master.value).run();
   return s.changes() == 1;
 }
 
 void Database::unclaimRequest(std::int64_t brid, bool countRetry) {
   static constexpr char kUnclaim[] =
-      "UPDATE buildrequests SET claimed = 0, claimed_at = 0, retries = retries + ?2"
-      " WHERE id = ?1 AND complete = 0";
+      "UPDATE buildrequests SET claimed = 0, claimed_at = 0, claimed_by = NULL,"
+      " retries = retries + ?2 WHERE id = ?1 AND complete = 0";
   stmt(kUnclaim).bind(1, brid).bind(2, std::int64_t{countRetry ? 1 : 0}).run();
 }
 
-int Database::unclaimAllRequests() {
+int Database::unclaimRequestsOf(MasterId master) {
+  // claimed_by NULL: claimed before masters had identities (schema < 5),
+  // when there was only ever one master.
   static constexpr char kUnclaim[] =
-      "UPDATE buildrequests SET claimed = 0, claimed_at = 0 WHERE complete = 0 AND claimed = 1";
+      "UPDATE buildrequests SET claimed = 0, claimed_at = 0, claimed_by = NULL"
+      " WHERE complete = 0 AND claimed = 1 AND (claimed_by = ?1 OR claimed_by IS NULL)";
   Statement s = stmt(kUnclaim);
-  s.run();
+  s.bind(1, master.value).run();
   return s.changes();
 }
 

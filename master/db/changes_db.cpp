@@ -101,8 +101,9 @@ std::optional<std::int64_t> Database::lastChangeId() {
 
 void Database::recordDecision(const ChangeDecision& d) {
   static constexpr char kSql[] =
-      "INSERT OR REPLACE INTO change_decisions (change_id, scheduler, decision, reason) "
-      "VALUES (?, ?, ?, ?)";
+      "INSERT INTO change_decisions (change_id, scheduler, decision, reason)"
+      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (change_id, scheduler)"
+      " DO UPDATE SET decision = excluded.decision, reason = excluded.reason";
   Statement s = stmt(kSql);
   s.bind(1, d.changeId);
   s.bind(2, d.scheduler);
@@ -113,8 +114,8 @@ void Database::recordDecision(const ChangeDecision& d) {
 
 std::vector<ChangeDecision> Database::decisionsForChange(std::int64_t changeId) {
   static constexpr char kSql[] =
-      "SELECT change_id, scheduler, decision, reason FROM change_decisions "
-      "WHERE change_id = ? ORDER BY scheduler";
+      "SELECT change_id, scheduler, decision, reason FROM change_decisions"
+      " WHERE change_id = ?1 ORDER BY scheduler";
   Statement s = stmt(kSql);
   s.bind(1, changeId);
   std::vector<ChangeDecision> out;

@@ -1,13 +1,17 @@
 #pragma once
-// The master's database: the only place with SQL. SQLite 3 in WAL mode.
+// The master's database: the only place with SQL. The API speaks the
+// project's records; which engine stores them (SQLite 3 in WAL mode today)
+// is hidden behind master/db/engine.hpp, and the SQL that differs between
+// engines behind master/db/dialect.hpp.
 // One Database is used from one thread only (the master's io_context).
-// Every failure throws bb::DbError (master/db/db_error.hpp).
+// Every failure throws bb::DbError (master/db/db_error.hpp) with its kind.
 // Statements are prepared once per Database and cached, so hot calls cost
 // one bind/step/reset each.
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,25 +23,35 @@
 #include "master/db/db_error.hpp"
 #include "master/db/records.hpp"
 
-struct sqlite3;
-struct sqlite3_stmt;
 struct ZSTD_CCtx_s;
 struct ZSTD_DCtx_s;
 
 namespace bb::db {
 
+class Engine;
+class PreparedStatement;
 class Statement;
+
+// How to open a database that may not exist yet.
+enum class OpenMode {
+  CreateIfMissing,  // create an empty database when there is none
+  MustExist,        // throw DbError when there is none
+};
 
 class Database {
  public:
-  // path: file path or ":memory:". Opens (creating the file if needed), sets
-  // WAL, synchronous=NORMAL, foreign_keys=ON, busy_timeout 5000 ms; does NOT
-  // migrate.
-  explicit Database(const std::string& path);
+  // The embedded database (SQLite) in the file `path`, or ":memory:", with
+  // foreign keys on and a 5 s wait for another process's lock. Does NOT
+  // migrate. Throws DbError (kind Corrupt for a file that is not a
+  // database or is damaged).
+  explicit Database(const std::string& path, OpenMode mode = OpenMode::CreateIfMissing);
+  // A database on an already open engine (another engine, later).
+  explicit Database(std::unique_ptr<Engine> engine);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
+  // Where the data lives (the file path), for messages.
   const std::string& path() const { return path_; }
 
   // --- schema (schema.cpp) ---
@@ -46,17 +60,17 @@ class Database {
   static int latestSchemaVersion();
   // Migrates step by step to the latest version, each step in its own
   // transaction. Throws if the database is newer than this program.
-  void upgrade();
-  // Migrates up to `version` only (tests build databases of older versions).
+  void upgrade() { upgradeTo(latestSchemaVersion()); }
+  // The same, up to `version` only (tests build old databases with it).
   void upgradeTo(int version);
   // Throws DbError("database schema is version N but this buildmaster needs
   // M; run `buildmaster upgrade-master DIR`") unless the schema is current.
   void requireCurrentSchema();
 
   // --- transactions (database.cpp) ---
-  // Nested calls work: the outermost begin() is BEGIN IMMEDIATE / COMMIT /
-  // ROLLBACK, inner levels are savepoints, so an inner rollback undoes only
-  // the inner work.
+  // Nested calls work: the outermost begin() opens a transaction that holds
+  // the write lock at once, inner levels are
+  // savepoints, so an inner rollback undoes only the inner work.
   void begin();
   void commit();
   void rollback();
@@ -98,13 +112,16 @@ class Database {
   // Unclaimed, incomplete requests, highest priority first then oldest (then lowest id).
   std::vector<BuildRequestRecord> pendingRequests();
   std::optional<BuildRequestRecord> getRequest(std::int64_t brid);
-  // false if already claimed or complete (or unknown): one atomic UPDATE.
-  bool claimRequest(std::int64_t brid, std::int64_t now);
+  // Claims the request for `master`; false if already claimed or complete
+  // (or unknown): one conditional UPDATE, never a read-then-write, so of
+  // several masters exactly one wins.
+  bool claimRequest(std::int64_t brid, MasterId master, std::int64_t now);
   // Back to pending, retries+1 if countRetry. No effect on a complete request.
   void unclaimRequest(std::int64_t brid, bool countRetry);
-  // Unclaims every claimed, incomplete request (master start after a crash);
-  // returns how many.
-  int unclaimAllRequests();
+  // Unclaims every claimed, incomplete request of `master`, and those
+  // claimed before masters had identities (master start after a crash);
+  // returns how many. Other masters' claims are left alone.
+  int unclaimRequestsOf(MasterId master);
   // Marks the request complete (with `text` saying why, when it ended
   // without a build); if it was the last incomplete request of its buildset,
   // completes the buildset with the worst() result of its requests and
@@ -129,8 +146,9 @@ class Database {
   std::vector<BuildsetRecord> childBuildsets(std::int64_t parentBuildId);
 
   // --- builds and steps (builds_db.cpp) ---
-  // number = next per builder, starting at 1. requestId 0 stores no request.
-  BuildRecord addBuild(std::int64_t requestId, const std::string& builder,
+  // A build of `master`; number = next per builder, starting at 1.
+  // requestId 0 stores no request.
+  BuildRecord addBuild(MasterId master, std::int64_t requestId, const std::string& builder,
                        const std::string& slave, std::int64_t now, const Json& properties);
   // Throws DbError for an unknown build.
   void finishBuild(std::int64_t buildId, Result r, const std::string& text, std::int64_t now);
@@ -141,7 +159,9 @@ class Database {
   // The `limit` newest builds of the builder, newest first.
   std::vector<BuildRecord> lastBuilds(const std::string& builder, int limit);
   std::vector<BuildRecord> buildsForRequest(std::int64_t brid);  // oldest first
-  std::vector<BuildRecord> unfinishedBuilds();                     // oldest first
+  // Unfinished builds of `master` and those started before masters had
+  // identities, oldest first.
+  std::vector<BuildRecord> unfinishedBuildsOf(MasterId master);
   // Builders that have builds or requests, sorted.
   std::vector<std::string> builderNames();
   // Step numbers are unique per build (DbError otherwise).
@@ -188,9 +208,23 @@ class Database {
   std::optional<SlaveRecord> getSlave(const std::string& name);
   std::vector<SlaveRecord> slaves();  // by name
 
+  // --- masters (masters_db.cpp) ---
+  // The master called `name` starts: its row is created on its first start
+  // and kept after; it is marked active with a heartbeat at `now`.
+  MasterId registerMaster(const std::string& name, std::int64_t now);
+  // The master is alive at `now`. Throws DbError for an unknown master.
+  void masterHeartbeat(MasterId master, std::int64_t now);
+  // The master stopped cleanly at `now` (active = false).
+  void masterStopped(MasterId master, std::int64_t now);
+  std::optional<MasterRecord> getMaster(MasterId master);
+  std::vector<MasterRecord> masters();  // by id
+  // Masters other than `master` that still hold claimed, incomplete
+  // requests or unfinished builds, by id.
+  std::vector<MasterWork> otherMastersWork(MasterId master);
+
  private:
   struct CachedStatement {
-    sqlite3_stmt* stmt = nullptr;
+    std::unique_ptr<PreparedStatement> stmt;
     bool busy = false;
   };
   struct MigrationStep {
@@ -202,8 +236,8 @@ class Database {
   // storage duration (the cache is keyed by its address). A statement still
   // in use further up the stack (re-entrant call) gets a one-off copy.
   Statement stmt(const char* sql);
-  sqlite3_stmt* prepare(const char* sql);
-  // Runs a multi-statement script (migrations); not cached.
+  // Runs a multi-statement migration script, its {{WORDS}} expanded by the
+  // engine's dialect; not cached.
   void execScript(const char* sql, const char* what);
   void rollbackAfterError() noexcept;
   // afterCommit bookkeeping: run what is due once the outermost level
@@ -216,8 +250,8 @@ class Database {
   // Completes the buildset if none of its requests is open (worst result).
   std::optional<BuildsetCompletion> completeBuildsetIfDone(std::int64_t bsid, std::int64_t now);
 
+  std::unique_ptr<Engine> engine_;
   std::string path_;
-  sqlite3* db_ = nullptr;
   std::unordered_map<const char*, CachedStatement> cache_;
   int depth_ = 0;
   std::vector<std::function<void()>> afterCommit_;

@@ -1,6 +1,7 @@
 #pragma once
 // Plain records read from and written to the master's database.
-// Times are unix seconds as given by the caller; ids are SQLite rowids (> 0).
+// Times are unix seconds as given by the caller; ids are assigned by the
+// database on insert (> 0; 0 means "none").
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,13 @@ namespace bb::db {
 
 using Json = nlohmann::json;
 using Result = bb::Result;
+
+// A master's identity: the id of its row in the masters table. A type of
+// its own so it cannot be passed where a request or build id is meant.
+struct MasterId {
+  std::int64_t value = 0;
+  friend bool operator==(MasterId, MasterId) = default;
+};
 
 struct ChangeRecord {
   std::int64_t id = 0;
@@ -47,6 +55,7 @@ struct BuildRequestRecord {
   std::int64_t submittedAt = 0;
   bool claimed = false;
   std::int64_t claimedAt = 0;
+  std::int64_t claimedBy = 0;  // the master that claimed it (0: none, or claimed before masters had ids)
   bool complete = false;
   Result result = Result::Success;
   std::int64_t completeAt = 0;
@@ -60,6 +69,7 @@ struct BuildRecord {
   std::string builder;
   int number = 0;
   std::string slave;
+  std::int64_t masterId = 0;  // the master that runs it (0: started before masters had ids)
   std::int64_t startedAt = 0, finishedAt = 0;
   bool finished = false;
   Result result = Result::Success;
@@ -110,6 +120,22 @@ struct SlaveRecord {
   std::int64_t lastSeen = 0;
   std::int64_t lastConnected = 0;
   std::int64_t lastDisconnected = 0;
+};
+
+// A master that shares the database: its row in the masters table.
+struct MasterRecord {
+  std::int64_t id = 0;
+  std::string name;             // master.name in its config
+  bool active = false;          // started and not stopped cleanly since
+  std::int64_t startedAt = 0;
+  std::int64_t lastHeartbeat = 0;
+};
+
+// What a master still holds: claimed, incomplete requests and unfinished builds.
+struct MasterWork {
+  MasterRecord master;
+  int claimedRequests = 0;
+  int unfinishedBuilds = 0;
 };
 
 // What one scheduler decided about one change.

@@ -1,12 +1,18 @@
-// Schema versions and migrations. To add version N+1: write a migrateToN1
-// function and append it to migrations(); upgrade() does the rest.
-#include <sqlite3.h>
-
+// Schema versions and migrations. To add version N+1: write its script and
+// append it to migrations(); upgrade() does the rest.
+//
+// The scripts are written once for every engine: {{ID}}, {{BLOB}} and
+// {{CLUSTERED}} are the engine's words (master/db/dialect.hpp), and every
+// 64-bit integer column (ids, times, sizes) is BIGINT. For SQLite the
+// expansion is the same schema as it always was (BIGINT has INTEGER
+// affinity; {{ID}} is the rowid), so databases made before the dialect
+// layer and after it are alike.
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "master/db/database.hpp"
+#include "master/db/engine.hpp"
 #include "master/db/statement.hpp"
 
 namespace bb::db {
@@ -25,7 +31,7 @@ CREATE TABLE schema_version (
 );
 
 CREATE TABLE changes (
-  id INTEGER PRIMARY KEY,
+  id {{ID}},
   author TEXT NOT NULL,
   comments TEXT NOT NULL,
   branch TEXT NOT NULL,
@@ -34,24 +40,24 @@ CREATE TABLE changes (
   project TEXT NOT NULL,
   category TEXT NOT NULL,
   source TEXT NOT NULL,
-  when_at INTEGER NOT NULL
+  when_at BIGINT NOT NULL
 );
 CREATE TABLE change_files (
-  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
+  change_id BIGINT NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
   seq INTEGER NOT NULL,
   path TEXT NOT NULL,
   PRIMARY KEY (change_id, seq)
-) WITHOUT ROWID;
+) {{CLUSTERED}};
 CREATE TABLE change_properties (
-  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
+  change_id BIGINT NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
   name TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (change_id, name)
-) WITHOUT ROWID;
+) {{CLUSTERED}};
 
 -- The sourcestamp is stored on the buildset (one per buildset).
 CREATE TABLE buildsets (
-  id INTEGER PRIMARY KEY,
+  id {{ID}},
   reason TEXT NOT NULL,
   scheduler TEXT NOT NULL,
   ss_repository TEXT NOT NULL,
@@ -59,30 +65,30 @@ CREATE TABLE buildsets (
   ss_revision TEXT NOT NULL,
   ss_project TEXT NOT NULL,
   properties TEXT NOT NULL,
-  submitted_at INTEGER NOT NULL,
+  submitted_at BIGINT NOT NULL,
   complete INTEGER NOT NULL DEFAULT 0,
-  complete_at INTEGER NOT NULL DEFAULT 0,
+  complete_at BIGINT NOT NULL DEFAULT 0,
   result INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE buildset_changes (
-  buildset_id INTEGER NOT NULL REFERENCES buildsets(id) ON DELETE CASCADE,
+  buildset_id BIGINT NOT NULL REFERENCES buildsets(id) ON DELETE CASCADE,
   seq INTEGER NOT NULL,
-  change_id INTEGER NOT NULL REFERENCES changes(id),
+  change_id BIGINT NOT NULL REFERENCES changes(id),
   PRIMARY KEY (buildset_id, seq)
-) WITHOUT ROWID;
+) {{CLUSTERED}};
 CREATE INDEX buildset_changes_by_change ON buildset_changes (change_id, buildset_id);
 
 CREATE TABLE buildrequests (
-  id INTEGER PRIMARY KEY,
-  buildset_id INTEGER NOT NULL REFERENCES buildsets(id) ON DELETE CASCADE,
+  id {{ID}},
+  buildset_id BIGINT NOT NULL REFERENCES buildsets(id) ON DELETE CASCADE,
   builder TEXT NOT NULL,
   priority INTEGER NOT NULL DEFAULT 0,
-  submitted_at INTEGER NOT NULL,
+  submitted_at BIGINT NOT NULL,
   claimed INTEGER NOT NULL DEFAULT 0,
-  claimed_at INTEGER NOT NULL DEFAULT 0,
+  claimed_at BIGINT NOT NULL DEFAULT 0,
   complete INTEGER NOT NULL DEFAULT 0,
   result INTEGER NOT NULL DEFAULT 0,
-  complete_at INTEGER NOT NULL DEFAULT 0,
+  complete_at BIGINT NOT NULL DEFAULT 0,
   retries INTEGER NOT NULL DEFAULT 0
 );
 -- pendingRequests(): only the pending rows are in the index, already in order.
@@ -91,13 +97,13 @@ CREATE INDEX buildrequests_pending ON buildrequests (priority DESC, submitted_at
 CREATE INDEX buildrequests_by_buildset ON buildrequests (buildset_id);
 
 CREATE TABLE builds (
-  id INTEGER PRIMARY KEY,
-  request_id INTEGER REFERENCES buildrequests(id) ON DELETE SET NULL,
+  id {{ID}},
+  request_id BIGINT REFERENCES buildrequests(id) ON DELETE SET NULL,
   builder TEXT NOT NULL,
   number INTEGER NOT NULL,
   slave TEXT NOT NULL,
-  started_at INTEGER NOT NULL,
-  finished_at INTEGER NOT NULL DEFAULT 0,
+  started_at BIGINT NOT NULL,
+  finished_at BIGINT NOT NULL DEFAULT 0,
   finished INTEGER NOT NULL DEFAULT 0,
   result INTEGER NOT NULL DEFAULT 0,
   text TEXT NOT NULL DEFAULT '',
@@ -107,12 +113,12 @@ CREATE TABLE builds (
 CREATE INDEX builds_by_request ON builds (request_id);
 
 CREATE TABLE steps (
-  id INTEGER PRIMARY KEY,
-  build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+  id {{ID}},
+  build_id BIGINT NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
   number INTEGER NOT NULL,
   name TEXT NOT NULL,
-  started_at INTEGER NOT NULL,
-  finished_at INTEGER NOT NULL DEFAULT 0,
+  started_at BIGINT NOT NULL,
+  finished_at BIGINT NOT NULL DEFAULT 0,
   finished INTEGER NOT NULL DEFAULT 0,
   result INTEGER NOT NULL DEFAULT 0,
   text TEXT NOT NULL DEFAULT '',
@@ -120,21 +126,21 @@ CREATE TABLE steps (
 );
 
 CREATE TABLE logs (
-  id INTEGER PRIMARY KEY,
-  step_id INTEGER NOT NULL REFERENCES steps(id) ON DELETE CASCADE,
+  id {{ID}},
+  step_id BIGINT NOT NULL REFERENCES steps(id) ON DELETE CASCADE,
   name TEXT NOT NULL,
   finished INTEGER NOT NULL DEFAULT 0,
-  bytes INTEGER NOT NULL DEFAULT 0,
+  bytes BIGINT NOT NULL DEFAULT 0,
   chunks INTEGER NOT NULL DEFAULT 0,
   UNIQUE (step_id, name)
 );
--- A rowid table (not WITHOUT ROWID): chunk rows hold large blobs.
+-- Not a clustered table: chunk rows hold large blobs.
 CREATE TABLE log_chunks (
-  log_id INTEGER NOT NULL REFERENCES logs(id) ON DELETE CASCADE,
+  log_id BIGINT NOT NULL REFERENCES logs(id) ON DELETE CASCADE,
   seq INTEGER NOT NULL,
   stream INTEGER NOT NULL CHECK (stream BETWEEN 0 AND 2),
-  raw_size INTEGER NOT NULL,
-  compressed BLOB NOT NULL,
+  raw_size BIGINT NOT NULL,
+  compressed {{BLOB}} NOT NULL,
   PRIMARY KEY (log_id, seq)
 );
 
@@ -143,16 +149,16 @@ CREATE TABLE object_state (
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (object, key)
-) WITHOUT ROWID;
+) {{CLUSTERED}};
 
 CREATE TABLE slaves (
   name TEXT PRIMARY KEY,
   info TEXT NOT NULL DEFAULT '{}',
   connected INTEGER NOT NULL DEFAULT 0,
-  last_seen INTEGER NOT NULL DEFAULT 0,
-  last_connected INTEGER NOT NULL DEFAULT 0,
-  last_disconnected INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
+  last_seen BIGINT NOT NULL DEFAULT 0,
+  last_connected BIGINT NOT NULL DEFAULT 0,
+  last_disconnected BIGINT NOT NULL DEFAULT 0
+) {{CLUSTERED}};
 )sql";
 
 
@@ -165,16 +171,16 @@ CREATE TABLE change_decisions (
   decision TEXT NOT NULL CHECK (decision IN ('important', 'unimportant', 'ignored')),
   reason TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (change_id, scheduler)
-) WITHOUT ROWID;
+) {{CLUSTERED}};
 )sql";
 
 // Version 3: triggered BuildSets link to the build that triggered them;
 // a request ended without a build (cancelled, or collapsed into a newer
 // one) says why and, when collapsed, which request replaced it.
 constexpr char kSchemaV3[] = R"sql(
-ALTER TABLE buildsets ADD COLUMN parent_build_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE buildsets ADD COLUMN parent_build_id BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX buildsets_by_parent ON buildsets (parent_build_id) WHERE parent_build_id != 0;
-ALTER TABLE buildrequests ADD COLUMN replaced_by INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE buildrequests ADD COLUMN replaced_by BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE buildrequests ADD COLUMN complete_text TEXT NOT NULL DEFAULT '';
 )sql";
 
@@ -193,6 +199,22 @@ void addPendingRows(Database& db, const std::string& object, const Json& ids, co
     if (id.is_number_integer())
       db.setState(object, "pending-change:" + std::to_string(id.get<std::int64_t>()), info);
 }
+
+// Version 5: master identities. Each master has a row (registered at start,
+// heartbeat on a timer); a request is claimed by a master and a build
+// belongs to one. NULL in claimed_by / master_id: claimed or started
+// before masters had identities (a master adopts those at recovery).
+constexpr char kSchemaV5[] = R"sql(
+CREATE TABLE masters (
+  id {{ID}},
+  name TEXT NOT NULL UNIQUE,
+  active INTEGER NOT NULL DEFAULT 0,
+  started_at BIGINT NOT NULL DEFAULT 0,
+  last_heartbeat BIGINT NOT NULL DEFAULT 0
+);
+ALTER TABLE buildrequests ADD COLUMN claimed_by BIGINT REFERENCES masters(id);
+ALTER TABLE builds ADD COLUMN master_id BIGINT REFERENCES masters(id);
+)sql";
 
 }  // namespace
 
@@ -231,6 +253,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
          db.execScript(kSchemaV3, "adding buildset parents and request outcomes (version 3)");
        }},
       {4, [](Database& db) { db.migratePendingChangeRows(); }},
+      {5, [](Database& db) { db.execScript(kSchemaV5, "adding master identities (version 5)"); }},
   };
   return kSteps;
 }
@@ -238,20 +261,19 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
 int Database::latestSchemaVersion() { return static_cast<int>(migrations().size()); }
 
 int Database::schemaVersion() {
-  static constexpr char kHasTable[] =
-      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'";
   static constexpr char kVersion[] = "SELECT version FROM schema_version WHERE id = 1";
   {
-    Statement s = stmt(kHasTable);
+    Statement s = stmt(engine_->dialect().tableExists);
+    s.bind(1, std::string_view("schema_version"));
     s.requireRow();
     if (s.getInt(0) == 0) return 0;
   }
   Statement s = stmt(kVersion);
-  if (!s.step()) throw DbError("corrupt database: table schema_version has no row");
+  if (!s.step())
+    throw DbError("corrupt database " + path_ + ": table schema_version has no row",
+                  DbErrorKind::Corrupt);
   return static_cast<int>(s.getInt(0));
 }
-
-void Database::upgrade() { upgradeTo(latestSchemaVersion()); }
 
 void Database::upgradeTo(int target) {
   static constexpr char kSetVersion[] =
@@ -260,7 +282,7 @@ void Database::upgradeTo(int target) {
   const int latest = latestSchemaVersion();
   const int current = schemaVersion();
   if (current > latest) {
-    throw DbError("database schema is version " + std::to_string(current) +
+    throw DbError("database " + path_ + " has schema version " + std::to_string(current) +
                   ", newer than this buildmaster supports (" + std::to_string(latest) +
                   "); use a newer buildmaster");
   }

@@ -43,9 +43,10 @@ void Database::deleteState(const std::string& object, const std::string& key) {
 std::vector<std::pair<std::string, Json>> Database::statesWithPrefix(const std::string& object,
                                                                      const std::string& prefix) {
   // A range on the primary key (object, key): no scan of other objects.
+  // The CAST gives the parameter a type for engines that infer one.
   static constexpr char kSelect[] =
       "SELECT key, value FROM object_state WHERE object = ?1 AND key >= ?2"
-      " AND substr(key, 1, length(?2)) = ?2 ORDER BY key";
+      " AND substr(key, 1, length(CAST(?2 AS TEXT))) = ?2 ORDER BY key";
   std::vector<std::pair<std::string, Json>> out;
   Statement s = stmt(kSelect);
   s.bind(1, object).bind(2, prefix);

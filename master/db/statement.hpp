@@ -1,39 +1,59 @@
 #pragma once
-// Internal to master/db: a borrowed, bound, stepped SQLite statement.
-// A Statement is handed out by Database::stmt() for the length of one call;
-// its destructor resets it so the cached sqlite3_stmt is ready for reuse.
-#include <sqlite3.h>
-
+// Internal to master/db: a borrowed, bound, stepped statement of whichever
+// engine the Database runs on. A Statement is handed out by
+// Database::stmt() for the length of one call; its destructor resets the
+// cached statement so it is ready for reuse.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/message.hpp"
 #include "common/results.hpp"
+#include "master/db/engine.hpp"
 
 namespace bb::db {
 
 class Statement {
  public:
-  // `busy` (may be null) is cleared on destruction; `owned` statements are
-  // finalized on destruction instead of being reset for reuse.
-  Statement(sqlite3* db, sqlite3_stmt* stmt, bool* busy, bool owned);
-  ~Statement();
+  // A cached statement: `busy` is cleared and the statement reset on
+  // destruction.
+  Statement(PreparedStatement& cached, bool& busy) : ps_(&cached), busy_(&busy) {}
+  // A one-off statement, destroyed with this Statement.
+  explicit Statement(std::unique_ptr<PreparedStatement> owned)
+      : ps_(owned.get()), owned_(std::move(owned)) {}
+  ~Statement() {
+    if (owned_) return;
+    ps_->reset();
+    *busy_ = false;
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
   // Binders take 1-based parameter indexes, copy their argument (so
   // temporaries are safe) and throw DbError on failure.
-  Statement& bind(int index, std::int64_t value);
-  Statement& bind(int index, std::string_view text);
-  Statement& bind(int index, Result r);
-  Statement& bindJson(int index, const nlohmann::json& value);
-  Statement& bindNull(int index);
+  Statement& bind(int index, std::int64_t value) {
+    ps_->bindInt(index, value);
+    return *this;
+  }
+  Statement& bind(int index, std::string_view text) {
+    ps_->bindText(index, text);
+    return *this;
+  }
+  Statement& bind(int index, Result r) { return bind(index, static_cast<std::int64_t>(r)); }
+  Statement& bindJson(int index, const nlohmann::json& value) { return bind(index, value.dump()); }
+  Statement& bindNull(int index) {
+    ps_->bindNull(index);
+    return *this;
+  }
   // Binds without copying: `data` must outlive the statement's next step().
-  Statement& bindBlobNoCopy(int index, const void* data, std::size_t size);
+  Statement& bindBlobNoCopy(int index, const void* data, std::size_t size) {
+    ps_->bindBlobNoCopy(index, data, size);
+    return *this;
+  }
 
   // Runs to the next row: true for a row, false when done; throws DbError.
-  bool step();
+  bool step() { return ps_->step(); }
   // Steps once and requires that the statement is done (no row); throws
   // DbError otherwise.
   void run();
@@ -41,29 +61,23 @@ class Statement {
   // DbError otherwise.
   void requireRow();
   // Rows changed by the last run()/step() of an INSERT/UPDATE/DELETE.
-  int changes() const;
+  int changes() const { return ps_->changes(); }
 
   // Column readers, 0-based. NULL reads as 0 / "" / empty blob.
-  std::int64_t getInt(int col) const;
+  std::int64_t getInt(int col) const { return ps_->getInt(col); }
   bool getBool(int col) const { return getInt(col) != 0; }
-  std::string getText(int col) const;
-  std::string_view getBlob(int col) const;  // valid until the next step()
-  bool isNull(int col) const;
-  // Throws DbError naming the column for an unknown value / corrupt JSON.
+  std::string getText(int col) const { return ps_->getText(col); }
+  std::string_view getBlob(int col) const { return ps_->getBlob(col); }  // valid until the next step()
+  bool isNull(int col) const { return ps_->isNull(col); }
+  // Throw DbError (kind Corrupt) naming the column for an unknown value /
+  // corrupt JSON.
   Result getResult(int col) const;
   nlohmann::json getJson(int col) const;
 
-  // "<operation> failed for `<sql>`: <errmsg>" as a DbError.
-  [[noreturn]] void fail(const char* operation) const;
-
  private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_;
-  bool* busy_;
-  bool owned_;
+  PreparedStatement* ps_;
+  bool* busy_ = nullptr;
+  std::unique_ptr<PreparedStatement> owned_;
 };
-
-// Throws DbError("<what>: <sqlite3_errmsg>") unless rc is SQLITE_OK.
-void check(sqlite3* db, int rc, const std::string& what);
 
 }  // namespace bb::db

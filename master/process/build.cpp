@@ -48,8 +48,8 @@ void Build::publish(EventType type, Json data) {
 void Build::start() {
   try {
     env_.db.transaction([&] {
-      record_ = env_.db.addBuild(request_.id, builder_.name, slave_->name(), nowSeconds(),
-                                 props_.toJson());
+      record_ = env_.db.addBuild(env_.master, request_.id, builder_.name, slave_->name(),
+                                 nowSeconds(), props_.toJson());
       publish(EventType::BuildStarted, Json{{"slave", slave_->name()}});
     });
   } catch (const std::exception& e) {

@@ -47,6 +47,8 @@ struct BuildEnv {
   BuildsetService* buildsets = nullptr;
   // Where build, step, log and lock events go (required).
   EventBus* events = nullptr;
+  // The master the build belongs to.
+  db::MasterId master;
 };
 
 class Build : public std::enable_shared_from_this<Build> {

@@ -11,10 +11,15 @@
 
 namespace bb {
 
-BuildRequestDistributor::BuildRequestDistributor(db::Database& db, Clock& clock,
-                                                 SlaveRegistry& slaves, Post post,
+BuildRequestDistributor::BuildRequestDistributor(db::Database& db, db::MasterId master,
+                                                 Clock& clock, SlaveRegistry& slaves, Post post,
                                                  BuildsetService& buildsets)
-    : db_(db), clock_(clock), slaves_(slaves), post_(std::move(post)), buildsets_(buildsets) {
+    : db_(db),
+      master_(master),
+      clock_(clock),
+      slaves_(slaves),
+      post_(std::move(post)),
+      buildsets_(buildsets) {
   Subscriber s;
   s.name = "distributor";
   s.filter.types = {EventType::RequestCreated, EventType::RequestPriority,
@@ -162,7 +167,7 @@ void BuildRequestDistributor::pingThenStart(const db::BuildRequestRecord& req,
                          clock_.wallNow().time_since_epoch()).count();
     try {
       if (!db_.transaction([&] {
-            if (!db_.claimRequest(req.id, now)) return false;  // cancelled or completed meanwhile
+            if (!db_.claimRequest(req.id, master_, now)) return false;  // cancelled or completed meanwhile
             Event e;
             e.type = EventType::RequestClaimed;
             e.requestId = req.id;
@@ -233,6 +238,7 @@ void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
   env.schedulers = schedulers_;
   env.buildsets = &buildsets_;
   env.events = &buildsets_.events();
+  env.master = master_;
   auto build = std::make_shared<Build>(env, builder, req, slave, std::move(props));
   running_[req.id] = build;
   ++started_;

@@ -35,8 +35,9 @@ class BuildRequestDistributor {
   using Post = std::function<void(std::function<void()>)>;
 
   // Builds publish on buildsets.events(); the distributor subscribes there.
-  BuildRequestDistributor(db::Database& db, Clock& clock, SlaveRegistry& slaves, Post post,
-                          BuildsetService& buildsets);
+  // Requests are claimed and builds started as `master`.
+  BuildRequestDistributor(db::Database& db, db::MasterId master, Clock& clock,
+                          SlaveRegistry& slaves, Post post, BuildsetService& buildsets);
   ~BuildRequestDistributor();
 
   // Builds take their locks here; a released lock wakes the distributor.
@@ -74,6 +75,7 @@ class BuildRequestDistributor {
   void startBuild(const BuilderEntry& builder, const db::BuildRequestRecord& req,
                   std::shared_ptr<class RemoteSlave> slave);
   db::Database& db_;
+  db::MasterId master_;
   Clock& clock_;
   SlaveRegistry& slaves_;
   Post post_;

@@ -8,7 +8,10 @@ namespace {
 
 class Builds : public ::testing::Test {
  protected:
-  void SetUp() override { db.upgrade(); }
+  void SetUp() override {
+    db.upgrade();
+    master = db.registerMaster("m", 1);
+  }
 
   std::int64_t request(const std::string& builder) {
     BuildsetRecord bs;
@@ -16,13 +19,14 @@ class Builds : public ::testing::Test {
   }
 
   Database db{":memory:"};
+  MasterId master;
 };
 
 TEST_F(Builds, NumbersArePerBuilderStartingAtOne) {
-  const auto a1 = db.addBuild(request("a"), "a", "s1", 10, Json::object());
-  const auto a2 = db.addBuild(request("a"), "a", "s2", 11, Json::object());
-  const auto b1 = db.addBuild(request("b"), "b", "s1", 12, Json::object());
-  const auto a3 = db.addBuild(request("a"), "a", "s1", 13, Json::object());
+  const auto a1 = db.addBuild(master, request("a"), "a", "s1", 10, Json::object());
+  const auto a2 = db.addBuild(master, request("a"), "a", "s2", 11, Json::object());
+  const auto b1 = db.addBuild(master, request("b"), "b", "s1", 12, Json::object());
+  const auto a3 = db.addBuild(master, request("a"), "a", "s1", 13, Json::object());
   EXPECT_EQ(a1.number, 1);
   EXPECT_EQ(a2.number, 2);
   EXPECT_EQ(b1.number, 1);
@@ -45,7 +49,7 @@ TEST_F(Builds, NumbersArePerBuilderStartingAtOne) {
 TEST_F(Builds, RoundTripAndFinish) {
   const auto brid = request("a");
   const Json props = {{"got_revision", "abc"}, {"buildnumber", 1}};
-  const auto b = db.addBuild(brid, "a", "slave-1", 100, props);
+  const auto b = db.addBuild(master, brid, "a", "slave-1", 100, props);
   EXPECT_EQ(b.requestId, brid);
   EXPECT_EQ(b.startedAt, 100);
   EXPECT_FALSE(b.finished);
@@ -55,7 +59,7 @@ TEST_F(Builds, RoundTripAndFinish) {
   EXPECT_EQ(stored->builder, "a");
   EXPECT_EQ(stored->slave, "slave-1");
   EXPECT_EQ(stored->properties, props);
-  EXPECT_EQ(db.unfinishedBuilds().size(), 1u);
+  EXPECT_EQ(db.unfinishedBuildsOf(master).size(), 1u);
 
   db.setBuildProperties(b.id, Json{{"x", 1}});
   db.finishBuild(b.id, Result::Failure, "failed compile", 150);
@@ -65,7 +69,7 @@ TEST_F(Builds, RoundTripAndFinish) {
   EXPECT_EQ(stored->result, Result::Failure);
   EXPECT_EQ(stored->text, "failed compile");
   EXPECT_EQ(stored->properties, (Json{{"x", 1}}));
-  EXPECT_TRUE(db.unfinishedBuilds().empty());
+  EXPECT_TRUE(db.unfinishedBuildsOf(master).empty());
 
   const auto forRequest = db.buildsForRequest(brid);
   ASSERT_EQ(forRequest.size(), 1u);
@@ -73,7 +77,7 @@ TEST_F(Builds, RoundTripAndFinish) {
 }
 
 TEST_F(Builds, BuildWithoutRequest) {
-  const auto b = db.addBuild(0, "adhoc", "s", 1, Json());
+  const auto b = db.addBuild(master, 0, "adhoc", "s", 1, Json());
   const auto stored = db.getBuild(b.id);
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(stored->requestId, 0);
@@ -82,14 +86,14 @@ TEST_F(Builds, BuildWithoutRequest) {
 }
 
 TEST_F(Builds, UnknownRequestOrBuildIsAnError) {
-  EXPECT_THROW(db.addBuild(99999, "a", "s", 1, Json::object()), DbError);
+  EXPECT_THROW(db.addBuild(master, 99999, "a", "s", 1, Json::object()), DbError);
   EXPECT_THROW(db.finishBuild(99999, Result::Success, "", 1), DbError);
   EXPECT_THROW(db.setBuildProperties(99999, Json::object()), DbError);
   EXPECT_FALSE(db.getBuild(99999).has_value());
 }
 
 TEST_F(Builds, StepsInNumberOrder) {
-  const auto b = db.addBuild(request("a"), "a", "s", 1, Json::object());
+  const auto b = db.addBuild(master, request("a"), "a", "s", 1, Json::object());
   const auto s2 = db.addStep(b.id, 2, "compile", 20);
   const auto s1 = db.addStep(b.id, 1, "git", 10);
   db.finishStep(s1, Result::Success, "updated", 15);

@@ -8,7 +8,10 @@ namespace {
 
 class Buildsets : public ::testing::Test {
  protected:
-  void SetUp() override { db.upgrade(); }
+  void SetUp() override {
+    db.upgrade();
+    master = db.registerMaster("m", 1);
+  }
 
   BuildsetRecord buildset(std::int64_t submittedAt = 100) {
     BuildsetRecord bs;
@@ -21,6 +24,7 @@ class Buildsets : public ::testing::Test {
   }
 
   Database db{":memory:"};
+  MasterId master;
 };
 
 TEST_F(Buildsets, ThreeBuildersCreateThreeRequests) {
@@ -91,19 +95,19 @@ TEST_F(Buildsets, PendingOrderedByPriorityThenAgeThenId) {
 
 TEST_F(Buildsets, ClaimIsExclusive) {
   const auto brid = db.addBuildset(buildset(), {"a"}, 0).second.at("a");
-  EXPECT_TRUE(db.claimRequest(brid, 200));
-  EXPECT_FALSE(db.claimRequest(brid, 201));
+  EXPECT_TRUE(db.claimRequest(brid, master, 200));
+  EXPECT_FALSE(db.claimRequest(brid, master, 201));
   const auto r = db.getRequest(brid);
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->claimed);
   EXPECT_EQ(r->claimedAt, 200);
   EXPECT_TRUE(db.pendingRequests().empty());
-  EXPECT_FALSE(db.claimRequest(424242, 1));  // unknown
+  EXPECT_FALSE(db.claimRequest(424242, master, 1));  // unknown
 }
 
 TEST_F(Buildsets, UnclaimReturnsToPendingAndCountsRetries) {
   const auto brid = db.addBuildset(buildset(), {"a"}, 0).second.at("a");
-  ASSERT_TRUE(db.claimRequest(brid, 200));
+  ASSERT_TRUE(db.claimRequest(brid, master, 200));
   db.unclaimRequest(brid, /*countRetry=*/true);
   auto r = db.getRequest(brid);
   EXPECT_FALSE(r->claimed);
@@ -111,20 +115,20 @@ TEST_F(Buildsets, UnclaimReturnsToPendingAndCountsRetries) {
   EXPECT_EQ(r->retries, 1);
   ASSERT_EQ(db.pendingRequests().size(), 1u);
 
-  ASSERT_TRUE(db.claimRequest(brid, 300));
+  ASSERT_TRUE(db.claimRequest(brid, master, 300));
   db.unclaimRequest(brid, /*countRetry=*/false);
   r = db.getRequest(brid);
   EXPECT_FALSE(r->claimed);
   EXPECT_EQ(r->retries, 1);
-  EXPECT_TRUE(db.claimRequest(brid, 400));
+  EXPECT_TRUE(db.claimRequest(brid, master, 400));
 }
 
 TEST_F(Buildsets, UnclaimAllAfterRestart) {
   const auto reqs = db.addBuildset(buildset(), {"a", "b", "c"}, 0).second;
-  ASSERT_TRUE(db.claimRequest(reqs.at("a"), 1));
-  ASSERT_TRUE(db.claimRequest(reqs.at("b"), 1));
+  ASSERT_TRUE(db.claimRequest(reqs.at("a"), master, 1));
+  ASSERT_TRUE(db.claimRequest(reqs.at("b"), master, 1));
   ASSERT_TRUE(db.completeRequest(reqs.at("b"), Result::Success, 2) == std::nullopt);
-  EXPECT_EQ(db.unclaimAllRequests(), 1);  // b is complete: left alone
+  EXPECT_EQ(db.unclaimRequestsOf(master), 1);  // b is complete: left alone
   EXPECT_EQ(db.pendingRequests().size(), 2u);
 }
 
@@ -173,13 +177,13 @@ TEST_F(Buildsets, FailureAndCancelledPickCancelled) {
 
 TEST_F(Buildsets, CompletedRequestCannotBeClaimedOrUnclaimed) {
   const auto brid = db.addBuildset(buildset(), {"a"}, 0).second.at("a");
-  ASSERT_TRUE(db.claimRequest(brid, 1));
+  ASSERT_TRUE(db.claimRequest(brid, master, 1));
   ASSERT_TRUE(db.completeRequest(brid, Result::Success, 2).has_value());
   db.unclaimRequest(brid, true);
   const auto r = db.getRequest(brid);
   EXPECT_TRUE(r->claimed);
   EXPECT_EQ(r->retries, 0);
-  EXPECT_FALSE(db.claimRequest(brid, 3));
+  EXPECT_FALSE(db.claimRequest(brid, master, 3));
   EXPECT_TRUE(db.pendingRequests().empty());
 }
 

@@ -26,7 +26,7 @@ TEST(Errors, ConstraintViolationNamesSqlAndReason) {
   db.upgrade();
   BuildsetRecord bs;
   const auto brid = db.addBuildset(bs, {"a"}, 0).second.at("a");
-  const auto build = db.addBuild(brid, "a", "s", 1, Json::object());
+  const auto build = db.addBuild(db.registerMaster("m", 1), brid, "a", "s", 1, Json::object());
   db.addStep(build.id, 1, "compile", 1);
   const std::string msg = errorOf([&] { db.addStep(build.id, 1, "compile", 2); });
   EXPECT_NE(msg.find("INSERT INTO steps"), std::string::npos) << msg;
@@ -96,7 +96,7 @@ TEST_F(CorruptData, DamagedLogChunkIsReported) {
     Database db(file);
     BuildsetRecord bs;
     const auto brid = db.addBuildset(bs, {"a"}, 0).second.at("a");
-    const auto build = db.addBuild(brid, "a", "s", 1, Json::object());
+    const auto build = db.addBuild(db.registerMaster("m", 1), brid, "a", "s", 1, Json::object());
     logId = db.addLog(db.addStep(build.id, 1, "x", 1), "stdio");
     db.appendLog(logId, 0, std::string(1000, 'z'));
   }

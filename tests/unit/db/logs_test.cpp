@@ -14,7 +14,7 @@ class Logs : public ::testing::Test {
     db.upgrade();
     BuildsetRecord bs;
     const auto brid = db.addBuildset(bs, {"a"}, 0).second.at("a");
-    const auto build = db.addBuild(brid, "a", "s", 1, Json::object());
+    const auto build = db.addBuild(db.registerMaster("m", 1), brid, "a", "s", 1, Json::object());
     stepId = db.addStep(build.id, 1, "shell", 1);
   }
 
@@ -180,7 +180,7 @@ namespace {
 TEST(LogPaging, ReadFromAnOffsetSkipsWholeChunksAndCutsTheFirst) {
   Database db(":memory:");
   db.upgrade();
-  const auto bid = db.addBuild(0, "b", "s", 1, Json::object()).id;
+  const auto bid = db.addBuild(db.registerMaster("m", 1), 0, "b", "s", 1, Json::object()).id;
   const auto logId = db.addLog(db.addStep(bid, 1, "x", 1), "stdio");
   db.appendLog(logId, 0, "0123456789");
   db.appendLog(logId, 1, "abcdef");

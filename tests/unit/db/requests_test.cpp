@@ -8,7 +8,10 @@ namespace {
 
 class Requests : public ::testing::Test {
  protected:
-  void SetUp() override { db.upgrade(); }
+  void SetUp() override {
+    db.upgrade();
+    master = db.registerMaster("m", 1);
+  }
 
   // A buildset on `branch` with one request per builder; returns builder -> request.
   std::map<std::string, std::int64_t> submit(const std::vector<std::string>& builders,
@@ -25,6 +28,7 @@ class Requests : public ::testing::Test {
   }
 
   Database db{":memory:"};
+  MasterId master;
   std::int64_t now = 1000;
 };
 
@@ -45,7 +49,7 @@ TEST_F(Requests, CancelPendingCompletesItAsCancelledWithText) {
 
 TEST_F(Requests, CancelLeavesClaimedCompleteAndUnknownAlone) {
   const auto r = submit({"a", "b"});
-  ASSERT_TRUE(db.claimRequest(r.at("a"), 1));
+  ASSERT_TRUE(db.claimRequest(r.at("a"), master, 1));
   EXPECT_EQ(db.cancelRequest(r.at("a"), "x", 2).outcome, CancelOutcome::Claimed);
   EXPECT_FALSE(db.getRequest(r.at("a"))->complete);
   // Cancelling one of two requests does not complete the buildset.
@@ -77,7 +81,7 @@ TEST_F(Requests, CollapseSkipsOlderCompatiblePendingRequests) {
   const auto otherBranch = submit({"a"}, "dev");
   const auto otherProject = submit({"a"}, "main", 0, "web");
   const auto claimed = submit({"a"});
-  ASSERT_TRUE(db.claimRequest(claimed.at("a"), 1));
+  ASSERT_TRUE(db.claimRequest(claimed.at("a"), master, 1));
   const auto triggered = submit({"a"}, "main", 77);
   const auto fresh = submit({"a"});
 
@@ -113,7 +117,7 @@ TEST_F(Requests, CollapsingTheLastRequestCompletesItsBuildsetSkipped) {
 
 TEST_F(Requests, ChildBuildsetsAreFoundByParentBuild) {
   const auto parentReq = submit({"p"}).at("p");
-  const auto build = db.addBuild(parentReq, "p", "s", 1, Json::object());
+  const auto build = db.addBuild(master, parentReq, "p", "s", 1, Json::object());
   submit({"c1"}, "main", build.id);
   submit({"c2"}, "main", build.id);
   submit({"c3"});

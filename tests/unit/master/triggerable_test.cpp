@@ -37,7 +37,7 @@ class TriggerableTest : public ::testing::Test {
     bs.reason = "forced";
     bs.sourcestamp = {"repo.git", "main", "abc", "proj", {}};
     parentRequest = db.addBuildset(bs, {"parent"}, 0).second.at("parent");
-    parent = db.addBuild(parentRequest, "parent", "s1", 1, Json::object());
+    parent = db.addBuild(db.registerMaster("m", 1), parentRequest, "parent", "s1", 1, Json::object());
     stepId = db.addStep(parent.id, 1, "trigger", 1);
     log.emplace(db, db.addLog(stepId, "stdio"));
     props.set("branch", "main", "Build");
