@@ -207,12 +207,16 @@ int startMaster(const std::string& dir, bool nodaemon) {
       return 1;
     }
   }
+  std::optional<PidFile> pidFile;
   auto fail = [&](const std::string& msg) {
     spdlog::error("startup failed: {}", msg);
+    // Released before the report, so that when `start` has said why it
+    // failed, the next command (upgrade-master, create-master, start)
+    // does not find this dying process still holding the directory.
+    pidFile.reset();
     if (daemon) daemon->failed(msg);
     else std::cerr << "buildmaster: " << msg << "\n";
   };
-  std::optional<PidFile> pidFile;
   try {
     pidFile.emplace(PidFile::acquire(pidPath));
   } catch (const std::exception& e) {
