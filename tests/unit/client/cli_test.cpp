@@ -65,6 +65,7 @@ class CliTest : public ::testing::Test {
     ctx_.out = &out_;
     ctx_.err = &err_;
     ctx_.optionsPath = "/nonexistent/bb-client-test/options";
+    ctx_.pollInterval = std::chrono::milliseconds(0);
     ctx_.connect = [this](const MasterAddress& a, const Credentials& c) {
       master_.address = a;
       master_.credentials = c;
@@ -110,9 +111,72 @@ TEST_F(CliTest, HelpForEveryVerbExitsZeroWithoutConnecting) {
     EXPECT_EQ(run({verb, "--help"}), kExitOk) << verb;
     EXPECT_NE(out_.str().find("Usage: buildbot " + verb), std::string::npos) << out_.str();
     EXPECT_NE(out_.str().find("--master"), std::string::npos);
+    // Positional words are not an option a user could give.
+    EXPECT_EQ(out_.str().find("--args"), std::string::npos) << verb << "\n" << out_.str();
   }
   EXPECT_TRUE(master_.calls.empty());
   EXPECT_FALSE(master_.address.has_value());
+}
+
+TEST_F(CliTest, VersionSaysWhichBuildbotThisIs) {
+  EXPECT_EQ(run({"--version"}), kExitOk);
+  EXPECT_EQ(out_.str().rfind("buildbot (buildbot-cpp) ", 0), 0u) << out_.str();
+  EXPECT_TRUE(master_.calls.empty());
+}
+
+TEST_F(CliTest, PasswordOnTheCommandLineWorksButWarns) {
+  answer(Json{{"builders", Json::array()}});
+  EXPECT_EQ(run({"--master", "h:1", "--auth", "alice:pw", "status"}), kExitOk) << err_.str();
+  EXPECT_EQ(master_.credentials->password, "pw");
+  EXPECT_NE(err_.str().find("warning: a password given with --auth can be seen by other users"),
+            std::string::npos)
+      << err_.str();
+}
+
+TEST_F(CliTest, PasswordFromTheEnvironmentDoesNotWarn) {
+  env_["BUILDBOT_AUTH"] = "alice:envpw";
+  answer(Json{{"builders", Json::array()}});
+  EXPECT_EQ(run({"--master", "h:1", "status"}), kExitOk) << err_.str();
+  EXPECT_EQ(master_.credentials->password, "envpw");
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(CliTest, PasswordFromAnAuthFile) {
+  char dir[] = "/tmp/bb-client-authfile-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string file = std::string(dir) + "/auth";
+  {
+    std::ofstream f(file);
+    f << "carol:s3cr:et\n";
+  }
+  env_["BUILDBOT_AUTH"] = "alice:envpw";  // the file, given on the command line, wins
+  answer(Json{{"builders", Json::array()}});
+  EXPECT_EQ(run({"--master", "h:1", "status", "--auth-file", file}), kExitOk) << err_.str();
+  EXPECT_EQ(master_.credentials->user, "carol");
+  EXPECT_EQ(master_.credentials->password, "s3cr:et");
+  EXPECT_EQ(err_.str(), "");
+  EXPECT_EQ(run({"--master", "h:1", "--auth-file", dir + std::string("/missing"), "status"}),
+            kExitUsage);
+  EXPECT_NE(err_.str().find("cannot read --auth-file"), std::string::npos) << err_.str();
+  err_.str("");
+  EXPECT_EQ(run({"--master", "h:1", "--auth", "x:y", "--auth-file", file, "status"}), kExitUsage);
+  EXPECT_NE(err_.str().find("either --auth or --auth-file"), std::string::npos) << err_.str();
+  std::remove(file.c_str());
+  rmdir(dir);
+}
+
+TEST_F(CliTest, UserWithoutPasswordIsAskedForIt) {
+  std::string asked;
+  ctx_.readPassword = [&](const std::string& prompt) -> std::optional<std::string> {
+    asked = prompt;
+    return std::string("typed");
+  };
+  answer(Json{{"builders", Json::array()}});
+  EXPECT_EQ(run({"--master", "h:1", "--auth", "dave", "status"}), kExitOk) << err_.str();
+  EXPECT_EQ(asked, "password for dave at h:1: ");
+  EXPECT_EQ(master_.credentials->user, "dave");
+  EXPECT_EQ(master_.credentials->password, "typed");
+  EXPECT_EQ(err_.str(), "");
 }
 
 TEST_F(CliTest, SendchangeSendsEveryField) {
@@ -479,6 +543,43 @@ TEST_F(CliTest, StatusPrintsTable) {
   EXPECT_NE(out.find("1m 05s"), std::string::npos) << out;
   EXPECT_NE(out.find("running"), std::string::npos);
   EXPECT_NE(out.find("no builds"), std::string::npos);
+}
+
+TEST_F(CliTest, StatusShowsElapsedTimeOfRunningBuildsAndWhyTheLastFailed) {
+  answer(Json{{"now", 1700000200},
+              {"builders",
+               {{{"name", "b1"},
+                 {"builds",
+                  {{{"number", 4},
+                    {"result", "running"},
+                    {"finished", false},
+                    {"slave", "s1"},
+                    {"started_at", 1700000075},
+                    {"finished_at", 0}}}}},
+                {{"name", "b2"},
+                 {"builds",
+                  {{{"number", 9},
+                    {"result", "failure"},
+                    {"finished", true},
+                    {"slave", "s1"},
+                    {"started_at", 1700000000},
+                    {"finished_at", 1700000010},
+                    {"failure",
+                     {{"step", 2},
+                      {"name", "test"},
+                      {"result", "failure"},
+                      {"text", "exit code 1"},
+                      {"log", "stdio"},
+                      {"log_tail", "FAIL: t_parse\n1 of 20 tests failed\n"}}}}}}}}}});
+  ASSERT_EQ(run(with(kConn, {"status"})), kExitOk) << err_.str();
+  const std::string out = out_.str();
+  EXPECT_NE(out.find("running 2m 05s"), std::string::npos) << out;
+  EXPECT_NE(out.find("b2 #9 failed in step 2 'test': exit code 1\n"
+                     "  last lines of its stdio log:\n"
+                     "    FAIL: t_parse\n"
+                     "    1 of 20 tests failed\n"),
+            std::string::npos)
+      << out;
 }
 
 TEST_F(CliTest, StatusSaysHowManyPendingRequestsItDidNotList) {
