@@ -5,6 +5,7 @@
 
 #include "client/client_error.hpp"
 #include "client/force_command.hpp"
+#include "client/log_command.hpp"
 #include "client/request_command.hpp"
 #include "client/sendchange_command.hpp"
 #include "client/change_status_command.hpp"
@@ -29,6 +30,7 @@ const Verb kVerbs[] = {
     {"sendchange", runSendchange, "announce a change (commit) to the master"},
     {"force", runForce, "start builds now through a force scheduler"},
     {"status", runStatus, "show the latest builds, or one build's steps and logs"},
+    {"log", runLog, "print a build's logs, whole, or follow a running build live"},
     {"change-status", runChangeStatus, "show which schedulers built, wait on, or ignored a change"},
     {"cancel", runCancel, "cancel pending build requests"},
     {"priority", runPriority, "change a build request's priority"},

@@ -89,6 +89,7 @@ cat <<INFO
   the client:      export PATH=$TOP/$BUILD/master:$TOP/$BUILD/slave:$TOP/$BUILD/client:\$PATH
                    export BUILDBOT_MASTER=127.0.0.1:$PORT BUILDBOT_AUTH=demo:demo-pass
   the build:       buildbot status --builder demo-build --build 1 --logs
+  one log:         buildbot log demo-build 1 build   (--follow for a running build)
   force a build:   buildbot force --scheduler force --reason try --wait
   a change:        buildbot sendchange --who alice --branch main --revision \$(git -C $DEMO/demo-repo rev-parse HEAD) hello.txt
                    (or commit to $DEMO/demo-repo: the poller sees it within 2 s)

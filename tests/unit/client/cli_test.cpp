@@ -106,7 +106,7 @@ TEST_F(CliTest, UnknownVerbIsUsageError) {
 
 TEST_F(CliTest, HelpForEveryVerbExitsZeroWithoutConnecting) {
   for (const std::string verb :
-       {"sendchange", "force", "status", "cancel", "priority", "stop-build", "watch"}) {
+       {"sendchange", "force", "status", "log", "cancel", "priority", "stop-build", "watch"}) {
     out_.str("");
     EXPECT_EQ(run({verb, "--help"}), kExitOk) << verb;
     EXPECT_NE(out_.str().find("Usage: buildbot " + verb), std::string::npos) << out_.str();
@@ -633,6 +633,86 @@ TEST_F(CliTest, StatusBuildWithLogs) {
   EXPECT_NE(out.find("exit 2"), std::string::npos);
   EXPECT_NE(out.find("----- step 1 compile, log stdio -----\nerror: x\n"), std::string::npos) << out;
   EXPECT_NE(out.find("[log truncated"), std::string::npos);
+}
+
+Json buildWithTwoSteps(bool finished) {
+  return Json{{"build",
+               {{"number", 3},
+                {"finished", finished},
+                {"steps",
+                 {{{"number", 1}, {"name", "git"}, {"logs", {{{"id", 41}, {"name", "stdio"}}}}},
+                  {{"number", 2}, {"name", "test"}, {"logs", {{{"id", 42}, {"name", "stdio"}}}}}}}}}};
+}
+
+Json page(const std::string& text, std::int64_t offset, bool more, bool finished) {
+  return Json{{"data", Json::binary(std::vector<std::uint8_t>(text.begin(), text.end()))},
+              {"offset", offset},
+              {"next_offset", offset + static_cast<std::int64_t>(text.size())},
+              {"more", more},
+              {"finished", finished}};
+}
+
+TEST_F(CliTest, LogPrintsEveryStepsLogPageByPage) {
+  answer(buildWithTwoSteps(true));
+  answer(page("cloned\n", 0, false, true));
+  answer(page("part one, ", 0, true, true));  // a log bigger than a page
+  answer(page("part two\n", 10, false, true));
+  ASSERT_EQ(run(with(kConn, {"log", "b1", "3"})), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "----- step 1 git, log stdio -----\ncloned\n"
+            "\n----- step 2 test, log stdio -----\npart one, part two\n");
+  ASSERT_EQ(master_.calls.size(), 4u);
+  EXPECT_EQ(master_.calls[0].params, (Json{{"builder", "b1"}, {"number", 3}}));
+  EXPECT_EQ(master_.calls[2].params, (Json{{"log_id", 42}, {"offset", 0}}));
+  EXPECT_EQ(master_.calls[3].params, (Json{{"log_id", 42}, {"offset", 10}}));
+}
+
+TEST_F(CliTest, LogOfOneStepIsPrintedRawByNameOrNumber) {
+  answer(buildWithTwoSteps(true));
+  answer(page("FAIL: t1\n", 0, false, true));
+  ASSERT_EQ(run(with(kConn, {"log", "b1", "3", "test"})), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "FAIL: t1\n");
+  out_.str("");
+  answer(buildWithTwoSteps(true));
+  answer(page("cloned\n", 0, false, true));
+  ASSERT_EQ(run(with(kConn, {"log", "b1", "3", "1"})), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "cloned\n");
+}
+
+TEST_F(CliTest, LogFollowsARunningBuildUntilItHasFinished) {
+  answer(buildWithTwoSteps(false));
+  answer(page("cloned\n", 0, false, true));
+  answer(page("running 1\n", 0, false, false));  // step 2 still writing
+  answer(buildWithTwoSteps(false));
+  answer(page("running 2\n", 10, false, true));  // ... and now done
+  answer(buildWithTwoSteps(true));
+  ASSERT_EQ(run(with(kConn, {"log", "b1", "3", "--follow"})), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "----- step 1 git, log stdio -----\ncloned\n"
+            "\n----- step 2 test, log stdio -----\nrunning 1\nrunning 2\n");
+  EXPECT_EQ(master_.calls[4].params, (Json{{"log_id", 42}, {"offset", 10}}));
+  EXPECT_EQ(master_.calls.size(), 6u);
+}
+
+TEST_F(CliTest, LogWithoutFollowSaysARunningLogIsNotWhole) {
+  answer(buildWithTwoSteps(false));
+  answer(page("running 1\n", 0, false, false));
+  ASSERT_EQ(run(with(kConn, {"log", "b1", "3", "2"})), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "running 1\n");
+  EXPECT_NE(err_.str().find("step 2 test, log stdio of running build b1 #3 is still being written; "
+                            "--follow keeps reading it"),
+            std::string::npos)
+      << err_.str();
+}
+
+TEST_F(CliTest, LogOfAStepThatIsNotThereListsTheSteps) {
+  answer(buildWithTwoSteps(true));
+  EXPECT_EQ(run(with(kConn, {"log", "b1", "3", "deploy"})), kExitMasterError);
+  EXPECT_NE(err_.str().find("build b1 #3 has no step 'deploy'; its steps: 1 git, 2 test"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_EQ(run(with(kConn, {"log", "b1"})), kExitUsage);
+  EXPECT_EQ(run(with(kConn, {"log", "b1", "x"})), kExitUsage);
 }
 
 TEST_F(CliTest, StatusUsageErrors) {
