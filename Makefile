@@ -11,8 +11,9 @@ SANITIZE_BUILD ?= build-sanitize
 JOBS ?= 2
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 PREFIX ?= /usr/local
-# What the demo runs; `make demo` builds only these (no tests, no benchmarks).
-DEMO_TARGETS = buildmaster buildslave buildbot
+# The programs: what the demo runs and what install and deb ship; those
+# targets build only these (no tests, no benchmarks).
+PROGRAMS = buildmaster buildslave buildbot
 
 .PHONY: all setup configure build test build-sanitize test-sanitize demo demo-stop bench install deb clean
 
@@ -39,7 +40,7 @@ test-sanitize: build-sanitize
 	  ctest --test-dir $(SANITIZE_BUILD) --output-on-failure -j $(JOBS) -E '^fuzz\.' -LE package
 
 demo: configure
-	ninja -C $(BUILD) -j $(JOBS) $(DEMO_TARGETS)
+	ninja -C $(BUILD) -j $(JOBS) $(PROGRAMS)
 	BUILD=$(BUILD) bash scripts/demo.sh
 
 demo-stop:
@@ -48,10 +49,12 @@ demo-stop:
 bench: build
 	bash bench/run_all.sh $(BUILD)
 
-install: build
+install: configure
+	ninja -C $(BUILD) -j $(JOBS) $(PROGRAMS)
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
-deb: build
+deb: configure
+	ninja -C $(BUILD) -j $(JOBS) $(PROGRAMS)
 	cd $(BUILD) && cpack -G DEB
 	@ls $(BUILD)/buildbot-cpp_*.deb
 

@@ -9,6 +9,9 @@
 # time for the prefix in effect then (a package's differs from a build's).
 set(CMAKE_INSTALL_DOCDIR share/doc/buildbot-cpp CACHE PATH "documentation (README, docs, examples)")
 include(GNUInstallDirs)
+# Installing (and cpack) needs only the programs, not the tests and
+# benchmarks that `all` builds; `make install` and `make deb` build them.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 install(TARGETS buildmaster buildslave buildbot RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
