@@ -140,6 +140,10 @@ int runLog(const std::vector<std::string>& args, const ConnectionFlags& global, 
     if (!follow) return kExitOk;
     if (!waiting && buildDone) return kExitOk;
     std::this_thread::sleep_for(ctx.pollInterval);
+    if (ctx.interrupted && ctx.interrupted()) {  // Ctrl-C: the build goes on
+      *ctx.err << "buildbot log: stopped following " << what << "; the build goes on\n";
+      return kExitOk;
+    }
   }
 }
 

@@ -16,8 +16,10 @@ namespace {
 volatile std::sig_atomic_t gInterrupted = 0;
 extern "C" void onSigint(int) { gInterrupted = 1; }
 
-// Asks on the controlling terminal with echo off; nullopt without one.
+// Asks on the controlling terminal with echo off; nullopt without one, or
+// when stdin is not a terminal (a script, a test: nobody to answer).
 std::optional<std::string> askPassword(const std::string& prompt) {
+  if (!::isatty(STDIN_FILENO)) return std::nullopt;
   const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   termios saved{};

@@ -694,6 +694,17 @@ TEST_F(CliTest, LogFollowsARunningBuildUntilItHasFinished) {
   EXPECT_EQ(master_.calls.size(), 6u);
 }
 
+TEST_F(CliTest, LogFollowStopsOnCtrlCAndLeavesTheBuildRunning) {
+  ctx_.interrupted = [] { return true; };
+  answer(buildWithTwoSteps(false));
+  answer(page("cloned\n", 0, false, true));
+  answer(page("running 1\n", 0, false, false));
+  ASSERT_EQ(run(with(kConn, {"log", "b1", "3", "--follow"})), kExitOk) << err_.str();
+  EXPECT_EQ(master_.calls.size(), 3u);
+  EXPECT_NE(err_.str().find("stopped following b1 #3; the build goes on"), std::string::npos)
+      << err_.str();
+}
+
 TEST_F(CliTest, LogWithoutFollowSaysARunningLogIsNotWhole) {
   answer(buildWithTwoSteps(false));
   answer(page("running 1\n", 0, false, false));
