@@ -87,6 +87,9 @@ class CliTest : public ::testing::Test {
 };
 
 const std::vector<std::string> kConn = {"--master", "127.0.0.1:9989", "--auth", "alice:pw"};
+// The same credentials from the environment: no password on the command
+// line, so no warning on stderr, for tests that check stderr exactly.
+const std::vector<std::string> kConnEnv = {"--master", "127.0.0.1:9989"};
 
 std::vector<std::string> with(std::vector<std::string> head, const std::vector<std::string>& tail) {
   head.insert(head.end(), tail.begin(), tail.end());
@@ -331,7 +334,8 @@ TEST_F(CliTest, CancelSendsEachIdAndReportsEachRefusal) {
   master_.answers.push_back([](const Call&) -> Json {
     throw MasterError("rejected", "request 5 has already started a build", {});
   });
-  EXPECT_EQ(run(with(kConn, {"cancel", "4", "5"})), kExitMasterError) << err_.str();
+  env_["BUILDBOT_AUTH"] = "alice:pw";
+  EXPECT_EQ(run(with(kConnEnv, {"cancel", "4", "5"})), kExitMasterError) << err_.str();
   ASSERT_EQ(master_.calls.size(), 2u);
   EXPECT_EQ(master_.calls[0].method, "cancel");
   EXPECT_EQ(master_.calls[0].params["request_id"], 4);
@@ -356,7 +360,8 @@ TEST_F(CliTest, CancelJsonListsEachAnswerWithCodes) {
   master_.answers.push_back([](const Call&) -> Json {
     throw MasterError("rejected", "request 5 has already started", {});
   });
-  EXPECT_EQ(run(with(kConn, {"cancel", "4", "5", "--json"})), kExitMasterError);
+  env_["BUILDBOT_AUTH"] = "alice:pw";
+  EXPECT_EQ(run(with(kConnEnv, {"cancel", "4", "5", "--json"})), kExitMasterError);
   const Json j = Json::parse(out_.str());
   ASSERT_EQ(j.size(), 2u);
   EXPECT_EQ(j[0]["result"], "cancelled");
