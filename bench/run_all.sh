@@ -10,4 +10,5 @@ echo "== connection scale: 2000 and 10000 idle slaves"; "$BUILD/bench/connection
 echo "== lock contention: 1000 builds, 8 slaves, counting lock of 3"; "$BUILD/bench/contention_bench"
 echo "== schedulers: 100000 changes through 20 filtered schedulers"; "$BUILD/bench/scheduler_bench" 100000
 echo "== schedulers through a real buildmaster: 100000 sendchanges"; "$BUILD/bench/scheduler_master_bench" 100000
+echo "== cleanupdb: 100000 old builds"; "$BUILD/bench/cleanup_bench" 100000
 echo "== database layer"; "$BUILD/bench/db_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true

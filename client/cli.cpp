@@ -5,12 +5,14 @@
 
 #include "client/client_error.hpp"
 #include "client/force_command.hpp"
+#include "client/log_command.hpp"
 #include "client/request_command.hpp"
 #include "client/sendchange_command.hpp"
 #include "client/change_status_command.hpp"
 #include "client/status_command.hpp"
 #include "client/verb_common.hpp"
 #include "client/watch_command.hpp"
+#include "common/version.hpp"
 
 namespace bb::client {
 
@@ -28,6 +30,7 @@ const Verb kVerbs[] = {
     {"sendchange", runSendchange, "announce a change (commit) to the master"},
     {"force", runForce, "start builds now through a force scheduler"},
     {"status", runStatus, "show the latest builds, or one build's steps and logs"},
+    {"log", runLog, "print a build's logs, whole, or follow a running build live"},
     {"change-status", runChangeStatus, "show which schedulers built, wait on, or ignored a change"},
     {"cancel", runCancel, "cancel pending build requests"},
     {"priority", runPriority, "change a build request's priority"},
@@ -43,7 +46,7 @@ bool takeGlobal(const std::vector<std::string>& args, std::size_t& i, const std:
     into = a.substr(longName.size() + 1);
     return true;
   }
-  if (a == longName || a == shortName) {
+  if (a == longName || (!shortName.empty() && a == shortName)) {
     if (i + 1 >= args.size()) throw UsageError("buildbot: " + longName + " needs a value");
     into = args[++i];
     return true;
@@ -55,7 +58,8 @@ bool takeGlobal(const std::vector<std::string>& args, std::size_t& i, const std:
 
 std::string topLevelUsage() {
   std::string s =
-      "Usage: buildbot [--master HOST:PORT] [--auth USER:PASSWORD] VERB [options]\n\n"
+      "Usage: buildbot [--master HOST:PORT] [--auth USER | --auth-file FILE] VERB [options]\n"
+      "       buildbot --version\n\n"
       "Verbs:\n";
   for (const auto& v : kVerbs) {
     std::string name = v.name;
@@ -65,7 +69,8 @@ std::string topLevelUsage() {
       "\n'buildbot VERB --help' describes each verb's options.\n"
       "Connection settings: a flag wins over the environment (BUILDBOT_MASTER,\n"
       "BUILDBOT_AUTH), which wins over ~/.buildbot/options ('master = HOST:PORT',\n"
-      "'auth = USER:PASSWORD').\n"
+      "'auth = USER:PASSWORD'). --auth USER asks for the password; a password in\n"
+      "--auth USER:PASSWORD works but other users can see it in `ps`.\n"
       "Exit codes: 0 ok, 1 the master answered with an error, 2 usage error,\n"
       "3 connection or login failure.\n";
   return s;
@@ -84,7 +89,12 @@ int runCli(const std::vector<std::string>& args, CliContext& ctx) {
         *ctx.out << topLevelUsage();
         return kExitOk;
       }
+      if (a == "--version") {
+        *ctx.out << "buildbot " << kVersionLine << "\n";
+        return kExitOk;
+      }
       if (takeGlobal(args, i, "--master", "-m", global.master)) continue;
+      if (takeGlobal(args, i, "--auth-file", "", global.authFile)) continue;
       if (takeGlobal(args, i, "--auth", "-a", global.auth)) continue;
       if (!a.empty() && a[0] == '-')
         throw UsageError("buildbot: unknown option '" + a + "' before the verb");

@@ -27,6 +27,11 @@ struct CliContext {
   // (watch, force --wait); checked at least every `eventSlice`.
   std::function<bool()> interrupted = [] { return false; };
   std::chrono::milliseconds eventSlice{200};
+  // Asks for a password without echo (on the terminal); nullopt when
+  // there is no terminal or the user gave none. May be empty (no prompt).
+  std::function<std::optional<std::string>(const std::string& prompt)> readPassword;
+  // How often `buildbot log --follow` asks for more of a running build.
+  std::chrono::milliseconds pollInterval{500};
   // Options file; empty means $HOME/.buildbot/options.
   std::string optionsPath;
 };

@@ -27,29 +27,10 @@ std::string unquote(const std::string& s) {
 }  // namespace
 
 MasterAddress parseMasterAddress(const std::string& text) {
-  std::string host;
-  std::string portText;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
-      throw UsageError("bad master address '" + text + "': expected [IPV6]:PORT");
-    host = text.substr(1, close - 1);
-    portText = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos)
-      throw UsageError("bad master address '" + text + "': expected HOST:PORT");
-    host = text.substr(0, colon);
-    portText = text.substr(colon + 1);
-  }
-  if (host.empty()) throw UsageError("bad master address '" + text + "': the host is empty");
-  if (portText.empty() || portText.size() > 5 ||
-      portText.find_first_not_of("0123456789") != std::string::npos)
-    throw UsageError("bad master address '" + text + "': the port must be a number");
-  const long port = std::stol(portText);
-  if (port < 1 || port > 65535)
-    throw UsageError("bad master address '" + text + "': the port must be in 1..65535");
-  return MasterAddress{host, static_cast<std::uint16_t>(port)};
+  std::string error;
+  auto address = bb::parseMasterAddress(text, error);
+  if (!address) throw UsageError("bad master address '" + text + "': " + error);
+  return *address;
 }
 
 Credentials parseAuth(const std::string& text) {
@@ -124,6 +105,7 @@ std::string defaultOptionsPath(
 std::string toString(SettingSource s) {
   switch (s) {
     case SettingSource::Flag: return "command line";
+    case SettingSource::AuthFile: return "--auth-file";
     case SettingSource::Environment: return "environment";
     case SettingSource::OptionsFile: return "options file";
     case SettingSource::None: return "nowhere";

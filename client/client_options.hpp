@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/master_address.hpp"
 #include "common/message.hpp"  // Json
 
 namespace bb::client {
@@ -19,19 +20,15 @@ namespace bb::client {
 inline constexpr const char* kEnvMaster = "BUILDBOT_MASTER";
 inline constexpr const char* kEnvAuth = "BUILDBOT_AUTH";
 
-struct MasterAddress {
-  std::string host;
-  std::uint16_t port = 0;
-  std::string toString() const { return host + ":" + std::to_string(port); }
-};
+using bb::MasterAddress;  // common/master_address.hpp
 
 struct Credentials {
   std::string user;
   std::string password;
 };
 
-// Parses "HOST:PORT" (IPv6 as "[::1]:PORT"); throws UsageError naming the
-// problem (missing port, port not in 1..65535, empty host).
+// Parses "HOST:PORT" (IPv6 as "[::1]:PORT") with bb::parseMasterAddress;
+// throws UsageError "bad master address 'TEXT': WHAT IS WRONG".
 MasterAddress parseMasterAddress(const std::string& text);
 
 // Parses "USER:PASSWORD" (split at the first ':'; the password may contain
@@ -60,7 +57,7 @@ std::map<std::string, std::string> loadOptionsFile(const std::string& path);
 std::string defaultOptionsPath(const std::function<std::optional<std::string>(const char*)>& getenv);
 
 // Where a resolved setting came from, for error messages.
-enum class SettingSource { Flag, Environment, OptionsFile, None };
+enum class SettingSource { Flag, AuthFile, Environment, OptionsFile, None };
 std::string toString(SettingSource s);
 
 struct ResolvedSetting {

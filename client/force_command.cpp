@@ -14,7 +14,8 @@ namespace {
 const char* kSynopsis = "--scheduler NAME [options]";
 const char* kDescription =
     "Start builds now through a force scheduler of the master. Prints the buildset id and\n"
-    "one build request per builder. Needs 'force' in the user's 'may' list.";
+    "one build request per builder (the ids cancel and priority take); with --wait, also\n"
+    "each build's number as it starts. Needs 'force' in the user's 'may' list.";
 
 po::options_description forceOptions() {
   po::options_description desc("Options");

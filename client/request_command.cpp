@@ -12,11 +12,11 @@ namespace bb::client {
 
 namespace {
 
+// The listed options; the positional words ("args") are added by
+// parseVerbArgs, so --help does not show them as an option.
 po::options_description options() {
   po::options_description desc("Options");
   addCommonOptions(desc);
-  desc.add_options()("args", po::value<std::vector<std::string>>()->value_name("ARG"),
-                     "positional arguments");
   return desc;
 }
 

@@ -30,16 +30,23 @@ po::options_description statusOptions() {
   return desc;
 }
 
+// How long a build or step took, or for one still running, how long it has
+// run by the master's clock `now` ("running 1m 05s").
+std::string durationCell(const Json& item, const Json& now) {
+  if (item.value("finished", true))
+    return formatDuration(item.value("started_at", Json()), item.value("finished_at", Json()));
+  const std::string elapsed = formatDuration(item.value("started_at", Json()), now);
+  return elapsed == "-" ? "running" : "running " + elapsed;
+}
+
 // One row of the builds table.
-std::vector<std::string> buildRow(const Json& b, const std::string& builder) {
+std::vector<std::string> buildRow(const Json& b, const std::string& builder, const Json& now) {
   return {builder,
          "#" + cellText(b.value("number", Json())),
          displayResult(b),
          cellText(b.value("slave", Json())),
          formatTimestamp(b.value("started_at", Json())),
-         b.value("finished", true) ? formatDuration(b.value("started_at", Json()),
-                                                    b.value("finished_at", Json()))
-                                   : "running"};
+         durationCell(b, now)};
 }
 
 }  // namespace
@@ -79,10 +86,20 @@ std::string formatBuildsTable(const Json& statusResult) {
       continue;
     }
     for (const auto& b : builds) {
-      rows.push_back(buildRow(b, name));
+      rows.push_back(buildRow(b, name, statusResult.value("now", Json())));
     }
   }
   std::string out = formatTable(rows);
+  // Why each builder's newest build failed.
+  for (const auto& builder : builders) {
+    const Json builds = builder.value("builds", Json::array());
+    if (builds.empty() || !builds[0].is_object()) continue;
+    const Json failure = builds[0].value("failure", Json());
+    if (failure.is_object())
+      out += "\n" + formatFailure(cellText(builder.value("name", Json())) + " #" +
+                                      cellText(builds[0].value("number", Json())),
+                                  failure);
+  }
   // Waiting requests, in the order they will run: the ids cancel and
   // priority take.
   std::vector<std::vector<std::string>> pending{{"REQUEST", "BUILDER", "PRIORITY", "SUBMITTED"}};
@@ -120,9 +137,13 @@ std::string formatBuildDetails(const Json& buildResult) {
                     cellText(build.value("number", Json())) + ": " + displayResult(build);
   out += " on slave " + cellText(build.value("slave", Json()));
   out += ", started " + formatTimestamp(build.value("started_at", Json()));
+  const Json now = buildResult.value("now", Json());
   if (build.value("finished", true))
     out += ", took " + formatDuration(build.value("started_at", Json()),
                                       build.value("finished_at", Json()));
+  else if (const std::string elapsed = formatDuration(build.value("started_at", Json()), now);
+           elapsed != "-")
+    out += ", running for " + elapsed;
   out += "\n";
   if (auto t = build.find("text"); t != build.end() && !t->is_null() && cellText(*t) != "")
     out += "  " + cellText(*t) + "\n";
@@ -130,13 +151,14 @@ std::string formatBuildDetails(const Json& buildResult) {
   std::vector<std::vector<std::string>> rows{{"STEP", "NAME", "RESULT", "DURATION", "TEXT"}};
   for (const auto& s : build.value("steps", Json::array())) {
     rows.push_back({cellText(s.value("number", Json())), cellText(s.value("name", Json())),
-                    displayResult(s),
-                    s.value("finished", true) ? formatDuration(s.value("started_at", Json()),
-                                                               s.value("finished_at", Json()))
-                                              : "running",
+                    displayResult(s), durationCell(s, now),
                     s.contains("text") && !s["text"].is_null() ? cellText(s["text"]) : ""});
   }
   out += formatTable(rows);
+  if (const Json failure = build.value("failure", Json()); failure.is_object())
+    out += "\n" + formatFailure(cellText(build.value("builder", Json("build"))) + " #" +
+                                    cellText(build.value("number", Json())),
+                                failure);
   return out;
 }
 

@@ -103,4 +103,25 @@ std::string formatTable(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
+std::string formatFailure(const std::string& what, const Json& failure) {
+  std::string out = what + " " + (failure.value("result", "failure") == "exception"
+                                      ? "ended with an exception"
+                                      : "failed") +
+                    " in step " + cellText(failure.value("step", Json())) + " '" +
+                    cellText(failure.value("name", Json())) + "'";
+  const std::string text = failure.value("text", "");
+  out += text.empty() ? "\n" : ": " + text + "\n";
+  const std::string tail = failure.value("log_tail", "");
+  if (tail.empty()) return out;
+  out += "  last lines of its " + cellText(failure.value("log", Json("log"))) + " log:\n";
+  std::size_t start = 0;
+  while (start < tail.size()) {
+    auto end = tail.find('\n', start);
+    if (end == std::string::npos) end = tail.size();
+    out += "    " + tail.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace bb::client

@@ -26,6 +26,12 @@ std::string displayResult(const Json& item);
 // (one line per build) or "  triggered CHILD: pending". "" if none.
 std::string formatTriggerLinks(const Json& build);
 
+// Why a build failed, from the master's `failure` object:
+//   "b1 #3 failed in step 2 'test': exit code 1\n"
+//   "  last lines of its stdio log:\n    LINE\n    ...\n"
+// `what` names the build ("b1 #3").
+std::string formatFailure(const std::string& what, const Json& failure);
+
 // Left-aligned columns separated by two spaces; the first row is the header.
 // Trailing spaces are trimmed from every line.
 std::string formatTable(const std::vector<std::vector<std::string>>& rows);

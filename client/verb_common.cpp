@@ -1,5 +1,8 @@
 #include "client/verb_common.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <ostream>
 
 #include "client/client_error.hpp"
@@ -10,9 +13,11 @@ void addCommonOptions(po::options_description& desc) {
   desc.add_options()
       ("master,m", po::value<std::string>()->value_name("HOST:PORT"),
        "the master's slave_port (default: $BUILDBOT_MASTER, then 'master' in ~/.buildbot/options)")
-      ("auth,a", po::value<std::string>()->value_name("USER:PASSWORD"),
-       "credentials of a user in the master's config (default: $BUILDBOT_AUTH, then 'auth' in "
-       "~/.buildbot/options)")
+      ("auth,a", po::value<std::string>()->value_name("USER[:PASSWORD]"),
+       "a user in the master's config; without :PASSWORD the password is asked (default: "
+       "$BUILDBOT_AUTH, then 'auth' in ~/.buildbot/options)")
+      ("auth-file", po::value<std::string>()->value_name("FILE"),
+       "read USER:PASSWORD from the first line of FILE")
       ("help,h", "show this help and exit");
 }
 
@@ -22,10 +27,18 @@ po::variables_map parseVerbArgs(const std::string& verb, const std::vector<std::
   po::variables_map vm;
   try {
     po::positional_options_description pos;
-    if (!positionalName.empty()) pos.add(positionalName.c_str(), -1);
+    po::options_description all;
+    all.add(desc);
+    if (!positionalName.empty()) {
+      pos.add(positionalName.c_str(), -1);
+      // Positional words the verb does not list as an option are parsed
+      // as a hidden list, so --help never shows an internal option.
+      if (!desc.find_nothrow(positionalName, false))
+        all.add_options()(positionalName.c_str(), po::value<std::vector<std::string>>(), "");
+    }
     const int style = po::command_line_style::default_style &
                       ~po::command_line_style::allow_guessing;
-    po::store(po::command_line_parser(args).options(desc).positional(pos).style(style).run(), vm);
+    po::store(po::command_line_parser(args).options(all).positional(pos).style(style).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError("buildbot " + verb + ": " + e.what() + " (see 'buildbot " + verb +
@@ -38,6 +51,7 @@ ConnectionFlags connectionFlags(const po::variables_map& vm) {
   ConnectionFlags f;
   if (vm.count("master")) f.master = vm["master"].as<std::string>();
   if (vm.count("auth")) f.auth = vm["auth"].as<std::string>();
+  if (vm.count("auth-file")) f.authFile = vm["auth-file"].as<std::string>();
   return f;
 }
 
@@ -48,7 +62,8 @@ void printVerbHelp(std::ostream& out, const std::string& verb, const std::string
       << desc << "\n"
       << "Connection settings: a flag wins over the environment (BUILDBOT_MASTER,\n"
       << "BUILDBOT_AUTH), which wins over ~/.buildbot/options (lines 'master = HOST:PORT'\n"
-      << "and 'auth = USER:PASSWORD').\n"
+      << "and 'auth = USER:PASSWORD'). Keep passwords off the command line: use\n"
+      << "BUILDBOT_AUTH, --auth-file FILE, or --auth USER to be asked.\n"
       << "Exit codes: 0 ok, 1 the master answered with an error, 2 usage error,\n"
       << "3 connection or login failure.\n";
 }
@@ -70,8 +85,22 @@ void printNotes(std::ostream& err, const std::string& verb, const nlohmann::json
     if (n.is_string()) err << "buildbot " << verb << ": note: " << n.get<std::string>() << "\n";
 }
 
-Session openSession(const ConnectionFlags& verb,
-                                           const ConnectionFlags& global, CliContext& ctx) {
+namespace {
+
+// The first line of an --auth-file, without its line end.
+std::string readAuthFile(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw UsageError("cannot read --auth-file " + path + ": " + std::strerror(errno));
+  std::string line;
+  std::getline(f, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.empty()) throw UsageError("--auth-file " + path + ": the first line is empty; write USER:PASSWORD there");
+  return line;
+}
+
+}  // namespace
+
+Session openSession(const ConnectionFlags& verb, const ConnectionFlags& global, CliContext& ctx) {
   const std::string path =
       ctx.optionsPath.empty() ? defaultOptionsPath(ctx.getenv) : ctx.optionsPath;
   const auto file = loadOptionsFile(path);
@@ -80,16 +109,21 @@ Session openSession(const ConnectionFlags& verb,
   };
   const ResolvedSetting master =
       resolveSetting(verb.master ? verb.master : global.master, env(kEnvMaster), file, "master");
-  const ResolvedSetting auth =
-      resolveSetting(verb.auth ? verb.auth : global.auth, env(kEnvAuth), file, "auth");
+  const auto authFlag = verb.auth ? verb.auth : global.auth;
+  const auto authFile = verb.authFile ? verb.authFile : global.authFile;
+  if (authFlag && authFile)
+    throw UsageError("give either --auth or --auth-file, not both");
+  ResolvedSetting auth = resolveSetting(authFlag, env(kEnvAuth), file, "auth");
+  if (authFile) auth = ResolvedSetting{readAuthFile(*authFile), SettingSource::AuthFile};
   if (!master.value)
     throw UsageError(
         "no master given: use --master HOST:PORT, set BUILDBOT_MASTER, or put "
         "'master = HOST:PORT' in ~/.buildbot/options");
   if (!auth.value)
     throw UsageError(
-        "no credentials given: use --auth USER:PASSWORD, set BUILDBOT_AUTH, or put "
-        "'auth = USER:PASSWORD' in ~/.buildbot/options");
+        "no credentials given: set BUILDBOT_AUTH=USER:PASSWORD, use --auth-file FILE or "
+        "--auth USER (the password is then asked), or put 'auth = USER:PASSWORD' in "
+        "~/.buildbot/options");
   MasterAddress address;
   Credentials creds;
   try {
@@ -97,10 +131,27 @@ Session openSession(const ConnectionFlags& verb,
   } catch (const UsageError& e) {
     throw UsageError(std::string(e.what()) + " (from the " + toString(master.source) + ")");
   }
-  try {
-    creds = parseAuth(*auth.value);
-  } catch (const UsageError& e) {
-    throw UsageError(std::string(e.what()) + " (from the " + toString(auth.source) + ")");
+  if (auth.value->find(':') == std::string::npos) {
+    // A user name alone: ask for the password.
+    if (auth.value->empty()) throw UsageError("bad --auth value: the user name is empty");
+    std::optional<std::string> pw;
+    if (ctx.readPassword)
+      pw = ctx.readPassword("password for " + *auth.value + " at " + address.toString() + ": ");
+    if (!pw)
+      throw UsageError("no password for user '" + *auth.value + "' (from the " +
+                       toString(auth.source) +
+                       ") and no terminal to ask it on: give USER:PASSWORD in BUILDBOT_AUTH or "
+                       "an --auth-file");
+    creds = Credentials{*auth.value, *pw};
+  } else {
+    try {
+      creds = parseAuth(*auth.value);
+    } catch (const UsageError& e) {
+      throw UsageError(std::string(e.what()) + " (from the " + toString(auth.source) + ")");
+    }
+    if (auth.source == SettingSource::Flag)
+      *ctx.err << "buildbot: warning: a password given with --auth can be seen by other users "
+                  "(ps, /proc); use BUILDBOT_AUTH, --auth-file FILE or --auth USER instead\n";
   }
   Session session{address, creds, nullptr};
   session.sender = ctx.connect(address, creds);

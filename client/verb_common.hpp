@@ -20,13 +20,15 @@ namespace po = boost::program_options;
 struct ConnectionFlags {
   std::optional<std::string> master;
   std::optional<std::string> auth;
+  std::optional<std::string> authFile;
 };
 
-// Adds -m/--master, -a/--auth and -h/--help to `desc`.
+// Adds -m/--master, -a/--auth, --auth-file and -h/--help to `desc`.
 void addCommonOptions(po::options_description& desc);
 
 // Parses `args` (the words after the verb) against `desc`, with the named
-// positional argument `positionalName` ("" for none). Throws UsageError
+// positional argument `positionalName` ("" for none); if `desc` does not
+// list it, it is parsed as a hidden list of strings. Throws UsageError
 // prefixed with "buildbot VERB: ".
 po::variables_map parseVerbArgs(const std::string& verb, const std::vector<std::string>& args,
                                 const po::options_description& desc,
@@ -55,8 +57,12 @@ struct Session {
   std::unique_ptr<RequestSender> sender;
 };
 
-// Resolves master and auth (verb flag > global flag > env > options file),
-// validates them (UsageError) and opens a session with ctx.connect.
+// Resolves master and auth (verb flag > global flag > env > options file;
+// --auth-file FILE counts as a flag), validates them (UsageError) and
+// opens a session with ctx.connect. An auth value without ':' is a user
+// name: the password is asked with ctx.readPassword (a UsageError if
+// there is no terminal). A password given in --auth on the command line
+// works, with a warning on ctx.err that `ps` shows it to other users.
 Session openSession(const ConnectionFlags& verb,
                                            const ConnectionFlags& global, CliContext& ctx);
 

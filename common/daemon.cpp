@@ -252,7 +252,13 @@ Daemonizer Daemonizer::start(const std::string& logPath) {
     int status = 0;
     while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
-    if (!report.empty() && report[0] == 'R') _exit(0);
+    if (!report.empty() && report[0] == 'R') {
+      if (report.size() > 1) {
+        std::fprintf(stdout, "%s\n", report.c_str() + 1);
+        std::fflush(stdout);
+      }
+      _exit(0);
+    }
     std::string text = "daemon exited during startup; see " + logPath;
     if (!report.empty() && report[0] == 'F')
       text = report.size() > 1 ? report.substr(1) : "daemon failed during startup; see " + logPath;
@@ -294,7 +300,7 @@ Daemonizer::~Daemonizer() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void Daemonizer::ready() { report("R"); }
+void Daemonizer::ready(const std::string& message) { report("R" + message); }
 
 void Daemonizer::failed(const std::string& message) { report("F" + message); }
 

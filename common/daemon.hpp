@@ -70,7 +70,8 @@ void keepFreedHeap();
 class Daemonizer {
  public:
   // Forks. In the parent: waits for the daemon's report and exits the
-  // process: 0 if ready() was called, 1 after printing the failure message
+  // process: 0 if ready() was called (after printing its message, if any,
+  // on stdout), 1 after printing the failure message
   // (or "daemon exited during startup; see LOGPATH" if it died silently)
   // to stderr. In the daemon (a grandchild, after setsid): stdin is
   // /dev/null, stdout and stderr append to logPath; returns. Throws
@@ -84,8 +85,9 @@ class Daemonizer {
   // Closing without a report makes the parent say the daemon exited.
   ~Daemonizer();
 
-  // Startup succeeded: the parent exits 0. Only the first report counts.
-  void ready();
+  // Startup succeeded: the parent prints `message` (if not empty) and
+  // exits 0. Only the first report counts.
+  void ready(const std::string& message = "");
   // Startup failed: the parent prints `message` and exits 1.
   void failed(const std::string& message);
 

@@ -1,11 +1,16 @@
 #include "common/logging.hpp"
 
 #include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <algorithm>
 #include <memory>
+#include <vector>
 #include <stdexcept>
 
 namespace bb {
@@ -31,19 +36,36 @@ spdlog::level::level_enum parseLevel(const std::string& level) {
 
 }  // namespace
 
-void initLogging(const std::string& filePath, const std::string& level) {
+void initLogging(const std::string& filePath, const std::string& level,
+                 const LogOptions& options) {
   const spdlog::level::level_enum lvl = parseLevel(level);
-  spdlog::sink_ptr sink;
+  std::vector<spdlog::sink_ptr> sinks;
   if (filePath.empty()) {
-    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
   } else {
+    spdlog::file_event_handlers events;
+    if (options.redirectStdio) {
+      events.after_open = [](const spdlog::filename_t&, std::FILE* file) {
+        // Best effort: if dup2 fails, stray writes go to the previous file.
+        (void)::dup2(::fileno(file), STDOUT_FILENO);
+        (void)::dup2(::fileno(file), STDERR_FILENO);
+      };
+    }
     try {
-      sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(filePath, /*truncate=*/false);
+      if (options.rotateBytes > 0) {
+        sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+            filePath, static_cast<std::size_t>(options.rotateBytes),
+            static_cast<std::size_t>(std::max(options.keep, 0)), /*rotate_on_open=*/false, events));
+      } else {
+        sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(
+            filePath, /*truncate=*/false, events));
+      }
     } catch (const spdlog::spdlog_ex& e) {
       throw std::runtime_error("cannot open log file " + filePath + ": " + e.what());
     }
+    if (options.alsoStderr) sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
   }
-  auto logger = std::make_shared<spdlog::logger>(kLoggerName, std::move(sink));
+  auto logger = std::make_shared<spdlog::logger>(kLoggerName, sinks.begin(), sinks.end());
   logger->set_pattern(kPattern);
   logger->set_level(lvl);
   logger->flush_on(spdlog::level::warn);

@@ -3,9 +3,25 @@
 // Everyone logs with spdlog::info(...), spdlog::warn(...), etc.
 // Lines read "2024-05-01 12:00:00.123 [info] message". Warnings and errors
 // are flushed at once; everything else at least once a second.
+#include <cstdint>
 #include <string>
 
 namespace bb {
+
+struct LogOptions {
+  // The file is rotated when a line would make it larger than this:
+  // NAME.log becomes NAME.1.log, NAME.1.log becomes NAME.2.log, ... and
+  // NAME.KEEP.log is deleted (spdlog's naming). 0: never rotate.
+  std::uint64_t rotateBytes = 0;
+  // How many rotated files to keep (0: the file is emptied instead).
+  int keep = 10;
+  // Also write every line to stderr (a daemon in the foreground).
+  bool alsoStderr = false;
+  // Point stdout and stderr at the log file again each time it is opened
+  // (after a rotation), so stray writes of a daemonized process (a crash
+  // message, a sanitizer report) land in the current file.
+  bool redirectStdio = false;
+};
 
 // Installs the default logger. filePath "" logs to stderr; otherwise the
 // file is appended to (created if missing). level is one of trace, debug,
@@ -16,7 +32,8 @@ namespace bb {
 // Call it only after Daemonizer::start(): the periodic flusher is a
 // thread, threads do not survive fork(), and a forked child that calls
 // initLogging() again would wait forever to join the parent's flusher.
-void initLogging(const std::string& filePath, const std::string& level = "info");
+void initLogging(const std::string& filePath, const std::string& level = "info",
+                 const LogOptions& options = {});
 
 // Flushes and closes the log (file), stops the flusher thread, and leaves
 // a plain stderr logger as the default, so a late log call cannot crash.

@@ -114,6 +114,7 @@ ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std:
   }
   MasterConfig config;
   config.path = name;
+  config.text = yaml;
   cfg::MasterParse p{sink, config, {}, {}, {}};
   cfg::MapReader top(root, "top level", sink);
   if (top.isMap()) {

@@ -10,6 +10,7 @@
 
 #include "common/message.hpp"  // Json
 #include "config/config_error.hpp"
+#include "config/log_rotation.hpp"
 
 namespace bb {
 
@@ -27,6 +28,7 @@ struct MasterSection {
   // Times a request is put back after its slave was lost before it fails
   // with EXCEPTION.
   int maxRetries = 3;
+  LogRotationConfig log;  // buildmaster.log
 };
 
 struct SlaveEntry {
@@ -139,6 +141,7 @@ struct ChangeSourceEntry {
 
 struct MasterConfig {
   std::string path;  // file it was loaded from
+  std::string text;  // the YAML it was parsed from (reconfig compares two)
   MasterSection master;
   std::vector<SlaveEntry> slaves;
   std::vector<UserEntry> users;

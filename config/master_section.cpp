@@ -8,7 +8,8 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   MapReader r(top.value("master"), "master", p.sink, top.markOf("master"));
   if (!r.isMap()) return;
   r.allowKeys({"name", "url", "host", "slave_port", "web_port", "database", "max_frame",
-               "heartbeat_interval", "heartbeat_timeout", "ping_timeout", "max_retries"});
+               "heartbeat_interval", "heartbeat_timeout", "ping_timeout", "max_retries",
+               "log_max_mb", "log_keep"});
   MasterSection& m = p.config.master;
 
   if (auto name = r.string("name")) {
@@ -55,6 +56,8 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   if (auto s = r.integer("heartbeat_timeout", 1, 86400)) m.heartbeatTimeout = std::chrono::seconds(*s);
   if (auto s = r.integer("ping_timeout", 1, 3600)) m.pingTimeout = std::chrono::seconds(*s);
   if (auto n = r.integer("max_retries", 0, 1000)) m.maxRetries = static_cast<int>(*n);
+  if (auto mb = r.integer("log_max_mb", 0, 100000)) m.log.maxMegabytes = static_cast<int>(*mb);
+  if (auto k = r.integer("log_keep", 0, 1000)) m.log.keep = static_cast<int>(*k);
   if (m.heartbeatTimeout <= m.heartbeatInterval) {
     r.error(r.has("heartbeat_timeout") ? r.markOf("heartbeat_timeout")
                                        : r.markOf("heartbeat_interval"),

@@ -11,36 +11,12 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/master_address.hpp"
 #include "config/yaml_util.hpp"
 
 namespace bb {
 
 namespace {
-
-// Splits "host:port" or "[v6addr]:port"; nullopt if malformed.
-std::optional<std::pair<std::string, std::uint16_t>> splitHostPort(const std::string& s) {
-  std::string host;
-  std::string port;
-  if (!s.empty() && s.front() == '[') {
-    std::size_t close = s.find(']');
-    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') return std::nullopt;
-    host = s.substr(1, close - 1);
-    port = s.substr(close + 2);
-  } else {
-    std::size_t colon = s.rfind(':');
-    if (colon == std::string::npos || s.find(':') != colon) return std::nullopt;
-    host = s.substr(0, colon);
-    port = s.substr(colon + 1);
-  }
-  if (host.empty() || port.empty() || port.size() > 5) return std::nullopt;
-  unsigned long n = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9') return std::nullopt;
-    n = n * 10 + static_cast<unsigned long>(c - '0');
-  }
-  if (n < 1 || n > 65535) return std::nullopt;
-  return std::make_pair(host, static_cast<std::uint16_t>(n));
-}
 
 std::string dirOf(const std::string& path) {
   std::size_t slash = path.rfind('/');
@@ -72,14 +48,16 @@ ConfigResult<SlaveConfig> parseSlaveConfig(const std::string& yaml, const std::s
   cfg::MapReader r(root, "slave config", sink, YAML::Mark::null_mark());
   if (r.isMap()) {
     r.allowKeys({"master", "name", "password", "basedir", "heartbeat_interval", "heartbeat_timeout",
-                 "reconnect_min_ms", "reconnect_max_ms", "kill_grace", "max_frame"});
+                 "reconnect_min_ms", "reconnect_max_ms", "kill_grace", "max_frame", "log_max_mb",
+                 "log_keep"});
     if (auto m = r.string("master")) {
-      if (auto hp = splitHostPort(*m)) {
-        c.masterHost = hp->first;
-        c.masterPort = hp->second;
+      std::string why;
+      if (auto hp = parseMasterAddress(*m, why)) {
+        c.masterHost = hp->host;
+        c.masterPort = hp->port;
       } else {
         r.error(r.markOf("master"), "master must be \"host:port\" (e.g. \"ci.example.org:9989\" "
-                                    "or \"[::1]:9989\"), got '" + *m + "'");
+                                    "or \"[::1]:9989\"), got '" + *m + "': " + why);
       }
     }
     if (auto n = r.string("name", true)) {
@@ -112,6 +90,8 @@ ConfigResult<SlaveConfig> parseSlaveConfig(const std::string& yaml, const std::s
     if (auto ms = r.integer("reconnect_max_ms", 1, 3'600'000)) c.reconnectMax = std::chrono::milliseconds(*ms);
     if (auto s = r.integer("kill_grace", 0, 3600)) c.killGraceSeconds = static_cast<int>(*s);
     if (auto mf = r.integer("max_frame", 1024, 1 << 30)) c.maxFrame = static_cast<std::uint32_t>(*mf);
+    if (auto mb = r.integer("log_max_mb", 0, 100000)) c.log.maxMegabytes = static_cast<int>(*mb);
+    if (auto k = r.integer("log_keep", 0, 1000)) c.log.keep = static_cast<int>(*k);
     if (c.heartbeatTimeout <= c.heartbeatInterval) {
       r.error(r.has("heartbeat_timeout") ? r.markOf("heartbeat_timeout") : r.markOf("heartbeat_interval"),
               "heartbeat_timeout (" + std::to_string(c.heartbeatTimeout.count()) +
@@ -168,6 +148,8 @@ void writeSlaveConfig(const SlaveConfig& c, const std::string& path) {
   out << YAML::Key << "reconnect_max_ms" << YAML::Value << c.reconnectMax.count();
   out << YAML::Key << "kill_grace" << YAML::Value << c.killGraceSeconds;
   out << YAML::Key << "max_frame" << YAML::Value << c.maxFrame;
+  out << YAML::Key << "log_max_mb" << YAML::Value << c.log.maxMegabytes;
+  out << YAML::Key << "log_keep" << YAML::Value << c.log.keep;
   out << YAML::EndMap;
   if (!out.good()) throw std::runtime_error("cannot write slave config: " + out.GetLastError());
   std::string text = std::string("# buildslave configuration; see docs/configuration.md\n") +

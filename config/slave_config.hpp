@@ -6,6 +6,7 @@
 #include <string>
 
 #include "config/config_error.hpp"
+#include "config/log_rotation.hpp"
 
 namespace bb {
 
@@ -22,6 +23,7 @@ struct SlaveConfig {
   std::chrono::milliseconds reconnectMax{60000};
   int killGraceSeconds = 5;  // SIGTERM -> SIGKILL
   std::uint32_t maxFrame = 1u << 20;
+  LogRotationConfig log;  // buildslave.log
 };
 
 ConfigResult<SlaveConfig> loadSlaveConfig(const std::string& path);

@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include "common/event_loop.hpp"
+#include "common/service_notify.hpp"
+#include "config/config_diff.hpp"
 #include "master/buildsets/buildset_service.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/changes/change_source.hpp"
@@ -153,6 +155,7 @@ void BuildMaster::Impl::reconfig() {
   if (shuttingDown) return;
   const std::string path = config.path;
   spdlog::info("reconfig: loading {}", path);
+  notifyReloading();
   auto loaded = loadMasterConfig(path);
   std::vector<std::string> problems;
   for (const auto& e : loaded.errors) problems.push_back(e.toString());
@@ -168,14 +171,17 @@ void BuildMaster::Impl::reconfig() {
   if (!problems.empty()) {
     for (const auto& p : problems) spdlog::error("reconfig: {}", p);
     spdlog::error("reconfig failed: {} error(s); the running config stays in effect", problems.size());
+    notifyReloaded("reconfig failed; the running config stays in effect");
     return;
   }
+  const std::string changes = describeChanges(diffConfigs(config, *loaded.config));
   config = std::move(*loaded.config);
   config.path = path;
   configureComponents();
   startPollers();
   distributor->wake();
-  spdlog::info("reconfig complete");
+  spdlog::info("reconfig complete: {}", changes);
+  notifyReloaded("reconfig complete: " + changes);
 }
 
 // The shutdown sequence. Each wait has a limit.
@@ -188,6 +194,7 @@ void BuildMaster::Impl::shutdown(bool clean) {
     return;
   }
   shuttingDown = true;
+  notifyStopping(clean ? "clean shutdown: waiting for running builds" : "shutting down");
   spdlog::info("shutdown ({}): 1. stop accepting connections", clean ? "clean" : "interrupting builds");
   port->stopAccepting();
   spdlog::info("shutdown: 2. stop starting builds; stop schedulers and change sources");
@@ -195,6 +202,7 @@ void BuildMaster::Impl::shutdown(bool clean) {
   for (auto& s : changeSources) s->stop();
   schedulers->stopAll();
   if (distributor->runningCount() == 0) {
+    spdlog::info("shutdown: 3. no running builds to wait for");
     finishShutdown();
     return;
   }

@@ -1,27 +1,22 @@
 #include "master/master_cli.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
-#include <thread>
 
 #include <boost/program_options.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "common/cron.hpp"
 #include "common/daemon.hpp"
-#include "common/logging.hpp"
 #include "common/scram.hpp"
+#include "common/version.hpp"
+#include "master/admin/admin.hpp"
 #include "master/buildmaster.hpp"
 #include "master/db/database.hpp"
 #include "master/db/database_file.hpp"
 #include "master/schedulers/fire_times.hpp"
-#include "master/schedulers/scheduler_set.hpp"
 
 namespace bb {
 
@@ -30,9 +25,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kConfigName = "master.yaml";
-constexpr const char* kPidName = "buildmaster.pid";
-constexpr const char* kLogName = "buildmaster.log";
+using admin::configPathFor;
+using admin::dirArg;
+using admin::kConfigName;
+using admin::loadChecked;
+using admin::parseMasterVerb;
 
 const char* kUsage =
     "usage: buildmaster VERB [options]\n"
@@ -46,60 +43,9 @@ const char* kUsage =
     "                                      validate a config and list every error; print\n"
     "                                      the next fire times of timed schedulers\n"
     "  upgrade-master DIR                  migrate the database to this version\n"
+    "  cleanupdb DIR --older-than DAYS     delete old builds and logs, compact the database\n"
     "  hash-password [--password P]        print a SCRAM verifier for the config\n"
-    "Run `buildmaster VERB --help` for a verb's options.\n";
-
-struct Parsed {
-  po::variables_map vm;
-  bool help = false;
-};
-
-// Parses a verb's options; returns nullopt (after printing) on a usage error.
-std::optional<Parsed> parse(const std::string& verb, const std::string& synopsis,
-                            po::options_description opts, po::positional_options_description pos,
-                            const std::vector<std::string>& args) {
-  opts.add_options()("help,h", "show this help");
-  Parsed p;
-  try {
-    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), p.vm);
-    po::notify(p.vm);
-  } catch (const po::error& e) {
-    std::cerr << "buildmaster " << verb << ": " << e.what() << "\nusage: buildmaster " << synopsis
-              << "\n";
-    return std::nullopt;
-  }
-  if (p.vm.count("help")) {
-    std::cout << "usage: buildmaster " << synopsis << "\n" << opts;
-    p.help = true;
-  }
-  return p;
-}
-
-std::string configPathFor(const std::string& target) {
-  return fs::is_directory(target) ? (fs::path(target) / kConfigName).string() : target;
-}
-
-// Loads and fully validates the config, including what only the master
-// knows (scheduler types it implements). Prints every error.
-std::optional<MasterConfig> loadChecked(const std::string& path) {
-  if (!fs::exists(path)) {
-    std::cerr << path << ": no such file; write the master config there (see "
-              << kConfigName << ".sample and docs/configuration.md)\n";
-    return std::nullopt;
-  }
-  auto r = loadMasterConfig(path);
-  std::vector<std::string> errors;
-  for (const auto& e : r.errors) errors.push_back(e.toString());
-  if (r.config)
-    for (const auto& s : r.config->schedulers)
-      if (auto problem = SchedulerSet::check(s); !problem.empty()) errors.push_back(path + ": " + problem);
-  if (!errors.empty() || !r.config) {
-    for (const auto& e : errors) std::cerr << e << "\n";
-    std::cerr << path << ": " << errors.size() << " error(s); the config was not accepted\n";
-    return std::nullopt;
-  }
-  return r.config;
-}
+    "Run `buildmaster VERB --help` for a verb's options; `buildmaster --version`.\n";
 
 const char* kSampleConfig = R"(# A buildmaster config. Every key: docs/configuration.md
 master:
@@ -131,12 +77,11 @@ change_sources:
 )";
 
 int createMaster(const std::vector<std::string>& args) {
-  po::options_description o("create-master options");
-  o.add_options()("dir", po::value<std::string>()->required(), "master directory")(
-      "config", po::value<std::string>(), "copy this file in as master.yaml");
-  po::positional_options_description pos;
-  pos.add("dir", 1);
-  auto p = parse("create-master", "create-master DIR [--config FILE]", o, pos, args);
+  po::options_description o("options");
+  o.add_options()("config", po::value<std::string>()->value_name("FILE"),
+                  "copy this file in as master.yaml");
+  auto p = parseMasterVerb("create-master", "create-master DIR [--config FILE]", o, args,
+                           {dirArg()});
   if (!p) return 2;
   if (p->help) return 0;
   const std::string dir = p->vm["dir"].as<std::string>();
@@ -185,169 +130,6 @@ int createMaster(const std::vector<std::string>& args) {
   return 0;
 }
 
-int startMaster(const std::string& dir, bool nodaemon) {
-  const std::string cfgPath = (fs::path(dir) / kConfigName).string();
-  auto cfg = loadChecked(cfgPath);
-  if (!cfg) return 1;
-  const std::string pidPath = (fs::path(dir) / kPidName).string();
-  const std::string logPath = (fs::path(dir) / kLogName).string();
-  if (pidFileLocked(pidPath)) {
-    auto pid = readPidFile(pidPath);
-    std::cerr << "buildmaster is already running in " << dir << " (pid "
-              << (pid ? std::to_string(*pid) : "?") << "); stop it first\n";
-    return 1;
-  }
-  const std::string absDir = fs::absolute(dir).lexically_normal().string();
-  std::optional<Daemonizer> daemon;
-  if (!nodaemon) {
-    try {
-      daemon.emplace(Daemonizer::start(logPath));
-    } catch (const std::exception& e) {
-      std::cerr << e.what() << "\n";
-      return 1;
-    }
-  }
-  std::optional<PidFile> pidFile;
-  auto fail = [&](const std::string& msg) {
-    spdlog::error("startup failed: {}", msg);
-    // Released before the report, so that when `start` has said why it
-    // failed, the next command (upgrade-master, create-master, start)
-    // does not find this dying process still holding the directory.
-    pidFile.reset();
-    if (daemon) daemon->failed(msg);
-    else std::cerr << "buildmaster: " << msg << "\n";
-  };
-  try {
-    pidFile.emplace(PidFile::acquire(pidPath));
-  } catch (const std::exception& e) {
-    fail(e.what());
-    return 1;
-  }
-  initLogging(logPath, "info");
-  if (nodaemon)
-    spdlog::default_logger()->sinks().push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  cfg->path = fs::absolute(cfgPath).string();
-  BuildMaster master(absDir, *cfg);
-  const int rc = master.run(
-      [&] {
-        if (daemon) daemon->ready();
-        else std::cout << "buildmaster started (pid " << getpid() << ")" << std::endl;
-      },
-      fail);
-  spdlog::default_logger()->flush();
-  return rc;
-}
-
-int start(const std::vector<std::string>& args) {
-  po::options_description o("start options");
-  o.add_options()("dir", po::value<std::string>()->required(), "master directory")(
-      "nodaemon", po::bool_switch(), "stay in the foreground and log to stderr too");
-  po::positional_options_description pos;
-  pos.add("dir", 1);
-  auto p = parse("start", "start DIR [--nodaemon]", o, pos, args);
-  if (!p) return 2;
-  if (p->help) return 0;
-  return startMaster(p->vm["dir"].as<std::string>(), p->vm["nodaemon"].as<bool>());
-}
-
-int stopMaster(const std::string& dir, bool clean) {
-  std::string message;
-  const std::string pidPath = (fs::path(dir) / kPidName).string();
-  // A clean stop waits for running builds, so it may take a long time.
-  const auto limit = clean ? std::chrono::seconds(24 * 3600) : std::chrono::seconds(60);
-  if (clean) std::cout << "waiting for running builds to finish..." << std::endl;
-  if (!stopDaemon(pidPath, clean ? SIGUSR1 : SIGTERM, limit, message)) {
-    std::cerr << "buildmaster " << message << "\n";
-    return 1;
-  }
-  std::cout << "buildmaster " << message << "\n";
-  return 0;
-}
-
-int stop(const std::vector<std::string>& args) {
-  po::options_description o("stop options");
-  o.add_options()("dir", po::value<std::string>()->required(), "master directory")(
-      "clean", po::bool_switch(), "start no new builds and wait for running ones to finish");
-  po::positional_options_description pos;
-  pos.add("dir", 1);
-  auto p = parse("stop", "stop DIR [--clean]", o, pos, args);
-  if (!p) return 2;
-  if (p->help) return 0;
-  return stopMaster(p->vm["dir"].as<std::string>(), p->vm["clean"].as<bool>());
-}
-
-int restart(const std::vector<std::string>& args) {
-  po::options_description o("restart options");
-  o.add_options()("dir", po::value<std::string>()->required(), "master directory")(
-      "nodaemon", po::bool_switch(), "stay in the foreground")(
-      "clean", po::bool_switch(), "let running builds finish before stopping");
-  po::positional_options_description pos;
-  pos.add("dir", 1);
-  auto p = parse("restart", "restart DIR [--nodaemon] [--clean]", o, pos, args);
-  if (!p) return 2;
-  if (p->help) return 0;
-  const std::string dir = p->vm["dir"].as<std::string>();
-  if (pidFileLocked((fs::path(dir) / kPidName).string())) {
-    const int rc = stopMaster(dir, p->vm["clean"].as<bool>());
-    if (rc != 0) return rc;
-  } else {
-    std::cout << "buildmaster was not running\n";
-  }
-  return startMaster(dir, p->vm["nodaemon"].as<bool>());
-}
-
-int reconfig(const std::vector<std::string>& args) {
-  po::options_description o("reconfig options");
-  o.add_options()("dir", po::value<std::string>()->required(), "master directory")(
-      "timeout", po::value<int>()->default_value(30), "seconds to wait for the result");
-  po::positional_options_description pos;
-  pos.add("dir", 1);
-  auto p = parse("reconfig", "reconfig DIR", o, pos, args);
-  if (!p) return 2;
-  if (p->help) return 0;
-  const std::string dir = p->vm["dir"].as<std::string>();
-  const std::string pidPath = (fs::path(dir) / kPidName).string();
-  const std::string logPath = (fs::path(dir) / kLogName).string();
-  auto pid = readPidFile(pidPath);
-  if (!pid || !pidFileLocked(pidPath)) {
-    std::cerr << "buildmaster is not running in " << dir << "\n";
-    return 1;
-  }
-  std::error_code ec;
-  const auto startSize = fs::exists(logPath) ? fs::file_size(logPath, ec) : 0;
-  if (kill(*pid, SIGHUP) != 0) {
-    std::cerr << "cannot signal pid " << *pid << ": " << std::strerror(errno) << "\n";
-    return 1;
-  }
-  // Follow the log until the master reports the outcome.
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(p->vm["timeout"].as<int>());
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream in(logPath);
-    in.seekg(static_cast<std::streamoff>(startSize));
-    std::string line;
-    std::vector<std::string> lines;
-    while (std::getline(in, line)) lines.push_back(line);
-    for (const auto& l : lines) {
-      if (l.find("reconfig complete") != std::string::npos) {
-        std::cout << "reconfig complete\n";
-        return 0;
-      }
-      if (l.find("reconfig failed") != std::string::npos) {
-        for (const auto& e : lines)
-          if (e.find("reconfig: ") != std::string::npos && e.find("[error]") != std::string::npos)
-            std::cerr << e.substr(e.find("reconfig: ") + 10) << "\n";
-        std::cerr << l.substr(l.find("reconfig failed")) << "\n";
-        return 1;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  std::cerr << "no reconfig result in " << logPath << " after " << p->vm["timeout"].as<int>()
-            << " s; check the log\n";
-  return 1;
-}
-
 // The last periodic runs recorded in the master's database, when `target`
 // is a master directory that has one.
 LastRunLookup lastRunsOf(const std::string& target, const MasterConfig& config) {
@@ -361,17 +143,15 @@ LastRunLookup lastRunsOf(const std::string& target, const MasterConfig& config) 
 }
 
 int checkconfig(const std::vector<std::string>& args) {
-  po::options_description o("checkconfig options");
-  o.add_options()("target", po::value<std::string>()->required(), "master directory or config file")(
+  po::options_description o("options");
+  o.add_options()(
       "next-fires", po::value<int>()->value_name("N")->default_value(3),
       "list the next N fire times (1-1000) of each nightly and periodic scheduler")(
       "from", po::value<std::string>()->value_name("TIME"),
       "count them from TIME (ISO 8601, e.g. 2024-10-27T02:30:00+02:00; UTC without an "
       "offset) instead of now");
-  po::positional_options_description pos;
-  pos.add("target", 1);
-  auto p = parse("checkconfig", "checkconfig DIR|FILE [--next-fires N] [--from TIME]", o, pos,
-                 args);
+  auto p = parseMasterVerb("checkconfig", "checkconfig DIR|FILE [--next-fires N] [--from TIME]", o,
+                           args, {{"target", "DIR|FILE", "a master directory or a config file", true}});
   if (!p) return 2;
   if (p->help) return 0;
   const int n = p->vm["next-fires"].as<int>();
@@ -401,16 +181,12 @@ int checkconfig(const std::vector<std::string>& args) {
 }
 
 int upgradeMaster(const std::vector<std::string>& args) {
-  po::options_description o("upgrade-master options");
-  o.add_options()("dir", po::value<std::string>()->required(), "master directory");
-  po::positional_options_description pos;
-  pos.add("dir", 1);
-  auto p = parse("upgrade-master", "upgrade-master DIR", o, pos, args);
+  po::options_description o("options");
+  auto p = parseMasterVerb("upgrade-master", "upgrade-master DIR", o, args, {dirArg()});
   if (!p) return 2;
   if (p->help) return 0;
   const std::string dir = p->vm["dir"].as<std::string>();
-  const std::string pidPath = (fs::path(dir) / kPidName).string();
-  if (pidFileLocked(pidPath)) {
+  if (pidFileLocked(admin::pidPathFor(dir))) {
     std::cerr << "buildmaster is running in " << dir << "; stop it before upgrading\n";
     return 1;
   }
@@ -439,10 +215,13 @@ int upgradeMaster(const std::vector<std::string>& args) {
 }
 
 int hashPassword(const std::vector<std::string>& args) {
-  po::options_description o("hash-password options");
-  o.add_options()("password", po::value<std::string>(), "the password (default: read a line from stdin)")(
-      "iterations", po::value<int>()->default_value(4096), "PBKDF2 iterations (at least 4096)");
-  auto p = parse("hash-password", "hash-password [--password P] [--iterations N]", o, {}, args);
+  po::options_description o("options");
+  o.add_options()("password", po::value<std::string>()->value_name("P"),
+                  "the password (default: read a line from stdin)")(
+      "iterations", po::value<int>()->default_value(4096)->value_name("N"),
+      "PBKDF2 iterations (at least 4096)");
+  auto p = parseMasterVerb("hash-password", "hash-password [--password P] [--iterations N]", o,
+                           args, {});
   if (!p) return 2;
   if (p->help) return 0;
   std::string pw;
@@ -478,13 +257,18 @@ int masterMain(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
+  if (verb == "--version" || verb == "version") {
+    std::cout << "buildmaster " << kVersionLine << "\n";
+    return 0;
+  }
   if (verb == "create-master") return createMaster(args);
-  if (verb == "start") return start(args);
-  if (verb == "stop") return stop(args);
-  if (verb == "restart") return restart(args);
-  if (verb == "reconfig") return reconfig(args);
+  if (verb == "start") return admin::startVerb(args);
+  if (verb == "stop") return admin::stopVerb(args);
+  if (verb == "restart") return admin::restartVerb(args);
+  if (verb == "reconfig") return admin::reconfigVerb(args);
   if (verb == "checkconfig") return checkconfig(args);
   if (verb == "upgrade-master") return upgradeMaster(args);
+  if (verb == "cleanupdb") return admin::cleanupdbVerb(args);
   if (verb == "hash-password") return hashPassword(args);
   std::cerr << "buildmaster: unknown verb '" << verb << "'\n" << kUsage;
   return 2;

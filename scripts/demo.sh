@@ -49,7 +49,7 @@ say "3. A slave in $DEMO/slave"
 "$SLAVE_BIN" create-slave "$DEMO/slave" "127.0.0.1:$PORT" demo-slave demo-pass
 "$SLAVE_BIN" start "$DEMO/slave"
 
-client() { "$CLIENT_BIN" "$@" --master "127.0.0.1:$PORT" --auth demo:demo-pass; }
+client() { BUILDBOT_MASTER="127.0.0.1:$PORT" BUILDBOT_AUTH=demo:demo-pass "$CLIENT_BIN" "$@"; }
 
 # Wait until the poller has seen the branch, so the next commit is new.
 for _ in $(seq 1 100); do
@@ -86,9 +86,13 @@ cat <<INFO
   master log:      $DEMO/master/buildmaster.log
   slave log:       $DEMO/slave/buildslave.log
   database:        sqlite3 $DEMO/master/state.sqlite '.tables'
-  the build:       $CLIENT_BIN status --builder demo-build --build 1 --logs --master 127.0.0.1:$PORT --auth demo:demo-pass
-  force a build:   $CLIENT_BIN force --scheduler force --reason try --wait --master 127.0.0.1:$PORT --auth demo:demo-pass
-  another change:  commit to $DEMO/demo-repo and run the status command again
+  the client:      export PATH=$TOP/$BUILD/master:$TOP/$BUILD/slave:$TOP/$BUILD/client:\$PATH
+                   export BUILDBOT_MASTER=127.0.0.1:$PORT BUILDBOT_AUTH=demo:demo-pass
+  the build:       buildbot status --builder demo-build --build 1 --logs
+  one log:         buildbot log demo-build 1 build   (--follow for a running build)
+  force a build:   buildbot force --scheduler force --reason try --wait
+  a change:        buildbot sendchange --who alice --branch main --revision \$(git -C $DEMO/demo-repo rev-parse HEAD) hello.txt
+                   (or commit to $DEMO/demo-repo: the poller sees it within 2 s)
   stop the demo:   make demo-stop
-  configuration:   docs/configuration.md; architecture: docs/architecture.md
+  more commands:   README.md; configuration: docs/configuration.md
 INFO

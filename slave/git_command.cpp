@@ -81,6 +81,9 @@ bool GitCommand::prepareWorkdir(std::string& error) {
   std::string target = !revision_.empty() ? revision_
                        : !branch_.empty() ? "origin/" + branch_
                                           : "origin/HEAD";
+  // A revision that is not there fails with our own line, not git's.
+  if (!revision_.empty())
+    steps_.push_back({"git", "rev-parse", "--quiet", "--verify", revision_ + "^{commit}"});
   steps_.push_back({"git", "checkout", "--quiet", "--force", "--detach", target});
   steps_.push_back({"git", "rev-parse", "HEAD"});
   return true;
@@ -111,7 +114,12 @@ void GitCommand::runNextStep() {
 
 void GitCommand::onProcessFinished(const ExitStatus& status) {
   if (!status.exited() || status.exitCode != 0) {
-    header("git step failed: " + status.describe());
+    const auto& step = steps_[next_ - 1];
+    if (status.exited() && step[1] == std::string("rev-parse") && step.size() > 2 &&
+        step[2] == std::string("--quiet"))
+      header("revision " + revision_ + " not found in " + repo_);
+    else
+      header("git step failed: " + status.describe());
     return finish(status);
   }
   if (next_ == 1 && steps_[0][1] == std::string("clone")) {

@@ -16,8 +16,13 @@
 #include <spdlog/spdlog.h>
 
 #include "common/daemon.hpp"
+#include "common/daemon_start.hpp"
 #include "common/event_loop.hpp"
 #include "common/logging.hpp"
+#include "common/master_address.hpp"
+#include "common/service_notify.hpp"
+#include "common/verb_args.hpp"
+#include "common/version.hpp"
 #include "config/slave_config.hpp"
 #include "slave/child_reaper.hpp"
 #include "slave/process.hpp"
@@ -49,68 +54,47 @@ const char* kUsage =
     "                                  stop it (running commands are killed); with\n"
     "                                  --graceful, finish its builds first, take no new ones\n"
     "  restart DIR [--nodaemon]        stop, then start\n"
-    "Run `buildslave VERB --help` for a verb's options.\n";
+    "Run `buildslave VERB --help` for a verb's options; `buildslave --version`.\n";
 
-struct Parsed {
-  po::variables_map vm;
-  bool help = false;
-};
-
-// Parses a verb's options; nullopt (after printing one line) on a usage
-// error. --help is checked before required arguments.
-std::optional<Parsed> parse(const std::string& verb, const std::string& synopsis,
-                            po::options_description opts, const po::positional_options_description& pos,
-                            const std::vector<std::string>& args) {
-  opts.add_options()("help,h", "show this help");
-  Parsed p;
-  try {
-    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), p.vm);
-    if (p.vm.count("help")) {
-      std::cout << "usage: buildslave " << synopsis << "\n" << opts;
-      p.help = true;
-      return p;
-    }
-    po::notify(p.vm);
-  } catch (const po::error& e) {
-    std::cerr << "buildslave " << verb << ": " << e.what() << " (usage: buildslave " << synopsis
-              << ")\n";
-    return std::nullopt;
-  }
-  return p;
+// parseVerb() for "buildslave VERB" on std::cout / std::cerr.
+std::optional<ParsedVerb> parse(const std::string& verb, const std::string& synopsis,
+                                const po::options_description& opts,
+                                std::vector<VerbPositional> positionals,
+                                const std::vector<std::string>& args) {
+  return parseVerb(VerbSpec{"buildslave", verb, synopsis, std::move(positionals)}, opts, args,
+                   std::cout, std::cerr);
 }
 
-po::options_description dirOption(const char* what) {
-  po::options_description o(what);
-  o.add_options()("dir", po::value<std::string>()->required(), "slave directory");
-  return o;
-}
+VerbPositional dirArg() { return {"dir", "DIR", "the slave directory", true}; }
 
 int createSlave(const std::vector<std::string>& args) {
-  po::options_description o("create-slave options");
-  o.add_options()("dir", po::value<std::string>()->required(), "slave directory to create")(
-      "master", po::value<std::string>()->required(), "HOST:PORT of the master's slave port")(
-      "name", po::value<std::string>()->required(), "this slave's name on the master")(
-      "password", po::value<std::string>()->required(), "this slave's password")(
-      "basedir", po::value<std::string>(), "where builds run (default: DIR)")(
-      "keepalive", po::value<int>(), "seconds between heartbeats (default 10)");
-  po::positional_options_description pos;
-  pos.add("dir", 1).add("master", 1).add("name", 1).add("password", 1);
+  po::options_description o("options");
+  o.add_options()("basedir", po::value<std::string>()->value_name("DIR"),
+                  "where builds run (default: DIR)")(
+      "keepalive", po::value<int>()->value_name("SECONDS"),
+      "seconds between heartbeats (default 10)");
   const char* synopsis =
       "create-slave DIR HOST:PORT NAME PASSWORD [--basedir DIR] [--keepalive SECONDS]";
-  auto p = parse("create-slave", synopsis, o, pos, args);
+  auto p = parse("create-slave", synopsis, o,
+                 {{"dir", "DIR", "the slave directory to create", true},
+                  {"master", "HOST:PORT", "the master's slave port", true},
+                  {"name", "NAME", "this slave's name on the master", true},
+                  {"password", "PASSWORD", "this slave's password", true}},
+                 args);
   if (!p) return 2;
   if (p->help) return 0;
 
   const std::string dir = p->vm["dir"].as<std::string>();
   SlaveConfig c;
-  auto addr = parseMasterAddress(p->vm["master"].as<std::string>());
+  std::string addressError;
+  auto addr = parseMasterAddress(p->vm["master"].as<std::string>(), addressError);
   if (!addr) {
-    std::cerr << "buildslave create-slave: master address '" << p->vm["master"].as<std::string>()
-              << "' must be HOST:PORT with a port 1-65535 (usage: buildslave " << synopsis << ")\n";
+    std::cerr << "buildslave create-slave: bad master address '" << p->vm["master"].as<std::string>()
+              << "': " << addressError << " (usage: buildslave " << synopsis << ")\n";
     return 2;
   }
-  c.masterHost = addr->first;
-  c.masterPort = addr->second;
+  c.masterHost = addr->host;
+  c.masterPort = addr->port;
   c.name = p->vm["name"].as<std::string>();
   c.password = p->vm["password"].as<std::string>();
   if (p->vm.count("basedir")) c.basedir = p->vm["basedir"].as<std::string>();
@@ -180,38 +164,17 @@ std::optional<SlaveConfig> loadConfig(const std::string& dir) {
 int startSlave(const std::string& dir, bool nodaemon) {
   auto cfg = loadConfig(dir);
   if (!cfg) return 1;
-  const std::string pidPath = (fs::absolute(dir) / kPidName).string();
-  const std::string logPath = (fs::absolute(dir) / kLogName).string();
-  if (pidFileLocked(pidPath)) {
-    auto pid = readPidFile(pidPath);
-    std::cerr << "buildslave is already running in " << dir << " (pid "
-              << (pid ? std::to_string(*pid) : "?") << "); stop it first\n";
-    return 1;
-  }
-  std::optional<Daemonizer> daemon;
-  if (!nodaemon) {
-    try {
-      daemon.emplace(Daemonizer::start(logPath));
-    } catch (const std::exception& e) {
-      std::cerr << e.what() << "\n";
-      return 1;
-    }
-  }
-  auto fail = [&](const std::string& msg) {
-    spdlog::error("startup failed: {}", msg);
-    if (daemon)
-      daemon->failed(msg);
-    else
-      std::cerr << "buildslave: " << msg << "\n";
-    return 1;
-  };
-  std::optional<PidFile> pidFile;
-  try {
-    pidFile.emplace(PidFile::acquire(pidPath));
-    initLogging(nodaemon ? "" : logPath, "info");
-  } catch (const std::exception& e) {
-    return fail(e.what());
-  }
+  DaemonStartOptions o;
+  o.program = "buildslave";
+  o.dir = dir;
+  o.pidPath = (fs::absolute(dir) / kPidName).string();
+  o.logPath = (fs::absolute(dir) / kLogName).lexically_normal().string();
+  o.foreground = nodaemon;
+  o.logRotateBytes = cfg->log.maxBytes();
+  o.logKeep = cfg->log.keep;
+  auto daemon = DaemonStart::begin(o);
+  if (!daemon) return 1;
+  auto fail = [&](const std::string& msg) { return daemon->failed(msg); };
   std::string error;
   if (!makeDirs(cfg->basedir, error)) return fail(error);
   // Orphaned grandchildren of commands come back to us, so a tree kill
@@ -239,12 +202,14 @@ int startSlave(const std::string& dir, bool nodaemon) {
           // stops at once.
           spdlog::info("received SIGUSR1; stopping gracefully: finishing this slave's builds, "
                        "accepting no new ones");
+          notifyStopping("stopping gracefully: finishing this slave's builds");
           session.stopGracefully([&io] { io.stop(); });
         } else {
           spdlog::info("received {}; stopping: killing running commands, closing the connection",
                        sig == SIGTERM ? "SIGTERM" : "SIGINT");
           // Shutdown: 1. kill every command's tree, 2. close the connection,
           // 3. leave the loop once every tree is gone (bounded by kill_grace).
+          notifyStopping("stopping: killing running commands");
           session.stop([&io] { io.stop(); });
         }
         signals.async_wait(onSignal);
@@ -254,10 +219,10 @@ int startSlave(const std::string& dir, bool nodaemon) {
   spdlog::info("buildslave '{}' starting (pid {}), basedir {}, master {}:{}", cfg->name, ::getpid(),
                cfg->basedir, cfg->masterHost, cfg->masterPort);
   session.start();
-  if (daemon)
-    daemon->ready();
-  else
-    std::cout << "buildslave started (pid " << ::getpid() << ")" << std::endl;
+  daemon->ready("buildslave '" + cfg->name + "' started in " +
+                fs::absolute(dir).lexically_normal().string() + ": pid " +
+                std::to_string(::getpid()) + ", master " +
+                MasterAddress{cfg->masterHost, cfg->masterPort}.toString() + ", log " + o.logPath);
   io.run();
   spdlog::info("buildslave stopped");
   shutdownLogging();
@@ -325,12 +290,11 @@ int stopSlaveGracefully(const std::string& dir, std::chrono::seconds wait) {
 }
 
 int start(const std::vector<std::string>& args, bool restart) {
-  auto o = dirOption(restart ? "restart options" : "start options");
-  o.add_options()("nodaemon", po::bool_switch(), "stay in the foreground and log to stderr");
-  po::positional_options_description pos;
-  pos.add("dir", 1);
+  po::options_description o("options");
+  o.add_options()("nodaemon", po::bool_switch(),
+                  "stay in the foreground and log to stderr too (systemd runs it so)");
   const std::string verb = restart ? "restart" : "start";
-  auto p = parse(verb, verb + " DIR [--nodaemon]", o, pos, args);
+  auto p = parse(verb, verb + " DIR [--nodaemon]", o, {dirArg()}, args);
   if (!p) return 2;
   if (p->help) return 0;
   const std::string dir = p->vm["dir"].as<std::string>();
@@ -342,15 +306,13 @@ int start(const std::vector<std::string>& args, bool restart) {
 }
 
 int stop(const std::vector<std::string>& args) {
-  auto o = dirOption("stop options");
+  po::options_description o("options");
   o.add_options()("graceful", po::bool_switch(),
                   "finish the builds the slave has and take no new ones, then exit (SIGUSR1)")(
       "wait", po::value<long>(),
       "with --graceful: seconds to wait for the slave to exit (default 86400)");
-  po::positional_options_description pos;
-  pos.add("dir", 1);
   const char* synopsis = "stop DIR [--graceful [--wait SECONDS]]";
-  auto p = parse("stop", synopsis, o, pos, args);
+  auto p = parse("stop", synopsis, o, {dirArg()}, args);
   if (!p) return 2;
   if (p->help) return 0;
   const std::string dir = p->vm["dir"].as<std::string>();
@@ -375,28 +337,6 @@ int stop(const std::vector<std::string>& args) {
 
 }  // namespace
 
-std::optional<std::pair<std::string, std::uint16_t>> parseMasterAddress(const std::string& text) {
-  std::string host, port;
-  if (!text.empty() && text[0] == '[') {
-    auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
-      return std::nullopt;
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string::npos || text.find(':') != colon) return std::nullopt;
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (host.empty() || port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  int n = std::stoi(port);
-  if (n < 1 || n > 65535) return std::nullopt;
-  return std::make_pair(host, static_cast<std::uint16_t>(n));
-}
-
 int slaveMain(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << kUsage;
@@ -413,8 +353,8 @@ int slaveMain(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
-    if (verb == "--version") {
-      std::cout << "buildslave " << SlaveSession::kVersion << "\n";
+    if (verb == "--version" || verb == "version") {
+      std::cout << "buildslave " << kVersionLine << "\n";
       return 0;
     }
   } catch (const std::exception& e) {

@@ -21,6 +21,7 @@
 
 #include "common/event_loop.hpp"
 #include "common/login.hpp"
+#include "common/version.hpp"
 #include "config/slave_config.hpp"
 #include "slave/command.hpp"
 
@@ -33,7 +34,7 @@ std::string_view toString(SlaveState s);
 
 class SlaveSession : public CommandSink {
  public:
-  static constexpr const char* kVersion = "0.1.0";
+  static constexpr const char* kVersion = kProjectVersion;
 
   // `config.basedir` must be absolute. The reaper and clock outlive us.
   SlaveSession(boost::asio::io_context& io, Clock& clock, ChildReaper& reaper,

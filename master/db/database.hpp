@@ -222,6 +222,25 @@ class Database {
   // requests or unfinished builds, by id.
   std::vector<MasterWork> otherMastersWork(MasterId master);
 
+  // --- cleanup of old history (cleanup_db.cpp) ---
+  // Deletes finished builds that finished before `horizon` (UNIX seconds),
+  // with their steps, logs and log chunks, at most `batch` builds per
+  // transaction (so a running master waits at most one batch for the
+  // write lock). The newest build of each builder is kept, so build numbers
+  // go on from it. Then deletes completed buildsets (with their requests)
+  // that completed before `horizon` and have no build left. Returns what
+  // was deleted.
+  CleanupCounts deleteHistoryBefore(std::int64_t horizon, int batch = 1000);
+  // Rewrites the file without its free pages (VACUUM) and truncates the
+  // WAL. Needs the database to itself: run it with the master stopped.
+  void compact();
+
+  // --- the end of a log (log_tail_db.cpp) ---
+  // The last `maxLines` lines of a log (all streams, in order), reading
+  // chunks from the end only until there are enough lines or `maxBytes`
+  // (so the cost does not grow with the log's length). "" for no log.
+  std::string readLogTail(std::int64_t logId, int maxLines, std::size_t maxBytes = 64 * 1024);
+
  private:
   struct CachedStatement {
     std::unique_ptr<PreparedStatement> stmt;

@@ -146,4 +146,10 @@ struct ChangeDecision {
   std::string reason;
 };
 
+// What Database::deleteHistoryBefore() deleted.
+struct CleanupCounts {
+  std::int64_t builds = 0, steps = 0, logs = 0, logChunks = 0, buildsets = 0;
+  std::int64_t logBytes = 0;  // uncompressed log text
+};
+
 }  // namespace bb::db

@@ -92,8 +92,16 @@ void SlaveRegistry::attachNow(const std::string& name, std::shared_ptr<Connectio
       [this, raw, weak](Message&& m) {
         const MsgType type = m.type;
         const bool wasDraining = raw->draining();
+        // A slave that stops normally says so with a shutting_down Error:
+        // not a problem, so not a warning.
+        const bool stopping =
+            type == MsgType::Error && m.body.is_object() && m.body.value("code", "") == "shutting_down";
+        const std::string stopMessage = stopping ? m.body.value("message", "") : "";
         std::string err = raw->onMessage(std::move(m));
-        if (!err.empty()) {
+        if (!err.empty() && stopping) {
+          spdlog::info("slave {} is stopping: {}", raw->name(), stopMessage);
+          if (auto c = weak.lock()) c->close("the slave stopped");
+        } else if (!err.empty()) {
           spdlog::warn("slave {}: {}; closing its connection", raw->name(), err);
           if (auto c = weak.lock()) c->sendErrorAndClose("protocol_error", err);
         } else if (type == MsgType::SlaveInfo) {

@@ -82,6 +82,7 @@ Json buildDetailView(db::Database& db, const db::BuildRecord& b) {
   out["steps"] = std::move(steps);
   out["triggered_by"] = triggeredBy(db, b);
   out["triggered"] = triggeredBuildsets(db, b);
+  out["failure"] = buildFailureView(db, b, 20);
   return out;
 }
 

@@ -29,6 +29,13 @@ std::string str(const Json& p, const char* key) {
   return it->get<std::string>();
 }
 
+// The master's clock, so a client computes elapsed times without its own.
+std::int64_t unixNowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::int64_t integer(const Json& p, const char* key, std::int64_t dflt) {
   auto it = p.find(key);
   if (it == p.end() || it->is_null()) return dflt;
@@ -164,7 +171,11 @@ Json RpcHandler::status(const Json& p) {
   for (const auto& b : cfg.builders) {
     if (!only.empty() && b.name != only) continue;
     Json builds = Json::array();
-    for (const auto& r : db_.lastBuilds(b.name, limit)) builds.push_back(buildView(r));
+    for (const auto& r : db_.lastBuilds(b.name, limit)) {
+      builds.push_back(buildView(r));
+      // Why the builder's newest build failed, if it did.
+      if (builds.size() == 1) builds.back()["failure"] = buildFailureView(db_, r, 5);
+    }
     auto p = pending.find(b.name);
     builders.push_back(Json{{"name", b.name},
                             {"builds", builds},
@@ -182,7 +193,8 @@ Json RpcHandler::status(const Json& p) {
   Json sources = Json::array();
   if (changeSources_ && only.empty())
     for (const ChangeSource* s : changeSources_()) sources.push_back(s->describe());
-  return Json{{"builders", builders}, {"slaves", slaves}, {"change_sources", sources}};
+  return Json{{"builders", builders}, {"slaves", slaves}, {"change_sources", sources},
+              {"now", unixNowSeconds()}};
 }
 
 Json RpcHandler::build(const Json& p) {
@@ -191,7 +203,7 @@ Json RpcHandler::build(const Json& p) {
   auto b = db_.getBuildByNumber(builder, static_cast<int>(number));
   if (!b) throw RpcError("not_found", "builder '" + builder + "' has no build #" + std::to_string(number));
   Json out = buildDetailView(db_, *b);
-  return Json{{"build", out}};
+  return Json{{"build", out}, {"now", unixNowSeconds()}};
 }
 
 Json RpcHandler::log(const Json& p) {

@@ -29,8 +29,16 @@ Json buildView(const db::BuildRecord& b);
 Json stepView(db::Database& db, const db::StepRecord& s);
 // LOG: {id, name, bytes, finished}.
 Json logView(const db::LogRecord& l);
-// A build with its steps and trigger links (triggered_by, triggered).
+// A build with its steps, trigger links (triggered_by, triggered) and
+// failure (buildFailureView, 20 lines).
 Json buildDetailView(db::Database& db, const db::BuildRecord& b);
+// Why a build failed (build_failure.cpp): for a finished build whose
+// result is failure or exception, the first step that failed (or raised
+// an exception) {step: N, name, result, text, log: NAME, log_tail: "last
+// lines\n"}, log and log_tail of its last log with any text, read from
+// the log's end. null for any other build, or when no step failed (the
+// build's own text says why).
+Json buildFailureView(db::Database& db, const db::BuildRecord& b, int tailLines);
 // REQUEST: {id, builder, priority, complete, claimed, result ("pending"
 // until complete), builds: [BUILD], replaced_by?, text?}.
 Json requestView(db::Database& db, const db::BuildRequestRecord& r);

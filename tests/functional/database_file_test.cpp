@@ -37,7 +37,7 @@ class DatabaseFile : public ::testing::Test {
   }
 
   std::string advice(const std::string& what) const {
-    return "database " + master.dbPath() + " " + what + ". Restore it from a backup, or move it away and run `buildmaster create-master " + master.dir() + "` to start this master afresh with an empty database.\n";
+    return "buildmaster: database " + master.dbPath() + " " + what + ". Restore it from a backup, or move it away and run `buildmaster create-master " + master.dir() + "` to start this master afresh with an empty database.\n";
   }
 
   TempDir tmp;
@@ -48,7 +48,7 @@ TEST_F(DatabaseFile, StartRefusesAnEmptyFileAndCreateMasterStartsAfresh) {
   writeFile(master.dbPath(), "");
   const CmdResult r = startDaemon();
   EXPECT_EQ(r.rc, 1) << r.describe();
-  EXPECT_EQ(r.err, "database " + master.dbPath() +
+  EXPECT_EQ(r.err, "buildmaster: database " + master.dbPath() +
                        " is empty (0 bytes): it holds no schema and no history, so it was truncated or never "
                        "set up. Restore it from a backup, or run `buildmaster create-master " +
                        master.dir() + "` to start this master afresh with an empty database.\n")
@@ -101,7 +101,7 @@ TEST_F(DatabaseFile, StartRefusesAMissingFile) {
   fs::remove(master.dbPath());
   const CmdResult r = startDaemon();
   EXPECT_EQ(r.rc, 1) << r.describe();
-  EXPECT_EQ(r.err, "database " + master.dbPath() +
+  EXPECT_EQ(r.err, "buildmaster: database " + master.dbPath() +
                        " does not exist. If this master had history, restore the file from a backup; to "
                        "start it afresh with an empty database, run `buildmaster create-master " +
                        master.dir() + "`.\n")
@@ -134,7 +134,7 @@ TEST_F(DatabaseFile, UpgradeMasterKeepsTheRowsOfAnOldDatabaseAndStartRecoversThe
 
   const CmdResult refused = startDaemon();
   EXPECT_EQ(refused.rc, 1) << refused.describe();
-  EXPECT_EQ(refused.err, "database " + master.dbPath() + " has schema version 3 but this buildmaster needs " +
+  EXPECT_EQ(refused.err, "buildmaster: database " + master.dbPath() + " has schema version 3 but this buildmaster needs " +
                              std::to_string(db::Database::latestSchemaVersion()) +
                              ". Back the file up, then run `buildmaster upgrade-master " + master.dir() + "`.\n")
       << refused.describe();

@@ -464,11 +464,13 @@ void MasterProcess::setAuth(std::string user, std::string password) {
 }
 
 CmdResult MasterProcess::client(std::vector<std::string> args, std::chrono::seconds timeout) const {
-  std::vector<std::string> argv = {BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(port_),
-                                   "--auth", user_ + ":" + password_};
+  std::vector<std::string> argv = {BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(port_)};
   argv.insert(argv.end(), args.begin(), args.end());
-  // HOME points at the master dir so no real ~/.buildbot/options is read.
-  return run(argv, "", {{"HOME", dir_}, {"BUILDBOT_MASTER", ""}, {"BUILDBOT_AUTH", ""}}, timeout);
+  // HOME points at the master dir so no real ~/.buildbot/options is read;
+  // the password goes in the environment, as the README advises.
+  return run(argv, "",
+             {{"HOME", dir_}, {"BUILDBOT_MASTER", ""}, {"BUILDBOT_AUTH", user_ + ":" + password_}},
+             timeout);
 }
 
 // ---- SlaveProcess ----

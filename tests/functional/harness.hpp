@@ -147,9 +147,9 @@ class MasterProcess {
   CmdResult reconfig() const;
   // buildmaster ARGS... (e.g. {"checkconfig", dir()}).
   CmdResult admin(std::vector<std::string> args) const;
-  // The credentials client() passes with --auth.
+  // The credentials client() passes in BUILDBOT_AUTH.
   void setAuth(std::string user, std::string password);
-  // Runs buildbot --master 127.0.0.1:PORT --auth USER:PASS ARGS...
+  // Runs buildbot --master 127.0.0.1:PORT ARGS... with BUILDBOT_AUTH=USER:PASS.
   CmdResult client(std::vector<std::string> args, std::chrono::seconds timeout = 60s) const;
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }

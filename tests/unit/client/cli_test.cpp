@@ -65,6 +65,7 @@ class CliTest : public ::testing::Test {
     ctx_.out = &out_;
     ctx_.err = &err_;
     ctx_.optionsPath = "/nonexistent/bb-client-test/options";
+    ctx_.pollInterval = std::chrono::milliseconds(0);
     ctx_.connect = [this](const MasterAddress& a, const Credentials& c) {
       master_.address = a;
       master_.credentials = c;
@@ -86,6 +87,9 @@ class CliTest : public ::testing::Test {
 };
 
 const std::vector<std::string> kConn = {"--master", "127.0.0.1:9989", "--auth", "alice:pw"};
+// The same credentials from the environment: no password on the command
+// line, so no warning on stderr, for tests that check stderr exactly.
+const std::vector<std::string> kConnEnv = {"--master", "127.0.0.1:9989"};
 
 std::vector<std::string> with(std::vector<std::string> head, const std::vector<std::string>& tail) {
   head.insert(head.end(), tail.begin(), tail.end());
@@ -105,14 +109,77 @@ TEST_F(CliTest, UnknownVerbIsUsageError) {
 
 TEST_F(CliTest, HelpForEveryVerbExitsZeroWithoutConnecting) {
   for (const std::string verb :
-       {"sendchange", "force", "status", "cancel", "priority", "stop-build", "watch"}) {
+       {"sendchange", "force", "status", "log", "cancel", "priority", "stop-build", "watch"}) {
     out_.str("");
     EXPECT_EQ(run({verb, "--help"}), kExitOk) << verb;
     EXPECT_NE(out_.str().find("Usage: buildbot " + verb), std::string::npos) << out_.str();
     EXPECT_NE(out_.str().find("--master"), std::string::npos);
+    // Positional words are not an option a user could give.
+    EXPECT_EQ(out_.str().find("--args"), std::string::npos) << verb << "\n" << out_.str();
   }
   EXPECT_TRUE(master_.calls.empty());
   EXPECT_FALSE(master_.address.has_value());
+}
+
+TEST_F(CliTest, VersionSaysWhichBuildbotThisIs) {
+  EXPECT_EQ(run({"--version"}), kExitOk);
+  EXPECT_EQ(out_.str().rfind("buildbot (buildbot-cpp) ", 0), 0u) << out_.str();
+  EXPECT_TRUE(master_.calls.empty());
+}
+
+TEST_F(CliTest, PasswordOnTheCommandLineWorksButWarns) {
+  answer(Json{{"builders", Json::array()}});
+  EXPECT_EQ(run({"--master", "h:1", "--auth", "alice:pw", "status"}), kExitOk) << err_.str();
+  EXPECT_EQ(master_.credentials->password, "pw");
+  EXPECT_NE(err_.str().find("warning: a password given with --auth can be seen by other users"),
+            std::string::npos)
+      << err_.str();
+}
+
+TEST_F(CliTest, PasswordFromTheEnvironmentDoesNotWarn) {
+  env_["BUILDBOT_AUTH"] = "alice:envpw";
+  answer(Json{{"builders", Json::array()}});
+  EXPECT_EQ(run({"--master", "h:1", "status"}), kExitOk) << err_.str();
+  EXPECT_EQ(master_.credentials->password, "envpw");
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(CliTest, PasswordFromAnAuthFile) {
+  char dir[] = "/tmp/bb-client-authfile-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string file = std::string(dir) + "/auth";
+  {
+    std::ofstream f(file);
+    f << "carol:s3cr:et\n";
+  }
+  env_["BUILDBOT_AUTH"] = "alice:envpw";  // the file, given on the command line, wins
+  answer(Json{{"builders", Json::array()}});
+  EXPECT_EQ(run({"--master", "h:1", "status", "--auth-file", file}), kExitOk) << err_.str();
+  EXPECT_EQ(master_.credentials->user, "carol");
+  EXPECT_EQ(master_.credentials->password, "s3cr:et");
+  EXPECT_EQ(err_.str(), "");
+  EXPECT_EQ(run({"--master", "h:1", "--auth-file", dir + std::string("/missing"), "status"}),
+            kExitUsage);
+  EXPECT_NE(err_.str().find("cannot read --auth-file"), std::string::npos) << err_.str();
+  err_.str("");
+  EXPECT_EQ(run({"--master", "h:1", "--auth", "x:y", "--auth-file", file, "status"}), kExitUsage);
+  EXPECT_NE(err_.str().find("either --auth or --auth-file"), std::string::npos) << err_.str();
+  std::remove(file.c_str());
+  rmdir(dir);
+}
+
+TEST_F(CliTest, UserWithoutPasswordIsAskedForIt) {
+  std::string asked;
+  ctx_.readPassword = [&](const std::string& prompt) -> std::optional<std::string> {
+    asked = prompt;
+    return std::string("typed");
+  };
+  answer(Json{{"builders", Json::array()}});
+  EXPECT_EQ(run({"--master", "h:1", "--auth", "dave", "status"}), kExitOk) << err_.str();
+  EXPECT_EQ(asked, "password for dave at h:1: ");
+  EXPECT_EQ(master_.credentials->user, "dave");
+  EXPECT_EQ(master_.credentials->password, "typed");
+  EXPECT_EQ(err_.str(), "");
 }
 
 TEST_F(CliTest, SendchangeSendsEveryField) {
@@ -267,7 +334,8 @@ TEST_F(CliTest, CancelSendsEachIdAndReportsEachRefusal) {
   master_.answers.push_back([](const Call&) -> Json {
     throw MasterError("rejected", "request 5 has already started a build", {});
   });
-  EXPECT_EQ(run(with(kConn, {"cancel", "4", "5"})), kExitMasterError) << err_.str();
+  env_["BUILDBOT_AUTH"] = "alice:pw";
+  EXPECT_EQ(run(with(kConnEnv, {"cancel", "4", "5"})), kExitMasterError) << err_.str();
   ASSERT_EQ(master_.calls.size(), 2u);
   EXPECT_EQ(master_.calls[0].method, "cancel");
   EXPECT_EQ(master_.calls[0].params["request_id"], 4);
@@ -292,7 +360,8 @@ TEST_F(CliTest, CancelJsonListsEachAnswerWithCodes) {
   master_.answers.push_back([](const Call&) -> Json {
     throw MasterError("rejected", "request 5 has already started", {});
   });
-  EXPECT_EQ(run(with(kConn, {"cancel", "4", "5", "--json"})), kExitMasterError);
+  env_["BUILDBOT_AUTH"] = "alice:pw";
+  EXPECT_EQ(run(with(kConnEnv, {"cancel", "4", "5", "--json"})), kExitMasterError);
   const Json j = Json::parse(out_.str());
   ASSERT_EQ(j.size(), 2u);
   EXPECT_EQ(j[0]["result"], "cancelled");
@@ -481,6 +550,43 @@ TEST_F(CliTest, StatusPrintsTable) {
   EXPECT_NE(out.find("no builds"), std::string::npos);
 }
 
+TEST_F(CliTest, StatusShowsElapsedTimeOfRunningBuildsAndWhyTheLastFailed) {
+  answer(Json{{"now", 1700000200},
+              {"builders",
+               {{{"name", "b1"},
+                 {"builds",
+                  {{{"number", 4},
+                    {"result", "running"},
+                    {"finished", false},
+                    {"slave", "s1"},
+                    {"started_at", 1700000075},
+                    {"finished_at", 0}}}}},
+                {{"name", "b2"},
+                 {"builds",
+                  {{{"number", 9},
+                    {"result", "failure"},
+                    {"finished", true},
+                    {"slave", "s1"},
+                    {"started_at", 1700000000},
+                    {"finished_at", 1700000010},
+                    {"failure",
+                     {{"step", 2},
+                      {"name", "test"},
+                      {"result", "failure"},
+                      {"text", "exit code 1"},
+                      {"log", "stdio"},
+                      {"log_tail", "FAIL: t_parse\n1 of 20 tests failed\n"}}}}}}}}}});
+  ASSERT_EQ(run(with(kConn, {"status"})), kExitOk) << err_.str();
+  const std::string out = out_.str();
+  EXPECT_NE(out.find("running 2m 05s"), std::string::npos) << out;
+  EXPECT_NE(out.find("b2 #9 failed in step 2 'test': exit code 1\n"
+                     "  last lines of its stdio log:\n"
+                     "    FAIL: t_parse\n"
+                     "    1 of 20 tests failed\n"),
+            std::string::npos)
+      << out;
+}
+
 TEST_F(CliTest, StatusSaysHowManyPendingRequestsItDidNotList) {
   answer(Json{{"builders",
                {{{"name", "b1"},
@@ -532,6 +638,97 @@ TEST_F(CliTest, StatusBuildWithLogs) {
   EXPECT_NE(out.find("exit 2"), std::string::npos);
   EXPECT_NE(out.find("----- step 1 compile, log stdio -----\nerror: x\n"), std::string::npos) << out;
   EXPECT_NE(out.find("[log truncated"), std::string::npos);
+}
+
+Json buildWithTwoSteps(bool finished) {
+  return Json{{"build",
+               {{"number", 3},
+                {"finished", finished},
+                {"steps",
+                 {{{"number", 1}, {"name", "git"}, {"logs", {{{"id", 41}, {"name", "stdio"}}}}},
+                  {{"number", 2}, {"name", "test"}, {"logs", {{{"id", 42}, {"name", "stdio"}}}}}}}}}};
+}
+
+Json page(const std::string& text, std::int64_t offset, bool more, bool finished) {
+  return Json{{"data", Json::binary(std::vector<std::uint8_t>(text.begin(), text.end()))},
+              {"offset", offset},
+              {"next_offset", offset + static_cast<std::int64_t>(text.size())},
+              {"more", more},
+              {"finished", finished}};
+}
+
+TEST_F(CliTest, LogPrintsEveryStepsLogPageByPage) {
+  answer(buildWithTwoSteps(true));
+  answer(page("cloned\n", 0, false, true));
+  answer(page("part one, ", 0, true, true));  // a log bigger than a page
+  answer(page("part two\n", 10, false, true));
+  ASSERT_EQ(run(with(kConn, {"log", "b1", "3"})), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "----- step 1 git, log stdio -----\ncloned\n"
+            "\n----- step 2 test, log stdio -----\npart one, part two\n");
+  ASSERT_EQ(master_.calls.size(), 4u);
+  EXPECT_EQ(master_.calls[0].params, (Json{{"builder", "b1"}, {"number", 3}}));
+  EXPECT_EQ(master_.calls[2].params, (Json{{"log_id", 42}, {"offset", 0}}));
+  EXPECT_EQ(master_.calls[3].params, (Json{{"log_id", 42}, {"offset", 10}}));
+}
+
+TEST_F(CliTest, LogOfOneStepIsPrintedRawByNameOrNumber) {
+  answer(buildWithTwoSteps(true));
+  answer(page("FAIL: t1\n", 0, false, true));
+  ASSERT_EQ(run(with(kConn, {"log", "b1", "3", "test"})), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "FAIL: t1\n");
+  out_.str("");
+  answer(buildWithTwoSteps(true));
+  answer(page("cloned\n", 0, false, true));
+  ASSERT_EQ(run(with(kConn, {"log", "b1", "3", "1"})), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "cloned\n");
+}
+
+TEST_F(CliTest, LogFollowsARunningBuildUntilItHasFinished) {
+  answer(buildWithTwoSteps(false));
+  answer(page("cloned\n", 0, false, true));
+  answer(page("running 1\n", 0, false, false));  // step 2 still writing
+  answer(buildWithTwoSteps(false));
+  answer(page("running 2\n", 10, false, true));  // ... and now done
+  answer(buildWithTwoSteps(true));
+  ASSERT_EQ(run(with(kConn, {"log", "b1", "3", "--follow"})), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "----- step 1 git, log stdio -----\ncloned\n"
+            "\n----- step 2 test, log stdio -----\nrunning 1\nrunning 2\n");
+  EXPECT_EQ(master_.calls[4].params, (Json{{"log_id", 42}, {"offset", 10}}));
+  EXPECT_EQ(master_.calls.size(), 6u);
+}
+
+TEST_F(CliTest, LogFollowStopsOnCtrlCAndLeavesTheBuildRunning) {
+  ctx_.interrupted = [] { return true; };
+  answer(buildWithTwoSteps(false));
+  answer(page("cloned\n", 0, false, true));
+  answer(page("running 1\n", 0, false, false));
+  ASSERT_EQ(run(with(kConn, {"log", "b1", "3", "--follow"})), kExitOk) << err_.str();
+  EXPECT_EQ(master_.calls.size(), 3u);
+  EXPECT_NE(err_.str().find("stopped following b1 #3; the build goes on"), std::string::npos)
+      << err_.str();
+}
+
+TEST_F(CliTest, LogWithoutFollowSaysARunningLogIsNotWhole) {
+  answer(buildWithTwoSteps(false));
+  answer(page("running 1\n", 0, false, false));
+  ASSERT_EQ(run(with(kConn, {"log", "b1", "3", "2"})), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "running 1\n");
+  EXPECT_NE(err_.str().find("step 2 test, log stdio of running build b1 #3 is still being written; "
+                            "--follow keeps reading it"),
+            std::string::npos)
+      << err_.str();
+}
+
+TEST_F(CliTest, LogOfAStepThatIsNotThereListsTheSteps) {
+  answer(buildWithTwoSteps(true));
+  EXPECT_EQ(run(with(kConn, {"log", "b1", "3", "deploy"})), kExitMasterError);
+  EXPECT_NE(err_.str().find("build b1 #3 has no step 'deploy'; its steps: 1 git, 2 test"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_EQ(run(with(kConn, {"log", "b1"})), kExitUsage);
+  EXPECT_EQ(run(with(kConn, {"log", "b1", "x"})), kExitUsage);
 }
 
 TEST_F(CliTest, StatusUsageErrors) {

@@ -121,6 +121,19 @@ TEST_F(GitCommandTest, ChecksOutAGivenRevision) {
   EXPECT_EQ(readFile(work() / "a.txt"), "one\n");
 }
 
+TEST_F(GitCommandTest, ARevisionThatIsNotThereIsNamedWithTheRepository) {
+  Json done = checkout({{"branch", "main"}, {"revision", "abc123"}});
+  EXPECT_EQ(done["rc"], 1) << sink.hdr() << sink.err();
+  EXPECT_EQ(done["error"], "");
+  EXPECT_FALSE(done["props"].contains("got_revision"));
+  EXPECT_NE(sink.hdr().find("revision abc123 not found in " + origin + "\n"),
+            std::string::npos)
+      << sink.hdr();
+  // Our line instead of git's raw complaint.
+  EXPECT_EQ(sink.err().find("pathspec"), std::string::npos) << sink.err();
+  EXPECT_EQ(sink.err().find("fatal"), std::string::npos) << sink.err();
+}
+
 TEST_F(GitCommandTest, FullModeStartsFromAFreshClone) {
   Json done = checkout({{"branch", "main"}});
   ASSERT_EQ(done["rc"], 0) << sink.hdr() << sink.err();

@@ -20,18 +20,6 @@ int run(std::vector<std::string> args) {
   return slaveMain(static_cast<int>(args.size()), argv.data());
 }
 
-TEST(SlaveCli, ParsesMasterAddresses) {
-  EXPECT_EQ(parseMasterAddress("ci.example.org:9989"),
-            std::make_pair(std::string("ci.example.org"), std::uint16_t{9989}));
-  EXPECT_EQ(parseMasterAddress("[::1]:9989"), std::make_pair(std::string("::1"), std::uint16_t{9989}));
-  EXPECT_FALSE(parseMasterAddress("host"));
-  EXPECT_FALSE(parseMasterAddress("host:0"));
-  EXPECT_FALSE(parseMasterAddress("host:65536"));
-  EXPECT_FALSE(parseMasterAddress(":9989"));
-  EXPECT_FALSE(parseMasterAddress("::1:9989"));
-  EXPECT_FALSE(parseMasterAddress("host:99x"));
-}
-
 TEST(SlaveCli, CreateSlaveWritesAConfigThatLoadsAndRefusesToOverwrite) {
   test::TempDir tmp;
   std::string dir = tmp.path() + "/s";

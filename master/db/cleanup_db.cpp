@@ -1,0 +1,101 @@
+// Deleting old history: builds with their steps and logs, and buildsets
+// with no build left. Steps, logs and log chunks go by ON DELETE CASCADE.
+#include <unordered_set>
+
+#include "master/db/database.hpp"
+#include "master/db/statement.hpp"
+
+namespace bb::db {
+
+CleanupCounts Database::deleteHistoryBefore(std::int64_t horizon, int batch) {
+  static constexpr char kSteps[] = "SELECT count(*) FROM steps";
+  static constexpr char kLogs[] = "SELECT count(*), coalesce(sum(bytes), 0) FROM logs";
+  static constexpr char kChunks[] = "SELECT count(*) FROM log_chunks";
+  // The newest build of each builder stays: the next number is max + 1.
+  static constexpr char kNewest[] =
+      "SELECT b.id FROM builds b JOIN (SELECT builder, max(number) AS n FROM builds"
+      " GROUP BY builder) m ON b.builder = m.builder AND b.number = m.n";
+  static constexpr char kOldBuilds[] =
+      "SELECT id FROM builds WHERE finished = 1 AND finished_at < ?1 AND id > ?2"
+      " ORDER BY id LIMIT ?3";
+  static constexpr char kDeleteBuild[] = "DELETE FROM builds WHERE id = ?1";
+  static constexpr char kOldBuildsets[] =
+      "SELECT id FROM buildsets WHERE complete = 1 AND complete_at < ?1 AND id > ?2"
+      " ORDER BY id LIMIT ?3";
+  static constexpr char kDeleteBuildset[] =
+      "DELETE FROM buildsets WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM buildrequests r"
+      " JOIN builds b ON b.request_id = r.id WHERE r.buildset_id = ?1)";
+  if (batch < 1) batch = 1;
+  // Steps, logs and chunks go by cascade: count them as differences.
+  auto totals = [this] {
+    CleanupCounts c;
+    Statement steps = stmt(kSteps);
+    steps.requireRow();
+    c.steps = steps.getInt(0);
+    Statement logs = stmt(kLogs);
+    logs.requireRow();
+    c.logs = logs.getInt(0);
+    c.logBytes = logs.getInt(1);
+    Statement chunks = stmt(kChunks);
+    chunks.requireRow();
+    c.logChunks = chunks.getInt(0);
+    return c;
+  };
+  const CleanupCounts before = totals();
+  std::unordered_set<std::int64_t> newest;
+  {
+    Statement s = stmt(kNewest);
+    while (s.step()) newest.insert(s.getInt(0));
+  }
+  CleanupCounts out;
+  // Builds, one batch per transaction, walking ids upwards.
+  for (std::int64_t after = 0;;) {
+    std::vector<std::int64_t> ids;
+    {
+      Statement s = stmt(kOldBuilds);
+      s.bind(1, horizon).bind(2, after).bind(3, static_cast<std::int64_t>(batch));
+      while (s.step()) ids.push_back(s.getInt(0));
+    }
+    if (ids.empty()) break;
+    after = ids.back();
+    transaction([&] {
+      for (std::int64_t id : ids) {
+        if (newest.count(id)) continue;
+        Statement d = stmt(kDeleteBuild);
+        d.bind(1, id).run();
+        out.builds += d.changes();
+      }
+    });
+  }
+  // Buildsets whose builds are all gone (or that never had one).
+  for (std::int64_t after = 0;;) {
+    std::vector<std::int64_t> ids;
+    {
+      Statement s = stmt(kOldBuildsets);
+      s.bind(1, horizon).bind(2, after).bind(3, static_cast<std::int64_t>(batch));
+      while (s.step()) ids.push_back(s.getInt(0));
+    }
+    if (ids.empty()) break;
+    after = ids.back();
+    transaction([&] {
+      for (std::int64_t id : ids) {
+        Statement d = stmt(kDeleteBuildset);
+        d.bind(1, id).run();
+        out.buildsets += d.changes();
+      }
+    });
+  }
+  const CleanupCounts left = totals();
+  out.steps = before.steps - left.steps;
+  out.logs = before.logs - left.logs;
+  out.logChunks = before.logChunks - left.logChunks;
+  out.logBytes = before.logBytes - left.logBytes;
+  return out;
+}
+
+void Database::compact() {
+  execScript("VACUUM", "compacting the database (VACUUM)");
+  execScript("PRAGMA wal_checkpoint(TRUNCATE)", "truncating the write-ahead log");
+}
+
+}  // namespace bb::db
