@@ -49,6 +49,7 @@ struct Connection::Impl {
   bool paused = false;
   bool reading = false;
   bool closing = false;  // sendErrorAndClose: flush, then close
+  bool brokeProtocol = false;  // closed with, or after receiving, a protocol_error
   std::string closingReason;
   std::vector<std::uint8_t> pending;  // encoded frames not yet handed to the socket
   std::vector<std::uint8_t> inflight;  // frames being written now
@@ -65,6 +66,7 @@ Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connection::~Connection() = default;
 
 bool Connection::isOpen() const { return impl_->open; }
+bool Connection::closedForProtocolError() const { return impl_->brokeProtocol; }
 const std::string& Connection::peer() const { return impl_->peer; }
 std::size_t Connection::queuedBytes() const {
   return impl_->pending.size() + impl_->inflight.size();
@@ -102,17 +104,30 @@ bool dispatchFrames(const std::shared_ptr<Connection>& self, Connection::Impl& i
     auto st = im.decoder.next(f);
     if (st == FrameDecoder::Status::NeedMore) return true;
     if (st == FrameDecoder::Status::Error) {
-      self->close("protocol error: " + im.decoder.error());
+      self->sendErrorAndClose("protocol_error", im.decoder.error());
       return false;
     }
     Message m;
     try {
       m = decodeMessage(f.type, f.payload);
     } catch (const ProtocolError& e) {
-      self->close(std::string("protocol error: ") + e.what());
+      self->sendErrorAndClose("protocol_error", e.what());
       return false;
     }
-    if (im.onMessage) im.onMessage(std::move(m));
+    // The handler's failure path, so that a throwing handler can never
+    // leave the connection open but no longer read (and its peer's work
+    // wedged until the heartbeat timeout): a ProtocolError is the peer's
+    // fault and is answered with Error; anything else is ours, and closes.
+    const MsgType type = m.type;
+    try {
+      if (im.onMessage) im.onMessage(std::move(m));
+    } catch (const ProtocolError& e) {
+      self->sendErrorAndClose("protocol_error", std::string(toString(type)) + ": " + e.what());
+      return false;
+    } catch (const std::exception& e) {
+      self->close("internal error while handling " + std::string(toString(type)) + ": " + e.what());
+      return false;
+    }
   }
   return im.open;
 }
@@ -250,6 +265,7 @@ void Connection::send(MsgType type, Json body) {
 void Connection::sendErrorAndClose(const std::string& code, const std::string& message) {
   auto& im = *impl_;
   if (!im.open || im.closing) return;
+  if (code == "protocol_error") im.brokeProtocol = true;
   send(MsgType::Error, Json{{"code", code}, {"message", message}});
   if (!im.open) return;
   im.closing = true;

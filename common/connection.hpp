@@ -5,8 +5,12 @@
 // Contract:
 //  - start() begins reading; every decoded message goes to the message
 //    handler on the io_context thread, in order.
-//  - Any malformed input (oversized, truncated, unknown type, undecodable
-//    payload) closes this connection with a reason naming the problem.
+//  - Any malformed input (oversized, unknown type, undecodable payload,
+//    text that is not UTF-8) is answered with Error {protocol_error} and
+//    closes this connection with a reason naming the problem; so does a
+//    ProtocolError thrown by the message handler. Any other exception from
+//    the handler closes it ("internal error while handling TYPE: ...").
+//    A truncated frame at EOF closes it too.
 //  - Silence from the peer for heartbeatTimeout closes it ("heartbeat
 //    timeout"); we send a Heartbeat whenever we have been quiet for
 //    heartbeatInterval.
@@ -65,6 +69,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void setMaxFrame(std::uint32_t maxFrame);
 
   bool isOpen() const;
+  // True once we sent Error {protocol_error} (the peer broke the protocol).
+  bool closedForProtocolError() const;
   const std::string& peer() const;  // "127.0.0.1:54321"
   std::size_t queuedBytes() const;
   std::uint64_t bytesReceived() const;

@@ -24,7 +24,7 @@ std::string errorText(const Message& m) {
   // Tolerant: this only feeds a log line, and a bad Error must not throw.
   auto field = [&](const char* name) {
     auto it = m.body.find(name);
-    return it != m.body.end() && it->is_string() ? it->get<std::string>() : std::string("?");
+    return it != m.body.end() && it->is_string() ? peerText(it->get<std::string>()) : std::string("?");
   };
   return field("code") + ": " + field("message");
 }
@@ -159,8 +159,8 @@ ServerLogin::Step ServerLogin::onHello(const Message& m) {
     const std::string protocol = getString(m.body, "protocol");
     if (protocol != kProtocolName)
       return fail(kErrUnsupportedVersion, std::string("this master speaks protocol '") +
-                                              kProtocolName + "'; the peer speaks '" + protocol +
-                                              "'");
+                                              kProtocolName + "'; the peer speaks '" +
+                                              peerText(protocol, 40) + "'");
     const Json& versions = getArray(m.body, "versions");
     const bool ok = std::any_of(versions.begin(), versions.end(), [](const Json& v) {
       return v.is_number_integer() && v.get<std::int64_t>() == kProtocolVersion;
@@ -168,7 +168,7 @@ ServerLogin::Step ServerLogin::onHello(const Message& m) {
     if (!ok)
       return fail(kErrUnsupportedVersion, "this master speaks protocol versions [" +
                                               std::to_string(kProtocolVersion) +
-                                              "]; the peer offered " + versions.dump());
+                                              "]; the peer offered " + peerText(versions.dump(), 100));
     role_ = getString(m.body, "role");
     name_ = getString(m.body, "name");
     clientFirst = getString(m.body, "scram");
@@ -176,7 +176,7 @@ ServerLogin::Step ServerLogin::onHello(const Message& m) {
     return fail(kErrBadHello, std::string("malformed Hello: ") + e.what());
   }
   if (role_ != kRoleSlave && role_ != kRoleClient)
-    return fail(kErrBadHello, "role must be 'slave' or 'client', not '" + role_ + "'");
+    return fail(kErrBadHello, "role must be 'slave' or 'client', not '" + peerText(role_, 40) + "'");
   if (name_.empty()) return fail(kErrBadHello, "name must not be empty");
 
   // The SCRAM user must be the name in the Hello, or a peer could log in
@@ -194,8 +194,8 @@ ServerLogin::Step ServerLogin::onHello(const Message& m) {
     return fail(kErrBadHello, std::string("bad SCRAM client-first-message: ") + e.what());
   }
   if (scram_->user() != name_)
-    return fail(kErrBadHello, "SCRAM user '" + scram_->user() + "' differs from the Hello name '" +
-                                  name_ + "'");
+    return fail(kErrBadHello, "SCRAM user '" + peerText(scram_->user()) +
+                                  "' differs from the Hello name '" + peerText(name_) + "'");
   state_ = State::WaitProof;
   Step s;
   s.kind = Step::Send;
@@ -217,7 +217,7 @@ ServerLogin::Step ServerLogin::onProof(const Message& m) {
     return fail(kErrProtocol, std::string("malformed AuthProof: ") + e.what());
   }
   if (!serverFinal)
-    return fail(kErrAuthFailed, "authentication failed for " + role_ + " '" + name_ + "'");
+    return fail(kErrAuthFailed, "authentication failed for " + role_ + " '" + peerText(name_) + "'");
   state_ = State::Finished;
   Step s;
   s.kind = Step::Done;

@@ -62,7 +62,10 @@ struct ProtocolError : std::runtime_error {
 void encodeMessage(const Message& m, std::vector<std::uint8_t>& out);
 
 // Decodes a frame's type and payload. Throws ProtocolError for an unknown
-// type, a payload that is not MessagePack, or a body that is not a map.
+// type, a payload that is not MessagePack, a body that is not a map, or a
+// string (a value or a map key, at any depth) that is not valid UTF-8 (the
+// error names the field, e.g. "field 'props.got_revision' is not valid
+// UTF-8"). So every string a handler sees can be stored and sent on.
 Message decodeMessage(std::uint16_t type, const std::vector<std::uint8_t>& payload);
 
 // Field accessors that throw ProtocolError naming the field on a missing or
@@ -74,6 +77,17 @@ const Json& getObject(const Json& body, const char* field);
 const Json& getArray(const Json& body, const char* field);
 std::optional<std::string> optString(const Json& body, const char* field);
 std::optional<std::int64_t> optInt(const Json& body, const char* field);
+
+// True if `s` is well-formed UTF-8 (no overlong forms, surrogates, or code
+// points above U+10FFFF).
+bool isValidUtf8(std::string_view s);
+
+// Text a peer sent, made safe for a log line or an Error message: control
+// characters, '\\' and bytes that are not UTF-8 are escaped (\n, \\,
+// \xff), so a name cannot forge a log line or make us send bad UTF-8. At
+// most `max` bytes of `s` are kept, cut on a character boundary and
+// followed by "... (N bytes)".
+std::string peerText(std::string_view s, std::size_t max = 200);
 
 // Output streams of a remote command.
 enum class Stream : int { Stdout = 0, Stderr = 1, Header = 2 };

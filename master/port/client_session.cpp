@@ -192,11 +192,11 @@ void ClientSession::onMessage(Message&& msg) {
     resp = Json{{"id", id}, {"ok", false},
                 {"error", {{"code", "bad_request"}, {"message", e.what()}, {"details", Json::array()}}}};
   } catch (const RpcError& e) {
-    spdlog::info("client {}: request refused: {}: {}", user_, e.code, e.what());
+    spdlog::info("client {}: request refused: {}: {}", user_, e.code, peerText(e.what(), 500));
     resp = Json{{"id", id}, {"ok", false},
                 {"error", {{"code", e.code}, {"message", e.what()}, {"details", e.details}}}};
   } catch (const std::exception& e) {
-    spdlog::error("client {}: request failed: {}", user_, e.what());
+    spdlog::error("client {}: request failed: {}", user_, peerText(e.what(), 500));
     resp = Json{{"id", id}, {"ok", false},
                 {"error", {{"code", "internal"}, {"message", e.what()}, {"details", Json::array()}}}};
   }

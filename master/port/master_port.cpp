@@ -85,8 +85,9 @@ void MasterPort::onAccept(std::shared_ptr<Connection> conn) {
           case ServerLogin::Step::Failed:
             p->done = true;
             p->deadline->cancel();
-            spdlog::warn("login refused for {} '{}' from {}: {}", step.role.empty() ? "peer" : step.role,
-                         step.name, peer, step.error);
+            spdlog::warn("login refused for {} '{}' from {}: {}",
+                         step.role.empty() ? "peer" : peerText(step.role, 20), peerText(step.name),
+                         peer, step.error);
             if (step.hasReply)
               c->sendErrorAndClose(step.reply.body.value("code", std::string("protocol_error")),
                                    step.reply.body.value("message", step.error));
@@ -96,16 +97,22 @@ void MasterPort::onAccept(std::shared_ptr<Connection> conn) {
           case ServerLogin::Step::Done: {
             p->done = true;
             p->deadline->cancel();
-            c->send(step.reply);
             if (step.role == "slave") {
+              // The Welcome waits until the registry admits the slave (a
+              // duplicate login is checked first), so a refused peer gets
+              // only the Error.
               slaves_.attach(step.name, c, config_().master.pingTimeout,
-                             [c, peer](const std::string& err) {
-                               if (err.empty()) return;
+                             [c, peer, welcome = step.reply](const std::string& err) {
+                               if (err.empty()) {
+                                 c->send(welcome);
+                                 return;
+                               }
                                spdlog::warn("slave login from {} refused: {}", peer, err);
                                c->sendErrorAndClose("duplicate_slave", err);
                              });
             } else {
-              spdlog::info("client {} logged in from {}", step.name, peer);
+              c->send(step.reply);
+              spdlog::info("client {} logged in from {}", peerText(step.name), peer);
               startClient(c, step.name);
             }
             return;

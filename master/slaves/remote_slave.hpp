@@ -38,12 +38,16 @@ class RemoteSlave {
  public:
   // Initial output window per command, in bytes.
   static constexpr std::size_t kInitialCredit = 512 * 1024;
+  // Largest `data` of one Output (docs/protocol.md section 6).
+  static constexpr std::size_t kMaxOutputChunk = 64 * 1024;
 
   RemoteSlave(std::string name, std::shared_ptr<Connection> conn, Clock& clock);
   ~RemoteSlave();
 
   const std::string& name() const { return name_; }
   const Json& info() const { return info_; }
+  // The slave sent a valid SlaveInfo; no build is started on it before.
+  bool hasInfo() const { return hasInfo_; }
   const std::string& peer() const { return conn_->peer(); }
   bool connected() const { return connected_; }
   // The slave sent ShutdownRequest: it finishes its builds and gets no new
@@ -62,9 +66,18 @@ class RemoteSlave {
   void ping(std::chrono::milliseconds timeout, std::function<void(bool)> done);
 
   // Dispatches one message from the slave. Returns an error text for a
-  // message that breaks the protocol (the caller closes the connection).
+  // message that breaks the protocol (the caller closes the connection
+  // with Error {protocol_error}): a SlaveInfo that is repeated, late (not
+  // the first message) or has a missing or mistyped field; Output beyond
+  // the command's credit window or over kMaxOutputChunk; Output or
+  // CommandDone for a command id this connection never started or that
+  // already ended; any field of the wrong type; a master-only type.
+  // An Error from the slave returns "slave sent error: ..." too.
   std::string onMessage(Message&& m);
-  // The connection is gone: every running command ends with lost = true.
+  // The connection is gone: every running command ends, with lost = true
+  // (the build is retried) unless the connection was closed because the
+  // slave broke the protocol: then with error "slave NAME broke the
+  // protocol: REASON" (the build ends EXCEPTION, not retried).
   void onDisconnected(const std::string& reason);
   // Closes the connection with an Error frame.
   void disconnect(const std::string& code, const std::string& message);
@@ -81,10 +94,20 @@ class RemoteSlave {
   Clock& clock_;
   Json info_ = Json::object();
   bool connected_ = true;
+  bool hasInfo_ = false;
   bool draining_ = false;
   bool toldReady_ = false;
   std::int64_t nextCmd_ = 1;
-  std::map<std::int64_t, CommandHandlers> commands_;
+  struct RunningCommand {
+    CommandHandlers handlers;
+    std::int64_t window = 0;  // output bytes the slave may still send
+  };
+  std::map<std::int64_t, RunningCommand> commands_;
+  std::string onSlaveInfo(const Json& body);
+  std::string onOutput(const Json& body);
+  std::string onCommandDone(const Json& body);
+  // Why `id` names no running command ("never started" / "already ended").
+  std::string unknownCommand(const char* what, std::int64_t id) const;
   struct PendingPing {
     std::unique_ptr<Timer> timer;
     std::function<void(bool)> done;

@@ -42,13 +42,13 @@ void SlaveRegistry::attach(const std::string& name, std::shared_ptr<Connection> 
                            std::chrono::milliseconds pingTimeout,
                            std::function<void(const std::string&)> done) {
   if (!config_.count(name)) {
-    done("slave '" + name + "' is not configured");
+    done("slave '" + peerText(name) + "' is not configured");
     return;
   }
   auto old = find(name);
   if (!old) {
+    done("");  // sends the Welcome before the session starts
     attachNow(name, conn);
-    done("");
     return;
   }
   // Is the old connection still alive, or half-open?
@@ -77,9 +77,9 @@ void SlaveRegistry::attach(const std::string& name, std::shared_ptr<Connection> 
       done("slave '" + name + "' logged in again meanwhile");
       return;
     }
+    done("");
     attachNow(name, conn);
     conn->resumeReading();
-    done("");
   });
 }
 
@@ -94,18 +94,26 @@ void SlaveRegistry::attachNow(const std::string& name, std::shared_ptr<Connectio
         const bool wasDraining = raw->draining();
         // A slave that stops normally says so with a shutting_down Error:
         // not a problem, so not a warning.
-        const bool stopping =
-            type == MsgType::Error && m.body.is_object() && m.body.value("code", "") == "shutting_down";
-        const std::string stopMessage = stopping ? m.body.value("message", "") : "";
+        auto text = [&m](const char* f) {
+          auto it = m.body.find(f);
+          return it != m.body.end() && it->is_string() ? it->get<std::string>() : std::string();
+        };
+        const bool stopping = type == MsgType::Error && text("code") == "shutting_down";
+        const std::string stopMessage = stopping ? text("message") : "";
         std::string err = raw->onMessage(std::move(m));
         if (!err.empty() && stopping) {
           spdlog::info("slave {} is stopping: {}", raw->name(), stopMessage);
           if (auto c = weak.lock()) c->close("the slave stopped");
+        } else if (!err.empty() && type == MsgType::Error) {
+          if (auto c = weak.lock()) c->close(err);  // the slave closes too; no answer
         } else if (!err.empty()) {
           spdlog::warn("slave {}: {}; closing its connection", raw->name(), err);
           if (auto c = weak.lock()) c->sendErrorAndClose("protocol_error", err);
         } else if (type == MsgType::SlaveInfo) {
           db_.slaveSeen(raw->name(), raw->info(), unixNow(clock_));
+          // Only now may builds start on it.
+          publish(EventType::SlaveAttached, raw->name(),
+                  Json{{"peer", raw->peer()}, {"info", raw->info()}});
         } else if (type == MsgType::ShutdownRequest && !wasDraining) {
           startDrain(*raw);
         }
@@ -113,7 +121,6 @@ void SlaveRegistry::attachNow(const std::string& name, std::shared_ptr<Connectio
       [this, name, raw](const std::string& reason) { detach(name, raw, reason); });
   db_.slaveSeen(name, Json::object(), unixNow(clock_));
   spdlog::info("slave {} connected from {}", name, conn->peer());
-  publish(EventType::SlaveAttached, name, Json{{"peer", conn->peer()}});
 }
 
 void SlaveRegistry::detach(const std::string& name, RemoteSlave* session,
@@ -140,7 +147,7 @@ std::shared_ptr<RemoteSlave> SlaveRegistry::pickFree(
   std::uint64_t bestUse = 0;
   for (const auto& name : candidates) {
     auto s = find(name);
-    if (!s || !s->connected() || s->draining()) continue;
+    if (!s || !s->connected() || s->draining() || !s->hasInfo()) continue;
     const SlaveEntry* cfg = config(name);
     const int max = cfg ? cfg->maxBuilds : 1;
     if (runningBuilds(name) >= max) continue;

@@ -25,7 +25,8 @@ class EventBus;
 
 class SlaveRegistry {
  public:
-  // slave.attached, .detached, .draining and .backed_off go on `events`.
+  // slave.attached (once the slave's SlaveInfo arrived: it may build
+  // from then on), .detached, .draining and .backed_off go on `events`.
   SlaveRegistry(db::Database& db, Clock& clock, EventBus& events)
       : db_(db), clock_(clock), events_(events) {}
 
@@ -34,20 +35,22 @@ class SlaveRegistry {
   void configure(const std::vector<SlaveEntry>& slaves);
   const SlaveEntry* config(const std::string& name) const;
 
-  // A slave finished logging in on `conn`; `done` gets "" once the session
-  // is live, or the reason it was refused. A second login under the name of
-  // a connected slave pings the old connection: if it answers within
-  // `pingTimeout` the new login is refused, otherwise the old connection is
-  // dropped (its builds end as RETRY) and the new one takes over. Reading
-  // from `conn` is paused meanwhile, so nothing it sends is lost.
+  // A slave proved its password on `conn`; `done` gets "" just before the
+  // session starts (it sends the Welcome then), or the reason the login is
+  // refused (it sends Error duplicate_slave instead of the Welcome). A
+  // second login under the name of a connected slave pings the old
+  // connection first: if it answers within `pingTimeout` the new login is
+  // refused, otherwise the old connection is closed with duplicate_slave
+  // (its builds end as RETRY) and the new one takes over. Reading from
+  // `conn` is paused meanwhile, so nothing it sends is lost.
   void attach(const std::string& name, std::shared_ptr<Connection> conn,
               std::chrono::milliseconds pingTimeout, std::function<void(const std::string&)> done);
 
   // The connected session, or nullptr.
   std::shared_ptr<RemoteSlave> find(const std::string& name) const;
-  // Among `candidates`, a connected slave with a free build slot, not
-  // draining and not backing off after a failed ping, least recently given
-  // a build first; nullptr if none.
+  // Among `candidates`, a connected slave that sent its SlaveInfo, with a
+  // free build slot, not draining and not backing off after a failed ping,
+  // least recently given a build first; nullptr if none.
   // `acceptable` (if set) can veto a slave, e.g. when its locks are busy.
   std::shared_ptr<RemoteSlave> pickFree(
       const std::vector<std::string>& candidates,

@@ -43,16 +43,38 @@ std::int64_t integer(const Json& p, const char* key, std::int64_t dflt) {
   return it->get<std::int64_t>();
 }
 
+// A required integer parameter: missing or mistyped is bad_request.
+std::int64_t requiredInt(const Json& p, const char* key, const char* what) {
+  auto it = p.find(key);
+  if (it == p.end() || it->is_null())
+    throw RpcError("bad_request", std::string(key) + " is required (" + what + ")");
+  return integer(p, key, 0);
+}
+
+// Every method, with the `may` entry it needs (subscribe and unsubscribe
+// are served by ClientSession, the rest by RpcHandler::call).
+const std::map<std::string, std::string>& methodPermissions() {
+  static const std::map<std::string, std::string> m = {
+      {"sendchange", "sendchange"}, {"force", "force"},          {"cancel", "force"},
+      {"priority", "force"},        {"stop_build", "force"},     {"status", "status"},
+      {"build", "status"},          {"log", "status"},           {"buildset", "status"},
+      {"change_status", "status"},  {"subscribe", "status"},     {"unsubscribe", "status"}};
+  return m;
+}
+
 }  // namespace
 
 void RpcHandler::authorize(const std::string& user, const std::string& method) const {
   const UserEntry* u = config_().findUser(user);
   if (!u) throw RpcError("not_permitted", "user '" + user + "' is no longer configured");
-  std::string needs = method;
-  if (method == "cancel" || method == "priority" || method == "stop_build") needs = "force";
-  if (method == "status" || method == "build" || method == "log" || method == "buildset" ||
-      method == "change_status" || method == "subscribe" || method == "unsubscribe")
-    needs = "status";
+  // An unknown method is a bad request, not a permission problem.
+  const auto known = methodPermissions().find(method);
+  if (known == methodPermissions().end()) {
+    std::string list;
+    for (const auto& [name, may] : methodPermissions()) list += (list.empty() ? "" : ", ") + name;
+    throw RpcError("bad_request", "unknown method '" + method + "'", {"methods: " + list});
+  }
+  const std::string& needs = known->second;
   if (!u->mayDo(needs))
     throw RpcError("not_permitted", "user '" + user + "' may not use " + method +
                                         " (add '" + needs + "' to its `may` list)");
@@ -71,7 +93,7 @@ Json RpcHandler::call(const std::string& user, const std::string& method, const 
   if (method == "cancel") return cancel(user, params);
   if (method == "priority") return priority(user, params);
   if (method == "stop_build") return stopBuild(user, params);
-  throw RpcError("bad_request", "unknown method '" + method + "'");
+  throw RpcError("bad_request", "method '" + method + "' is not served here");
 }
 
 Json RpcHandler::sendchange(const Json& p) {
@@ -199,7 +221,8 @@ Json RpcHandler::status(const Json& p) {
 
 Json RpcHandler::build(const Json& p) {
   const std::string builder = str(p, "builder");
-  const auto number = integer(p, "number", -1);
+  if (builder.empty()) throw RpcError("bad_request", "builder is required (a builder name)");
+  const auto number = requiredInt(p, "number", "a build number");
   auto b = db_.getBuildByNumber(builder, static_cast<int>(number));
   if (!b) throw RpcError("not_found", "builder '" + builder + "' has no build #" + std::to_string(number));
   Json out = buildDetailView(db_, *b);
@@ -209,7 +232,7 @@ Json RpcHandler::build(const Json& p) {
 Json RpcHandler::log(const Json& p) {
   // One page of a log's bytes, from `offset`: a reply never exceeds a
   // frame, and a reader pages through a log of any size with next_offset.
-  const auto id = integer(p, "log_id", -1);
+  const auto id = requiredInt(p, "log_id", "a log id from the build's steps");
   const auto offset = integer(p, "offset", 0);
   const std::int64_t cap = static_cast<std::int64_t>(config_().master.maxFrame) - kLogReplyOverhead;
   const auto maxBytes = integer(p, "max_bytes", std::min<std::int64_t>(256 * 1024, cap));
@@ -239,7 +262,7 @@ Json RpcHandler::log(const Json& p) {
 }
 
 Json RpcHandler::buildset(const Json& p) {
-  const auto id = integer(p, "id", -1);
+  const auto id = requiredInt(p, "id", "a buildset id");
   auto bs = db_.getBuildset(id);
   if (!bs) throw RpcError("not_found", "no buildset with id " + std::to_string(id));
   return Json{{"buildset", buildsetView(db_, *bs)}};
@@ -317,7 +340,7 @@ Json RpcHandler::stopBuild(const std::string& user, const Json& p) {
 // requests and results), waiting (a timer, the next nightly run, or an
 // upstream BuildSet not finished yet), or ignored (and why).
 Json RpcHandler::changeStatus(const Json& p) {
-  const auto id = integer(p, "change_id", -1);
+  const auto id = requiredInt(p, "change_id", "a change id");
   auto change = db_.getChange(id);
   if (!change) throw RpcError("not_found", "no change with id " + std::to_string(id));
   std::map<std::string, db::ChangeDecision> decisions;

@@ -172,3 +172,75 @@ TEST(MessageFields, UnsignedAboveInt64IsOutOfRange) {
 
 }  // namespace
 }  // namespace bb
+
+namespace bb {
+namespace {
+
+// A Credit-like body whose `key` holds the raw bytes `bad` as a MessagePack
+// str (nlohmann writes strings without checking them).
+std::vector<std::uint8_t> bodyWithString(const std::string& key, const std::string& bad) {
+  return Json::to_msgpack(Json{{"cmd_id", 1}, {key, bad}});
+}
+
+TEST(MessageUtf8, InvalidUtf8StringIsRefusedNamingTheField) {
+  const auto payload = bodyWithString("error", std::string("bad \xff\xfe bytes"));
+  std::string why;
+  try {
+    decodeMessage(static_cast<std::uint16_t>(MsgType::CommandDone), payload);
+  } catch (const ProtocolError& e) {
+    why = e.what();
+  }
+  EXPECT_NE(why.find("CommandDone"), std::string::npos) << why;
+  EXPECT_NE(why.find("'error'"), std::string::npos) << why;
+  EXPECT_NE(why.find("UTF-8"), std::string::npos) << why;
+}
+
+TEST(MessageUtf8, NestedValuesKeysAndArraysAreChecked) {
+  const std::string bad("\xc3\x28", 2);  // a lead byte without its continuation
+  const std::vector<Json> bodies = {
+      Json{{"props", {{"got_revision", bad}}}},
+      Json{{"props", {{bad, "x"}}}},
+      Json{{"versions", {1, bad}}},
+      Json{{"s", std::string("\xed\xa0\x80", 3)}},          // a UTF-16 surrogate
+      Json{{"s", std::string("\xc0\xaf", 2)}},              // an overlong '/'
+      Json{{"s", std::string("\xf4\x90\x80\x80", 4)}},      // above U+10FFFF
+      Json{{"s", std::string("\xe2\x82", 2)}},              // truncated at the end
+  };
+  for (const Json& body : bodies) {
+    const auto payload = Json::to_msgpack(body);
+    EXPECT_THROW(decodeMessage(static_cast<std::uint16_t>(MsgType::CommandDone), payload),
+                 ProtocolError)
+        << body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+}
+
+TEST(MessageUtf8, ValidMultibyteTextAndBinaryPass) {
+  Json body{{"name", "B\xc3\xa4r \xe2\x82\xac \xf0\x9f\x98\x80"},
+            {"data", Json::binary(std::vector<std::uint8_t>{0xff, 0xfe, 0x00})}};
+  const auto payload = Json::to_msgpack(body);
+  const Message m = decodeMessage(static_cast<std::uint16_t>(MsgType::Output), payload);
+  EXPECT_EQ(m.body, body);
+  EXPECT_NO_THROW(m.body.dump());  // what decodes can be written out as JSON
+}
+
+TEST(PeerText, EscapesControlCharactersAndBadBytes) {
+  EXPECT_EQ(peerText("linux-1"), "linux-1");
+  EXPECT_EQ(peerText("a\nb\r\tc"), "a\\nb\\r\\tc");
+  EXPECT_EQ(peerText(std::string("x\xff", 2)), "x\\xff");
+  EXPECT_EQ(peerText("back\\slash"), "back\\\\slash");
+  EXPECT_EQ(peerText("\x1b[31m"), "\\x1b[31m");
+  EXPECT_EQ(peerText("B\xc3\xa4r"), "B\xc3\xa4r") << "valid UTF-8 stays readable";
+  const std::string forged = "s1\n[2026-01-01 00:00:00] [info] build b1 #1 finished: success";
+  EXPECT_EQ(peerText(forged).find('\n'), std::string::npos);
+}
+
+TEST(PeerText, LongTextIsCutOnACharacterBoundary) {
+  std::string longName(300, 'a');
+  const std::string out = peerText(longName, 10);
+  EXPECT_EQ(out, "aaaaaaaaaa... (300 bytes)");
+  const std::string umlauts = "\xc3\xa4\xc3\xa4\xc3\xa4";  // 3 characters, 6 bytes
+  EXPECT_EQ(peerText(umlauts, 3), "\xc3\xa4... (6 bytes)");
+}
+
+}  // namespace
+}  // namespace bb
