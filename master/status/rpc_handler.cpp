@@ -19,8 +19,10 @@ namespace bb {
 
 namespace {
 
-// Room left in a frame for the rest of a `log` reply besides its data.
-constexpr std::int64_t kLogReplyOverhead = 1024;
+// Room left in a frame for the rest of a `log` reply besides its data (the
+// Response map, its keys and integers take under 200 bytes), so that even
+// the smallest max_frame (1024) leaves room for a page.
+constexpr std::int64_t kLogReplyOverhead = 256;
 
 std::string str(const Json& p, const char* key) {
   auto it = p.find(key);

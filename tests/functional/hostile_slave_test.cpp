@@ -6,7 +6,9 @@
 // behaves.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
+#include <thread>
 
 #include "tests/functional/harness.hpp"
 #include "tests/functional/raw_peer.hpp"
@@ -187,6 +189,35 @@ TEST(HostileSlave, SlaveInfoWithAMissingOrMistypedFieldCloses) {
       EXPECT_TRUE(peer.waitClosed());
     }
   }
+}
+
+TEST(HostileSlave, ADuplicateLoginGetsErrorInsteadOfWelcome) {
+  TempDir tmp;
+  MasterProcess master(tmp.sub("master"));
+  master.create();
+  const std::string v = makeVerifier("pw");
+  master.writeConfig(basicMasterYaml(master.port(), v, v));
+  master.start();
+  auto first = slave(master);
+  ASSERT_TRUE(master.waitForLog("slave s1 connected"));
+  // The first session stays alive: it answers the master's Ping.
+  std::atomic<bool> stop{false};
+  std::thread alive([&] {
+    while (!stop) first->next(100ms);
+  });
+  std::string refused;
+  try {
+    RawPeer second(master.port());
+    second.login("slave", "s1", "pw");
+  } catch (const std::exception& e) {
+    refused = e.what();
+  }
+  stop = true;
+  alive.join();
+  EXPECT_NE(refused.find("duplicate_slave"), std::string::npos)
+      << "the second login must end with Error duplicate_slave, not Welcome: '" << refused << "'";
+  EXPECT_TRUE(master.waitForLog("already connected")) << master.log();
+  EXPECT_FALSE(first->closed()) << "the first session goes on";
 }
 
 }  // namespace

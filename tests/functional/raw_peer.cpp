@@ -103,6 +103,7 @@ std::optional<Message> RawPeer::next(std::chrono::milliseconds timeout) {
         continue;
       }
       if (m.type == MsgType::Error) lastError_ = m.body;
+      lastPayload_ = f.payload.size();
       return m;
     }
     if (!fill(deadline)) return std::nullopt;

@@ -43,6 +43,8 @@ class RawPeer {
   // Reads (and drops) until the master closes; false after `timeout`.
   bool waitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   bool closed() const { return closed_; }
+  // Payload size of the last frame next() returned.
+  std::size_t lastPayloadSize() const { return lastPayload_; }
   // The body of the last Error received ({} if none).
   const Json& lastError() const { return lastError_; }
 
@@ -54,6 +56,7 @@ class RawPeer {
   bool closed_ = false;
   FrameDecoder decoder_;
   Json lastError_ = Json::object();
+  std::size_t lastPayload_ = 0;
 };
 
 }  // namespace bb::test
