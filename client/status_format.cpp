@@ -48,9 +48,20 @@ std::string displayResult(const Json& item) {
   if (!item.is_object()) return "-";
   auto fin = item.find("finished");
   const bool finished = fin == item.end() || !fin->is_boolean() || fin->get<bool>();
-  if (!finished) return "running";
+  if (!finished) {
+    // A build waiting for locks says for what and who holds them.
+    auto waiting = item.find("waiting");
+    if (waiting != item.end() && waiting->is_string()) return "running, " + cellText(*waiting);
+    return "running";
+  }
   auto res = item.find("result");
   if (res == item.end() || res->is_null()) return "-";
+  // A retried build whose request has ended since: the request's outcome.
+  auto req = item.find("request");
+  if (req != item.end() && req->is_object())
+    return cellText(*res) + "; request " + cellText(req->value("id", Json())) + " ended " +
+           cellText(req->value("result", Json())) +
+           (req->value("text", std::string()).empty() ? "" : ": " + cellText(req->value("text", Json())));
   return cellText(*res);
 }
 

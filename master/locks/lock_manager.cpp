@@ -191,6 +191,12 @@ std::vector<WantedLock> LockManager::resolve(const std::vector<LockAccess>& want
   return out;
 }
 
+std::optional<LockScope> LockManager::scopeOf(const std::string& lock) const {
+  auto def = defs_.find(lock);
+  if (def == defs_.end() || def->second.retired) return std::nullopt;
+  return def->second.scope;
+}
+
 int LockManager::limitOf(const LockInstanceId& id) const {
   auto def = defs_.find(id.lock);
   return def == defs_.end() ? 1 : def->second.limitFor(id.slave);

@@ -17,6 +17,7 @@
 //   waiters): that would be a deadlock made by the queue alone.
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,11 @@ class LockManager {
   // callbacks ran: the distributor's wake-up ("lock released").
   void setChangeListener(std::function<void()> listener);
 
+  // The scope of a configured (not retired) lock, nullopt if unknown.
+  std::optional<LockScope> scopeOf(const std::string& lock) const;
+  // The counting limit of one instance (1 for an unknown lock).
+  int limitOf(const LockInstanceId& id) const;
+
   bool isGranted(RequestId id) const;
   bool isWaiting(RequestId id) const;
 
@@ -141,7 +147,6 @@ class LockManager {
   std::vector<RequestId> dependents(const std::string& owner) const;
   bool busyFor(const WantedLock& w, const std::string& owner) const;
   bool holdsAnything(const std::string& owner) const;
-  int limitOf(const LockInstanceId& id) const;
   void hold(Request& r);
   void dropUnusedRetired();
   // Grants every admitted waiter; returns their callbacks (not `quiet`'s).

@@ -419,7 +419,11 @@ void Build::finish(Result r, const std::string& text) {
         publish(EventType::RequestUnclaimed, Json{{"retry", counted}});
       } else {
         const Result rr = givesUp ? Result::Exception : r;
-        completion = env_.db.completeRequest(request_.id, rr, nowSeconds());
+        // A request that gives up says why in its own text too, so status
+        // shows more than a row of retried builds.
+        completion = env_.db.completeRequest(
+            request_.id, rr, nowSeconds(),
+            givesUp ? "gave up after " + std::to_string(request_.retries) + " retries: " + text : "");
         publish(EventType::RequestCompleted, Json{{"result", std::string(toString(rr))}});
         if (completion && env_.buildsets) env_.buildsets->completed(*completion);
       }

@@ -1,5 +1,7 @@
 #include "master/process/distributor.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "master/buildsets/buildset_service.hpp"
@@ -51,7 +53,22 @@ void BuildRequestDistributor::configure(const MasterConfig& config) {
     if (l.scope == "master") masterScopedLocks_.insert(l.name);
 }
 
-void BuildRequestDistributor::setLocks(LockManager* locks) { locks_ = locks; }
+void BuildRequestDistributor::setLocks(LockManager* locks) {
+  locks_ = locks;
+  admission_ = locks ? std::make_unique<LockAdmission>(*locks) : nullptr;
+}
+
+BuildLockPlan BuildRequestDistributor::planFor(const BuilderEntry& b, const std::string& slave) const {
+  return BuildLockPlan{"a build of " + b.name, slave, b.locks, stepLocksOf(b)};
+}
+
+bool BuildRequestDistributor::contendsWithBlocked(const BuilderEntry& b,
+                                                  const std::vector<BuildLockPlan>& blocked) const {
+  if (!admission_ || blocked.empty()) return false;
+  const BuildLockPlan mine = planFor(b, "");
+  return std::any_of(blocked.begin(), blocked.end(),
+                     [&](const BuildLockPlan& p) { return admission_->contends(p, mine); });
+}
 
 void BuildRequestDistributor::wake() {
   if (woken_ || stopped_) return;
@@ -89,7 +106,12 @@ void BuildRequestDistributor::distribute() {
   // either of them exclusively, from starting. Otherwise a waiting
   // exclusive build would be starved by a stream of counting ones, each
   // taking the lock as soon as another counting build released it.
+  // The same holds for a request held back by the deadlock rule
+  // (LockAdmission): later requests that could keep it waiting (their
+  // build locks are its step locks or the other way round) wait behind it,
+  // or a stream of them would keep it from ever starting.
   std::vector<LockAccess> reserved;
+  std::vector<BuildLockPlan> blocked;
   for (const auto& req : db_.pendingRequests()) {
     if (running_.count(req.id)) continue;
     auto bit = builders_.find(req.builder);
@@ -99,10 +121,13 @@ void BuildRequestDistributor::distribute() {
       reserve(b.locks, reserved);
       continue;
     }
-    if (conflictsWithReserved(b.locks, reserved)) continue;
+    if (conflictsWithReserved(b.locks, reserved) || contendsWithBlocked(b, blocked)) continue;
     auto slave = slaves_.pickFree(b.slaves, locksFree(b));
     if (!slave) {
-      if (locks_ && !b.locks.empty() && slaves_.pickFree(b.slaves)) reserve(b.locks, reserved);
+      if (locks_ && !b.locks.empty() && slaves_.pickFree(b.slaves)) {
+        reserve(b.locks, reserved);
+        blocked.push_back(planFor(b, ""));
+      }
       continue;
     }
     reserve(b.locks, reserved);  // until its build takes them, a moment later
@@ -126,14 +151,18 @@ bool BuildRequestDistributor::conflictsWithReserved(const std::vector<LockAccess
 
 std::function<bool(const std::string&)> BuildRequestDistributor::locksFree(
     const BuilderEntry& b) const {
-  if (!locks_ || b.locks.empty()) return {};
-  // A build does not start on a slave whose build locks cannot be had now.
+  if (!locks_) return {};
+  // A build does not start on a slave whose build locks cannot be had now,
+  // nor where it could deadlock with the running builds (LockAdmission).
+  const bool hasStepLocks = !stepLocksOf(b).empty();
+  if (b.locks.empty() && !hasStepLocks) return {};
   return [this, &b](const std::string& slave) {
     try {
-      return locks_->canAcquireNow(b.locks, slave);
+      if (!locks_->canAcquireNow(b.locks, slave)) return false;
     } catch (const std::exception&) {
       return true;  // an unknown lock fails the build with a clear message
     }
+    return admission_->whyNot(planFor(b, slave)).empty();
   };
 }
 
@@ -144,9 +173,13 @@ void BuildRequestDistributor::pingThenStart(const db::BuildRequestRecord& req,
   // claim it meanwhile.
   pinging_.insert(req.id);
   slaves_.buildStarted(slave->name());
+  // From the ping on, the build counts for the deadlock rule.
+  if (auto bit = builders_.find(req.builder); admission_ && bit != builders_.end())
+    admission_->admit(req.id, planFor(bit->second, slave->name()));
   slave->ping(pingTimeout_, [this, req, slave](bool alive) {
     pinging_.erase(req.id);
     auto release = [&] {
+      if (admission_) admission_->remove(req.id);
       slaves_.buildFinished(slave->name());
       wake();
     };
@@ -227,6 +260,7 @@ void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
   BuildEnv env{db_, clock_, maxRetries_, locks_,
                [this](Build& b) {
                  const std::int64_t rid = b.request().id;
+                 if (admission_) admission_->remove(rid);
                  slaves_.buildFinished(b.slaveName());
                  // Keep the build alive until this callback's caller unwinds.
                  auto keep = running_[rid];

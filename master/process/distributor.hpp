@@ -17,6 +17,7 @@
 #include "common/event_loop.hpp"
 #include "config/master_config.hpp"
 #include "master/db/records.hpp"
+#include "master/locks/lock_admission.hpp"
 
 namespace bb::db {
 class Database;
@@ -66,6 +67,11 @@ class BuildRequestDistributor {
   // Adds the master-scoped locks of `wanted` to `reserved` (one pass's
   // FIFO reservations; see distribute()).
   void reserve(const std::vector<LockAccess>& wanted, std::vector<LockAccess>& reserved) const;
+  // The deadlock rule's view of a build of `b` on `slave`.
+  BuildLockPlan planFor(const BuilderEntry& b, const std::string& slave) const;
+  // True if a build of `b` must wait for one of the `blocked` ones
+  // (LockAdmission::contends).
+  bool contendsWithBlocked(const BuilderEntry& b, const std::vector<BuildLockPlan>& blocked) const;
   // True if `wanted` and `reserved` share a lock, either side exclusive.
   bool conflictsWithReserved(const std::vector<LockAccess>& wanted,
                              const std::vector<LockAccess>& reserved) const;
@@ -88,6 +94,8 @@ class BuildRequestDistributor {
   std::chrono::milliseconds pingTimeout_{10000};
   int maxRetries_ = 3;
   LockManager* locks_ = nullptr;
+  // Builds pinged or running, for the deadlock rule (by request id).
+  std::unique_ptr<LockAdmission> admission_;
   SchedulerSet* schedulers_ = nullptr;
   BuildsetService& buildsets_;
   std::uint64_t subscription_ = 0;

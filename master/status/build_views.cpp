@@ -9,17 +9,34 @@ std::string resultText(bool finished, Result r, const char* unfinished) {
 }
 
 Json buildView(const db::BuildRecord& b) {
-  return Json{{"id", b.id},
-              {"number", b.number},
-              {"builder", b.builder},
-              {"request_id", b.requestId},
-              {"slave", b.slave},
-              {"started_at", b.startedAt},
-              {"finished_at", b.finishedAt},
-              {"finished", b.finished},
-              {"result", resultText(b.finished, b.result, "running")},
-              {"text", b.text},
-              {"properties", b.properties}};
+  Json out{{"id", b.id},
+           {"number", b.number},
+           {"builder", b.builder},
+           {"request_id", b.requestId},
+           {"slave", b.slave},
+           {"started_at", b.startedAt},
+           {"finished_at", b.finishedAt},
+           {"finished", b.finished},
+           {"result", resultText(b.finished, b.result, "running")},
+           {"text", b.text},
+           {"properties", b.properties}};
+  // A running build waiting for locks says for what and who holds them
+  // (the lock_status property Build keeps while it waits).
+  if (auto it = b.properties.find("lock_status"); !b.finished && it != b.properties.end()) {
+    const Json& v = it->is_array() && !it->empty() ? (*it)[0] : *it;
+    if (v.is_string()) out["waiting"] = v;
+  }
+  return out;
+}
+
+Json buildView(db::Database& db, const db::BuildRecord& b) {
+  Json out = buildView(b);
+  if (!b.finished || b.result != Result::Retry) return out;
+  const auto req = db.getRequest(b.requestId);
+  if (req && req->complete)
+    out["request"] = Json{{"id", req->id}, {"result", std::string(toString(req->result))},
+                          {"text", req->completeText}};
+  return out;
 }
 
 Json logView(const db::LogRecord& l) {
@@ -76,7 +93,7 @@ Json triggeredBuildsets(db::Database& db, const db::BuildRecord& b) {
 }  // namespace
 
 Json buildDetailView(db::Database& db, const db::BuildRecord& b) {
-  Json out = buildView(b);
+  Json out = buildView(db, b);
   Json steps = Json::array();
   for (const auto& s : db.stepsForBuild(b.id)) steps.push_back(stepView(db, s));
   out["steps"] = std::move(steps);

@@ -196,7 +196,7 @@ Json RpcHandler::status(const Json& p) {
     if (!only.empty() && b.name != only) continue;
     Json builds = Json::array();
     for (const auto& r : db_.lastBuilds(b.name, limit)) {
-      builds.push_back(buildView(r));
+      builds.push_back(buildView(db_, r));
       // Why the builder's newest build failed, if it did.
       if (builds.size() == 1) builds.back()["failure"] = buildFailureView(db_, r, 5);
     }

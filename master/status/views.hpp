@@ -23,7 +23,12 @@ class SlaveRegistry;
 // --- builds (build_views.cpp) ---
 // BUILD: {id, number, builder, request_id, slave, started_at, finished_at,
 // finished, result ("running" until finished), text, properties}.
+// Plus `waiting` for a running build that waits for locks (what for, who
+// holds them).
 Json buildView(const db::BuildRecord& b);
+// The same, plus `request: {id, result, text}` for a `retry` build whose
+// request has ended since (it gave up after its retries, or was cancelled).
+Json buildView(db::Database& db, const db::BuildRecord& b);
 // A step with its logs: {number, name, result, text, started_at,
 // finished_at, finished, logs: [LOG]}.
 Json stepView(db::Database& db, const db::StepRecord& s);
