@@ -1,5 +1,6 @@
 #include "common/logging.hpp"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -10,15 +11,39 @@
 #include <chrono>
 #include <algorithm>
 #include <memory>
+#include <limits>
 #include <vector>
 #include <stdexcept>
+
+#include "common/message.hpp"
 
 namespace bb {
 
 namespace {
 
 constexpr const char* kLoggerName = "bb";
-constexpr const char* kPattern = "%Y-%m-%d %H:%M:%S.%e [%l] %v";
+// %* is the message with control characters and bytes that are not UTF-8
+// escaped (EscapedMessage): a log line is always one line, whatever text
+// from a peer (a slave's error, a client's reason, a name) it quotes.
+constexpr const char* kPattern = "%Y-%m-%d %H:%M:%S.%e [%l] %*";
+
+class EscapedMessage : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    const std::string safe = peerText(text, std::numeric_limits<std::size_t>::max(), false);
+    dest.append(safe.data(), safe.data() + safe.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return spdlog::details::make_unique<EscapedMessage>();
+  }
+};
+
+std::unique_ptr<spdlog::formatter> makeFormatter() {
+  auto f = std::make_unique<spdlog::pattern_formatter>();
+  f->add_flag<EscapedMessage>('*').set_pattern(kPattern);
+  return f;
+}
 
 spdlog::level::level_enum parseLevel(const std::string& level) {
   // spdlog's from_str() maps anything unknown to "off", which would
@@ -66,7 +91,7 @@ void initLogging(const std::string& filePath, const std::string& level,
     if (options.alsoStderr) sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
   }
   auto logger = std::make_shared<spdlog::logger>(kLoggerName, sinks.begin(), sinks.end());
-  logger->set_pattern(kPattern);
+  logger->set_formatter(makeFormatter());
   logger->set_level(lvl);
   logger->flush_on(spdlog::level::warn);
   spdlog::drop(kLoggerName);  // re-initialising replaces the old logger
@@ -79,7 +104,7 @@ void shutdownLogging() {
   spdlog::shutdown();  // also drops the default logger
   auto fallback = std::make_shared<spdlog::logger>(
       kLoggerName, std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  fallback->set_pattern(kPattern);
+  fallback->set_formatter(makeFormatter());
   spdlog::set_default_logger(std::move(fallback));
 }
 

@@ -136,7 +136,7 @@ bool isValidUtf8(std::string_view s) {
   return true;
 }
 
-std::string peerText(std::string_view s, std::size_t max) {
+std::string peerText(std::string_view s, std::size_t max, bool escapeBackslash) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   std::size_t i = 0;
@@ -155,7 +155,7 @@ std::string peerText(std::string_view s, std::size_t max) {
           out += kHex[c & 0xf];
       }
       ++i;
-    } else if (c == '\\') {
+    } else if (c == '\\' && escapeBackslash) {
       out += "\\\\";
       ++i;
     } else {

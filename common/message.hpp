@@ -86,8 +86,9 @@ bool isValidUtf8(std::string_view s);
 // characters, '\\' and bytes that are not UTF-8 are escaped (\n, \\,
 // \xff), so a name cannot forge a log line or make us send bad UTF-8. At
 // most `max` bytes of `s` are kept, cut on a character boundary and
-// followed by "... (N bytes)".
-std::string peerText(std::string_view s, std::size_t max = 200);
+// followed by "... (N bytes)". With escapeBackslash false a '\\' stays as
+// it is (the log sink's mode: it only has to keep every line one line).
+std::string peerText(std::string_view s, std::size_t max = 200, bool escapeBackslash = true);
 
 // Output streams of a remote command.
 enum class Stream : int { Stdout = 0, Stderr = 1, Header = 2 };

@@ -87,7 +87,9 @@ void RemoteCommand::armSilenceTimer() {
 
 void RemoteCommand::addCredit(std::int64_t bytes) {
   if (bytes <= 0) return;
-  credit_ += bytes;
+  // Saturating: a window never nears this, and a sum must not overflow.
+  constexpr std::int64_t kCap = std::int64_t{1} << 52;
+  credit_ = credit_ > kCap - bytes ? kCap : credit_ + bytes;
   flush();
 }
 

@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "slave/master_message.hpp"
 #include "common/connection.hpp"
 #include "slave/process.hpp"
 
@@ -189,27 +190,25 @@ Json SlaveSession::slaveInfo() const {
 }
 
 void SlaveSession::onSessionMessage(const Message& m) {
-  const Json& b = m.body;
-  switch (m.type) {
+  const MasterMessage msg = readMasterMessage(m);
+  switch (msg.type) {
     case MsgType::Heartbeat: return;
-    case MsgType::Ping: conn_->send(MsgType::Pong, {{"id", b.contains("id") ? b["id"] : Json()}}); return;
-    case MsgType::RunCommand: onRunCommand(b); return;
+    case MsgType::Ping: conn_->send(MsgType::Pong, {{"id", msg.id}}); return;
+    case MsgType::RunCommand: onRunCommand(msg); return;
     case MsgType::Credit: {
-      auto it = commands_.find(getInt(b, "cmd_id"));
+      auto it = commands_.find(msg.id);
       // Credit for a command that just finished is normal: ignore it.
-      if (it != commands_.end()) it->second->addCredit(getInt(b, "bytes"));
+      if (it != commands_.end()) it->second->addCredit(msg.bytes);
       return;
     }
     case MsgType::Interrupt: {
-      std::int64_t id = getInt(b, "cmd_id");
-      auto it = commands_.find(id);
+      auto it = commands_.find(msg.id);
       if (it == commands_.end()) {
-        spdlog::info("interrupt for command {}, which is not running", id);
+        spdlog::info("interrupt for command {}, which is not running", msg.id);
         return;
       }
-      std::string reason = optString(b, "reason").value_or("");
-      spdlog::info("command {}: interrupted by master: {}", id, reason);
-      it->second->interrupt(reason);
+      spdlog::info("command {}: interrupted by master: {}", msg.id, peerText(msg.text));
+      it->second->interrupt(msg.text);
       return;
     }
     case MsgType::ShutdownReady:
@@ -218,8 +217,7 @@ void SlaveSession::onSessionMessage(const Message& m) {
       onShutdownReady();
       return;
     case MsgType::Error:
-      masterError_ = "master said " + optString(b, "code").value_or("?") + ": " +
-                     optString(b, "message").value_or("");
+      masterError_ = "master said " + msg.text;
       spdlog::warn("{}", masterError_);
       return;  // the master closes next
     default:
@@ -227,14 +225,12 @@ void SlaveSession::onSessionMessage(const Message& m) {
   }
 }
 
-void SlaveSession::onRunCommand(const Json& b) {
-  std::int64_t id = getInt(b, "cmd_id");
-  std::string kind = getString(b, "kind");
-  std::int64_t credit = getInt(b, "credit");
+void SlaveSession::onRunCommand(const MasterMessage& msg) {
+  const std::int64_t id = msg.id;
   if (commands_.count(id)) throw ProtocolError("command id " + std::to_string(id) + " is already running");
   std::unique_ptr<RemoteCommand> cmd;
   try {
-    cmd = RemoteCommand::create(ctx_, *this, id, kind, credit, getObject(b, "args"));
+    cmd = RemoteCommand::create(ctx_, *this, id, msg.kind, msg.bytes, msg.args);
   } catch (const ProtocolError& e) {
     // A bad command fails that step, not the whole session.
     spdlog::warn("command {}: cannot run: {}", id, e.what());
@@ -243,7 +239,7 @@ void SlaveSession::onRunCommand(const Json& b) {
                                        {"error", e.what()},  {"props", Json::object()}});
     return;
   }
-  spdlog::info("command {}: starting {}", id, kind);
+  spdlog::info("command {}: starting {}", id, msg.kind);
   RemoteCommand* raw = cmd.get();
   commands_[id] = std::move(cmd);
   raw->start();

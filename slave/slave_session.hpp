@@ -82,7 +82,7 @@ class SlaveSession : public CommandSink {
   void onLoginMessage(const Message& m);
   void onWelcome(const Json& welcome);
   void onSessionMessage(const Message& m);
-  void onRunCommand(const Json& body);
+  void onRunCommand(const struct MasterMessage& msg);
   void onClose(const std::string& reason);
   void retryLater(const std::string& reason);
   void killAllCommands(const std::string& reason);

@@ -175,6 +175,8 @@ void ClientSession::onMessage(Message&& msg) {
   }
   Json resp;
   std::int64_t id = 0;
+  // Error messages may quote what the client sent (a builder name, a
+  // method): they go back escaped, like everything a peer sent.
   try {
     id = getInt(msg.body, "id");
     const std::string method = getString(msg.body, "method");
@@ -190,15 +192,15 @@ void ClientSession::onMessage(Message&& msg) {
     resp = Json{{"id", id}, {"ok", true}, {"result", std::move(result)}};
   } catch (const ProtocolError& e) {
     resp = Json{{"id", id}, {"ok", false},
-                {"error", {{"code", "bad_request"}, {"message", e.what()}, {"details", Json::array()}}}};
+                {"error", {{"code", "bad_request"}, {"message", peerText(e.what(), 2000)}, {"details", Json::array()}}}};
   } catch (const RpcError& e) {
     spdlog::info("client {}: request refused: {}: {}", user_, e.code, peerText(e.what(), 500));
     resp = Json{{"id", id}, {"ok", false},
-                {"error", {{"code", e.code}, {"message", e.what()}, {"details", e.details}}}};
+                {"error", {{"code", e.code}, {"message", peerText(e.what(), 2000)}, {"details", e.details}}}};
   } catch (const std::exception& e) {
     spdlog::error("client {}: request failed: {}", user_, peerText(e.what(), 500));
     resp = Json{{"id", id}, {"ok", false},
-                {"error", {{"code", "internal"}, {"message", e.what()}, {"details", Json::array()}}}};
+                {"error", {{"code", "internal"}, {"message", peerText(e.what(), 2000)}, {"details", Json::array()}}}};
   }
   conn_->send(MsgType::Response, std::move(resp));
 }

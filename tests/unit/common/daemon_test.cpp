@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -318,6 +320,18 @@ TEST_F(DaemonTest, LoggingAppendsFormattedLinesToAFile) {
   shutdownLogging();
   EXPECT_NE(slurp(logPath).find("[debug] now shown\n"), std::string::npos);
   spdlog::info("after shutdown: goes to stderr, must not crash");
+}
+
+TEST_F(DaemonTest, ALogLineIsOneLineWhateverItQuotes) {
+  const std::string logPath = path("master.log");
+  initLogging(logPath, "info");
+  spdlog::info("reason: {}", "x\n2026-01-01 00:00:00.000 [info] forged\r\x1b[2J C:\\dir \xff");
+  shutdownLogging();
+  const std::string log = slurp(logPath);
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+  EXPECT_NE(log.find("reason: x\\n2026-01-01 00:00:00.000 [info] forged\\r\\x1b[2J C:\\dir \\xff\n"),
+            std::string::npos)
+      << log;
 }
 
 TEST_F(DaemonTest, LoggingRejectsBadLevelsAndFiles) {
