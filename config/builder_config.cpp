@@ -120,8 +120,11 @@ std::map<std::string, std::string> schedulerTypes(const MapReader& top) {
   if (!list.IsSequence()) return out;
   for (const auto& item : list) {
     if (!item.IsMap()) continue;
+    // A missing key gives an invalid node whose IsScalar() throws: ask
+    // IsDefined() first (the scheduler parser reports the missing key).
     YAML::Node name = item["name"], type = item["type"];
-    if (name.IsScalar() && type.IsScalar()) out.emplace(name.Scalar(), type.Scalar());
+    if (name.IsDefined() && type.IsDefined() && name.IsScalar() && type.IsScalar())
+      out.emplace(name.Scalar(), type.Scalar());
   }
   return out;
 }

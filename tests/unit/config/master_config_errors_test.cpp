@@ -314,3 +314,19 @@ TEST(MasterConfigErrors, WrongShapesEverywhereAreReportedNotThrown) {
 
 }  // namespace
 }  // namespace bb
+
+namespace bb {
+namespace {
+
+// Found by tests/fuzz/config_fuzz.cpp: a scheduler entry without `type`
+// made the loader throw yaml-cpp's InvalidNode (checkconfig and start died
+// with "terminate called") instead of reporting an error.
+TEST(MasterConfigErrors, SchedulerWithoutTypeIsAnErrorNotACrash) {
+  std::vector<ConfigError> errors;
+  EXPECT_NO_THROW(errors = errorsOf(base() + "schedulers:\n  - { name: nightly, builders: [b1] }\n"));
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors[0].message.find("type"), std::string::npos) << errors[0].message;
+}
+
+}  // namespace
+}  // namespace bb
