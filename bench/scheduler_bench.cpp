@@ -31,6 +31,7 @@
 #include "config/master_config.hpp"
 #include "master/buildsets/buildset_service.hpp"
 #include "master/changes/change_bus.hpp"
+#include "master/config_kinds.hpp"
 #include "master/db/database.hpp"
 #include "master/events/event_bus.hpp"
 #include "master/schedulers/scheduler_set.hpp"
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
   const std::string dir = tmpl;
   int rc = 0;
   try {
-    auto cfg = bb::parseMasterConfig(configYaml(), "scheduler_bench.yaml");
+    auto cfg = bb::parseMasterConfig(configYaml(), "scheduler_bench.yaml", bb::masterConfigKinds());
     if (!cfg.ok()) {
       for (const auto& e : cfg.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
       throw std::runtime_error("the bench's own config does not load");

@@ -92,10 +92,29 @@ void checkDependentCycles(MasterParse& p) {
   }
 }
 
+// name -> type of every scheduler written in the file, read ahead of the
+// sections so that a trigger step can check that it names a triggerable
+// one (a missing name is left to the reference check).
+std::map<std::string, std::string> schedulerTypes(const MapReader& top) {
+  std::map<std::string, std::string> out;
+  YAML::Node list = top.value("schedulers");
+  if (!list.IsSequence()) return out;
+  for (const auto& item : list) {
+    if (!item.IsMap()) continue;
+    // A missing key gives an invalid node whose IsScalar() throws: ask
+    // IsDefined() first (the scheduler parser reports the missing key).
+    YAML::Node name = item["name"], type = item["type"];
+    if (name.IsDefined() && type.IsDefined() && name.IsScalar() && type.IsScalar())
+      out.emplace(name.Scalar(), type.Scalar());
+  }
+  return out;
+}
+
 }  // namespace
 }  // namespace cfg
 
-ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std::string& name) {
+ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std::string& name,
+                                             const ConfigKinds& kinds) {
   ConfigResult<MasterConfig> result;
   cfg::ErrorSink sink(name);
   YAML::Node root;
@@ -115,9 +134,10 @@ ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std:
   MasterConfig config;
   config.path = name;
   config.text = yaml;
-  cfg::MasterParse p{sink, config, {}, {}, {}};
+  cfg::MasterParse p{sink, config, {}, {}, {}, kinds, {}};
   cfg::MapReader top(root, "top level", sink);
   if (top.isMap()) {
+    p.schedulerTypes = cfg::schedulerTypes(top);
     top.allowKeys({"master", "slaves", "users", "locks", "builders", "schedulers", "change_sources"});
     cfg::parseMasterSection(top, p);
     cfg::parseSlaves(top, p);
@@ -134,7 +154,7 @@ ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std:
   return result;
 }
 
-ConfigResult<MasterConfig> loadMasterConfig(const std::string& path) {
+ConfigResult<MasterConfig> loadMasterConfig(const std::string& path, const ConfigKinds& kinds) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     int err = errno;
@@ -151,7 +171,7 @@ ConfigResult<MasterConfig> loadMasterConfig(const std::string& path) {
     result.errors.push_back(ConfigError{path, 0, 0, "cannot read the config file"});
     return result;
   }
-  return parseMasterConfig(text.str(), path);
+  return parseMasterConfig(text.str(), path, kinds);
 }
 
 }  // namespace bb

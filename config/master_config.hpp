@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,34 +55,32 @@ struct LockEntry {
 
 struct LockAccess {
   std::string lock;
-  std::string access = "exclusive";  // exclusive | counting
+  // One of the registered access modes (master/locks/lock.cpp); the
+  // loader writes the default when the config leaves it out.
+  std::string access;
+};
+
+// A step type's own settings: each step type defines its options in its
+// own file (master/process/steps/) and its config check fills them.
+struct StepOptions {
+  virtual ~StepOptions() = default;
 };
 
 struct StepConfig {
-  std::string type;  // "shell" | "git" | "trigger"
+  std::string type;  // a registered step type (master/process/steps/step_types.cpp)
   std::string name;
-  // shell
-  std::vector<std::string> argv;  // argv form (no shell)
-  std::string command;            // string form, run by /bin/sh -c
-  std::string workdir = "build";
-  std::map<std::string, std::string> env;
-  int timeout = 1200;        // seconds of total run time; 0 = none
-  int maxSilence = 0;        // seconds without output; 0 = none
+  std::vector<LockAccess> locks;
+  // What a failure of this step does to the build.
   bool haltOnFailure = true;
   bool flunkOnFailure = true;
   bool warnOnFailure = false;
-  // git
-  std::string repo;
-  std::string branch;    // may interpolate; default %(prop:branch)s
-  std::string revision;  // may interpolate; default %(prop:revision)s
-  std::string mode = "incremental";  // incremental | full
-  std::vector<LockAccess> locks;
-  // trigger (runs on the master)
-  std::vector<std::string> schedulers;  // triggerable schedulers, non-empty
-  bool waitForFinish = false;
-  Json setProperties = Json::object();  // string values may interpolate
-  std::vector<std::string> copyProperties;
-  bool updateSourceStamp = true;  // build the parent's got_revision if it has one
+  std::shared_ptr<const StepOptions> options;  // the type's own, never null once loaded
+
+  // The options as the type's own struct; T must be the type's options.
+  template <typename T>
+  const T& as() const {
+    return static_cast<const T&>(*options);
+  }
 };
 
 struct BuilderEntry {
@@ -98,14 +97,13 @@ struct FileFilter {
   std::vector<std::string> exclude;
 };
 
-// Which changes a change-listening scheduler (single_branch, any_branch,
-// nightly with only_if_changed) looks at. Every pattern is a glob (see
+// Which changes a change-listening scheduler looks at. Every pattern is a glob (see
 // globMatch in master/schedulers/change_filter.hpp), exact when it has no
 // wildcard; an empty list accepts every value. A change must pass all of
 // them; matches() there applies it.
 struct ChangeFilter {
   std::optional<std::string> branch;        // exact branch (the `branch` key)
-  std::vector<std::string> branchPatterns;  // branch_pattern (any_branch: or branches)
+  std::vector<std::string> branchPatterns;  // branch_pattern (a type may add its own spelling)
   std::vector<std::string> repositories;
   std::vector<std::string> projects;
   std::vector<std::string> categories;
@@ -113,7 +111,7 @@ struct ChangeFilter {
 
 struct SchedulerEntry {
   std::string name;
-  std::string type;  // single_branch | any_branch | force | periodic | nightly | dependent | triggerable | try
+  std::string type;  // a registered scheduler type (master/schedulers/scheduler_types.cpp)
   std::vector<std::string> builders;
   std::optional<std::string> branch;  // single_branch: exact branch
   int treeStableTimer = 0;            // seconds; 0 = none
@@ -131,7 +129,7 @@ struct SchedulerEntry {
 
 struct ChangeSourceEntry {
   std::string name;
-  std::string type;  // git_poller
+  std::string type;  // a registered change source type (master/changes/change_source_types.cpp)
   std::string repo;
   std::vector<std::string> branches;
   int interval = 60;
@@ -156,11 +154,16 @@ struct MasterConfig {
   const SchedulerEntry* findScheduler(const std::string& name) const;
 };
 
+struct ConfigKinds;  // config/config_kinds.hpp
+
 // Loads and validates a master config file. All errors are collected (not
 // just the first) with file:line:column; `config` is set only when there are
-// none. Relative paths stay as written; the caller resolves them.
-ConfigResult<MasterConfig> loadMasterConfig(const std::string& path);
+// none. Relative paths stay as written; the caller resolves them. `kinds`
+// are the scheduler, step and change source types and lock access modes
+// the config may use, with their checks (the master's: masterConfigKinds()).
+ConfigResult<MasterConfig> loadMasterConfig(const std::string& path, const ConfigKinds& kinds);
 // The same from YAML text; `name` is used as the file name in errors.
-ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std::string& name);
+ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std::string& name,
+                                             const ConfigKinds& kinds);
 
 }  // namespace bb

@@ -121,31 +121,35 @@ void parseLocks(const MapReader& top, MasterParse& p) {
 }
 
 void parseChangeSources(const MapReader& top, MasterParse& p) {
+  std::vector<std::string> types;
+  for (const auto& k : p.kinds.changeSources) types.push_back(k.name);
   forEachItem(top, "change_sources", [&](const YAML::Node& item, std::size_t i) {
     MapReader r(item, itemWhat("change_sources", i), p.sink, top.markOf("change_sources"));
     if (!r.isMap()) return;
-    r.allowKeys({"name", "type", "repo", "branches", "interval", "project", "category"});
     ChangeSourceEntry c;
     auto name = readName(r, p, RefKind::ChangeSource, "change source");
-    auto type = r.choice("type", {"git_poller"}, true);
-    auto repo = r.string("repo", true);
-    if (repo && repo->empty()) {
-      r.error(r.markOf("repo"), "repo must be a git URL or path, not empty");
-      repo.reset();
+    auto type = r.choice("type", types, true);
+    // The type's own keys and their checks. With no valid type, the keys
+    // are checked as the type they fit best (fewest errors) would check
+    // them, so one look at the errors fixes everything.
+    bool ok = false;
+    if (const ChangeSourceKind* kind = type ? p.kinds.changeSource(*type) : nullptr) {
+      ok = kind->parse(r, p, c);
+    } else {
+      std::optional<ErrorSink> best;
+      for (const auto& k : p.kinds.changeSources) {
+        ErrorSink trial("");
+        MasterParse tp{trial, p.config, {}, {}, {}, p.kinds, {}};
+        MapReader tr(item, r.what(), trial, top.markOf("change_sources"));
+        ChangeSourceEntry scratch;
+        (void)k.parse(tr, tp, scratch);
+        if (!best || trial.count() < best->count()) best.emplace(std::move(trial));
+      }
+      if (best) p.sink.addAll(*best);
     }
-    auto branches = r.stringList("branches", true);
-    if (branches && branches->empty()) {
-      r.error(r.markOf("branches"), "branches must name at least one branch to poll, e.g. [main]");
-      branches.reset();
-    }
-    if (auto n = r.integer("interval", 1, 86400)) c.interval = static_cast<int>(*n);
-    if (auto s = r.string("project")) c.project = *s;
-    if (auto s = r.string("category")) c.category = *s;
-    if (!name || !type || !repo || !branches) return;
+    if (!name || !type || !ok) return;
     c.name = *name;
     c.type = *type;
-    c.repo = *repo;
-    c.branches = *branches;
     p.config.changeSources.push_back(std::move(c));
   });
 }

@@ -45,12 +45,40 @@ std::optional<std::string> readName(MapReader& r, MasterParse& p, RefKind kind,
   return name;
 }
 
+std::string joinNames(const std::vector<std::string>& names, std::string_view sep,
+                      std::string_view last) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? last : sep;
+    out += names[i];
+  }
+  return out;
+}
+
+// Workdirs live under the builder's directory on the slave; an absolute
+// path or '..' would let a config write anywhere on the build host.
+std::optional<std::string> checkWorkdir(const std::string& dir) {
+  if (dir.empty()) return "workdir must not be empty";
+  if (dir.front() == '/') return "workdir must be a relative path inside the builder directory, got '" + dir + "'";
+  std::size_t start = 0;
+  while (start <= dir.size()) {
+    std::size_t end = dir.find('/', start);
+    if (end == std::string::npos) end = dir.size();
+    if (dir.compare(start, end - start, "..") == 0 && end - start == 2) {
+      return "workdir must not contain '..', got '" + dir + "'";
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
 std::vector<LockAccess> parseLockAccesses(const MapReader& r, MasterParse& p) {
   std::vector<LockAccess> out;
   YAML::Node list = r.value("locks");
   if (!list.IsDefined()) return out;
   if (!list.IsSequence()) {
-    r.error(r.markOf("locks"), "locks must be a list of {lock: NAME, access: exclusive|counting}, got " +
+    r.error(r.markOf("locks"), "locks must be a list of {lock: NAME, access: " +
+                                   joinNames(p.kinds.lockAccess, "|", "|") + "}, got " +
                                    describe(list));
     return out;
   }
@@ -62,7 +90,8 @@ std::vector<LockAccess> parseLockAccesses(const MapReader& r, MasterParse& p) {
     item.allowKeys({"lock", "access"});
     LockAccess a;
     auto lock = item.string("lock", true);
-    auto access = item.choice("access", {"exclusive", "counting"});
+    if (!p.kinds.lockAccess.empty()) a.access = p.kinds.lockAccess.front();
+    auto access = item.choice("access", p.kinds.lockAccess);
     if (access) a.access = *access;
     if (!lock) continue;
     a.lock = *lock;
@@ -84,3 +113,24 @@ void checkInterpolation(const MapReader& r, const YAML::Mark& mark, std::string_
 }
 
 }  // namespace bb::cfg
+
+namespace bb {
+
+namespace {
+template <typename T>
+const T* findKind(const std::vector<T>& kinds, const std::string& name) {
+  for (const T& k : kinds)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+}  // namespace
+
+const SchedulerKind* ConfigKinds::scheduler(const std::string& name) const {
+  return findKind(schedulers, name);
+}
+const StepKind* ConfigKinds::step(const std::string& name) const { return findKind(steps, name); }
+const ChangeSourceKind* ConfigKinds::changeSource(const std::string& name) const {
+  return findKind(changeSources, name);
+}
+
+}  // namespace bb

@@ -1,11 +1,11 @@
-// The `schedulers:` section: common keys, plus type-specific keys kept in
-// SchedulerEntry::extra for the scheduler that reads them.
+// The `schedulers:` section: the common keys and the change filter here;
+// each type's own keys (kept in SchedulerEntry::extra for the scheduler
+// that reads them) are checked by its SchedulerKind, in its own file.
 
 #include <algorithm>
 #include <optional>
 #include <utility>
 
-#include "common/cron.hpp"
 #include "config/yaml_util.hpp"
 
 namespace bb::cfg {
@@ -21,35 +21,10 @@ const std::vector<std::string> kCommonKeys = {
 const std::vector<std::string> kFilterKeys = {"branch_pattern", "repository", "project",
                                               "category"};
 
-struct TypeInfo {
-  std::string_view type;
-  std::vector<std::string> extraKeys;  // allowed besides kCommonKeys
-};
-
-// To give a scheduler type a new key, add it here; it then arrives in
-// SchedulerEntry::extra (and unknown keys keep being reported as typos).
-const std::vector<TypeInfo> kTypes = {
-    {"single_branch", {}},
-    {"any_branch", {"branches"}},
-    {"force", {}},
-    {"periodic", {"interval"}},
-    {"nightly", {"cron", "only_if_changed", "timezone"}},
-    {"dependent", {"upstream"}},
-    {"triggerable", {}},
-    {"try", {}},
-};
-
-const TypeInfo* findType(const std::string& type) {
-  for (const auto& t : kTypes) {
-    if (t.type == type) return &t;
-  }
-  return nullptr;
-}
-
-std::string typeList() {
-  std::string out;
-  for (const auto& t : kTypes) out += (out.empty() ? "" : ", ") + std::string(t.type);
-  return out;
+std::string typeList(const ConfigKinds& kinds) {
+  std::vector<std::string> names;
+  for (const auto& k : kinds.schedulers) names.push_back(k.name);
+  return joinNames(names);
 }
 
 void parseFiles(const MapReader& r, MasterParse& p, FileFilter& f) {
@@ -93,26 +68,23 @@ std::optional<std::vector<std::string>> patternList(const MapReader& r, const st
   return list;
 }
 
-// Whether a scheduler of this entry's type listens to changes, so that a
+// Whether a scheduler of this entry's kind listens to changes, so that a
 // change filter means something.
-bool listensToChanges(const SchedulerEntry& s) {
-  if (s.type == "single_branch" || s.type == "any_branch") return true;
-  if (s.type != "nightly") return false;
-  const auto it = s.extra.find("only_if_changed");
-  return it != s.extra.end() && it->is_boolean() && it->get<bool>();
+bool listensToChanges(const SchedulerKind& kind, const SchedulerEntry& s) {
+  return kind.listensToChanges && kind.listensToChanges(s);
 }
 
-// Fills s.changeFilter from branch, branch_pattern (any_branch: or
-// branches), repository, project and category; returns false on error.
-bool parseChangeFilter(const MapReader& r, SchedulerEntry& s) {
+// Fills s.changeFilter from branch, branch_pattern, repository, project
+// and category; returns false on error.
+bool parseChangeFilter(const MapReader& r, const SchedulerKind& kind, SchedulerEntry& s) {
   bool ok = true;
-  const bool listens = listensToChanges(s);
+  const bool listens = listensToChanges(kind, s);
   for (const std::string& key : kFilterKeys) {
     if (!r.has(key) || listens) continue;
     r.error(r.keyMarkOf(key),
             key + " is a change filter, and " +
-                (s.type == "nightly"
-                     ? std::string("a nightly scheduler looks at changes only with only_if_changed: true")
+                (!kind.listensWhen.empty()
+                     ? "a " + s.type + " scheduler looks at changes only " + kind.listensWhen
                      : "a " + s.type + " scheduler does not look at changes") +
                 "; remove it");
     ok = false;
@@ -125,13 +97,6 @@ bool parseChangeFilter(const MapReader& r, SchedulerEntry& s) {
             "give either branch (one exact name) or branch_pattern (glob patterns), not both");
     ok = false;
   }
-  if (s.type == "any_branch" && r.has("branches") && (r.has("branch") || r.has("branch_pattern"))) {
-    r.error(r.keyMarkOf("branches"), "branches and " +
-                                         std::string(r.has("branch") ? "branch" : "branch_pattern") +
-                                         " both limit the branches; keep one (branch_pattern is "
-                                         "the same as branches)");
-    ok = false;
-  }
   const std::pair<const char*, std::vector<std::string>*> lists[] = {
       {"branch_pattern", &f.branchPatterns},
       {"repository", &f.repositories},
@@ -141,82 +106,6 @@ bool parseChangeFilter(const MapReader& r, SchedulerEntry& s) {
     if (!r.has(key)) continue;
     if (auto v = patternList(r, key)) *out = std::move(*v);
     else ok = false;
-  }
-  if (s.type == "any_branch" && f.branchPatterns.empty()) {
-    // Checked (non-empty, no empty pattern) by checkTypeSpecific.
-    if (auto it = s.extra.find("branches"); it != s.extra.end() && it->is_array())
-      for (const auto& b : *it)
-        if (b.is_string()) f.branchPatterns.push_back(b.get<std::string>());
-  }
-  return ok;
-}
-
-// Checks the keys that only one type uses; returns false on error.
-bool checkTypeSpecific(const MapReader& r, MasterParse& p, const SchedulerEntry& s) {
-  bool ok = true;
-  if (s.type == "dependent") {
-    auto up = r.string("upstream", true);
-    if (!up) return false;
-    if (*up == s.name) {
-      r.error(r.markOf("upstream"), "a dependent scheduler cannot be its own upstream");
-      return false;
-    }
-    p.refer(RefKind::Scheduler, *up, r.markOf("upstream"), r.what());
-    p.upstreams[s.name] = {*up, r.markOf("upstream")};
-  } else if (s.type == "periodic") {
-    ok = r.integer("interval", 1, kNoMax, true).has_value();
-  } else if (s.type == "nightly") {
-    auto cron = r.string("cron", true);
-    if (!cron) return false;
-    // The scheduler's own parser, so checkconfig reports every cron and
-    // time zone mistake the master would, with line:column.
-    try {
-      (void)CronSchedule::parse(*cron);
-    } catch (const CronError& e) {
-      r.error(r.markOf("cron"), e.what());
-      ok = false;
-    }
-    if (r.has("only_if_changed") && !r.boolean("only_if_changed")) ok = false;
-    if (r.has("timezone")) {
-      auto tz = r.string("timezone");
-      if (!tz) {
-        ok = false;
-      } else {
-        try {
-          checkTimeZone(*tz);
-        } catch (const CronError& e) {
-          r.error(r.markOf("timezone"), e.what());
-          ok = false;
-        }
-      }
-    }
-  } else if (s.type == "triggerable") {
-    // It starts builds only from trigger steps, on the parent build's
-    // source stamp: change keys would silently do nothing.
-    for (const char* key :
-         {"branch", "tree_stable_timer", "files", "only_important", "change_sources"}) {
-      if (!r.has(key)) continue;
-      r.error(r.keyMarkOf(key), std::string(key) +
-                                    " does nothing on a triggerable scheduler (it builds only "
-                                    "when a trigger step asks, on the parent's source stamp); "
-                                    "remove it");
-      ok = false;
-    }
-  } else if (s.type == "any_branch" && r.has("branches")) {
-    auto branches = r.stringList("branches");
-    if (!branches) {
-      ok = false;
-    } else if (branches->empty()) {
-      r.error(r.markOf("branches"), "branches is empty; leave it out to build every branch");
-      ok = false;
-    } else if (std::find(branches->begin(), branches->end(), "") != branches->end()) {
-      r.error(r.markOf("branches"), "branches must not contain an empty pattern");
-      ok = false;
-    }
-  } else if (s.type == "single_branch" && !s.branch && !r.has("branch_pattern")) {
-    if (!r.has("branch"))
-      r.error(r.mark(), "missing required key 'branch' (or branch_pattern, for several branches)");
-    ok = false;
   }
   return ok;
 }
@@ -232,21 +121,21 @@ void parseSchedulers(const MapReader& top, MasterParse& p) {
     auto name = readName(r, p, RefKind::Scheduler, "scheduler");
     bool ok = name.has_value();
     if (name) s.name = *name;
-    const TypeInfo* info = nullptr;
+    const SchedulerKind* info = nullptr;
     if (auto type = r.string("type", true)) {
-      info = findType(*type);
+      info = p.kinds.scheduler(*type);
       if (!info) {
-        r.error(r.markOf("type"), "type must be one of " + typeList() + "; got '" + *type + "'");
+        r.error(r.markOf("type"), "type must be one of " + typeList(p.kinds) + "; got '" + *type + "'");
       } else {
         s.type = *type;
       }
     }
     std::vector<std::string> allowed = kCommonKeys;
     if (info) {
-      allowed.insert(allowed.end(), info->extraKeys.begin(), info->extraKeys.end());
+      allowed.insert(allowed.end(), info->keys.begin(), info->keys.end());
     } else {
       // Unknown type: accept every type's keys rather than pile on errors.
-      for (const auto& t : kTypes) allowed.insert(allowed.end(), t.extraKeys.begin(), t.extraKeys.end());
+      for (const auto& t : p.kinds.schedulers) allowed.insert(allowed.end(), t.keys.begin(), t.keys.end());
     }
     // Filter keys are allowed everywhere so that a type which does not look
     // at changes gets a clear error from parseChangeFilter, not "unknown key".
@@ -285,8 +174,10 @@ void parseSchedulers(const MapReader& top, MasterParse& p) {
         s.extra[key] = yamlToJson(r.value(key), p.sink);
       }
     }
-    if (info && name && !checkTypeSpecific(r, p, s)) ok = false;
-    if (info && !parseChangeFilter(r, s)) ok = false;
+    // The change filter first: a type's check may add its own spelling of
+    // branch patterns to it.
+    if (info && !parseChangeFilter(r, *info, s)) ok = false;
+    if (info && name && info->check && !info->check(r, p, s)) ok = false;
     if (!ok) return;
     p.config.schedulers.push_back(std::move(s));
   });

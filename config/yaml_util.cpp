@@ -18,6 +18,13 @@ void ErrorSink::add(const YAML::Mark& mark, std::string message) {
   errors_.push_back(std::move(e));
 }
 
+void ErrorSink::addAll(const ErrorSink& other) {
+  for (ConfigError e : other.errors_) {
+    e.file = file_;
+    errors_.push_back(std::move(e));
+  }
+}
+
 std::vector<ConfigError> ErrorSink::sorted() const {
   std::vector<ConfigError> out = errors_;
   std::stable_sort(out.begin(), out.end(), [](const ConfigError& a, const ConfigError& b) {
@@ -297,6 +304,18 @@ std::optional<std::string> MapReader::choice(std::string_view key,
   }
   std::vector<std::string> names(choices.begin(), choices.end());
   error(markOf(key), std::string(key) + " must be one of " + joinKeys(names) + "; got '" + *s + "'");
+  return std::nullopt;
+}
+
+std::optional<std::string> MapReader::choice(std::string_view key,
+                                             const std::vector<std::string>& choices,
+                                             bool required) const {
+  std::optional<std::string> s = string(key, required);
+  if (!s) return std::nullopt;
+  for (const auto& c : choices) {
+    if (*s == c) return s;
+  }
+  error(markOf(key), std::string(key) + " must be one of " + joinKeys(choices) + "; got '" + *s + "'");
   return std::nullopt;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// Private helpers of the config loaders: error collection with YAML
-// positions, a typed reader for one YAML map, and the pieces of the master
-// config parser that live in separate files. Not for use outside config/.
+// Helpers of the config loaders: error collection with YAML positions, a
+// typed reader for one YAML map, and the pieces of the master config parser
+// that live in separate files. Outside config/, only the config checks of
+// registered kinds (config_kinds.hpp) use them, from the kind's own file.
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -15,6 +16,7 @@
 
 #include "common/message.hpp"  // Json
 #include "config/config_error.hpp"
+#include "config/config_kinds.hpp"
 #include "config/master_config.hpp"
 
 namespace bb::cfg {
@@ -28,6 +30,8 @@ class ErrorSink {
   // Records `message` at a 0-based YAML mark (an invalid mark gives 0:0).
   void add(const YAML::Mark& mark, std::string message);
   std::size_t count() const { return errors_.size(); }
+  // Records every error of `other` (its file name is replaced by this one's).
+  void addAll(const ErrorSink& other);
   // The errors sorted by line and column (stable for equal positions).
   std::vector<ConfigError> sorted() const;
 
@@ -94,6 +98,8 @@ class MapReader {
   std::optional<std::string> choice(std::string_view key,
                                     std::initializer_list<std::string_view> choices,
                                     bool required = false) const;
+  std::optional<std::string> choice(std::string_view key, const std::vector<std::string>& choices,
+                                    bool required = false) const;
 
  private:
   YAML::Node node_;
@@ -144,6 +150,11 @@ struct MasterParse {
   // dependent scheduler -> (upstream scheduler, where it is named), for
   // cycle detection.
   std::map<std::string, std::pair<std::string, YAML::Mark>> upstreams;
+  // The kinds this config may use.
+  const ConfigKinds& kinds;
+  // name -> type of every scheduler written in the file, read before the
+  // sections (so a trigger step can check the type of what it names).
+  std::map<std::string, std::string> schedulerTypes;
 
   // Records a definition of `name`; reports a duplicate. Returns false if
   // `name` was already defined.
@@ -173,6 +184,11 @@ void forEachItem(const MapReader& top, std::string_view key, Fn fn) {
 
 // Parses locks: [...]'s access list (builder or step level).
 std::vector<LockAccess> parseLockAccesses(const MapReader& r, MasterParse& p);
+// `names` joined for a message: "a, b, c", or "a, b or c" with last = " or ".
+std::string joinNames(const std::vector<std::string>& names, std::string_view sep = ", ",
+                      std::string_view last = ", ");
+// Checks a step's workdir: relative, inside the builder directory.
+std::optional<std::string> checkWorkdir(const std::string& dir);
 // Checks `text` with the interpolation parser; reports bad syntax.
 void checkInterpolation(const MapReader& r, const YAML::Mark& mark, std::string_view field,
                         const std::string& text);

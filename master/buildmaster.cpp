@@ -12,6 +12,7 @@
 #include "master/buildsets/buildset_service.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/changes/change_source.hpp"
+#include "master/config_kinds.hpp"
 #include "master/db/database.hpp"
 #include "master/db/database_file.hpp"
 #include "master/events/event_bus.hpp"
@@ -156,7 +157,7 @@ void BuildMaster::Impl::reconfig() {
   const std::string path = config.path;
   spdlog::info("reconfig: loading {}", path);
   notifyReloading();
-  auto loaded = loadMasterConfig(path);
+  auto loaded = loadMasterConfig(path, masterConfigKinds());
   std::vector<std::string> problems;
   for (const auto& e : loaded.errors) problems.push_back(e.toString());
   if (loaded.ok()) {

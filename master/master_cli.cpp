@@ -14,6 +14,7 @@
 #include "common/version.hpp"
 #include "master/admin/admin.hpp"
 #include "master/buildmaster.hpp"
+#include "master/config_kinds.hpp"
 #include "master/db/database.hpp"
 #include "master/db/database_file.hpp"
 #include "master/schedulers/fire_times.hpp"
@@ -113,7 +114,7 @@ int createMaster(const std::vector<std::string>& args) {
   }
   std::string dbUrl = "sqlite:state.sqlite";
   if (fs::exists(cfg)) {
-    auto r = loadMasterConfig(cfg.string());
+    auto r = loadMasterConfig(cfg.string(), masterConfigKinds());
     if (r.config) dbUrl = r.config->master.database;
   }
   try {

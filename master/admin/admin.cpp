@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "master/config_kinds.hpp"
 #include "master/schedulers/scheduler_set.hpp"
 
 namespace bb::admin {
@@ -46,7 +47,7 @@ std::optional<MasterConfig> loadChecked(const std::string& path) {
     std::cerr << missingConfigAdvice(path) << "\n";
     return std::nullopt;
   }
-  auto r = loadMasterConfig(path);
+  auto r = loadMasterConfig(path, masterConfigKinds());
   std::vector<std::string> errors;
   for (const auto& e : r.errors) errors.push_back(e.toString());
   if (r.config)

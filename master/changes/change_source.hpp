@@ -2,7 +2,8 @@
 // A change source: something that turns outside events into Changes on
 // the ChangeBus (a poller today; webhooks and try jobs plug in the same
 // way). Types are registered in one place (change_source_types.cpp): a
-// name, a factory and a check, and each source describes its own state
+// name, a factory, the config check of its keys and a check, and each
+// source describes its own state
 // for status.
 #include <functional>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "common/event_loop.hpp"
+#include "config/config_kinds.hpp"
 #include "config/master_config.hpp"
 
 namespace bb::db {
@@ -43,6 +45,8 @@ class ChangeSource {
 
 struct ChangeSourceType {
   std::string name;  // the config's `type`
+  // The config check of its keys (the type's static declareType fills it).
+  ChangeSourceKind config;
   std::function<std::unique_ptr<ChangeSource>(const ChangeSourceEntry&, ChangeSourceServices&)> make;
   // What the master checks beyond config/: the problem, or "".
   std::function<std::string(const ChangeSourceEntry&)> check;

@@ -8,12 +8,15 @@ namespace {
 
 template <class T>
 ChangeSourceType type(const char* name) {
-  return ChangeSourceType{
+  ChangeSourceType t{
       name,
+      {name, {}},
       [](const ChangeSourceEntry& e, ChangeSourceServices& s) -> std::unique_ptr<ChangeSource> {
         return std::make_unique<T>(e, s);
       },
       [](const ChangeSourceEntry&) { return std::string(); }};
+  T::declareType(t);
+  return t;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/subprocess.hpp"
+#include "config/yaml_util.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
 
@@ -60,7 +61,30 @@ std::vector<GitPoller::Commit> parseLog(const std::string& out) {
   return {commits.rbegin(), commits.rend()};
 }
 
+bool parse(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
+  r.allowKeys({"name", "type", "repo", "branches", "interval", "project", "category"});
+  auto repo = r.string("repo", true);
+  if (repo && repo->empty()) {
+    r.error(r.markOf("repo"), "repo must be a git URL or path, not empty");
+    repo.reset();
+  }
+  auto branches = r.stringList("branches", true);
+  if (branches && branches->empty()) {
+    r.error(r.markOf("branches"), "branches must name at least one branch to poll, e.g. [main]");
+    branches.reset();
+  }
+  if (auto n = r.integer("interval", 1, 86400)) c.interval = static_cast<int>(*n);
+  if (auto s = r.string("project")) c.project = *s;
+  if (auto s = r.string("category")) c.category = *s;
+  if (!repo || !branches) return false;
+  c.repo = *repo;
+  c.branches = *branches;
+  return true;
+}
+
 }  // namespace
+
+void GitPoller::declareType(ChangeSourceType& t) { t.config.parse = parse; }
 
 GitPoller::GitPoller(const ChangeSourceEntry& cfg, ChangeSourceServices& services)
     : Poller(cfg, services) {}

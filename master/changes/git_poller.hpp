@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "master/changes/change_source.hpp"
 #include "master/changes/poller.hpp"
 
 namespace bb {
@@ -16,6 +17,8 @@ namespace bb {
 class GitPoller : public Poller {
  public:
   GitPoller(const ChangeSourceEntry& cfg, ChangeSourceServices& services);
+  // Its keys: repo and branches (required), interval, project, category.
+  static void declareType(ChangeSourceType& t);
 
   // One poll's findings, computed off-thread.
   struct Commit {

@@ -12,11 +12,26 @@ std::string_view toString(LockScope scope) {
   return "unknown";
 }
 
+// The lock access modes: one line each; the first is the default when a
+// config leaves `access` out. What each mode admits is the LockManager's
+// rule (lock_manager.cpp), keyed by LockMode.
+const std::vector<LockAccessMode>& lockAccessModes() {
+  static const std::vector<LockAccessMode> modes{
+      {LockMode::Exclusive, "exclusive"},  // the only holder
+      {LockMode::Counting, "counting"},    // one of up to max_count holders
+  };
+  return modes;
+}
+
+std::vector<std::string> lockAccessNames() {
+  std::vector<std::string> out;
+  for (const auto& m : lockAccessModes()) out.emplace_back(m.name);
+  return out;
+}
+
 std::string_view toString(LockMode mode) {
-  switch (mode) {
-    case LockMode::Exclusive: return "exclusive";
-    case LockMode::Counting: return "counting";
-  }
+  for (const auto& m : lockAccessModes())
+    if (m.mode == mode) return m.name;
   return "unknown";
 }
 
@@ -28,10 +43,12 @@ LockScope parseLockScope(std::string_view text, const std::string& lock) {
 }
 
 LockMode parseLockMode(std::string_view text, const std::string& lock) {
-  if (text == "exclusive") return LockMode::Exclusive;
-  if (text == "counting") return LockMode::Counting;
-  throw LockError("lock '" + lock + "': access must be 'exclusive' or 'counting', got '" +
-                  std::string(text) + "'");
+  std::string names;
+  for (const auto& m : lockAccessModes()) {
+    if (text == m.name) return m.mode;
+    names += (names.empty() ? "'" : " or '") + std::string(m.name) + "'";
+  }
+  throw LockError("lock '" + lock + "': access must be " + names + ", got '" + std::string(text) + "'");
 }
 
 LockDef LockDef::fromEntry(const LockEntry& entry) {

@@ -26,13 +26,24 @@ class LockError : public std::runtime_error {
 enum class LockScope { Master, Slave };
 enum class LockMode { Exclusive, Counting };
 
+// A lock access mode as registered: its config name, which is also how
+// status shows it ("waiting for lock 'db' (exclusive)").
+struct LockAccessMode {
+  LockMode mode;
+  std::string_view name;
+};
+// Every access mode, one line each in lock.cpp; the first is the default.
+const std::vector<LockAccessMode>& lockAccessModes();
+// Their names, for the config loader.
+std::vector<std::string> lockAccessNames();
+
 // "master" / "slave".
 std::string_view toString(LockScope scope);
-// "exclusive" / "counting".
+// The mode's registered name.
 std::string_view toString(LockMode mode);
 // Parses "master" / "slave"; throws LockError naming `lock` otherwise.
 LockScope parseLockScope(std::string_view text, const std::string& lock);
-// Parses "exclusive" / "counting"; throws LockError naming `lock` otherwise.
+// Parses a registered mode name; throws LockError naming `lock` otherwise.
 LockMode parseLockMode(std::string_view text, const std::string& lock);
 
 using RequestId = std::uint64_t;

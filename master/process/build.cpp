@@ -8,7 +8,7 @@
 #include "master/db/database.hpp"
 #include "master/events/event_bus.hpp"
 #include "master/locks/lock_manager.hpp"
-#include "master/process/trigger_step.hpp"
+#include "master/process/step.hpp"
 #include "master/slaves/remote_slave.hpp"
 
 namespace bb {
@@ -66,9 +66,21 @@ void Build::start() {
 void Build::fail(const std::string& what, const std::string& why) {
   spdlog::error("build {} #{}: {} failed: {}", builder_.name, record_.number, what, why);
   if (finished_) return;
-  if (cmdId_ != 0 && slave_->connected()) slave_->interrupt(cmdId_, "the master failed: " + why);
+  abandonStep("the master failed: " + why);
   cmdId_ = 0;
   finish(Result::Exception, what + " failed: " + why);
+}
+
+void Build::abandonStep(const std::string& reason) {
+  auto step = std::exchange(step_, nullptr);
+  if (!step) return;
+  ++stepRun_;  // whatever it reports now is not waited for
+  try {
+    step->interrupt(reason);
+  } catch (const std::exception& e) {
+    spdlog::error("build {} #{}: interrupting its step failed: {}", builder_.name, record_.number,
+                  e.what());
+  }
 }
 
 Json Build::lockNames(const std::vector<LockAccess>& wanted) const {
@@ -138,37 +150,6 @@ void Build::releaseLocks() {
   if (held) publish(EventType::LockReleased, Json{{"locks", lockNames(builder_.locks)}});
 }
 
-std::string Build::stepWorkdir(const StepConfig& s) {
-  // Every builder gets its own folder under the slave's basedir.
-  return builder_.name + "/" + interpolate(s.workdir, props_);
-}
-
-Json Build::shellArgs(const StepConfig& s) {
-  Json args{{"workdir", stepWorkdir(s)},
-            {"timeout", s.timeout},
-            {"max_silence", s.maxSilence}};
-  if (!s.argv.empty()) {
-    Json argv = Json::array();
-    for (const auto& a : s.argv) argv.push_back(interpolate(a, props_));
-    args["argv"] = std::move(argv);
-  } else {
-    args["command"] = interpolate(s.command, props_);
-  }
-  Json env = Json::object();
-  for (const auto& [k, v] : s.env) env[k] = interpolate(v, props_);
-  args["env"] = std::move(env);
-  return args;
-}
-
-Json Build::gitArgs(const StepConfig& s) {
-  return Json{{"repo", interpolate(s.repo, props_)},
-              {"branch", interpolate(s.branch, props_)},
-              {"revision", interpolate(s.revision, props_)},
-              {"mode", s.mode},
-              {"workdir", stepWorkdir(s)},
-              {"timeout", s.timeout}};
-}
-
 void Build::runStep(std::size_t index) {
   if (stopAs_) {
     finish(*stopAs_, stopReason_);
@@ -209,31 +190,50 @@ void Build::runStep(std::size_t index) {
       [weak](const std::string& why) {
         if (auto self = weak.lock()) self->fail("storing output", why);
       });
-  withLocks(s.locks, stepLocks_, [this, index] { startCommand(index); });
+  withLocks(s.locks, stepLocks_, [this, index] { startStep(index); });
 }
 
-void Build::startCommand(std::size_t index) {
+void Build::startStep(std::size_t index) {
   if (stopAs_ || finished_) {
     finish(stopAs_.value_or(Result::Cancelled), stopReason_);
     return;
   }
   const StepConfig& s = builder_.steps[index];
-  if (s.type == "trigger") {
-    startTrigger(s);
+  const std::string stepName = s.name.empty() ? s.type : s.name;
+  const StepType* type = findStepType(s.type);
+  if (!type) {  // the config loader refuses it; kept for entries built in code
+    log_->append(2, "unknown step type '" + s.type + "'\n");
+    endStep(Result::Exception, "unknown step type '" + s.type + "'");
     return;
   }
-  const std::string stepName = s.name.empty() ? s.type : s.name;
-  Json args;
+  auto self = shared_from_this();
+  stepCtx_ = std::make_unique<StepContext>(StepContext{
+      record_.id, builder_.name, record_.number, request_.buildsetId, s, slave_.get(), props_,
+      *log_, env_.db, env_.clock, env_.schedulers, env_.buildsets, env_.events,
+      [this](const std::string& kind, Json args, std::function<void(const CommandOutcome&)> done) {
+        return runCommand(kind, std::move(args), std::move(done));
+      },
+      [this](const std::string& name, const Json& value, const std::string& source) {
+        props_.set(name, value, source);
+        env_.db.setBuildProperties(record_.id, props_.toJson());
+      }});
+  step_ = type->make(s);
+  const std::uint64_t run = ++stepRun_;
   try {
-    args = s.type == "git" ? gitArgs(s) : shellArgs(s);
+    step_->start(*stepCtx_, [self, run](const StepOutcome& o) { self->onStepDone(run, o); });
   } catch (const InterpolationError& e) {
+    if (run != stepRun_) throw;  // not this step's
+    step_.reset();
     log_->append(2, std::string("cannot start step: ") + e.what() + "\n");
     log_->finish();
     env_.db.finishStep(stepId_, Result::Exception, e.what(), nowSeconds());
     stepOpen_ = false;
     finish(Result::Exception, std::string("step ") + stepName + ": " + e.what());
-    return;
   }
+}
+
+std::int64_t Build::runCommand(const std::string& kind, Json args,
+                               std::function<void(const CommandOutcome&)> done) {
   auto self = shared_from_this();
   CommandHandlers h;
   h.onOutput = [self](int stream, std::string_view data) {
@@ -249,73 +249,29 @@ void Build::startCommand(std::size_t index) {
       self->fail("storing output", e.what());
     }
   };
-  h.onDone = [self](const CommandOutcome& o) {
+  h.onDone = [self, run = stepRun_, done = std::move(done)](const CommandOutcome& o) {
+    // A command of a step the build no longer waits for (it failed
+    // meanwhile) changes nothing.
+    if (run != self->stepRun_ || self->finished_) return;
+    self->cmdId_ = 0;
     try {
-      self->onStepDone(o);
+      done(o);
     } catch (const std::exception& e) {
       self->fail("ending step", e.what());
     }
   };
   creditOwed_ = 0;
-  cmdId_ = slave_->startCommand(s.type == "git" ? "git" : "shell", std::move(args), std::move(h));
+  cmdId_ = slave_->startCommand(kind, std::move(args), std::move(h));
+  return cmdId_;
 }
 
-void Build::startTrigger(const StepConfig& s) {
-  if (!env_.schedulers || !env_.buildsets) {
-    log_->append(2, "cannot trigger: this master runs no schedulers\n");
-    endStep(Result::Exception, "cannot trigger: this master runs no schedulers");
-    return;
-  }
-  TriggerParent parent{record_.id, builder_.name, record_.number, {}};
-  if (auto bs = env_.db.getBuildset(request_.buildsetId)) parent.sourcestamp = bs->sourcestamp;
-  auto self = shared_from_this();
-  trigger_ = std::make_shared<TriggerStep>(
-      *env_.schedulers, *env_.buildsets, env_.db, s, *log_,
-      [self, &s](Result r, const std::string& text) {
-        self->trigger_.reset();
-        // A failed child counts as the step's failure, weighed by the
-        // step's flunk/warn settings like a shell command's exit code.
-        if (r == Result::Failure && s.warnOnFailure && !s.flunkOnFailure) r = Result::Warnings;
-        self->endStep(r, text);
-      });
-  trigger_->start(parent, props_);
-}
-
-void Build::onStepDone(const CommandOutcome& o) {
-  cmdId_ = 0;
+void Build::onStepDone(std::uint64_t run, const StepOutcome& o) {
+  if (run != stepRun_ || finished_) return;
+  // Kept alive until this returns: the step may still be on the stack.
+  auto step = std::exchange(step_, nullptr);
   if (stepLocks_ && env_.locks) env_.locks->release(std::exchange(stepLocks_, 0));
-  Result r;
-  std::string text;
-  if (o.lost) {
-    r = Result::Retry;
-    text = o.error;
-    log_->append(2, "\n" + o.error + "\n");
-  } else if (o.interrupted && stopAs_) {
-    r = *stopAs_;
-    text = "interrupted: " + stopReason_;
-  } else if (!o.error.empty()) {
-    r = Result::Exception;
-    text = o.error;
-    log_->append(2, o.error + "\n");
-  } else if (o.timedOut) {
-    r = Result::Failure;
-    text = "timed out";
-  } else if (o.signal != 0) {
-    r = Result::Failure;
-    text = "killed by signal " + std::to_string(o.signal);
-  } else if (o.rc == 0) {
-    r = Result::Success;
-    text = "exit code 0";
-  } else {
-    const StepConfig& s = builder_.steps[stepIndex_];
-    r = s.warnOnFailure && !s.flunkOnFailure ? Result::Warnings : Result::Failure;
-    text = "exit code " + std::to_string(o.rc);
-  }
-  if (auto it = o.props.find("got_revision"); it != o.props.end() && it->is_string()) {
-    props_.set("got_revision", *it, "Git");
-    env_.db.setBuildProperties(record_.id, props_.toJson());
-  }
-  endStep(r, text);
+  const Result r = o.interrupted && stopAs_ ? *stopAs_ : o.result;
+  endStep(r, o.text);
 }
 
 void Build::endStep(Result r, const std::string& text) {
@@ -360,27 +316,23 @@ void Build::stop(Result as, const std::string& reason) {
   if (finished_ || stopAs_) return;
   stopAs_ = as;
   stopReason_ = reason;
-  if (trigger_) {
-    std::exchange(trigger_, nullptr)->stop();
-    log_->append(2, "\nbuild stopped while waiting: " + reason +
-                        "; the triggered builds keep running\n");
-    endStep(as, "interrupted while waiting: " + reason);
+  if (step_) {
+    // The step ends (now, or when the slave confirms) and the build with it.
+    try {
+      step_->interrupt(reason);
+    } catch (const std::exception& e) {
+      fail("interrupting the step", e.what());
+    }
     return;
   }
-  if (cmdId_ != 0 && slave_->connected()) {
-    if (log_) log_->append(2, "\nbuild stopped: " + reason + "\n");
-    slave_->interrupt(cmdId_, reason);
-  } else if (cmdId_ == 0) {
-    finish(as, reason);
-  }
-  // else: the disconnect ends the command and runStep/finish follow.
+  finish(as, reason);  // waiting for locks, or between steps
 }
 
 void Build::finish(Result r, const std::string& text) {
   if (finished_) return;
   finished_ = true;
   result_ = r;
-  if (trigger_) std::exchange(trigger_, nullptr)->stop();
+  abandonStep("the build ended: " + text);
   // Everything below is best effort in order: whatever fails, the locks are
   // released and the distributor hears that the build ended (its slot is
   // freed); what could not be written is recovered at the next start.

@@ -1,7 +1,8 @@
 #pragma once
-// One Build: runs a builder's steps in order on one slave as remote
-// commands (a trigger step runs on the master instead), streams each
-// step's output into its log, and records results.
+// One Build: runs a builder's steps in order on one slave, each through
+// the Step interface (master/process/step.hpp: Build knows no step type),
+// streams each remote command's output into its step's log, and records
+// results.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,8 +29,10 @@ class Build;
 class BuildsetService;
 class LockManager;
 class SchedulerSet;
-class TriggerStep;
+class Step;
 struct CommandOutcome;
+struct StepContext;
+struct StepOutcome;
 
 struct BuildEnv {
   db::Database& db;
@@ -74,16 +77,22 @@ class Build : public std::enable_shared_from_this<Build> {
 
  private:
   void runStep(std::size_t index);
-  void startCommand(std::size_t index);
+  // Starts step `index` (its locks are held) through the Step interface.
+  void startStep(std::size_t index);
+  // The running step `run` ended; ignored if the build no longer waits for it.
+  void onStepDone(std::uint64_t run, const StepOutcome& outcome);
+  // StepContext::runCommand: a remote command whose output goes to the
+  // step's log, credited back to the slave once stored.
+  std::int64_t runCommand(const std::string& kind, Json args,
+                          std::function<void(const CommandOutcome&)> done);
+  // Drops the running step (its `done` is then ignored) and interrupts it.
+  void abandonStep(const std::string& reason);
   // Takes `wanted` for this build's owner, then calls `then`; while it
   // waits, the wait is logged and shown as the build's lock_status.
   void withLocks(const std::vector<LockAccess>& wanted, std::uint64_t& request,
                  std::function<void()> then);
   void releaseLocks();
   void saveLockProperties();
-  void onStepDone(const CommandOutcome& outcome);
-  // Runs a trigger step (master/process/trigger_step.hpp).
-  void startTrigger(const StepConfig& s);
   // Records the current step's result and goes on (or ends the build) by
   // its halt/flunk/warn settings.
   void endStep(Result r, const std::string& text);
@@ -96,9 +105,6 @@ class Build : public std::enable_shared_from_this<Build> {
   // open transaction (if any) commits.
   void publish(EventType type, Json data);
   Json lockNames(const std::vector<LockAccess>& wanted) const;
-  Json shellArgs(const StepConfig& s);
-  Json gitArgs(const StepConfig& s);
-  std::string stepWorkdir(const StepConfig& s);
   std::int64_t nowSeconds() const;
 
   BuildEnv env_;
@@ -114,7 +120,9 @@ class Build : public std::enable_shared_from_this<Build> {
   std::int64_t cmdId_ = 0;
   std::unique_ptr<LogWriter> log_;
   std::int64_t creditOwed_ = 0;  // output bytes received, not yet stored and credited
-  std::shared_ptr<TriggerStep> trigger_;  // the running trigger step, if any
+  std::shared_ptr<Step> step_;              // the running step, if any
+  std::unique_ptr<StepContext> stepCtx_;    // what it was started with
+  std::uint64_t stepRun_ = 0;               // counts started steps; a stale `done` is ignored
   std::optional<Result> stopAs_;
   std::string stopReason_;
   bool finished_ = false;

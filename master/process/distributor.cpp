@@ -145,7 +145,9 @@ bool BuildRequestDistributor::conflictsWithReserved(const std::vector<LockAccess
                                                     const std::vector<LockAccess>& reserved) const {
   for (const auto& w : wanted)
     for (const auto& r : reserved)
-      if (w.lock == r.lock && (w.access == "exclusive" || r.access == "exclusive")) return true;
+      if (w.lock == r.lock && (parseLockMode(w.access, w.lock) == LockMode::Exclusive ||
+                               parseLockMode(r.access, r.lock) == LockMode::Exclusive))
+        return true;
   return false;
 }
 

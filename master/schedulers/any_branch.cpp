@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include "master/db/database.hpp"
+#include "config/yaml_util.hpp"
 #include "master/schedulers/change_filter.hpp"
+#include "master/schedulers/scheduler_type.hpp"
 
 namespace bb {
 
@@ -15,6 +17,34 @@ std::int64_t wallMs(Clock& c) {
       .count();
 }
 }  // namespace
+
+void AnyBranchScheduler::declareType(SchedulerType& t) {
+  t.config.keys = {"branches"};
+  t.config.listensToChanges = [](const SchedulerEntry&) { return true; };
+  t.config.check = [](const cfg::MapReader& r, cfg::MasterParse&, SchedulerEntry& s) {
+    if (!r.has("branches")) return true;
+    bool ok = true;
+    if (r.has("branch") || r.has("branch_pattern")) {
+      r.error(r.keyMarkOf("branches"),
+              "branches and " + std::string(r.has("branch") ? "branch" : "branch_pattern") +
+                  " both limit the branches; keep one (branch_pattern is the same as branches)");
+      ok = false;
+    }
+    auto branches = r.stringList("branches");
+    if (!branches) return false;
+    if (branches->empty()) {
+      r.error(r.markOf("branches"), "branches is empty; leave it out to build every branch");
+      return false;
+    }
+    if (std::find(branches->begin(), branches->end(), "") != branches->end()) {
+      r.error(r.markOf("branches"), "branches must not contain an empty pattern");
+      return false;
+    }
+    // An older spelling of branch_pattern.
+    if (s.changeFilter.branchPatterns.empty()) s.changeFilter.branchPatterns = *branches;
+    return ok;
+  };
+}
 
 AnyBranchScheduler::AnyBranchScheduler(SchedulerEntry cfg, SchedulerContext ctx)
     : Scheduler(std::move(cfg), ctx) {
@@ -50,6 +80,26 @@ void AnyBranchScheduler::onMatchingChange(const db::ChangeRecord& change) {
     armTimer(key, p);
   }
   save();
+  publishState();  // sent once the change's transaction commits
+}
+
+Json AnyBranchScheduler::describe() const {
+  Json branches = Json::array(), held = Json::array(), first = nullptr;
+  for (const auto& [key, p] : pending_) {
+    const bool running = p.timer && p.timer->pending();
+    const Json at = running ? Json(p.fireAtMs / 1000) : Json();
+    if (running && (first.is_null() || at < first)) first = at;
+    for (auto id : p.changes) held.push_back(id);
+    branches.push_back(Json{{"repository", key.first},
+                            {"branch", key.second},
+                            {"held_changes", p.changes},
+                            {"important", p.important},
+                            {"stable_at", at}});
+  }
+  return Json{{"tree_stable_timer", cfg_.treeStableTimer},
+              {"stable_at", first},
+              {"held_changes", held},
+              {"branches", branches}};
 }
 
 void AnyBranchScheduler::start() {
@@ -96,7 +146,8 @@ void AnyBranchScheduler::save() {
 void AnyBranchScheduler::armTimer(const Key& key, Pending& p) {
   if (!p.timer) p.timer = ctx_.clock.makeTimer();
   const std::int64_t wait = std::max<std::int64_t>(0, p.fireAtMs - wallMs(ctx_.clock));
-  p.timer->start(std::chrono::milliseconds(wait), [this, key] { fire(key); });
+  p.timer->start(std::chrono::milliseconds(wait),
+                 guarded("the tree-stable timer of branch " + key.second, [this, key] { fire(key); }));
 }
 
 void AnyBranchScheduler::fire(const Key& key) {
@@ -113,9 +164,11 @@ void AnyBranchScheduler::fire(const Key& key) {
       dropPendingChanges(taken.changes);
       save();
     });
+    publishState();
   } catch (const std::exception& e) {
-    spdlog::error("scheduler {}: could not create the buildset for branch {}: {}; retrying in {}s",
-                  cfg_.name, key.second, e.what(), cfg_.treeStableTimer);
+    fail("building the held changes of branch " + key.second + " (retrying in " +
+             std::to_string(cfg_.treeStableTimer) + " s)",
+         e);
     Pending& back = pending_[key];
     back.changes = std::move(taken.changes);
     back.important = true;

@@ -19,9 +19,15 @@ namespace bb {
 class AnyBranchScheduler : public Scheduler {
  public:
   AnyBranchScheduler(SchedulerEntry cfg, SchedulerContext ctx);
+  // Listens to changes; its own key `branches` (glob patterns).
+  static void declareType(SchedulerType& t);
   bool subscribesToChanges() const override { return true; }
   void start() override;
   void stop() override;
+  // {tree_stable_timer, stable_at (the earliest running timer, null if
+  // none), held_changes: [every held change id], branches: [{repository,
+  // branch, held_changes, important, stable_at}]}.
+  Json describe() const override;
 
   // (repository, branch) pairs that have changes waiting for their timer.
   std::vector<std::pair<std::string, std::string>> pendingBranches() const;

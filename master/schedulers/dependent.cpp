@@ -2,9 +2,26 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/yaml_util.hpp"
 #include "master/db/database.hpp"
+#include "master/schedulers/scheduler_type.hpp"
 
 namespace bb {
+
+void DependentScheduler::declareType(SchedulerType& t) {
+  t.config.keys = {"upstream"};
+  t.config.check = [](const cfg::MapReader& r, cfg::MasterParse& p, SchedulerEntry& s) {
+    auto up = r.string("upstream", true);
+    if (!up) return false;
+    if (*up == s.name) {
+      r.error(r.markOf("upstream"), "a dependent scheduler cannot be its own upstream");
+      return false;
+    }
+    p.refer(cfg::RefKind::Scheduler, *up, r.markOf("upstream"), r.what());
+    p.upstreams[s.name] = {*up, r.markOf("upstream")};  // checked for cycles
+    return true;
+  };
+}
 
 void DependentScheduler::load() {
   upstream_ = cfg_.extra.value("upstream", std::string());
@@ -19,6 +36,12 @@ void DependentScheduler::load() {
     // not to the whole history.
     if (auto last = ctx_.db.lastBuildsetId()) scanFrom_ = *last + 1;
   }
+}
+
+Json DependentScheduler::describe() const {
+  // Before start() the config is what it will follow.
+  return Json{{"upstream", upstream_.empty() ? cfg_.extra.value("upstream", std::string()) : upstream_},
+              {"handled_up_to", scanFrom_}};
 }
 
 void DependentScheduler::save() {

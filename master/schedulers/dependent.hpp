@@ -14,9 +14,13 @@ namespace bb {
 class DependentScheduler : public Scheduler {
  public:
   using Scheduler::Scheduler;
+  // Its own key `upstream` (required, a scheduler, not itself).
+  static void declareType(SchedulerType& t);
   void start() override;
 
   const std::string& upstream() const { return upstream_; }
+  // {upstream, handled_up_to: every upstream BuildSet below this id is handled}.
+  Json describe() const override;
   // Waiting while the upstream BuildSet that took the change runs; ignored
   // when upstream did not build it or it did not succeed.
   Json changeState(const db::ChangeRecord& change, const db::ChangeDecision* decision,

@@ -5,21 +5,17 @@
 
 #include "common/cron.hpp"
 #include "master/db/database.hpp"
-#include "master/schedulers/nightly.hpp"
 #include "master/schedulers/periodic.hpp"
+#include "master/schedulers/scheduler_type.hpp"
 
 namespace bb {
 
-namespace {
-
-std::string both(WallTime t, const std::string& tz) {
+std::string fireTimeText(WallTime t, const std::string& tz) {
   const std::string utc = formatLocal(t, "UTC");
   const std::string utcShort = utc.substr(0, 19) + " UTC";  // without "(+00:00)"
   if (tz == "UTC") return utcShort;
   return formatLocal(t, tz) + " = " + utcShort;
 }
-
-}  // namespace
 
 LastRunLookup lastRunsFromDatabase(const std::string& dbPath) {
   std::error_code ec;
@@ -39,28 +35,12 @@ std::string describeNextFires(const std::vector<SchedulerEntry>& schedulers, Wal
                               const LastRunLookup& lastRun) {
   std::string body;
   for (const auto& s : schedulers) {
-    if (s.type == "nightly") {
-      const std::string tz = NightlyScheduler::timeZoneOf(s);
-      body += "  nightly '" + s.name + "' (cron \"" + s.extra.value("cron", std::string()) +
-              "\", " + tz + "):\n";
-      try {
-        for (WallTime t : NightlyScheduler::fireTimes(s, from, n)) body += "    " + both(t, tz) + "\n";
-      } catch (const CronError& e) {
-        body += "    never: " + std::string(e.what()) + "\n";
-      }
-    } else if (s.type == "periodic") {
-      const auto interval = PeriodicScheduler::intervalOf(s);
-      if (!interval) continue;  // checkconfig reported it
-      const auto last = lastRun ? lastRun(s.name) : std::nullopt;
-      body += "  periodic '" + s.name + "' (every " + std::to_string(interval->count()) + " s, " +
-              (last ? "last run " + both(*last, "UTC") : std::string("no run recorded")) + "):\n";
-      for (WallTime t : PeriodicScheduler::plannedRuns(*interval, last, from, n))
-        body += "    " + both(t, "UTC") + (t == from ? " (at start)" : "") + "\n";
-    }
+    const SchedulerType* type = findSchedulerType(s.type);
+    if (type && type->nextFires) body += type->nextFires(s, from, n, lastRun);
   }
   if (body.empty()) return "";
   return "next " + std::to_string(n) + " fire time" + (n == 1 ? "" : "s") + " from " +
-         both(from, "UTC") + ":\n" + body;
+         fireTimeText(from, "UTC") + ":\n" + body;
 }
 
 }  // namespace bb

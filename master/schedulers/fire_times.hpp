@@ -1,5 +1,5 @@
 #pragma once
-// When the timed schedulers (nightly, periodic) build next, as
+// When the timed schedulers build next, as
 // `buildmaster checkconfig` prints it: each time in the scheduler's own
 // time zone and in UTC, so a daylight-saving change can be checked before
 // it happens.
@@ -21,8 +21,12 @@ using LastRunLookup = std::function<std::optional<WallTime>(const std::string& n
 // a run that cannot be read counts as not recorded.
 LastRunLookup lastRunsFromDatabase(const std::string& dbPath);
 
-// For each nightly and periodic scheduler in `schedulers`, its next `n`
-// fire times counted from `from`, one per line:
+// `t` in time zone `tz` and in UTC: "2024-10-27 02:00:00 CEST (+02:00) =
+// 2024-10-27 00:00:00 UTC" (only the latter for UTC).
+std::string fireTimeText(WallTime t, const std::string& tz);
+
+// For each scheduler in `schedulers` whose type lists fire times (its
+// SchedulerType::nextFires), its next `n` fire times counted from `from`:
 //   next 2 fire times from 2024-10-27 00:30:00 UTC:
 //     nightly 'hourly' (cron "0 * * * *", Europe/Berlin):
 //       2024-10-27 02:00:00 CEST (+02:00) = 2024-10-27 00:00:00 UTC

@@ -18,6 +18,12 @@ std::string optionalString(const Json& params, const char* key, std::vector<std:
 }
 }  // namespace
 
+Json ForceScheduler::describe() const {
+  return Json{{"builders", cfg_.builders},
+              {"fields", {"builders", "branch", "revision", "repository", "project", "reason",
+                          "owner", "priority", "properties"}}};
+}
+
 std::string ForceScheduler::builderList() const {
   std::string list;
   for (const auto& b : cfg_.builders) list += (list.empty() ? "" : ", ") + b;

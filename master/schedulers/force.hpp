@@ -29,6 +29,8 @@ class ForceScheduler : public Scheduler {
                     std::vector<std::string>* notes = nullptr);
   // "b1, b2": the builders it can build.
   std::string builderList() const;
+  // {builders, fields: what `force` accepts}.
+  Json describe() const override;
 };
 
 }  // namespace bb

@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include "master/db/database.hpp"
+#include "config/yaml_util.hpp"
 #include "master/schedulers/change_filter.hpp"
+#include "master/schedulers/scheduler_type.hpp"
 
 namespace bb {
 
@@ -44,7 +46,68 @@ Parsed parseConfig(const SchedulerEntry& cfg) {
   }
   return p;
 }
+// Checks cron, timezone and only_if_changed with the scheduler's own
+// parser, so checkconfig reports every mistake the master would, with
+// line:column.
+bool checkKeys(const cfg::MapReader& r, cfg::MasterParse&, SchedulerEntry&) {
+  auto cron = r.string("cron", true);
+  if (!cron) return false;
+  bool ok = true;
+  try {
+    (void)CronSchedule::parse(*cron);
+  } catch (const CronError& e) {
+    r.error(r.markOf("cron"), e.what());
+    ok = false;
+  }
+  if (r.has("only_if_changed") && !r.boolean("only_if_changed")) ok = false;
+  if (r.has("timezone")) {
+    auto tz = r.string("timezone");
+    if (!tz) {
+      ok = false;
+    } else {
+      try {
+        checkTimeZone(*tz);
+      } catch (const CronError& e) {
+        r.error(r.markOf("timezone"), e.what());
+        ok = false;
+      }
+    }
+  }
+  return ok;
+}
+
+bool onlyIfChanged(const SchedulerEntry& s) {
+  const auto it = s.extra.find("only_if_changed");
+  return it != s.extra.end() && it->is_boolean() && it->get<bool>();
+}
+
 }  // namespace
+
+void NightlyScheduler::declareType(SchedulerType& t) {
+  t.config.keys = {"cron", "only_if_changed", "timezone"};
+  t.config.listensToChanges = onlyIfChanged;
+  t.config.listensWhen = "with only_if_changed: true";
+  t.config.check = checkKeys;
+  t.check = [](const SchedulerEntry& e) -> std::string {
+    try {
+      validate(e);
+    } catch (const std::exception& err) {
+      return "scheduler '" + e.name + "': " + err.what();
+    }
+    return "";
+  };
+  t.nextFires = [](const SchedulerEntry& s, WallTime from, int n, const LastRunLookup&) {
+    const std::string tz = timeZoneOf(s);
+    std::string out = "  nightly '" + s.name + "' (cron \"" +
+                      s.extra.value("cron", std::string()) + "\", " + tz + "):\n";
+    try {
+      for (WallTime t : fireTimes(s, from, n)) out += "    " + fireTimeText(t, tz) + "\n";
+    } catch (const CronError& e) {
+      out += "    never: " + std::string(e.what()) + "\n";
+    }
+    return out;
+  };
+}
 
 NightlyScheduler::NightlyScheduler(SchedulerEntry cfg, SchedulerContext ctx)
     : Scheduler(std::move(cfg), ctx), alarm_(ctx_.clock) {
@@ -88,6 +151,7 @@ void NightlyScheduler::onMatchingChange(const db::ChangeRecord& change) {
   storePendingChange(change.id, Json::object());
   pendingImportant_ = pendingImportant_ || important;
   save();  // inside the change's transaction (see ChangeBus)
+  publishState();
 }
 
 void NightlyScheduler::start() {
@@ -124,6 +188,16 @@ void NightlyScheduler::start() {
 
 void NightlyScheduler::stop() { alarm_.cancel(); }
 
+Json NightlyScheduler::describe() const {
+  Json out = nextFireView(nextFire(), timezone_);
+  out["cron"] = cron_ ? cron_->expression() : cfg_.extra.value("cron", std::string());
+  out["only_if_changed"] = onlyIfChanged_;
+  out["held_changes"] = pending_;
+  out["important"] = pendingImportant_;
+  if (!configError_.empty()) out["config_error"] = configError_;
+  return out;
+}
+
 std::optional<WallTime> NightlyScheduler::nextFire() const {
   if (!alarm_.pending()) return std::nullopt;
   return alarm_.when();
@@ -131,10 +205,12 @@ std::optional<WallTime> NightlyScheduler::nextFire() const {
 
 void NightlyScheduler::armNext(WallTime after) {
   try {
-    alarm_.at(cron_->next(after, timezone_), [this] { onAlarm(); });
+    alarm_.at(cron_->next(after, timezone_), guarded("the nightly alarm", [this] { onAlarm(); }));
   } catch (const CronError& e) {
-    spdlog::error("scheduler {}: {}; it will not build", cfg_.name, e.what());
+    fail("planning the next run (it will not build)", e);
+    return;
   }
+  publishState();
 }
 
 void NightlyScheduler::onAlarm() {
@@ -186,11 +262,11 @@ void NightlyScheduler::fire() {
   } catch (const std::exception& e) {
     // The changes stay recorded in the database; reload them so the next
     // fire sees what the rolled-back transaction did not consume.
-    spdlog::error("scheduler {}: could not create the nightly buildset: {}", cfg_.name, e.what());
+    fail("creating the nightly buildset", e);
     try {
       load();
     } catch (const std::exception& e2) {
-      spdlog::error("scheduler {}: could not reload its state: {}", cfg_.name, e2.what());
+      fail("reloading its state", e2);
     }
   }
 }

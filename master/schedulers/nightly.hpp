@@ -24,6 +24,9 @@ class NightlyScheduler : public Scheduler {
   // A bad cron or time zone does not throw here: start() logs it and the
   // scheduler never fires (validate() is for checkconfig).
   NightlyScheduler(SchedulerEntry cfg, SchedulerContext ctx);
+  // Its own keys cron (required), timezone and only_if_changed (then it
+  // listens to changes); lists its next fire times.
+  static void declareType(SchedulerType& t);
   // Throws CronError if cron, timezone or only_if_changed in `cfg` is bad.
   static void validate(const SchedulerEntry& cfg);
   // The next `n` fire times after `from` of the nightly entry `cfg`; throws
@@ -37,6 +40,9 @@ class NightlyScheduler : public Scheduler {
   void stop() override;
   // When it fires next, if started with a valid config.
   std::optional<WallTime> nextFire() const;
+  // {cron, only_if_changed, next_fire_at, next_fire_local (in its time
+  // zone), timezone, held_changes, important, config_error?}.
+  Json describe() const override;
 
  protected:
   void onMatchingChange(const db::ChangeRecord& change) override;

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/yaml_util.hpp"
 #include "master/db/database.hpp"
+#include "master/schedulers/scheduler_type.hpp"
 
 namespace bb {
 
@@ -47,6 +49,25 @@ std::int64_t toMs(WallTime t) {
 WallTime fromMs(std::int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 }  // namespace
 
+void PeriodicScheduler::declareType(SchedulerType& t) {
+  t.config.keys = {"interval"};
+  t.config.check = [](const cfg::MapReader& r, cfg::MasterParse&, SchedulerEntry&) {
+    return r.integer("interval", 1, cfg::kNoMax, true).has_value();
+  };
+  t.nextFires = [](const SchedulerEntry& s, WallTime from, int n, const LastRunLookup& lastRun) {
+    const auto interval = intervalOf(s);
+    if (!interval) return std::string();  // checkconfig reported it
+    const auto last = lastRun ? lastRun(s.name) : std::nullopt;
+    std::string out = "  periodic '" + s.name + "' (every " + std::to_string(interval->count()) +
+                      " s, " +
+                      (last ? "last run " + fireTimeText(*last, "UTC") : std::string("no run recorded")) +
+                      "):\n";
+    for (WallTime t : plannedRuns(*interval, last, from, n))
+      out += "    " + fireTimeText(t, "UTC") + (t == from ? " (at start)" : "") + "\n";
+    return out;
+  };
+}
+
 PeriodicScheduler::PeriodicScheduler(SchedulerEntry cfg, SchedulerContext ctx)
     : Scheduler(std::move(cfg), ctx), alarm_(ctx_.clock), interval_(intervalOf(cfg_)) {}
 
@@ -61,7 +82,7 @@ void PeriodicScheduler::start() {
   const auto last = storedLastRun(ctx_.db, cfg_.name);
   const StartPlan plan = startPlan(*interval_, last, now);
   if (!plan.buildNow) {
-    alarm_.at(plan.planned, [this, due = plan.planned] { fire(due); });
+    arm(plan.planned);
     return;
   }
   if (last)
@@ -121,10 +142,20 @@ void PeriodicScheduler::fire(WallTime planned) {
     });
   } catch (const std::exception& e) {
     // Keep the schedule: the next interval tries again.
-    spdlog::error("scheduler {}: could not create the periodic buildset: {}", cfg_.name, e.what());
+    fail("creating the periodic buildset", e);
   }
-  const WallTime next = slotAfter(planned, *interval_, now);
-  alarm_.at(next, [this, next] { fire(next); });
+  arm(slotAfter(planned, *interval_, now));
+}
+
+void PeriodicScheduler::arm(WallTime planned) {
+  alarm_.at(planned, guarded("the periodic alarm", [this, planned] { fire(planned); }));
+  publishState();
+}
+
+Json PeriodicScheduler::describe() const {
+  Json out = nextFireView(nextRun(), "UTC");
+  out["interval"] = interval_ ? Json(interval_->count()) : Json();
+  return out;
 }
 
 }  // namespace bb

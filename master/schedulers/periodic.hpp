@@ -19,6 +19,8 @@ namespace bb {
 class PeriodicScheduler : public Scheduler {
  public:
   PeriodicScheduler(SchedulerEntry cfg, SchedulerContext ctx);
+  // Its own key `interval` (required); lists its planned runs.
+  static void declareType(SchedulerType& t);
   // Builds at once if due (never run, or an interval has passed since the
   // stored last run), otherwise arms the alarm for the rest of the interval.
   void start() override;
@@ -28,6 +30,8 @@ class PeriodicScheduler : public Scheduler {
   std::optional<std::chrono::seconds> interval() const { return interval_; }
   // When the next BuildSet is due, if the alarm is armed.
   std::optional<WallTime> nextRun() const;
+  // {interval (s), next_fire_at, next_fire_local, timezone: "UTC"}.
+  Json describe() const override;
 
   // extra["interval"] of `cfg`, if it is a positive integer.
   static std::optional<std::chrono::seconds> intervalOf(const SchedulerEntry& cfg);
@@ -42,6 +46,8 @@ class PeriodicScheduler : public Scheduler {
  private:
   // Builds for the run planned at `planned` and arms the next one.
   void fire(WallTime planned);
+  // Arms the alarm for the run planned at `planned` and announces it.
+  void arm(WallTime planned);
   WallAlarm alarm_;
   std::optional<std::chrono::seconds> interval_;
 };

@@ -6,6 +6,7 @@
 
 #include "master/db/database.hpp"
 #include "master/events/event_bus.hpp"
+#include "common/cron.hpp"
 #include "master/schedulers/change_filter.hpp"
 
 namespace bb {
@@ -41,7 +42,14 @@ void Scheduler::listen(EventFilter filter, std::function<void(const Event&)> fn)
 void Scheduler::fail(const std::string& what, const std::exception& e) {
   lastError_ = what + " failed: " + e.what();
   spdlog::error("scheduler {}: {}", cfg_.name, lastError_);
-  publishState(Json{{"error", lastError_}});
+  Json state = Json::object();
+  try {
+    state = describe();
+  } catch (const std::exception&) {
+    // The error is what matters here.
+  }
+  state["error"] = lastError_;
+  publishState(std::move(state));
 }
 
 void Scheduler::publishState(Json data) {
@@ -50,6 +58,25 @@ void Scheduler::publishState(Json data) {
   e.scheduler = cfg_.name;
   e.data = std::move(data);
   ctx_.buildsets.events().publish(std::move(e));
+}
+
+std::function<void()> Scheduler::guarded(std::string what, std::function<void()> fn) {
+  return [this, what = std::move(what), fn = std::move(fn)] {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      fail(what, e);
+    }
+  };
+}
+
+Json Scheduler::nextFireView(std::optional<WallTime> t, const std::string& tz) {
+  if (!t) return Json{{"next_fire_at", nullptr}, {"next_fire_local", nullptr}, {"timezone", tz}};
+  return Json{
+      {"next_fire_at",
+       std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count()},
+      {"next_fire_local", formatLocal(*t, tz)},
+      {"timezone", tz}};
 }
 
 std::string Scheduler::waitingReason() const {

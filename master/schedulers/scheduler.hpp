@@ -21,6 +21,8 @@ class Database;
 
 namespace bb {
 
+struct SchedulerType;  // scheduler_type.hpp
+
 struct SchedulerContext {
   db::Database& db;
   Clock& clock;
@@ -34,6 +36,11 @@ class Scheduler : public ChangeSubscriber {
   Scheduler(SchedulerEntry cfg, SchedulerContext ctx);
   // Ends the scheduler's event subscriptions.
   ~Scheduler() override;
+
+  // Fills a type's registry entry (scheduler_types.cpp) beyond its name
+  // and factory: own keys and checks, fire times. A type without any
+  // inherits this one, which adds nothing.
+  static void declareType(SchedulerType&) {}
 
   const std::string& name() const { return cfg_.name; }
   const SchedulerEntry& config() const { return cfg_; }
@@ -51,8 +58,10 @@ class Scheduler : public ChangeSubscriber {
   virtual void stop() {}
   // The last error of this scheduler's own asynchronous work ("" if none).
   const std::string& lastError() const { return lastError_; }
-  // What the scheduler says of its own state for status views: the type's
-  // fields (next fire time, held changes, timer deadline...). Empty here.
+  // What the scheduler says of its own state for status views and
+  // scheduler.state events: the type's fields (docs/protocol.md §7:
+  // next_fire_at/next_fire_local and timezone, stable_at, held_changes,
+  // upstream, fields...). Empty here.
   virtual Json describe() const { return Json::object(); }
   // What it did or will do with `change`, for `buildbot change-status`:
   // {state: "waiting"|"ignored", reason, important?}. Called only when it
@@ -112,6 +121,16 @@ class Scheduler : public ChangeSubscriber {
   // Publishes scheduler.state with `data` (its next fire time, held
   // changes, timer deadline...).
   void publishState(Json data);
+  // Publishes scheduler.state with describe(): its state changed (a timer
+  // armed or fired, a change held or released).
+  void publishState() { publishState(describe()); }
+  // `fn` as a timer callback: a throw goes to fail() (recorded, the
+  // scheduler keeps its other work) instead of up the event loop.
+  std::function<void()> guarded(std::string what, std::function<void()> fn);
+  // {next_fire_at: unix seconds, next_fire_local: the time in `tz`,
+  // timezone}, or nulls when `t` is not set: how a timed scheduler shows
+  // its next run.
+  static Json nextFireView(std::optional<WallTime> t, const std::string& tz);
   // The key under which this scheduler keeps state in the database.
   std::string stateObject() const { return "scheduler:" + cfg_.name; }
   SchedulerEntry cfg_;

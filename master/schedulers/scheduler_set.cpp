@@ -2,12 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "master/schedulers/any_branch.hpp"
-#include "master/schedulers/dependent.hpp"
 #include "master/schedulers/force.hpp"
-#include "master/schedulers/nightly.hpp"
-#include "master/schedulers/periodic.hpp"
-#include "master/schedulers/single_branch.hpp"
+#include "master/schedulers/scheduler_type.hpp"
 #include "master/schedulers/triggerable.hpp"
 
 namespace bb {
@@ -39,34 +35,23 @@ std::string fingerprint(const SchedulerEntry& e) {
 SchedulerSet::~SchedulerSet() { stopAll(); }
 
 bool SchedulerSet::isImplemented(const std::string& type) {
-  return type == "single_branch" || type == "force" || type == "any_branch" ||
-         type == "periodic" || type == "nightly" || type == "dependent" ||
-         type == "triggerable";
+  const SchedulerType* t = findSchedulerType(type);
+  return t && t->make;
 }
 
 std::string SchedulerSet::check(const SchedulerEntry& e) {
-  if (!isImplemented(e.type))
+  const SchedulerType* t = findSchedulerType(e.type);
+  if (t && t->check) return t->check(e);
+  if (!t || !t->make)
     return "scheduler '" + e.name + "' has type '" + e.type +
            "', which this buildmaster does not implement yet";
-  if (e.type == "nightly") {
-    try {
-      NightlyScheduler::validate(e);
-    } catch (const std::exception& err) {
-      return "scheduler '" + e.name + "': " + err.what();
-    }
-  }
   return "";
 }
 
 std::unique_ptr<Scheduler> SchedulerSet::make(const SchedulerEntry& e) {
-  if (e.type == "single_branch") return std::make_unique<SingleBranchScheduler>(e, ctx_);
-  if (e.type == "force") return std::make_unique<ForceScheduler>(e, ctx_);
-  if (e.type == "dependent") return std::make_unique<DependentScheduler>(e, ctx_);
-  if (e.type == "any_branch") return std::make_unique<AnyBranchScheduler>(e, ctx_);
-  if (e.type == "periodic") return std::make_unique<PeriodicScheduler>(e, ctx_);
-  if (e.type == "nightly") return std::make_unique<NightlyScheduler>(e, ctx_);
-  if (e.type == "triggerable") return std::make_unique<TriggerableScheduler>(e, ctx_);
-  return nullptr;
+  const SchedulerType* t = findSchedulerType(e.type);
+  if (!t || !t->make) return nullptr;
+  return t->make(e, ctx_);
 }
 
 void SchedulerSet::configure(const std::vector<SchedulerEntry>& entries) {

@@ -21,8 +21,8 @@ class SchedulerSet {
 
   // Types this master can run; checkconfig and reconfig refuse others.
   static bool isImplemented(const std::string& type);
-  // What the master checks beyond config/ (the type is implemented, a
-  // nightly cron expression parses): the problem, or "" if none.
+  // What the master checks beyond config/ (the type is implemented, its
+  // own SchedulerType::check): the problem, or "" if none.
   static std::string check(const SchedulerEntry& e);
   // Applies `entries`: removed and changed schedulers are stopped, new and
   // changed ones created and started.

@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include "master/db/database.hpp"
+#include "config/yaml_util.hpp"
 #include "master/schedulers/change_filter.hpp"
+#include "master/schedulers/scheduler_type.hpp"
 
 namespace bb {
 
@@ -15,6 +17,16 @@ std::int64_t wallMs(Clock& c) {
       .count();
 }
 }  // namespace
+
+void SingleBranchScheduler::declareType(SchedulerType& t) {
+  t.config.listensToChanges = [](const SchedulerEntry&) { return true; };
+  t.config.check = [](const cfg::MapReader& r, cfg::MasterParse&, SchedulerEntry& s) {
+    if (s.branch || r.has("branch_pattern")) return true;
+    if (!r.has("branch"))
+      r.error(r.mark(), "missing required key 'branch' (or branch_pattern, for several branches)");
+    return false;
+  };
+}
 
 void SingleBranchScheduler::onMatchingChange(const db::ChangeRecord& change) {
   bool important = false;
@@ -30,6 +42,15 @@ void SingleBranchScheduler::onMatchingChange(const db::ChangeRecord& change) {
     armTimer();
   }
   save();
+  publishState();  // sent once the change's transaction commits
+}
+
+Json SingleBranchScheduler::describe() const {
+  const bool running = timer_ && timer_->pending();
+  return Json{{"tree_stable_timer", cfg_.treeStableTimer},
+              {"stable_at", running ? Json(fireAtMs_ / 1000) : Json()},
+              {"held_changes", pending_},
+              {"important", pendingImportant_}};
 }
 
 void SingleBranchScheduler::start() {
@@ -55,28 +76,44 @@ void SingleBranchScheduler::load() {
 }
 
 // The timer's state; the held changes have a row each (storePendingChange).
-void SingleBranchScheduler::save() {
-  ctx_.db.setState(stateObject(), "pending",
-                   Json{{"important", pendingImportant_}, {"fire_at_ms", fireAtMs_}});
+void SingleBranchScheduler::save() { save(pendingImportant_, fireAtMs_); }
+
+void SingleBranchScheduler::save(bool important, std::int64_t fireAtMs) {
+  ctx_.db.setState(stateObject(), "pending", Json{{"important", important}, {"fire_at_ms", fireAtMs}});
 }
 
 void SingleBranchScheduler::armTimer() {
   if (!timer_) timer_ = ctx_.clock.makeTimer();
   const std::int64_t wait = std::max<std::int64_t>(0, fireAtMs_ - wallMs(ctx_.clock));
-  timer_->start(std::chrono::milliseconds(wait), [this] { fire(); });
+  timer_->start(std::chrono::milliseconds(wait), guarded("the tree-stable timer", [this] { fire(); }));
 }
 
 void SingleBranchScheduler::fire() {
   if (pending_.empty() || !pendingImportant_) return;
   auto ids = pending_;
-  ctx_.db.transaction([&] {
-    submitChanges(ids);
-    dropPendingChanges(ids);
-    pending_.clear();
-    pendingImportant_ = false;
-    fireAtMs_ = 0;
-    save();
-  });
+  try {
+    ctx_.db.transaction([&] {
+      submitChanges(ids);
+      dropPendingChanges(ids);
+      save(false, 0);
+    });
+  } catch (const std::exception& e) {
+    // Nothing was written: the changes stay held, and the timer tries
+    // again one period later.
+    fail("building the held changes", e);
+    fireAtMs_ = wallMs(ctx_.clock) + cfg_.treeStableTimer * 1000LL;
+    armTimer();
+    try {
+      save();
+    } catch (const std::exception&) {
+      // The stored deadline is older; a restart fires at once, which is fine.
+    }
+    return;
+  }
+  pending_.clear();
+  pendingImportant_ = false;
+  fireAtMs_ = 0;
+  publishState();
 }
 
 

@@ -16,9 +16,14 @@ namespace bb {
 class SingleBranchScheduler : public Scheduler {
  public:
   using Scheduler::Scheduler;
+  // Listens to changes; `branch` (or branch_pattern) is required.
+  static void declareType(SchedulerType& t);
   bool subscribesToChanges() const override { return true; }
   void start() override;
   void stop() override;
+  // {tree_stable_timer (s), stable_at (unix seconds when the timer fires,
+  // null if it is not running), held_changes: [change ids], important}.
+  Json describe() const override;
 
  protected:
   void onMatchingChange(const db::ChangeRecord& change) override;
@@ -26,7 +31,10 @@ class SingleBranchScheduler : public Scheduler {
  private:
   void load();
   void save();
+  void save(bool important, std::int64_t fireAtMs);
   void armTimer();
+  // The timer fired: one BuildSet for the held changes. If that fails, the
+  // error is recorded and the changes stay held for another timer period.
   void fire();
 
   std::vector<std::int64_t> pending_;

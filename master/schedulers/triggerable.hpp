@@ -12,6 +12,9 @@ namespace bb {
 class TriggerableScheduler : public Scheduler {
  public:
   using Scheduler::Scheduler;
+  // Trigger steps may start it; change keys are refused (they would do
+  // nothing).
+  static void declareType(SchedulerType& t);
   // Creates one BuildSet on this scheduler's builders and priority for `ss`,
   // with its configured properties overridden by `properties` ({name:
   // [value, source]} or plain values); the BuildSet names parentBuildId as
@@ -19,6 +22,8 @@ class TriggerableScheduler : public Scheduler {
   // transaction.
   NewBuildset trigger(const db::SourceStamp& ss, const Json& properties,
                       std::int64_t parentBuildId, const std::string& parentName);
+  // {builders, started_by: "trigger steps"}.
+  Json describe() const override;
 };
 
 }  // namespace bb

@@ -4,12 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "config_test_util.hpp"
+#include "master/config_kinds.hpp"
 
 namespace bb {
 namespace {
 
 MasterConfig load(const std::string& yaml) {
-  auto r = parseMasterConfig(yaml, "master.yaml");
+  auto r = parseMasterConfig(yaml, "master.yaml", masterConfigKinds());
   EXPECT_TRUE(r.ok()) << test::dump(r.errors);
   return r.config ? *r.config : MasterConfig{};
 }

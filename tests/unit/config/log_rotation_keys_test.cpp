@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/master_config.hpp"
+#include "master/config_kinds.hpp"
 #include "config/slave_config.hpp"
 #include "config_test_util.hpp"
 
@@ -16,22 +17,22 @@ std::string masterYaml(const std::string& masterKeys) {
 }
 
 TEST(LogRotationKeys, DefaultsAndValuesInMasterYaml) {
-  auto r = parseMasterConfig(masterYaml(""), "master.yaml");
+  auto r = parseMasterConfig(masterYaml(""), "master.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << test::dump(r.errors);
   EXPECT_EQ(r.config->master.log.maxMegabytes, 10);
   EXPECT_EQ(r.config->master.log.keep, 10);
   EXPECT_EQ(r.config->master.log.maxBytes(), 10u << 20);
-  r = parseMasterConfig(masterYaml(", log_max_mb: 50, log_keep: 3"), "master.yaml");
+  r = parseMasterConfig(masterYaml(", log_max_mb: 50, log_keep: 3"), "master.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << test::dump(r.errors);
   EXPECT_EQ(r.config->master.log.maxBytes(), 50u << 20);
   EXPECT_EQ(r.config->master.log.keep, 3);
-  r = parseMasterConfig(masterYaml(", log_max_mb: 0"), "master.yaml");
+  r = parseMasterConfig(masterYaml(", log_max_mb: 0"), "master.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.config->master.log.maxBytes(), 0u);  // never rotate
 }
 
 TEST(LogRotationKeys, OutOfRangeIsAnErrorAtItsPosition) {
-  auto r = parseMasterConfig(masterYaml(", log_keep: -1"), "master.yaml");
+  auto r = parseMasterConfig(masterYaml(", log_keep: -1"), "master.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
   const ConfigError* e = test::findError(r.errors, "log_keep");
   ASSERT_NE(e, nullptr) << test::dump(r.errors);

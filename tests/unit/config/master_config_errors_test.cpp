@@ -1,6 +1,7 @@
 // Every class of master config error is reported, at the right place, and
 // all of them at once.
 #include "config/master_config.hpp"
+#include "master/config_kinds.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +16,7 @@ using test::findError;
 using test::kVerifier;
 
 std::vector<ConfigError> errorsOf(const std::string& yaml) {
-  auto r = parseMasterConfig(yaml, "bad.yaml");
+  auto r = parseMasterConfig(yaml, "bad.yaml", masterConfigKinds());
   EXPECT_FALSE(r.ok()) << "expected errors for:\n" << yaml;
   EXPECT_FALSE(r.config.has_value());
   for (const auto& e : r.errors) EXPECT_EQ(e.file, "bad.yaml");
@@ -108,7 +109,7 @@ TEST(MasterConfigErrors, PortClashAndHeartbeatOrder) {
   expectErrorAt(errors, "web_port and slave_port are both 8000", 3, 13);
   expectErrorAt(errors, "heartbeat_timeout (30) must be greater than heartbeat_interval (30)", 5, 22);
   // web_port 0 never clashes.
-  auto ok = parseMasterConfig("master: { slave_port: 8000, web_port: 0 }\n", "ok.yaml");
+  auto ok = parseMasterConfig("master: { slave_port: 8000, web_port: 0 }\n", "ok.yaml", masterConfigKinds());
   EXPECT_TRUE(ok.ok()) << dump(ok.errors);
 }
 

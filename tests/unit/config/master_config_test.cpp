@@ -1,5 +1,8 @@
 // A valid master config loads with every field as written; the examples load.
 #include "config/master_config.hpp"
+#include "master/config_kinds.hpp"
+#include "master/process/steps/git_step.hpp"
+#include "master/process/steps/shell_step.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -77,7 +80,7 @@ builders:
 }
 
 TEST(MasterConfig, ValidConfigLoadsEveryField) {
-  auto r = parseMasterConfig(validYaml(), "t.yaml");
+  auto r = parseMasterConfig(validYaml(), "t.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   const MasterConfig& c = *r.config;
   EXPECT_EQ(c.path, "t.yaml");
@@ -148,42 +151,44 @@ TEST(MasterConfig, ValidConfigLoadsEveryField) {
   EXPECT_EQ(b.locks[0].access, "counting");
   EXPECT_TRUE(b.collapseRequests);
   ASSERT_EQ(b.steps.size(), 4u);
-  const StepConfig& git = b.steps[0];
-  EXPECT_EQ(git.type, "git");
-  EXPECT_EQ(git.name, "git");
+  const StepConfig& gitStep = b.steps[0];
+  EXPECT_EQ(gitStep.type, "git");
+  EXPECT_EQ(gitStep.name, "git");
+  const auto& git = gitStep.as<GitOptions>();
   EXPECT_EQ(git.repo, "/srv/app.git");
   EXPECT_EQ(git.branch, "%(prop:branch)s");
   EXPECT_EQ(git.revision, "%(prop:revision)s");
   EXPECT_EQ(git.mode, "full");
   EXPECT_EQ(git.workdir, "src");
   EXPECT_EQ(git.timeout, 30);
-  const StepConfig& sh = b.steps[1];
-  EXPECT_EQ(sh.type, "shell");
-  EXPECT_EQ(sh.name, "build");
+  const StepConfig& shStep = b.steps[1];
+  EXPECT_EQ(shStep.type, "shell");
+  EXPECT_EQ(shStep.name, "build");
+  const auto& sh = shStep.as<ShellOptions>();
   EXPECT_EQ(sh.command, "make -j%(prop:jobs)s");
   EXPECT_TRUE(sh.argv.empty());
   EXPECT_EQ(sh.workdir, "src/sub");
   EXPECT_EQ(sh.env, (std::map<std::string, std::string>{{"CC", "clang"}, {"N", "3"}}));
   EXPECT_EQ(sh.timeout, 0);
   EXPECT_EQ(sh.maxSilence, 60);
-  EXPECT_FALSE(sh.haltOnFailure);
-  EXPECT_FALSE(sh.flunkOnFailure);
-  EXPECT_TRUE(sh.warnOnFailure);
-  ASSERT_EQ(sh.locks.size(), 1u);
-  EXPECT_EQ(sh.locks[0].lock, "db");
-  EXPECT_EQ(sh.locks[0].access, "exclusive");
+  EXPECT_FALSE(shStep.haltOnFailure);
+  EXPECT_FALSE(shStep.flunkOnFailure);
+  EXPECT_TRUE(shStep.warnOnFailure);
+  ASSERT_EQ(shStep.locks.size(), 1u);
+  EXPECT_EQ(shStep.locks[0].lock, "db");
+  EXPECT_EQ(shStep.locks[0].access, "exclusive");
   // Unnamed steps get their type as name, numbered from the second.
   EXPECT_EQ(b.steps[2].name, "shell");
-  EXPECT_EQ(b.steps[2].argv, (std::vector<std::string>{"make", "check"}));
-  EXPECT_TRUE(b.steps[2].command.empty());
-  EXPECT_EQ(b.steps[2].workdir, "build");
-  EXPECT_EQ(b.steps[2].timeout, 1200);
+  EXPECT_EQ(b.steps[2].as<ShellOptions>().argv, (std::vector<std::string>{"make", "check"}));
+  EXPECT_TRUE(b.steps[2].as<ShellOptions>().command.empty());
+  EXPECT_EQ(b.steps[2].as<ShellOptions>().workdir, "build");
+  EXPECT_EQ(b.steps[2].as<ShellOptions>().timeout, 1200);
   EXPECT_TRUE(b.steps[2].haltOnFailure);
   EXPECT_EQ(b.steps[3].name, "shell_2");
 }
 
 TEST(MasterConfig, DefaultsWhenSectionsAreAbsent) {
-  auto r = parseMasterConfig("master: { name: m }\n", "m.yaml");
+  auto r = parseMasterConfig("master: { name: m }\n", "m.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   EXPECT_EQ(r.config->master.slavePort, 9989);
   EXPECT_EQ(r.config->master.webPort, 0);
@@ -193,7 +198,7 @@ TEST(MasterConfig, DefaultsWhenSectionsAreAbsent) {
 }
 
 TEST(MasterConfig, ExampleDemoLoads) {
-  auto r = loadMasterConfig(BB_SOURCE_DIR "/config/examples/demo.yaml");
+  auto r = loadMasterConfig(BB_SOURCE_DIR "/config/examples/demo.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   const MasterConfig& c = *r.config;
   EXPECT_EQ(c.master.name, "demo");
@@ -210,12 +215,12 @@ TEST(MasterConfig, ExampleDemoLoads) {
   const BuilderEntry* b = c.findBuilder("demo-build");
   ASSERT_NE(b, nullptr);
   ASSERT_EQ(b->steps.size(), 3u);
-  EXPECT_EQ(b->steps[0].repo, "@DEMO_REPO@");
-  EXPECT_FALSE(b->steps[2].argv.empty());
+  EXPECT_EQ(b->steps[0].as<GitOptions>().repo, "@DEMO_REPO@");
+  EXPECT_FALSE(b->steps[2].as<ShellOptions>().argv.empty());
 }
 
 TEST(MasterConfig, ExampleFullLoads) {
-  auto r = loadMasterConfig(BB_SOURCE_DIR "/config/examples/full.yaml");
+  auto r = loadMasterConfig(BB_SOURCE_DIR "/config/examples/full.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   EXPECT_EQ(r.config->schedulers.size(), 9u);
   EXPECT_EQ(r.config->builders.size(), 3u);
@@ -243,13 +248,13 @@ TEST(MasterConfig, ExampleVerifierMatchesDemoPassword) {
                          base64Encode(std::string(reinterpret_cast<char*>(storedKey), 32)) + ":" +
                          base64Encode(std::string(reinterpret_cast<char*>(serverKey), 32));
   EXPECT_EQ(expected, kVerifier);
-  auto demo = loadMasterConfig(BB_SOURCE_DIR "/config/examples/demo.yaml");
+  auto demo = loadMasterConfig(BB_SOURCE_DIR "/config/examples/demo.yaml", masterConfigKinds());
   ASSERT_TRUE(demo.ok()) << dump(demo.errors);
   EXPECT_EQ(demo.config->slaves[0].passwordVerifier, expected);
 }
 
 TEST(MasterConfig, MissingFileIsAnError) {
-  auto r = loadMasterConfig("/nonexistent/master.yaml");
+  auto r = loadMasterConfig("/nonexistent/master.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].line, 0);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "config/master_config.hpp"
+#include "master/config_kinds.hpp"
 #include "tests/unit/config/config_test_util.hpp"
 
 namespace bb {
@@ -34,7 +35,7 @@ TEST(SchedulerChangeFilter, EveryKeyIsReadAsOnePatternOrAList) {
           "  - { name: n, type: nightly, cron: \"0 3 * * *\", only_if_changed: true, project: web, "
           "builders: [b1] }\n"
           "  - { name: u, type: nightly, cron: \"0 3 * * *\", branch: stable, builders: [b1] }\n"),
-      "ok.yaml");
+      "ok.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   const ChangeFilter& s = r.config->findScheduler("s")->changeFilter;
   EXPECT_EQ(s.branch, std::optional<std::string>("main"));
@@ -74,7 +75,7 @@ TEST(SchedulerChangeFilter, MisuseIsAnErrorAtItsPlace) {
           "  - { name: b, type: any_branch, branches: [main], branch_pattern: dev, builders: [b1] }\n"
           "  - { name: s3, type: single_branch, builders: [b1] }\n"
           "  - { name: ok, type: single_branch, branch: main, builders: [b1] }\n"),
-      "bad.yaml");
+      "bad.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
   expectErrorAt(r.errors, "scheduler 's': give either branch (one exact name) or branch_pattern", 6, 51);
   expectErrorAt(r.errors, "scheduler 'a': project must not be an empty pattern", 7, 43);
@@ -100,7 +101,7 @@ TEST(SchedulerChangeFilter, AWrongShapeIsAnError) {
   auto r = parseMasterConfig(
       withSchedulers("  - { name: a, type: any_branch, project: {x: 1}, builders: [b1] }\n"
                      "  - { name: b, type: any_branch, category: , builders: [b1] }\n"),
-      "shape.yaml");
+      "shape.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
   expectErrorAt(r.errors, "scheduler 'a': project must be a list of strings, got a map", 6, 43);
   expectErrorAt(r.errors, "scheduler 'b': category has no value; give a pattern or a list", 7, 34);

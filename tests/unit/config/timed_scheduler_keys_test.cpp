@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/master_config.hpp"
+#include "master/config_kinds.hpp"
 #include "tests/unit/config/config_test_util.hpp"
 
 namespace bb {
@@ -26,7 +27,7 @@ TEST(TimedSchedulerKeys, NightlyTimezoneAndAnyBranchBranchesAreKept) {
                      "only_if_changed: true, builders: [b1] }\n"
                      "  - { name: a, type: any_branch, branches: [main, \"release/*\"], builders: [b1] }\n"
                      "  - { name: u, type: nightly, cron: \"0 3 * * *\", timezone: UTC, builders: [b1] }\n"),
-      "ok.yaml");
+      "ok.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   EXPECT_EQ(r.config->findScheduler("n")->extra,
             (Json{{"cron", "0 3 * * *"}, {"timezone", "Europe/Paris"}, {"only_if_changed", true}}));
@@ -39,7 +40,7 @@ TEST(TimedSchedulerKeys, CronFieldMistakesAreFoundAtLoadWithTheirPlace) {
   auto r = parseMasterConfig(
       withSchedulers("  - { name: n, type: nightly, cron: \"60 3 * * *\", builders: [b1] }\n"
                      "  - { name: m, type: nightly, cron: \"0 3 * foo *\", builders: [b1] }\n"),
-      "bad.yaml");
+      "bad.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
   expectErrorAt(r.errors, "cron minute field '60': 60 is out of range 0-59", 6, 37);
   expectErrorAt(r.errors, "cron month field 'foo': 'foo' is neither a number nor a name", 7, 37);
@@ -52,7 +53,7 @@ TEST(TimedSchedulerKeys, BadValuesAreErrorsAtTheirPlace) {
                      "  - { name: a, type: any_branch, branches: [], builders: [b1] }\n"
                      "  - { name: d, type: single_branch, branch: main, branches: [x], builders: [b1] }\n"
                      "  - { name: e, type: periodic, interval: 60, timezone: UTC, builders: [b1] }\n"),
-      "bad.yaml");
+      "bad.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
   expectErrorAt(r.errors, "unknown time zone 'Mars/Base'", 6, 60);
   expectErrorAt(r.errors, "time zone '../../etc/passwd' is not a tz database name", 7, 60);

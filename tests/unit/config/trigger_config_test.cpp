@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "config/master_config.hpp"
+#include "master/config_kinds.hpp"
+#include "master/process/steps/trigger_step.hpp"
 #include "tests/unit/config/config_test_util.hpp"
 
 namespace bb {
@@ -39,25 +41,25 @@ TEST(TriggerConfig, KeysAndDefaults) {
              "          halt_on_failure: false\n",
              "  - { name: kids, type: triggerable, builders: [child], priority: 5, properties: {a: b} }\n"
              "  - { name: more, type: triggerable, builders: [child, parent] }\n"),
-      "ok.yaml");
+      "ok.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   const BuilderEntry* parent = r.config->findBuilder("parent");
   ASSERT_NE(parent, nullptr);
   ASSERT_EQ(parent->steps.size(), 2u);
-  const StepConfig& plain = parent->steps[0];
-  EXPECT_EQ(plain.type, "trigger");
-  EXPECT_EQ(plain.name, "trigger");
+  EXPECT_EQ(parent->steps[0].type, "trigger");
+  EXPECT_EQ(parent->steps[0].name, "trigger");
+  const auto& plain = parent->steps[0].as<TriggerOptions>();
   EXPECT_EQ(plain.schedulers, std::vector<std::string>{"kids"});
   EXPECT_FALSE(plain.waitForFinish);
   EXPECT_TRUE(plain.updateSourceStamp);
   EXPECT_TRUE(plain.setProperties.empty());
   EXPECT_TRUE(plain.copyProperties.empty());
-  const StepConfig& wait = parent->steps[1];
-  EXPECT_EQ(wait.name, "wait");
+  EXPECT_EQ(parent->steps[1].name, "wait");
+  EXPECT_FALSE(parent->steps[1].haltOnFailure);
+  const auto& wait = parent->steps[1].as<TriggerOptions>();
   EXPECT_EQ(wait.schedulers, (std::vector<std::string>{"kids", "more"}));
   EXPECT_TRUE(wait.waitForFinish);
   EXPECT_FALSE(wait.updateSourceStamp);
-  EXPECT_FALSE(wait.haltOnFailure);
   EXPECT_EQ(wait.setProperties, (Json{{"who", "%(prop:buildername)s"}, {"n", 3}}));
   EXPECT_EQ(wait.copyProperties, (std::vector<std::string>{"branch", "owner"}));
   const SchedulerEntry* kids = r.config->findScheduler("kids");
@@ -76,7 +78,7 @@ TEST(TriggerConfig, StepMistakesAreReportedAtTheirPlace) {
              "      - trigger: { wait_for_finish: yes please }\n",
              "  - { name: kids, type: triggerable, builders: [child] }\n"
              "  - { name: nightly, type: nightly, cron: \"0 3 * * *\", builders: [child] }\n"),
-      "bad.yaml");
+      "bad.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
   expectErrorAt(r.errors, "schedulers is empty; list the triggerable schedulers", 8, 32);
   expectErrorAt(r.errors, "scheduler 'nightly' has type nightly; a trigger step can only start "
@@ -98,7 +100,7 @@ TEST(TriggerConfig, TriggerableSchedulerTakesNoChangeKeys) {
              "    builders: [child]\n"
              "    tree_stable_timer: 10\n"
              "    only_important: true\n"),
-      "bad.yaml");
+      "bad.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
   expectErrorAt(r.errors, "scheduler 'kids': branch does nothing on a triggerable scheduler", 10, 57);
   expectErrorAt(r.errors, "scheduler 'more': tree_stable_timer does nothing on a triggerable", 14, 5);
@@ -109,7 +111,7 @@ TEST(TriggerConfig, TriggerableSchedulerTakesNoChangeKeys) {
 TEST(TriggerConfig, UnknownStepTypeListsTrigger) {
   auto r = parseMasterConfig(config("      - trigga: { schedulers: [kids] }\n",
                                     "  - { name: kids, type: triggerable, builders: [child] }\n"),
-                             "bad.yaml");
+                             "bad.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
   expectErrorAt(r.errors, "unknown step type 'trigga'; allowed: shell, git, trigger", 8, 9);
 }

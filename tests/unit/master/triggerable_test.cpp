@@ -12,7 +12,7 @@
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
 #include "master/process/log_writer.hpp"
-#include "master/process/trigger_step.hpp"
+#include "master/process/steps/trigger_step.hpp"
 #include "master/schedulers/scheduler_set.hpp"
 #include "master/schedulers/triggerable.hpp"
 
@@ -36,7 +36,9 @@ class TriggerableTest : public ::testing::Test {
     bs.scheduler = "force";
     bs.reason = "forced";
     bs.sourcestamp = {"repo.git", "main", "abc", "proj", {}};
-    parentRequest = db.addBuildset(bs, {"parent"}, 0).second.at("parent");
+    auto made = db.addBuildset(bs, {"parent"}, 0);
+    parentBuildset = made.first;
+    parentRequest = made.second.at("parent");
     parent = db.addBuild(db.registerMaster("m", 1), parentRequest, "parent", "s1", 1, Json::object());
     stepId = db.addStep(parent.id, 1, "trigger", 1);
     log.emplace(db, db.addLog(stepId, "stdio"));
@@ -55,28 +57,44 @@ class TriggerableTest : public ::testing::Test {
     return e;
   }
 
-  StepConfig step(std::vector<std::string> schedulers, bool wait) {
+  TriggerOptions options(std::vector<std::string> schedulers, bool wait) {
+    TriggerOptions o;
+    o.schedulers = std::move(schedulers);
+    o.waitForFinish = wait;
+    o.setProperties = Json{{"who", "%(prop:buildername)s-child"}, {"n", 3}};
+    o.copyProperties = {"owner", "missing"};
+    return o;
+  }
+
+  StepConfig step(TriggerOptions o) {
     StepConfig s;
     s.type = "trigger";
     s.name = "trigger";
-    s.schedulers = std::move(schedulers);
-    s.waitForFinish = wait;
-    s.setProperties = Json{{"who", "%(prop:buildername)s-child"}, {"n", 3}};
-    s.copyProperties = {"owner", "missing"};
+    s.options = std::make_shared<TriggerOptions>(std::move(o));
     return s;
+  }
+  StepConfig step(std::vector<std::string> schedulers, bool wait) {
+    return step(options(std::move(schedulers), wait));
   }
 
   TriggerParent parentInfo() {
     return TriggerParent{parent.id, "parent", parent.number, {"repo.git", "main", "abc", "proj", {}}};
   }
 
-  std::shared_ptr<TriggerStep> makeStep(SchedulerSet& set, const StepConfig& s) {
-    return std::make_shared<TriggerStep>(set, buildsets, db, s, *log,
-                                         [this](Result r, const std::string& text) {
-                                           ++doneCalls;
-                                           result = r;
-                                           resultText = text;
-                                         });
+  // Starts a trigger step of the parent build, as Build does; the step's
+  // context lives as long as the fixture.
+  std::shared_ptr<TriggerStep> startStep(SchedulerSet& set, const StepConfig& s) {
+    contexts.push_back(std::make_unique<StepContext>(StepContext{
+        parent.id, "parent", parent.number, parentBuildset, s, nullptr, props, *log, db, clock, &set,
+        &buildsets, &events, nullptr, nullptr}));
+    auto t = std::make_shared<TriggerStep>(s);
+    t->start(*contexts.back(), [this](const StepOutcome& o) {
+      ++doneCalls;
+      result = o.result;
+      resultText = o.text;
+      interrupted = o.interrupted;
+    });
+    return t;
   }
 
   // Completes every request of the BuildSet with `r` and announces it, as
@@ -105,6 +123,7 @@ class TriggerableTest : public ::testing::Test {
                  [this](std::function<void()> fn) { db.afterCommit(std::move(fn)); }};
   BuildsetService buildsets;
   ChangeBus bus;
+  std::int64_t parentBuildset = 0;
   std::int64_t parentRequest = 0;
   db::BuildRecord parent;
   std::int64_t stepId = 0;
@@ -113,6 +132,8 @@ class TriggerableTest : public ::testing::Test {
   int doneCalls = 0;
   Result result = Result::Skipped;
   std::string resultText;
+  bool interrupted = false;
+  std::vector<std::unique_ptr<StepContext>> contexts;
 };
 
 TEST_F(TriggerableTest, TriggerMakesABuildsetNamingItsParent) {
@@ -147,7 +168,7 @@ TEST_F(TriggerableTest, WithoutWaitingTheStepSucceedsOnceTheBuildsetIsCommitted)
   set.configure({triggerable("kids", {"child"})});
   props.set("got_revision", "def", "Git");
   const StepConfig s = step({"kids"}, false);
-  makeStep(set, s)->start(parentInfo(), props);
+  startStep(set, s);
   ASSERT_EQ(doneCalls, 1);
   EXPECT_EQ(result, Result::Success);
   EXPECT_EQ(resultText, "triggered kids (buildset 2)");
@@ -174,7 +195,7 @@ TEST_F(TriggerableTest, WithoutWaitingTheStepSucceedsOnceTheBuildsetIsCommitted)
 
 TEST_F(TriggerableTest, UpdateSourceStampOffKeepsTheParentsRevision) {
   props.set("got_revision", "def", "Git");
-  StepConfig s = step({"kids"}, false);
+  TriggerOptions s = options({"kids"}, false);
   s.updateSourceStamp = false;
   EXPECT_EQ(TriggerStep::childSourceStamp(s, parentInfo(), props).revision, "abc");
   s.updateSourceStamp = true;
@@ -187,9 +208,10 @@ TEST_F(TriggerableTest, WaitingTakesTheWorstResultOnceEveryBuildsetIsDone) {
   SchedulerSet set({db, clock, buildsets}, bus);
   set.configure({triggerable("kids", {"child"}), triggerable("more", {"other"})});
   const StepConfig s = step({"kids", "more"}, true);
-  auto t = makeStep(set, s);
-  t->start(parentInfo(), props);
+  auto t = startStep(set, s);
   EXPECT_EQ(doneCalls, 0) << "waits for the children";
+  EXPECT_EQ(t->describe()["state"], "waiting");
+  EXPECT_EQ(t->describe()["waiting_for"], Json::array({2, 3}));
   finishChild(2, Result::Failure);
   EXPECT_EQ(doneCalls, 0) << "buildset 3 is still running";
   finishChild(3, Result::Warnings);
@@ -206,11 +228,11 @@ TEST_F(TriggerableTest, AllChildrenSucceedingGivesSuccessAndAChildExceptionCount
   SchedulerSet set({db, clock, buildsets}, bus);
   set.configure({triggerable("kids", {"child"})});
   const StepConfig s = step({"kids"}, true);
-  makeStep(set, s)->start(parentInfo(), props);
+  startStep(set, s);
   finishChild(2, Result::Success);
   ASSERT_EQ(doneCalls, 1);
   EXPECT_EQ(result, Result::Success);
-  makeStep(set, s)->start(parentInfo(), props);
+  startStep(set, s);
   finishChild(3, Result::Exception);
   ASSERT_EQ(doneCalls, 2);
   EXPECT_EQ(result, Result::Failure);
@@ -221,20 +243,24 @@ TEST_F(TriggerableTest, StopEndsTheWaitAndTheChildGoesOn) {
   SchedulerSet set({db, clock, buildsets}, bus);
   set.configure({triggerable("kids", {"child"})});
   const StepConfig s = step({"kids"}, true);
-  auto t = makeStep(set, s);
-  t->start(parentInfo(), props);
-  t->stop();
+  auto t = startStep(set, s);
+  t->interrupt("stopped by alice");
+  ASSERT_EQ(doneCalls, 1) << "an interrupted step ends at once";
+  EXPECT_TRUE(interrupted);
+  EXPECT_EQ(resultText, "interrupted while waiting: stopped by alice");
+  EXPECT_EQ(t->describe()["state"], "done");
   t.reset();
   EXPECT_FALSE(db.getBuildset(2)->complete);
   finishChild(2, Result::Success);
-  EXPECT_EQ(doneCalls, 0) << "a stopped step never reports";
+  EXPECT_EQ(doneCalls, 1) << "it reports once, not again when the child ends";
+  EXPECT_NE(logText().find("the triggered builds keep running"), std::string::npos);
 }
 
 TEST_F(TriggerableTest, ASchedulerGoneAtRunTimeIsAnExceptionAndTriggersNothing) {
   SchedulerSet set({db, clock, buildsets}, bus);
   set.configure({triggerable("kids", {"child"})});
   const StepConfig s = step({"kids", "gone"}, true);
-  makeStep(set, s)->start(parentInfo(), props);
+  startStep(set, s);
   ASSERT_EQ(doneCalls, 1);
   EXPECT_EQ(result, Result::Exception);
   EXPECT_NE(resultText.find("scheduler 'gone' is not a configured triggerable scheduler now"),
@@ -246,9 +272,10 @@ TEST_F(TriggerableTest, ASchedulerGoneAtRunTimeIsAnExceptionAndTriggersNothing) 
 TEST_F(TriggerableTest, ASetPropertyThatDoesNotInterpolateIsAnException) {
   SchedulerSet set({db, clock, buildsets}, bus);
   set.configure({triggerable("kids", {"child"})});
-  StepConfig s = step({"kids"}, false);
-  s.setProperties = Json{{"x", "%(prop:nosuch)s"}};
-  makeStep(set, s)->start(parentInfo(), props);
+  TriggerOptions o = options({"kids"}, false);
+  o.setProperties = Json{{"x", "%(prop:nosuch)s"}};
+  const StepConfig s = step(o);
+  startStep(set, s);
   ASSERT_EQ(doneCalls, 1);
   EXPECT_EQ(result, Result::Exception);
   EXPECT_NE(resultText.find("set_properties"), std::string::npos) << resultText;
@@ -260,7 +287,7 @@ TEST_F(TriggerableTest, AWaitHearsEachCompletionOnceAndEndsItsSubscriptions) {
   set.configure({triggerable("kids", {"child"})});
   const std::size_t before = events.subscriberCount();
   const StepConfig s = step({"kids"}, true);  // the step keeps a reference to it
-  makeStep(set, s)->start(parentInfo(), props);
+  startStep(set, s);
   EXPECT_EQ(events.subscriberCount(), before + 1) << "one subscription per awaited BuildSet";
   finishChild(2, Result::Success);
   buildsets.completed({2, Result::Failure});  // announced again: ignored

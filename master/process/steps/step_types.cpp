@@ -1,0 +1,38 @@
+// The step types: one line each. A type's file fills its entry (the
+// config check of its keys) in its static declareType(StepType&).
+#include "master/process/step.hpp"
+#include "master/process/steps/git_step.hpp"
+#include "master/process/steps/shell_step.hpp"
+#include "master/process/steps/trigger_step.hpp"
+
+namespace bb {
+
+namespace {
+
+template <class T>
+StepType type(const char* name) {
+  StepType t;
+  t.config.name = name;
+  t.make = [](const StepConfig& c) -> std::shared_ptr<Step> { return std::make_shared<T>(c); };
+  T::declareType(t);
+  return t;
+}
+
+}  // namespace
+
+const std::vector<StepType>& stepTypes() {
+  static const std::vector<StepType> types{
+      type<ShellStep>("shell"),
+      type<GitStep>("git"),
+      type<TriggerStep>("trigger"),
+  };
+  return types;
+}
+
+const StepType* findStepType(const std::string& name) {
+  for (const auto& t : stepTypes())
+    if (t.name() == name) return &t;
+  return nullptr;
+}
+
+}  // namespace bb
