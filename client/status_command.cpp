@@ -128,6 +128,11 @@ std::string formatBuildsTable(const Json& statusResult) {
     }
     out += "\nSlaves:\n" + formatTable(rows2);
   }
+  const Json schedulers = statusResult.value("schedulers", Json::array());
+  if (schedulers.is_array() && !schedulers.empty()) {
+    out += "\nSchedulers:\n";
+    for (const auto& s : schedulers) out += "  " + formatSchedulerLine(s) + "\n";
+  }
   return out;
 }
 

@@ -95,6 +95,37 @@ std::string formatTriggerLinks(const Json& build) {
   return out;
 }
 
+std::string formatSchedulerLine(const Json& s) {
+  if (!s.is_object()) return "-";
+  std::vector<std::string> parts;
+  const auto has = [&](const char* key) { return s.contains(key) && !s[key].is_null(); };
+  if (has("config_error")) parts.push_back("not running: " + cellText(s["config_error"]));
+  if (has("next_fire_local")) {
+    std::string tz = s.value("timezone", std::string("UTC"));
+    parts.push_back("next run " + cellText(s["next_fire_local"]) + (tz == "UTC" ? "" : " " + tz));
+  } else if (s.contains("next_fire_at") && !has("config_error")) {
+    parts.push_back("no run planned");
+  }
+  if (has("stable_at")) parts.push_back("tree stable at " + formatTimestamp(s["stable_at"]));
+  if (has("held_changes") && s["held_changes"].is_array() && !s["held_changes"].empty()) {
+    const Json& held = s["held_changes"];
+    std::string ids;
+    for (std::size_t i = 0; i < held.size() && i < 10; ++i)
+      ids += (i ? ", " : "") + cellText(held[i]);
+    if (held.size() > 10) ids += ", ...";
+    parts.push_back(std::to_string(held.size()) + (held.size() == 1 ? " change" : " changes") +
+                    " held (" + (held.size() == 1 ? "id " : "ids ") + ids + ")");
+  }
+  if (has("upstream")) parts.push_back("after " + cellText(s["upstream"]) + " succeeds");
+  if (has("started_by")) parts.push_back("started by " + cellText(s["started_by"]));
+  if (has("fields")) parts.push_back("builds on request");
+  if (has("last_error")) parts.push_back("last error: " + cellText(s["last_error"]));
+  std::string line = cellText(s.value("name", Json())) + " (" + cellText(s.value("type", Json())) + "): ";
+  if (parts.empty()) return line + "idle";
+  for (std::size_t i = 0; i < parts.size(); ++i) line += (i ? ", " : "") + parts[i];
+  return line;
+}
+
 std::string formatTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths;
   for (const auto& row : rows) {

@@ -32,6 +32,12 @@ std::string formatTriggerLinks(const Json& build);
 // `what` names the build ("b1 #3").
 std::string formatFailure(const std::string& what, const Json& failure);
 
+// One line for a scheduler of the `status` reply (its SCHEDULER view):
+// "NAME (TYPE): next run ..., tree stable at ..., 2 changes held (ids 4,
+// 5), after UPSTREAM, last error: ...", from the fields it has; "idle"
+// when it says nothing of itself.
+std::string formatSchedulerLine(const Json& scheduler);
+
 // Left-aligned columns separated by two spaces; the first row is the header.
 // Trailing spaces are trimmed from every line.
 std::string formatTable(const std::vector<std::vector<std::string>>& rows);

@@ -146,7 +146,7 @@ Json RpcHandler::force(const std::string& user, const Json& p) {
   if (!f) {
     std::string list;
     for (auto* s : schedulers_.all())
-      if (s->config().type == "force") list += (list.empty() ? "" : ", ") + s->name();
+      if (schedulers_.findForce(s->name())) list += (list.empty() ? "" : ", ") + s->name();
     const std::string known = "force schedulers: " + (list.empty() ? std::string("none") : list);
     if (Scheduler* other = schedulers_.find(name))
       throw RpcError("not_found", "scheduler '" + name + "' is a " + other->config().type +
@@ -217,7 +217,18 @@ Json RpcHandler::status(const Json& p) {
   Json sources = Json::array();
   if (changeSources_ && only.empty())
     for (const ChangeSource* s : changeSources_()) sources.push_back(s->describe());
-  return Json{{"builders", builders}, {"slaves", slaves}, {"change_sources", sources},
+  // Each scheduler describes its own state (with --builder: the ones that
+  // start that builder).
+  Json schedulers = Json::array();
+  for (const Scheduler* s : schedulers_.all()) {
+    const auto& bs = s->config().builders;
+    if (!only.empty() && std::find(bs.begin(), bs.end(), only) == bs.end()) continue;
+    schedulers.push_back(schedulerView(*s));
+  }
+  return Json{{"builders", builders},
+              {"slaves", slaves},
+              {"change_sources", sources},
+              {"schedulers", schedulers},
               {"now", unixNowSeconds()}};
 }
 

@@ -34,6 +34,33 @@ TEST(StatusFormat, TableAlignsColumnsAndTrims) {
   EXPECT_EQ(t, "A     BB  C\nlong  x\n");
 }
 
+TEST(StatusFormat, SchedulerLineSaysWhatEachSchedulerWaitsFor) {
+  const Json nightly{{"name", "night"},
+                     {"type", "nightly"},
+                     {"next_fire_at", 1796176800},
+                     {"next_fire_local", "2026-12-02 03:00:00 CET (+01:00)"},
+                     {"timezone", "Europe/Berlin"},
+                     {"held_changes", {4, 5}}};
+  EXPECT_EQ(formatSchedulerLine(nightly),
+            "night (nightly): next run 2026-12-02 03:00:00 CET (+01:00) Europe/Berlin, "
+            "2 changes held (ids 4, 5)");
+  const Json timer{{"name", "quick"},
+                   {"type", "single_branch"},
+                   {"stable_at", 1700000000},
+                   {"held_changes", {7}},
+                   {"last_error", "building the held changes failed: disk full"}};
+  EXPECT_EQ(formatSchedulerLine(timer), "quick (single_branch): tree stable at " +
+                                            formatTimestamp(1700000000) +
+                                            ", 1 change held (id 7), last error: building the "
+                                            "held changes failed: disk full");
+  EXPECT_EQ(formatSchedulerLine(Json{{"name", "d"}, {"type", "dependent"}, {"upstream", "u"}}),
+            "d (dependent): after u succeeds");
+  EXPECT_EQ(formatSchedulerLine(Json{{"name", "p"}, {"type", "periodic"}, {"next_fire_at", nullptr},
+                                     {"timezone", "UTC"}}),
+            "p (periodic): no run planned");
+  EXPECT_EQ(formatSchedulerLine(Json{{"name", "x"}, {"type", "try"}}), "x (try): idle");
+}
+
 TEST(StatusFormat, CellText) {
   EXPECT_EQ(cellText("s"), "s");
   EXPECT_EQ(cellText(12), "12");
