@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -109,12 +110,16 @@ std::string formatSchedulerLine(const Json& s) {
   if (has("stable_at")) parts.push_back("tree stable at " + formatTimestamp(s["stable_at"]));
   if (has("held_changes") && s["held_changes"].is_array() && !s["held_changes"].empty()) {
     const Json& held = s["held_changes"];
+    const Json total = s.value("held_count", Json(held.size()));
+    const std::size_t n = total.is_number_integer() && total.get<std::int64_t>() >= 0
+                              ? total.get<std::size_t>()
+                              : held.size();
     std::string ids;
     for (std::size_t i = 0; i < held.size() && i < 10; ++i)
       ids += (i ? ", " : "") + cellText(held[i]);
-    if (held.size() > 10) ids += ", ...";
-    parts.push_back(std::to_string(held.size()) + (held.size() == 1 ? " change" : " changes") +
-                    " held (" + (held.size() == 1 ? "id " : "ids ") + ids + ")");
+    if (n > 10) ids += ", ...";
+    parts.push_back(std::to_string(n) + (n == 1 ? " change" : " changes") + " held (" +
+                    (n == 1 ? "id " : "ids ") + ids + ")");
   }
   if (has("upstream")) parts.push_back("after " + cellText(s["upstream"]) + " succeeds");
   if (has("started_by")) parts.push_back("started by " + cellText(s["started_by"]));

@@ -34,7 +34,8 @@ std::string formatFailure(const std::string& what, const Json& failure);
 
 // One line for a scheduler of the `status` reply (its SCHEDULER view):
 // "NAME (TYPE): next run ..., tree stable at ..., 2 changes held (ids 4,
-// 5), after UPSTREAM, last error: ...", from the fields it has; "idle"
+// 5), after UPSTREAM, last error: ...", from the fields it has (the held
+// count from held_count, the first 10 ids listed); "idle"
 // when it says nothing of itself.
 std::string formatSchedulerLine(const Json& scheduler);
 

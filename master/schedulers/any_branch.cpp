@@ -84,22 +84,32 @@ void AnyBranchScheduler::onMatchingChange(const db::ChangeRecord& change) {
 }
 
 Json AnyBranchScheduler::describe() const {
+  // Bounded like every scheduler's view: the first kBranchesListed
+  // branches with the first few held ids each, and the totals.
+  constexpr std::size_t kBranchesListed = 20, kIdsPerBranch = 10;
   Json branches = Json::array(), held = Json::array(), first = nullptr;
+  std::size_t count = 0;
   for (const auto& [key, p] : pending_) {
     const bool running = p.timer && p.timer->pending();
     const Json at = running ? Json(p.fireAtMs / 1000) : Json();
     if (running && (first.is_null() || at < first)) first = at;
-    for (auto id : p.changes) held.push_back(id);
-    branches.push_back(Json{{"repository", key.first},
-                            {"branch", key.second},
-                            {"held_changes", p.changes},
-                            {"important", p.important},
-                            {"stable_at", at}});
+    count += p.changes.size();
+    for (std::size_t i = 0; i < p.changes.size() && held.size() < kHeldListed; ++i)
+      held.push_back(p.changes[i]);
+    if (branches.size() < kBranchesListed)
+      branches.push_back(Json{{"repository", key.first},
+                              {"branch", key.second},
+                              {"held_changes", heldView(p.changes, kIdsPerBranch)},
+                              {"held_count", p.changes.size()},
+                              {"important", p.important},
+                              {"stable_at", at}});
   }
   return Json{{"tree_stable_timer", cfg_.treeStableTimer},
               {"stable_at", first},
               {"held_changes", held},
-              {"branches", branches}};
+              {"held_count", count},
+              {"branches", branches},
+              {"branch_count", pending_.size()}};
 }
 
 void AnyBranchScheduler::start() {

@@ -25,8 +25,9 @@ class AnyBranchScheduler : public Scheduler {
   void start() override;
   void stop() override;
   // {tree_stable_timer, stable_at (the earliest running timer, null if
-  // none), held_changes: [every held change id], branches: [{repository,
-  // branch, held_changes, important, stable_at}]}.
+  // none), held_changes (the oldest kHeldListed), held_count, branches:
+  // [{repository, branch, held_changes, held_count, important, stable_at}]
+  // (the first 20), branch_count}.
   Json describe() const override;
 
   // (repository, branch) pairs that have changes waiting for their timer.

@@ -192,7 +192,8 @@ Json NightlyScheduler::describe() const {
   Json out = nextFireView(nextFire(), timezone_);
   out["cron"] = cron_ ? cron_->expression() : cfg_.extra.value("cron", std::string());
   out["only_if_changed"] = onlyIfChanged_;
-  out["held_changes"] = pending_;
+  out["held_changes"] = heldView(pending_);
+  out["held_count"] = pending_.size();
   out["important"] = pendingImportant_;
   if (!configError_.empty()) out["config_error"] = configError_;
   return out;

@@ -41,7 +41,8 @@ class NightlyScheduler : public Scheduler {
   // When it fires next, if started with a valid config.
   std::optional<WallTime> nextFire() const;
   // {cron, only_if_changed, next_fire_at, next_fire_local (in its time
-  // zone), timezone, held_changes, important, config_error?}.
+  // zone), timezone, held_changes (the oldest kHeldListed), held_count,
+  // important, config_error?}.
   Json describe() const override;
 
  protected:

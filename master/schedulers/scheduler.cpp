@@ -79,6 +79,12 @@ Json Scheduler::nextFireView(std::optional<WallTime> t, const std::string& tz) {
       {"timezone", tz}};
 }
 
+Json Scheduler::heldView(const std::vector<std::int64_t>& ids, std::size_t max) {
+  Json out = Json::array();
+  for (std::size_t i = 0; i < ids.size() && i < max; ++i) out.push_back(ids[i]);
+  return out;
+}
+
 std::string Scheduler::waitingReason() const {
   return "tree-stable timer running (" + std::to_string(cfg_.treeStableTimer) + " s)";
 }

@@ -63,6 +63,11 @@ class Scheduler : public ChangeSubscriber {
   // next_fire_at/next_fire_local and timezone, stable_at, held_changes,
   // upstream, fields...). Empty here.
   virtual Json describe() const { return Json::object(); }
+  // How many held change ids describe() lists (the oldest), so that neither
+  // a status reply nor each scheduler.state event grows with a long hold;
+  // `held_count` gives the total.
+  static constexpr std::size_t kHeldListed = 50;
+
   // What it did or will do with `change`, for `buildbot change-status`:
   // {state: "waiting"|"ignored", reason, important?}. Called only when it
   // made no BuildSet containing the change. `decision` is what it recorded
@@ -131,6 +136,8 @@ class Scheduler : public ChangeSubscriber {
   // timezone}, or nulls when `t` is not set: how a timed scheduler shows
   // its next run.
   static Json nextFireView(std::optional<WallTime> t, const std::string& tz);
+  // The first `max` of `ids`, as a JSON array.
+  static Json heldView(const std::vector<std::int64_t>& ids, std::size_t max = kHeldListed);
   // The key under which this scheduler keeps state in the database.
   std::string stateObject() const { return "scheduler:" + cfg_.name; }
   SchedulerEntry cfg_;

@@ -49,7 +49,8 @@ Json SingleBranchScheduler::describe() const {
   const bool running = timer_ && timer_->pending();
   return Json{{"tree_stable_timer", cfg_.treeStableTimer},
               {"stable_at", running ? Json(fireAtMs_ / 1000) : Json()},
-              {"held_changes", pending_},
+              {"held_changes", heldView(pending_)},
+              {"held_count", pending_.size()},
               {"important", pendingImportant_}};
 }
 

@@ -22,7 +22,8 @@ class SingleBranchScheduler : public Scheduler {
   void start() override;
   void stop() override;
   // {tree_stable_timer (s), stable_at (unix seconds when the timer fires,
-  // null if it is not running), held_changes: [change ids], important}.
+  // null if it is not running), held_changes: [the oldest kHeldListed
+  // change ids], held_count, important}.
   Json describe() const override;
 
  protected:

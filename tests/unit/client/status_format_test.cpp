@@ -53,6 +53,13 @@ TEST(StatusFormat, SchedulerLineSaysWhatEachSchedulerWaitsFor) {
                                             formatTimestamp(1700000000) +
                                             ", 1 change held (id 7), last error: building the "
                                             "held changes failed: disk full");
+  Json many = timer;
+  many["held_changes"] = Json::array({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+  many["held_count"] = 300;
+  many.erase("last_error");
+  EXPECT_EQ(formatSchedulerLine(many), "quick (single_branch): tree stable at " +
+                                           formatTimestamp(1700000000) +
+                                           ", 300 changes held (ids 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...)");
   EXPECT_EQ(formatSchedulerLine(Json{{"name", "d"}, {"type", "dependent"}, {"upstream", "u"}}),
             "d (dependent): after u succeeds");
   EXPECT_EQ(formatSchedulerLine(Json{{"name", "p"}, {"type", "periodic"}, {"next_fire_at", nullptr},

@@ -96,6 +96,7 @@ TEST_F(SchedulerDescribeTest, SingleBranchShowsItsDeadlineAndHeldChangesAndAnnou
   EXPECT_EQ(d["tree_stable_timer"], 60);
   EXPECT_EQ(d["stable_at"], secs(utc(2026, 12, 1, 12, 1)) + 10) << "restarted by the second change";
   EXPECT_EQ(d["held_changes"], Json::array({c1, c2}));
+  EXPECT_EQ(d["held_count"], 2);
   EXPECT_EQ(d["important"], true);
   ASSERT_NE(lastState("quick"), nullptr) << "holding a change is announced";
   EXPECT_EQ(lastState("quick")->data["held_changes"], Json::array({c1, c2}));
@@ -105,6 +106,21 @@ TEST_F(SchedulerDescribeTest, SingleBranchShowsItsDeadlineAndHeldChangesAndAnnou
   EXPECT_TRUE(d["held_changes"].empty()) << "the build took them";
   EXPECT_TRUE(lastState("quick")->data["held_changes"].empty()) << "firing is announced";
   EXPECT_TRUE(db.getBuildset(1).has_value());
+}
+
+TEST_F(SchedulerDescribeTest, ALongHoldListsTheOldestChangesAndCountsAll) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  SchedulerEntry e = entry("slow", "single_branch");
+  e.branch = "main";
+  e.treeStableTimer = 3600;
+  set.configure({e});
+  const std::int64_t first = change("main");
+  for (int i = 1; i < 120; ++i) change("main");
+  const Json d = set.find("slow")->describe();
+  EXPECT_EQ(d["held_count"], 120);
+  ASSERT_EQ(d["held_changes"].size(), Scheduler::kHeldListed);
+  EXPECT_EQ(d["held_changes"][0], first);
+  EXPECT_EQ(lastState("slow")->data["held_count"], 120) << "events stay small too";
 }
 
 TEST_F(SchedulerDescribeTest, AnyBranchShowsEachBranchAndTheEarliestDeadline) {
