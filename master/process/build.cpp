@@ -252,7 +252,11 @@ std::int64_t Build::runCommand(const std::string& kind, Json args,
   h.onDone = [self, run = stepRun_, done = std::move(done)](const CommandOutcome& o) {
     // A command of a step the build no longer waits for (it failed
     // meanwhile) changes nothing.
-    if (run != self->stepRun_ || self->finished_) return;
+    if (run != self->stepRun_ || self->finished_) {
+      spdlog::info("build {} #{}: its interrupted command ended after the build ended; ignored",
+                   self->builder_.name, self->record_.number);
+      return;
+    }
     self->cmdId_ = 0;
     try {
       done(o);
