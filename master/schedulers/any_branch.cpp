@@ -80,7 +80,12 @@ void AnyBranchScheduler::onMatchingChange(const db::ChangeRecord& change) {
     armTimer(key, p);
   }
   save();
-  publishState();  // sent once the change's transaction commits
+  // Sent once the change's transaction commits.
+  publishState(Json{{"repository", key.first},
+                    {"branch", key.second},
+                    {"held_change", change.id},
+                    {"held_count", p.changes.size()},
+                    {"stable_at", p.timer && p.timer->pending() ? Json(p.fireAtMs / 1000) : Json()}});
 }
 
 Json AnyBranchScheduler::describe() const {
@@ -174,7 +179,11 @@ void AnyBranchScheduler::fire(const Key& key) {
       dropPendingChanges(taken.changes);
       save();
     });
-    publishState();
+    publishState(Json{{"repository", key.first},
+                      {"branch", key.second},
+                      {"released_changes", taken.changes.size()},
+                      {"held_count", 0},
+                      {"stable_at", nullptr}});
   } catch (const std::exception& e) {
     fail("building the held changes of branch " + key.second + " (retrying in " +
              std::to_string(cfg_.treeStableTimer) + " s)",

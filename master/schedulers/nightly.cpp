@@ -151,7 +151,7 @@ void NightlyScheduler::onMatchingChange(const db::ChangeRecord& change) {
   storePendingChange(change.id, Json::object());
   pendingImportant_ = pendingImportant_ || important;
   save();  // inside the change's transaction (see ChangeBus)
-  publishState();
+  publishState(Json{{"held_change", change.id}, {"held_count", pending_.size()}});
 }
 
 void NightlyScheduler::start() {
@@ -211,7 +211,10 @@ void NightlyScheduler::armNext(WallTime after) {
     fail("planning the next run (it will not build)", e);
     return;
   }
-  publishState();
+  // Armed (at start, or after a run, which released what it built).
+  Json state = nextFireView(alarm_.when(), timezone_);
+  state["held_count"] = pending_.size();
+  publishState(std::move(state));
 }
 
 void NightlyScheduler::onAlarm() {

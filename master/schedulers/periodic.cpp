@@ -149,7 +149,7 @@ void PeriodicScheduler::fire(WallTime planned) {
 
 void PeriodicScheduler::arm(WallTime planned) {
   alarm_.at(planned, guarded("the periodic alarm", [this, planned] { fire(planned); }));
-  publishState();
+  publishState(nextFireView(planned, "UTC"));
 }
 
 Json PeriodicScheduler::describe() const {

@@ -126,9 +126,9 @@ class Scheduler : public ChangeSubscriber {
   // Publishes scheduler.state with `data` (its next fire time, held
   // changes, timer deadline...).
   void publishState(Json data);
-  // Publishes scheduler.state with describe(): its state changed (a timer
-  // armed or fired, a change held or released).
-  void publishState() { publishState(describe()); }
+  // What a scheduler.state event carries is the change, not the whole
+  // describe(): one is published for every held change, so it stays small
+  // (docs/protocol.md §7 lists the fields).
   // `fn` as a timer callback: a throw goes to fail() (recorded, the
   // scheduler keeps its other work) instead of up the event loop.
   std::function<void()> guarded(std::string what, std::function<void()> fn);

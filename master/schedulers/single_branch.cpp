@@ -42,7 +42,10 @@ void SingleBranchScheduler::onMatchingChange(const db::ChangeRecord& change) {
     armTimer();
   }
   save();
-  publishState();  // sent once the change's transaction commits
+  // Sent once the change's transaction commits.
+  publishState(Json{{"held_change", change.id},
+                    {"held_count", pending_.size()},
+                    {"stable_at", timer_ && timer_->pending() ? Json(fireAtMs_ / 1000) : Json()}});
 }
 
 Json SingleBranchScheduler::describe() const {
@@ -114,7 +117,7 @@ void SingleBranchScheduler::fire() {
   pending_.clear();
   pendingImportant_ = false;
   fireAtMs_ = 0;
-  publishState();
+  publishState(Json{{"released_changes", ids.size()}, {"held_count", 0}, {"stable_at", nullptr}});
 }
 
 
