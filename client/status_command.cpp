@@ -160,6 +160,17 @@ std::string formatBuildDetails(const Json& buildResult) {
                     s.contains("text") && !s["text"].is_null() ? cellText(s["text"]) : ""});
   }
   out += formatTable(rows);
+  if (const Json step = build.value("current_step", Json()); step.is_object()) {
+    out += "now: step " + cellText(step.value("number", Json())) + " '" +
+           cellText(step.value("name", Json())) + "' (" + cellText(step.value("type", Json())) +
+           ") " + cellText(step.value("state", Json()));
+    const Json waiting = step.value("waiting_for", Json::array());
+    if (waiting.is_array() && !waiting.empty()) {
+      out += " for buildset" + std::string(waiting.size() == 1 ? " " : "s ");
+      for (std::size_t i = 0; i < waiting.size(); ++i) out += (i ? ", " : "") + cellText(waiting[i]);
+    }
+    out += "\n";
+  }
   if (const Json failure = build.value("failure", Json()); failure.is_object())
     out += "\n" + formatFailure(cellText(build.value("builder", Json("build"))) + " #" +
                                     cellText(build.value("number", Json())),

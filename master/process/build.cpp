@@ -269,6 +269,13 @@ std::int64_t Build::runCommand(const std::string& kind, Json args,
   return cmdId_;
 }
 
+Json Build::currentStep() const {
+  if (!step_) return nullptr;
+  Json out = step_->describe();
+  out["number"] = static_cast<int>(stepIndex_) + 1;
+  return out;
+}
+
 void Build::onStepDone(std::uint64_t run, const StepOutcome& o) {
   if (run != stepRun_ || finished_) return;
   // Kept alive until this returns: the step may still be on the stack.

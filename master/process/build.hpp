@@ -73,6 +73,9 @@ class Build : public std::enable_shared_from_this<Build> {
   const std::string& slaveName() const;
   const db::BuildRequestRecord& request() const { return request_; }
   bool finished() const { return finished_; }
+  // The running step's own description (Step::describe) with its
+  // `number`; null when no step runs (between steps, waiting for locks).
+  Json currentStep() const;
   Result result() const { return result_; }
 
  private:

@@ -1,6 +1,6 @@
 #pragma once
 // triggerable: starts a BuildSet only when a running build's trigger step
-// asks for one (master/process/trigger_step.hpp). It listens to no changes
+// asks for one (master/process/steps/trigger_step.hpp). It listens to no changes
 // and keeps no state.
 #include <cstdint>
 #include <string>

@@ -239,6 +239,11 @@ Json RpcHandler::build(const Json& p) {
   auto b = db_.getBuildByNumber(builder, static_cast<int>(number));
   if (!b) throw RpcError("not_found", "builder '" + builder + "' has no build #" + std::to_string(number));
   Json out = buildDetailView(db_, *b);
+  // A running build's step says what it is doing.
+  if (runningBuilds_ && !b->finished)
+    for (const auto& running : runningBuilds_())
+      if (running->builderName() == builder && running->number() == b->number)
+        out["current_step"] = running->currentStep();
   return Json{{"build", out}, {"now", unixNowSeconds()}};
 }
 

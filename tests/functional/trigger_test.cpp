@@ -169,6 +169,11 @@ TEST(Trigger, StoppingAWaitingParentEndsItsWaitAndTheChildRunsOn) {
   ASSERT_TRUE(waitFor([&] {
     return sqlite(e.master.dbPath(), "SELECT count(*) FROM builds WHERE builder='slowchild'")[0][0] == "1";
   }, 60s)) << e.master.log();
+  // The waiting step says what it waits for.
+  const auto st = e.master.client({"status", "--builder", "waitparent", "--build", "1"});
+  ASSERT_EQ(st.rc, 0) << st.describe();
+  EXPECT_NE(st.out.find("now: step 1 'kick' (trigger) waiting for buildset 2\n"), std::string::npos)
+      << st.out;
   auto r = e.master.client({"stop-build", "waitparent", "1", "--reason", "not needed"});
   ASSERT_EQ(r.rc, 0) << r.describe();
   ASSERT_TRUE(waitFor([&] { return e.result("waitparent", 1) == kCancelled; }, 60s)) << e.master.log();
