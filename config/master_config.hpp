@@ -130,6 +130,9 @@ struct SchedulerEntry {
 struct ChangeSourceEntry {
   std::string name;
   std::string type;  // a registered change source type (master/changes/change_source_types.cpp)
+  // The keys of the one type there is (filled by its kind's check). A
+  // second type with other keys would move them into per-type options,
+  // as StepConfig::options does for steps.
   std::string repo;
   std::vector<std::string> branches;
   int interval = 60;
