@@ -229,6 +229,9 @@ void Build::startStep(std::size_t index) {
     env_.db.finishStep(stepId_, Result::Exception, e.what(), nowSeconds());
     stepOpen_ = false;
     finish(Result::Exception, std::string("step ") + stepName + ": " + e.what());
+  } catch (const std::exception& e) {
+    if (run != stepRun_) throw;  // not this step's
+    fail("starting step " + stepName, e.what());
   }
 }
 
