@@ -1,6 +1,7 @@
 #include "common/message.hpp"
 
 #include "common/frame.hpp"
+#include "common/msgpack_decode.hpp"
 
 #include <climits>
 #include <cstdint>
@@ -8,77 +9,6 @@
 namespace bb {
 
 namespace {
-
-// True unless the MessagePack value in [p, p+n) nests containers deeper
-// than maxDepth. nlohmann's reader recurses once per level, so a small
-// frame of nested arrays could otherwise exhaust the stack; this walk is
-// iterative and linear. Truncated or invalid input returns true: the real
-// decoder rejects it itself.
-bool msgpackDepthWithin(const std::uint8_t* p, std::size_t n, std::size_t maxDepth) {
-  std::vector<std::uint64_t> pending;  // items still to read in each open container
-  std::size_t i = 0;
-  auto be = [&](std::size_t k) {
-    std::uint64_t v = 0;
-    for (std::size_t j = 0; j < k; ++j) v = (v << 8) | p[i + j];
-    return v;
-  };
-  do {
-    if (!pending.empty()) {
-      if (pending.back() == 0) {
-        pending.pop_back();
-        continue;
-      }
-      --pending.back();
-    }
-    if (i >= n) return true;
-    const std::uint8_t b = p[i++];
-    std::uint64_t items = 0, skip = 0;
-    std::size_t lenBytes = 0;  // size field that follows the type byte
-    bool container = false;
-    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-    } else if (b <= 0x8f) { container = true; items = 2u * (b & 0x0f);
-    } else if (b <= 0x9f) { container = true; items = b & 0x0f;
-    } else if (b <= 0xbf) { skip = b & 0x1f;
-    } else {
-      switch (b) {
-        case 0xc4: case 0xd9: lenBytes = 1; break;          // bin8, str8
-        case 0xc5: case 0xda: lenBytes = 2; break;          // bin16, str16
-        case 0xc6: case 0xdb: lenBytes = 4; break;          // bin32, str32
-        case 0xc7: lenBytes = 1; skip = 1; break;           // ext8 (+type)
-        case 0xc8: lenBytes = 2; skip = 1; break;
-        case 0xc9: lenBytes = 4; skip = 1; break;
-        case 0xca: skip = 4; break;
-        case 0xcb: skip = 8; break;
-        case 0xcc: case 0xd0: skip = 1; break;
-        case 0xcd: case 0xd1: skip = 2; break;
-        case 0xce: case 0xd2: skip = 4; break;
-        case 0xcf: case 0xd3: skip = 8; break;
-        case 0xd4: skip = 2; break;
-        case 0xd5: skip = 3; break;
-        case 0xd6: skip = 5; break;
-        case 0xd7: skip = 9; break;
-        case 0xd8: skip = 17; break;
-        case 0xdc: case 0xde: lenBytes = 2; container = true; break;  // array16, map16
-        case 0xdd: case 0xdf: lenBytes = 4; container = true; break;  // array32, map32
-        default: return true;  // 0xc1 never appears; the decoder rejects it
-      }
-      if (lenBytes) {
-        if (lenBytes > n - i) return true;
-        const std::uint64_t len = be(lenBytes);
-        i += lenBytes;
-        if (container) items = (b == 0xde || b == 0xdf) ? 2 * len : len;
-        else skip += len;
-      }
-    }
-    if (skip > n - i) return true;
-    i += skip;
-    if (container) {
-      if (pending.size() >= maxDepth) return false;
-      pending.push_back(items);
-    }
-  } while (!pending.empty());
-  return true;
-}
 
 // Length of the UTF-8 sequence starting at s[i], or 0 if it is not a
 // well-formed one (RFC 3629, table 3-7 of the Unicode standard).
@@ -215,13 +145,16 @@ Message decodeMessage(std::uint16_t type, const std::vector<std::uint8_t>& paylo
   Message m;
   m.type = static_cast<MsgType>(type);
   if (payload.empty()) return m;  // an empty payload is an empty map
-  if (!msgpackDepthWithin(payload.data(), payload.size(), kMaxNesting))
-    throw ProtocolError(std::string(toString(m.type)) + " body nests deeper than " +
-                        std::to_string(kMaxNesting) + " levels");
-  Json body = Json::from_msgpack(payload, /*strict=*/true, /*allow_exceptions=*/false);
-  if (body.is_discarded())
+  Json body;
+  try {
+    body = decodeMsgpack(payload.data(), payload.size(), kMaxNesting);
+  } catch (const MsgpackError& e) {
+    if (e.kind == MsgpackError::Kind::TooDeep)
+      throw ProtocolError(std::string(toString(m.type)) + " body nests deeper than " +
+                          std::to_string(kMaxNesting) + " levels");
     throw ProtocolError(std::string("undecodable MessagePack payload in ") +
-                        std::string(toString(m.type)) + " frame");
+                        std::string(toString(m.type)) + " frame: " + e.what());
+  }
   if (!body.is_object())
     throw ProtocolError(std::string(toString(m.type)) + " body is not a map");
   checkUtf8(body, "", m.type);

@@ -87,10 +87,15 @@ TEST(Message, GarbageMessagePackIsRejected) {
       {0xdb, 0xff, 0xff, 0xff, 0xff},  // a 4 GiB string that is not there
   };
   for (const Bytes& g : garbage) {
-    EXPECT_EQ(protocolError([&] { decodeMessage(22, g); }),
-              "undecodable MessagePack payload in Output frame")
+    EXPECT_EQ(protocolError([&] { decodeMessage(22, g); }).rfind(
+                  "undecodable MessagePack payload in Output frame: ", 0),
+              0u)
         << int(g[0]);
   }
+  EXPECT_EQ(protocolError([] { decodeMessage(22, {0x81, 0x01, 0x02}); }),
+            "undecodable MessagePack payload in Output frame: map key is not a string");
+  EXPECT_EQ(protocolError([] { decodeMessage(22, {0x81, 0xa1, 'k', 0xd4, 0x01, 0x02}); }),
+            "undecodable MessagePack payload in Output frame: unsupported type byte (ext or 0xc1)");
   Bytes trailing = Json::to_msgpack(Json{{"a", 1}});
   trailing.push_back(0x00);  // a second value after the map
   EXPECT_NE(protocolError([&] { decodeMessage(22, trailing); }), "(no ProtocolError)");
