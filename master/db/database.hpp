@@ -278,6 +278,7 @@ class Database {
   ZSTD_CCtx_s* cctx_ = nullptr;
   ZSTD_DCtx_s* dctx_ = nullptr;
   std::string compressBuf_;
+  std::unordered_map<std::int64_t, int> fastLogChunks_;  // log id -> chunks left in fast mode
 };
 
 template <class F>

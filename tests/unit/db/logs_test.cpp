@@ -1,6 +1,10 @@
 // Logs: compressed chunks, streams, chunk-by-chunk reads.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <random>
 
 #include "master/db/database.hpp"
@@ -202,6 +206,68 @@ TEST(LogPaging, ReadFromAnOffsetSkipsWholeChunksAndCutsTheFirst) {
   EXPECT_EQ(from(18).first, "Z");
   EXPECT_EQ(from(19).first, "");
   EXPECT_EQ(from(500).first, "");
+}
+
+// Output that barely compresses is stored in zstd's fast mode for a while,
+// then level 1 is tried again; every chunk reads back as written.
+TEST(LogCompression, IncompressibleOutputSwitchesToFastModeAndBack) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("bb-logcomp-" + std::to_string(::getpid()) + ".sqlite")).string();
+  std::filesystem::remove(path);
+  std::string written;
+  std::int64_t logId = 0;
+  {
+    Database db(path, OpenMode::CreateIfMissing);
+    db.upgrade();
+    BuildsetRecord bs;
+    const auto brid = db.addBuildset(bs, {"a"}, 0).second.at("a");
+    const auto build = db.addBuild(db.registerMaster("m", 1), brid, "a", "s", 1, Json::object());
+    logId = db.addLog(db.addStep(build.id, 1, "shell", 1), "stdio");
+    std::mt19937 rng(7);
+    static constexpr char kB64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    auto randomChunk = [&] {
+      std::string c(64 * 1024, ' ');
+      for (char& ch : c) ch = kB64[rng() % 64];
+      return c;
+    };
+    const std::string text = [] {
+      std::string t;
+      while (t.size() < 64 * 1024) t += "compiling module " + std::to_string(t.size() % 97) + "\n";
+      return t;
+    }();
+    // 1 probe at level 1, 15 in fast mode, then level 1 again (text).
+    for (int i = 0; i < 16; ++i) {
+      const std::string c = randomChunk();
+      db.appendLog(logId, 0, c);
+      written += c;
+    }
+    db.appendLog(logId, 0, text);
+    written += text;
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT raw_size, length(compressed) FROM log_chunks ORDER BY seq",
+                               -1, &st, nullptr), SQLITE_OK);
+  std::vector<std::pair<std::int64_t, std::int64_t>> sizes;
+  while (sqlite3_step(st) == SQLITE_ROW) sizes.emplace_back(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  ASSERT_EQ(sizes.size(), 17u);
+  // Level 1 codes base64 letters in 6 bits; the fast mode stores them as is.
+  EXPECT_LT(sizes[0].second * 10, sizes[0].first * 8);
+  for (int i = 1; i < 16; ++i) EXPECT_GT(sizes[i].second * 100, sizes[i].first * 99) << i;
+  EXPECT_LT(sizes[16].second * 20, sizes[16].first);  // text: level 1 again
+
+  Database db(path, OpenMode::MustExist);
+  std::string back;
+  db.readLog(logId, [&](int, std::string_view d) {
+    back.append(d);
+    return true;
+  });
+  EXPECT_EQ(back, written);
+  std::filesystem::remove(path);
 }
 
 }  // namespace
