@@ -175,6 +175,10 @@ class SqliteEngine final : public Engine {
       if (journal != "wal" && journal != "memory")
         throw DbError("cannot enable WAL journal mode on " + path + " (got '" + journal + "')");
       queryOnce("PRAGMA synchronous=NORMAL");
+      // Checkpoint (copy the WAL into the database and fsync) every 16 MiB
+      // of WAL instead of SQLite's 4 MiB: fast build output spent a tenth
+      // of the master's time in those fsyncs.
+      queryOnce("PRAGMA wal_autocheckpoint=4096");
       queryOnce("PRAGMA foreign_keys=ON");
       if (queryOnce("PRAGMA foreign_keys") != "1")
         throw DbError("cannot enable foreign keys on " + path);
