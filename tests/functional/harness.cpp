@@ -45,7 +45,13 @@ struct ExecArgs {
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
       const std::string kv = *e;
       const auto eq = kv.find('=');
-      if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
+      // Inherited GIT_* variables are dropped: run from `git rebase
+      // --exec` or a hook, GIT_DIR names the developer's repository, and
+      // the tests' `git init`/`git config`/`git commit` (and the git the
+      // master and slave run) would act on it instead of the temporary
+      // repositories (it once turned the project's repository bare).
+      if (eq != std::string::npos && kv.rfind("GIT_", 0) != 0)
+        merged[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     for (const auto& [k, v] : env) merged[k] = v;
     for (const auto& [k, v] : merged) envStore.push_back(k + "=" + v);
