@@ -107,7 +107,11 @@ void BuildsetService::completed(const db::BuildsetCompletion& done) {
     spdlog::error("buildset {} completed but is not in the database", done.buildsetId);
     return;
   }
-  spdlog::info("buildset {} complete: {}", bs->id, toString(bs->result));
+  // Said once it is written: a transaction a full disk refuses is tried
+  // again (PendingWrites), and must not announce it each time.
+  db_.afterCommit([id = bs->id, result = bs->result] {
+    spdlog::info("buildset {} complete: {}", id, toString(result));
+  });
   Event e;
   e.type = EventType::BuildsetCompleted;
   e.buildsetId = bs->id;
