@@ -20,6 +20,7 @@
 #include "master/master_identity.hpp"
 #include "master/process/build.hpp"
 #include "master/process/distributor.hpp"
+#include "master/process/pending_writes.hpp"
 #include "master/schedulers/scheduler_set.hpp"
 #include "master/port/master_port.hpp"
 #include "master/slaves/slave_registry.hpp"
@@ -60,6 +61,7 @@ struct BuildMaster::Impl {
   std::unique_ptr<SlaveRegistry> slaves;
   std::unique_ptr<BuildsetService> buildsets;
   std::unique_ptr<BuildRequestDistributor> distributor;
+  std::unique_ptr<PendingWrites> storage;
   std::unique_ptr<ChangeBus> bus;
   std::unique_ptr<SchedulerSet> schedulers;
   std::unique_ptr<RpcHandler> rpc;
@@ -229,7 +231,10 @@ void BuildMaster::Impl::finishShutdown() {
   if (shutdownFinished) return;
   shutdownFinished = true;
   if (shutdownTimer) shutdownTimer->cancel();
-  spdlog::info("shutdown: 4. flush: every result is committed; this master is recorded as stopped");
+  spdlog::info("shutdown: 4. flush: results are committed (a write a full disk refused is tried once "
+               "more); this master is recorded as stopped");
+  // A write that waits for room is tried once more, never waited for.
+  storage->flushOnce();
   identity->stop();
   spdlog::info("shutdown: 5. close slave and client connections");
   slaves->disconnectAll("shutting_down", "the master is shutting down");
@@ -279,6 +284,18 @@ int BuildMaster::run(std::function<void()> onReady,
         *im.db, im.identity->id(), im.clock, *im.slaves,
         [&im](std::function<void()> fn) { im.post(std::move(fn)); }, *im.buildsets);
     im.distributor->setLocks(im.locks.get());
+    // Writes refused for a full disk wait here; the heartbeat is the probe
+    // that sees room return, and then requests may start again.
+    im.storage = std::make_unique<PendingWrites>(
+        im.clock,
+        [&im] {
+          im.db->masterHeartbeat(im.identity->id(),
+                                 std::chrono::duration_cast<std::chrono::seconds>(
+                                     im.clock.wallNow().time_since_epoch())
+                                     .count());
+        },
+        [&im] { im.distributor->wake(); });
+    im.distributor->setStorage(im.storage.get());
     im.bus = std::make_unique<ChangeBus>(*im.db, *im.events);
     im.sourceServices.reset(new ChangeSourceServices{
         im.dir, *im.db, *im.bus, im.clock,
@@ -290,6 +307,7 @@ int BuildMaster::run(std::function<void()> onReady,
                                           [&im]() -> const MasterConfig& { return im.config; });
     im.rpc->setRunningBuilds([&im] { return im.distributor->runningBuilds(); });
     im.rpc->setSlaveRegistry(im.slaves.get());
+    im.rpc->setStorage(im.storage.get());
     im.rpc->setChangeSources([&im] {
       std::vector<const ChangeSource*> out;
       for (const auto& s : im.changeSources) out.push_back(s.get());

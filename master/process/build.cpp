@@ -8,6 +8,7 @@
 #include "master/db/database.hpp"
 #include "master/events/event_bus.hpp"
 #include "master/locks/lock_manager.hpp"
+#include "master/process/pending_writes.hpp"
 #include "master/process/step.hpp"
 #include "master/slaves/remote_slave.hpp"
 
@@ -53,14 +54,18 @@ void Build::start() {
       publish(EventType::BuildStarted, Json{{"slave", slave_->name()}});
     });
   } catch (const std::exception& e) {
-    fail("starting", e.what());
+    fail("starting", e);
     return;
   }
   props_.set("buildnumber", record_.number, "Build");
   owner_ = "build " + builder_.name + " #" + std::to_string(record_.number);
   spdlog::info("build {} #{} started on slave {} for request {}", builder_.name, record_.number,
                slave_->name(), request_.id);
-  withLocks(builder_.locks, buildLocks_, [this] { runStep(0); });
+  try {
+    withLocks(builder_.locks, buildLocks_, [this] { runStep(0); });
+  } catch (const std::exception& e) {
+    fail("starting its first step", e);  // e.g. its step row refused by a full disk
+  }
 }
 
 void Build::fail(const std::string& what, const std::string& why) {
@@ -69,6 +74,39 @@ void Build::fail(const std::string& what, const std::string& why) {
   abandonStep("the master failed: " + why);
   cmdId_ = 0;
   finish(Result::Exception, what + " failed: " + why);
+}
+
+void Build::fail(const std::string& what, const std::exception& e) {
+  if (!PendingWrites::isDiskFull(e)) {
+    fail(what, std::string(e.what()));
+    return;
+  }
+  if (env_.storage) env_.storage->noteFull(e.what());
+  const std::string text =
+      "disk full: " + what + " failed (" + static_cast<const DbError&>(e).cause() + ")";
+  spdlog::error("build {} #{}: {}; the build ends", builder_.name, record_.number, text);
+  if (finished_) return;
+  abandonStep(text);
+  cmdId_ = 0;
+  finish(Result::Exception, text);
+}
+
+void Build::failStoring(const std::exception& e) {
+  if (!PendingWrites::isDiskFull(e)) {
+    fail("storing output", std::string(e.what()));
+    return;
+  }
+  if (env_.storage) env_.storage->noteFull(e.what());
+  const StepConfig& s = builder_.steps[stepIndex_];
+  const std::string text = "disk full: cannot store log of step " +
+                           (s.name.empty() ? s.type : s.name) + " (" +
+                           static_cast<const DbError&>(e).cause() + ")";
+  spdlog::error("build {} #{}: {}; the build ends and the rest of its output is dropped",
+                builder_.name, record_.number, text);
+  if (finished_) return;
+  abandonStep(text);
+  cmdId_ = 0;
+  finish(Result::Exception, text);
 }
 
 void Build::abandonStep(const std::string& reason) {
@@ -112,7 +150,7 @@ void Build::withLocks(const std::vector<LockAccess>& wanted, std::uint64_t& requ
         self->publish(EventType::LockAcquired, Json{{"locks", self->lockNames(wanted)}});
         then();
       } catch (const std::exception& e) {
-        self->fail("continuing after a lock wait", e.what());
+        self->fail("continuing after a lock wait", e);
       }
     });
   } catch (const std::exception& e) {
@@ -187,8 +225,8 @@ void Build::runStep(std::size_t index) {
                                                 {"end_byte", st.endByte},
                                                 {"newlines", st.newlines}});
       },
-      [weak](const std::string& why) {
-        if (auto self = weak.lock()) self->fail("storing output", why);
+      [weak](const std::exception& e) {
+        if (auto self = weak.lock()) self->failStoring(e);
       });
   withLocks(s.locks, stepLocks_, [this, index] { startStep(index); });
 }
@@ -231,7 +269,7 @@ void Build::startStep(std::size_t index) {
     finish(Result::Exception, std::string("step ") + stepName + ": " + e.what());
   } catch (const std::exception& e) {
     if (run != stepRun_) throw;  // not this step's
-    fail("starting step " + stepName, e.what());
+    fail("starting step " + stepName, e);
   }
 }
 
@@ -249,7 +287,7 @@ std::int64_t Build::runCommand(const std::string& kind, Json args,
     try {
       self->log_->append(stream, data);
     } catch (const std::exception& e) {
-      self->fail("storing output", e.what());
+      self->failStoring(e);
     }
   };
   h.onDone = [self, run = stepRun_, done = std::move(done)](const CommandOutcome& o) {
@@ -264,7 +302,7 @@ std::int64_t Build::runCommand(const std::string& kind, Json args,
     try {
       done(o);
     } catch (const std::exception& e) {
-      self->fail("ending step", e.what());
+      self->fail("ending step", e);
     }
   };
   creditOwed_ = 0;
@@ -346,58 +384,44 @@ void Build::finish(Result r, const std::string& text) {
   if (finished_) return;
   finished_ = true;
   result_ = r;
+  // An open step that had started ends with the build's reason.
+  openStepText_ = step_ ? text : "stopped before it ran: " + text;
   abandonStep("the build ended: " + text);
-  // Everything below is best effort in order: whatever fails, the locks are
-  // released and the distributor hears that the build ended (its slot is
-  // freed); what could not be written is recovered at the next start.
-  std::string buildText = text;
-  try {
-    if (log_) log_->finish();  // a step stopped while waiting for its locks
-    if (stepOpen_) {
-      env_.db.finishStep(stepId_, r, "stopped before it ran: " + text, nowSeconds());
-      stepOpen_ = false;
+  // Nothing here may stop the slot from being freed: the locks are
+  // released and the distributor hears that the build ended whatever the
+  // database does. The end is written in one transaction; a full disk
+  // keeps it in PendingWrites, tried again until there is room.
+  if (log_ && !log_->failed()) {
+    try {
+      log_->finish();  // stores what is buffered (a step stopped while waiting for its locks)
+    } catch (const std::exception& e) {
+      spdlog::error("build {} #{}: storing the end of its log failed: {}", builder_.name,
+                    record_.number, e.what());
+      if (env_.storage && PendingWrites::isDiskFull(e)) env_.storage->noteFull(e.what());
     }
-  } catch (const std::exception& e) {
-    spdlog::error("build {} #{}: closing its step failed: {}", builder_.name, record_.number,
-                  e.what());
   }
   releaseLocks();
   if (waitingSince_) {
     lockWaitSeconds_ += std::chrono::duration<double>(env_.clock.now() - *waitingSince_).count();
     waitingSince_.reset();
   }
-  std::optional<db::BuildsetCompletion> completion;
+  // A lost slave counts against the request's retries; a master shutdown
+  // (stopAs_) does not, since the request did nothing wrong.
+  std::string buildText = text;
+  if (r == Result::Retry && !stopAs_ && request_.retries >= env_.maxRetries)
+    buildText += "; the request gave up after " + std::to_string(request_.retries) + " retries";
+  const std::int64_t now = nowSeconds();
+  auto self = shared_from_this();
+  auto write = [self, r, text, now] { self->recordEnd(r, text, now); };
+  const std::string what = "the result of build " + builder_.name + " #" +
+                           std::to_string(record_.number) + " (" + std::string(toString(r)) + ")";
   try {
-    if (lockWaitSeconds_ > 0 || props_.has("lock_status")) saveLockProperties();
-    // A lost slave counts against the request's retries; a master shutdown
-    // (stopAs_) does not, since the request did nothing wrong.
-    const bool counted = r == Result::Retry && !stopAs_;
-    const bool givesUp = counted && request_.retries >= env_.maxRetries;
-    if (givesUp)
-      buildText += "; the request gave up after " + std::to_string(request_.retries) + " retries";
-    env_.db.transaction([&] {
-      if (record_.id) env_.db.finishBuild(record_.id, r, buildText, nowSeconds());
-      publish(EventType::BuildFinished,
-              Json{{"result", std::string(toString(r))}, {"text", buildText}});
-      if (r == Result::Retry && !givesUp) {
-        // The request goes back to the queue to run again.
-        env_.db.unclaimRequest(request_.id, counted);
-        publish(EventType::RequestUnclaimed, Json{{"retry", counted}});
-      } else {
-        const Result rr = givesUp ? Result::Exception : r;
-        // A request that gives up says why in its own text too, so status
-        // shows more than a row of retried builds.
-        completion = env_.db.completeRequest(
-            request_.id, rr, nowSeconds(),
-            givesUp ? "gave up after " + std::to_string(request_.retries) + " retries: " + text : "");
-        publish(EventType::RequestCompleted, Json{{"result", std::string(toString(rr))}});
-        if (completion && env_.buildsets) env_.buildsets->completed(*completion);
-      }
-    });
+    if (env_.storage) env_.storage->write(what, write);
+    else write();
   } catch (const std::exception& e) {
-    // The database refused (disk full, I/O error): the build row and its
-    // request stay as they were written; the master's next start records
-    // the build as RETRY and runs the request again. The slot is freed now.
+    // The database refused for another reason (I/O error): the build row
+    // and its request stay as they were written; the master's next start
+    // records the build as RETRY and runs the request again.
     spdlog::critical("build {} #{} ended {} but recording it failed: {}; it will be recovered at "
                      "the next start of the master",
                      builder_.name, record_.number, toString(r), e.what());
@@ -405,6 +429,41 @@ void Build::finish(Result r, const std::string& text) {
   }
   spdlog::info("build {} #{} finished: {} ({})", builder_.name, record_.number, toString(r), buildText);
   if (env_.onFinished) env_.onFinished(*this);
+}
+
+void Build::recordEnd(Result r, const std::string& text, std::int64_t now) {
+  const bool counted = r == Result::Retry && !stopAs_;
+  const bool givesUp = counted && request_.retries >= env_.maxRetries;
+  std::string buildText = text;
+  if (givesUp)
+    buildText += "; the request gave up after " + std::to_string(request_.retries) + " retries";
+  env_.db.transaction([&] {
+    // A log whose store (or end) failed is still open; so is a step that
+    // never ended.
+    if (log_) {
+      if (auto l = env_.db.getLog(log_->logId()); l && !l->finished) env_.db.finishLog(l->id);
+    }
+    if (stepOpen_) env_.db.finishStep(stepId_, r, openStepText_, now);
+    if (lockWaitSeconds_ > 0 || props_.has("lock_status")) saveLockProperties();
+    if (record_.id) env_.db.finishBuild(record_.id, r, buildText, now);
+    publish(EventType::BuildFinished,
+            Json{{"result", std::string(toString(r))}, {"text", buildText}});
+    if (r == Result::Retry && !givesUp) {
+      // The request goes back to the queue to run again.
+      env_.db.unclaimRequest(request_.id, counted);
+      publish(EventType::RequestUnclaimed, Json{{"retry", counted}});
+    } else {
+      const Result rr = givesUp ? Result::Exception : r;
+      // A request that gives up says why in its own text too, so status
+      // shows more than a row of retried builds.
+      auto completion = env_.db.completeRequest(
+          request_.id, rr, now,
+          givesUp ? "gave up after " + std::to_string(request_.retries) + " retries: " + text : "");
+      publish(EventType::RequestCompleted, Json{{"result", std::string(toString(rr))}});
+      if (completion && env_.buildsets) env_.buildsets->completed(*completion);
+    }
+  });
+  stepOpen_ = false;
 }
 
 }  // namespace bb

@@ -28,6 +28,7 @@ class RemoteSlave;
 class Build;
 class BuildsetService;
 class LockManager;
+class PendingWrites;
 class SchedulerSet;
 class Step;
 struct CommandOutcome;
@@ -52,6 +53,10 @@ struct BuildEnv {
   EventBus* events = nullptr;
   // The master the build belongs to.
   db::MasterId master;
+  // Where a write refused for a full disk waits to be retried, and where
+  // the master's storage condition is kept; nullptr: such a failure is
+  // logged and recovered at the next start instead.
+  PendingWrites* storage = nullptr;
 };
 
 class Build : public std::enable_shared_from_this<Build> {
@@ -104,6 +109,16 @@ class Build : public std::enable_shared_from_this<Build> {
   // a timer, a lock grant that threw): logs what failed and ends the
   // build EXCEPTION, so its slot and locks are freed whatever happened.
   void fail(const std::string& what, const std::string& why);
+  // fail() for a caught error: a full disk (DbError DiskFull) ends the
+  // build with "disk full: WHAT failed (CAUSE)" and marks the master's
+  // storage condition; anything else is fail(what, e.what()).
+  void fail(const std::string& what, const std::exception& e);
+  // Storing the running step's output failed: "disk full: cannot store
+  // log of step NAME (CAUSE)" for a full disk, fail() otherwise.
+  void failStoring(const std::exception& e);
+  // The end of the build written in one transaction (the step and its log
+  // closed, the build row, its request and BuildSet); rerunnable.
+  void recordEnd(Result r, const std::string& text, std::int64_t now);
   // An event about this build (its keys filled in), published once the
   // open transaction (if any) commits.
   void publish(EventType type, Json data);
@@ -120,6 +135,7 @@ class Build : public std::enable_shared_from_this<Build> {
   std::size_t stepIndex_ = 0;
   std::int64_t stepId_ = 0;
   bool stepOpen_ = false;  // the step row is written but not finished
+  std::string openStepText_;  // what an open step's row says when the build ends
   std::int64_t cmdId_ = 0;
   std::unique_ptr<LogWriter> log_;
   std::int64_t creditOwed_ = 0;  // output bytes received, not yet stored and credited

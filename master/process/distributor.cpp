@@ -275,6 +275,7 @@ void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
   env.buildsets = &buildsets_;
   env.events = &buildsets_.events();
   env.master = master_;
+  env.storage = storage_;
   auto build = std::make_shared<Build>(env, builder, req, slave, std::move(props));
   running_[req.id] = build;
   ++started_;

@@ -27,6 +27,7 @@ namespace bb {
 
 class Build;
 class BuildsetService;
+class PendingWrites;
 class LockManager;
 class SchedulerSet;
 class SlaveRegistry;
@@ -45,6 +46,8 @@ class BuildRequestDistributor {
   void setLocks(LockManager* locks);
   // What builds' trigger steps start BuildSets with (see BuildEnv).
   void setSchedulers(SchedulerSet* schedulers) { schedulers_ = schedulers; }
+  // Where builds keep writes refused for a full disk (BuildEnv::storage).
+  void setStorage(PendingWrites* storage) { storage_ = storage; }
   // Replaces the builder configs (reconfig); running builds keep theirs.
   void configure(const MasterConfig& config);
   // Schedules one distribution pass (idempotent until it runs).
@@ -98,6 +101,7 @@ class BuildRequestDistributor {
   std::unique_ptr<LockAdmission> admission_;
   SchedulerSet* schedulers_ = nullptr;
   BuildsetService& buildsets_;
+  PendingWrites* storage_ = nullptr;
   std::uint64_t subscription_ = 0;
   bool woken_ = false;
   bool stopped_ = false;

@@ -62,9 +62,7 @@ void LogWriter::append(int stream, std::string_view data) {
         try {
           flush();
         } catch (const std::exception& e) {
-          finished_ = true;  // nothing more can go into this log
-          buf_.clear();
-          if (onFailed_) onFailed_(std::string("cannot store log output: ") + e.what());
+          if (onFailed_) onFailed_(e);
         }
       });
   }
@@ -75,7 +73,15 @@ void LogWriter::flush() {
   if (buf_.empty()) return;
   LogStored s{logId_, stored_, stored_ + static_cast<std::int64_t>(buf_.size()),
               countNewlines(buf_)};
-  db_.appendLog(logId_, stream_, buf_);
+  try {
+    db_.appendLog(logId_, stream_, buf_);
+  } catch (...) {
+    // Nothing more can go into this log: what is buffered is dropped.
+    finished_ = failed_ = true;
+    buf_.clear();
+    if (timer_) timer_->cancel();
+    throw;
+  }
   stored_ = s.endByte;
   buf_.clear();
   if (onStored_) onStored_(s);

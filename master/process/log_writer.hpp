@@ -33,13 +33,15 @@ class LogWriter {
   static constexpr std::size_t kChunkBytes = 64 * 1024;
   static constexpr std::chrono::milliseconds kFlushDelay{200};
   using Stored = std::function<void(const LogStored&)>;
-  using Failed = std::function<void(const std::string& why)>;
+  using Failed = std::function<void(const std::exception& error)>;
 
   // Without a clock, output is stored only when a chunk fills or the
   // stream changes, and at finish(). `onStored` runs after each store.
   // append() and finish() throw what storing throws; a store from the
-  // flush timer that fails calls `onFailed` instead (the owner ends what
-  // it was logging) and the writer takes no more output.
+  // flush timer that fails calls `onFailed` with the error instead (the
+  // owner ends what it was logging: a DbError of kind DiskFull is a full
+  // disk). After any failed store the buffered output is dropped and the
+  // writer takes no more (failed() is true); the log row is left open.
   LogWriter(db::Database& db, std::int64_t logId, Clock* clock = nullptr, Stored onStored = {},
             Failed onFailed = {});
   ~LogWriter();
@@ -50,6 +52,9 @@ class LogWriter {
   // Stores what is buffered and marks the log finished. Idempotent.
   void finish();
   bool finished() const { return finished_; }
+  // A store failed: the log's row is still open (finish it with
+  // Database::finishLog once the database takes writes again).
+  bool failed() const { return failed_; }
   std::int64_t logId() const { return logId_; }
   std::uint64_t bytes() const { return bytes_; }
 
@@ -66,6 +71,7 @@ class LogWriter {
   std::uint64_t bytes_ = 0;   // appended
   std::int64_t stored_ = 0;   // written to the database
   bool finished_ = false;
+  bool failed_ = false;
 };
 
 }  // namespace bb

@@ -110,7 +110,7 @@ void SlaveRegistry::attachNow(const std::string& name, std::shared_ptr<Connectio
           spdlog::warn("slave {}: {}; closing its connection", raw->name(), err);
           if (auto c = weak.lock()) c->sendErrorAndClose("protocol_error", err);
         } else if (type == MsgType::SlaveInfo) {
-          db_.slaveSeen(raw->name(), raw->info(), unixNow(clock_));
+          record(raw->name(), [&] { db_.slaveSeen(raw->name(), raw->info(), unixNow(clock_)); });
           // Only now may builds start on it.
           publish(EventType::SlaveAttached, raw->name(),
                   Json{{"peer", raw->peer()}, {"info", raw->info()}});
@@ -119,8 +119,16 @@ void SlaveRegistry::attachNow(const std::string& name, std::shared_ptr<Connectio
         }
       },
       [this, name, raw](const std::string& reason) { detach(name, raw, reason); });
-  db_.slaveSeen(name, Json::object(), unixNow(clock_));
+  record(name, [&] { db_.slaveSeen(name, Json::object(), unixNow(clock_)); });
   spdlog::info("slave {} connected from {}", name, conn->peer());
+}
+
+void SlaveRegistry::record(const std::string& name, const std::function<void()>& write) {
+  try {
+    write();
+  } catch (const std::exception& e) {
+    spdlog::error("slave {}: cannot record its state in the database: {}", name, e.what());
+  }
 }
 
 void SlaveRegistry::detach(const std::string& name, RemoteSlave* session,
@@ -131,7 +139,7 @@ void SlaveRegistry::detach(const std::string& name, RemoteSlave* session,
   sessions_.erase(it);
   spdlog::info("slave {} disconnected: {}", name, reason);
   keep->onDisconnected(reason);
-  db_.slaveDisconnected(name, unixNow(clock_));
+  record(name, [&] { db_.slaveDisconnected(name, unixNow(clock_)); });
   publish(EventType::SlaveDetached, name, Json{{"reason", reason}});
 }
 

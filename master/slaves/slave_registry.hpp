@@ -77,6 +77,10 @@ class SlaveRegistry {
 
  private:
   void publish(EventType type, const std::string& name, Json data);
+  // Writes the slaves table row (connected, last seen): bookkeeping for
+  // status, so a refusal (a full disk) is logged and the slave is served
+  // all the same.
+  void record(const std::string& name, const std::function<void()>& write);
   void detach(const std::string& name, RemoteSlave* session, const std::string& reason);
   void attachNow(const std::string& name, std::shared_ptr<Connection> conn);
   // The slave sent its first ShutdownRequest on this connection.

@@ -11,6 +11,7 @@
 #include "master/db/database.hpp"
 #include "master/events/event_bus.hpp"
 #include "master/process/build.hpp"
+#include "master/process/pending_writes.hpp"
 #include "master/schedulers/force.hpp"
 #include "master/schedulers/scheduler_set.hpp"
 #include "master/status/views.hpp"
@@ -85,6 +86,17 @@ void RpcHandler::authorize(const std::string& user, const std::string& method) c
 Json RpcHandler::call(const std::string& user, const std::string& method, const Json& params) {
   authorize(user, method);
   if (!params.is_object()) throw RpcError("bad_request", "params must be a map");
+  try {
+    return dispatch(user, method, params);
+  } catch (const std::exception& e) {
+    // The caller gets the database's words ("... is out of space (its disk
+    // is full ...)"); the master's storage condition notes it.
+    if (storage_ && PendingWrites::isDiskFull(e)) storage_->noteFull(e.what());
+    throw;
+  }
+}
+
+Json RpcHandler::dispatch(const std::string& user, const std::string& method, const Json& params) {
   if (method == "sendchange") return sendchange(params);
   if (method == "force") return force(user, params);
   if (method == "status") return status(params);
@@ -229,6 +241,7 @@ Json RpcHandler::status(const Json& p) {
               {"slaves", slaves},
               {"change_sources", sources},
               {"schedulers", schedulers},
+              {"storage", storage_ ? storage_->describe() : std::string("ok")},
               {"now", unixNowSeconds()}};
 }
 

@@ -24,6 +24,7 @@ class ChangeBus;
 class SchedulerSet;
 class SlaveRegistry;
 class ChangeSource;
+class PendingWrites;
 
 struct RpcError : std::runtime_error {
   RpcError(std::string c, const std::string& message, std::vector<std::string> d = {})
@@ -51,12 +52,17 @@ class RpcHandler {
     changeSources_ = std::move(fn);
   }
 
+  // Where `status` reads the storage condition (its `storage` field); a
+  // request that fails for a full disk marks it.
+  void setStorage(PendingWrites* storage) { storage_ = storage; }
+
   // Throws RpcError(not_permitted) unless `user` may call `method`.
   void authorize(const std::string& user, const std::string& method) const;
   // Runs `method` for `user`; returns the result map or throws RpcError.
   Json call(const std::string& user, const std::string& method, const Json& params);
 
  private:
+  Json dispatch(const std::string& user, const std::string& method, const Json& params);
   Json sendchange(const Json& p);
   Json force(const std::string& user, const Json& p);
   Json status(const Json& p);
@@ -76,6 +82,7 @@ class RpcHandler {
   std::function<std::vector<std::shared_ptr<Build>>()> runningBuilds_;
   const SlaveRegistry* slaves_ = nullptr;
   std::function<std::vector<const ChangeSource*>()> changeSources_;
+  PendingWrites* storage_ = nullptr;
 };
 
 }  // namespace bb

@@ -436,7 +436,8 @@ void MasterProcess::create() {
 void MasterProcess::writeConfig(const std::string& yaml) { writeFile(dir_ + "/master.yaml", yaml); }
 
 void MasterProcess::start(std::chrono::milliseconds timeout) {
-  proc_.start({BB_BIN_MASTER, "start", dir_, "--nodaemon"}, dir_ + "/console.log", dir_);
+  proc_.start({BB_BIN_MASTER, "start", dir_, "--nodaemon"},
+              console_.empty() ? dir_ + "/console.log" : console_, dir_);
   const bool up = waitFor([this] { return !proc_.running() || canConnect(port_); }, timeout);
   if (!proc_.running())
     throw std::runtime_error("buildmaster exited during startup (status " +
@@ -450,7 +451,8 @@ int MasterProcess::stop(std::chrono::milliseconds timeout) { return proc_.stop(t
 int MasterProcess::kill() { return proc_.kill(); }
 
 std::string MasterProcess::log() const {
-  return readFile(dir_ + "/buildmaster.log") + readFile(dir_ + "/console.log");
+  return readFile(dir_ + "/buildmaster.log") +
+         readFile(console_.empty() ? dir_ + "/console.log" : console_);
 }
 
 bool MasterProcess::waitForLog(const std::string& text, std::chrono::milliseconds timeout) const {

@@ -139,7 +139,11 @@ class MasterProcess {
   int stop(std::chrono::milliseconds timeout = 30s);  // SIGTERM, wait
   int kill();                                         // SIGKILL
   bool running() { return proc_.running(); }
-  // DIR/buildmaster.log followed by DIR/console.log.
+  // Where start() sends the master's stdout and stderr (default
+  // DIR/console.log); a test whose DIR is on a full disk puts it elsewhere,
+  // as systemd's journal is.
+  void setConsolePath(std::string path) { console_ = std::move(path); }
+  // DIR/buildmaster.log followed by the console output.
   std::string log() const;
   // Waits until log() contains `text`.
   bool waitForLog(const std::string& text, std::chrono::milliseconds timeout = 30s) const;
@@ -160,6 +164,7 @@ class MasterProcess {
   int port_;
   std::string user_ = "alice";
   std::string password_;
+  std::string console_;
   ChildProcess proc_;
 };
 

@@ -1,0 +1,197 @@
+// The master's directory on a disk that fills while a build writes its
+// log, and is freed later: the build ends EXCEPTION saying the disk is
+// full, the slot is freed, status answers and names the condition, the
+// master recovers by itself once there is room, stop always stops, and the
+// database stays intact.
+//
+// The disk is a 2 MiB tmpfs mounted on the master directory inside a mount
+// namespace of this test process's own (unshare), so the mount goes away
+// with the process even when the test dies; the tests run as root, here
+// and in CI. The master's console (stderr, where systemd's journal reads
+// it) is outside the full disk.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <stdexcept>
+
+#include "common/message.hpp"
+#include "common/results.hpp"
+#include "tests/functional/harness.hpp"
+
+namespace bb::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string q(const std::string& s) { return "\"" + s + "\""; }
+
+// A 2 MiB tmpfs on `dir`, in a private mount namespace of this process.
+class SmallDisk {
+ public:
+  explicit SmallDisk(std::string dir) : dir_(std::move(dir)) {
+    fs::create_directories(dir_);
+    if (::unshare(CLONE_NEWNS) != 0)
+      throw std::runtime_error(std::string("unshare(CLONE_NEWNS) failed (run as root): ") +
+                               std::strerror(errno));
+    // Mounts made here must not propagate to the rest of the system.
+    if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      throw std::runtime_error(std::string("making / private failed: ") + std::strerror(errno));
+    if (::mount("tmpfs", dir_.c_str(), "tmpfs", 0, "size=2m") != 0)
+      throw std::runtime_error("mounting a tmpfs on " + dir_ + " failed: " + std::strerror(errno));
+  }
+  ~SmallDisk() { ::umount2(dir_.c_str(), MNT_DETACH); }
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+
+  // Writes zeros to `path` until the disk has no room left at all.
+  static void fill(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno));
+    std::string block(64 * 1024, '\0');
+    for (std::size_t size = block.size(); size > 0; size /= 2)
+      while (::write(fd, block.data(), size) == static_cast<ssize_t>(size)) {
+      }
+    ::close(fd);
+  }
+
+ private:
+  std::string dir_;
+};
+
+// A master whose directory is on a SmallDisk, with builder `big` (output
+// that does not end by itself: it goes on until the build is stopped) and
+// builder `small` (echo hello), and one slave.
+struct FullDiskSetup {
+  TempDir tmp{"bb-diskfull"};
+  SmallDisk disk{tmp.sub("master")};
+  MasterProcess master{tmp.sub("master")};
+  SlaveProcess slave{tmp.sub("slave"), master.port(), "s1", "pw"};
+
+  FullDiskSetup() {
+    const std::string v = makeVerifier("pw");
+    master.create();
+    master.writeConfig(
+        "master: {name: full, slave_port: " + std::to_string(master.port()) + "}\n"
+        "slaves: [{name: s1, password: " + q(v) + "}]\n"
+        "users: [{name: alice, password: " + q(v) + ", may: [force, status]}]\n"
+        "builders:\n"
+        "  - name: big\n"
+        "    slaves: [s1]\n"
+        "    steps:\n"
+        "      - {shell: {name: spew, command: \"while true; do head -c 3000 /dev/urandom | base64; "
+        "sleep 0.02; done\"}}\n"
+        "  - name: small\n"
+        "    slaves: [s1]\n"
+        "    steps:\n"
+        "      - {shell: {name: hello, command: \"echo hello\"}}\n"
+        "schedulers: [{name: force, type: force, builders: [big, small]}]\n");
+    master.setConsolePath(tmp.sub("console.log"));
+    master.setAuth("alice", "pw");
+    master.start();
+    slave.create();
+    slave.start();
+    if (!master.waitForLog("slave s1 connected"))
+      throw std::runtime_error("the slave did not connect:\n" + master.log());
+  }
+
+  std::string filler() const { return master.dir() + "/filler"; }
+
+  // Starts build `big`, waits until its output is being stored, then fills
+  // the disk, and waits for the master to say that the disk is full.
+  void fillDuringBuild() {
+    const bool storing = waitFor([&] {
+      return std::stoi(sqlite(master.dbPath(), "SELECT count(*) FROM log_chunks")[0][0]) > 0;
+    }, 60s);
+    if (!storing) throw std::runtime_error("no output was stored:\n" + master.log());
+    SmallDisk::fill(filler());
+  }
+
+  Json status() const {
+    const CmdResult r = master.client({"status", "--json"});
+    if (r.rc != 0) throw std::runtime_error("status failed: " + r.describe());
+    return Json::parse(r.out);
+  }
+};
+
+TEST(DiskFull, ABuildThatFillsTheDiskEndsAndTheMasterRecoversWhenSpaceReturns) {
+  FullDiskSetup s;
+  auto forced = std::async(std::launch::async, [&] {
+    return s.master.client({"force", "--scheduler", "force", "--builder", "big", "--wait"}, 200s);
+  });
+  s.fillDuringBuild();
+
+  // The log (the console, as the log file is on the full disk) says it clearly.
+  ASSERT_TRUE(s.master.waitForLog("disk full: cannot store log of step spew", 60s)) << s.master.log();
+  EXPECT_EQ(s.master.log().find("unhandled error in the event loop"), std::string::npos)
+      << s.master.log();
+  // The master still serves what needs no writing: status names the
+  // condition, and the slave's slot is free.
+  Json st;
+  ASSERT_TRUE(waitFor([&] {
+    st = s.status();
+    return st.value("storage", "").rfind("disk full since", 0) == 0 &&
+           st["slaves"][0].value("builds", -1) == 0;
+  }, 60s)) << st.dump(2) << "\n" << s.master.log();
+  EXPECT_NE(st.value("storage", "").find("retrying"), std::string::npos) << st.dump(2);
+  // A request that needs writing is refused with the reason.
+  const CmdResult refused = s.master.client({"force", "--scheduler", "force", "--builder", "small"});
+  EXPECT_NE(refused.rc, 0) << refused.describe();
+  EXPECT_NE(refused.err.find("disk is full"), std::string::npos) << refused.describe();
+
+  // Room again: the build's result is written by itself, the waiting user
+  // hears it, and the master builds again without a restart.
+  fs::remove(s.filler());
+  ASSERT_EQ(forced.wait_for(180s), std::future_status::ready) << s.master.log();
+  const CmdResult waited = forced.get();
+  EXPECT_NE(waited.rc, 0) << waited.describe();
+  EXPECT_NE(waited.out.find("exception"), std::string::npos) << waited.describe();
+  EXPECT_NE(waited.out.find("disk full"), std::string::npos) << waited.describe();
+  ASSERT_TRUE(waitFor([&] { return s.status().value("storage", "") == "ok"; }, 60s))
+      << s.status().dump(2) << "\n" << s.master.log();
+  const CmdResult again =
+      s.master.client({"force", "--scheduler", "force", "--builder", "small", "--wait"}, 120s);
+  EXPECT_EQ(again.rc, 0) << again.describe() << "\n" << s.master.log();
+  EXPECT_NE(again.out.find("success"), std::string::npos) << again.describe();
+
+  const auto big = s.master.dbPath();
+  const auto rows = sqlite(big, "SELECT finished IS NOT NULL, result, text FROM builds WHERE builder = 'big'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "1");
+  EXPECT_EQ(rows[0][1], std::to_string(static_cast<int>(Result::Exception)));
+  EXPECT_NE(rows[0][2].find("disk full: cannot store log of step spew"), std::string::npos)
+      << rows[0][2];
+  EXPECT_EQ(s.master.stop(60s), 0) << s.master.log();
+  EXPECT_EQ(s.master.log().find("unhandled error in the event loop"), std::string::npos)
+      << s.master.log();
+  EXPECT_EQ(sqlite(big, "PRAGMA integrity_check")[0][0], "ok");
+}
+
+TEST(DiskFull, StopWhileTheDiskIsFullStopsAndLosesNothingCommitted) {
+  FullDiskSetup s;
+  ASSERT_EQ(s.master.client({"force", "--scheduler", "force", "--builder", "big"}).rc, 0);
+  s.fillDuringBuild();
+  ASSERT_TRUE(s.master.waitForLog("disk full: cannot store log of step spew", 60s)) << s.master.log();
+  const std::string chunks = sqlite(s.master.dbPath(), "SELECT count(*) FROM log_chunks")[0][0];
+  // The build's result is still waiting to be written: stop does not wait
+  // for it (a SIGKILL after the limit would exit 137).
+  EXPECT_EQ(s.master.stop(60s), 0) << s.master.log();
+  EXPECT_NE(s.master.log().find("could not be stored"), std::string::npos) << s.master.log();
+  // Nothing escaped to the event loop's last-resort catch (the slave's
+  // disconnection is recorded, or its failure logged, where it happens).
+  EXPECT_EQ(s.master.log().find("unhandled error in the event loop"), std::string::npos)
+      << s.master.log();
+  fs::remove(s.filler());
+  EXPECT_EQ(sqlite(s.master.dbPath(), "PRAGMA integrity_check")[0][0], "ok");
+  EXPECT_EQ(sqlite(s.master.dbPath(), "SELECT count(*) FROM log_chunks")[0][0], chunks);
+}
+
+}  // namespace
+}  // namespace bb::test
