@@ -198,6 +198,7 @@ void Build::runStep(std::size_t index) {
     return;
   }
   stepIndex_ = index;
+  stepRan_ = false;
   const StepConfig& s = builder_.steps[index];
   const std::string stepName = s.name.empty() ? s.type : s.name;
   std::int64_t logId = 0;
@@ -256,6 +257,7 @@ void Build::startStep(std::size_t index) {
         env_.db.setBuildProperties(record_.id, props_.toJson());
       }});
   step_ = type->make(s);
+  stepRan_ = true;
   const std::uint64_t run = ++stepRun_;
   try {
     step_->start(*stepCtx_, [self, run](const StepOutcome& o) { self->onStepDone(run, o); });
@@ -385,7 +387,7 @@ void Build::finish(Result r, const std::string& text) {
   finished_ = true;
   result_ = r;
   // An open step that had started ends with the build's reason.
-  openStepText_ = step_ ? text : "stopped before it ran: " + text;
+  openStepText_ = stepRan_ ? text : "stopped before it ran: " + text;
   abandonStep("the build ended: " + text);
   // Nothing here may stop the slot from being freed: the locks are
   // released and the distributor hears that the build ended whatever the

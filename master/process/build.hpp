@@ -135,6 +135,7 @@ class Build : public std::enable_shared_from_this<Build> {
   std::size_t stepIndex_ = 0;
   std::int64_t stepId_ = 0;
   bool stepOpen_ = false;  // the step row is written but not finished
+  bool stepRan_ = false;      // the current step was started (not just waiting for locks)
   std::string openStepText_;  // what an open step's row says when the build ends
   std::int64_t cmdId_ = 0;
   std::unique_ptr<LogWriter> log_;

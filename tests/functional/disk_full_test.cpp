@@ -168,6 +168,15 @@ TEST(DiskFull, ABuildThatFillsTheDiskEndsAndTheMasterRecoversWhenSpaceReturns) {
   EXPECT_EQ(rows[0][1], std::to_string(static_cast<int>(Result::Exception)));
   EXPECT_NE(rows[0][2].find("disk full: cannot store log of step spew"), std::string::npos)
       << rows[0][2];
+  // Its step and log are closed with it; the output stored before is kept.
+  const auto step = sqlite(big,
+      "SELECT s.finished, s.text, l.finished, l.bytes > 0 FROM steps s JOIN logs l ON l.step_id = s.id "
+      "JOIN builds b ON b.id = s.build_id WHERE b.builder = 'big'");
+  ASSERT_EQ(step.size(), 1u);
+  EXPECT_EQ(step[0][0], "1");
+  EXPECT_EQ(step[0][1].rfind("disk full: cannot store log of step spew", 0), 0u) << step[0][1];
+  EXPECT_EQ(step[0][2], "1");
+  EXPECT_EQ(step[0][3], "1");
   EXPECT_EQ(s.master.stop(60s), 0) << s.master.log();
   EXPECT_EQ(s.master.log().find("unhandled error in the event loop"), std::string::npos)
       << s.master.log();
