@@ -133,6 +133,11 @@ std::string formatBuildsTable(const Json& statusResult) {
     out += "\nSchedulers:\n";
     for (const auto& s : schedulers) out += "  " + formatSchedulerLine(s) + "\n";
   }
+  // The master's database cannot be written (a full disk): said last, so
+  // it is the line a user sees first at the prompt.
+  if (auto st = statusResult.find("storage"); st != statusResult.end() && st->is_string() &&
+                                             *st != "ok")
+    out += "\nStorage: " + st->get<std::string>() + "\n";
   return out;
 }
 

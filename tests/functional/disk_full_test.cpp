@@ -141,6 +141,8 @@ TEST(DiskFull, ABuildThatFillsTheDiskEndsAndTheMasterRecoversWhenSpaceReturns) {
            st["slaves"][0].value("builds", -1) == 0;
   }, 60s)) << st.dump(2) << "\n" << s.master.log();
   EXPECT_NE(st.value("storage", "").find("retrying"), std::string::npos) << st.dump(2);
+  const CmdResult shown = s.master.client({"status"});
+  EXPECT_NE(shown.out.find("\nStorage: disk full since "), std::string::npos) << shown.describe();
   // A request that needs writing is refused with the reason.
   const CmdResult refused = s.master.client({"force", "--scheduler", "force", "--builder", "small"});
   EXPECT_NE(refused.rc, 0) << refused.describe();
