@@ -6,8 +6,8 @@
 //
 // The disk is a 2 MiB tmpfs mounted on the master directory inside a mount
 // namespace of this test process's own (unshare), so the mount goes away
-// with the process even when the test dies; the tests run as root, here
-// and in CI. The master's console (stderr, where systemd's journal reads
+// with the process even when the test dies. As root it is a plain mount
+// namespace; otherwise a user namespace of the test's own. The master's console (stderr, where systemd's journal reads
 // it) is outside the full disk.
 #include <gtest/gtest.h>
 
@@ -38,9 +38,21 @@ class SmallDisk {
  public:
   explicit SmallDisk(std::string dir) : dir_(std::move(dir)) {
     fs::create_directories(dir_);
-    if (::unshare(CLONE_NEWNS) != 0)
-      throw std::runtime_error(std::string("unshare(CLONE_NEWNS) failed (run as root): ") +
-                               std::strerror(errno));
+    if (::unshare(CLONE_NEWNS) != 0) {
+      // Not root: a user namespace of our own, where we are root and may
+      // mount a tmpfs (Linux allows it unprivileged; this process has no
+      // threads yet, which CLONE_NEWUSER requires).
+      const int rootErr = errno;
+      const uid_t uid = ::getuid();
+      const gid_t gid = ::getgid();
+      if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
+        throw std::runtime_error(std::string("cannot make a mount namespace: as root ") +
+                                 std::strerror(rootErr) + ", in a user namespace " +
+                                 std::strerror(errno));
+      writeFile("/proc/self/setgroups", "deny");
+      writeFile("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1");
+      writeFile("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
+    }
     // Mounts made here must not propagate to the rest of the system.
     if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
       throw std::runtime_error(std::string("making / private failed: ") + std::strerror(errno));
