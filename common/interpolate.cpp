@@ -67,7 +67,8 @@ namespace {
 // (interpolate) from disagreeing about what is valid.
 struct Piece {
   std::string literal;  // used when name is empty
-  std::string name;     // property name of a substitution
+  std::string name;     // property (or secret) name of a substitution
+  bool secret = false;  // %(secret:NAME)s
   char op = 0;          // 0, '-', '~' or '+'
   std::vector<Piece> alt;
 };
@@ -124,20 +125,24 @@ class Parser {
     std::size_t colon = text_.find(':', pos_);
     std::size_t close = text_.find(')', pos_);
     if (colon == std::string_view::npos || (close != std::string_view::npos && close < colon)) {
-      fail(start, "'%(' must be followed by 'prop:NAME'");
+      fail(start, "'%(' must be followed by 'prop:NAME' or 'secret:NAME'");
     }
     std::string_view source = text_.substr(pos_, colon - pos_);
-    if (source != "prop") {
+    if (source != "prop" && source != "secret") {
       fail(start, "unknown interpolation source '" + std::string(source) +
-                      "' (only 'prop' is supported, as in %(prop:NAME)s)");
+                      "' (use %(prop:NAME)s or %(secret:NAME)s)");
     }
     pos_ = colon + 1;
     Piece p;
+    p.secret = source == "secret";
     while (pos_ < text_.size() && isNameChar(text_[pos_])) p.name.push_back(text_[pos_++]);
     if (pos_ >= text_.size()) fail(start, "unterminated '%(': expected ')s'");
-    if (p.name.empty()) fail(start, "missing property name after '%(prop:'");
+    if (p.name.empty()) fail(start, "missing " + std::string(source) + " name after '%(" +
+                                        std::string(source) + ":'");
     char c = text_[pos_];
-    if (c == ':') {
+    if (c == ':' && p.secret) {
+      fail(pos_, "a secret takes no default or operator (write %(secret:" + p.name + ")s)");
+    } else if (c == ':') {
       if (pos_ + 1 >= text_.size()) fail(start, "unterminated '%(': expected ')s'");
       char op = text_[pos_ + 1];
       if (op != '-' && op != '~' && op != '+') {
@@ -172,10 +177,18 @@ bool isFalsy(const Json& v) {
   return v.empty();  // array or object
 }
 
-void expand(const std::vector<Piece>& pieces, const Properties& props, std::string& out) {
+void expand(const std::vector<Piece>& pieces, const Properties& props,
+            const SecretValues* secrets, std::string& out) {
   for (const Piece& p : pieces) {
     if (p.name.empty()) {
       out += p.literal;
+      continue;
+    }
+    if (p.secret) {
+      if (secrets == nullptr) throw InterpolationError("secrets cannot be used here");
+      auto it = secrets->find(p.name);
+      if (it == secrets->end()) throw InterpolationError("secret '" + p.name + "' is not defined");
+      out += it->second;
       continue;
     }
     const Json* v = props.get(p.name);
@@ -189,33 +202,52 @@ void expand(const std::vector<Piece>& pieces, const Properties& props, std::stri
         break;
       case '-':
         if (v == nullptr || propertyValueToString(*v).empty()) {
-          expand(p.alt, props, out);
+          expand(p.alt, props, secrets, out);
         } else {
           out += propertyValueToString(*v);
         }
         break;
       case '~':
         if (v == nullptr || isFalsy(*v)) {
-          expand(p.alt, props, out);
+          expand(p.alt, props, secrets, out);
         } else {
           out += propertyValueToString(*v);
         }
         break;
       case '+':
-        if (v != nullptr && !propertyValueToString(*v).empty()) expand(p.alt, props, out);
+        if (v != nullptr && !propertyValueToString(*v).empty()) expand(p.alt, props, secrets, out);
         break;
     }
   }
 }
 
+void collectSecrets(const std::vector<Piece>& pieces, std::vector<std::string>& out) {
+  for (const Piece& p : pieces) {
+    if (p.secret) out.push_back(p.name);
+    collectSecrets(p.alt, out);
+  }
+}
+
 }  // namespace
 
-std::string interpolate(std::string_view text, const Properties& props) {
+std::string interpolate(std::string_view text, const Properties& props,
+                        const SecretValues* secrets) {
   // Fast path: most strings have no '%' at all.
   if (text.find('%') == std::string_view::npos) return std::string(text);
   std::vector<Piece> pieces = Parser(text).parseAll();
   std::string out;
-  expand(pieces, props, out);
+  expand(pieces, props, secrets, out);
+  return out;
+}
+
+std::vector<std::string> secretNames(std::string_view text) {
+  std::vector<std::string> out;
+  if (text.find('%') == std::string_view::npos) return out;
+  try {
+    collectSecrets(Parser(text).parseAll(), out);
+  } catch (const InterpolationError&) {
+    out.clear();
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/message.hpp"  // Json
 
@@ -72,15 +73,25 @@ std::string sourceStampPropertyNote(const std::string& name, const std::string& 
 // Renders a JSON value the way asString() does.
 std::string propertyValueToString(const Json& value);
 
+// The values of the config's secrets, by name (config/master_config.hpp).
+using SecretValues = std::map<std::string, std::string>;
+
 // Expands every `%(prop:...)s` in `text` using `props`, and `%%` to `%`:
 //   %(prop:NAME)s              the value; InterpolationError if not set
 //   %(prop:NAME:-DEFAULT)s     DEFAULT if not set or empty
 //   %(prop:NAME:~DEFAULT)s     DEFAULT if not set or falsy (""/0/false/null/[]/{})
 //   %(prop:NAME:+REPLACEMENT)s REPLACEMENT if set and non-empty, else ""
+//   %(secret:NAME)s            the value of secret NAME (no operators)
 // DEFAULT/REPLACEMENT may themselves contain placeholders. A `%` followed by
 // anything other than `(` or `%` is kept as it is. Throws InterpolationError
-// on bad syntax or a property that is not set.
-std::string interpolate(std::string_view text, const Properties& props);
+// on bad syntax, a property that is not set, or a secret that is not in
+// `secrets` (a null `secrets`: this text may not use secrets at all).
+std::string interpolate(std::string_view text, const Properties& props,
+                        const SecretValues* secrets = nullptr);
+
+// The names of the secrets `text` refers to (%(secret:NAME)s), in order,
+// duplicates kept; empty if the text is not well formed.
+std::vector<std::string> secretNames(std::string_view text);
 
 // Checks the syntax of `text` without any properties. Returns a message
 // describing the first problem, or nullopt if the text is well formed.

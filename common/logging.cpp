@@ -11,6 +11,7 @@
 #include <chrono>
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <limits>
 #include <vector>
 #include <stdexcept>
@@ -27,10 +28,25 @@ constexpr const char* kLoggerName = "bb";
 // from a peer (a slave's error, a client's reason, a name) it quotes.
 constexpr const char* kPattern = "%Y-%m-%d %H:%M:%S.%e [%l] %*";
 
+// The filter every message goes through (setLogFilter); log calls may
+// come from any thread, so it is swapped and read under a mutex.
+std::mutex filterMutex;
+std::shared_ptr<const LogFilter> filter;
+
+std::shared_ptr<const LogFilter> currentFilter() {
+  std::lock_guard<std::mutex> lock(filterMutex);
+  return filter;
+}
+
 class EscapedMessage : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    const std::string_view text(msg.payload.data(), msg.payload.size());
+    std::string_view text(msg.payload.data(), msg.payload.size());
+    std::string filtered;
+    if (auto f = currentFilter()) {
+      filtered = (*f)(text);
+      text = filtered;
+    }
     const std::string safe = peerText(text, std::numeric_limits<std::size_t>::max(), false);
     dest.append(safe.data(), safe.data() + safe.size());
   }
@@ -97,6 +113,12 @@ void initLogging(const std::string& filePath, const std::string& level,
   spdlog::drop(kLoggerName);  // re-initialising replaces the old logger
   spdlog::set_default_logger(logger);
   spdlog::flush_every(std::chrono::seconds(1));
+}
+
+void setLogFilter(LogFilter f) {
+  auto next = f ? std::make_shared<const LogFilter>(std::move(f)) : nullptr;
+  std::lock_guard<std::mutex> lock(filterMutex);
+  filter = std::move(next);
 }
 
 void shutdownLogging() {

@@ -4,7 +4,9 @@
 // Lines read "2024-05-01 12:00:00.123 [info] message". Warnings and errors
 // are flushed at once; everything else at least once a second.
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace bb {
 
@@ -34,6 +36,12 @@ struct LogOptions {
 // initLogging() again would wait forever to join the parent's flusher.
 void initLogging(const std::string& filePath, const std::string& level = "info",
                  const LogOptions& options = {});
+
+// Every message is passed through `f` before it is escaped and written
+// (the master masks its secrets with it); an empty `f` removes the filter.
+// Thread-safe; it applies to every logger initLogging() makes.
+using LogFilter = std::function<std::string(std::string_view)>;
+void setLogFilter(LogFilter f);
 
 // Flushes and closes the log (file), stops the flusher thread, and leaves
 // a plain stderr logger as the default, so a late log call cannot crash.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -138,7 +139,8 @@ ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std:
   cfg::MapReader top(root, "top level", sink);
   if (top.isMap()) {
     p.schedulerTypes = cfg::schedulerTypes(top);
-    top.allowKeys({"master", "slaves", "users", "locks", "builders", "schedulers", "change_sources"});
+    top.allowKeys({"master", "slaves", "users", "locks", "builders", "schedulers", "change_sources",
+                  "secrets", "secrets_dir"});
     cfg::parseMasterSection(top, p);
     cfg::parseSlaves(top, p);
     cfg::parseUsers(top, p);
@@ -146,6 +148,7 @@ ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std:
     cfg::parseChangeSources(top, p);
     cfg::parseBuilders(top, p);
     cfg::parseSchedulers(top, p);
+    cfg::parseSecrets(top, p);
     cfg::checkReferences(p);
     cfg::checkDependentCycles(p);
   }
@@ -171,7 +174,13 @@ ConfigResult<MasterConfig> loadMasterConfig(const std::string& path, const Confi
     result.errors.push_back(ConfigError{path, 0, 0, "cannot read the config file"});
     return result;
   }
-  return parseMasterConfig(text.str(), path, kinds);
+  auto result = parseMasterConfig(text.str(), path, kinds);
+  if (result.config) {
+    result.errors = resolveSecrets(*result.config,
+                                   std::filesystem::path(path).parent_path().string());
+    if (!result.errors.empty()) result.config.reset();
+  }
+  return result;
 }
 
 }  // namespace bb

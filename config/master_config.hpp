@@ -140,6 +140,38 @@ struct ChangeSourceEntry {
   std::string category;
 };
 
+// A secret named by reference (`secrets:` in the config): its value is
+// read from a file or an environment variable when the config is loaded
+// from its file, never written in the config itself.
+struct SecretRef {
+  std::string name;
+  std::string source;  // "file" or "env"
+  std::string ref;     // the path (relative: to the config file's folder) or the variable
+  int line = 0, column = 0;  // where the entry is written (1-based)
+};
+
+// A `%(secret:NAME)s` in a step field, checked against the secrets once
+// they are read.
+struct SecretUse {
+  std::string name;
+  std::string what;  // "builder 'b', step 2 (shell): command"
+  int line = 0, column = 0;
+};
+
+// Secrets shorter than this cannot be masked without masking ordinary
+// text; the loader refuses them.
+inline constexpr std::size_t kMinSecretBytes = 4;
+
+struct SecretsConfig {
+  std::vector<SecretRef> refs;
+  std::string dir;  // secrets_dir: every regular file is a secret named by its file name
+  int dirLine = 0, dirColumn = 0;
+  std::vector<SecretUse> uses;
+  // name -> value; filled by loadMasterConfig (resolveSecrets), empty
+  // after parseMasterConfig alone.
+  std::map<std::string, std::string> values;
+};
+
 struct MasterConfig {
   std::string path;  // file it was loaded from
   std::string text;  // the YAML it was parsed from (reconfig compares two)
@@ -150,6 +182,7 @@ struct MasterConfig {
   std::vector<BuilderEntry> builders;
   std::vector<SchedulerEntry> schedulers;
   std::vector<ChangeSourceEntry> changeSources;
+  SecretsConfig secrets;
 
   const SlaveEntry* findSlave(const std::string& name) const;
   const UserEntry* findUser(const std::string& name) const;
@@ -161,12 +194,23 @@ struct ConfigKinds;  // config/config_kinds.hpp
 
 // Loads and validates a master config file. All errors are collected (not
 // just the first) with file:line:column; `config` is set only when there are
-// none. Relative paths stay as written; the caller resolves them. `kinds`
+// none. Relative paths stay as written; the caller resolves them, except
+// the secrets', which are read (resolveSecrets) relative to the file's
+// folder. `kinds`
 // are the scheduler, step and change source types and lock access modes
 // the config may use, with their checks (the master's: masterConfigKinds()).
 ConfigResult<MasterConfig> loadMasterConfig(const std::string& path, const ConfigKinds& kinds);
-// The same from YAML text; `name` is used as the file name in errors.
+// The same from YAML text; `name` is used as the file name in errors. It
+// reads no secret: config.secrets.values stays empty.
 ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std::string& name,
                                              const ConfigKinds& kinds);
+
+// Reads the value of every secret of `config` (files relative to
+// `baseDir`, environment variables, the files of secrets_dir) into
+// config.secrets.values, strips one trailing newline ("\n" or "\r\n")
+// of a file's value, and checks every %(secret:NAME)s use. Returns the
+// problems, positioned in config.path; a message names the secret and its
+// reference, never a value.
+std::vector<ConfigError> resolveSecrets(MasterConfig& config, const std::string& baseDir);
 
 }  // namespace bb

@@ -109,7 +109,23 @@ void checkInterpolation(const MapReader& r, const YAML::Mark& mark, std::string_
                         const std::string& text) {
   if (auto bad = validateInterpolation(text)) {
     r.error(mark, std::string(field) + ": " + *bad + " (write %% for a literal '%' before '(')");
+  } else if (auto names = secretNames(text); !names.empty()) {
+    r.error(mark, std::string(field) + ": secret '" + names.front() +
+                      "' cannot be used here; secrets may be used only in a shell step's command "
+                      "and env and a git step's repo");
   }
+}
+
+void checkSecretInterpolation(const MapReader& r, MasterParse& p, const YAML::Mark& mark,
+                              std::string_view field, const std::string& text) {
+  if (auto bad = validateInterpolation(text)) {
+    r.error(mark, std::string(field) + ": " + *bad + " (write %% for a literal '%' before '(')");
+    return;
+  }
+  for (auto& name : secretNames(text))
+    p.config.secrets.uses.push_back(SecretUse{std::move(name), r.what() + ": " + std::string(field),
+                                              mark.line >= 0 ? mark.line + 1 : 0,
+                                              mark.line >= 0 ? mark.column + 1 : 0});
 }
 
 }  // namespace bb::cfg

@@ -189,9 +189,14 @@ std::string joinNames(const std::vector<std::string>& names, std::string_view se
                       std::string_view last = ", ");
 // Checks a step's workdir: relative, inside the builder directory.
 std::optional<std::string> checkWorkdir(const std::string& dir);
-// Checks `text` with the interpolation parser; reports bad syntax.
+// Checks `text` with the interpolation parser; reports bad syntax, and
+// any %(secret:NAME)s (this field may not hold a secret).
 void checkInterpolation(const MapReader& r, const YAML::Mark& mark, std::string_view field,
                         const std::string& text);
+// The same for a field that may use secrets: every %(secret:NAME)s is
+// recorded in p.config.secrets.uses, checked once the secrets are read.
+void checkSecretInterpolation(const MapReader& r, MasterParse& p, const YAML::Mark& mark,
+                              std::string_view field, const std::string& text);
 
 void parseMasterSection(const MapReader& top, MasterParse& p);
 void parseSlaves(const MapReader& top, MasterParse& p);
@@ -200,5 +205,7 @@ void parseLocks(const MapReader& top, MasterParse& p);
 void parseChangeSources(const MapReader& top, MasterParse& p);
 void parseBuilders(const MapReader& top, MasterParse& p);
 void parseSchedulers(const MapReader& top, MasterParse& p);
+// `secrets:` and `secrets_dir:` (config/secrets_section.cpp).
+void parseSecrets(const MapReader& top, MasterParse& p);
 
 }  // namespace bb::cfg

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/event_loop.hpp"
+#include "common/logging.hpp"
 #include "common/service_notify.hpp"
 #include "config/config_diff.hpp"
 #include "master/buildsets/buildset_service.hpp"
@@ -22,6 +23,7 @@
 #include "master/process/distributor.hpp"
 #include "master/process/pending_writes.hpp"
 #include "master/schedulers/scheduler_set.hpp"
+#include "master/secrets/secret_store.hpp"
 #include "master/port/master_port.hpp"
 #include "master/slaves/slave_registry.hpp"
 #include "master/status/rpc_handler.hpp"
@@ -48,6 +50,7 @@ std::string databasePath(const std::string& dir, const std::string& url) {
 
 struct BuildMaster::Impl {
   Impl(std::string d, MasterConfig c) : dir(std::move(d)), config(std::move(c)), clock(io) {}
+  ~Impl() { setLogFilter({}); }  // the filter holds this master's secrets
 
   std::string dir;
   MasterConfig config;
@@ -130,6 +133,13 @@ void BuildMaster::Impl::recover() {
 }
 
 void BuildMaster::Impl::configureComponents() {
+  // The secrets as this config read them: builds started from now on use
+  // them, and their values are masked in events and in the master's log.
+  auto secrets = std::make_shared<const SecretStore>(config.secrets.values);
+  distributor->setSecrets(secrets);
+  events->setMasking(secrets);
+  if (secrets->empty()) setLogFilter({});
+  else setLogFilter([secrets](std::string_view text) { return secrets->mask(text); });
   locks->configure(config.locks);
   slaves->configure(config.slaves);
   distributor->configure(config);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "master/secrets/secret_store.hpp"
+
 namespace bb {
 
 struct EventBus::Sub {
@@ -33,6 +35,7 @@ void EventBus::publish(Event e) {
 }
 
 void EventBus::release(Event e) {
+  if (secrets_ && !secrets_->empty()) e.data = secrets_->maskJson(e.data);
   e.seq = ++seq_;
   e.timeMs = std::chrono::duration_cast<std::chrono::milliseconds>(
                  clock_.wallNow().time_since_epoch())

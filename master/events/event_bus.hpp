@@ -31,6 +31,8 @@
 
 namespace bb {
 
+class SecretStore;
+
 struct Subscriber {
   std::string name;  // for log lines: "distributor", "client alice watch"
   EventFilter filter;
@@ -67,6 +69,9 @@ class EventBus {
   ~EventBus();
 
   void publish(Event e);
+  // Masks `secrets` in every string of the data of events published from
+  // now on (null: no masking).
+  void setMasking(std::shared_ptr<const SecretStore> secrets) { secrets_ = std::move(secrets); }
 
   struct Subscription {
     std::uint64_t id = 0;
@@ -103,6 +108,7 @@ class EventBus {
   bool drainPosted_ = false;
   std::map<std::uint64_t, std::shared_ptr<Sub>> subs_;
   std::deque<std::shared_ptr<const Event>> history_;
+  std::shared_ptr<const SecretStore> secrets_;
   std::shared_ptr<bool> alive_;  // posted tasks check it: the bus may be gone
 };
 

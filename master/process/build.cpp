@@ -10,6 +10,7 @@
 #include "master/locks/lock_manager.hpp"
 #include "master/process/pending_writes.hpp"
 #include "master/process/step.hpp"
+#include "master/secrets/secret_store.hpp"
 #include "master/slaves/remote_slave.hpp"
 
 namespace bb {
@@ -217,7 +218,7 @@ void Build::runStep(std::size_t index) {
         auto self = weak.lock();
         if (!self) return;
         // Output is credited back to the slave once it is stored.
-        const std::int64_t give = std::min(self->creditOwed_, st.endByte - st.firstByte);
+        const std::int64_t give = std::min(self->creditOwed_, st.inputBytes);
         self->creditOwed_ -= give;
         if (self->cmdId_) self->slave_->credit(self->cmdId_, give);
         self->publish(EventType::LogLines, Json{{"step", step},
@@ -229,6 +230,7 @@ void Build::runStep(std::size_t index) {
       [weak](const std::exception& e) {
         if (auto self = weak.lock()) self->failStoring(e);
       });
+  log_->setMasking(env_.secrets);
   withLocks(s.locks, stepLocks_, [this, index] { startStep(index); });
 }
 
@@ -253,9 +255,10 @@ void Build::startStep(std::size_t index) {
         return runCommand(kind, std::move(args), std::move(done));
       },
       [this](const std::string& name, const Json& value, const std::string& source) {
-        props_.set(name, value, source);
+        props_.set(name, env_.secrets ? env_.secrets->maskJson(value) : value, source);
         env_.db.setBuildProperties(record_.id, props_.toJson());
       }});
+  if (env_.secrets) stepCtx_->secrets = &env_.secrets->values();
   step_ = type->make(s);
   stepRan_ = true;
   const std::uint64_t run = ++stepRun_;
@@ -325,7 +328,9 @@ void Build::onStepDone(std::uint64_t run, const StepOutcome& o) {
   auto step = std::exchange(step_, nullptr);
   if (stepLocks_ && env_.locks) env_.locks->release(std::exchange(stepLocks_, 0));
   const Result r = o.interrupted && stopAs_ ? *stopAs_ : o.result;
-  endStep(r, o.text);
+  // A step's text may quote the slave (an error message): mask it before
+  // it becomes the step's and the build's text.
+  endStep(r, env_.secrets ? env_.secrets->mask(o.text) : o.text);
 }
 
 void Build::endStep(Result r, const std::string& text) {

@@ -25,6 +25,7 @@ namespace bb {
 
 class EventBus;
 class RemoteSlave;
+class SecretStore;
 class Build;
 class BuildsetService;
 class LockManager;
@@ -57,6 +58,9 @@ struct BuildEnv {
   // the master's storage condition is kept; nullptr: such a failure is
   // logged and recovered at the next start instead.
   PendingWrites* storage = nullptr;
+  // The secrets its steps may use; their values are masked in its logs,
+  // step texts and the properties its steps set. Null: none.
+  std::shared_ptr<const SecretStore> secrets;
 };
 
 class Build : public std::enable_shared_from_this<Build> {

@@ -276,6 +276,7 @@ void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
   env.events = &buildsets_.events();
   env.master = master_;
   env.storage = storage_;
+  env.secrets = secrets_;
   auto build = std::make_shared<Build>(env, builder, req, slave, std::move(props));
   running_[req.id] = build;
   ++started_;

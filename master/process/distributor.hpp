@@ -29,6 +29,7 @@ class Build;
 class BuildsetService;
 class PendingWrites;
 class LockManager;
+class SecretStore;
 class SchedulerSet;
 class SlaveRegistry;
 
@@ -48,6 +49,9 @@ class BuildRequestDistributor {
   void setSchedulers(SchedulerSet* schedulers) { schedulers_ = schedulers; }
   // Where builds keep writes refused for a full disk (BuildEnv::storage).
   void setStorage(PendingWrites* storage) { storage_ = storage; }
+  // The secrets builds started from now on use and mask (running builds
+  // keep theirs).
+  void setSecrets(std::shared_ptr<const SecretStore> secrets) { secrets_ = std::move(secrets); }
   // Replaces the builder configs (reconfig); running builds keep theirs.
   void configure(const MasterConfig& config);
   // Schedules one distribution pass (idempotent until it runs).
@@ -96,6 +100,7 @@ class BuildRequestDistributor {
   std::set<std::string> masterScopedLocks_;  // names, from the config
   std::chrono::milliseconds pingTimeout_{10000};
   int maxRetries_ = 3;
+  std::shared_ptr<const SecretStore> secrets_;
   LockManager* locks_ = nullptr;
   // Builds pinged or running, for the deadlock rule (by request id).
   std::unique_ptr<LockAdmission> admission_;

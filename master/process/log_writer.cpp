@@ -5,6 +5,8 @@
 
 #include "common/event_loop.hpp"
 #include "master/db/database.hpp"
+#include "master/secrets/secret_store.hpp"
+#include "master/secrets/stream_masker.hpp"
 
 namespace bb {
 
@@ -44,11 +46,28 @@ LogWriter::LogWriter(db::Database& db, std::int64_t logId, Clock* clock, Stored 
 
 LogWriter::~LogWriter() = default;
 
+void LogWriter::setMasking(std::shared_ptr<const SecretStore> secrets) {
+  if (secrets && !secrets->empty()) masker_ = std::make_unique<StreamMasker>(std::move(secrets));
+  else masker_.reset();
+}
+
 void LogWriter::append(int stream, std::string_view data) {
   if (finished_ || data.empty()) return;
+  bytes_ += data.size();
+  if (!masker_) {
+    put(stream, data, data.size());
+    return;
+  }
+  std::size_t used = 0;
+  const std::string out = masker_->feed(stream, data, used);
+  put(stream, out, used);
+}
+
+void LogWriter::put(int stream, std::string_view data, std::size_t input) {
+  if (data.empty() && input == 0) return;  // all of it held back
   if (!buf_.empty() && stream != stream_) flush();
   stream_ = stream;
-  bytes_ += data.size();
+  input_ += static_cast<std::int64_t>(input);
   while (!data.empty()) {
     const std::size_t take = std::min(data.size(), kChunkBytes - buf_.size());
     buf_.append(data.substr(0, take));
@@ -72,7 +91,8 @@ void LogWriter::flush() {
   if (timer_) timer_->cancel();
   if (buf_.empty()) return;
   LogStored s{logId_, stored_, stored_ + static_cast<std::int64_t>(buf_.size()),
-              countNewlines(buf_)};
+              countNewlines(buf_), input_};
+  input_ = 0;
   try {
     db_.appendLog(logId_, stream_, buf_);
   } catch (...) {
@@ -89,6 +109,13 @@ void LogWriter::flush() {
 
 void LogWriter::finish() {
   if (finished_) return;
+  if (masker_) {
+    std::size_t used = 0;
+    for (const auto& [stream, text] : masker_->drain(used)) {
+      put(stream, text, used);
+      used = 0;  // counted once
+    }
+  }
   flush();
   db_.finishLog(logId_);
   finished_ = true;

@@ -18,14 +18,19 @@ class Database;
 namespace bb {
 
 class Clock;
+class SecretStore;
+class StreamMasker;
 class Timer;
 
 // What one store wrote: bytes [firstByte, endByte) of the log, holding
-// `newlines` line ends.
+// `newlines` line ends. `inputBytes` is how many appended bytes it
+// accounts for: the same count unless secrets were masked (a tag is not
+// as long as the value) or held back (see setMasking).
 struct LogStored {
   std::int64_t logId = 0;
   std::int64_t firstByte = 0, endByte = 0;
   std::int64_t newlines = 0;
+  std::int64_t inputBytes = 0;
 };
 
 class LogWriter {
@@ -49,7 +54,12 @@ class LogWriter {
   // whenever the buffer fills or the stream changes, and arms the flush
   // timer otherwise. Ignored once finished.
   void append(int stream, std::string_view data);
-  // Stores what is buffered and marks the log finished. Idempotent.
+  // Masks `secrets` in everything appended from now on, per stream, by
+  // StreamMasker's rule (master/secrets/stream_masker.hpp): the few bytes
+  // that may begin a secret wait for the stream's next output or finish().
+  void setMasking(std::shared_ptr<const SecretStore> secrets);
+  // Stores what is buffered (held bytes included) and marks the log
+  // finished. Idempotent.
   void finish();
   bool finished() const { return finished_; }
   // A store failed: the log's row is still open (finish it with
@@ -59,6 +69,8 @@ class LogWriter {
   std::uint64_t bytes() const { return bytes_; }
 
  private:
+  // Buffers `data` (already masked), which accounts for `input` appended bytes.
+  void put(int stream, std::string_view data, std::size_t input);
   void flush();
   db::Database& db_;
   std::int64_t logId_;
@@ -68,6 +80,8 @@ class LogWriter {
   std::unique_ptr<Timer> timer_;
   std::string buf_;
   int stream_ = 0;
+  std::unique_ptr<StreamMasker> masker_;
+  std::int64_t input_ = 0;    // appended bytes accounted for by buf_
   std::uint64_t bytes_ = 0;   // appended
   std::int64_t stored_ = 0;   // written to the database
   bool finished_ = false;

@@ -55,9 +55,13 @@ struct StepContext {
   std::function<std::int64_t(const std::string& kind, Json args,
                              std::function<void(const CommandOutcome&)> done)>
       runCommand;
-  // Sets a build property and stores the build's properties.
+  // Sets a build property and stores the build's properties (a secret's
+  // value in it masked).
   std::function<void(const std::string& name, const Json& value, const std::string& source)>
       setProperty;
+  // The values %(secret:NAME)s expands to in the fields that may use them
+  // (shell command, argv, env; git repo); null: no secrets.
+  const SecretValues* secrets = nullptr;
 };
 
 // How a step ended.

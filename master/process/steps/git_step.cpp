@@ -20,7 +20,7 @@ bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
     repo.reset();
   }
   if (repo) {
-    cfg::checkInterpolation(r, r.markOf("repo"), "repo", *repo);
+    cfg::checkSecretInterpolation(r, p, r.markOf("repo"), "repo", *repo);
     o->repo = *repo;
   } else {
     ok = false;
@@ -44,7 +44,7 @@ void GitStep::declareType(StepType& t) { t.config.parse = parse; }
 
 Json GitStep::args(const StepContext& ctx) const {
   const auto& o = cfg_.as<GitOptions>();
-  return Json{{"repo", interpolate(o.repo, ctx.props)},
+  return Json{{"repo", interpolate(o.repo, ctx.props, ctx.secrets)},
               {"branch", interpolate(o.branch, ctx.props)},
               {"revision", interpolate(o.revision, ctx.props)},
               {"mode", o.mode},

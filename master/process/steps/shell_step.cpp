@@ -23,7 +23,7 @@ bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
     if (auto argv = r.stringList("command")) {
       YAML::Node list = r.value("command");
       for (std::size_t i = 0; i < argv->size(); ++i) {
-        cfg::checkInterpolation(r, list[i].Mark(), "command item " + std::to_string(i + 1),
+        cfg::checkSecretInterpolation(r, p, list[i].Mark(), "command item " + std::to_string(i + 1),
                                 (*argv)[i]);
       }
       o->argv = *argv;
@@ -32,7 +32,7 @@ bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
     }
   } else if (auto text = r.string("command", true)) {
     o->command = *text;
-    cfg::checkInterpolation(r, r.markOf("command"), "command", *text);
+    cfg::checkSecretInterpolation(r, p, r.markOf("command"), "command", *text);
   } else {
     ok = false;
   }
@@ -44,7 +44,7 @@ bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
   if (auto env = r.stringMap("env")) {
     YAML::Node envNode = r.value("env");
     for (auto it = envNode.begin(); it != envNode.end(); ++it) {
-      cfg::checkInterpolation(r, it->second.Mark(), "env " + it->first.Scalar(),
+      cfg::checkSecretInterpolation(r, p, it->second.Mark(), "env " + it->first.Scalar(),
                               it->second.Scalar());
     }
     o->env = *env;
@@ -67,13 +67,13 @@ Json ShellStep::args(const StepContext& ctx) const {
   Json args{{"workdir", workdir(ctx, o)}, {"timeout", o.timeout}, {"max_silence", o.maxSilence}};
   if (!o.argv.empty()) {
     Json argv = Json::array();
-    for (const auto& a : o.argv) argv.push_back(interpolate(a, ctx.props));
+    for (const auto& a : o.argv) argv.push_back(interpolate(a, ctx.props, ctx.secrets));
     args["argv"] = std::move(argv);
   } else {
-    args["command"] = interpolate(o.command, ctx.props);
+    args["command"] = interpolate(o.command, ctx.props, ctx.secrets);
   }
   Json env = Json::object();
-  for (const auto& [k, v] : o.env) env[k] = interpolate(v, ctx.props);
+  for (const auto& [k, v] : o.env) env[k] = interpolate(v, ctx.props, ctx.secrets);
   args["env"] = std::move(env);
   return args;
 }

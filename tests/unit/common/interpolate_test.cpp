@@ -187,5 +187,40 @@ TEST(ValidateInterpolation, ExplainsProblems) {
   EXPECT_NE(op->find("unknown operator ':='"), std::string::npos) << *op;
 }
 
+TEST(Interpolate, SecretsExpandOnlyWhereGiven) {
+  Properties props;
+  props.set("user", "ci", "Builder");
+  const SecretValues secrets{{"token", "t0ps3cret"}};
+  EXPECT_EQ(interpolate("curl -u %(prop:user)s:%(secret:token)s", props, &secrets),
+            "curl -u ci:t0ps3cret");
+  // Inside a default too.
+  EXPECT_EQ(interpolate("%(prop:nope:-%(secret:token)s)s", props, &secrets), "t0ps3cret");
+  try {
+    interpolate("%(secret:token)s", props);
+    ADD_FAILURE() << "a secret expanded without secrets";
+  } catch (const InterpolationError& e) {
+    EXPECT_NE(std::string(e.what()).find("secrets cannot be used here"), std::string::npos);
+  }
+  try {
+    interpolate("%(secret:other)s", props, &secrets);
+    ADD_FAILURE() << "an unknown secret expanded";
+  } catch (const InterpolationError& e) {
+    EXPECT_NE(std::string(e.what()).find("secret 'other' is not defined"), std::string::npos);
+  }
+}
+
+TEST(Interpolate, SecretSyntax) {
+  EXPECT_EQ(secretNames("a %(secret:x)s %(prop:p:-%(secret:y)s)s %(secret:x)s"),
+            (std::vector<std::string>{"x", "y", "x"}));
+  EXPECT_TRUE(secretNames("%(prop:x)s").empty());
+  EXPECT_TRUE(secretNames("%(secret:x").empty());  // not well formed
+  auto op = validateInterpolation("%(secret:x:-y)s");
+  ASSERT_TRUE(op.has_value());
+  EXPECT_NE(op->find("a secret takes no default"), std::string::npos) << *op;
+  auto empty = validateInterpolation("%(secret:)s");
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_NE(empty->find("missing secret name"), std::string::npos) << *empty;
+}
+
 }  // namespace
 }  // namespace bb
