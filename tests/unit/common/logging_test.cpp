@@ -63,5 +63,23 @@ TEST_F(LoggingRotation, WithoutALimitTheFileOnlyGrows) {
   EXPECT_FALSE(fs::exists(dir_ / "buildslave.1.log"));
 }
 
+TEST_F(LoggingRotation, TheFilterSeesEveryMessageBeforeItIsWritten) {
+  const std::string log = (dir_ / "buildmaster.log").string();
+  initLogging(log, "info", LogOptions{});
+  setLogFilter([](std::string_view text) {
+    std::string out(text);
+    for (auto at = out.find("hunter22"); at != std::string::npos; at = out.find("hunter22"))
+      out.replace(at, 8, "<secret:pw>");
+    return out;
+  });
+  spdlog::error("login with hunter22 failed");
+  setLogFilter({});
+  spdlog::error("after: hunter22");
+  shutdownLogging();
+  const std::string text = slurp(dir_ / "buildmaster.log");
+  EXPECT_NE(text.find("login with <secret:pw> failed"), std::string::npos) << text;
+  EXPECT_NE(text.find("after: hunter22"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace bb
