@@ -78,6 +78,19 @@ std::vector<SectionChanges> diffConfigs(const MasterConfig& before, const Master
       if (!now.count(name)) c.removed.push_back(name);
     if (!c.empty()) out.push_back(std::move(c));
   }
+  // Secrets by value (a file or variable may change while the config text
+  // does not); only their names are reported.
+  SectionChanges c{"secrets", {}, {}, {}};
+  const auto& old = before.secrets.values;
+  const auto& now = after.secrets.values;
+  for (const auto& [name, value] : now) {
+    auto it = old.find(name);
+    if (it == old.end()) c.added.push_back(name);
+    else if (it->second != value) c.changed.push_back(name);
+  }
+  for (const auto& [name, value] : old)
+    if (!now.count(name)) c.removed.push_back(name);
+  if (!c.empty()) out.push_back(std::move(c));
   return out;
 }
 

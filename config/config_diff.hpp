@@ -1,6 +1,6 @@
 #pragma once
 // What a reconfig changes: the entries of each named section (builders,
-// schedulers, slaves, change sources, users, locks) that were added,
+// schedulers, slaves, change sources, users, locks, secrets) that were added,
 // removed or changed between two loaded configs, compared by name and by
 // content (key order, quoting and YAML style do not count as changes).
 #include <string>
@@ -17,7 +17,8 @@ struct SectionChanges {
 };
 
 // The sections that differ, in a fixed order; the `master` section is
-// reported as a whole ("changed"). Uses each config's `text`.
+// reported as a whole ("changed"). Uses each config's `text`, and the
+// secrets' values (a changed value is reported by the secret's name).
 std::vector<SectionChanges> diffConfigs(const MasterConfig& before, const MasterConfig& after);
 
 // One line: "builders: added b2, changed b1; slaves: removed s3", or

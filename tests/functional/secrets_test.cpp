@@ -121,7 +121,7 @@ TEST_F(Secrets, ASecretSplitAcrossTwoOutputChunksIsMaskedEverywhere) {
   writeFile(master_.dir() + "/tok.secret", kNewSecret);
   r = master_.reconfig();
   ASSERT_EQ(r.rc, 0) << r.describe();
-  ASSERT_TRUE(master_.waitForLog("reconfig complete")) << master_.log();
+  ASSERT_TRUE(master_.waitForLog("reconfig complete: secrets: changed tok")) << master_.log();
   r = master_.client({"force", "--scheduler", "force", "--wait"}, 120s);
   ASSERT_EQ(r.rc, 0) << r.describe() << master_.log();
   const std::string direct2 = master_.client({"log", "b1", "2", "direct"}).out;

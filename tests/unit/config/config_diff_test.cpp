@@ -52,5 +52,15 @@ TEST(ConfigDiff, TheMasterSectionCountsAsOne) {
   EXPECT_EQ(describeChanges(diffConfigs(a, load(other))), "master section changed");
 }
 
+TEST(ConfigDiff, SecretsAreComparedByValueAndNamedOnly) {
+  auto a = load(base(kB1));
+  auto b = a;
+  a.secrets.values = {{"kept", "same-value"}, {"tok", "old-value"}, {"gone", "gone-value"}};
+  b.secrets.values = {{"kept", "same-value"}, {"tok", "new-value"}, {"fresh", "fresh-value"}};
+  const std::string line = describeChanges(diffConfigs(a, b));
+  EXPECT_EQ(line, "secrets: added fresh, removed gone, changed tok");
+  EXPECT_EQ(line.find("value"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bb
