@@ -5,12 +5,14 @@
 // the build's rows and the master's log never hold the value. A reconfig
 // reads a changed secret file again; checkconfig names a missing one.
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "common/message.hpp"
 #include "tests/functional/harness.hpp"
+#include "tests/functional/raw_peer.hpp"
 
 namespace bb::test {
 namespace {
@@ -146,6 +148,71 @@ TEST_F(Secrets, CheckconfigNamesAMissingSecretFileAndAReconfigWithOneKeepsTheRun
   ASSERT_EQ(r.rc, 0) << r.describe() << master_.log();
   EXPECT_NE(master_.client({"log", "b1", "1", "direct"}).out.find("direct <secret:tok>\n"),
             std::string::npos);
+}
+
+// A slave played by RawPeer controls exactly how output is cut: it gets
+// the real value in its RunCommand, sends the secret split across two
+// Output messages, and ends with a CommandDone whose props and error text
+// hold it. The build's properties, its step and build texts and its log
+// show the tag instead.
+TEST(SecretsRawSlave, TheSlaveGetsTheValueAndWhatItSendsBackIsMasked) {
+  TempDir tmp{"bb-secrets-raw"};
+  MasterProcess master(tmp.sub("master"));
+  master.create();
+  const std::string v = makeVerifier("pw");
+  ::setenv("BB_FT_SECRET", kSecret.c_str(), 1);  // the master inherits it
+  master.writeConfig("master: {name: t, slave_port: " + std::to_string(master.port()) + "}\n"
+                     "secrets: {tok: {env: BB_FT_SECRET}}\n"
+                     "slaves: [{name: s1, password: \"" + v + "\"}]\n"
+                     "users: [{name: alice, password: \"" + v + "\", may: [force, status]}]\n"
+                     "builders:\n"
+                     "  - {name: b1, slaves: [s1], steps: [{git: {repo: "
+                     "\"https://ci:%(secret:tok)s@example.invalid/r.git\"}}]}\n"
+                     "schedulers: [{name: force, type: force, builders: [b1]}]\n");
+  master.setAuth("alice", "pw");
+  master.start();
+  ::unsetenv("BB_FT_SECRET");
+  RawPeer peer(master.port());
+  peer.login("slave", "s1", "pw");
+  peer.send(MsgType::SlaveInfo, RawPeer::slaveInfo());
+  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+  ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0) << master.log();
+  auto run = peer.waitFor(MsgType::RunCommand);
+  ASSERT_TRUE(run) << master.log();
+  EXPECT_NE(run->body.dump().find("\"https://ci:" + kSecret + "@example.invalid/r.git\""),
+            std::string::npos)
+      << run->body.dump();
+  const std::int64_t id = getInt(run->body, "cmd_id");
+  auto output = [&](const std::string& text) {
+    peer.send(MsgType::Output, Json{{"cmd_id", id}, {"stream", 1},
+                                    {"data", Json::binary(std::vector<std::uint8_t>(text.begin(), text.end()))}});
+  };
+  output("fatal: cannot reach https://ci:" + kFirst);
+  output(kRest + "@example.invalid/r.git\n");
+  peer.send(MsgType::CommandDone,
+            Json{{"cmd_id", id}, {"rc", 128}, {"signal", 0}, {"timed_out", false},
+                 {"interrupted", false}, {"error", "clone of https://ci:" + kSecret + "@example.invalid failed"},
+                 {"props", Json{{"got_revision", "rev-" + kSecret}}}});
+  ASSERT_TRUE(waitFor([&] { return sqlite(master.dbPath(), "SELECT finished FROM builds")[0][0] == "1"; }, 30s))
+      << master.log();
+  const auto row = sqlite(master.dbPath(),
+                          "SELECT b.properties, b.text, s.text FROM builds b JOIN steps s ON s.build_id = b.id");
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_NE(row[0][0].find("rev-<secret:tok>"), std::string::npos) << row[0][0];
+  EXPECT_NE(row[0][1].find("clone of https://ci:<secret:tok>@example.invalid failed"), std::string::npos)
+      << row[0][1];
+  EXPECT_NE(row[0][2].find("https://ci:<secret:tok>@"), std::string::npos) << row[0][2];
+  const std::string log = master.client({"log", "b1", "1"}).out;
+  EXPECT_NE(log.find("fatal: cannot reach https://ci:<secret:tok>@example.invalid/r.git\n"),
+            std::string::npos)
+      << log;
+  for (const std::string& part : {kSecret, kFirst, kRest}) {
+    for (const auto& cell : row[0]) EXPECT_EQ(cell.find(part), std::string::npos) << cell;
+    EXPECT_EQ(log.find(part), std::string::npos) << log;
+    EXPECT_EQ(master.client({"status", "--builder", "b1", "--build", "1", "--logs"}).out.find(part),
+              std::string::npos);
+    EXPECT_EQ(master.log().find(part), std::string::npos) << master.log();
+  }
 }
 
 }  // namespace
