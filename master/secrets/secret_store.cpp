@@ -83,12 +83,18 @@ Json SecretStore::maskJson(const Json& j) const {
 }
 
 std::size_t SecretStore::heldSuffix(std::string_view text) const {
+  // For each secret, the earliest start in the last (length - 1) bytes
+  // from which the rest of the text is a prefix of it: only positions
+  // holding the secret's first byte are compared, so a long secret (a key
+  // file) costs little on ordinary output.
   std::size_t best = 0;
   for (const auto& [value, name] : patterns_) {
     const std::size_t most = std::min(value.size() - 1, text.size());
-    for (std::size_t k = most; k > best; --k) {
-      if (text.substr(text.size() - k) == std::string_view(value).substr(0, k)) {
-        best = k;
+    for (std::size_t pos = text.size() - most; pos < text.size() - best; ++pos) {
+      if (text[pos] != value[0]) continue;
+      const std::string_view tail = text.substr(pos);
+      if (std::string_view(value).substr(0, tail.size()) == tail) {
+        best = tail.size();
         break;
       }
     }

@@ -70,6 +70,17 @@ TEST(SecretStore, MasksInsideJsonStringsAndKeys) {
   EXPECT_EQ(m.dump().find("s3cr3t!"), std::string::npos) << m.dump();
 }
 
+TEST(SecretStore, HeldSuffixIsTheLongestEndThatBeginsASecret) {
+  auto s = store({{"a", "aaab"}, {"k", "key-0123456789"}});
+  EXPECT_EQ(s->heldSuffix("xaaa"), 3u);
+  EXPECT_EQ(s->heldSuffix("aaaa"), 3u);
+  EXPECT_EQ(s->heldSuffix("aaab"), 0u);  // a whole secret is not held by this rule
+  EXPECT_EQ(s->heldSuffix("the key-0123"), 8u);
+  EXPECT_EQ(s->heldSuffix("the key-0124"), 0u);
+  EXPECT_EQ(s->heldSuffix(""), 0u);
+  EXPECT_EQ(s->heldSuffix("k"), 1u);
+}
+
 TEST(StreamMasker, ASecretSplitAtEveryOffsetIsMasked) {
   const std::string secret = "correct-horse-battery";
   auto s = store({{"pw", secret}});
