@@ -1,6 +1,6 @@
 #pragma once
-// Shared by the benchmark programs: process statistics from /proc and the
-// master's log timestamps.
+// Shared by the benchmark programs: process statistics from /proc, the
+// master's log timestamps, and client options for a harness master.
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,7 +10,38 @@
 #include <string>
 #include <vector>
 
+#include "client/master_client.hpp"
+#include "tests/functional/harness.hpp"
+
 namespace bb::bench {
+
+// Removes a `--tls=on` / `--tls=off` argument from argv (anywhere) and
+// says which: the master of a benchmark speaks TLS (the default, as a new
+// master does) or plain TCP, to compare the two on the same day.
+inline bool takeTlsSwitch(int& argc, char** argv) {
+  bool tls = true;
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--tls=on") tls = true;
+    else if (a == "--tls=off") tls = false;
+    else argv[out++] = argv[i];
+  }
+  argc = out;
+  return tls;
+}
+
+// The master-section text for that choice: "" or ", tls: false".
+inline std::string tlsKey(bool tls) { return tls ? "" : ", tls: false"; }
+
+// A MasterClient's options for `master`: pinned to its certificate, or
+// plain TCP when its config says tls: false.
+inline client::MasterClientOptions clientOptions(const test::MasterProcess& master) {
+  client::MasterClientOptions o;
+  o.trust.fingerprint = master.fingerprint();
+  o.trust.tls = !o.trust.fingerprint.empty();
+  return o;
+}
 
 // User + system CPU seconds used so far by `pid`.
 inline double cpuSeconds(pid_t pid) {

@@ -207,7 +207,8 @@ Figures runOnce(int n, const std::string& verifier) {
   std::ostringstream y;
   y << "master: {name: bench, slave_port: " << master.port()
     << ", database: \"sqlite:state.sqlite\", heartbeat_interval: " << kHeartbeatInterval
-    << ", heartbeat_timeout: " << kHeartbeatTimeout << "}\n"
+    << ", heartbeat_timeout: " << kHeartbeatTimeout
+    << ", tls: false}\n"  // the in-process peers connect with plain TCP
     << "slaves:\n";
   for (int i = 1; i <= n; ++i) y << "  - {name: s" << i << ", password: \"" << verifier << "\"}\n";
   y << "builders:\n  - name: b\n    slaves: [s1]\n    steps: [{shell: {command: \"true\"}}]\n";

@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
     const pid_t pid = bench::readPid(master.dir() + "/buildmaster.pid");
     const double cpu0 = bench::cpuSeconds(pid);
 
-    client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"});
+    client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"},
+                            bench::clientOptions(master));
     c.connect();
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < builds; ++i) c.call("force", Json{{"scheduler", "force"}});

@@ -1,7 +1,8 @@
 // Dispatch benchmark: N sendchanges causing N no-op builds (`true`) on 1
 // and on 4 slaves. Reports builds per second, p50/p99 change-to-build-
 // finished latency (from the master's own log timestamps), master CPU per
-// build and master peak RSS. Usage: dispatch_bench [BUILDS] [SLAVES...]
+// build and master peak RSS. Usage: dispatch_bench [--tls=on|off] [BUILDS] [SLAVES...]
+// (TLS is on by default, as for a new master).
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -23,12 +24,15 @@ struct Figures {
   double seconds = 0, buildsPerSec = 0, p50 = 0, p99 = 0, cpuMsPerBuild = 0, peakMiB = 0;
 };
 
+bool gTls = true;
+
 Figures runOnce(int builds, int slaves) {
   TempDir tmp("bb-bench-dispatch");
   MasterProcess master(tmp.sub("master"));
   const std::string v = makeVerifier("pw");
   std::ostringstream y;
-  y << "master: {name: bench, slave_port: " << master.port() << ", database: \"sqlite:state.sqlite\"}\n"
+  y << "master: {name: bench, slave_port: " << master.port() << ", database: \"sqlite:state.sqlite\""
+    << bench::tlsKey(gTls) << "}\n"
     << "slaves:\n";
   for (int i = 1; i <= slaves; ++i) y << "  - {name: s" << i << ", password: \"" << v << "\", max_builds: 1}\n";
   y << "users: [{name: bench, password: \"" << v << "\", may: [sendchange, status]}]\n"
@@ -52,7 +56,8 @@ Figures runOnce(int builds, int slaves) {
   const pid_t pid = bench::readPid(master.dir() + "/buildmaster.pid");
   const double cpu0 = bench::cpuSeconds(pid);
 
-  client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"});
+  client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"},
+                            bench::clientOptions(master));
   c.connect();
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < builds; ++i)
@@ -102,6 +107,8 @@ Figures runOnce(int builds, int slaves) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  gTls = bench::takeTlsSwitch(argc, argv);
+  std::cout << "TLS " << (gTls ? "on" : "off") << "\n";
   const int builds = argc > 1 ? std::atoi(argv[1]) : 2000;
   std::vector<int> slaveCounts;
   for (int i = 2; i < argc; ++i) slaveCounts.push_back(std::atoi(argv[i]));

@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
     MasterProcess master(tmp.sub("master"));
     const std::string v = makeVerifier("pw");
     std::ostringstream y;
-    y << "master: {name: bench, slave_port: " << master.port() << ", database: \"sqlite:state.sqlite\"}\n"
+    y << "master: {name: bench, slave_port: " << master.port() << ", database: \"sqlite:state.sqlite\", tls: false}\n"  // raw peers below speak plain TCP
       << "slaves:\n";
     for (int i = 1; i <= slaves; ++i) y << "  - {name: s" << i << ", password: \"" << v << "\"}\n";
     y << "users: [{name: bench, password: \"" << v << "\", may: [sendchange, status]}]\n"
@@ -204,7 +204,8 @@ int main(int argc, char** argv) {
       if (!master.waitForLog("slave s" + std::to_string(i) + " connected", 30s))
         throw std::runtime_error("slave did not connect:\n" + master.log());
     const pid_t pid = bench::readPid(master.dir() + "/buildmaster.pid");
-    client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"});
+    client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"},
+                            bench::clientOptions(master));
     c.connect();
     int done = 0;
     auto run = [&](const char* label) {

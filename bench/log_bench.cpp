@@ -1,11 +1,13 @@
 // Log streaming benchmark: one step printing SIZE bytes (default 100 MB).
 // Reports MB/s end to end (force to build finished, every byte stored) and
-// master peak RSS. Usage: log_bench [MEGABYTES] [repetitive|random]
+// master peak RSS. Usage: log_bench [--tls=on|off] [MEGABYTES] [repetitive|random]
+// (TLS on by default, as for a new master).
 // `repetitive` (default) prints `yes ... | head -c`, which compresses
 // ~800:1; `random` prints base64 of /dev/urandom (MEGABYTES x 10^6 random
 // bytes become 4/3 as many bytes of output), which barely compresses.
 #include <chrono>
 #include <cstdio>
+#include <iostream>
 #include <sstream>
 #include <string>
 
@@ -18,6 +20,8 @@ using namespace bb::test;
 using namespace std::chrono_literals;
 
 int main(int argc, char** argv) {
+  const bool tls = bench::takeTlsSwitch(argc, argv);
+  std::cout << "TLS " << (tls ? "on" : "off") << "\n";
   const long long randomMb = argc > 1 ? std::atoll(argv[1]) : 100;
   const bool random = argc > 2 && std::string(argv[2]) == "random";
   if (argc > 2 && !random && std::string(argv[2]) != "repetitive") {
@@ -36,7 +40,8 @@ int main(int argc, char** argv) {
     MasterProcess master(tmp.sub("master"));
     const std::string v = makeVerifier("pw");
     std::ostringstream y;
-    y << "master: {name: bench, slave_port: " << master.port() << ", database: \"sqlite:state.sqlite\"}\n"
+    y << "master: {name: bench, slave_port: " << master.port() << ", database: \"sqlite:state.sqlite\""
+      << bench::tlsKey(tls) << "}\n"
       << "slaves: [{name: s1, password: \"" << v << "\"}]\n"
       << "users: [{name: bench, password: \"" << v << "\", may: [force, status]}]\n"
       << "builders:\n  - name: big\n    slaves: [s1]\n"
@@ -51,7 +56,8 @@ int main(int argc, char** argv) {
     if (!master.waitForLog("slave s1 connected", 30s)) throw std::runtime_error(master.log());
     const pid_t pid = bench::readPid(master.dir() + "/buildmaster.pid");
     const double cpu0 = bench::cpuSeconds(pid);
-    client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"});
+    client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"},
+                            bench::clientOptions(master));
     const auto t0 = std::chrono::steady_clock::now();
     c.call("force", Json{{"scheduler", "force"}});
     if (!waitFor([&] { return sqlite(master.dbPath(), "SELECT finished FROM builds WHERE number=1") ==

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
     const double rss0 = bench::memoryMiB(pid, "VmRSS:");
     const double cpu0 = bench::cpuSeconds(pid);
 
-    client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"});
+    client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"},
+                            bench::clientOptions(master));
     c.connect();
     bench::ChangeMaker maker;
     std::vector<double> latencyUs;

@@ -58,7 +58,8 @@ bool takeGlobal(const std::vector<std::string>& args, std::size_t& i, const std:
 
 std::string topLevelUsage() {
   std::string s =
-      "Usage: buildbot [--master HOST:PORT] [--auth USER | --auth-file FILE] VERB [options]\n"
+      "Usage: buildbot [--master HOST:PORT] [--auth USER | --auth-file FILE]\n"
+      "                [--master-fingerprint SHA256:... | --ca-file FILE | --plaintext] VERB [options]\n"
       "       buildbot --version\n\n"
       "Verbs:\n";
   for (const auto& v : kVerbs) {
@@ -96,6 +97,12 @@ int runCli(const std::vector<std::string>& args, CliContext& ctx) {
       if (takeGlobal(args, i, "--master", "-m", global.master)) continue;
       if (takeGlobal(args, i, "--auth-file", "", global.authFile)) continue;
       if (takeGlobal(args, i, "--auth", "-a", global.auth)) continue;
+      if (takeGlobal(args, i, "--master-fingerprint", "", global.masterFingerprint)) continue;
+      if (takeGlobal(args, i, "--ca-file", "", global.caFile)) continue;
+      if (a == "--plaintext") {
+        global.plaintext = true;
+        continue;
+      }
       if (!a.empty() && a[0] == '-')
         throw UsageError("buildbot: unknown option '" + a + "' before the verb");
       break;

@@ -16,7 +16,8 @@ namespace bb::client {
 struct CliContext {
   using GetEnv = std::function<std::optional<std::string>(const char*)>;
   using Connect =
-      std::function<std::unique_ptr<RequestSender>(const MasterAddress&, const Credentials&)>;
+      std::function<std::unique_ptr<RequestSender>(const MasterAddress&, const Credentials&,
+                                                   const MasterTrust&)>;
 
   GetEnv getenv;
   std::istream* in = nullptr;

@@ -19,12 +19,22 @@ namespace bb::client {
 
 inline constexpr const char* kEnvMaster = "BUILDBOT_MASTER";
 inline constexpr const char* kEnvAuth = "BUILDBOT_AUTH";
+inline constexpr const char* kEnvMasterFingerprint = "BUILDBOT_MASTER_FINGERPRINT";
 
 using bb::MasterAddress;  // common/master_address.hpp
 
 struct Credentials {
   std::string user;
   std::string password;
+};
+
+// How the client trusts the master: TLS pinned to a certificate
+// fingerprint ("SHA256:<hex>", canonical) and/or a CA file, or plain TCP
+// (tls false) when the user says so (--plaintext, `tls = false`).
+struct MasterTrust {
+  bool tls = true;
+  std::string fingerprint;
+  std::string caFile;
 };
 
 // Parses "HOST:PORT" (IPv6 as "[::1]:PORT") with bb::parseMasterAddress;

@@ -107,7 +107,15 @@ void MasterClient::connect() {
   // 1. TCP connect.
   std::optional<std::string> connectError;
   bool connected = false;
-  Connection::connect(im.io, im.address.host, im.address.port, ConnectionOptions{},
+  ConnectionOptions copts;
+  if (im.opts.trust.tls) {
+    try {
+      copts.tls = TlsContext::forClient(im.opts.trust.fingerprint, im.opts.trust.caFile);
+    } catch (const TlsError& e) {
+      throw ConnectError(std::string("cannot set up TLS for ") + where + ": " + e.what());
+    }
+  }
+  Connection::connect(im.io, im.address.host, im.address.port, copts,
                       [&](std::shared_ptr<Connection> c, const std::string& error) {
                         if (!c) {
                           connectError = error;
@@ -125,7 +133,7 @@ void MasterClient::connect() {
     const std::string prefix = "cannot connect to " + where + ": ";
     if (text.rfind(prefix, 0) == 0 && text.size() > prefix.size())
       text[prefix.size()] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[prefix.size()])));
-    else if (text.rfind("cannot ", 0) != 0)
+    else if (text.rfind("cannot ", 0) != 0 && text.rfind("master at ", 0) != 0)
       text = prefix + text;
     throw ConnectError(text);
   }
@@ -133,7 +141,8 @@ void MasterClient::connect() {
   // 2. Login (SCRAM): Hello, AuthChallenge, AuthProof, Welcome.
   im.conn->start([&im](Message&& m) { im.onMessage(std::move(m)); },
                  [&im](const std::string& reason) { im.closedReason = reason; });
-  ClientLogin login("client", im.credentials.user, im.credentials.password);
+  ClientLogin login("client", im.credentials.user, im.credentials.password,
+                    im.conn->channelBinding());
   im.wanted = [](const Message& m) { return m.type != MsgType::Response; };
   im.conn->send(login.hello());
   while (true) {

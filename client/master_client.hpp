@@ -14,6 +14,8 @@ namespace bb::client {
 struct MasterClientOptions {
   std::chrono::milliseconds connectTimeout{10000};  // connect + login
   std::chrono::milliseconds requestTimeout{30000};  // each request
+  // TLS needs a fingerprint or a CA file; connect() fails without one.
+  MasterTrust trust;
 };
 
 class MasterClient : public RequestSender {
@@ -23,7 +25,10 @@ class MasterClient : public RequestSender {
   MasterClient(const MasterClient&) = delete;
   MasterClient& operator=(const MasterClient&) = delete;
 
-  // Connects and logs in. Throws ConnectError: "cannot connect to H:P: ...",
+  // Connects (TLS unless opts.trust.tls is false) and logs in, binding the
+  // SCRAM proof to the master's certificate. Throws ConnectError: "cannot
+  // connect to H:P: ...", "master at H:P: refusing the master's
+  // certificate: expected fingerprint ..., the master presented ...",
   // "login refused by master: CODE: MESSAGE", or a timeout.
   void connect();
 

@@ -75,8 +75,11 @@ CliContext systemContext() {
     return gInterrupted != 0;
   };
   ctx.readPassword = askPassword;
-  ctx.connect = [](const MasterAddress& address, const Credentials& creds) {
-    auto client = std::make_unique<MasterClient>(address, creds);
+  ctx.connect = [](const MasterAddress& address, const Credentials& creds,
+                   const MasterTrust& trust) {
+    MasterClientOptions opts;
+    opts.trust = trust;
+    auto client = std::make_unique<MasterClient>(address, creds, opts);
     client->connect();  // fail early with exit 3, before any output
     return std::unique_ptr<RequestSender>(std::move(client));
   };

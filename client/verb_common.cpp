@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "client/client_error.hpp"
+#include "common/tls_cert.hpp"
 
 namespace bb::client {
 
@@ -18,6 +19,12 @@ void addCommonOptions(po::options_description& desc) {
        "$BUILDBOT_AUTH, then 'auth' in ~/.buildbot/options)")
       ("auth-file", po::value<std::string>()->value_name("FILE"),
        "read USER:PASSWORD from the first line of FILE")
+      ("master-fingerprint", po::value<std::string>()->value_name("SHA256:..."),
+       "the master's TLS certificate fingerprint (`buildmaster fingerprint DIR`; default: "
+       "$BUILDBOT_MASTER_FINGERPRINT, then 'master_fingerprint' in ~/.buildbot/options)")
+      ("ca-file", po::value<std::string>()->value_name("FILE"),
+       "trust the master's certificate if it chains to a CA in this PEM file")
+      ("plaintext", "plain TCP, for a master with tls: false")
       ("help,h", "show this help and exit");
 }
 
@@ -52,6 +59,9 @@ ConnectionFlags connectionFlags(const po::variables_map& vm) {
   if (vm.count("master")) f.master = vm["master"].as<std::string>();
   if (vm.count("auth")) f.auth = vm["auth"].as<std::string>();
   if (vm.count("auth-file")) f.authFile = vm["auth-file"].as<std::string>();
+  if (vm.count("master-fingerprint")) f.masterFingerprint = vm["master-fingerprint"].as<std::string>();
+  if (vm.count("ca-file")) f.caFile = vm["ca-file"].as<std::string>();
+  f.plaintext = vm.count("plaintext") > 0;
   return f;
 }
 
@@ -96,6 +106,43 @@ std::string readAuthFile(const std::string& path) {
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
   if (line.empty()) throw UsageError("--auth-file " + path + ": the first line is empty; write USER:PASSWORD there");
   return line;
+}
+
+template <typename Env>
+MasterTrust resolveTrust(const ConnectionFlags& verb, const ConnectionFlags& global,
+                         const std::map<std::string, std::string>& file, Env env) {
+  MasterTrust t;
+  const ResolvedSetting fp = resolveSetting(
+      verb.masterFingerprint ? verb.masterFingerprint : global.masterFingerprint,
+      env(kEnvMasterFingerprint), file, "master_fingerprint");
+  const ResolvedSetting ca =
+      resolveSetting(verb.caFile ? verb.caFile : global.caFile, std::nullopt, file, "ca_file");
+  const bool plainFlag = verb.plaintext || global.plaintext;
+  if (plainFlag) {
+    if (fp.source == SettingSource::Flag || ca.source == SettingSource::Flag)
+      throw UsageError("--plaintext cannot go with --master-fingerprint or --ca-file");
+    t.tls = false;
+    return t;
+  }
+  if (fp.value && !fp.value->empty()) {
+    std::string why;
+    auto canon = normalizeFingerprint(*fp.value, why);
+    if (!canon)
+      throw UsageError("bad master fingerprint '" + *fp.value + "' (from the " +
+                       toString(fp.source) + "): " + why);
+    t.fingerprint = *canon;
+  }
+  if (ca.value && !ca.value->empty()) t.caFile = *ca.value;
+  if (!t.fingerprint.empty() || !t.caFile.empty()) return t;
+  if (auto it = file.find("tls"); it != file.end() && it->second == "false") {
+    t.tls = false;
+    return t;
+  }
+  throw UsageError(
+      "no way to trust the master: give --master-fingerprint SHA256:... (`buildmaster "
+      "fingerprint DIR` prints it), set BUILDBOT_MASTER_FINGERPRINT, or put "
+      "'master_fingerprint = SHA256:...' or 'ca_file = FILE' in ~/.buildbot/options; for a "
+      "master with tls: false use --plaintext or 'tls = false'");
 }
 
 }  // namespace
@@ -154,7 +201,7 @@ Session openSession(const ConnectionFlags& verb, const ConnectionFlags& global, 
                   "(ps, /proc); use BUILDBOT_AUTH, --auth-file FILE or --auth USER instead\n";
   }
   Session session{address, creds, nullptr};
-  session.sender = ctx.connect(address, creds);
+  session.sender = ctx.connect(address, creds, resolveTrust(verb, global, file, env));
   return session;
 }
 

@@ -21,9 +21,13 @@ struct ConnectionFlags {
   std::optional<std::string> master;
   std::optional<std::string> auth;
   std::optional<std::string> authFile;
+  std::optional<std::string> masterFingerprint;
+  std::optional<std::string> caFile;
+  bool plaintext = false;
 };
 
-// Adds -m/--master, -a/--auth, --auth-file and -h/--help to `desc`.
+// Adds -m/--master, -a/--auth, --auth-file, --master-fingerprint,
+// --ca-file, --plaintext and -h/--help to `desc`.
 void addCommonOptions(po::options_description& desc);
 
 // Parses `args` (the words after the verb) against `desc`, with the named
@@ -63,6 +67,10 @@ struct Session {
 // name: the password is asked with ctx.readPassword (a UsageError if
 // there is no terminal). A password given in --auth on the command line
 // works, with a warning on ctx.err that `ps` shows it to other users.
+// The master is trusted by --master-fingerprint > $BUILDBOT_MASTER_FINGERPRINT
+// > master_fingerprint in the file, and/or --ca-file > ca_file; plain TCP
+// only with --plaintext or `tls = false` in the file; none of these is a
+// UsageError saying what to give.
 Session openSession(const ConnectionFlags& verb,
                                            const ConnectionFlags& global, CliContext& ctx);
 

@@ -2,9 +2,7 @@
 
 #include <deque>
 
-#include <boost/asio.hpp>
-
-#include "common/frame.hpp"
+#include "common/connection_impl.hpp"
 
 namespace bb {
 
@@ -15,52 +13,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr auto kFlushLimit = std::chrono::seconds(5);
-
-std::string endpointText(const tcp::socket& s) {
-  boost::system::error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return "unknown peer";
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
 }  // namespace
-
-struct Connection::Impl {
-  Impl(tcp::socket s, ConnectionOptions o)
-      : socket(std::move(s)),
-        opts(o),
-        decoder(o.maxFrame),
-        sendTimer(socket.get_executor()),
-        recvTimer(socket.get_executor()),
-        flushTimer(socket.get_executor()) {
-    peer = endpointText(socket);
-    boost::system::error_code ec;
-    socket.set_option(tcp::no_delay(true), ec);  // best effort: latency, not correctness
-    socket.non_blocking(true, ec);                // reads happen after async_wait
-  }
-
-  tcp::socket socket;
-  ConnectionOptions opts;
-  FrameDecoder decoder;
-  std::string peer;
-  MessageHandler onMessage;
-  CloseHandler onClose;
-  bool started = false;
-  bool open = true;
-  bool paused = false;
-  bool reading = false;
-  bool closing = false;  // sendErrorAndClose: flush, then close
-  bool brokeProtocol = false;  // closed with, or after receiving, a protocol_error
-  std::string closingReason;
-  std::vector<std::uint8_t> pending;  // encoded frames not yet handed to the socket
-  std::vector<std::uint8_t> inflight;  // frames being written now
-  bool writing = false;
-  std::uint64_t received = 0;
-  Clock::time_point lastSend = Clock::now();
-  Clock::time_point lastRecv = Clock::now();
-  asio::steady_timer sendTimer;
-  asio::steady_timer recvTimer;
-  asio::steady_timer flushTimer;
-};
 
 Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connection::~Connection() = default;
@@ -72,6 +25,8 @@ std::size_t Connection::queuedBytes() const {
   return impl_->pending.size() + impl_->inflight.size();
 }
 std::uint64_t Connection::bytesReceived() const { return impl_->received; }
+bool Connection::isTls() const { return impl_->tls != nullptr; }
+const std::string& Connection::channelBinding() const { return impl_->channelBinding; }
 
 void Connection::setMaxFrame(std::uint32_t maxFrame) {
   impl_->opts.maxFrame = maxFrame;
@@ -132,9 +87,46 @@ bool dispatchFrames(const std::shared_ptr<Connection>& self, Connection::Impl& i
   return im.open;
 }
 
+// A read ended with an error: EOF (or, with TLS, a peer that closed
+// without the TLS goodbye) is "closed by peer" unless a frame was cut.
+void readFailed(const std::shared_ptr<Connection>& self, Connection::Impl& im,
+                const boost::system::error_code& ec) {
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+    if (im.decoder.buffered() > 0)
+      self->close("protocol error: truncated frame at end of stream (" +
+                  std::to_string(im.decoder.buffered()) + " bytes)");
+    else
+      self->close("closed by peer");
+  } else {
+    self->close(ec.message());
+  }
+}
+
+void gotBytes(const std::shared_ptr<Connection>& self, Connection::Impl& im,
+              const std::uint8_t* data, std::size_t n) {
+  im.received += n;
+  im.lastRecv = Clock::now();
+  im.decoder.feed(data, n);
+  if (dispatchFrames(self, im)) doRead(self, im);
+}
+
 void doRead(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
   if (!im.open || im.paused || im.reading || im.closing) return;
   im.reading = true;
+  if (im.tls) {
+    if (im.tlsReadBuffer.empty()) im.tlsReadBuffer.resize(Connection::Impl::kTlsReadChunk);
+    im.tls->async_read_some(asio::buffer(im.tlsReadBuffer),
+                            [self, &im](const boost::system::error_code& ec, std::size_t n) {
+                              im.reading = false;
+                              if (!im.open) return;
+                              if (ec) {
+                                if (ec != asio::error::operation_aborted) readFailed(self, im, ec);
+                                return;
+                              }
+                              gotBytes(self, im, im.tlsReadBuffer.data(), n);
+                            });
+    return;
+  }
   im.socket.async_wait(tcp::socket::wait_read, [self, &im](const boost::system::error_code& waitEc) {
     im.reading = false;
     if (!im.open) return;
@@ -149,21 +141,10 @@ void doRead(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
       return;
     }
     if (ec) {
-      if (ec == asio::error::eof) {
-        if (im.decoder.buffered() > 0)
-          self->close("protocol error: truncated frame at end of stream (" +
-                      std::to_string(im.decoder.buffered()) + " bytes)");
-        else
-          self->close("closed by peer");
-      } else {
-        self->close(ec.message());
-      }
+      readFailed(self, im, ec);
       return;
     }
-    im.received += n;
-    im.lastRecv = Clock::now();
-    im.decoder.feed(sharedReadBuffer(), n);
-    if (dispatchFrames(self, im)) doRead(self, im);
+    gotBytes(self, im, sharedReadBuffer(), n);
   });
 }
 
@@ -175,17 +156,20 @@ void doWrite(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
   }
   im.writing = true;
   im.inflight.swap(im.pending);
-  asio::async_write(im.socket, asio::buffer(im.inflight),
-                    [self, &im](const boost::system::error_code& ec, std::size_t) {
-                      im.writing = false;
-                      im.inflight.clear();
-                      if (!im.open) return;
-                      if (ec) {
-                        if (ec != asio::error::operation_aborted) self->close(ec.message());
-                        return;
-                      }
-                      doWrite(self, im);
-                    });
+  auto written = [self, &im](const boost::system::error_code& ec, std::size_t) {
+    im.writing = false;
+    im.inflight.clear();
+    if (!im.open) return;
+    if (ec) {
+      if (ec != asio::error::operation_aborted) self->close(ec.message());
+      return;
+    }
+    doWrite(self, im);
+  };
+  if (im.tls)
+    asio::async_write(*im.tls, asio::buffer(im.inflight), std::move(written));
+  else
+    asio::async_write(im.socket, asio::buffer(im.inflight), std::move(written));
 }
 
 void armSendTimer(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
@@ -327,98 +311,5 @@ void Connection::setHeartbeat(std::chrono::milliseconds interval,
     armRecvTimer(self, im);
   });
 }
-
-void Connection::connect(asio::io_context& io, const std::string& host, std::uint16_t port,
-                         ConnectionOptions opts, ConnectHandler done) {
-  auto resolver = std::make_shared<tcp::resolver>(io);
-  auto where = host + ":" + std::to_string(port);
-  resolver->async_resolve(
-      host, std::to_string(port),
-      [&io, resolver, opts, done, where](const boost::system::error_code& ec,
-                                         tcp::resolver::results_type results) {
-        if (ec) {
-          done(nullptr, "cannot resolve " + where + ": " + ec.message());
-          return;
-        }
-        auto sock = std::make_shared<tcp::socket>(io);
-        asio::async_connect(*sock, results,
-                            [sock, opts, done, where](const boost::system::error_code& ec2,
-                                                      const tcp::endpoint&) {
-                              if (ec2) {
-                                done(nullptr, "cannot connect to " + where + ": " + ec2.message());
-                                return;
-                              }
-                              auto impl = std::make_unique<Connection::Impl>(std::move(*sock), opts);
-                              done(std::make_shared<Connection>(std::move(impl)), "");
-                            });
-      });
-}
-
-struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
-  Impl(asio::io_context& io, ConnectionOptions o, AcceptHandler h)
-      : acceptor(io), retryTimer(io), opts(o), onAccept(std::move(h)) {}
-  tcp::acceptor acceptor;
-  asio::steady_timer retryTimer;
-  ConnectionOptions opts;
-  AcceptHandler onAccept;
-  bool open = true;
-
-  void doAccept() {
-    if (!open) return;
-    acceptor.async_accept([self = shared_from_this()](const boost::system::error_code& ec,
-                                                       tcp::socket sock) {
-      if (!self->open) return;
-      if (ec) {
-        if (ec == asio::error::operation_aborted) return;
-        // Out of descriptors or similar: back off briefly instead of spinning.
-        self->retryTimer.expires_after(std::chrono::milliseconds(100));
-        self->retryTimer.async_wait([self](const boost::system::error_code& e) {
-          if (!e) self->doAccept();
-        });
-        return;
-      }
-      auto conn = std::make_shared<Connection>(
-          std::make_unique<Connection::Impl>(std::move(sock), self->opts));
-      self->onAccept(conn);
-      self->doAccept();
-    });
-  }
-};
-
-Listener::Listener(asio::io_context& io, const std::string& host, std::uint16_t port,
-                   ConnectionOptions opts, AcceptHandler onAccept)
-    : impl_(std::make_shared<Impl>(io, opts, std::move(onAccept))) {
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(host, ec);
-  if (ec) throw std::runtime_error("invalid listen address '" + host + "': " + ec.message());
-  tcp::endpoint ep(addr, port);
-  auto& a = impl_->acceptor;
-  a.open(ep.protocol(), ec);
-  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) a.bind(ep, ec);
-  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
-                             ec.message());
-  impl_->doAccept();
-}
-
-Listener::~Listener() { close(); }
-
-std::uint16_t Listener::port() const {
-  boost::system::error_code ec;
-  auto ep = impl_->acceptor.local_endpoint(ec);
-  return ec ? 0 : ep.port();
-}
-
-void Listener::close() {
-  if (!impl_->open) return;
-  impl_->open = false;
-  boost::system::error_code ec;
-  impl_->retryTimer.cancel();
-  impl_->acceptor.close(ec);
-}
-
-void Listener::setOptions(ConnectionOptions opts) { impl_->opts = opts; }
 
 }  // namespace bb

@@ -18,6 +18,12 @@
 //    runs. EOF gives the reason "closed by peer".
 //  - Outgoing bytes are queued; a queue above maxQueuedBytes closes the
 //    connection ("write queue overflow") rather than growing memory.
+//  - With ConnectionOptions::tls the bytes are TLS (1.2 or 1.3): connect()
+//    hands out a connection only after the handshake and the check of the
+//    master's certificate (pinned fingerprint and/or CA chain); a Listener
+//    hands one to its accept handler only after the handshake. A handshake
+//    that does not finish within handshakeTimeout fails. See
+//    docs/protocol.md, "TLS".
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -25,6 +31,7 @@
 #include <string>
 
 #include "common/message.hpp"
+#include "common/tls_context.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -37,6 +44,9 @@ struct ConnectionOptions {
   std::chrono::milliseconds heartbeatInterval{10000};
   std::chrono::milliseconds heartbeatTimeout{30000};
   std::size_t maxQueuedBytes = 16u << 20;
+  // Null: plain TCP. A server context on a Listener, a client one for connect().
+  std::shared_ptr<TlsContext> tls;
+  std::chrono::milliseconds handshakeTimeout{15000};
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -46,8 +56,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using ConnectHandler =
       std::function<void(std::shared_ptr<Connection> conn, const std::string& error)>;
 
-  // Resolves and connects; `done` gets either a connection (not started)
-  // or an error text.
+  // Resolves, connects and (with opts.tls) runs the TLS handshake and
+  // checks the master's certificate; `done` gets either a connection (not
+  // started) or an error text. A certificate whose fingerprint is not the
+  // pinned one is refused with both fingerprints in the text.
   static void connect(boost::asio::io_context& io, const std::string& host, std::uint16_t port,
                       ConnectionOptions opts, ConnectHandler done);
 
@@ -74,6 +86,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& peer() const;  // "127.0.0.1:54321"
   std::size_t queuedBytes() const;
   std::uint64_t bytesReceived() const;
+  bool isTls() const;
+  // The tls-server-end-point channel binding data of this connection (the
+  // hash of the master's certificate, RFC 5929); "" without TLS.
+  const std::string& channelBinding() const;
 
   struct Impl;
   explicit Connection(std::unique_ptr<Impl> impl);
@@ -82,10 +98,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<Impl> impl_;
 };
 
-// Accepts TCP connections on host:port (port 0 = ephemeral).
+// Accepts TCP connections on host:port (port 0 = ephemeral). With TLS, a
+// peer whose first byte is not a TLS handshake record gets one plain Error
+// frame {tls_required} and is closed; that and a failed handshake go to
+// the reject handler (for the log), never to the accept handler.
 class Listener {
  public:
   using AcceptHandler = std::function<void(std::shared_ptr<Connection>)>;
+  using RejectHandler = std::function<void(const std::string& peer, const std::string& why)>;
   // Throws std::runtime_error with a readable reason if the bind fails.
   Listener(boost::asio::io_context& io, const std::string& host, std::uint16_t port,
            ConnectionOptions opts, AcceptHandler onAccept);
@@ -93,6 +113,7 @@ class Listener {
   std::uint16_t port() const;
   void close();  // stop accepting; existing connections are unaffected
   void setOptions(ConnectionOptions opts);
+  void setRejectHandler(RejectHandler onReject);
 
  private:
   struct Impl;

@@ -50,8 +50,11 @@ Message makeErrorMessage(const std::string& code, const std::string& message) {
 
 // ---- ClientLogin ----
 
-ClientLogin::ClientLogin(std::string role, std::string name, std::string password)
-    : role_(std::move(role)), name_(std::move(name)), scram_(name_, std::move(password)) {}
+ClientLogin::ClientLogin(std::string role, std::string name, std::string password,
+                         std::string channelBinding)
+    : role_(std::move(role)),
+      name_(std::move(name)),
+      scram_(name_, std::move(password), std::move(channelBinding)) {}
 
 Message ClientLogin::hello() {
   if (state_ != State::Initial) throw std::logic_error("ClientLogin::hello() called twice");
@@ -113,8 +116,10 @@ ClientLogin::Step ClientLogin::onMessage(const Message& m) {
 
 // ---- ServerLogin ----
 
-ServerLogin::ServerLogin(Lookup lookup, Json welcomeExtras)
-    : lookup_(std::move(lookup)), welcomeExtras_(std::move(welcomeExtras)) {
+ServerLogin::ServerLogin(Lookup lookup, Json welcomeExtras, std::string channelBinding)
+    : lookup_(std::move(lookup)),
+      welcomeExtras_(std::move(welcomeExtras)),
+      channelBinding_(std::move(channelBinding)) {
   if (!welcomeExtras_.is_object()) welcomeExtras_ = Json::object();
 }
 
@@ -185,7 +190,7 @@ ServerLogin::Step ServerLogin::onHello(const Message& m) {
                      const std::string& user) -> std::optional<std::string> {
     if (user != name) return std::nullopt;
     return lookup(role, user);
-  });
+  }, channelBinding_);
   if (!nonceSuffix_.empty()) scram_->setNonceSuffixForTesting(nonceSuffix_);
   std::string serverFirst;
   try {

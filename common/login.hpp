@@ -54,8 +54,10 @@ class ClientLogin {
     Json welcome;  // the Welcome body when kind == Done
   };
 
-  // role is "slave" or "client"; name is the slave or user name.
-  ClientLogin(std::string role, std::string name, std::string password);
+  // role is "slave" or "client"; name is the slave or user name;
+  // channelBinding is Connection::channelBinding() ("" over plain TCP).
+  ClientLogin(std::string role, std::string name, std::string password,
+              std::string channelBinding = "");
 
   // The opening Hello message. Call once, first.
   Message hello();
@@ -93,7 +95,9 @@ class ServerLogin {
 
   // welcomeExtras (a map) is copied into the Welcome body: master name,
   // heartbeat_interval_ms, heartbeat_timeout_ms, max_frame.
-  ServerLogin(Lookup lookup, Json welcomeExtras);
+  // channelBinding is Connection::channelBinding(): over TLS the peer must
+  // bind its SCRAM proof to it (common/scram.hpp).
+  ServerLogin(Lookup lookup, Json welcomeExtras, std::string channelBinding = "");
 
   // Hello -> Send AuthChallenge, or Failed with Error unsupported_version /
   // bad_hello; AuthProof -> Done with Welcome, or Failed with Error
@@ -112,6 +116,7 @@ class ServerLogin {
 
   Lookup lookup_;
   Json welcomeExtras_;
+  std::string channelBinding_;
   std::optional<ScramServer> scram_;  // created by the Hello
   std::string nonceSuffix_;           // test hook
   State state_ = State::WaitHello;

@@ -196,13 +196,16 @@ std::string scramUnescapeName(const std::string& escaped) {
 
 // ---- client ----
 
-ScramClient::ScramClient(std::string user, std::string password)
-    : user_(std::move(user)), password_(std::move(password)) {}
+ScramClient::ScramClient(std::string user, std::string password, std::string channelBinding)
+    : user_(std::move(user)),
+      password_(std::move(password)),
+      channelBinding_(std::move(channelBinding)),
+      gs2Header_(channelBinding_.empty() ? "n,," : std::string(kScramGs2ChannelBound) + ",,") {}
 
 std::string ScramClient::clientFirst() {
   if (nonce_.empty()) nonce_ = base64Encode(randomBytes(kNonceBytes));
   clientFirstBare_ = "n=" + scramEscapeName(user_) + ",r=" + nonce_;
-  return "n,," + clientFirstBare_;
+  return gs2Header_ + clientFirstBare_;
 }
 
 std::string ScramClient::clientFinal(const std::string& serverFirst) {
@@ -228,7 +231,7 @@ std::string ScramClient::clientFinal(const std::string& serverFirst) {
   const std::string salted = saltedPassword(password_, *salt, *iterations);
   const std::string clientKey = hmacSha256(salted, "Client Key");
   const std::string storedKey = sha256(clientKey);
-  const std::string withoutProof = "c=biws,r=" + nonce;
+  const std::string withoutProof = "c=" + base64Encode(gs2Header_ + channelBinding_) + ",r=" + nonce;
   const std::string authMessage = clientFirstBare_ + "," + serverFirst + "," + withoutProof;
   const std::string clientSignature = hmacSha256(storedKey, authMessage);
   expectedServerSignature_ = hmacSha256(hmacSha256(salted, "Server Key"), authMessage);
@@ -245,16 +248,27 @@ bool ScramClient::verifyServerFinal(const std::string& serverFinal) {
 
 // ---- server ----
 
-ScramServer::ScramServer(Lookup lookup) : lookup_(std::move(lookup)) {}
+ScramServer::ScramServer(Lookup lookup, std::string channelBinding)
+    : lookup_(std::move(lookup)), channelBinding_(std::move(channelBinding)) {}
 
 std::string ScramServer::serverFirst(const std::string& clientFirst) {
   if (state_ != State::Initial) throw ScramError("SCRAM serverFirst() called twice");
   // gs2-header: cbind-flag "," [authzid] ","
   const std::vector<std::string> attrs = split(clientFirst, ',');
   if (attrs.size() < 4) throw ScramError("malformed SCRAM client-first-message: too few attributes");
-  if (attrs[0] != "n" && attrs[0] != "y") {
+  if (!channelBinding_.empty()) {
+    // Over TLS the binding is required: "n" or "y" could be a peer talking
+    // to someone in the middle, who terminates TLS with another certificate.
+    if (attrs[0] != kScramGs2ChannelBound) {
+      if (attrs[0] == "n" || attrs[0] == "y")
+        throw ScramError("this connection is TLS: SCRAM must use channel binding (gs2 header '" +
+                         std::string(kScramGs2ChannelBound) + ",,'), got '" + attrs[0] + ",,'");
+      throw ScramError("SCRAM channel binding type '" + attrs[0] +
+                       "' is not supported (only tls-server-end-point)");
+    }
+  } else if (attrs[0] != "n" && attrs[0] != "y") {
     if (!attrs[0].empty() && attrs[0][0] == 'p')
-      throw ScramError("SCRAM channel binding is not supported");
+      throw ScramError("SCRAM channel binding needs TLS; this connection is plain TCP");
     throw ScramError("malformed SCRAM client-first-message: bad gs2 header");
   }
   if (!attrs[1].empty()) throw ScramError("SCRAM authorization identities are not supported");
@@ -300,7 +314,7 @@ std::optional<std::string> ScramServer::serverFinal(const std::string& clientFin
   if (!proof) throw ScramError("malformed SCRAM client-final-message: proof is not base64");
 
   if (!verifier_) return std::nullopt;
-  if (binding != base64Encode(gs2Header_) || nonce != nonce_ || proof->size() != kKeyBytes)
+  if (binding != base64Encode(gs2Header_ + channelBinding_) || nonce != nonce_ || proof->size() != kKeyBytes)
     return std::nullopt;
   const std::string authMessage = clientFirstBare_ + "," + serverFirst_ + "," + withoutProof;
   const std::string clientSignature = hmacSha256(verifier_->storedKey, authMessage);

@@ -1,6 +1,9 @@
 #pragma once
-// SCRAM-SHA-256 (RFC 5802 / RFC 7677) without channel binding, gs2 header
-// "n,,". The master stores only verifiers (PostgreSQL's format), so neither
+// SCRAM-SHA-256 (RFC 5802 / RFC 7677). Over TLS with channel binding
+// tls-server-end-point (RFC 5929; gs2 header "p=tls-server-end-point,,",
+// c= carries the header and the hash of the master's certificate); over
+// plain TCP without (gs2 header "n,,", or "y,," from a peer that could
+// bind). The master stores only verifiers (PostgreSQL's format), so neither
 // the config file nor the wire ever holds a password the master could leak.
 //
 // Names and passwords are used as UTF-8 bytes without SASLprep; both ends
@@ -18,6 +21,7 @@ struct ScramError : std::runtime_error {
 };
 
 inline constexpr int kScramDefaultIterations = 4096;
+inline constexpr const char* kScramGs2ChannelBound = "p=tls-server-end-point";
 // A client refuses fewer iterations (a downgrade) and more (a stall).
 inline constexpr int kScramMinIterations = 1000;
 inline constexpr int kScramMaxIterations = 10'000'000;
@@ -56,12 +60,15 @@ std::string scramUnescapeName(const std::string& escaped);
 // The authenticating side (slave, client).
 class ScramClient {
  public:
-  ScramClient(std::string user, std::string password);
+  // channelBinding: the tls-server-end-point data of the TLS connection
+  // (Connection::channelBinding()), "" over plain TCP.
+  ScramClient(std::string user, std::string password, std::string channelBinding = "");
 
-  // "n,,n=<escaped user>,r=<client nonce>". Call once, first.
+  // "<gs2 header>n=<escaped user>,r=<client nonce>". Call once, first.
   std::string clientFirst();
 
-  // Answers the server-first-message with "c=biws,r=<nonce>,p=<proof>".
+  // Answers the server-first-message with "c=<b64 of gs2 header + binding
+  // data>,r=<nonce>,p=<proof>".
   // Throws ScramError if it is malformed, its nonce does not extend ours,
   // its salt is empty, or its iteration count is out of range.
   std::string clientFinal(const std::string& serverFirst);
@@ -76,6 +83,8 @@ class ScramClient {
  private:
   std::string user_;
   std::string password_;
+  std::string channelBinding_;
+  std::string gs2Header_;
   std::string nonce_;
   std::string clientFirstBare_;
   std::string expectedServerSignature_;  // raw bytes; empty until clientFinal()
@@ -88,12 +97,16 @@ class ScramServer {
   // Returns the stored verifier text for a user, or nullopt if unknown.
   using Lookup = std::function<std::optional<std::string>(const std::string& user)>;
 
-  explicit ScramServer(Lookup lookup);
+  // channelBinding: this connection's tls-server-end-point data; when it
+  // is not empty the client must bind to it ("p=tls-server-end-point"),
+  // when it is empty the client must not ask for binding.
+  explicit ScramServer(Lookup lookup, std::string channelBinding = "");
 
   // Answers a client-first-message with "r=<nonce>,s=<salt>,i=<iter>".
   // An unknown user (or an unparsable verifier) gets a deterministic fake
   // salt and will fail in serverFinal(). Throws ScramError if malformed,
-  // for a channel-binding or authzid request, or when called twice.
+  // for a gs2 header that does not fit the channel binding above, for an
+  // authzid, or when called twice.
   std::string serverFirst(const std::string& clientFirst);
 
   // Checks the client-final-message. Returns "v=<server signature>" when
@@ -111,6 +124,7 @@ class ScramServer {
  private:
   enum class State { Initial, SentFirst, Finished };
   Lookup lookup_;
+  std::string channelBinding_;
   State state_ = State::Initial;
   std::string user_;
   std::string gs2Header_;

@@ -26,6 +26,11 @@ struct MasterSection {
   std::chrono::seconds heartbeatInterval{10};
   std::chrono::seconds heartbeatTimeout{30};
   std::chrono::seconds pingTimeout{10};
+  // TLS on slave_port (docs/configuration.md): on unless `tls: false`;
+  // the files are relative to the master directory.
+  bool tls = true;
+  std::string tlsCert = "master.crt";
+  std::string tlsKey = "master.key";
   // Times a request is put back after its slave was lost before it fails
   // with EXCEPTION.
   int maxRetries = 3;

@@ -9,7 +9,7 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   if (!r.isMap()) return;
   r.allowKeys({"name", "url", "host", "slave_port", "web_port", "database", "max_frame",
                "heartbeat_interval", "heartbeat_timeout", "ping_timeout", "max_retries",
-               "log_max_mb", "log_keep"});
+               "log_max_mb", "log_keep", "tls", "tls_cert", "tls_key"});
   MasterSection& m = p.config.master;
 
   if (auto name = r.string("name")) {
@@ -56,6 +56,18 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   if (auto s = r.integer("heartbeat_timeout", 1, 86400)) m.heartbeatTimeout = std::chrono::seconds(*s);
   if (auto s = r.integer("ping_timeout", 1, 3600)) m.pingTimeout = std::chrono::seconds(*s);
   if (auto n = r.integer("max_retries", 0, 1000)) m.maxRetries = static_cast<int>(*n);
+  if (auto on = r.boolean("tls")) m.tls = *on;
+  for (auto [key, field] : {std::pair{"tls_cert", &m.tlsCert}, std::pair{"tls_key", &m.tlsKey}}) {
+    if (auto file = r.string(key)) {
+      if (file->empty())
+        r.error(r.markOf(key), std::string(key) + " is empty; give a PEM file (default " + *field + ")");
+      else
+        *field = *file;
+    }
+  }
+  if (!m.tls && (r.has("tls_cert") || r.has("tls_key")))
+    r.error(r.markOf(r.has("tls_cert") ? "tls_cert" : "tls_key"),
+            "tls_cert/tls_key are given but tls is false; remove them or turn TLS on");
   if (auto mb = r.integer("log_max_mb", 0, 100000)) m.log.maxMegabytes = static_cast<int>(*mb);
   if (auto k = r.integer("log_keep", 0, 1000)) m.log.keep = static_cast<int>(*k);
   if (m.heartbeatTimeout <= m.heartbeatInterval) {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "common/master_address.hpp"
+#include "common/tls_cert.hpp"
 #include "config/yaml_util.hpp"
 
 namespace bb {
@@ -49,7 +50,7 @@ ConfigResult<SlaveConfig> parseSlaveConfig(const std::string& yaml, const std::s
   if (r.isMap()) {
     r.allowKeys({"master", "name", "password", "basedir", "heartbeat_interval", "heartbeat_timeout",
                  "reconnect_min_ms", "reconnect_max_ms", "kill_grace", "max_frame", "log_max_mb",
-                 "log_keep"});
+                 "log_keep", "tls", "master_fingerprint", "ca_file"});
     if (auto m = r.string("master")) {
       std::string why;
       if (auto hp = parseMasterAddress(*m, why)) {
@@ -92,6 +93,31 @@ ConfigResult<SlaveConfig> parseSlaveConfig(const std::string& yaml, const std::s
     if (auto mf = r.integer("max_frame", 1024, 1 << 30)) c.maxFrame = static_cast<std::uint32_t>(*mf);
     if (auto mb = r.integer("log_max_mb", 0, 100000)) c.log.maxMegabytes = static_cast<int>(*mb);
     if (auto k = r.integer("log_keep", 0, 1000)) c.log.keep = static_cast<int>(*k);
+    if (auto on = r.boolean("tls")) c.tls = *on;
+    if (auto fp = r.string("master_fingerprint")) {
+      std::string why;
+      if (auto canon = normalizeFingerprint(*fp, why))
+        c.masterFingerprint = *canon;
+      else
+        r.error(r.markOf("master_fingerprint"),
+                "master_fingerprint '" + *fp + "' is not a SHA-256 fingerprint: " + why +
+                    " (`buildmaster fingerprint DIR` prints it)");
+    }
+    if (auto ca = r.string("ca_file")) {
+      if (ca->empty())
+        r.error(r.markOf("ca_file"), "ca_file is empty; give a PEM file of CA certificates");
+      else
+        c.caFile = *ca;
+    }
+    if (!c.tls && (r.has("master_fingerprint") || r.has("ca_file"))) {
+      r.error(r.markOf(r.has("master_fingerprint") ? "master_fingerprint" : "ca_file"),
+              "master_fingerprint/ca_file are given but tls is false; remove them or turn TLS on");
+    } else if (c.tls && !r.has("master_fingerprint") && !r.has("ca_file")) {
+      r.error(YAML::Mark::null_mark(),
+              "the master's certificate is not pinned: add master_fingerprint: \"SHA256:...\" "
+              "(`buildmaster fingerprint DIR` on the master prints it) or ca_file: FILE; or "
+              "tls: false for plain TCP");
+    }
     if (c.heartbeatTimeout <= c.heartbeatInterval) {
       r.error(r.has("heartbeat_timeout") ? r.markOf("heartbeat_timeout") : r.markOf("heartbeat_interval"),
               "heartbeat_timeout (" + std::to_string(c.heartbeatTimeout.count()) +
@@ -130,6 +156,9 @@ ConfigResult<SlaveConfig> loadSlaveConfig(const std::string& path) {
   result = parseSlaveConfig(text.str(), path);
   // Builder directories default to the directory holding slave.yaml.
   if (result.config && result.config->basedir.empty()) result.config->basedir = dirOf(path);
+  // So is a relative ca_file.
+  if (result.config && !result.config->caFile.empty() && result.config->caFile[0] != '/')
+    result.config->caFile = dirOf(path) + "/" + result.config->caFile;
   return result;
 }
 
@@ -150,6 +179,10 @@ void writeSlaveConfig(const SlaveConfig& c, const std::string& path) {
   out << YAML::Key << "max_frame" << YAML::Value << c.maxFrame;
   out << YAML::Key << "log_max_mb" << YAML::Value << c.log.maxMegabytes;
   out << YAML::Key << "log_keep" << YAML::Value << c.log.keep;
+  if (!c.tls) out << YAML::Key << "tls" << YAML::Value << false;
+  if (!c.masterFingerprint.empty())
+    out << YAML::Key << "master_fingerprint" << YAML::Value << YAML::DoubleQuoted << c.masterFingerprint;
+  if (!c.caFile.empty()) out << YAML::Key << "ca_file" << YAML::Value << c.caFile;
   out << YAML::EndMap;
   if (!out.good()) throw std::runtime_error("cannot write slave config: " + out.GetLastError());
   std::string text = std::string("# buildslave configuration; see docs/configuration.md\n") +

@@ -24,11 +24,18 @@ struct SlaveConfig {
   int killGraceSeconds = 5;  // SIGTERM -> SIGKILL
   std::uint32_t maxFrame = 1u << 20;
   LogRotationConfig log;  // buildslave.log
+  // How the master is trusted: TLS (the default) needs masterFingerprint
+  // ("SHA256:<hex>", canonical) or caFile (absolute once loaded), or both;
+  // `tls: false` means plain TCP and allows neither.
+  bool tls = true;
+  std::string masterFingerprint;
+  std::string caFile;
 };
 
 ConfigResult<SlaveConfig> loadSlaveConfig(const std::string& path);
 ConfigResult<SlaveConfig> parseSlaveConfig(const std::string& yaml, const std::string& name);
 // Writes a slave.yaml (mode 0600, since it holds the password).
+// ca_file is written as given.
 void writeSlaveConfig(const SlaveConfig& c, const std::string& path);
 
 }  // namespace bb

@@ -171,6 +171,7 @@ void BuildMaster::Impl::reconfig() {
   notifyReloading();
   auto loaded = loadMasterConfig(path, masterConfigKinds());
   std::vector<std::string> problems;
+  std::shared_ptr<TlsContext> tls;
   for (const auto& e : loaded.errors) problems.push_back(e.toString());
   if (loaded.ok()) {
     const auto& n = *loaded.config;
@@ -178,6 +179,13 @@ void BuildMaster::Impl::reconfig() {
       problems.push_back(path + ": master.slave_port/host cannot change on reconfig; restart the master");
     if (n.master.database != config.master.database)
       problems.push_back(path + ": master.database cannot change on reconfig; restart the master");
+    if (n.master.tls != config.master.tls)
+      problems.push_back(path + ": master.tls cannot change on reconfig; restart the master");
+    try {
+      tls = MasterPort::makeTls(dir, n.master);  // re-reads the files: certificate rotation
+    } catch (const std::exception& e) {
+      problems.push_back(path + ": " + e.what());
+    }
     for (const auto& s : n.schedulers)
       if (auto problem = SchedulerSet::check(s); !problem.empty()) problems.push_back(path + ": " + problem);
   }
@@ -190,6 +198,7 @@ void BuildMaster::Impl::reconfig() {
   const std::string changes = describeChanges(diffConfigs(config, *loaded.config));
   config = std::move(*loaded.config);
   config.path = path;
+  port->setTls(std::move(tls));
   configureComponents();
   startPollers();
   distributor->wake();
@@ -326,6 +335,7 @@ int BuildMaster::run(std::function<void()> onReady,
     im.port = std::make_unique<MasterPort>(im.io, im.clock, *im.slaves, *im.rpc, *im.events,
                                            [&im]() -> const MasterConfig& { return im.config; });
     im.configureComponents();
+    im.port->setTls(MasterPort::makeTls(im.dir, im.config.master));
     im.port->listen();
     im.startPollers();
   } catch (const std::exception& e) {

@@ -46,6 +46,8 @@ const char* kUsage =
     "  upgrade-master DIR                  migrate the database to this version\n"
     "  cleanupdb DIR --older-than DAYS     delete old builds and logs, compact the database\n"
     "  hash-password [--password P]        print a SCRAM verifier for the config\n"
+    "  fingerprint DIR                     print the TLS certificate fingerprint that\n"
+    "                                      slaves and clients pin\n"
     "Run `buildmaster VERB --help` for a verb's options; `buildmaster --version`.\n";
 
 const char* kSampleConfig = R"(# A buildmaster config. Every key: docs/configuration.md
@@ -54,6 +56,11 @@ master:
   url: http://localhost:8010/
   slave_port: 9989
   database: sqlite:state.sqlite
+  # TLS for slaves and clients; create-master made this pair. They pin the
+  # certificate: `buildmaster fingerprint DIR` prints its fingerprint.
+  tls: true
+  tls_cert: master.crt
+  tls_key: master.key
 
 slaves:
   # password: the output of `buildmaster hash-password`
@@ -112,11 +119,12 @@ int createMaster(const std::vector<std::string>& args) {
       return 1;
     }
   }
-  std::string dbUrl = "sqlite:state.sqlite";
+  MasterSection section;  // the defaults, or what the given config says
   if (fs::exists(cfg)) {
     auto r = loadMasterConfig(cfg.string(), masterConfigKinds());
-    if (r.config) dbUrl = r.config->master.database;
+    if (r.config) section = r.config->master;
   }
+  const std::string dbUrl = section.database;
   try {
     // The only verb that makes a database (start refuses a missing one).
     db::openMasterDatabase(databasePath(dir, dbUrl), dir, db::OpenPurpose::Create);
@@ -124,6 +132,7 @@ int createMaster(const std::vector<std::string>& args) {
     std::cerr << "cannot create the database: " << e.what() << "\n";
     return 1;
   }
+  if (int rc = admin::createMasterCertificate(dir, section); rc != 0) return rc;
   std::cout << "created master in " << dir << "\n";
   if (!fs::exists(cfg))
     std::cout << "next: write " << cfg.string() << " (start from " << kConfigName
@@ -271,6 +280,7 @@ int masterMain(int argc, char** argv) {
   if (verb == "upgrade-master") return upgradeMaster(args);
   if (verb == "cleanupdb") return admin::cleanupdbVerb(args);
   if (verb == "hash-password") return hashPassword(args);
+  if (verb == "fingerprint") return admin::fingerprintVerb(args);
   std::cerr << "buildmaster: unknown verb '" << verb << "'\n" << kUsage;
   return 2;
 }

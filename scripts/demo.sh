@@ -44,12 +44,14 @@ sed -e "s|@DEMO_REPO@|$DEMO/demo-repo|g" -e "s|slave_port: 9989|slave_port: $POR
 "$MASTER_BIN" create-master "$DEMO/master" --config "$DEMO/demo.yaml"
 "$MASTER_BIN" checkconfig "$DEMO/master"
 "$MASTER_BIN" start "$DEMO/master"
+# Slaves and clients pin the certificate create-master made (TLS).
+FP=$("$MASTER_BIN" fingerprint "$DEMO/master")
 
 say "3. A slave in $DEMO/slave"
-"$SLAVE_BIN" create-slave "$DEMO/slave" "127.0.0.1:$PORT" demo-slave demo-pass
+"$SLAVE_BIN" create-slave "$DEMO/slave" "127.0.0.1:$PORT" demo-slave demo-pass --master-fingerprint "$FP"
 "$SLAVE_BIN" start "$DEMO/slave"
 
-client() { BUILDBOT_MASTER="127.0.0.1:$PORT" BUILDBOT_AUTH=demo:demo-pass "$CLIENT_BIN" "$@"; }
+client() { BUILDBOT_MASTER="127.0.0.1:$PORT" BUILDBOT_AUTH=demo:demo-pass BUILDBOT_MASTER_FINGERPRINT="$FP" "$CLIENT_BIN" "$@"; }
 
 # Wait until the poller has seen the branch, so the next commit is new.
 for _ in $(seq 1 100); do
@@ -88,6 +90,7 @@ cat <<INFO
   database:        sqlite3 $DEMO/master/state.sqlite '.tables'
   the client:      export PATH=$TOP/$BUILD/master:$TOP/$BUILD/slave:$TOP/$BUILD/client:\$PATH
                    export BUILDBOT_MASTER=127.0.0.1:$PORT BUILDBOT_AUTH=demo:demo-pass
+                   export BUILDBOT_MASTER_FINGERPRINT=\$(buildmaster fingerprint $DEMO/master)
   the build:       buildbot status --builder demo-build --build 1 --logs
   one log:         buildbot log demo-build 1 build   (--follow for a running build)
   force a build:   buildbot force --scheduler force --reason try --wait

@@ -21,6 +21,7 @@
 #include "common/logging.hpp"
 #include "common/master_address.hpp"
 #include "common/service_notify.hpp"
+#include "common/tls_cert.hpp"
 #include "common/verb_args.hpp"
 #include "common/version.hpp"
 #include "config/slave_config.hpp"
@@ -47,7 +48,8 @@ constexpr std::chrono::seconds kGracefulProgressEvery{30};
 const char* kUsage =
     "usage: buildslave VERB [options]\n"
     "verbs:\n"
-    "  create-slave DIR HOST:PORT NAME PASSWORD [--basedir DIR] [--keepalive SECONDS]\n"
+    "  create-slave DIR HOST:PORT NAME PASSWORD (--master-fingerprint FP | --ca-file FILE\n"
+    "               | --plaintext) [--basedir DIR] [--keepalive SECONDS]\n"
     "                                  make a slave directory with its slave.yaml\n"
     "  start DIR [--nodaemon]          start the slave\n"
     "  stop DIR [--graceful [--wait SECONDS]]\n"
@@ -72,9 +74,15 @@ int createSlave(const std::vector<std::string>& args) {
   o.add_options()("basedir", po::value<std::string>()->value_name("DIR"),
                   "where builds run (default: DIR)")(
       "keepalive", po::value<int>()->value_name("SECONDS"),
-      "seconds between heartbeats (default 10)");
+      "seconds between heartbeats (default 10)")(
+      "master-fingerprint", po::value<std::string>()->value_name("FP"),
+      "the master's certificate fingerprint, SHA256:... (`buildmaster fingerprint DIR`)")(
+      "ca-file", po::value<std::string>()->value_name("FILE"),
+      "trust the master's certificate if it chains to a CA in this PEM file")(
+      "plaintext", "connect over plain TCP (the master has tls: false)");
   const char* synopsis =
-      "create-slave DIR HOST:PORT NAME PASSWORD [--basedir DIR] [--keepalive SECONDS]";
+      "create-slave DIR HOST:PORT NAME PASSWORD (--master-fingerprint FP | --ca-file FILE | "
+      "--plaintext) [--basedir DIR] [--keepalive SECONDS]";
   auto p = parse("create-slave", synopsis, o,
                  {{"dir", "DIR", "the slave directory to create", true},
                   {"master", "HOST:PORT", "the master's slave port", true},
@@ -107,6 +115,31 @@ int createSlave(const std::vector<std::string>& args) {
     c.heartbeatInterval = std::chrono::seconds(k);
     c.heartbeatTimeout = std::chrono::seconds(std::max(3 * k, 30));
   }
+
+  if (p->vm.count("plaintext")) {
+    if (p->vm.count("master-fingerprint") || p->vm.count("ca-file")) {
+      std::cerr << "buildslave create-slave: --plaintext cannot go with --master-fingerprint or "
+                   "--ca-file\n";
+      return 2;
+    }
+    c.tls = false;
+  } else if (!p->vm.count("master-fingerprint") && !p->vm.count("ca-file")) {
+    std::cerr << "buildslave create-slave: say how to trust the master: --master-fingerprint "
+                 "SHA256:... (run `buildmaster fingerprint DIR` on the master), --ca-file FILE, "
+                 "or --plaintext for a master with tls: false\n";
+    return 2;
+  }
+  if (p->vm.count("master-fingerprint")) {
+    const std::string text = p->vm["master-fingerprint"].as<std::string>();
+    std::string why;
+    auto fp = normalizeFingerprint(text, why);
+    if (!fp) {
+      std::cerr << "buildslave create-slave: --master-fingerprint '" << text << "': " << why << "\n";
+      return 2;
+    }
+    c.masterFingerprint = *fp;
+  }
+  if (p->vm.count("ca-file")) c.caFile = fs::absolute(p->vm["ca-file"].as<std::string>()).string();
 
   const fs::path cfg = fs::path(dir) / kConfigName;
   std::error_code ec;
@@ -186,6 +219,13 @@ int startSlave(const std::string& dir, bool nodaemon) {
   AsioClock clock(io);
   ChildReaper reaper(io);
   SlaveSession session(io, clock, reaper, *cfg);
+  if (cfg->tls) {
+    try {
+      session.setTls(TlsContext::forClient(cfg->masterFingerprint, cfg->caFile));
+    } catch (const TlsError& e) {
+      return fail(e.what());
+    }
+  }
   boost::asio::signal_set signals(io);
   boost::system::error_code ec;
   signals.add(SIGTERM, ec);

@@ -81,6 +81,7 @@ void SlaveSession::connect() {
   opts.maxFrame = config_.maxFrame;
   opts.heartbeatInterval = config_.heartbeatInterval;
   opts.heartbeatTimeout = config_.heartbeatTimeout;
+  opts.tls = tls_;
   // The whole connect + login must finish within the heartbeat timeout.
   connectTimer_->start(config_.heartbeatTimeout, [this, gen] {
     if (gen != generation_) return;
@@ -108,7 +109,7 @@ void SlaveSession::connect() {
 
 void SlaveSession::onConnected(std::shared_ptr<Connection> conn) {
   conn_ = std::move(conn);
-  login_.emplace("slave", config_.name, config_.password);
+  login_.emplace("slave", config_.name, config_.password, conn_->channelBinding());
   setState(SlaveState::LoggingIn);
   std::weak_ptr<Connection> weak = conn_;
   auto alive = alive_;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/event_loop.hpp"
+#include "common/tls_context.hpp"
 #include "common/login.hpp"
 #include "common/version.hpp"
 #include "config/slave_config.hpp"
@@ -42,6 +43,12 @@ class SlaveSession : public CommandSink {
   ~SlaveSession() override;
   SlaveSession(const SlaveSession&) = delete;
   SlaveSession& operator=(const SlaveSession&) = delete;
+
+  // TLS for the connections from now on (null: plain TCP); the slave's
+  // main sets it from config.tls before start(). A master whose
+  // certificate does not match is refused like an unreachable one (logged,
+  // retried with back-off).
+  void setTls(std::shared_ptr<TlsContext> tls) { tls_ = std::move(tls); }
 
   // Connects, and keeps reconnecting until stop().
   void start();
@@ -95,6 +102,7 @@ class SlaveSession : public CommandSink {
   boost::asio::io_context& io_;
   Clock& clock_;
   SlaveConfig config_;
+  std::shared_ptr<TlsContext> tls_;
   CommandContext ctx_;
   SlaveState state_ = SlaveState::Idle;
   std::shared_ptr<Connection> conn_;

@@ -46,5 +46,10 @@ int stopVerb(const std::vector<std::string>& args);
 int restartVerb(const std::vector<std::string>& args);
 int reconfigVerb(const std::vector<std::string>& args);
 int cleanupdbVerb(const std::vector<std::string>& args);
+int fingerprintVerb(const std::vector<std::string>& args);
+
+// Makes the self-signed certificate and key `m` names in `dir` unless both
+// exist, and prints the fingerprint. Returns the exit code.
+int createMasterCertificate(const std::string& dir, const MasterSection& m);
 
 }  // namespace bb::admin

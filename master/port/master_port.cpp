@@ -1,5 +1,7 @@
 #include "master/port/master_port.hpp"
 
+#include <filesystem>
+
 #include <spdlog/spdlog.h>
 
 #include "common/login.hpp"
@@ -21,14 +23,41 @@ ConnectionOptions MasterPort::connectionOptions() const {
   o.maxFrame = m.maxFrame;
   o.heartbeatInterval = m.heartbeatInterval;
   o.heartbeatTimeout = m.heartbeatTimeout;
+  o.tls = tls_;
   return o;
+}
+
+std::shared_ptr<TlsContext> MasterPort::makeTls(const std::string& dir, const MasterSection& m) {
+  if (!m.tls) return nullptr;
+  auto resolve = [&dir](const std::string& f) {
+    const std::filesystem::path p(f);
+    return p.is_absolute() ? p.string() : (std::filesystem::path(dir) / p).string();
+  };
+  return TlsContext::forServer(resolve(m.tlsCert), resolve(m.tlsKey));
+}
+
+void MasterPort::setTls(std::shared_ptr<TlsContext> tls) {
+  const std::string before = tls_ ? tls_->fingerprint() : "";
+  tls_ = std::move(tls);
+  if (!listener_) return;
+  listener_->setOptions(connectionOptions());
+  if (tls_ && tls_->fingerprint() != before)
+    spdlog::info("TLS certificate replaced: new connections get {}", tls_->fingerprint());
 }
 
 void MasterPort::listen() {
   const auto& m = config_().master;
   listener_ = std::make_unique<Listener>(io_, m.host, m.slavePort, connectionOptions(),
                                          [this](std::shared_ptr<Connection> c) { onAccept(c); });
-  spdlog::info("listening for slaves and clients on {}:{}", m.host, port());
+  listener_->setRejectHandler([](const std::string& peer, const std::string& why) {
+    spdlog::warn("connection from {} refused: {}", peer, why);
+  });
+  if (tls_)
+    spdlog::info("listening for slaves and clients on {}:{} (TLS, certificate {})", m.host, port(),
+                 tls_->fingerprint());
+  else
+    spdlog::info("listening for slaves and clients on {}:{} (plain TCP: tls is false)", m.host,
+                 port());
 }
 
 std::uint16_t MasterPort::port() const { return listener_ ? listener_->port() : 0; }
@@ -63,7 +92,7 @@ void MasterPort::onAccept(std::shared_ptr<Connection> conn) {
               {"heartbeat_timeout_ms", std::chrono::milliseconds(m.heartbeatTimeout).count()},
               {"max_frame", m.maxFrame}};
   auto p = std::make_shared<Pending>();
-  p->login = std::make_unique<ServerLogin>(lookup, extras);
+  p->login = std::make_unique<ServerLogin>(lookup, extras, conn->channelBinding());
   p->deadline = clock_.makeTimer();
   std::weak_ptr<Connection> weak = conn;
   p->deadline->start(kLoginDeadline, [weak] {

@@ -1,7 +1,9 @@
 #pragma once
 // The master's one TCP port: every connection logs in (SCRAM) and becomes
 // either a slave session (handed to the SlaveRegistry) or a client session
-// (master/port/client_session.hpp).
+// (master/port/client_session.hpp). With master.tls (the default) every
+// connection is TLS first; the SCRAM login is then bound to the
+// certificate (channel binding tls-server-end-point).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +33,14 @@ class MasterPort {
              EventBus& events, std::function<const MasterConfig&()> config);
   ~MasterPort();
 
+  // The TLS context master.tls/tls_cert/tls_key ask for (files relative to
+  // `dir`), null with `tls: false`. Throws TlsError naming the file.
+  static std::shared_ptr<TlsContext> makeTls(const std::string& dir, const MasterSection& m);
+  // Connections accepted from now on use `tls` (listen() and reconfig:
+  // a replaced certificate applies without a restart).
+  void setTls(std::shared_ptr<TlsContext> tls);
+  const std::shared_ptr<TlsContext>& tls() const { return tls_; }
+
   // Binds host:port from the config. Throws std::runtime_error on failure.
   void listen();
   std::uint16_t port() const;
@@ -50,6 +60,7 @@ class MasterPort {
   RpcHandler& rpc_;
   EventBus& events_;
   std::function<const MasterConfig&()> config_;
+  std::shared_ptr<TlsContext> tls_;
   std::unique_ptr<Listener> listener_;
   std::set<std::shared_ptr<ClientSession>> clients_;
 };

@@ -157,7 +157,8 @@ TEST(BuildFlow, WrongPasswordsAreRefused) {
   EXPECT_TRUE(e.master.waitForLog("login refused for slave 's2'")) << e.master.log();
   EXPECT_TRUE(waitFor([&] { return bad.log().find("auth_failed") != std::string::npos; }, 20s))
       << bad.log();
-  auto r = run({BB_BIN_CLIENT, "status", "--master", "127.0.0.1:" + std::to_string(e.master.port()),
+  auto r = run({BB_BIN_CLIENT, "status", "--master-fingerprint", e.master.fingerprint(), "--master",
+                "127.0.0.1:" + std::to_string(e.master.port()),
                 "--auth", "alice:wrong"});
   EXPECT_EQ(r.rc, 3) << r.describe();
   EXPECT_NE(r.err.find("auth_failed"), std::string::npos) << r.describe();
@@ -191,8 +192,12 @@ bool closedByPeer(int fd) {
 
 TEST(BuildFlow, MalformedFramesCloseOnlyThatConnection) {
   Env e;
-  e.up(twoSlaveYaml(e.master.port(), "      - {shell: {name: slow, command: \"sleep 2; echo still-building\"}}\n"),
-       false);
+  // Plain TCP, so the raw frames below reach the frame decoder as they are
+  // (over TLS the same decoder reads them: hostile_slave_test's RawPeer).
+  std::string yaml =
+      twoSlaveYaml(e.master.port(), "      - {shell: {name: slow, command: \"sleep 2; echo still-building\"}}\n");
+  yaml.replace(yaml.find("heartbeat_timeout: 10}"), 22, "heartbeat_timeout: 10, tls: false}");
+  e.up(yaml, false);
   auto f = e.master.client({"force", "--scheduler", "force"});
   ASSERT_EQ(f.rc, 0) << f.describe();
   ASSERT_TRUE(e.master.waitForLog("build b1 #1 started")) << e.master.log();

@@ -18,6 +18,9 @@ CmdResult buildbot(std::vector<std::string> args, const std::string& home,
   env.emplace("HOME", home);
   env.emplace("BUILDBOT_MASTER", "");
   env.emplace("BUILDBOT_AUTH", "");
+  // These tests never reach a TLS handshake; the client still wants to know
+  // how it would trust the master.
+  env.emplace("BUILDBOT_MASTER_FINGERPRINT", "SHA256:" + std::string(64, '0'));
   return run(args, "", env);
 }
 

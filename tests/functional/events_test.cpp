@@ -83,7 +83,8 @@ TEST(Events, WatchShowsABuildersEventsLiveAndOutputIsReadableWhileTheBuildRuns) 
   const std::string watchOut = e.tmp.sub("watch.out");
   // The password in the environment: on the command line it would add a
   // warning to the output.
-  watch.start({BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(e.master.port()), "watch",
+  watch.start({BB_BIN_CLIENT, "--master-fingerprint", e.master.fingerprint(), "--master",
+               "127.0.0.1:" + std::to_string(e.master.port()), "watch",
                "--builder", "b1", "--json"},
               watchOut, "", {{"BUILDBOT_AUTH", "alice:alice-pw"}});
   // The subscription is in place before the build is forced.

@@ -14,8 +14,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+
+#include "common/tls_cert.hpp"
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -422,7 +426,48 @@ std::string basicMasterYaml(int port, const std::string& slaveVerifier,
          "             {name: force, type: force, builders: [b1]}]\n";
 }
 
-MasterProcess::MasterProcess(std::string dir) : dir_(std::move(dir)), port_(freePort()) {}
+namespace {
+std::mutex gMastersMutex;
+std::map<int, std::string> gMasterDirs;  // port -> master directory
+std::map<int, int> gAliases;             // proxy port -> master port
+}  // namespace
+
+void registerMasterAlias(int alias, int masterPort) {
+  std::lock_guard<std::mutex> lock(gMastersMutex);
+  gAliases[alias] = masterPort;
+}
+
+std::string masterFingerprintFor(int port) {
+  std::string dir;
+  {
+    std::lock_guard<std::mutex> lock(gMastersMutex);
+    for (int hops = 0; hops < 8 && gAliases.count(port); ++hops) port = gAliases[port];
+    auto it = gMasterDirs.find(port);
+    if (it == gMasterDirs.end()) return "";
+    dir = it->second;
+  }
+  const CmdResult r = run({BB_BIN_MASTER, "fingerprint", dir});
+  if (r.rc != 0) {
+    if (r.err.find("tls: false") != std::string::npos) return "";
+    // A config that does not load now (a test breaking it on purpose):
+    // the running master still serves the certificate in the directory.
+    try {
+      return certificateFingerprint(readCertificateDer(dir + "/master.crt"));
+    } catch (const TlsError&) {
+      return "";  // no certificate: connecting fails loudly
+    }
+  }
+  std::string fp = r.out;
+  while (!fp.empty() && (fp.back() == '\n' || fp.back() == '\r')) fp.pop_back();
+  return fp;
+}
+
+MasterProcess::MasterProcess(std::string dir) : dir_(std::move(dir)), port_(freePort()) {
+  std::lock_guard<std::mutex> lock(gMastersMutex);
+  gMasterDirs[port_] = dir_;
+}
+
+std::string MasterProcess::fingerprint() const { return masterFingerprintFor(port_); }
 
 MasterProcess::~MasterProcess() {
   if (proc_.running()) proc_.stop(10s);
@@ -473,6 +518,9 @@ void MasterProcess::setAuth(std::string user, std::string password) {
 
 CmdResult MasterProcess::client(std::vector<std::string> args, std::chrono::seconds timeout) const {
   std::vector<std::string> argv = {BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(port_)};
+  const std::string fp = fingerprint();
+  if (fp.empty()) argv.push_back("--plaintext");
+  else argv.insert(argv.end(), {"--master-fingerprint", fp});
   argv.insert(argv.end(), args.begin(), args.end());
   // HOME points at the master dir so no real ~/.buildbot/options is read;
   // the password goes in the environment, as the README advises.
@@ -493,9 +541,19 @@ SlaveProcess::~SlaveProcess() {
   if (proc_.running()) proc_.stop(10s);
 }
 
-void SlaveProcess::create() {
-  const CmdResult r = run({BB_BIN_SLAVE, "create-slave", dir_,
-                           "127.0.0.1:" + std::to_string(masterPort_), name_, password_});
+void SlaveProcess::create(const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {BB_BIN_SLAVE, "create-slave", dir_,
+                                   "127.0.0.1:" + std::to_string(masterPort_), name_, password_};
+  const bool trustGiven = std::any_of(extra.begin(), extra.end(), [](const std::string& a) {
+    return a == "--plaintext" || a == "--master-fingerprint" || a == "--ca-file";
+  });
+  if (!trustGiven) {
+    const std::string fp = masterFingerprintFor(masterPort_);
+    if (fp.empty()) argv.push_back("--plaintext");
+    else argv.insert(argv.end(), {"--master-fingerprint", fp});
+  }
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  const CmdResult r = run(argv);
   if (r.rc != 0) throw std::runtime_error("buildslave create-slave " + dir_ + " failed: " + r.describe());
 }
 

@@ -123,6 +123,15 @@ class ChildProcess {
 std::string basicMasterYaml(int port, const std::string& slaveVerifier,
                             const std::string& userVerifier);
 
+// The TLS certificate fingerprint of the master that listens on `port`: a
+// MasterProcess of this test process, or a Proxy in front of one
+// (registerMasterAlias). "" when that master runs with `tls: false` (or
+// none is known): slaves, clients and RawPeers then use plain TCP. This is
+// how the whole suite runs over TLS, as a new master does by default.
+std::string masterFingerprintFor(int port);
+// Connections to `alias` reach the master listening on `masterPort`.
+void registerMasterAlias(int alias, int masterPort);
+
 // A buildmaster in DIR with its slave_port chosen by freePort().
 class MasterProcess {
  public:
@@ -153,7 +162,11 @@ class MasterProcess {
   CmdResult admin(std::vector<std::string> args) const;
   // The credentials client() passes in BUILDBOT_AUTH.
   void setAuth(std::string user, std::string password);
-  // Runs buildbot --master 127.0.0.1:PORT ARGS... with BUILDBOT_AUTH=USER:PASS.
+  // `buildmaster fingerprint DIR`: the certificate slaves and clients pin;
+  // "" when the config says tls: false.
+  std::string fingerprint() const;
+  // Runs buildbot --master 127.0.0.1:PORT ARGS... with BUILDBOT_AUTH=USER:PASS,
+  // trusting the master by fingerprint (or --plaintext with tls: false).
   CmdResult client(std::vector<std::string> args, std::chrono::seconds timeout = 60s) const;
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
@@ -173,8 +186,10 @@ class SlaveProcess {
  public:
   SlaveProcess(std::string dir, int masterPort, std::string name, std::string password);
   ~SlaveProcess();
-  // buildslave create-slave DIR 127.0.0.1:PORT NAME PASSWORD.
-  void create();
+  // buildslave create-slave DIR 127.0.0.1:PORT NAME PASSWORD, with
+  // --master-fingerprint of the master on that port (masterFingerprintFor)
+  // or --plaintext; `extra` arguments are appended.
+  void create(const std::vector<std::string>& extra = {});
   // Starts `buildslave start DIR --nodaemon` (output in DIR/console.log).
   void start();
   int stop(std::chrono::milliseconds timeout = 30s);

@@ -62,7 +62,8 @@ TEST_F(LogCommand, FollowPrintsARunningBuildLiveUntilItEnds) {
                       30s));
   ChildProcess follow;
   const std::string out = tmp_.sub("follow.out");
-  follow.start({BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(master_.port()), "log",
+  follow.start({BB_BIN_CLIENT, "--master-fingerprint", master_.fingerprint(), "--master",
+                "127.0.0.1:" + std::to_string(master_.port()), "log",
                 "slow", "1", "--follow"},
                out, "", {{"BUILDBOT_AUTH", "alice:upw"}, {"HOME", tmp_.path()}});
   // The first line arrives while the build still runs (it waits for GATE).

@@ -1,5 +1,7 @@
 #include "tests/functional/proxy.hpp"
 
+#include "tests/functional/harness.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -33,6 +35,7 @@ Proxy::Proxy(int target) : target_(target) {
     throw std::runtime_error("proxy: cannot listen on 127.0.0.1: " + e);
   }
   port_ = ntohs(a.sin_port);
+  registerMasterAlias(port_, target_);  // peers through us trust the master behind us
   thread_ = std::thread([this] { loop(); });
 }
 

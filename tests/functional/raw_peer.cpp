@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,7 +11,12 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "common/login.hpp"
+#include "common/tls_cert.hpp"
+#include "tests/functional/harness.hpp"
 
 namespace bb::test {
 
@@ -28,14 +34,67 @@ RawPeer::RawPeer(int port) : decoder_(64u << 20) {
     ::close(fd_);
     throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port) + ": " + why);
   }
+  const std::string pinned = masterFingerprintFor(port);
+  if (pinned.empty()) return;
+  ::signal(SIGPIPE, SIG_IGN);  // SSL_write to a closed socket must fail, not kill the test
+  sslCtx_ = SSL_CTX_new(TLS_client_method());
+  ssl_ = sslCtx_ ? SSL_new(sslCtx_) : nullptr;
+  if (!ssl_) throw std::runtime_error("RawPeer: cannot make an SSL object");
+  // Reads return instead of blocking when a record held no data (a TLS 1.3
+  // session ticket), so the poll deadline in fill() holds.
+  SSL_clear_mode(ssl_, SSL_MODE_AUTO_RETRY);
+  SSL_set_fd(ssl_, fd_);
+  if (SSL_connect(ssl_) != 1)
+    throw std::runtime_error("RawPeer: TLS handshake with 127.0.0.1:" + std::to_string(port) + " failed");
+  X509* cert = SSL_get1_peer_certificate(ssl_);
+  unsigned char* der = nullptr;
+  const int n = cert ? i2d_X509(cert, &der) : 0;
+  X509_free(cert);
+  if (n <= 0) throw std::runtime_error("RawPeer: the master sent no certificate");
+  const std::string derText(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  if (certificateFingerprint(derText) != pinned)
+    throw std::runtime_error("RawPeer: the master's certificate is not " + pinned);
+  channelBinding_ = tlsServerEndPoint(derText);
 }
 
 RawPeer::~RawPeer() {
+  if (ssl_) SSL_free(ssl_);
+  if (sslCtx_) SSL_CTX_free(sslCtx_);
   if (fd_ >= 0) ::close(fd_);
 }
 
-Json RawPeer::login(const std::string& role, const std::string& name, const std::string& password) {
-  ClientLogin login(role, name, password);
+bool RawPeer::writeSome(const std::uint8_t* data, std::size_t size, std::size_t& written) {
+  if (ssl_) {
+    const int n = SSL_write(ssl_, data, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
+    if (n <= 0) return false;
+    written = static_cast<std::size_t>(n);
+    return true;
+  }
+  ssize_t n;
+  do {
+    n = ::send(fd_, data, size, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  written = static_cast<std::size_t>(n);
+  return true;
+}
+
+long RawPeer::readSome(std::uint8_t* buf, std::size_t size) {
+  if (ssl_) {
+    const int n = SSL_read(ssl_, buf, static_cast<int>(size));
+    if (n > 0) return n;
+    const int e = SSL_get_error(ssl_, n);
+    return (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) ? -1 : 0;
+  }
+  const ssize_t n = ::recv(fd_, buf, size, 0);
+  if (n < 0 && errno == EINTR) return -1;
+  return n < 0 ? 0 : static_cast<long>(n);
+}
+
+Json RawPeer::login(const std::string& role, const std::string& name, const std::string& password,
+                    bool bindChannel) {
+  ClientLogin login(role, name, password, bindChannel ? channelBinding_ : "");
   send(MsgType::Hello, login.hello().body);
   while (true) {
     auto m = next();
@@ -67,10 +126,9 @@ void RawPeer::sendFrame(std::uint16_t type, const std::vector<std::uint8_t>& pay
 void RawPeer::sendRaw(const std::vector<std::uint8_t>& bytes) {
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the master closed; reading tells the test
-    done += static_cast<std::size_t>(n);
+    std::size_t n = 0;
+    if (!writeSome(bytes.data() + done, bytes.size() - done, n)) return;  // the master closed; reading tells the test
+    done += n;
   }
 }
 
@@ -78,12 +136,15 @@ bool RawPeer::fill(Clock::time_point deadline) {
   if (closed_) return false;
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   if (left.count() <= 0) return false;
-  pollfd p{fd_, POLLIN, 0};
-  const int r = ::poll(&p, 1, static_cast<int>(left.count()));
-  if (r <= 0) return false;
+  if (!ssl_ || SSL_pending(ssl_) == 0) {
+    pollfd p{fd_, POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (r <= 0) return false;
+  }
   std::uint8_t buf[65536];
-  const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-  if (n <= 0) {
+  const long n = readSome(buf, sizeof buf);
+  if (n < 0) return true;  // nothing for us in what arrived; poll again
+  if (n == 0) {
     closed_ = true;
     return false;
   }

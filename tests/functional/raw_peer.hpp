@@ -4,6 +4,9 @@
 // and common/login only (no Connection, no buildslave code), and that can
 // also send what a well-behaved peer never would: bad UTF-8, unknown
 // types, output beyond its window, replies for commands it never got.
+// Over TLS (OpenSSL on the same blocking socket) when the master on that
+// port has a certificate (masterFingerprintFor), which it checks; the
+// login is then bound to it like a real peer's.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -12,6 +15,9 @@
 
 #include "common/frame.hpp"
 #include "common/message.hpp"
+
+struct ssl_st;
+struct ssl_ctx_st;
 
 namespace bb::test {
 
@@ -25,7 +31,11 @@ class RawPeer {
 
   // Runs the SCRAM login as `role` ("slave"/"client"); returns the Welcome
   // body. Throws std::runtime_error with the master's Error otherwise.
-  Json login(const std::string& role, const std::string& name, const std::string& password);
+  // bindChannel false: over TLS, log in without SCRAM channel binding
+  // (gs2 header "n,,"), as a peer behind a TLS-terminating middle would.
+  Json login(const std::string& role, const std::string& name, const std::string& password,
+             bool bindChannel = true);
+  bool tls() const { return ssl_ != nullptr; }
   // The SlaveInfo a real slave sends.
   static Json slaveInfo();
 
@@ -52,7 +62,14 @@ class RawPeer {
   // Reads more bytes into the decoder; false on EOF or timeout.
   bool fill(std::chrono::steady_clock::time_point deadline);
 
+  // Blocking write/read of bytes, through TLS when it is on.
+  bool writeSome(const std::uint8_t* data, std::size_t size, std::size_t& written);
+  long readSome(std::uint8_t* buf, std::size_t size);  // <0: try again, 0: closed
+
   int fd_ = -1;
+  ssl_st* ssl_ = nullptr;
+  ssl_ctx_st* sslCtx_ = nullptr;
+  std::string channelBinding_;
   bool closed_ = false;
   FrameDecoder decoder_;
   Json lastError_ = Json::object();

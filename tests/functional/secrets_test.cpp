@@ -79,7 +79,8 @@ class Secrets : public ::testing::Test {
 TEST_F(Secrets, ASecretSplitAcrossTwoOutputChunksIsMaskedEverywhere) {
   ChildProcess watch;
   const std::string watchOut = tmp_.sub("watch.out");
-  watch.start({BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(master_.port()), "watch",
+  watch.start({BB_BIN_CLIENT, "--master-fingerprint", master_.fingerprint(), "--master",
+               "127.0.0.1:" + std::to_string(master_.port()), "watch",
                "--builder", "b1", "--json"},
               watchOut, "", {{"BUILDBOT_AUTH", "alice:upw"}});
   ASSERT_TRUE(master_.waitForLog("subscribed to events (builder b1)")) << master_.log();

@@ -22,12 +22,15 @@ struct Call {
   Json params;
 };
 
+const std::string kPin = "SHA256:" + std::string(64, 'a');
+
 // Scripted answers, one per call, in order; records every call.
 struct FakeMaster {
   std::vector<Call> calls;
   std::deque<std::function<Json(const Call&)>> answers;
   std::optional<MasterAddress> address;
   std::optional<Credentials> credentials;
+  std::optional<MasterTrust> trust;
   std::optional<std::string> connectFailure;
   std::deque<Json> events;  // Events frames to push, in order
 };
@@ -66,8 +69,9 @@ class CliTest : public ::testing::Test {
     ctx_.err = &err_;
     ctx_.optionsPath = "/nonexistent/bb-client-test/options";
     ctx_.pollInterval = std::chrono::milliseconds(0);
-    ctx_.connect = [this](const MasterAddress& a, const Credentials& c) {
+    ctx_.connect = [this](const MasterAddress& a, const Credentials& c, const MasterTrust& t) {
       master_.address = a;
+      master_.trust = t;
       master_.credentials = c;
       if (master_.connectFailure) throw ConnectError(*master_.connectFailure);
       return std::unique_ptr<RequestSender>(new FakeSender(master_));
@@ -79,7 +83,8 @@ class CliTest : public ::testing::Test {
     master_.answers.push_back([result](const Call&) { return result; });
   }
 
-  std::map<std::string, std::string> env_;
+  // A pinned master unless a test says otherwise (TLS needs one).
+  std::map<std::string, std::string> env_{{"BUILDBOT_MASTER_FINGERPRINT", kPin}};
   std::istringstream in_;
   std::ostringstream out_, err_;
   CliContext ctx_;
@@ -749,5 +754,45 @@ TEST_F(CliTest, GlobalOptionErrors) {
   EXPECT_NE(out_.str().find("Usage: buildbot"), std::string::npos);
 }
 
+// ---- how the master is trusted ----
+
+TEST_F(CliTest, TrustComesFromFlagOverEnvironmentAndIsNormalized) {
+  answer(Json::object());
+  const std::string upper = "SHA256:" + std::string(32, 'B') + ":" + std::string(32, 'C');
+  EXPECT_EQ(run({"--master", "h:1", "--auth", "u:p", "--master-fingerprint", upper, "status"}), 0)
+      << err_.str();
+  ASSERT_TRUE(master_.trust);
+  EXPECT_TRUE(master_.trust->tls);
+  EXPECT_EQ(master_.trust->fingerprint, "SHA256:" + std::string(32, 'b') + std::string(32, 'c'));
+}
+
+TEST_F(CliTest, NoTrustGivenIsAUsageErrorSayingWhatToGive) {
+  env_.erase("BUILDBOT_MASTER_FINGERPRINT");
+  EXPECT_EQ(run({"--master", "h:1", "--auth", "u:p", "status"}), 2);
+  EXPECT_NE(err_.str().find("--master-fingerprint"), std::string::npos) << err_.str();
+  EXPECT_NE(err_.str().find("--plaintext"), std::string::npos) << err_.str();
+  EXPECT_FALSE(master_.address) << "no connection without a way to trust the master";
+}
+
+TEST_F(CliTest, PlaintextOnlyWhenAskedAndNotWithAPin) {
+  env_.erase("BUILDBOT_MASTER_FINGERPRINT");
+  answer(Json::object());
+  EXPECT_EQ(run({"--master", "h:1", "--auth", "u:p", "--plaintext", "status"}), 0) << err_.str();
+  ASSERT_TRUE(master_.trust);
+  EXPECT_FALSE(master_.trust->tls);
+  EXPECT_EQ(run({"--master", "h:1", "--auth", "u:p", "--plaintext", "--master-fingerprint", kPin,
+                 "status"}),
+            2);
+  EXPECT_NE(err_.str().find("--plaintext cannot go with"), std::string::npos) << err_.str();
+}
+
+TEST_F(CliTest, BadFingerprintIsAUsageErrorNamingWhereItCameFrom) {
+  env_["BUILDBOT_MASTER_FINGERPRINT"] = "SHA256:abc";
+  EXPECT_EQ(run({"--master", "h:1", "--auth", "u:p", "status"}), 2);
+  EXPECT_NE(err_.str().find("bad master fingerprint 'SHA256:abc'"), std::string::npos) << err_.str();
+  EXPECT_NE(err_.str().find("environment"), std::string::npos) << err_.str();
+}
+
 }  // namespace
 }  // namespace bb::client
+

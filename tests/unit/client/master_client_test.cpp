@@ -98,12 +98,19 @@ class FakeMaster {
 
 MasterAddress local(std::uint16_t port) { return MasterAddress{"127.0.0.1", port}; }
 
+// The fake master listens on plain TCP: say so (TLS is the default).
+MasterClientOptions plain() {
+  MasterClientOptions o;
+  o.trust.tls = false;
+  return o;
+}
+
 TEST(MasterClient, LogsInAndGetsResult) {
   FakeMaster master([](const Json& req) -> std::optional<Json> {
     return Json{{"ok", true},
                 {"result", {{"method", req["method"]}, {"echo", req["params"]}}}};
   });
-  MasterClient client(local(master.port()), Credentials{"alice", "secret"});
+  MasterClient client(local(master.port()), Credentials{"alice", "secret"}, plain());
   const Json r = client.call("status", Json{{"limit", 3}});
   EXPECT_EQ(r["method"], "status");
   EXPECT_EQ(r["echo"], (Json{{"limit", 3}}));
@@ -115,7 +122,7 @@ TEST(MasterClient, LogsInAndGetsResult) {
 
 TEST(MasterClient, WrongPasswordIsRefused) {
   FakeMaster master([](const Json&) { return Json{{"ok", true}, {"result", Json::object()}}; });
-  MasterClient client(local(master.port()), Credentials{"alice", "wrong"});
+  MasterClient client(local(master.port()), Credentials{"alice", "wrong"}, plain());
   try {
     client.connect();
     FAIL() << "expected ConnectError";
@@ -129,7 +136,7 @@ TEST(MasterClient, WrongPasswordIsRefused) {
 
 TEST(MasterClient, UnknownUserIsRefusedTheSameWay) {
   FakeMaster master([](const Json&) { return Json{{"ok", true}, {"result", Json::object()}}; });
-  MasterClient client(local(master.port()), Credentials{"mallory", "secret"});
+  MasterClient client(local(master.port()), Credentials{"mallory", "secret"}, plain());
   EXPECT_THROW(client.connect(), ConnectError);
 }
 
@@ -141,7 +148,7 @@ TEST(MasterClient, ErrorResponseBecomesMasterError) {
                   {"message", "user 'alice' may not force"},
                   {"details", {"allowed: status"}}}}};
   });
-  MasterClient client(local(master.port()), Credentials{"alice", "secret"});
+  MasterClient client(local(master.port()), Credentials{"alice", "secret"}, plain());
   try {
     client.call("force", Json::object());
     FAIL() << "expected MasterError";
@@ -154,7 +161,7 @@ TEST(MasterClient, ErrorResponseBecomesMasterError) {
 
 TEST(MasterClient, UnansweredRequestTimesOut) {
   FakeMaster master([](const Json&) -> std::optional<Json> { return std::nullopt; });
-  MasterClientOptions opts;
+  MasterClientOptions opts = plain();
   opts.requestTimeout = std::chrono::milliseconds(200);
   MasterClient client(local(master.port()), Credentials{"alice", "secret"}, opts);
   try {
@@ -173,7 +180,7 @@ TEST(MasterClient, ConnectionRefused) {
     Listener l(io, "127.0.0.1", 0, ConnectionOptions{}, [](std::shared_ptr<Connection>) {});
     port = l.port();
   }
-  MasterClient client(local(port), Credentials{"alice", "secret"});
+  MasterClient client(local(port), Credentials{"alice", "secret"}, plain());
   try {
     client.connect();
     FAIL() << "expected ConnectError";

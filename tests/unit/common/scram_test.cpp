@@ -222,6 +222,52 @@ TEST(Scram, WrongChannelBindingFails) {
   EXPECT_FALSE(server.serverFinal(tampered));
 }
 
+// ---- channel binding tls-server-end-point ----
+
+TEST(ScramChannelBinding, BoundExchangeSendsTheHeaderAndTheBindingData) {
+  const std::string cb(32, '\x5a');  // stands for the hash of the master's certificate
+  ScramServer server(lookupOnly("u", makeScramVerifier("pw")), cb);
+  ScramClient client("u", "pw", cb);
+  const std::string first = client.clientFirst();
+  EXPECT_EQ(first.rfind("p=tls-server-end-point,,n=u,r=", 0), 0u) << first;
+  const std::string final = client.clientFinal(server.serverFirst(first));
+  EXPECT_EQ(final.rfind("c=" + base64Encode("p=tls-server-end-point,," + cb) + ",r=", 0), 0u)
+      << final;
+  const auto sig = server.serverFinal(final);
+  ASSERT_TRUE(sig);
+  EXPECT_TRUE(client.verifyServerFinal(*sig));
+}
+
+TEST(ScramChannelBinding, ClientThatSawAnotherCertificateFails) {
+  // A middle that terminates TLS with its own certificate: the client binds
+  // to that one, the master to its own; the password is right.
+  ScramServer server(lookupOnly("u", makeScramVerifier("pw")), std::string(32, 'M'));
+  ScramClient client("u", "pw", std::string(32, 'X'));
+  const std::string final = client.clientFinal(server.serverFirst(client.clientFirst()));
+  EXPECT_FALSE(server.serverFinal(final));
+}
+
+TEST(ScramChannelBinding, GsHeaderMustFitTheConnection) {
+  auto lookup = lookupOnly("u", makeScramVerifier("pw"));
+  // Over TLS: "n" and "y" are refused (a downgrade), another type too.
+  for (const std::string bad : {"n,,n=u,r=abc", "y,,n=u,r=abc", "p=tls-unique,,n=u,r=abc"}) {
+    ScramServer server(lookup, "binding");
+    EXPECT_THROW(server.serverFirst(bad), ScramError) << bad;
+  }
+  ScramServer tls(lookup, "binding");
+  EXPECT_NO_THROW(tls.serverFirst("p=tls-server-end-point,,n=u,r=abc"));
+  // Over plain TCP: binding cannot be asked for; "n" and "y" are fine.
+  ScramServer plain(lookup);
+  try {
+    plain.serverFirst("p=tls-server-end-point,,n=u,r=abc");
+    FAIL() << "binding accepted over plain TCP";
+  } catch (const ScramError& e) {
+    EXPECT_NE(std::string(e.what()).find("needs TLS"), std::string::npos) << e.what();
+  }
+  ScramServer plainY(lookup);
+  EXPECT_NO_THROW(plainY.serverFirst("y,,n=u,r=abc"));
+}
+
 TEST(Scram, MalformedServerFirstThrows) {
   for (const std::string bad :
        {"", "garbage", "r=abcX,s=W22ZaJ0SNY7soEsUEjb6gQ==",         // no iterations

@@ -40,7 +40,7 @@ TEST(LogRotationKeys, OutOfRangeIsAnErrorAtItsPosition) {
 }
 
 TEST(LogRotationKeys, SlaveYamlTakesThemToo) {
-  auto r = parseSlaveConfig("master: \"h:1\"\nname: s1\npassword: pw\nlog_max_mb: 5\nlog_keep: 2\n",
+  auto r = parseSlaveConfig("master: \"h:1\"\nname: s1\npassword: pw\ntls: false\nlog_max_mb: 5\nlog_keep: 2\n",
                             "slave.yaml");
   ASSERT_TRUE(r.ok()) << test::dump(r.errors);
   EXPECT_EQ(r.config->log.maxBytes(), 5u << 20);

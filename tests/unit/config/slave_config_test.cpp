@@ -43,7 +43,9 @@ TEST(SlaveConfig, ParsesEveryKey) {
       "reconnect_min_ms: 100\n"
       "reconnect_max_ms: 5000\n"
       "kill_grace: 2\n"
-      "max_frame: 2048\n",
+      "max_frame: 2048\n"
+      "master_fingerprint: \"sha256:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB\"\n"
+      "ca_file: /etc/bb/ca.pem\n",
       "slave.yaml");
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   const SlaveConfig& c = *r.config;
@@ -58,10 +60,39 @@ TEST(SlaveConfig, ParsesEveryKey) {
   EXPECT_EQ(c.reconnectMax, std::chrono::milliseconds(5000));
   EXPECT_EQ(c.killGraceSeconds, 2);
   EXPECT_EQ(c.maxFrame, 2048u);
+  EXPECT_TRUE(c.tls);
+  EXPECT_EQ(c.masterFingerprint, "SHA256:abababababababababababababababababababababababababababababababab");  // canonical form
+  EXPECT_EQ(c.caFile, "/etc/bb/ca.pem");
+}
+
+TEST(SlaveConfig, TlsNeedsAPinOrACaFileAndPlainMustBeSaid) {
+  auto r = parseSlaveConfig("name: s\npassword: p\n", "slave.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(dump(r.errors).find("the master's certificate is not pinned"), std::string::npos)
+      << dump(r.errors);
+  r = parseSlaveConfig("name: s\npassword: p\ntls: false\n", "slave.yaml");
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  EXPECT_FALSE(r.config->tls);
+  r = parseSlaveConfig("name: s\npassword: p\ntls: false\nca_file: ca.pem\n", "slave.yaml");
+  expectErrorAt(r.errors, "master_fingerprint/ca_file are given but tls is false", 4, 10);
+  r = parseSlaveConfig("name: s\npassword: p\nmaster_fingerprint: \"SHA256:abc\"\n", "slave.yaml");
+  expectErrorAt(r.errors, "is not a SHA-256 fingerprint: a SHA-256 fingerprint has 64 hex digits", 3, 21);
+  r = parseSlaveConfig("name: s\npassword: p\nmaster_fingerprint: \"MD5:ab\"\n", "slave.yaml");
+  expectErrorAt(r.errors, "a fingerprint starts with 'SHA256:'", 3, 21);
+}
+
+TEST(SlaveConfig, RelativeCaFileIsInTheSlaveDirectory) {
+  TempDir dir;
+  const std::string path = dir.path() + "/slave.yaml";
+  std::ofstream(path) << "name: s\npassword: p\nca_file: certs/ca.pem\n";
+  auto r = loadSlaveConfig(path);
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  EXPECT_EQ(r.config->caFile, dir.path() + "/certs/ca.pem");
 }
 
 TEST(SlaveConfig, DefaultsAndIpv6Master) {
-  auto r = parseSlaveConfig("name: s\npassword: p\nmaster: \"[::1]:9989\"\n", "slave.yaml");
+  auto r = parseSlaveConfig("name: s\npassword: p\nmaster: \"[::1]:9989\"\ntls: false\n",
+                            "slave.yaml");
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   EXPECT_EQ(r.config->masterHost, "::1");
   EXPECT_EQ(r.config->masterPort, 9989);
@@ -79,7 +110,8 @@ TEST(SlaveConfig, ErrorsAreAllReportedWithPositions) {
       "heartbeat_timeout: 10\n"
       "reconnect_min_ms: 1000\n"
       "reconnect_max_ms: 10\n"
-      "kill_grace: -1\n",
+      "kill_grace: -1\n"
+      "tls: false\n",
       "slave.yaml");
   ASSERT_FALSE(r.ok());
   EXPECT_FALSE(r.config.has_value());
@@ -120,6 +152,7 @@ TEST(SlaveConfig, WriteThenLoadRoundTripsWithMode0600) {
   c.reconnectMax = std::chrono::milliseconds(8000);
   c.killGraceSeconds = 7;
   c.maxFrame = 4096;
+  c.masterFingerprint = "SHA256:abababababababababababababababababababababababababababababababab";
   writeSlaveConfig(c, path);
 
   struct stat st {};
@@ -141,6 +174,8 @@ TEST(SlaveConfig, WriteThenLoadRoundTripsWithMode0600) {
   EXPECT_EQ(l.reconnectMax, c.reconnectMax);
   EXPECT_EQ(l.killGraceSeconds, c.killGraceSeconds);
   EXPECT_EQ(l.maxFrame, c.maxFrame);
+  EXPECT_TRUE(l.tls);
+  EXPECT_EQ(l.masterFingerprint, c.masterFingerprint);
   // No basedir written: it defaults to the directory holding slave.yaml.
   EXPECT_EQ(l.basedir, dir.path());
 }
@@ -158,6 +193,7 @@ TEST(SlaveConfig, RewriteTightensExistingMode) {
   c.password = "p";
   c.masterHost = "::1";
   c.basedir = "work";
+  c.tls = false;
   writeSlaveConfig(c, path);
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
@@ -166,6 +202,7 @@ TEST(SlaveConfig, RewriteTightensExistingMode) {
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   EXPECT_EQ(r.config->masterHost, "::1");
   EXPECT_EQ(r.config->basedir, "work");
+  EXPECT_FALSE(r.config->tls);
 }
 
 TEST(SlaveConfig, WriteFailureThrows) {

@@ -23,8 +23,9 @@ int run(std::vector<std::string> args) {
 TEST(SlaveCli, CreateSlaveWritesAConfigThatLoadsAndRefusesToOverwrite) {
   test::TempDir tmp;
   std::string dir = tmp.path() + "/s";
+  const std::string fp = "SHA256:" + std::string(64, 'e');
   ASSERT_EQ(run({"create-slave", dir, "[::1]:9999", "linux-1", "pw", "--keepalive", "20",
-                 "--basedir", "work"}),
+                 "--basedir", "work", "--master-fingerprint", fp}),
             0);
   auto r = loadSlaveConfig(dir + "/slave.yaml");
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
@@ -35,11 +36,29 @@ TEST(SlaveCli, CreateSlaveWritesAConfigThatLoadsAndRefusesToOverwrite) {
   EXPECT_EQ(r.config->basedir, "work");
   EXPECT_EQ(r.config->heartbeatInterval, std::chrono::seconds(20));
   EXPECT_EQ(r.config->heartbeatTimeout, std::chrono::seconds(60));
+  EXPECT_TRUE(r.config->tls);
+  EXPECT_EQ(r.config->masterFingerprint, fp);
   auto perms = std::filesystem::status(dir + "/slave.yaml").permissions();
   EXPECT_EQ(perms & std::filesystem::perms::all, std::filesystem::perms::owner_read |
                                                      std::filesystem::perms::owner_write);
-  EXPECT_EQ(run({"create-slave", dir, "host:1", "other", "pw"}), 1);
+  EXPECT_EQ(run({"create-slave", dir, "host:1", "other", "pw", "--plaintext"}), 1);
   EXPECT_EQ(loadSlaveConfig(dir + "/slave.yaml").config->name, "linux-1");
+}
+
+TEST(SlaveCli, CreateSlaveNeedsToKnowHowToTrustTheMaster) {
+  test::TempDir tmp;
+  const std::string dir = tmp.path() + "/s";
+  EXPECT_EQ(run({"create-slave", dir, "h:1", "n", "pw"}), 2);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/slave.yaml"));
+  EXPECT_EQ(run({"create-slave", dir, "h:1", "n", "pw", "--master-fingerprint", "SHA256:12"}), 2);
+  EXPECT_EQ(run({"create-slave", dir, "h:1", "n", "pw", "--plaintext", "--master-fingerprint",
+                 "SHA256:" + std::string(64, 'e')}),
+            2);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/slave.yaml"));
+  ASSERT_EQ(run({"create-slave", dir, "h:1", "n", "pw", "--plaintext"}), 0);
+  auto r = loadSlaveConfig(dir + "/slave.yaml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r.config->tls);
 }
 
 TEST(SlaveCli, UsageErrorsExitTwo) {

@@ -1,0 +1,75 @@
+#pragma once
+// Connection's inside, shared by common/connection.cpp (reading, writing,
+// heartbeats) and common/connection_open.cpp (connecting, accepting, the
+// TLS handshake). Nothing else includes this header: it brings in Asio.
+#include <array>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+
+#include "common/connection.hpp"
+#include "common/frame.hpp"
+
+namespace bb {
+
+inline std::string endpointText(const boost::asio::ip::tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "unknown peer";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+struct Connection::Impl {
+  using tcp = boost::asio::ip::tcp;
+  using Clock = std::chrono::steady_clock;
+  // A TLS record carries at most 16 KiB of data.
+  static constexpr std::size_t kTlsReadChunk = 16 * 1024;
+
+  Impl(tcp::socket s, ConnectionOptions o)
+      : socket(std::move(s)),
+        opts(o),
+        decoder(o.maxFrame),
+        sendTimer(socket.get_executor()),
+        recvTimer(socket.get_executor()),
+        flushTimer(socket.get_executor()) {
+    peer = endpointText(socket);
+    boost::system::error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);  // best effort: latency, not correctness
+    socket.non_blocking(true, ec);                // plain reads happen after async_wait
+  }
+
+  tcp::socket socket;
+  // Set when the connection is encrypted; reads and writes then go
+  // through it (declared after `socket`, which it refers to).
+  std::unique_ptr<boost::asio::ssl::stream<tcp::socket&>> tls;
+  std::vector<std::uint8_t> tlsReadBuffer;  // TLS reads complete later: a buffer of our own
+  std::string channelBinding;               // tls-server-end-point data, "" without TLS
+  ConnectionOptions opts;
+  FrameDecoder decoder;
+  std::string peer;
+  MessageHandler onMessage;
+  CloseHandler onClose;
+  bool started = false;
+  bool open = true;
+  bool paused = false;
+  bool reading = false;
+  bool closing = false;  // sendErrorAndClose: flush, then close
+  bool brokeProtocol = false;  // closed with, or after receiving, a protocol_error
+  std::string closingReason;
+  std::vector<std::uint8_t> pending;  // encoded frames not yet handed to the socket
+  std::vector<std::uint8_t> inflight;  // frames being written now
+  bool writing = false;
+  std::uint64_t received = 0;
+  Clock::time_point lastSend = Clock::now();
+  Clock::time_point lastRecv = Clock::now();
+  boost::asio::steady_timer sendTimer;
+  boost::asio::steady_timer recvTimer;
+  boost::asio::steady_timer flushTimer;
+};
+
+}  // namespace bb
