@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/base64.hpp"
+#include "common/saslprep.hpp"
 
 namespace bb {
 
@@ -128,7 +129,7 @@ ScramVerifier deriveScramVerifier(const std::string& password, const std::string
                      " is outside [" + std::to_string(kScramMinIterations) + ", " +
                      std::to_string(kScramMaxIterations) + "]");
   if (salt.empty()) throw ScramError("SCRAM salt is empty");
-  const std::string salted = saltedPassword(password, salt, iterations);
+  const std::string salted = saltedPassword(scramNormalizePassword(password), salt, iterations);
   ScramVerifier v;
   v.iterations = iterations;
   v.salt = salt;
@@ -228,7 +229,7 @@ std::string ScramClient::clientFinal(const std::string& serverFirst) {
                      std::to_string(kScramMinIterations) + ", " +
                      std::to_string(kScramMaxIterations) + "]");
 
-  const std::string salted = saltedPassword(password_, *salt, *iterations);
+  const std::string salted = saltedPassword(scramNormalizePassword(password_), *salt, *iterations);
   const std::string clientKey = hmacSha256(salted, "Client Key");
   const std::string storedKey = sha256(clientKey);
   const std::string withoutProof = "c=" + base64Encode(gs2Header_ + channelBinding_) + ",r=" + nonce;

@@ -6,8 +6,10 @@
 // bind). The master stores only verifiers (PostgreSQL's format), so neither
 // the config file nor the wire ever holds a password the master could leak.
 //
-// Names and passwords are used as UTF-8 bytes without SASLprep; both ends
-// of this project do the same, so they agree.
+// Passwords are prepared with SASLprep (common/saslprep.hpp) before they
+// are hashed, on both sides, so a non-ASCII password verifies as in other
+// SCRAM implementations. Names are restricted ASCII (config checkName) and
+// used as they are.
 #include <functional>
 #include <optional>
 #include <stdexcept>

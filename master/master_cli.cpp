@@ -10,6 +10,7 @@
 
 #include "common/cron.hpp"
 #include "common/daemon.hpp"
+#include "common/saslprep.hpp"
 #include "common/scram.hpp"
 #include "common/version.hpp"
 #include "master/admin/admin.hpp"
@@ -243,6 +244,12 @@ int hashPassword(const std::vector<std::string>& args) {
   }
   if (pw.empty()) {
     std::cerr << "hash-password: the password must not be empty\n";
+    return 2;
+  }
+  std::string why;
+  if (!saslPrep(pw, SaslPrepMode::Stored, why)) {
+    std::cerr << "hash-password: this password cannot be used: " << why
+              << "; choose another (docs/protocol.md, SCRAM)\n";
     return 2;
   }
   const int iterations = p->vm["iterations"].as<int>();

@@ -6,7 +6,7 @@ pkgs=(
   build-essential cmake ninja-build ccache git pkg-config
   libboost1.81-dev libboost-program-options1.81-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libsqlite3-dev sqlite3 libssl-dev libzstd-dev
+  libsqlite3-dev sqlite3 libssl-dev libzstd-dev libidn-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsystemd-dev
   clang libclang-rt-14-dev procps psmisc tzdata libcctz-dev
