@@ -178,5 +178,79 @@ TEST_F(Tls, ReconfigPicksUpAReplacedCertificate) {
   EXPECT_TRUE(contains(old.err, "expected fingerprint " + before)) << old.describe();
 }
 
+// A certificate signed by a CA, trusted through --ca-file / ca_file with
+// the host checked, instead of a pin: made with the openssl command.
+class TlsWithCa : public Tls {
+ protected:
+  void openssl(std::vector<std::string> args) {
+    args.insert(args.begin(), "openssl");
+    const CmdResult r = run(args, tmp_.path());
+    ASSERT_EQ(r.rc, 0) << r.describe();
+  }
+  // NAME.key and NAME.crt: a self-signed CA.
+  void makeCa(const std::string& name) {
+    openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", name + ".key", "-out", name + ".crt", "-days", "2", "-subj", "/CN=" + name});
+  }
+  // The master's pair, signed by `ca`, for the address `san` (IP:...).
+  void signMasterCertificate(const std::string& ca, const std::string& san) {
+    openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+             "signed.key", "-out", "signed.csr", "-subj", "/CN=buildmaster"});
+    writeFile(tmp_.path() + "/ext.cnf", "subjectAltName=" + san + "\n");
+    openssl({"x509", "-req", "-in", "signed.csr", "-CA", ca + ".crt", "-CAkey", ca + ".key",
+             "-CAcreateserial", "-out", "signed.crt", "-days", "2", "-extfile", "ext.cnf"});
+  }
+  void startMasterWithSignedCertificate() {
+    master_.create();
+    writeFile(master_.dir() + "/master.crt", readFile(tmp_.path() + "/signed.crt"));
+    writeFile(master_.dir() + "/master.key", readFile(tmp_.path() + "/signed.key"));
+    master_.writeConfig(basicMasterYaml(master_.port(), slaveVerifier(), userVerifier()));
+    master_.setAuth("alice", "alice-pw");
+    master_.start();
+  }
+  CmdResult statusTrusting(const std::string& caFile) {
+    return run({BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(master_.port()), "--ca-file",
+                caFile, "status"},
+               "", {{"HOME", master_.dir()}, {"BUILDBOT_AUTH", "alice:alice-pw"}});
+  }
+};
+
+TEST_F(TlsWithCa, SlaveAndClientTrustTheMasterThroughTheCa) {
+  makeCa("ca");
+  signMasterCertificate("ca", "IP:127.0.0.1");
+  startMasterWithSignedCertificate();
+  const std::string ca = tmp_.path() + "/ca.crt";
+
+  const CmdResult status = statusTrusting(ca);
+  EXPECT_EQ(status.rc, 0) << status.describe() << master_.log();
+
+  SlaveProcess slave(tmp_.sub("slave"), master_.port(), "s1", "slave-pw");
+  slave.create({"--ca-file", ca});
+  const std::string yaml = readFile(slave.dir() + "/slave.yaml");
+  EXPECT_TRUE(contains(yaml, "ca_file")) << yaml;
+  EXPECT_FALSE(contains(yaml, "master_fingerprint")) << yaml;
+  slave.start();
+  ASSERT_TRUE(master_.waitForLog("slave s1 connected")) << master_.log() << slave.log();
+  const CmdResult force = master_.client({"force", "--scheduler", "force", "--wait"});
+  EXPECT_EQ(force.rc, 0) << force.describe() << master_.log();
+}
+
+TEST_F(TlsWithCa, AnotherCaOrAnotherAddressIsRefused) {
+  makeCa("ca");
+  makeCa("stranger");
+  signMasterCertificate("ca", "IP:127.0.0.2");  // issued for another address
+  startMasterWithSignedCertificate();
+
+  const CmdResult wrongHost = statusTrusting(tmp_.path() + "/ca.crt");
+  EXPECT_EQ(wrongHost.rc, 3) << wrongHost.describe();
+  EXPECT_TRUE(contains(wrongHost.err, "TLS handshake failed")) << wrongHost.describe();
+
+  const CmdResult wrongCa = statusTrusting(tmp_.path() + "/stranger.crt");
+  EXPECT_EQ(wrongCa.rc, 3) << wrongCa.describe();
+  EXPECT_TRUE(contains(wrongCa.err, "TLS handshake failed")) << wrongCa.describe();
+  EXPECT_TRUE(contains(wrongCa.err, "unable to get local issuer certificate")) << wrongCa.describe();
+  EXPECT_FALSE(contains(master_.log(), "client alice logged in")) << master_.log();
+}
+
 }  // namespace
 }  // namespace bb::test
