@@ -47,44 +47,35 @@ CleanupCounts Database::deleteHistoryBefore(std::int64_t horizon, int batch) {
     Statement s = stmt(kNewest);
     while (s.step()) newest.insert(s.getInt(0));
   }
+  // Walks the ids `select` gives (older than the horizon, above the last
+  // batch) upwards, deleting each batch with `del` in one transaction;
+  // ids in `keep` stay. Returns the rows deleted.
+  auto deleteInBatches = [&](const char* select, const char* del,
+                             const std::unordered_set<std::int64_t>& keep) {
+    std::int64_t deleted = 0;
+    for (std::int64_t after = 0;;) {
+      std::vector<std::int64_t> ids;
+      {
+        Statement s = stmt(select);
+        s.bind(1, horizon).bind(2, after).bind(3, static_cast<std::int64_t>(batch));
+        while (s.step()) ids.push_back(s.getInt(0));
+      }
+      if (ids.empty()) return deleted;
+      after = ids.back();
+      transaction([&] {
+        for (std::int64_t id : ids) {
+          if (keep.count(id)) continue;
+          Statement d = stmt(del);
+          d.bind(1, id).run();
+          deleted += d.changes();
+        }
+      });
+    }
+  };
   CleanupCounts out;
-  // Builds, one batch per transaction, walking ids upwards.
-  for (std::int64_t after = 0;;) {
-    std::vector<std::int64_t> ids;
-    {
-      Statement s = stmt(kOldBuilds);
-      s.bind(1, horizon).bind(2, after).bind(3, static_cast<std::int64_t>(batch));
-      while (s.step()) ids.push_back(s.getInt(0));
-    }
-    if (ids.empty()) break;
-    after = ids.back();
-    transaction([&] {
-      for (std::int64_t id : ids) {
-        if (newest.count(id)) continue;
-        Statement d = stmt(kDeleteBuild);
-        d.bind(1, id).run();
-        out.builds += d.changes();
-      }
-    });
-  }
+  out.builds = deleteInBatches(kOldBuilds, kDeleteBuild, newest);
   // Buildsets whose builds are all gone (or that never had one).
-  for (std::int64_t after = 0;;) {
-    std::vector<std::int64_t> ids;
-    {
-      Statement s = stmt(kOldBuildsets);
-      s.bind(1, horizon).bind(2, after).bind(3, static_cast<std::int64_t>(batch));
-      while (s.step()) ids.push_back(s.getInt(0));
-    }
-    if (ids.empty()) break;
-    after = ids.back();
-    transaction([&] {
-      for (std::int64_t id : ids) {
-        Statement d = stmt(kDeleteBuildset);
-        d.bind(1, id).run();
-        out.buildsets += d.changes();
-      }
-    });
-  }
+  out.buildsets = deleteInBatches(kOldBuildsets, kDeleteBuildset, {});
   const CleanupCounts left = totals();
   out.steps = before.steps - left.steps;
   out.logs = before.logs - left.logs;

@@ -6,38 +6,19 @@
 #include <algorithm>
 #include <random>
 
-#include "master/db/database.hpp"
+#include "tests/unit/master/one_log_db.hpp"
 
 namespace bb {
 namespace {
 
-class LogWriterTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    db.upgrade();
-    db::BuildsetRecord bs;
-    const auto brid = db.addBuildset(bs, {"a"}, 0).second.at("a");
-    const auto build = db.addBuild(db.registerMaster("m", 1), brid, "a", "s", 1, Json::object());
-    logId = db.addLog(db.addStep(build.id, 1, "shell", 1), "stdio");
-  }
-  std::string readBack() {
-    std::string out;
-    db.readLog(logId, [&](int, std::string_view d) {
-      out.append(d);
-      return true;
-    });
-    return out;
-  }
-  db::Database db{":memory:"};
-  std::int64_t logId = 0;
-};
+class LogWriterTest : public ::testing::Test, protected test::OneLogDb {};
 
 // Every store reports the byte range and the line ends it holds; bytes
 // that merely contain 0x0a in their low bits (0x8a) or sit next to it are
 // not line ends.
 TEST_F(LogWriterTest, StoresReportTheirByteRangeAndLineEnds) {
-  std::vector<LogStored> stored;
-  LogWriter w(db, logId, nullptr, [&](const LogStored& s) { stored.push_back(s); });
+  std::vector<LogStored> stores;
+  LogWriter w(db, logId, nullptr, [&](const LogStored& s) { stores.push_back(s); });
   std::mt19937 rng(3);
   const char kAlphabet[] = {'\n', '\x8a', '\x0b', '\x09', 'a', '\xff', '\x00', '\n'};
   std::string all;
@@ -49,20 +30,20 @@ TEST_F(LogWriterTest, StoresReportTheirByteRangeAndLineEnds) {
   }
   w.append(1, "err\n");  // a stream change stores what stdout had
   w.finish();
-  ASSERT_GE(stored.size(), 6u);
+  ASSERT_GE(stores.size(), 6u);
   std::int64_t at = 0;
-  for (const LogStored& s : stored) {
+  for (const LogStored& s : stores) {
     EXPECT_EQ(s.firstByte, at);
     ASSERT_LE(s.endByte - s.firstByte, static_cast<std::int64_t>(LogWriter::kChunkBytes));
     at = s.endByte;
   }
   all += "err\n";
   EXPECT_EQ(at, static_cast<std::int64_t>(all.size()));
-  for (const LogStored& s : stored) {
+  for (const LogStored& s : stores) {
     const auto first = all.begin() + s.firstByte, end = all.begin() + s.endByte;
     EXPECT_EQ(s.newlines, std::count(first, end, '\n')) << s.firstByte;
   }
-  EXPECT_EQ(readBack(), all);
+  EXPECT_EQ(stored(), all);
   EXPECT_EQ(w.bytes(), all.size());
 }
 

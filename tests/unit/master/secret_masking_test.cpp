@@ -10,6 +10,7 @@
 #include "master/process/log_writer.hpp"
 #include "master/secrets/secret_store.hpp"
 #include "master/secrets/stream_masker.hpp"
+#include "tests/unit/master/one_log_db.hpp"
 
 namespace bb {
 namespace {
@@ -144,26 +145,9 @@ TEST(StreamMasker, StreamsAreHeldApart) {
   EXPECT_EQ(out1, "warning: <secret:pw>\n");
 }
 
-class LogWriterMasking : public ::testing::Test {
+class LogWriterMasking : public ::testing::Test, protected test::OneLogDb {
  protected:
-  LogWriterMasking() {
-    db.upgrade();
-    db::BuildsetRecord bs;
-    const auto rid = db.addBuildset(bs, {"b"}, 0).second.at("b");
-    const auto build = db.addBuild(db.registerMaster("m", 1), rid, "b", "s", 1, Json::object());
-    logId = db.addLog(db.addStep(build.id, 1, "shell", 1), "stdio");
-  }
-  std::string stored() {
-    std::string out;
-    db.readLog(logId, [&](int, std::string_view d) {
-      out.append(d);
-      return true;
-    });
-    return out;
-  }
-  db::Database db{":memory:"};
   ManualClock clock;
-  std::int64_t logId = 0;
 };
 
 TEST_F(LogWriterMasking, ASecretSplitAcrossTwoChunksWithAFlushBetweenIsNeverStored) {
