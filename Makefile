@@ -32,7 +32,7 @@ test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 build-sanitize: setup
-	cmake -S . -B $(SANITIZE_BUILD) $(CMAKE_FLAGS) -DBB_SANITIZE=ON
+	cmake -S . -B $(SANITIZE_BUILD) $(CMAKE_FLAGS) -DBB_SANITIZE=ON -DBB_FUZZ=OFF -DBB_BENCH=OFF
 	ninja -C $(SANITIZE_BUILD) -j $(JOBS)
 
 test-sanitize: build-sanitize
