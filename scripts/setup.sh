@@ -10,6 +10,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsystemd-dev
   clang libclang-rt-14-dev procps psmisc tzdata libcctz-dev
+  mercurial subversion
 )
 missing=()
 for p in "${pkgs[@]}"; do

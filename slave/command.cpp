@@ -10,6 +10,8 @@
 #include "slave/git_command.hpp"
 #include "slave/process_tree.hpp"
 #include "slave/shell_command.hpp"
+#include "slave/vcs/hg.hpp"
+#include "slave/vcs/svn.hpp"
 
 namespace bb {
 
@@ -24,7 +26,9 @@ std::unique_ptr<RemoteCommand> RemoteCommand::create(CommandContext& ctx, Comman
   if (credit < 0) throw ProtocolError("field 'credit' must not be negative");
   if (kind == "shell") return std::make_unique<ShellCommand>(ctx, sink, cmdId, credit, args);
   if (kind == "git") return std::make_unique<GitCommand>(ctx, sink, cmdId, credit, args);
-  throw ProtocolError("unknown command kind '" + kind + "' (this slave runs shell and git)");
+  if (kind == "hg") return std::make_unique<vcs::HgCommand>(ctx, sink, cmdId, credit, args);
+  if (kind == "svn") return std::make_unique<vcs::SvnCommand>(ctx, sink, cmdId, credit, args);
+  throw ProtocolError("unknown command kind '" + kind + "' (this slave runs shell, git, hg and svn)");
 }
 
 RemoteCommand::RemoteCommand(CommandContext& ctx, CommandSink& sink, std::int64_t cmdId,

@@ -2,7 +2,9 @@
 // config check of its keys) in its static declareType(StepType&).
 #include "master/process/step.hpp"
 #include "master/process/steps/git_step.hpp"
+#include "master/process/steps/hg_step.hpp"
 #include "master/process/steps/shell_step.hpp"
+#include "master/process/steps/svn_step.hpp"
 #include "master/process/steps/trigger_step.hpp"
 
 namespace bb {
@@ -24,6 +26,8 @@ const std::vector<StepType>& stepTypes() {
   static const std::vector<StepType> types{
       type<ShellStep>("shell"),
       type<GitStep>("git"),
+      type<HgStep>("hg"),
+      type<SvnStep>("svn"),
       type<TriggerStep>("trigger"),
   };
   return types;

@@ -1,0 +1,166 @@
+#include "slave/vcs/source_command.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include "slave/shell_command.hpp"
+#include "slave/vcs/safe_args.hpp"
+#include "slave/workdir.hpp"
+
+namespace bb::vcs {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string trim(std::string s) {
+  auto isSpace = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+  while (!s.empty() && isSpace(s.back())) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && isSpace(s[i])) ++i;
+  return s.substr(i);
+}
+
+}  // namespace
+
+SourceArgs readSourceArgs(const Json& args) {
+  SourceArgs a;
+  a.repo = getString(args, "repo");
+  if (a.repo.empty()) throw ProtocolError("field 'repo' must not be empty");
+  checkRepoUrl("repository URL", a.repo);
+  a.branch = optString(args, "branch").value_or("");
+  checkArgument("branch name", a.branch);
+  a.revision = optString(args, "revision").value_or("");
+  checkArgument("revision", a.revision);
+  const std::string mode = optString(args, "mode").value_or("incremental");
+  if (mode != "incremental" && mode != "full")
+    throw ProtocolError("field 'mode' must be \"incremental\" or \"full\", not \"" + mode + "\"");
+  a.full = mode == "full";
+  a.method = optString(args, "method").value_or("clobber");
+  if (a.method != "clobber" && a.method != "fresh" && a.method != "clean" && a.method != "copy")
+    throw ProtocolError("field 'method' must be clobber, fresh, clean or copy, not \"" +
+                        a.method + "\"");
+  a.workdir = optString(args, "workdir").value_or("");
+  return a;
+}
+
+std::string stampText(const std::string& branch, const std::string& repo) {
+  return branch + "\n" + repo + "\n";
+}
+
+std::string readStampFile(const std::string& dir) {
+  std::ifstream in(fs::path(dir) / kBranchStamp);
+  if (!in) return "";
+  std::string branch, repo;
+  std::getline(in, branch);
+  std::getline(in, repo);
+  return stampText(branch, repo);
+}
+
+SourceCommand::SourceCommand(CommandContext& ctx, CommandSink& sink, std::int64_t cmdId,
+                             std::int64_t credit, SourceArgs args, int timeoutSeconds)
+    : RemoteCommand(ctx, sink, cmdId, credit), args_(std::move(args)) {
+  setTimeouts(timeoutSeconds, 0);
+}
+
+bool SourceCommand::removeDir(const std::string& dir, std::string& error) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) error = "cannot remove '" + dir + "': " + ec.message();
+  return !ec;
+}
+
+bool SourceCommand::prepare(std::string& error) {
+  std::error_code ec;
+  const bool copy = args_.full && args_.method == "copy";
+  treeDir_ = copy ? workDir_ + ".source" : workDir_;
+  const std::string wanted = stampText(branchName(), args_.repo);
+  const bool haveTree = fs::is_directory(fs::path(treeDir_) / metadataDir(), ec);
+  bool fresh = true;
+  if (args_.full && args_.method == "clobber") {
+    if (fs::exists(treeDir_, ec)) header("mode full, method clobber: removing " + treeDir_);
+  } else if (!haveTree) {
+    if (fs::exists(treeDir_, ec))
+      header("no " + vcsName() + " checkout in " + treeDir_ + ": removing it for a fresh checkout");
+  } else if (std::string old = readStampFile(treeDir_); old != wanted) {
+    auto oneLine = [](std::string s) {
+      for (auto& c : s) if (c == '\n') c = ' ';
+      return trim(s);
+    };
+    header("branch stamp says '" + (old.empty() ? "(none)" : oneLine(old)) + "', this build wants '" +
+           oneLine(wanted) + "': checking out fresh instead of updating");
+  } else {
+    fresh = false;
+  }
+  if (fresh) {
+    if (!removeDir(treeDir_, error)) return false;
+    if (!makeDirs(treeDir_, error)) return false;
+    planCheckout();
+    checkoutSteps_ = steps_.size();
+  } else {
+    header("updating the " + vcsName() + " checkout in " + treeDir_);
+    if (args_.full && args_.method == "fresh") planClean(true);
+    if (args_.full && args_.method == "clean") planClean(false);
+    planUpdate();
+  }
+  planRevision();
+  return true;
+}
+
+void SourceCommand::begin() {
+  std::string error;
+  auto dir = resolveWorkdir(ctx_.basedir, args_.workdir, error);
+  if (!dir) return fail(error);
+  workDir_ = *dir;
+  header(vcsName() + " checkout of " + args_.repo +
+         (branchName().empty() ? "" : " branch " + branchName()) +
+         (args_.revision.empty() ? "" : " revision " + args_.revision) + " (" +
+         (args_.full ? "full, method " + args_.method : std::string("incremental")) + ")");
+  header("in dir: " + workDir_);
+  if (!prepare(error)) return fail(error);
+  runNextStep();
+}
+
+void SourceCommand::runNextStep() {
+  const auto& argv = steps_[next_++];
+  const bool last = next_ == steps_.size();
+  header("running: " + quoteArgv(argv));
+  std::string error;
+  if (!runProcess(argv, treeDir_, stepEnv(), last, error)) fail(error);
+}
+
+void SourceCommand::onProcessFinished(const ExitStatus& status) {
+  if (!status.exited() || status.exitCode != 0) {
+    header(vcsName() + " step failed: " + status.describe());
+    return finish(status);
+  }
+  if (checkoutSteps_ > 0 && next_ == checkoutSteps_) afterCheckout();
+  if (next_ < steps_.size()) return runNextStep();
+  complete(status);
+}
+
+void SourceCommand::complete(const ExitStatus& status) {
+  const std::string revision = trim(captured());
+  {
+    std::ofstream stamp(fs::path(treeDir_) / kBranchStamp, std::ios::trunc);
+    if (stamp) stamp << stampText(branchName(), args_.repo);
+    if (!stamp) header("warning: cannot write " + (fs::path(treeDir_) / kBranchStamp).string());
+  }
+  if (treeDir_ != workDir_) {
+    header("method copy: copying " + treeDir_ + " to " + workDir_);
+    std::string error;
+    if (!removeDir(workDir_, error)) return fail(error);
+    std::error_code ec;
+    fs::copy(treeDir_, workDir_, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    if (ec) return fail("cannot copy '" + treeDir_ + "' to '" + workDir_ + "': " + ec.message());
+  }
+  if (revision.empty()) {
+    header(vcsName() + " printed no revision");
+    return fail(vcsName() + " printed no revision for the checkout");
+  }
+  header("got_revision: " + revision);
+  finish(status, Json{{"got_revision", revision}});
+}
+
+}  // namespace bb::vcs

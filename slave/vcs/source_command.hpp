@@ -1,0 +1,92 @@
+#pragma once
+// The common part of every source command (hg, svn, ...): its arguments,
+// the choice between updating the work tree and checking out fresh, the
+// branch stamp, the `full` methods, running the VCS client step by step
+// (argv, never a shell) and reporting got_revision.
+//
+// The choice, in order:
+//  - mode full, method clobber: remove the work dir, check out fresh;
+//  - no checkout there (no metadata dir): check out fresh;
+//  - the branch stamp (`.buildbot-branch`: the branch, then the repository
+//    URL) names another branch or repository: check out fresh, saying so
+//    in the log, so a build never updates the wrong tree;
+//  - else update; mode full with method fresh first removes every file the
+//    VCS does not track (ignored ones too) and reverts local edits, method
+//    clean the same but keeps ignored files.
+// Method copy keeps the checkout in WORKDIR.source (updated as above, in
+// incremental fashion) and copies it to a fresh WORKDIR for each build.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "slave/command.hpp"
+
+namespace bb::vcs {
+
+// The stamp file in the work dir.
+inline constexpr const char* kBranchStamp = ".buildbot-branch";
+
+// What a source command was asked for (RunCommand args), checked.
+struct SourceArgs {
+  std::string repo;      // URL or slave path (svn: the base URL)
+  std::string branch;    // "" = the repository's default
+  std::string revision;  // "" = the newest
+  bool full = false;     // mode full (else incremental)
+  std::string method = "clobber";  // with full: clobber | fresh | clean | copy
+  std::string workdir;
+};
+
+// Reads {repo, branch, revision, mode, method, workdir, timeout}; throws
+// ProtocolError for a malformed or unsafe value (safe_args.hpp).
+SourceArgs readSourceArgs(const Json& args);
+
+// The stamp's text for a branch and repository, and what a work dir's
+// stamp holds ("" when none).
+std::string stampText(const std::string& branch, const std::string& repo);
+std::string readStampFile(const std::string& dir);
+
+class SourceCommand : public RemoteCommand {
+ protected:
+  SourceCommand(CommandContext& ctx, CommandSink& sink, std::int64_t cmdId, std::int64_t credit,
+                SourceArgs args, int timeoutSeconds);
+
+  // The client's name for the log ("hg") and its metadata dir (".hg").
+  virtual std::string vcsName() const = 0;
+  virtual std::string metadataDir() const = 0;
+  // The branch as the log and the stamp name it ("" -> the default's name).
+  virtual std::string branchName() const { return args_.branch; }
+  // Plan steps (add()) into the tree dir: a fresh checkout into the empty
+  // dir; an update of the tree there; a cleanup (ignored files too when
+  // `ignored`); and last, one step that prints the revision on stdout.
+  virtual void planCheckout() = 0;
+  virtual void planUpdate() = 0;
+  virtual void planClean(bool ignored) = 0;
+  virtual void planRevision() = 0;
+  // Extra environment for every step.
+  virtual std::map<std::string, std::string> stepEnv() const { return {}; }
+  // Called after the fresh checkout step succeeded (e.g. to hide the stamp
+  // from the VCS's status).
+  virtual void afterCheckout() {}
+
+  // Queues one step.
+  void add(std::vector<std::string> argv) { steps_.push_back(std::move(argv)); }
+
+  void begin() override;
+  void onProcessFinished(const ExitStatus& status) override;
+
+  SourceArgs args_;
+  std::string treeDir_;  // absolute: where the checkout lives
+
+ private:
+  bool prepare(std::string& error);
+  bool removeDir(const std::string& dir, std::string& error);
+  void runNextStep();
+  void complete(const ExitStatus& status);
+
+  std::string workDir_;  // absolute: where the build runs
+  std::vector<std::vector<std::string>> steps_;
+  std::size_t next_ = 0;
+  std::size_t checkoutSteps_ = 0;  // steps of a fresh checkout, run before afterCheckout()
+};
+
+}  // namespace bb::vcs
