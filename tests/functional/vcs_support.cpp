@@ -42,6 +42,7 @@ void HgRepo::branch(const std::string& name) { hg({"branch", "--", name}); }
 void HgRepo::update(const std::string& rev) { hg({"update", "--clean", "-r", rev}); }
 
 void SvnRepo::create() {
+  must({"mkdir", "-p", dir_}, "");
   must({"svnadmin", "create", dir_ + "/repo"}, "");
   must({"svn", "mkdir", "-q", "-m", "layout", url() + "/trunk", url() + "/branches", url() + "/tags"},
        "");
