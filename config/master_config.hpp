@@ -143,6 +143,9 @@ struct ChangeSourceEntry {
   int interval = 60;
   std::string project;
   std::string category;
+  // svn_poller: the patterns that split a changed path into branch and
+  // file (master/changes/svn_split.hpp); empty = the standard layout.
+  std::vector<std::string> split;
 };
 
 // A secret named by reference (`secrets:` in the config): its value is

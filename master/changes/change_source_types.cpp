@@ -1,6 +1,8 @@
 // The change source types: one line each.
 #include "master/changes/change_source.hpp"
 #include "master/changes/git_poller.hpp"
+#include "master/changes/hg_poller.hpp"
+#include "master/changes/svn_poller.hpp"
 
 namespace bb {
 
@@ -24,6 +26,8 @@ ChangeSourceType type(const char* name) {
 const std::vector<ChangeSourceType>& changeSourceTypes() {
   static const std::vector<ChangeSourceType> types{
       type<GitPoller>("git_poller"),
+      type<HgPoller>("hg_poller"),
+      type<SvnPoller>("svn_poller"),
   };
   return types;
 }

@@ -5,7 +5,7 @@
 #include <system_error>
 
 #include "slave/shell_command.hpp"
-#include "slave/vcs/safe_args.hpp"
+#include "common/vcs_args.hpp"
 #include "slave/workdir.hpp"
 
 namespace bb::vcs {

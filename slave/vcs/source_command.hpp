@@ -37,7 +37,7 @@ struct SourceArgs {
 };
 
 // Reads {repo, branch, revision, mode, method, workdir, timeout}; throws
-// ProtocolError for a malformed or unsafe value (safe_args.hpp).
+// ProtocolError for a malformed or unsafe value (common/vcs_args.hpp).
 SourceArgs readSourceArgs(const Json& args);
 
 // The stamp's text for a branch and repository, and what a work dir's

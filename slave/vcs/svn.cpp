@@ -1,6 +1,6 @@
 #include "slave/vcs/svn.hpp"
 
-#include "slave/vcs/safe_args.hpp"
+#include "common/vcs_args.hpp"
 
 namespace bb::vcs {
 

@@ -124,3 +124,61 @@ TEST(HgStep, ConfigErrorsAreClear) {
 
 }  // namespace
 }  // namespace bb::test
+
+namespace bb::test {
+namespace {
+
+std::vector<std::vector<std::string>> changeRows(const MasterProcess& m) {
+  return sqlite(m.dbPath(),
+                "SELECT branch, revision, author, comments, source, "
+                "(SELECT group_concat(path, ',') FROM change_files f WHERE f.change_id = c.id) "
+                "FROM changes c ORDER BY id");
+}
+
+TEST(HgPoller, TwoCommitsOnTwoBranchesBecomeTwoChangesAndARestartRepeatsNone) {
+  VcsEnv e;
+  HgRepo repo(e.tmp.sub("hgrepo"));
+  repo.init();
+  repo.commit("a.txt", "one\n", "first");
+  repo.branch("feature");
+  repo.commit("f.txt", "f\n", "feature starts");
+  repo.update("default");
+  e.up(e.yaml("  - {name: b1, slaves: [s1], steps: [{shell: {command: \"true\"}}]}\n", {"b1"},
+              "change_sources:\n"
+              "  - {name: hgsrc, type: hg_poller, repo: \"" + repo.path() +
+                  "\", branches: [default, feature], interval: 1}\n"));
+  ASSERT_TRUE(e.master.waitForLog("hg_poller hgsrc: watching default")) << e.master.log();
+  ASSERT_TRUE(e.master.waitForLog("hg_poller hgsrc: watching feature")) << e.master.log();
+
+  const std::string onDefault = repo.commit("a.txt", "two\n", "fix on default", "Bob <bob@example.org>");
+  repo.update("feature");
+  const std::string onFeature = repo.commit("src/g.txt", "g\n", "work on feature");
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 2; }, 30s)) << e.master.log();
+  auto rows = changeRows(e.master);
+  ASSERT_EQ(rows.size(), 2u);
+  std::map<std::string, std::vector<std::string>> byBranch;
+  for (const auto& r : rows) byBranch[r[0]] = r;
+  ASSERT_TRUE(byBranch.count("default") && byBranch.count("feature"));
+  EXPECT_EQ(byBranch["default"][1], onDefault);
+  EXPECT_EQ(byBranch["default"][2], "Bob <bob@example.org>");
+  EXPECT_EQ(byBranch["default"][3], "fix on default");
+  EXPECT_EQ(byBranch["default"][4], "hg_poller:hgsrc");
+  EXPECT_EQ(byBranch["default"][5], "a.txt");
+  EXPECT_EQ(byBranch["feature"][1], onFeature);
+  EXPECT_EQ(byBranch["feature"][5], "src/g.txt");
+
+  // A restart repeats none: a third commit makes exactly one more change.
+  ASSERT_EQ(e.master.stop(), 0) << e.master.log();
+  e.master.start();
+  repo.update("default");
+  const std::string third = repo.commit("a.txt", "three\n", "after the restart");
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 3; }, 30s)) << e.master.log();
+  ASSERT_TRUE(e.waitPolls("hgsrc", 1));  // one more poll: still nothing repeated
+  rows = changeRows(e.master);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2][1], third);
+  EXPECT_EQ(rows[2][0], "default");
+}
+
+}  // namespace
+}  // namespace bb::test

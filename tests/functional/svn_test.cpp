@@ -3,6 +3,8 @@
 // the branch, checks out, updates the same branch in place, checks out
 // fresh for another branch (the branch stamp decides), and keeps a
 // pristine copy with mode full, method copy.
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "tests/functional/vcs_support.hpp"
@@ -130,6 +132,96 @@ TEST(SvnStep, HostileBranchesAreRefused) {
   EXPECT_NE(e.force("b1", 3, "trunk", "--config-option=x"), kSuccess);
   EXPECT_NE(e.logs("b1", 3).find("would be read as an option"), std::string::npos) << e.logs("b1", 3);
   EXPECT_FALSE(fileExists(e.workdir("b1") + "/a.txt"));
+}
+
+}  // namespace
+}  // namespace bb::test
+
+namespace bb::test {
+namespace {
+
+std::vector<std::vector<std::string>> changeRows(const MasterProcess& m) {
+  return sqlite(m.dbPath(),
+                "SELECT branch, revision, author, comments, source, "
+                "(SELECT group_concat(path, ',') FROM change_files f WHERE f.change_id = c.id) "
+                "FROM changes c ORDER BY id");
+}
+
+TEST(SvnPoller, TwoCommitsOnTwoBranchesBecomeTwoChangesAndARestartRepeatsNone) {
+  VcsEnv e;
+  SvnRepo repo(e.tmp.sub("svn"));
+  repo.create();
+  repo.commit("trunk/a.txt", "one\n", "first");
+  repo.branchFromTrunk("feature");
+  e.up(e.yaml("  - {name: b1, slaves: [s1], steps: [{shell: {command: \"true\"}}]}\n", {"b1"},
+              "change_sources:\n"
+              "  - {name: svnsrc, type: svn_poller, repo: \"" + repo.url() + "\", interval: 1}\n"));
+  ASSERT_TRUE(e.master.waitForLog("svn_poller svnsrc: watching")) << e.master.log();
+
+  const std::string r4 = repo.commit("trunk/src/a.c", "int a;\n", "fix on trunk", "bob");
+  const std::string r5 = repo.commit("branches/feature/b.txt", "b\n", "work on feature");
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 2; }, 30s)) << e.master.log();
+  auto rows = changeRows(e.master);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"trunk", r4, "bob", "fix on trunk", "svn_poller:svnsrc",
+                                               "src/a.c"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"branches/feature", r5, "alice", "work on feature",
+                                               "svn_poller:svnsrc", "b.txt"}));
+
+  ASSERT_EQ(e.master.stop(), 0) << e.master.log();
+  e.master.start();
+  const std::string r6 = repo.commit("trunk/a.txt", "two\n", "after the restart");
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 3; }, 30s)) << e.master.log();
+  ASSERT_TRUE(e.waitPolls("svnsrc", 1));
+  rows = changeRows(e.master);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2][1], r6);
+}
+
+TEST(SvnPoller, CustomSplitAndOneRevisionOnTwoBranches) {
+  VcsEnv e;
+  SvnRepo repo(e.tmp.sub("svn"));
+  repo.create();
+  repo.commit("app/trunk/a.txt", "one\n", "first");
+  repo.commit("lib/branches/fix/l.txt", "one\n", "first");
+  e.up(e.yaml("  - {name: b1, slaves: [s1], steps: [{shell: {command: \"true\"}}]}\n", {"b1"},
+              "change_sources:\n"
+              "  - {name: multi, type: svn_poller, repo: \"" + repo.url() +
+                  "\", split: [\"*/trunk\", \"*/branches/*\"], interval: 1}\n"));
+  ASSERT_TRUE(e.master.waitForLog("svn_poller multi: watching")) << e.master.log();
+  // One commit touching two projects' branches, and a path no pattern takes.
+  repo.svn({"update", "-q"});
+  writeFile(repo.path() + "/wc/app/trunk/a.txt", "two\n");
+  writeFile(repo.path() + "/wc/lib/branches/fix/l.txt", "two\n");
+  writeFile(repo.path() + "/wc/README", "top\n");
+  repo.svn({"add", "-q", "README"});
+  repo.svn({"commit", "-q", "-m", "both"});
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 2; }, 30s)) << e.master.log();
+  ASSERT_TRUE(e.waitPolls("multi", 1));
+  auto rows = changeRows(e.master);
+  ASSERT_EQ(rows.size(), 2u);
+  std::set<std::pair<std::string, std::string>> got{{rows[0][0], rows[0][5]}, {rows[1][0], rows[1][5]}};
+  EXPECT_EQ(got, (std::set<std::pair<std::string, std::string>>{{"app/trunk", "a.txt"},
+                                                                {"lib/branches/fix", "l.txt"}}));
+  EXPECT_EQ(rows[0][1], rows[1][1]) << "both come from one revision";
+}
+
+TEST(SvnPoller, UnreachableRepositoryIsReportedAndRetriedWithBackOff) {
+  VcsEnv e;
+  SvnRepo repo(e.tmp.sub("svn"));  // not created yet
+  e.up(e.yaml("  - {name: b1, slaves: [s1], steps: [{shell: {command: \"true\"}}]}\n", {"b1"},
+              "change_sources:\n"
+              "  - {name: gone, type: svn_poller, repo: \"" + repo.url() + "\", interval: 1}\n"));
+  ASSERT_TRUE(e.master.waitForLog("svn_poller gone: poll failed (2 in a row)")) << e.master.log();
+  EXPECT_NE(e.master.log().find("next try in 2 s"), std::string::npos) << e.master.log();
+  Json s = e.changeSource("gone");
+  ASSERT_FALSE(s.is_null());
+  EXPECT_GE(s["failures"].get<int>(), 2);
+  EXPECT_NE(s["last_error"].get<std::string>().find("svn info of " + repo.url()), std::string::npos)
+      << s;
+  repo.create();
+  ASSERT_TRUE(e.master.waitForLog("polling works again", 30s)) << e.master.log();
+  ASSERT_TRUE(e.master.waitForLog("svn_poller gone: watching")) << e.master.log();
 }
 
 }  // namespace

@@ -128,4 +128,22 @@ std::string VcsEnv::properties(const std::string& builder, int number) const {
   return rows.empty() ? "" : rows[0][0];
 }
 
+Json VcsEnv::changeSource(const std::string& name) const {
+  auto r = master.client({"status", "--json"});
+  if (r.rc != 0) return nullptr;
+  for (const auto& s : Json::parse(r.out).value("change_sources", Json::array()))
+    if (s.value("name", "") == name) return s;
+  return nullptr;
+}
+
+bool VcsEnv::waitPolls(const std::string& name, int more) const {
+  auto finished = [&] {
+    Json s = changeSource(name);
+    if (s.is_null()) return std::int64_t{-1};
+    return s.value("polls", std::int64_t{0}) - (s.value("polling", false) ? 1 : 0);
+  };
+  const std::int64_t target = finished() + more;
+  return waitFor([&] { return finished() >= target; }, 30s, 200ms);
+}
+
 }  // namespace bb::test

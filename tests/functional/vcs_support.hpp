@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/message.hpp"
 #include "tests/functional/harness.hpp"
 
 namespace bb::test {
@@ -76,6 +77,11 @@ struct VcsEnv {
   std::string logs(const std::string& builder, int number) const;
   // The build's properties column (JSON text).
   std::string properties(const std::string& builder, int number) const;
+  // The change source `name` as `buildbot status --json` shows it
+  // (null if none).
+  Json changeSource(const std::string& name) const;
+  // Waits until change source `name` has finished `more` polls beyond now.
+  bool waitPolls(const std::string& name, int more) const;
   // The slave's work dir of `builder` (slave/BUILDER/build).
   std::string workdir(const std::string& builder) const {
     return slave.dir() + "/" + builder + "/build";

@@ -1,5 +1,6 @@
 #pragma once
-// Argument safety for source commands. Branch names, revisions and
+// Argument safety for version-control commands (the slave's source
+// commands and the master's pollers). Branch names, revisions and
 // repository URLs come from changes (a commit hook, a webhook, anyone who
 // may sendchange), so they are never trusted: they are passed as argv
 // entries (never through a shell), after a `--` where the tool allows it,

@@ -4,7 +4,7 @@
 
 #include "common/message.hpp"
 #include "slave/vcs/hg.hpp"
-#include "slave/vcs/safe_args.hpp"
+#include "common/vcs_args.hpp"
 #include "slave/vcs/source_command.hpp"
 #include "slave/vcs/svn.hpp"
 

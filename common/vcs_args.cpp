@@ -1,4 +1,4 @@
-#include "slave/vcs/safe_args.hpp"
+#include "common/vcs_args.hpp"
 
 #include "common/message.hpp"
 
