@@ -1,0 +1,127 @@
+// The commit hooks in contrib/, each run by a real repository of its
+// system: svn post-commit, hg changegroup (a push) and git post-receive
+// (a push) send one change per commit (svn: per branch) to a real master
+// with `buildbot sendchange`: branch, revision, author, comments, files.
+#include <sys/stat.h>
+
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "tests/functional/vcs_support.hpp"
+
+namespace bb::test {
+namespace {
+
+const std::string kContrib = std::string(BB_SOURCE_DIR) + "/contrib";
+
+std::vector<std::vector<std::string>> changeRows(const MasterProcess& m) {
+  return sqlite(m.dbPath(),
+                "SELECT branch, revision, author, comments, "
+                "(SELECT group_concat(path, ',') FROM change_files f WHERE f.change_id = c.id) "
+                "FROM changes c ORDER BY id");
+}
+
+struct HookEnv : VcsEnv {
+  HookEnv() {
+    up(yaml("  - {name: b1, slaves: [s1], steps: [{shell: {command: \"true\"}}]}\n", {"b1"}));
+  }
+  // The settings every hook reads.
+  std::map<std::string, std::string> hookEnv() const {
+    return {{"BUILDBOT_MASTER", "127.0.0.1:" + std::to_string(master.port())},
+            {"BUILDBOT_AUTH", "alice:pw"},
+            {"BUILDBOT_MASTER_FINGERPRINT", master.fingerprint()},
+            {"BUILDBOT_CLIENT", BB_BIN_CLIENT}};
+  }
+};
+
+void makeExecutable(const std::string& path, const std::string& text) {
+  writeFile(path, text);
+  ASSERT_EQ(chmod(path.c_str(), 0755), 0);
+}
+
+TEST(CommitHooks, SvnPostCommitSendsOneChangePerBranch) {
+  HookEnv e;
+  SvnRepo repo(e.tmp.sub("svn"));
+  repo.create();
+  repo.commit("trunk/a.txt", "one\n", "first");  // before the hook: no change
+  repo.branchFromTrunk("fix");
+  // Subversion runs hooks with an empty environment: the wrapper sets it.
+  std::string wrapper = "#!/bin/sh\n";
+  for (const auto& [k, v] : e.hookEnv()) wrapper += "export " + k + "='" + v + "'\n";
+  wrapper += "export PATH=/usr/bin:/bin\nexec " + kContrib + "/svn_buildbot.sh \"$1\" \"$2\"\n";
+  makeExecutable(repo.path() + "/repo/hooks/post-commit", wrapper);
+
+  const std::string r4 = repo.commit("trunk/src/a.c", "int a;\n", "fix it\n\nwith details", "bob");
+  repo.svn({"update", "-q"});
+  writeFile(repo.path() + "/wc/trunk/a.txt", "two\n");
+  writeFile(repo.path() + "/wc/branches/fix/-x.txt", "odd name\n");
+  repo.svn({"add", "-q", "--", "branches/fix/-x.txt"});
+  repo.svn({"commit", "-q", "--username", "carol", "-m", "-both branches"});
+  const std::string r5 = "5";
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 3; }, 20s)) << e.master.log();
+  auto rows = changeRows(e.master);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"trunk", r4, "bob", "fix it\n\nwith details", "src/a.c"}));
+  std::map<std::string, std::vector<std::string>> byBranch{{rows[1][0], rows[1]}, {rows[2][0], rows[2]}};
+  EXPECT_EQ(byBranch["trunk"], (std::vector<std::string>{"trunk", r5, "carol", "-both branches", "a.txt"}));
+  EXPECT_EQ(byBranch["branches/fix"],
+            (std::vector<std::string>{"branches/fix", r5, "carol", "-both branches", "-x.txt"}));
+}
+
+TEST(CommitHooks, HgChangegroupSendsEveryPushedChangeset) {
+  HookEnv e;
+  HgRepo central(e.tmp.sub("central"));
+  central.init();
+  central.commit("a.txt", "one\n", "first");
+  writeFile(central.path() + "/.hg/hgrc",
+            "[hooks]\nchangegroup.buildbot = " + kContrib + "/hg_buildbot.sh\n");
+  HgRepo dev(e.tmp.sub("dev"));
+  auto cl = run({"hg", "clone", "-q", central.path(), dev.path()});
+  ASSERT_EQ(cl.rc, 0) << cl.describe();
+  const std::string n1 = dev.commit("a.txt", "two\n", "on default", "Bob <bob@example.org>");
+  dev.branch("feature");
+  const std::string n2 = dev.commit("dir/f.txt", "f\n", "on feature\nsecond line");
+  auto push = run({"hg", "push", "--new-branch", "-q", central.path()}, dev.path(), e.hookEnv());
+  ASSERT_EQ(push.rc, 0) << push.describe();
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 2; }, 20s)) << e.master.log();
+  auto rows = changeRows(e.master);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"default", n1, "Bob <bob@example.org>", "on default", "a.txt"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"feature", n2, "Alice <alice@example.org>",
+                                               "on feature\nsecond line", "dir/f.txt"}));
+}
+
+TEST(CommitHooks, GitPostReceiveSendsNewCommitsPerBranch) {
+  HookEnv e;
+  const std::string bare = e.tmp.sub("central.git");
+  ASSERT_EQ(run({"git", "init", "-q", "--bare", "-b", "main", bare}).rc, 0);
+  makeExecutable(bare + "/hooks/post-receive", "#!/bin/sh\nexec " + kContrib + "/git_buildbot.sh\n");
+  GitRepo dev(e.tmp.sub("dev"));
+  dev.init();
+  dev.commit("a.txt", "one\n", "first");
+  dev.git({"remote", "add", "origin", bare});
+  auto env = e.hookEnv();
+  ASSERT_EQ(run({"git", "push", "-q", "origin", "main"}, dev.path(), env).rc, 0);
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 1; }, 20s)) << e.master.log();
+  const std::string c2 = dev.commit("b.txt", "two\n", "second on main");
+  dev.git({"checkout", "-q", "-b", "feature"});
+  const std::string c3 = dev.commit("src/f.txt", "f\n", "feature work");
+  auto p1 = run({"git", "push", "-q", "origin", "main", "feature"}, dev.path(), env);
+  ASSERT_EQ(p1.rc, 0) << p1.describe();
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 3; }, 20s)) << e.master.log();
+  auto rows = changeRows(e.master);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0][0], "main");
+  EXPECT_EQ(rows[0][4], "a.txt");
+  std::map<std::string, std::vector<std::string>> byBranch{{rows[1][0], rows[1]}, {rows[2][0], rows[2]}};
+  EXPECT_EQ(byBranch["main"][1], c2);
+  EXPECT_EQ(byBranch["main"][4], "b.txt");
+  EXPECT_EQ(byBranch["main"][3], "second on main");
+  EXPECT_EQ(byBranch["feature"][1], c3) << "a new branch reports only what main lacks";
+  EXPECT_EQ(byBranch["feature"][4], "src/f.txt");
+  EXPECT_NE(byBranch["feature"][2].find("@"), std::string::npos) << byBranch["feature"][2];
+}
+
+}  // namespace
+}  // namespace bb::test
