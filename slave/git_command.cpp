@@ -4,7 +4,9 @@
 #include <fstream>
 #include <system_error>
 
+#include "common/vcs_args.hpp"
 #include "slave/shell_command.hpp"
+#include "slave/vcs/source_command.hpp"
 #include "slave/workdir.hpp"
 
 namespace bb {
@@ -12,13 +14,6 @@ namespace bb {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string readStamp(const fs::path& file) {
-  std::ifstream in(file);
-  std::string branch;
-  if (in) std::getline(in, branch);
-  return branch;
-}
 
 std::string trim(std::string s) {
   auto isSpace = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
@@ -41,10 +36,10 @@ GitCommand::GitCommand(CommandContext& ctx, CommandSink& sink, std::int64_t cmdI
   if (mode != "incremental" && mode != "full")
     throw ProtocolError("field 'mode' must be \"incremental\" or \"full\", not \"" + mode + "\"");
   full_ = mode == "full";
-  // A leading '-' would be read by git as an option.
-  if (!branch_.empty() && branch_[0] == '-') throw ProtocolError("bad branch name '" + branch_ + "'");
-  if (!revision_.empty() && revision_[0] == '-')
-    throw ProtocolError("bad revision '" + revision_ + "'");
+  // Nothing git could read as an option (or a command-running URL).
+  vcs::checkRepoUrl("repository URL", repo_);
+  vcs::checkArgument("branch name", branch_);
+  vcs::checkArgument("revision", revision_);
   workdir_ = optString(args, "workdir").value_or("");
   setTimeouts(static_cast<int>(optInt(args, "timeout").value_or(0)),
               static_cast<int>(optInt(args, "max_silence").value_or(0)));
@@ -65,14 +60,27 @@ bool GitCommand::prepareWorkdir(std::string& error) {
       }
     }
     haveCheckout = false;
-  } else {
-    std::string old = readStamp(dir / kBranchStamp);
-    if (old != branch_) header("switching branch " + (old.empty() ? "(none)" : old) + " -> " +
-                               (branch_.empty() ? "(default)" : branch_));
+  } else if (std::string old = vcs::readStampFile(dir_),
+             wanted = vcs::stampText(branch_, repo_);
+             old != wanted) {
+    // Another branch or repository: a fresh clone, never an update of the
+    // wrong tree.
+    auto oneLine = [](std::string s) {
+      for (auto& c : s) if (c == '\n') c = ' ';
+      return trim(s);
+    };
+    header("branch stamp says '" + (old.empty() ? "(none)" : oneLine(old)) +
+           "', this build wants '" + oneLine(wanted) + "': checking out fresh instead of updating");
+    fs::remove_all(dir, ec);
+    if (ec) {
+      error = "cannot remove '" + dir_ + "': " + ec.message();
+      return false;
+    }
+    haveCheckout = false;
   }
   if (!makeDirs(dir_, error)) return false;
 
-  if (!haveCheckout) steps_.push_back({"git", "clone", "--quiet", repo_, "."});
+  if (!haveCheckout) steps_.push_back({"git", "clone", "--quiet", "--", repo_, "."});
   if (!branch_.empty())
     steps_.push_back({"git", "fetch", "--quiet", "origin",
                       "+refs/heads/" + branch_ + ":refs/remotes/origin/" + branch_});
@@ -133,7 +141,7 @@ void GitCommand::onProcessFinished(const ExitStatus& status) {
 
   std::string revision = trim(captured());
   std::ofstream stamp(fs::path(dir_) / kBranchStamp, std::ios::trunc);
-  if (stamp) stamp << branch_ << "\n";
+  if (stamp) stamp << vcs::stampText(branch_, repo_);
   if (!stamp) header("warning: cannot write " + (fs::path(dir_) / kBranchStamp).string());
   header("got_revision: " + revision);
   finish(status, Json{{"got_revision", revision}});

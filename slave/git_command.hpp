@@ -4,7 +4,10 @@
 //  incremental: reuse the checkout if workdir/.git exists, else clone.
 // Then fetch the branch, check out REVISION (or the branch head) detached,
 // and report `git rev-parse HEAD` as props.got_revision. A
-// `.buildbot-branch` stamp in the workdir remembers the branch.
+// `.buildbot-branch` stamp in the workdir remembers the branch and the
+// repository: when a build wants another, the checkout starts over with a
+// fresh clone (and says so), as the other source commands do
+// (slave/vcs/source_command.hpp).
 #include "slave/command.hpp"
 
 namespace bb {

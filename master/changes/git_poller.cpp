@@ -6,7 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/message.hpp"
 #include "common/subprocess.hpp"
+#include "common/vcs_args.hpp"
 #include "config/yaml_util.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
@@ -68,10 +70,27 @@ bool parse(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
     r.error(r.markOf("repo"), "repo must be a git URL or path, not empty");
     repo.reset();
   }
+  if (repo) {
+    try {
+      vcs::checkRepoUrl("repo", *repo);
+    } catch (const ProtocolError& e) {
+      r.error(r.markOf("repo"), e.what());
+      repo.reset();
+    }
+  }
   auto branches = r.stringList("branches", true);
   if (branches && branches->empty()) {
     r.error(r.markOf("branches"), "branches must name at least one branch to poll, e.g. [main]");
     branches.reset();
+  }
+  for (const auto& b : branches.value_or(std::vector<std::string>{})) {
+    try {
+      vcs::checkArgument("branch name", b);
+    } catch (const ProtocolError& e) {
+      r.error(r.markOf("branches"), e.what());
+      branches.reset();
+      break;
+    }
   }
   if (auto n = r.integer("interval", 1, 86400)) c.interval = static_cast<int>(*n);
   if (auto s = r.string("project")) c.project = *s;
@@ -123,7 +142,7 @@ void GitPoller::doPoll() {
             results->push_back(br);
             continue;
           }
-          auto f = runSubprocess({"git", "--git-dir", mirror, "fetch", "--quiet", "--force", url,
+          auto f = runSubprocess({"git", "--git-dir", mirror, "fetch", "--quiet", "--force", "--", url,
                                   "+refs/heads/" + b + ":refs/heads/" + b});
           if (f.exitCode != 0) {
             br.error = "git fetch of " + url + " " + b + " failed: " + trim(f.err);

@@ -77,7 +77,7 @@ TEST(ConfigKinds, ANewKindsMistakesAreReportedAtTheirPlace) {
   auto plain = parseMasterConfig(
       yaml("{say: {text: hello}}", "{name: tick, type: every_second, builders: [b1]}"), "k.yaml",
       masterConfigKinds());
-  expectErrorAt(plain.errors, "unknown step type 'say'; allowed: shell, git, trigger", 5, 14);
+  expectErrorAt(plain.errors, "unknown step type 'say'; allowed: shell, git, hg, svn, trigger", 5, 14);
   expectErrorAt(plain.errors, "type must be one of single_branch, any_branch, force, periodic, "
                               "nightly, dependent, triggerable, try; got 'every_second'",
                 7, 24);
@@ -89,9 +89,9 @@ TEST(ConfigKinds, TheMastersKindsAreItsRegistries) {
   for (const auto& s : k.steps) steps.push_back(s.name);
   for (const auto& s : k.schedulers) schedulers.push_back(s.name);
   for (const auto& s : k.changeSources) sources.push_back(s.name);
-  EXPECT_EQ(steps, (std::vector<std::string>{"shell", "git", "trigger"}));
+  EXPECT_EQ(steps, (std::vector<std::string>{"shell", "git", "hg", "svn", "trigger"}));
   EXPECT_EQ(schedulers.size(), 8u);
-  EXPECT_EQ(sources, std::vector<std::string>{"git_poller"});
+  EXPECT_EQ(sources, (std::vector<std::string>{"git_poller", "hg_poller", "svn_poller"}));
   EXPECT_EQ(k.lockAccess, (std::vector<std::string>{"exclusive", "counting"}));
   ASSERT_NE(k.scheduler("triggerable"), nullptr);
   EXPECT_TRUE(k.scheduler("triggerable")->triggerable);

@@ -245,16 +245,32 @@ TEST(MasterConfigErrors, SectionShapesAndEnums) {
       "  - { name: l, scope: global, max_count: 0 }\n"
       "  - { name: m, max_count_for_slave: { s1: 2 } }\n"
       "change_sources:\n"
-      "  - { name: c, type: svn_poller, repo: x, branches: [] }\n"
+      "  - { name: c, type: bzr_poller, repo: x, branches: [] }\n"
       "  - { name: \"bad name\", type: git_poller, repo: x, branches: [main] }\n");
   expectErrorAt(errors, "slaves must be a list, got a map", 1, 9);
   expectErrorAt(errors, "may: unknown permission 'deploy'", 3, 176);
   expectErrorAt(errors, "scope must be one of master, slave; got 'global'", 5, 23);
   expectErrorAt(errors, "max_count must be an integer between 1 and 1000000, got '0'", 5, 42);
   expectErrorAt(errors, "max_count_for_slave only applies to scope: slave locks", 6, 37);
-  expectErrorAt(errors, "type must be one of git_poller; got 'svn_poller'", 8, 22);
+  expectErrorAt(errors, "type must be one of git_poller, hg_poller, svn_poller; got 'bzr_poller'", 8, 22);
   expectErrorAt(errors, "branches must name at least one branch", 8, 53);
   expectErrorAt(errors, "name 'bad name' may only contain", 9, 13);
+}
+
+TEST(MasterConfigErrors, VersionControlValuesThatWouldBeOptionsAndBadSplits) {
+  auto errors = errorsOf(
+      base() +
+      "change_sources:\n"
+      "  - { name: a, type: git_poller, repo: \"ssh://-oProxyCommand=x/r\", branches: [main] }\n"
+      "  - { name: b, type: hg_poller, repo: /srv/hg/b, branches: [\"--config=x\"] }\n"
+      "  - { name: c, type: svn_poller, repo: /srv/svn/c }\n"
+      "  - { name: d, type: svn_poller, repo: \"file:///srv/svn/d\", split: [\"branches/rel-*\"] }\n"
+      "  - { name: e, type: svn_poller, repo: \"file:///srv/svn/e\", split: [] }\n");
+  EXPECT_NE(findError(errors, "host starts with '-'"), nullptr) << dump(errors);
+  EXPECT_NE(findError(errors, "bad branch name '--config=x'"), nullptr) << dump(errors);
+  EXPECT_NE(findError(errors, "repo must be a Subversion URL"), nullptr) << dump(errors);
+  EXPECT_NE(findError(errors, "'*' must be a whole segment"), nullptr) << dump(errors);
+  EXPECT_NE(findError(errors, "split must list at least one pattern"), nullptr) << dump(errors);
 }
 
 TEST(MasterConfigErrors, MaxBuildsAndUnknownSlaveKeys) {

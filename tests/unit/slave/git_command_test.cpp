@@ -80,8 +80,8 @@ TEST_F(GitCommandTest, ClonesThenUpdatesIncrementallyThenSwitchesBranch) {
   EXPECT_EQ(done["rc"], 0) << sink.hdr() << sink.err();
   EXPECT_EQ(done["props"]["got_revision"], first);
   EXPECT_EQ(readFile(work() / "a.txt"), "one\n");
-  EXPECT_EQ(readFile(work() / ".buildbot-branch"), "main\n");
-  EXPECT_NE(sink.hdr().find("running: git clone --quiet " + origin + " .\n"), std::string::npos)
+  EXPECT_EQ(readFile(work() / ".buildbot-branch"), "main\n" + origin + "\n");
+  EXPECT_NE(sink.hdr().find("running: git clone --quiet -- " + origin + " .\n"), std::string::npos)
       << sink.hdr();
   EXPECT_EQ(sink.out(), first + "\n");  // rev-parse output is streamed too
 
@@ -98,16 +98,20 @@ TEST_F(GitCommandTest, ClonesThenUpdatesIncrementallyThenSwitchesBranch) {
             std::string::npos)
       << sink.hdr();
 
-  // Another branch, fetched explicitly into the existing checkout.
+  // Another branch: the stamp names main, so a fresh clone.
   inOrigin("git checkout --quiet -b feature");
   std::string third = commitFile("b.txt", "feature\n", "third");
   inOrigin("git checkout --quiet main");
   done = checkout({{"branch", "feature"}, {"mode", "incremental"}});
   EXPECT_EQ(done["rc"], 0) << sink.hdr() << sink.err();
   EXPECT_EQ(done["props"]["got_revision"], third);
-  EXPECT_NE(sink.hdr().find("switching branch main -> feature\n"), std::string::npos) << sink.hdr();
+  EXPECT_NE(sink.hdr().find("branch stamp says 'main " + origin + "', this build wants 'feature " +
+                            origin + "': checking out fresh instead of updating\n"),
+            std::string::npos)
+      << sink.hdr();
+  EXPECT_FALSE(fs::exists(work() / "build-output.o")) << "a fresh clone starts empty";
   EXPECT_EQ(readFile(work() / "b.txt"), "feature\n");
-  EXPECT_EQ(readFile(work() / ".buildbot-branch"), "feature\n");
+  EXPECT_EQ(readFile(work() / ".buildbot-branch"), "feature\n" + origin + "\n");
   // The stamp is excluded, so the checkout looks clean apart from builds.
   EXPECT_NE(readFile(work() / ".git/info/exclude").find("/.buildbot-branch"), std::string::npos);
 }
@@ -162,6 +166,33 @@ TEST_F(GitCommandTest, WorkdirMustStayInsideTheBasedir) {
   EXPECT_EQ(done["rc"], -1);
   EXPECT_EQ(done["error"], "workdir '../outside' escapes the slave basedir");
   EXPECT_FALSE(fs::exists(fs::path(base.path()).parent_path() / "outside"));
+}
+
+}  // namespace
+}  // namespace bb
+
+namespace bb {
+namespace {
+
+TEST_F(GitCommandTest, HostileBranchesRevisionsAndUrlsAreRefusedBeforeGitRuns) {
+  const std::vector<std::pair<Json, std::string>> cases{
+      {{{"repo", origin}, {"branch", "--upload-pack=touch /tmp/x"}}, "bad branch name"},
+      {{{"repo", origin}, {"branch", "main"}, {"revision", "-x"}}, "bad revision '-x'"},
+      {{{"repo", "--upload-pack=touch /tmp/x"}}, "starts with '-'"},
+      {{{"repo", "ssh://-oProxyCommand=touch%20/tmp/x/repo"}}, "host starts with '-'"},
+      {{{"repo", "ext::sh -c touch% /tmp/x"}}, "remote-helper"},
+  };
+  for (const auto& [args, want] : cases) {
+    Json a = args;
+    a["workdir"] = "builder/build";
+    try {
+      RemoteCommand::create(ctx, sink, 9, "git", 1 << 20, a);
+      ADD_FAILURE() << "accepted " << a.dump();
+    } catch (const ProtocolError& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_FALSE(fs::exists(work())) << "nothing ran";
 }
 
 }  // namespace
