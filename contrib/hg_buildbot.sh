@@ -6,7 +6,7 @@
 # repository's .hg/hgrc; settings as in buildbot_hook_common.sh:
 #
 #   [hooks]
-#   changegroup.buildbot = BUILDBOT_MASTER=... BUILDBOT_AUTH=... /usr/share/buildbot/contrib/hg_buildbot.sh
+#   changegroup.buildbot = BUILDBOT_MASTER=... BUILDBOT_AUTH=... /usr/local/share/buildbot-cpp/contrib/hg_buildbot.sh
 #   commit.buildbot = ...same...
 set -euo pipefail
 : "${HG_NODE:?run this as a Mercurial changegroup or commit hook}"

@@ -9,7 +9,7 @@
 #   export BUILDBOT_MASTER=buildmaster.example.org:9989
 #   export BUILDBOT_AUTH=svnhook:secret BUILDBOT_MASTER_FINGERPRINT=SHA256:...
 #   export BUILDBOT_REPOSITORY=svn://svn.example.org/app   # the svn step's repo
-#   exec /usr/share/buildbot/contrib/svn_buildbot.sh "$1" "$2"
+#   exec /usr/local/share/buildbot-cpp/contrib/svn_buildbot.sh "$1" "$2"
 #
 # Paths are split into branch and file as the svn_poller does:
 # BUILDBOT_SVN_SPLIT holds the patterns, separated by spaces (default

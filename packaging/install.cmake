@@ -4,6 +4,7 @@
 #   PREFIX/bin/{buildmaster,buildslave,buildbot}
 #   PREFIX/share/doc/buildbot-cpp/{README.md,*.md,examples/*.yaml}
 #   PREFIX/lib/systemd/system/{buildmaster@,buildslave@}.service
+#   PREFIX/share/buildbot-cpp/contrib/ (the commit hooks, executable)
 #
 # The units name the installed programs, so they are written at install
 # time for the prefix in effect then (a package's differs from a build's).
@@ -19,6 +20,11 @@ file(GLOB BB_DOC_FILES ${CMAKE_SOURCE_DIR}/docs/*.md)
 install(FILES ${BB_DOC_FILES} DESTINATION ${CMAKE_INSTALL_DOCDIR})
 file(GLOB BB_EXAMPLE_FILES ${CMAKE_SOURCE_DIR}/config/examples/*.yaml)
 install(FILES ${BB_EXAMPLE_FILES} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(PROGRAMS ${CMAKE_SOURCE_DIR}/contrib/svn_buildbot.sh ${CMAKE_SOURCE_DIR}/contrib/hg_buildbot.sh
+                 ${CMAKE_SOURCE_DIR}/contrib/git_buildbot.sh
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/buildbot-cpp/contrib)
+install(FILES ${CMAKE_SOURCE_DIR}/contrib/buildbot_hook_common.sh ${CMAKE_SOURCE_DIR}/contrib/README.md
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/buildbot-cpp/contrib)
 
 install(CODE "
   set(BB_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")

@@ -113,6 +113,9 @@ void SourceCommand::begin() {
   auto dir = resolveWorkdir(ctx_.basedir, args_.workdir, error);
   if (!dir) return fail(error);
   workDir_ = *dir;
+  if (args_.full && args_.method == "copy" &&
+      fs::path(workDir_) == fs::absolute(fs::path(ctx_.basedir)).lexically_normal())
+    return fail("method copy needs a workdir below the slave basedir (WORKDIR.source is its sibling)");
   header(vcsName() + " checkout of " + args_.repo +
          (branchName().empty() ? "" : " branch " + branchName()) +
          (args_.revision.empty() ? "" : " revision " + args_.revision) + " (" +
