@@ -41,6 +41,7 @@ GitCommand::GitCommand(CommandContext& ctx, CommandSink& sink, std::int64_t cmdI
   vcs::checkArgument("branch name", branch_);
   vcs::checkArgument("revision", revision_);
   workdir_ = optString(args, "workdir").value_or("");
+  patch_ = readPatchArg(args);
   setTimeouts(static_cast<int>(optInt(args, "timeout").value_or(0)),
               static_cast<int>(optInt(args, "max_silence").value_or(0)));
 }
@@ -93,6 +94,9 @@ bool GitCommand::prepareWorkdir(std::string& error) {
   if (!revision_.empty())
     steps_.push_back({"git", "rev-parse", "--quiet", "--verify", revision_ + "^{commit}"});
   steps_.push_back({"git", "checkout", "--quiet", "--force", "--detach", target});
+  // A try build left files of its patch: back to the plain revision.
+  if (haveCheckout && fs::exists(dir / ".git" / kPatchedStamp, ec))
+    steps_.push_back({"git", "clean", "-ffdq"});
   steps_.push_back({"git", "rev-parse", "HEAD"});
   return true;
 }
@@ -110,14 +114,32 @@ void GitCommand::begin() {
   runNextStep();
 }
 
+bool GitCommand::queuePatch(std::string& error) {
+  header("applying a try patch (" + std::to_string(patch_->body.size()) + " bytes, -p" +
+         std::to_string(patch_->level) + ")");
+  error = checkPatchInTree(dir_, *patch_);
+  if (!error.empty()) return false;
+  const fs::path git = fs::path(dir_) / ".git";
+  const std::string file = (git / kPatchFile).string();
+  if (!writePatchFile(file, *patch_, error)) return false;
+  // Written before the patch is: a crash half-way still gets the tree cleaned.
+  std::ofstream stamp(git / kPatchedStamp, std::ios::trunc);
+  if (!stamp) {
+    error = "cannot write " + (git / kPatchedStamp).string();
+    return false;
+  }
+  for (auto& argv : gitApplyCommands(*patch_, file)) steps_.push_back(std::move(argv));
+  return true;
+}
+
 void GitCommand::runNextStep() {
   const auto& argv = steps_[next_++];
-  bool last = next_ == steps_.size();
+  const bool capture = argv.size() == 3 && argv[1] == "rev-parse" && argv[2] == "HEAD";
   header("running: " + quoteArgv(argv));
   std::string error;
   // Never wait for a password on a terminal nobody watches.
   std::map<std::string, std::string> env{{"GIT_TERMINAL_PROMPT", "0"}};
-  if (!runProcess(argv, dir_, env, last, error)) fail(error);
+  if (!runProcess(argv, dir_, env, capture, error)) fail(error);
 }
 
 void GitCommand::onProcessFinished(const ExitStatus& status) {
@@ -126,6 +148,9 @@ void GitCommand::onProcessFinished(const ExitStatus& status) {
     if (status.exited() && step[1] == std::string("rev-parse") && step.size() > 2 &&
         step[2] == std::string("--quiet"))
       header("revision " + revision_ + " not found in " + repo_);
+    else if (step[1] == std::string("apply"))
+      header("the try patch does not apply to " + gotRevision_ +
+             "; git applied none of it (its report is above)");
     else
       header("git step failed: " + status.describe());
     return finish(status);
@@ -137,9 +162,20 @@ void GitCommand::onProcessFinished(const ExitStatus& status) {
     std::ofstream exclude(fs::path(dir_) / ".git" / "info" / "exclude", std::ios::app);
     if (exclude) exclude << "/" << kBranchStamp << "\n";
   }
+  const auto& done = steps_[next_ - 1];
+  if (done.size() == 3 && done[1] == "rev-parse" && done[2] == "HEAD") {
+    gotRevision_ = trim(captured());
+    if (patch_) {
+      std::string error;
+      if (!queuePatch(error)) {
+        header("patch refused, nothing written: " + error);
+        return fail("patch refused: " + error);
+      }
+    }
+  }
   if (next_ < steps_.size()) return runNextStep();
 
-  std::string revision = trim(captured());
+  const std::string& revision = gotRevision_;
   std::ofstream stamp(fs::path(dir_) / kBranchStamp, std::ios::trunc);
   if (stamp) stamp << vcs::stampText(branch_, repo_);
   if (!stamp) header("warning: cannot write " + (fs::path(dir_) / kBranchStamp).string());
