@@ -10,6 +10,8 @@
 #include "client/sendchange_command.hpp"
 #include "client/change_status_command.hpp"
 #include "client/status_command.hpp"
+#include "client/try_command.hpp"
+#include "client/tryserver_command.hpp"
 #include "client/verb_common.hpp"
 #include "client/watch_command.hpp"
 #include "common/version.hpp"
@@ -36,6 +38,8 @@ const Verb kVerbs[] = {
     {"priority", runPriority, "change a build request's priority"},
     {"stop-build", runStopBuild, "stop a running build (it ends cancelled)"},
     {"watch", runWatch, "print the master's events as they happen"},
+    {"try", runTry, "build your uncommitted patch on the master's builders"},
+    {"tryserver", runTryserver, "write a try job from standard input into a job directory"},
 };
 
 // Takes the value of a global option: "--master X", "--master=X", "-m X".

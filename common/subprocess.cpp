@@ -12,7 +12,7 @@
 namespace bb {
 
 SubprocessResult runSubprocess(const std::vector<std::string>& argv, const std::string& cwd,
-                               std::chrono::seconds timeout) {
+                               std::chrono::seconds timeout, const std::string* input) {
   SubprocessResult r;
   if (argv.empty()) {
     r.err = "no program given";
@@ -29,6 +29,12 @@ SubprocessResult runSubprocess(const std::vector<std::string>& argv, const std::
     close(outp[1]);
     return r;
   }
+  int inp[2] = {-1, -1};
+  if (input && pipe2(inp, O_CLOEXEC) != 0) {
+    r.err = std::string("pipe: ") + std::strerror(errno);
+    for (int fd : {outp[0], outp[1], errp[0], errp[1]}) close(fd);
+    return r;
+  }
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -40,8 +46,12 @@ SubprocessResult runSubprocess(const std::vector<std::string>& argv, const std::
   }
   if (pid == 0) {
     setpgid(0, 0);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, 0);
+    if (input) {
+      dup2(inp[0], 0);
+    } else {
+      int devnull = open("/dev/null", O_RDONLY);
+      if (devnull >= 0) dup2(devnull, 0);
+    }
     dup2(outp[1], 1);
     dup2(errp[1], 2);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
@@ -54,8 +64,17 @@ SubprocessResult runSubprocess(const std::vector<std::string>& argv, const std::
   }
   close(outp[1]);
   close(errp[1]);
+  std::size_t written = 0;
+  if (input) {
+    close(inp[0]);
+    fcntl(inp[1], F_SETFL, O_NONBLOCK);
+    if (input->empty()) {
+      close(inp[1]);
+      inp[1] = -1;
+    }
+  }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  pollfd fds[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
+  pollfd fds[3] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}, {inp[1], POLLOUT, 0}};
   int openFds = 2;
   char buf[65536];
   while (openFds > 0) {
@@ -67,10 +86,18 @@ SubprocessResult runSubprocess(const std::vector<std::string>& argv, const std::
       kill(-pid, SIGKILL);
       break;
     }
-    const int n = poll(fds, 2, static_cast<int>(std::min<long long>(left, 1000)));
+    const int n = poll(fds, 3, static_cast<int>(std::min<long long>(left, 1000)));
     if (n < 0) {
       if (errno == EINTR) continue;
       break;
+    }
+    if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      const ssize_t put = write(fds[2].fd, input->data() + written, input->size() - written);
+      if (put > 0) written += static_cast<std::size_t>(put);
+      if ((put < 0 && errno != EAGAIN && errno != EINTR) || written == input->size()) {
+        close(fds[2].fd);  // all written, or the child stopped reading
+        fds[2].fd = -1;
+      }
     }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -86,6 +113,7 @@ SubprocessResult runSubprocess(const std::vector<std::string>& argv, const std::
   }
   for (auto& f : fds)
     if (f.fd >= 0) close(f.fd);
+  if (input && written < input->size() && r.err.empty()) r.err = "it read only part of its input";
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -15,8 +15,10 @@ struct SubprocessResult {
 };
 
 // Runs argv[0] (searched in PATH) in `cwd` ("" = current), stdin from
-// /dev/null, killing its process group after `timeout`.
+// /dev/null (or, given `input`, a pipe it is written to and then closed),
+// killing its process group after `timeout`.
 SubprocessResult runSubprocess(const std::vector<std::string>& argv, const std::string& cwd = "",
-                               std::chrono::seconds timeout = std::chrono::seconds(300));
+                               std::chrono::seconds timeout = std::chrono::seconds(300),
+                               const std::string* input = nullptr);
 
 }  // namespace bb

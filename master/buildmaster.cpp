@@ -320,7 +320,7 @@ int BuildMaster::run(std::function<void()> onReady,
         im.dir, *im.db, *im.bus, im.clock,
         [&im](std::function<void()> work) { asio::post(im.worker, std::move(work)); },
         [&im](std::function<void()> fn) { im.post(std::move(fn)); }});
-    im.schedulers = std::make_unique<SchedulerSet>(SchedulerContext{*im.db, im.clock, *im.buildsets}, *im.bus);
+    im.schedulers = std::make_unique<SchedulerSet>(SchedulerContext{*im.db, im.clock, *im.buildsets, im.dir, &im.io}, *im.bus);
     im.distributor->setSchedulers(im.schedulers.get());
     im.rpc = std::make_unique<RpcHandler>(*im.db, *im.bus, *im.schedulers, *im.buildsets,
                                           [&im]() -> const MasterConfig& { return im.config; });

@@ -78,6 +78,20 @@ std::pair<std::int64_t, std::map<std::string, std::int64_t>> Database::addBuilds
       s.requireRow();
       bsid = s.getInt(0);
     }
+    if (const auto& patch = bs.sourcestamp.patch) {
+      static constexpr char kPatch[] =
+          "INSERT INTO buildset_patches (buildset_id, patch_level, body, author, comment, try_job_id)"
+          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+      Statement s = stmt(kPatch);
+      s.bind(1, bsid).bind(2, std::int64_t{patch->level});
+      s.bindBlobNoCopy(3, patch->body.data(), patch->body.size());
+      s.bind(4, patch->who).bind(5, patch->comment);
+      if (patch->jobId.empty())
+        s.bindNull(6);
+      else
+        s.bind(6, patch->jobId);
+      s.run();
+    }
     std::int64_t seq = 0;
     for (std::int64_t changeId : bs.sourcestamp.changeIds) {
       stmt(kChange).bind(1, bsid).bind(2, seq++).bind(3, changeId).run();
@@ -109,6 +123,46 @@ std::optional<BuildsetRecord> Database::getBuildset(std::int64_t id) {
   s.bind(1, id);
   while (s.step()) b.sourcestamp.changeIds.push_back(s.getInt(0));
   return b;
+}
+
+std::optional<SourcePatch> Database::getBuildsetPatch(std::int64_t bsid) {
+  static constexpr char kSql[] =
+      "SELECT patch_level, body, author, comment, try_job_id FROM buildset_patches"
+      " WHERE buildset_id = ?1";
+  Statement s = stmt(kSql);
+  s.bind(1, bsid);
+  if (!s.step()) return std::nullopt;
+  SourcePatch p;
+  p.level = static_cast<int>(s.getInt(0));
+  p.body = std::string(s.getBlob(1));
+  p.who = s.getText(2);
+  p.comment = s.getText(3);
+  if (!s.isNull(4)) p.jobId = s.getText(4);
+  return p;
+}
+
+std::optional<SourcePatch> Database::getBuildsetPatchInfo(std::int64_t bsid, std::int64_t* bytes) {
+  static constexpr char kSql[] =
+      "SELECT patch_level, length(body), author, comment, try_job_id FROM buildset_patches"
+      " WHERE buildset_id = ?1";
+  Statement s = stmt(kSql);
+  s.bind(1, bsid);
+  if (!s.step()) return std::nullopt;
+  SourcePatch p;
+  p.level = static_cast<int>(s.getInt(0));
+  if (bytes) *bytes = s.getInt(1);
+  p.who = s.getText(2);
+  p.comment = s.getText(3);
+  if (!s.isNull(4)) p.jobId = s.getText(4);
+  return p;
+}
+
+std::optional<std::int64_t> Database::buildsetForTryJob(const std::string& jobId) {
+  static constexpr char kSql[] = "SELECT buildset_id FROM buildset_patches WHERE try_job_id = ?1";
+  Statement s = stmt(kSql);
+  s.bind(1, jobId);
+  if (!s.step()) return std::nullopt;
+  return s.getInt(0);
 }
 
 std::optional<std::int64_t> Database::lastBuildsetId() {

@@ -99,9 +99,17 @@ class Database {
   // --- buildsets and build requests (buildsets_db.cpp) ---
   // Creates the buildset and one request per builder (duplicates ignored) in
   // ONE transaction: returns the buildset id and builder -> request id.
+  // A patch on the source stamp is stored with it; one whose jobId another
+  // stored patch has throws DbError (kind Constraint).
   std::pair<std::int64_t, std::map<std::string, std::int64_t>> addBuildset(
       const BuildsetRecord& bs, const std::vector<std::string>& builders, int priority);
   std::optional<BuildsetRecord> getBuildset(std::int64_t id);
+  // The patch of the buildset's source stamp (a try build), or nullopt.
+  std::optional<SourcePatch> getBuildsetPatch(std::int64_t bsid);
+  // The size of that patch and who/comment/job id without its body.
+  std::optional<SourcePatch> getBuildsetPatchInfo(std::int64_t bsid, std::int64_t* bytes);
+  // The buildset made for try job `jobId`, if one was committed.
+  std::optional<std::int64_t> buildsetForTryJob(const std::string& jobId);
   std::vector<BuildRequestRecord> requestsForBuildset(std::int64_t bsid);
   // Ids of buildsets whose sourcestamp includes the change, ascending.
   std::vector<std::int64_t> buildsetsForChange(std::int64_t changeId);

@@ -3,6 +3,7 @@
 // Times are unix seconds as given by the caller; ids are assigned by the
 // database on insert (> 0; 0 means "none").
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,9 +32,21 @@ struct ChangeRecord {
   Json properties = Json::object();
 };
 
+// A try job's patch on a source stamp (docs/try.md): applied by the
+// checkout step after the revision is checked out.
+struct SourcePatch {
+  int level = 1;     // path components to strip
+  std::string body;  // the diff's bytes
+  std::string who, comment;
+  std::string jobId;  // unique among stored patches ("" : none given)
+};
+
 struct SourceStamp {
   std::string repository, branch, revision, project;
   std::vector<std::int64_t> changeIds;  // in the order given to addBuildset
+  // Written by addBuildset; getBuildset() leaves it null (the body can be
+  // large): read it with Database::getBuildsetPatch().
+  std::shared_ptr<const SourcePatch> patch;
 };
 
 struct BuildsetRecord {

@@ -40,7 +40,8 @@ std::vector<CollapsedRequest> Database::collapseRequests(std::int64_t newRequest
                                                          std::int64_t now) {
   // Older pending requests of the same builder whose BuildSet has the same
   // repository, branch and project; triggered BuildSets (a parent build
-  // waits for their own result) are never collapsed, in either direction.
+  // waits for their own result) and try BuildSets (each is its own patch)
+  // are never collapsed, in either direction.
   static constexpr char kOlder[] =
       "SELECT o.id FROM buildrequests n"
       " JOIN buildsets nb ON nb.id = n.buildset_id"
@@ -50,6 +51,7 @@ std::vector<CollapsedRequest> Database::collapseRequests(std::int64_t newRequest
       " WHERE n.id = ?1 AND n.complete = 0 AND nb.parent_build_id = 0"
       "  AND ob.parent_build_id = 0 AND ob.ss_repository = nb.ss_repository"
       "  AND ob.ss_branch = nb.ss_branch AND ob.ss_project = nb.ss_project"
+      "  AND NOT EXISTS (SELECT 1 FROM buildset_patches p WHERE p.buildset_id IN (nb.id, ob.id))"
       " ORDER BY o.id";
   static constexpr char kCollapse[] =
       "UPDATE buildrequests SET complete = 1, result = ?2, complete_at = ?3, replaced_by = ?4,"

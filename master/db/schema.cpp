@@ -216,6 +216,19 @@ ALTER TABLE buildrequests ADD COLUMN claimed_by BIGINT REFERENCES masters(id);
 ALTER TABLE builds ADD COLUMN master_id BIGINT REFERENCES masters(id);
 )sql";
 
+// Version 6: a try job's patch on a buildset's source stamp. The job id
+// is unique, so a job whose BuildSet is committed is never built twice.
+constexpr char kSchemaV6[] = R"sql(
+CREATE TABLE buildset_patches (
+  buildset_id BIGINT PRIMARY KEY REFERENCES buildsets(id) ON DELETE CASCADE,
+  patch_level INTEGER NOT NULL,
+  body {{BLOB}} NOT NULL,
+  author TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  try_job_id TEXT UNIQUE
+) {{CLUSTERED}};
+)sql";
+
 }  // namespace
 
 void Database::migratePendingChangeRows() {
@@ -254,6 +267,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
        }},
       {4, [](Database& db) { db.migratePendingChangeRows(); }},
       {5, [](Database& db) { db.execScript(kSchemaV5, "adding master identities (version 5)"); }},
+      {6, [](Database& db) { db.execScript(kSchemaV6, "adding try patches (version 6)"); }},
   };
   return kSteps;
 }

@@ -259,6 +259,7 @@ void Build::startStep(std::size_t index) {
         env_.db.setBuildProperties(record_.id, props_.toJson());
       }});
   if (env_.secrets) stepCtx_->secrets = &env_.secrets->values();
+  stepCtx_->stepId = stepId_;
   step_ = type->make(s);
   stepRan_ = true;
   const std::uint64_t run = ++stepRun_;

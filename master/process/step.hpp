@@ -62,6 +62,9 @@ struct StepContext {
   // The values %(secret:NAME)s expands to in the fields that may use them
   // (shell command, argv, env; git repo); null: no secrets.
   const SecretValues* secrets = nullptr;
+  // The step's row (0 where no step row exists, in tests): a step may add
+  // logs of its own beside `stdio` (the git step's `patch`).
+  std::int64_t stepId = 0;
 };
 
 // How a step ended.

@@ -18,6 +18,9 @@
 namespace bb::db {
 class Database;
 }
+namespace boost::asio {
+class io_context;
+}
 
 namespace bb {
 
@@ -27,6 +30,11 @@ struct SchedulerContext {
   db::Database& db;
   Clock& clock;
   BuildsetService& buildsets;
+  // The master's base directory (relative paths in a scheduler's config,
+  // such as try_jobdir's jobdir, are under it) and its event loop (for
+  // file watches); "" and null in tests that need neither.
+  std::string masterDir;
+  boost::asio::io_context* io = nullptr;
 };
 
 class Scheduler : public ChangeSubscriber {

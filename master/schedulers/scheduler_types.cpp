@@ -8,6 +8,7 @@
 #include "master/schedulers/scheduler_type.hpp"
 #include "master/schedulers/single_branch.hpp"
 #include "master/schedulers/triggerable.hpp"
+#include "master/schedulers/try_jobdir.hpp"
 
 namespace bb {
 
@@ -24,17 +25,6 @@ SchedulerType type(const char* name) {
   return t;
 }
 
-// A type the config language has but this master does not run yet.
-SchedulerType notImplemented(const char* name) {
-  SchedulerType t;
-  t.config.name = name;
-  t.check = [](const SchedulerEntry& e) {
-    return "scheduler '" + e.name + "' has type '" + e.type +
-           "', which this buildmaster does not implement yet";
-  };
-  return t;
-}
-
 }  // namespace
 
 const std::vector<SchedulerType>& schedulerTypes() {
@@ -46,7 +36,7 @@ const std::vector<SchedulerType>& schedulerTypes() {
       type<NightlyScheduler>("nightly"),
       type<DependentScheduler>("dependent"),
       type<TriggerableScheduler>("triggerable"),
-      notImplemented("try"),
+      type<TryJobdirScheduler>("try_jobdir"),
   };
   return types;
 }

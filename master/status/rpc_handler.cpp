@@ -13,6 +13,7 @@
 #include "master/process/build.hpp"
 #include "master/process/pending_writes.hpp"
 #include "master/schedulers/force.hpp"
+#include "master/schedulers/try_scheduler.hpp"
 #include "master/schedulers/scheduler_set.hpp"
 #include "master/status/views.hpp"
 
@@ -61,7 +62,8 @@ const std::map<std::string, std::string>& methodPermissions() {
       {"sendchange", "sendchange"}, {"force", "force"},          {"cancel", "force"},
       {"priority", "force"},        {"stop_build", "force"},     {"status", "status"},
       {"build", "status"},          {"log", "status"},           {"buildset", "status"},
-      {"change_status", "status"},  {"subscribe", "status"},     {"unsubscribe", "status"}};
+      {"change_status", "status"},  {"subscribe", "status"},     {"unsubscribe", "status"},
+      {"try_job", "status"}};
   return m;
 }
 
@@ -107,6 +109,7 @@ Json RpcHandler::dispatch(const std::string& user, const std::string& method, co
   if (method == "cancel") return cancel(user, params);
   if (method == "priority") return priority(user, params);
   if (method == "stop_build") return stopBuild(user, params);
+  if (method == "try_job") return tryJob(params);
   throw RpcError("bad_request", "method '" + method + "' is not served here");
 }
 
@@ -182,6 +185,17 @@ Json RpcHandler::force(const std::string& user, const Json& p) {
   } catch (const ForceError& e) {
     throw RpcError("rejected", e.what(), e.details);
   }
+}
+
+Json RpcHandler::tryJob(const Json& p) {
+  const std::string jobId = str(p, "job_id");
+  if (jobId.empty()) throw RpcError("bad_request", "job_id is required");
+  if (auto bsid = db_.buildsetForTryJob(jobId)) return Json{{"job_id", jobId}, {"buildset_id", *bsid}};
+  for (auto* s : schedulers_.all())
+    if (auto* t = dynamic_cast<TryScheduler*>(s))
+      if (auto why = t->refusalOf(jobId); !why.empty())
+        return Json{{"job_id", jobId}, {"refused", why}};
+  return Json{{"job_id", jobId}};
 }
 
 Json RpcHandler::status(const Json& p) {

@@ -65,6 +65,10 @@ class RpcHandler {
   Json dispatch(const std::string& user, const std::string& method, const Json& params);
   Json sendchange(const Json& p);
   Json force(const std::string& user, const Json& p);
+  // {job_id} -> {job_id, buildset_id} once the try job's BuildSet is
+  // committed, {job_id, refused: why} if a try scheduler refused it
+  // recently, or {job_id} while it waits.
+  Json tryJob(const Json& p);
   Json status(const Json& p);
   Json build(const Json& p);
   Json log(const Json& p);
