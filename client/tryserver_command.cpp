@@ -61,13 +61,18 @@ std::string writeJobFile(const std::string& jobdir, const std::string& jobId, co
     throw;
   }
   ::close(fd);
-  // link() instead of rename(): an existing job of the same id is never replaced.
-  if (::link(tmp.c_str(), dest.c_str()) != 0) {
+  // Never replace a job of the same id (the ids are random; this is a guard).
+  struct stat existing {};
+  if (::lstat(dest.c_str(), &existing) == 0) {
+    ::unlink(tmp.c_str());
+    throw UsageError("buildbot tryserver: a job " + dest + " exists already");
+  }
+  // rename(): the scheduler's inotify watch sees the job arrive whole (IN_MOVED_TO).
+  if (::rename(tmp.c_str(), dest.c_str()) != 0) {
     const int e = errno;
     ::unlink(tmp.c_str());
     throw UsageError("buildbot tryserver: cannot move the job into " + dest + ": " + std::strerror(e));
   }
-  ::unlink(tmp.c_str());
   return dest;
 }
 
