@@ -49,17 +49,27 @@ struct ChangeSourceKind {
   std::function<bool(cfg::MapReader& r, cfg::MasterParse& p, ChangeSourceEntry& c)> parse;
 };
 
+// A reporter type: reads the entry's keys after `name` and `type` (it
+// calls r.allowKeys() with "name" and "type" among its keys) and sets
+// e.options; false if there was a problem.
+struct ReporterKind {
+  std::string name;
+  std::function<bool(cfg::MapReader& r, cfg::MasterParse& p, ReporterEntry& e)> parse;
+};
+
 // Every kind a master config may use, in the order error messages list them.
 struct ConfigKinds {
   std::vector<SchedulerKind> schedulers;
   std::vector<StepKind> steps;
   std::vector<ChangeSourceKind> changeSources;
+  std::vector<ReporterKind> reporters;
   // Lock access modes; the first is the default when `access` is left out.
   std::vector<std::string> lockAccess;
 
   const SchedulerKind* scheduler(const std::string& name) const;
   const StepKind* step(const std::string& name) const;
   const ChangeSourceKind* changeSource(const std::string& name) const;
+  const ReporterKind* reporter(const std::string& name) const;
 };
 
 }  // namespace bb

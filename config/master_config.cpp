@@ -140,7 +140,7 @@ ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std:
   if (top.isMap()) {
     p.schedulerTypes = cfg::schedulerTypes(top);
     top.allowKeys({"master", "slaves", "users", "locks", "builders", "schedulers", "change_sources",
-                  "secrets", "secrets_dir"});
+                  "reporters", "secrets", "secrets_dir"});
     cfg::parseMasterSection(top, p);
     cfg::parseSlaves(top, p);
     cfg::parseUsers(top, p);
@@ -148,6 +148,7 @@ ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std:
     cfg::parseChangeSources(top, p);
     cfg::parseBuilders(top, p);
     cfg::parseSchedulers(top, p);
+    cfg::parseReporters(top, p);
     cfg::parseSecrets(top, p);
     cfg::checkReferences(p);
     cfg::checkDependentCycles(p);

@@ -148,6 +148,24 @@ struct ChangeSourceEntry {
   std::vector<std::string> split;
 };
 
+// A reporter type's own settings (master/reporters/: mail, ...): each
+// type defines its options in its own file and its config check fills them.
+struct ReporterOptions {
+  virtual ~ReporterOptions() = default;
+};
+
+// One item of `reporters:`: something that tells people about builds.
+struct ReporterEntry {
+  std::string name;
+  std::string type;  // a registered reporter type (master/reporters/reporter_types.cpp)
+  std::shared_ptr<const ReporterOptions> options;  // the type's own, never null once loaded
+
+  template <typename T>
+  const T& as() const {
+    return static_cast<const T&>(*options);
+  }
+};
+
 // A secret named by reference (`secrets:` in the config): its value is
 // read from a file or an environment variable when the config is loaded
 // from its file, never written in the config itself.
@@ -190,6 +208,7 @@ struct MasterConfig {
   std::vector<BuilderEntry> builders;
   std::vector<SchedulerEntry> schedulers;
   std::vector<ChangeSourceEntry> changeSources;
+  std::vector<ReporterEntry> reporters;
   SecretsConfig secrets;
 
   const SlaveEntry* findSlave(const std::string& name) const;

@@ -12,6 +12,7 @@ std::string_view toString(RefKind k) {
     case RefKind::Lock: return "lock";
     case RefKind::ChangeSource: return "change source";
     case RefKind::Scheduler: return "scheduler";
+    case RefKind::Reporter: return "reporter";
   }
   return "?";
 }
@@ -112,7 +113,7 @@ void checkInterpolation(const MapReader& r, const YAML::Mark& mark, std::string_
   } else if (auto names = secretNames(text); !names.empty()) {
     r.error(mark, std::string(field) + ": secret '" + names.front() +
                       "' cannot be used here; secrets may be used only in a shell step's command "
-                      "and env and a git step's repo");
+                      "and env, a git step's repo and a mail reporter's login password");
   }
 }
 
@@ -147,6 +148,9 @@ const SchedulerKind* ConfigKinds::scheduler(const std::string& name) const {
 const StepKind* ConfigKinds::step(const std::string& name) const { return findKind(steps, name); }
 const ChangeSourceKind* ConfigKinds::changeSource(const std::string& name) const {
   return findKind(changeSources, name);
+}
+const ReporterKind* ConfigKinds::reporter(const std::string& name) const {
+  return findKind(reporters, name);
 }
 
 }  // namespace bb

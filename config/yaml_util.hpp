@@ -130,7 +130,7 @@ std::optional<std::string> checkScramVerifier(const std::string& text);
 
 // ---- master config parser parts -------------------------------------------
 
-enum class RefKind { Slave, Builder, Lock, ChangeSource, Scheduler };
+enum class RefKind { Slave, Builder, Lock, ChangeSource, Scheduler, Reporter };
 std::string_view toString(RefKind k);
 
 // A use of a name that must be defined somewhere in the config.
@@ -203,6 +203,8 @@ void parseSlaves(const MapReader& top, MasterParse& p);
 void parseUsers(const MapReader& top, MasterParse& p);
 void parseLocks(const MapReader& top, MasterParse& p);
 void parseChangeSources(const MapReader& top, MasterParse& p);
+// `reporters:` (config/reporters_section.cpp); each type's keys by its kind.
+void parseReporters(const MapReader& top, MasterParse& p);
 void parseBuilders(const MapReader& top, MasterParse& p);
 void parseSchedulers(const MapReader& top, MasterParse& p);
 // `secrets:` and `secrets_dir:` (config/secrets_section.cpp).

@@ -23,6 +23,7 @@
 #include "master/process/distributor.hpp"
 #include "master/process/pending_writes.hpp"
 #include "master/schedulers/scheduler_set.hpp"
+#include "master/reporters/reporter.hpp"
 #include "master/secrets/secret_store.hpp"
 #include "master/port/master_port.hpp"
 #include "master/slaves/slave_registry.hpp"
@@ -36,6 +37,8 @@ namespace fs = std::filesystem;
 namespace {
 constexpr auto kCleanShutdownLimit = std::chrono::hours(24);
 constexpr auto kInterruptLimit = std::chrono::seconds(10);
+// What reporters may still send at shutdown, in all.
+constexpr auto kReporterDrainLimit = std::chrono::seconds(10);
 }  // namespace
 
 std::string databasePath(const std::string& dir, const std::string& url) {
@@ -71,6 +74,10 @@ struct BuildMaster::Impl {
   std::unique_ptr<MasterPort> port;
   std::unique_ptr<ChangeSourceServices> sourceServices;
   std::vector<std::unique_ptr<ChangeSource>> changeSources;
+  std::vector<std::unique_ptr<Reporter>> reporters;
+  // Reporters a reconfig replaced: they take no new events but still send
+  // what they queued; finished at shutdown.
+  std::vector<std::unique_ptr<Reporter>> retiredReporters;
   std::unique_ptr<asio::signal_set> signals;
   std::unique_ptr<Timer> shutdownTimer;
   bool shuttingDown = false;
@@ -80,6 +87,8 @@ struct BuildMaster::Impl {
   void recover();
   void configureComponents();
   void startPollers();
+  void startReporters(std::shared_ptr<const SecretStore> secrets);
+  void finishReporters();
   void reconfig();
   void shutdown(bool clean);
   void finishShutdown();
@@ -148,6 +157,42 @@ void BuildMaster::Impl::configureComponents() {
     if (b.collapseRequests) collapsing.insert(b.name);
   buildsets->setCollapsingBuilders(std::move(collapsing));
   schedulers->configure(config.schedulers);
+  startReporters(secrets);
+}
+
+void BuildMaster::Impl::startReporters(std::shared_ptr<const SecretStore> secrets) {
+  for (auto& r : reporters) {
+    r->stop();
+    retiredReporters.push_back(std::move(r));
+  }
+  reporters.clear();
+  ReporterServices services{*db, *events, clock, [this]() -> const MasterConfig& { return config; },
+                            std::move(secrets), [this](std::function<void()> fn) { post(std::move(fn)); }};
+  for (const auto& entry : config.reporters) {
+    const ReporterType* type = findReporterType(entry.type);
+    if (!type) {
+      spdlog::error("reporter {}: type {} is not implemented; ignored", entry.name, entry.type);
+      continue;
+    }
+    try {
+      auto reporter = type->make(entry, services);
+      reporter->start();
+      reporters.push_back(std::move(reporter));
+    } catch (const std::exception& e) {
+      spdlog::error("reporter {}: cannot start: {}; it reports nothing until a reconfig", entry.name, e.what());
+    }
+  }
+}
+
+void BuildMaster::Impl::finishReporters() {
+  const auto deadline = std::chrono::steady_clock::now() + kReporterDrainLimit;
+  auto left = [&] {
+    return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      deadline - std::chrono::steady_clock::now()));
+  };
+  for (auto& r : reporters) r->stop();
+  for (auto& r : retiredReporters) r->finish(left());
+  for (auto& r : reporters) r->finish(left());
 }
 
 void BuildMaster::Impl::startPollers() {
@@ -255,6 +300,8 @@ void BuildMaster::Impl::finishShutdown() {
   // A write that waits for room is tried once more, never waited for.
   storage->flushOnce();
   identity->stop();
+  spdlog::info("shutdown: 4b. reporters send what they queued (at most {} s)", kReporterDrainLimit.count());
+  finishReporters();
   spdlog::info("shutdown: 5. close slave and client connections");
   slaves->disconnectAll("shutting_down", "the master is shutting down");
   port->closeClients("the master is shutting down");

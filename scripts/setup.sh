@@ -11,6 +11,7 @@ pkgs=(
   libsystemd-dev
   clang libclang-rt-14-dev procps psmisc tzdata libcctz-dev
   mercurial subversion
+  libcurl4-openssl-dev python3-aiosmtpd
 )
 missing=()
 for p in "${pkgs[@]}"; do

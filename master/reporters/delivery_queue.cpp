@@ -1,0 +1,135 @@
+#include "master/reporters/delivery_queue.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace bb {
+
+using SteadyClock = std::chrono::steady_clock;
+
+DeliveryQueue::DeliveryQueue(Options opts) : opts_(std::move(opts)) {
+  if (opts_.retryInitial.count() <= 0) opts_.retryInitial = std::chrono::milliseconds(1);
+  opts_.retryMax = std::max(opts_.retryMax, opts_.retryInitial);
+  worker_ = std::thread([this] { run(); });
+}
+
+DeliveryQueue::~DeliveryQueue() { finish(std::chrono::milliseconds(0)); }
+
+bool DeliveryQueue::push(std::string what, Attempt attempt) {
+  std::unique_lock lock(mutex_);
+  if (finishing_ || items_.size() >= opts_.maxQueued) {
+    ++counts_.dropped;
+    const std::string why = finishing_ ? "the master is shutting down"
+                                       : "the queue is full (" + std::to_string(opts_.maxQueued) +
+                                             " waiting; is the server down?)";
+    counts_.lastError = what + " dropped: " + why;
+    lock.unlock();
+    spdlog::error("{}: {} dropped: {}", opts_.name, what, why);
+    return false;
+  }
+  items_.push_back(Item{std::move(what), std::move(attempt)});
+  lock.unlock();
+  wake_.notify_all();
+  return true;
+}
+
+void DeliveryQueue::finish(std::chrono::milliseconds limit) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!finishing_) {
+      finishing_ = true;
+      deadline_ = SteadyClock::now() + limit;
+    }
+  }
+  wake_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+DeliveryQueue::Counts DeliveryQueue::counts() const {
+  std::lock_guard lock(mutex_);
+  Counts c = counts_;
+  c.queued = items_.size();
+  return c;
+}
+
+// The worker. Only it pops items, and a deque's push_back keeps references
+// to its elements valid, so the front item is used outside the lock while
+// push() adds behind it.
+void DeliveryQueue::run() {
+  auto backoff = opts_.retryInitial;
+  bool lastChance = false;  // the front item gets one more try after finish()
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return finishing_ || !items_.empty(); });
+    if (items_.empty()) return;
+    if (finishing_ && SteadyClock::now() >= deadline_ && !lastChance) {
+      std::string names;
+      for (const auto& i : items_) names += (names.empty() ? "" : ", ") + i.what;
+      counts_.dropped += items_.size();
+      spdlog::error("{}: shutting down with {} undelivered item(s), dropped: {}", opts_.name,
+                    items_.size(), names);
+      items_.clear();
+      return;
+    }
+    Item& item = items_.front();
+    lock.unlock();
+    const bool done = attemptFront(item, backoff);
+    lock.lock();
+    if (done) {
+      items_.pop_front();
+      backoff = opts_.retryInitial;
+      lastChance = false;
+      continue;
+    }
+    ++counts_.retries;
+    if (finishing_) {
+      // A retry is not waited for at shutdown: tried once more, then dropped.
+      lastChance = !lastChance;
+      if (!lastChance) deadline_ = SteadyClock::now();
+      continue;
+    }
+    const auto until = SteadyClock::now() + backoff;
+    while (!finishing_ && SteadyClock::now() < until) wake_.wait_until(lock, until);
+    backoff = std::min(backoff * 2, opts_.retryMax);
+  }
+}
+
+bool DeliveryQueue::attemptFront(Item& item, std::chrono::milliseconds& backoff) {
+  ++item.tries;
+  DeliveryResult r;
+  try {
+    r = item.attempt();
+  } catch (const std::exception& e) {
+    ++item.throws;
+    r = DeliveryResult{item.throws >= kMaxThrows ? DeliveryResult::Kind::Permanent
+                                                 : DeliveryResult::Kind::Temporary,
+                       std::string("internal error: ") + e.what()};
+  } catch (...) {
+    ++item.throws;
+    r = DeliveryResult{item.throws >= kMaxThrows ? DeliveryResult::Kind::Permanent
+                                                 : DeliveryResult::Kind::Temporary,
+                       "internal error (not a std::exception)"};
+  }
+  std::lock_guard lock(mutex_);
+  switch (r.kind) {
+    case DeliveryResult::Kind::Delivered:
+      ++counts_.delivered;
+      spdlog::info("{}: {} delivered{}", opts_.name, item.what,
+                   item.tries > 1 ? " after " + std::to_string(item.tries) + " tries" : "");
+      return true;
+    case DeliveryResult::Kind::Permanent:
+      ++counts_.failed;
+      counts_.lastError = item.what + ": " + r.error;
+      spdlog::error("{}: {} dropped after {} tries: {}", opts_.name, item.what, item.tries, r.error);
+      return true;
+    case DeliveryResult::Kind::Temporary:
+      counts_.lastError = item.what + ": " + r.error;
+      break;
+  }
+  spdlog::warn("{}: {} not delivered ({}); trying again in {} ms", opts_.name, item.what, r.error,
+               finishing_ ? 0 : backoff.count());
+  return false;
+}
+
+}  // namespace bb

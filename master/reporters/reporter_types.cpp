@@ -1,0 +1,35 @@
+// The reporter types: one line each.
+#include "master/reporters/mail_reporter.hpp"
+#include "master/reporters/reporter.hpp"
+
+namespace bb {
+
+namespace {
+
+template <class T>
+ReporterType type(const char* name) {
+  ReporterType t{name,
+                 {name, {}},
+                 [](const ReporterEntry& e, ReporterServices& s) -> std::unique_ptr<Reporter> {
+                   return std::make_unique<T>(e, s);
+                 }};
+  T::declareType(t);
+  return t;
+}
+
+}  // namespace
+
+const std::vector<ReporterType>& reporterTypes() {
+  static const std::vector<ReporterType> types{
+      type<MailReporter>("mail"),
+  };
+  return types;
+}
+
+const ReporterType* findReporterType(const std::string& name) {
+  for (const auto& t : reporterTypes())
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+}  // namespace bb
