@@ -55,42 +55,47 @@ DeliveryQueue::Counts DeliveryQueue::counts() const {
 
 // The worker. Only it pops items, and a deque's push_back keeps references
 // to its elements valid, so the front item is used outside the lock while
-// push() adds behind it.
+// push() adds behind it. After finish(): a retry that was waiting is tried
+// at once, then (back-off permitting) again at the deadline, and whatever
+// is left when the deadline has passed is dropped.
 void DeliveryQueue::run() {
   auto backoff = opts_.retryInitial;
-  bool lastChance = false;  // the front item gets one more try after finish()
   std::unique_lock lock(mutex_);
+  auto dropAll = [&] {
+    std::string names;
+    for (const auto& i : items_) names += (names.empty() ? "" : ", ") + i.what;
+    counts_.dropped += items_.size();
+    spdlog::error("{}: shutting down with {} undelivered item(s), dropped: {}", opts_.name, items_.size(),
+                  names);
+    items_.clear();
+  };
   for (;;) {
     wake_.wait(lock, [&] { return finishing_ || !items_.empty(); });
     if (items_.empty()) return;
-    if (finishing_ && SteadyClock::now() >= deadline_ && !lastChance) {
-      std::string names;
-      for (const auto& i : items_) names += (names.empty() ? "" : ", ") + i.what;
-      counts_.dropped += items_.size();
-      spdlog::error("{}: shutting down with {} undelivered item(s), dropped: {}", opts_.name,
-                    items_.size(), names);
-      items_.clear();
-      return;
-    }
     Item& item = items_.front();
     lock.unlock();
     const bool done = attemptFront(item, backoff);
     lock.lock();
+    const bool late = finishing_ && SteadyClock::now() >= deadline_;
     if (done) {
       items_.pop_front();
       backoff = opts_.retryInitial;
-      lastChance = false;
+      if (late && !items_.empty()) {
+        dropAll();
+        return;
+      }
       continue;
     }
     ++counts_.retries;
-    if (finishing_) {
-      // A retry is not waited for at shutdown: tried once more, then dropped.
-      lastChance = !lastChance;
-      if (!lastChance) deadline_ = SteadyClock::now();
-      continue;
+    if (late) {
+      dropAll();
+      return;
     }
-    const auto until = SteadyClock::now() + backoff;
-    while (!finishing_ && SteadyClock::now() < until) wake_.wait_until(lock, until);
+    const bool wasFinishing = finishing_;
+    auto until = SteadyClock::now() + backoff;
+    if (finishing_) until = std::min(until, deadline_);
+    // finish() while waiting cuts the wait short: the item is tried at once.
+    while (SteadyClock::now() < until && finishing_ == wasFinishing) wake_.wait_until(lock, until);
     backoff = std::min(backoff * 2, opts_.retryMax);
   }
 }

@@ -56,8 +56,10 @@ class DeliveryQueue {
   bool push(std::string what, Attempt attempt);
 
   // Stops taking items, gives the worker up to `limit` to deliver what is
-  // queued (a waiting retry is tried once more before the limit), drops the
-  // rest with a log line, and joins the worker.
+  // queued (a retry waiting for its back-off is tried at once, and again
+  // at the limit), drops the rest with a log line, and joins the worker.
+  // An attempt under way is not interrupted: the wait can exceed `limit`
+  // by one attempt's own timeout.
   void finish(std::chrono::milliseconds limit);
 
   struct Counts {
