@@ -62,7 +62,8 @@ std::vector<SectionChanges> diffConfigs(const MasterConfig& before, const Master
   if (section(a, "master") != section(b, "master")) out.push_back({"master section", {}, {}, {"master"}});
   const std::pair<const char*, const char*> lists[] = {
       {"builders", "builders"},   {"schedulers", "schedulers"}, {"slaves", "slaves"},
-      {"change_sources", "change sources"}, {"users", "users"}, {"locks", "locks"}};
+      {"change_sources", "change sources"}, {"users", "users"}, {"locks", "locks"},
+      {"reporters", "reporters"}};
   for (const auto& [key, label] : lists) {
     const auto old = entries(a, key);
     const auto now = entries(b, key);

@@ -1,6 +1,6 @@
 #pragma once
 // What a reconfig changes: the entries of each named section (builders,
-// schedulers, slaves, change sources, users, locks, secrets) that were added,
+// schedulers, slaves, change sources, users, locks, reporters, secrets) that were added,
 // removed or changed between two loaded configs, compared by name and by
 // content (key order, quoting and YAML style do not count as changes).
 #include <string>

@@ -161,11 +161,11 @@ void BuildMaster::Impl::configureComponents() {
 }
 
 void BuildMaster::Impl::startReporters(std::shared_ptr<const SecretStore> secrets) {
-  for (auto& r : reporters) {
-    r->stop();
-    retiredReporters.push_back(std::move(r));
-  }
+  // A reconfig replaces every reporter; one of the same name and type
+  // takes over what its predecessor queued, the others finish theirs.
+  std::vector<std::unique_ptr<Reporter>> old = std::move(reporters);
   reporters.clear();
+  for (auto& r : old) r->stop();
   ReporterServices services{*db, *events, clock, [this]() -> const MasterConfig& { return config; },
                             std::move(secrets), [this](std::function<void()> fn) { post(std::move(fn)); }};
   for (const auto& entry : config.reporters) {
@@ -176,12 +176,15 @@ void BuildMaster::Impl::startReporters(std::shared_ptr<const SecretStore> secret
     }
     try {
       auto reporter = type->make(entry, services);
+      for (auto& o : old)
+        if (o->config().name == entry.name && o->config().type == entry.type) reporter->adopt(*o);
       reporter->start();
       reporters.push_back(std::move(reporter));
     } catch (const std::exception& e) {
       spdlog::error("reporter {}: cannot start: {}; it reports nothing until a reconfig", entry.name, e.what());
     }
   }
+  for (auto& r : old) retiredReporters.push_back(std::move(r));
 }
 
 void BuildMaster::Impl::finishReporters() {

@@ -34,6 +34,14 @@ bool DeliveryQueue::push(std::string what, Attempt attempt) {
   return true;
 }
 
+void DeliveryQueue::setLimits(std::size_t maxQueued, std::chrono::milliseconds retryInitial,
+                              std::chrono::milliseconds retryMax) {
+  std::lock_guard lock(mutex_);
+  opts_.maxQueued = maxQueued;
+  opts_.retryInitial = std::max(retryInitial, std::chrono::milliseconds(1));
+  opts_.retryMax = std::max(retryMax, opts_.retryInitial);
+}
+
 void DeliveryQueue::finish(std::chrono::milliseconds limit) {
   {
     std::lock_guard lock(mutex_);
@@ -96,7 +104,7 @@ void DeliveryQueue::run() {
     if (finishing_) until = std::min(until, deadline_);
     // finish() while waiting cuts the wait short: the item is tried at once.
     while (SteadyClock::now() < until && finishing_ == wasFinishing) wake_.wait_until(lock, until);
-    backoff = std::min(backoff * 2, opts_.retryMax);
+    backoff = std::max(opts_.retryInitial, std::min(backoff * 2, opts_.retryMax));
   }
 }
 
@@ -133,7 +141,7 @@ bool DeliveryQueue::attemptFront(Item& item, std::chrono::milliseconds& backoff)
       break;
   }
   spdlog::warn("{}: {} not delivered ({}); trying again in {} ms", opts_.name, item.what, r.error,
-               finishing_ ? 0 : backoff.count());
+               std::min(backoff, opts_.retryMax).count());
   return false;
 }
 

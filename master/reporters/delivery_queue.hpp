@@ -55,6 +55,11 @@ class DeliveryQueue {
   // item is dropped and counted.
   bool push(std::string what, Attempt attempt);
 
+  // New limits (a reconfig): the bound applies to later push()es, the
+  // back-off from the next failure on.
+  void setLimits(std::size_t maxQueued, std::chrono::milliseconds retryInitial,
+                 std::chrono::milliseconds retryMax);
+
   // Stops taking items, gives the worker up to `limit` to deliver what is
   // queued (a retry waiting for its back-off is tried at once, and again
   // at the limit), drops the rest with a log line, and joins the worker.

@@ -18,20 +18,39 @@ void MailReporter::declareType(ReporterType& t) { t.config.parse = parseMailRepo
 
 MailReporter::MailReporter(const ReporterEntry& cfg, ReporterServices& services)
     : cfg_(cfg), opts_(cfg_.as<MailOptions>()), services_(services) {
-  smtp_.url = opts_.smtpUrl;
-  smtp_.starttls = opts_.starttls;
-  smtp_.tlsVerify = opts_.tlsVerify;
-  smtp_.user = opts_.user;
-  smtp_.timeout = opts_.timeout;
+  SmtpSettings smtp;
+  smtp.url = opts_.smtpUrl;
+  smtp.starttls = opts_.starttls;
+  smtp.tlsVerify = opts_.tlsVerify;
+  smtp.user = opts_.user;
+  smtp.timeout = opts_.timeout;
   // The config loader has checked that every secret named here exists.
   if (!opts_.password.empty())
-    smtp_.password = interpolate(opts_.password, Properties{}, &services_.secrets->values());
+    smtp.password = interpolate(opts_.password, Properties{}, &services_.secrets->values());
+  smtp_->set(std::move(smtp));
   initSmtp();  // here, on the main thread, before any worker sends
 }
 
 MailReporter::~MailReporter() {
   stop();
   if (queue_) queue_->finish(std::chrono::milliseconds(0));
+}
+
+void MailReporter::adopt(Reporter& old) {
+  auto* prev = dynamic_cast<MailReporter*>(&old);
+  if (!prev || !prev->queue_ || queue_) return;
+  prev->stop();
+  queue_ = std::move(prev->queue_);
+  queue_->setLimits(opts_.maxQueued, opts_.retryInitial, opts_.retryMax);
+  prev->smtp_->set(smtp_->get());  // the waiting mails go out with these settings
+  smtp_ = prev->smtp_;
+}
+
+void MailReporter::send(const ComposedMail& mail) {
+  queue_->push(mail.what, [smtp = smtp_, from = *mailAddress(opts_.from), to = mail.envelopeTo,
+                           text = renderMail(mail.message, makeBoundary())] {
+    return sendSmtp(smtp->get(), from, to, text);
+  });
 }
 
 void MailReporter::start() {
@@ -120,10 +139,7 @@ void MailReporter::onBuildFinished(const Event& e) {
     spdlog::info("mail reporter '{}': {} #{} has no recipient; no mail", cfg_.name, b->builder, b->number);
     return;
   }
-  queue_->push(mail->what, [smtp = smtp_, from = *mailAddress(opts_.from), to = mail->envelopeTo,
-                            text = renderMail(mail->message, makeBoundary())] {
-    return sendSmtp(smtp, from, to, text);
-  });
+  send(*mail);
 }
 
 void MailReporter::onBuildsetCompleted(const Event& e) {
@@ -158,10 +174,7 @@ void MailReporter::onBuildsetCompleted(const Event& e) {
     spdlog::info("mail reporter '{}': BuildSet {} has no recipient; no mail", cfg_.name, bs->id);
     return;
   }
-  queue_->push(mail->what, [smtp = smtp_, from = *mailAddress(opts_.from), to = mail->envelopeTo,
-                            text = renderMail(mail->message, makeBoundary())] {
-    return sendSmtp(smtp, from, to, text);
-  });
+  send(*mail);
 }
 
 }  // namespace bb

@@ -15,6 +15,7 @@
 
 namespace bb {
 
+struct ComposedMail;
 struct Event;
 
 class MailReporter : public Reporter {
@@ -23,6 +24,7 @@ class MailReporter : public Reporter {
   ~MailReporter() override;
   static void declareType(ReporterType& t);
 
+  void adopt(Reporter& old) override;
   void start() override;
   void stop() override;
   void finish(std::chrono::milliseconds limit) override;
@@ -39,7 +41,9 @@ class MailReporter : public Reporter {
   ReporterEntry cfg_;
   const MailOptions& opts_;
   ReporterServices services_;
-  SmtpSettings smtp_;
+  void send(const ComposedMail& mail);
+
+  std::shared_ptr<SmtpSettingsBox> smtp_ = std::make_shared<SmtpSettingsBox>();
   std::unique_ptr<DeliveryQueue> queue_;
   std::uint64_t subscription_ = 0;
   std::uint64_t composeErrors_ = 0;

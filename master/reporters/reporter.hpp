@@ -45,6 +45,11 @@ struct ReporterServices {
 class Reporter {
  public:
   virtual ~Reporter() = default;
+  // Before start(), after a reconfig: takes over what `old` (the running
+  // reporter of the same name and type) has queued, so waiting messages
+  // go out with the new settings (a fixed password, another server).
+  // By default nothing is taken and `old` finishes its own queue.
+  virtual void adopt(Reporter& old) { (void)old; }
   // Subscribes to the events it reports and starts its worker.
   virtual void start() = 0;
   // Stops taking events. What is already queued is still delivered (and

@@ -4,6 +4,7 @@
 // recipients. Blocking: it runs on a DeliveryQueue's worker thread, never
 // on the master's loop. Only this file includes curl.
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,24 @@ struct SmtpSettings {
   bool tlsVerify = true;
   std::string user, password;  // empty user: no login
   std::chrono::seconds timeout{60};
+};
+
+// The settings a reporter's queued mails are sent with, shared by its
+// worker and the loop: a reconfig replaces them for mails already waiting.
+class SmtpSettingsBox {
+ public:
+  void set(SmtpSettings s) {
+    std::lock_guard lock(mutex_);
+    settings_ = std::move(s);
+  }
+  SmtpSettings get() const {
+    std::lock_guard lock(mutex_);
+    return settings_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  SmtpSettings settings_;
 };
 
 // Calls curl_global_init once; call it on the main thread before any

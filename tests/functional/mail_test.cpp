@@ -201,5 +201,39 @@ TEST(Mail, ABuildsetWatcherGetsOneMailPerBuildsetWithEveryBuildAndTheBlamelist) 
   EXPECT_NE(body.find("fix the frobnicator"), std::string::npos) << body;
 }
 
+// The login's password comes from a secret. A server that refuses the
+// login delays the mail (retried, the master goes on); a reconfig that
+// fixes the secret sends the waiting mail with the new password.
+TEST(Mail, LogsInWithThePasswordFromASecretAndAReconfigFixesAWrongOne) {
+  Env e;
+  e.smtp.requireLogin("ci", "right-password");
+  writeFile(e.tmp.sub("master/smtp_password"), "right-password\n");
+  std::string yaml = head(std::to_string(e.master.port()), e.v) +
+      "secrets: { smtp: { file: smtp_password } }\n"
+      "builders: [{name: b1, slaves: [s1], steps: [{shell: {name: hello, command: \"echo hello\"}}]}]\n"
+      "schedulers: [{name: force, type: force, builders: [b1]}]\n"
+      "reporters:\n" +
+      mailReporter("m", e.smtp.port(),
+                   "to: [dev@example.org], timeout: 3, login: {user: ci, password: \"%(secret:smtp)s\"}");
+  e.start(yaml);
+  e.force("force", 1);
+  ASSERT_EQ(e.mails(1).size(), 1u) << e.master.log();
+
+  writeFile(e.tmp.sub("master/smtp_password"), "wrong-password\n");
+  ASSERT_EQ(e.master.reconfig().rc, 0) << e.master.log();
+  e.force("force", 2);
+  ASSERT_TRUE(e.master.waitForLog("mail for b1 #2 not delivered", 30s)) << e.master.log();
+  EXPECT_EQ(e.smtp.messages().size(), 1u);
+
+  writeFile(e.tmp.sub("master/smtp_password"), "right-password\n");
+  ASSERT_EQ(e.master.reconfig().rc, 0) << e.master.log();
+  const auto mails = e.mails(2);
+  ASSERT_EQ(mails.size(), 2u) << e.master.log();
+  EXPECT_EQ(mails[1]["subject"], "[mt] b1 #2: success");
+  EXPECT_EQ(e.master.log().find("right-password"), std::string::npos) << "the password is never logged";
+  EXPECT_EQ(e.master.log().find("wrong-password"), std::string::npos) << "the password is never logged";
+  EXPECT_TRUE(e.master.running());
+}
+
 }  // namespace
 }  // namespace bb::test

@@ -34,8 +34,10 @@ void SmtpSink::start() {
   const std::string out = dir_ + "/../smtp-sink-" + std::to_string(port_) + "-" + std::to_string(++starts_) + ".log";
   // Debian's interpreter: python3-aiosmtpd is installed for it (a python3
   // earlier in PATH, e.g. pyenv's, would not see it).
-  proc_.start({"/usr/bin/python3", std::string(BB_SOURCE_DIR) + "/tests/functional/smtp_sink.py", std::to_string(port_), dir_},
-              out);
+  std::vector<std::string> argv{"/usr/bin/python3", std::string(BB_SOURCE_DIR) + "/tests/functional/smtp_sink.py",
+                                std::to_string(port_), dir_};
+  if (!login_.empty()) argv.push_back(login_);
+  proc_.start(argv, out);
   if (!waitFor([&] { return !proc_.running() || readFile(out).find("listening") != std::string::npos; }, 20s) ||
       !proc_.running() || !accepts(port_))
     throw std::runtime_error("smtp_sink.py did not start on port " + std::to_string(port_) + ":\n" + readFile(out));

@@ -13,6 +13,8 @@ namespace bb::test {
 class SmtpSink {
  public:
   SmtpSink(int port, std::string dir) : port_(port), dir_(std::move(dir)) {}
+  // From the next start(): AUTH with this login is required.
+  void requireLogin(std::string user, std::string password) { login_ = user + ":" + password; }
   // Starts the server and waits until it accepts connections; throws
   // with its output if it does not within 20 s.
   void start();
@@ -27,6 +29,7 @@ class SmtpSink {
   std::string dir_;
   ChildProcess proc_;
   int starts_ = 0;
+  std::string login_;
 };
 
 }  // namespace bb::test

@@ -4,7 +4,10 @@ python3-aiosmtpd) on 127.0.0.1:PORT. Each message it receives is written to
 DIR as one JSON file (envelope, decoded headers, body text, attachments),
 atomically (written aside, then renamed), so a test reads only whole ones.
 
-usage: smtp_sink.py PORT DIR
+usage: smtp_sink.py PORT DIR [USER:PASSWORD]
+
+With USER:PASSWORD the server requires AUTH (PLAIN or LOGIN; over plain
+TCP, which is fine on 127.0.0.1) and refuses mail without it.
 """
 import email
 import email.policy
@@ -16,6 +19,7 @@ import threading
 import time
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Handler:
@@ -60,10 +64,23 @@ class Handler:
         return "250 OK"
 
 
+def authenticator_for(user, password):
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = (isinstance(auth_data, LoginPassword)
+              and auth_data.login == user.encode() and auth_data.password == password.encode())
+        return AuthResult(success=ok)
+    return authenticate
+
+
 def main():
     port, out = int(sys.argv[1]), sys.argv[2]
     os.makedirs(out, exist_ok=True)
-    controller = Controller(Handler(out), hostname="127.0.0.1", port=port)
+    kwargs = {}
+    if len(sys.argv) > 3:
+        user, password = sys.argv[3].split(":", 1)
+        kwargs = dict(authenticator=authenticator_for(user, password), auth_required=True,
+                      auth_require_tls=False)
+    controller = Controller(Handler(out), hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
