@@ -235,5 +235,27 @@ TEST(Mail, LogsInWithThePasswordFromASecretAndAReconfigFixesAWrongOne) {
   EXPECT_TRUE(e.master.running());
 }
 
+// STARTTLS against a server that requires it (a self-signed certificate,
+// so tls_verify: false).
+TEST(Mail, SendsOverStarttls) {
+  Env e;
+  const CmdResult cert = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                              e.tmp.sub("smtp.key"), "-out", e.tmp.sub("smtp.crt"), "-days", "1", "-subj",
+                              "/CN=127.0.0.1"});
+  ASSERT_EQ(cert.rc, 0) << cert.describe();
+  e.smtp.requireStarttls(e.tmp.sub("smtp.crt"), e.tmp.sub("smtp.key"));
+  std::string yaml = head(std::to_string(e.master.port()), e.v) +
+      "builders: [{name: b1, slaves: [s1], steps: [{shell: {name: hello, command: \"echo hello\"}}]}]\n"
+      "schedulers: [{name: force, type: force, builders: [b1]}]\n"
+      "reporters:\n" +
+      mailReporter("m", e.smtp.port(), "to: [dev@example.org], starttls: true, tls_verify: false, timeout: 5");
+  e.start(yaml);
+  e.force("force", 1);
+  const auto mails = e.mails(1);
+  ASSERT_EQ(mails.size(), 1u) << e.master.log();
+  EXPECT_EQ(mails[0]["tls"], true);
+  EXPECT_EQ(mails[0]["subject"], "[mt] b1 #1: success");
+}
+
 }  // namespace
 }  // namespace bb::test

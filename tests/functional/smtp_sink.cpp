@@ -37,7 +37,7 @@ void SmtpSink::start() {
   std::vector<std::string> argv{"/usr/bin/python3", std::string(BB_SOURCE_DIR) + "/tests/functional/smtp_sink.py",
                                 std::to_string(port_), dir_};
   if (!login_.empty()) argv.push_back(login_);
-  proc_.start(argv, out);
+  proc_.start(argv, out, "", env_);
   if (!waitFor([&] { return !proc_.running() || readFile(out).find("listening") != std::string::npos; }, 20s) ||
       !proc_.running() || !accepts(port_))
     throw std::runtime_error("smtp_sink.py did not start on port " + std::to_string(port_) + ":\n" + readFile(out));

@@ -7,13 +7,17 @@ atomically (written aside, then renamed), so a test reads only whole ones.
 usage: smtp_sink.py PORT DIR [USER:PASSWORD]
 
 With USER:PASSWORD the server requires AUTH (PLAIN or LOGIN; over plain
-TCP, which is fine on 127.0.0.1) and refuses mail without it.
+TCP, which is fine on 127.0.0.1) and refuses mail without it. With the
+environment variables SMTP_SINK_CERT and SMTP_SINK_KEY (PEM files) it
+offers STARTTLS and requires it before mail. Each record says whether the
+message came over TLS ("tls").
 """
 import email
 import email.policy
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -53,6 +57,7 @@ class Handler:
             "date": str(msg["date"]) if msg["date"] else "",
             "message_id": str(msg["message-id"]) if msg["message-id"] else "",
             "content_type": msg.get_content_type(),
+            "tls": bool(session.ssl),
             "body": body or "",
             "attachments": attachments,
         }
@@ -80,6 +85,10 @@ def main():
         user, password = sys.argv[3].split(":", 1)
         kwargs = dict(authenticator=authenticator_for(user, password), auth_required=True,
                       auth_require_tls=False)
+    if os.environ.get("SMTP_SINK_CERT"):
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(os.environ["SMTP_SINK_CERT"], os.environ["SMTP_SINK_KEY"])
+        kwargs.update(tls_context=ctx, require_starttls=True)
     controller = Controller(Handler(out), hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     done = threading.Event()
