@@ -153,7 +153,9 @@ std::string makeBoundary() {
 
 std::string renderMail(const MailMessage& m, const std::string& boundary) {
   std::string to;
-  for (const auto& a : m.to) to += (to.empty() ? "" : ",\r\n ") + a;
+  // Encoded as the From is: a display name (an author's, from a change)
+  // with a line break in it cannot add a header.
+  for (const auto& a : m.to) to += (to.empty() ? "" : ",\r\n ") + encodeAddress(a);
   std::string out;
   out += "From: " + encodeAddress(m.from) + "\r\n";
   out += "To: " + to + "\r\n";
