@@ -224,6 +224,7 @@ TEST(MasterConfig, ExampleFullLoads) {
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   EXPECT_EQ(r.config->schedulers.size(), 9u);
   EXPECT_EQ(r.config->builders.size(), 3u);
+  EXPECT_EQ(r.config->reporters.size(), 2u);
 }
 
 // The examples' verifier must really be for "demo-pass", or the demo slave
