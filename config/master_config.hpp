@@ -21,6 +21,9 @@ struct MasterSection {
   std::string host = "127.0.0.1";              // address the ports bind to
   std::uint16_t slavePort = 9989;              // slaves and buildbot clients
   std::uint16_t webPort = 0;                   // 0: no web server
+  std::string webHost;                         // address the web server binds to ("": `host`)
+  bool webReadLogin = false;                   // reading the web API needs a login (`status`)
+  std::size_t webMaxBody = 1024 * 1024;        // larger request bodies get 413
   std::string database = "sqlite:state.sqlite";  // relative to the master dir
   std::uint32_t maxFrame = 1u << 20;
   std::chrono::seconds heartbeatInterval{10};

@@ -7,7 +7,8 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   if (!top.has("master")) return;  // every key has a default
   MapReader r(top.value("master"), "master", p.sink, top.markOf("master"));
   if (!r.isMap()) return;
-  r.allowKeys({"name", "url", "host", "slave_port", "web_port", "database", "max_frame",
+  r.allowKeys({"name", "url", "host", "slave_port", "web_port", "web_host",
+               "web_read_login", "web_max_body", "database", "max_frame",
                "heartbeat_interval", "heartbeat_timeout", "ping_timeout", "max_retries",
                "log_max_mb", "log_keep", "tls", "tls_cert", "tls_key"});
   MasterSection& m = p.config.master;
@@ -42,6 +43,12 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
             "web_port and slave_port are both " + std::to_string(m.webPort) +
                 "; give them different ports (or web_port: 0 for no web server)");
   }
+  if (auto host = r.string("web_host")) {
+    if (host->empty()) r.error(r.markOf("web_host"), "web_host must be an address to bind to, e.g. 127.0.0.1");
+    else m.webHost = *host;
+  }
+  if (auto on = r.boolean("web_read_login")) m.webReadLogin = *on;
+  if (auto n = r.integer("web_max_body", 1024, 1 << 30)) m.webMaxBody = static_cast<std::size_t>(*n);
   if (auto db = r.string("database")) {
     static constexpr std::string_view kSqlite = "sqlite:";
     if (db->rfind(kSqlite, 0) != 0 || db->size() == kSqlite.size()) {

@@ -28,6 +28,7 @@
 #include "master/port/master_port.hpp"
 #include "master/slaves/slave_registry.hpp"
 #include "master/status/rpc_handler.hpp"
+#include "master/web/web_service.hpp"
 
 namespace bb {
 
@@ -72,6 +73,7 @@ struct BuildMaster::Impl {
   std::unique_ptr<SchedulerSet> schedulers;
   std::unique_ptr<RpcHandler> rpc;
   std::unique_ptr<MasterPort> port;
+  std::unique_ptr<web::WebService> web;  // null when master.web_port is 0
   std::unique_ptr<ChangeSourceServices> sourceServices;
   std::vector<std::unique_ptr<ChangeSource>> changeSources;
   std::vector<std::unique_ptr<Reporter>> reporters;
@@ -227,6 +229,9 @@ void BuildMaster::Impl::reconfig() {
       problems.push_back(path + ": master.slave_port/host cannot change on reconfig; restart the master");
     if (n.master.database != config.master.database)
       problems.push_back(path + ": master.database cannot change on reconfig; restart the master");
+    if (n.master.webPort != config.master.webPort || n.master.webHost != config.master.webHost ||
+        n.master.webMaxBody != config.master.webMaxBody)
+      problems.push_back(path + ": master.web_port/web_host/web_max_body cannot change on reconfig; restart the master");
     if (n.master.tls != config.master.tls)
       problems.push_back(path + ": master.tls cannot change on reconfig; restart the master");
     try {
@@ -267,6 +272,7 @@ void BuildMaster::Impl::shutdown(bool clean) {
   notifyStopping(clean ? "clean shutdown: waiting for running builds" : "shutting down");
   spdlog::info("shutdown ({}): 1. stop accepting connections", clean ? "clean" : "interrupting builds");
   port->stopAccepting();
+  if (web) web->stopAccepting();
   spdlog::info("shutdown: 2. stop starting builds; stop schedulers and change sources");
   distributor->stopStartingBuilds();
   for (auto& s : changeSources) s->stop();
@@ -308,6 +314,7 @@ void BuildMaster::Impl::finishShutdown() {
   spdlog::info("shutdown: 5. close slave and client connections");
   slaves->disconnectAll("shutting_down", "the master is shutting down");
   port->closeClients("the master is shutting down");
+  if (web) web->closeAll();
   // Give the Error frames a moment to go out, then stop the loop.
   auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(200));
   t->async_wait([this, t](const boost::system::error_code&) {
@@ -387,6 +394,14 @@ int BuildMaster::run(std::function<void()> onReady,
     im.configureComponents();
     im.port->setTls(MasterPort::makeTls(im.dir, im.config.master));
     im.port->listen();
+    if (im.config.master.webPort != 0) {
+      im.web = std::make_unique<web::WebService>(
+          im.io,
+          web::WebDeps{*im.db, [&im]() -> const MasterConfig& { return im.config; }, *im.rpc, *im.schedulers,
+                       im.slaves.get(), im.locks.get(), *im.events},
+          web::WebService::optionsFrom(im.config.master));
+      im.web->listen();
+    }
     im.startPollers();
   } catch (const std::exception& e) {
     onFailed(e.what());

@@ -184,3 +184,27 @@ std::vector<StepRecord> Database::stepsForBuild(std::int64_t buildId) {
 }
 
 }  // namespace bb::db
+
+namespace bb::db {
+
+std::vector<BuildRecord> Database::recentBuilds(int limit, const std::string& builder) {
+  static constexpr char kAll[] = "SELECT " BB_BUILD_COLUMNS " FROM builds ORDER BY id DESC LIMIT ?1";
+  static constexpr char kOne[] =
+      "SELECT " BB_BUILD_COLUMNS " FROM builds WHERE builder = ?2 ORDER BY id DESC LIMIT ?1";
+  Statement s = stmt(builder.empty() ? kAll : kOne);
+  s.bind(1, std::int64_t{limit});
+  if (!builder.empty()) s.bind(2, builder);
+  return readBuilds(s);
+}
+
+std::optional<StepRecord> Database::getStep(std::int64_t stepId) {
+  static constexpr char kSelect[] =
+      "SELECT id, build_id, number, name, started_at, finished_at, finished, result, text"
+      " FROM steps WHERE id = ?1";
+  Statement s = stmt(kSelect);
+  s.bind(1, stepId);
+  if (!s.step()) return std::nullopt;
+  return readStep(s);
+}
+
+}  // namespace bb::db

@@ -307,3 +307,31 @@ std::optional<BuildsetCompletion> Database::completeBuildsetIfDone(std::int64_t 
 }
 
 }  // namespace bb::db
+
+namespace bb::db {
+
+std::vector<BuildRequestRecord> Database::recentRequests(int limit) {
+  static constexpr char kSelect[] =
+      "SELECT " BB_REQUEST_COLUMNS " FROM buildrequests ORDER BY id DESC LIMIT ?1";
+  std::vector<BuildRequestRecord> out;
+  Statement s = stmt(kSelect);
+  s.bind(1, std::int64_t{limit});
+  while (s.step()) out.push_back(readRequest(s));
+  return out;
+}
+
+std::vector<BuildsetRecord> Database::recentBuildsets(int limit) {
+  static constexpr char kIds[] = "SELECT id FROM buildsets ORDER BY id DESC LIMIT ?1";
+  std::vector<std::int64_t> ids;
+  {
+    Statement s = stmt(kIds);
+    s.bind(1, std::int64_t{limit});
+    while (s.step()) ids.push_back(s.getInt(0));
+  }
+  std::vector<BuildsetRecord> out;
+  for (std::int64_t id : ids)
+    if (auto b = getBuildset(id)) out.push_back(std::move(*b));
+  return out;
+}
+
+}  // namespace bb::db

@@ -117,6 +117,9 @@ class Database {
   std::optional<std::int64_t> lastBuildsetId();
   // Incomplete buildsets, oldest first.
   std::vector<BuildsetRecord> incompleteBuildsets();
+  // The `limit` newest requests / BuildSets, newest first.
+  std::vector<BuildRequestRecord> recentRequests(int limit);
+  std::vector<BuildsetRecord> recentBuildsets(int limit);
   // Unclaimed, incomplete requests, highest priority first then oldest (then lowest id).
   std::vector<BuildRequestRecord> pendingRequests();
   std::optional<BuildRequestRecord> getRequest(std::int64_t brid);
@@ -178,6 +181,9 @@ class Database {
   // Throws DbError for an unknown step.
   void finishStep(std::int64_t stepId, Result r, const std::string& text, std::int64_t now);
   std::vector<StepRecord> stepsForBuild(std::int64_t buildId);  // by number
+  std::optional<StepRecord> getStep(std::int64_t stepId);
+  // The `limit` newest builds (of `builder` when not empty), newest first.
+  std::vector<BuildRecord> recentBuilds(int limit, const std::string& builder = "");
 
   // --- logs (logs_db.cpp) ---
   // Content is stored as zstd-compressed chunks; each chunk row holds the
@@ -200,6 +206,12 @@ class Database {
   // read is cut at the offset.
   void readLogFrom(std::int64_t logId, std::int64_t offset,
                    const std::function<bool(int, std::string_view)>& fn);
+
+  // The chunk of the log that follows chunk `afterSeq` (-1: the first):
+  // fn(stream, decompressedBytes), then its seq for the next call; nullopt
+  // when there is none. One chunk in memory at a time.
+  std::optional<std::int64_t> readLogChunkAfter(std::int64_t logId, std::int64_t afterSeq,
+                                                const std::function<void(int, std::string_view)>& fn);
 
   // --- per-object state and slaves (state_db.cpp) ---
   std::optional<Json> getState(const std::string& object, const std::string& key);

@@ -164,4 +164,31 @@ void Database::readLogFrom(std::int64_t logId, std::int64_t offset,
   }
 }
 
+std::optional<std::int64_t> Database::readLogChunkAfter(
+    std::int64_t logId, std::int64_t afterSeq, const std::function<void(int, std::string_view)>& fn) {
+  // One indexed row per call: a reader that streams a huge log chunk by
+  // chunk does constant work per chunk, not a scan from the start.
+  static constexpr char kNext[] =
+      "SELECT seq, stream, raw_size, compressed FROM log_chunks WHERE log_id = ?1 AND seq > ?2"
+      " ORDER BY seq LIMIT 1";
+  Statement s = stmt(kNext);
+  s.bind(1, logId).bind(2, afterSeq);
+  if (!s.step()) return std::nullopt;
+  const std::int64_t seq = s.getInt(0);
+  const int stream = static_cast<int>(s.getInt(1));
+  const std::int64_t rawSize = s.getInt(2);
+  const std::string_view compressed = s.getBlob(3);
+  if (rawSize < 0)
+    throw DbError("corrupt log chunk " + std::to_string(seq) + " of log " + std::to_string(logId) +
+                  ": negative size");
+  std::string buf(static_cast<std::size_t>(rawSize), '\0');
+  const std::size_t n =
+      ZSTD_decompressDCtx(dctx_, buf.data(), buf.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n) || n != buf.size())
+    throw DbError("corrupt log chunk " + std::to_string(seq) + " of log " + std::to_string(logId) + ": " +
+                  (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size mismatch"));
+  fn(stream, buf);
+  return seq;
+}
+
 }  // namespace bb::db

@@ -60,7 +60,8 @@ std::int64_t requiredInt(const Json& p, const char* key, const char* what) {
 const std::map<std::string, std::string>& methodPermissions() {
   static const std::map<std::string, std::string> m = {
       {"sendchange", "sendchange"}, {"force", "force"},          {"cancel", "force"},
-      {"priority", "force"},        {"stop_build", "force"},     {"status", "status"},
+      {"priority", "force"},        {"stop_build", "force"},     {"rebuild", "force"},
+      {"status", "status"},
       {"build", "status"},          {"log", "status"},           {"buildset", "status"},
       {"change_status", "status"},  {"subscribe", "status"},     {"unsubscribe", "status"},
       {"try_job", "status"}};
@@ -98,6 +99,15 @@ Json RpcHandler::call(const std::string& user, const std::string& method, const 
   }
 }
 
+Json RpcHandler::read(const std::string& method, const Json& params) {
+  const auto known = methodPermissions().find(method);
+  if (known == methodPermissions().end() || known->second != "status" || method == "subscribe" ||
+      method == "unsubscribe")
+    throw RpcError("bad_request", "'" + method + "' is not a read method");
+  if (!params.is_object()) throw RpcError("bad_request", "params must be a map");
+  return dispatch("", method, params);
+}
+
 Json RpcHandler::dispatch(const std::string& user, const std::string& method, const Json& params) {
   if (method == "sendchange") return sendchange(params);
   if (method == "force") return force(user, params);
@@ -110,6 +120,7 @@ Json RpcHandler::dispatch(const std::string& user, const std::string& method, co
   if (method == "priority") return priority(user, params);
   if (method == "stop_build") return stopBuild(user, params);
   if (method == "try_job") return tryJob(params);
+  if (method == "rebuild") return rebuild(user, params);
   throw RpcError("bad_request", "method '" + method + "' is not served here");
 }
 
@@ -411,6 +422,30 @@ Json RpcHandler::changeStatus(const Json& p) {
     out.push_back(std::move(entry));
   }
   return Json{{"change", changeView(*change)}, {"schedulers", out}};
+}
+
+// A new BuildSet for the build's builder with the same source stamp and
+// properties as the BuildSet the build came from.
+Json RpcHandler::rebuild(const std::string& user, const Json& p) {
+  const auto id = requiredInt(p, "build_id", "the build to run again");
+  const auto b = db_.getBuild(id);
+  if (!b) throw RpcError("not_found", "no build with id " + std::to_string(id));
+  const auto req = b->requestId ? db_.getRequest(b->requestId) : std::nullopt;
+  const auto bs = req ? db_.getBuildset(req->buildsetId) : std::nullopt;
+  if (!bs)
+    throw RpcError("rejected", "build " + b->builder + " #" + std::to_string(b->number) +
+                                   " has no BuildSet to repeat (its request is gone)");
+  if (!config_().findBuilder(b->builder))
+    throw RpcError("rejected", "builder '" + b->builder + "' is no longer configured");
+  std::string reason = str(p, "reason");
+  reason = "rebuild of " + b->builder + " #" + std::to_string(b->number) + " by " + user +
+           (reason.empty() ? "" : ": " + reason);
+  const std::uint64_t seq = buildsets_.events().lastSeq();
+  NewBuildset nb = buildsets_.create(bs->scheduler, reason, bs->sourcestamp, bs->properties,
+                                     {b->builder}, req->priority);
+  Json reqs = Json::object();
+  for (const auto& [name, rid] : nb.requests) reqs[name] = rid;
+  return Json{{"buildset_id", nb.id}, {"requests", reqs}, {"event_seq", seq}};
 }
 
 }  // namespace bb

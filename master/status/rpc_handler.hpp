@@ -1,6 +1,6 @@
 #pragma once
 // The client methods (buildbot sendchange / force / status / cancel /
-// priority / stop-build): decode the
+// priority / stop-build / rebuild): decode the
 // params, make one call into the core, encode the answer. Permissions come
 // from the user's `may` list in the master config.
 #include <functional>
@@ -58,6 +58,10 @@ class RpcHandler {
 
   // Throws RpcError(not_permitted) unless `user` may call `method`.
   void authorize(const std::string& user, const std::string& method) const;
+  // The read-only methods (status, build, log, buildset, change_status)
+  // for a caller that checked who may read itself (the web API, where
+  // reading can be open); throws RpcError, bad_request for another method.
+  Json read(const std::string& method, const Json& params);
   // Runs `method` for `user`; returns the result map or throws RpcError.
   Json call(const std::string& user, const std::string& method, const Json& params);
 
@@ -77,6 +81,7 @@ class RpcHandler {
   Json cancel(const std::string& user, const Json& p);
   Json priority(const std::string& user, const Json& p);
   Json stopBuild(const std::string& user, const Json& p);
+  Json rebuild(const std::string& user, const Json& p);
 
   db::Database& db_;
   ChangeBus& bus_;

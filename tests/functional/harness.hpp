@@ -169,6 +169,8 @@ class MasterProcess {
   // trusting the master by fingerprint (or --plaintext with tls: false).
   CmdResult client(std::vector<std::string> args, std::chrono::seconds timeout = 60s) const;
   int port() const { return port_; }
+  // The master's process id while start() has it running.
+  pid_t pid() const { return proc_.pid(); }
   const std::string& dir() const { return dir_; }
   std::string dbPath() const { return dir_ + "/state.sqlite"; }
 

@@ -1,0 +1,193 @@
+// GET /api/v2/...: the read API over builders, builds, steps, requests,
+// BuildSets and changes (rest_entities.cpp has slaves, schedulers, masters
+// and locks; rest_logs.cpp the logs).
+#include <charconv>
+
+#include "master/db/database.hpp"
+#include "master/status/rpc_handler.hpp"
+#include "master/web/rest_common.hpp"
+#include "master/web/rest_views.hpp"
+#include "master/web/router.hpp"
+
+namespace bb::web {
+
+std::int64_t pathId(const PathParams& p, const std::string& name) {
+  const std::string& v = p.at(name);
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n < 1)
+    throw HttpError(400, name + " must be a positive whole number, got '" + v + "'");
+  return n;
+}
+
+ResourceQuery queryOf(const HttpRequest& req, const std::set<std::string>& reserved) {
+  try {
+    return ResourceQuery::parse(req.query, reserved);
+  } catch (const QueryError& e) {
+    throw HttpError(400, e.what());
+  } catch (const HttpError&) {
+    throw;
+  }
+}
+
+HttpResponse listResponse(const HttpRequest& req, const std::string& name, Json items) {
+  const ResourceQuery q = queryOf(req);
+  try {
+    return jsonResponse(listReply(name, q.apply(std::move(items))));
+  } catch (const QueryError& e) {
+    throw HttpError(400, e.what());
+  }
+}
+
+HttpResponse oneResponse(const HttpRequest& req, const std::string& name, Json item) {
+  return listResponse(req, name, Json::array({std::move(item)}));
+}
+
+namespace {
+
+const BuilderEntry& builderOf(WebContext& ctx, const std::string& name) {
+  const BuilderEntry* b = ctx.config().findBuilder(name);
+  if (!b) throw HttpError(404, "no builder named '" + name + "'");
+  return *b;
+}
+
+db::BuildRecord buildOf(WebContext& ctx, std::int64_t id) {
+  auto b = ctx.db.getBuild(id);
+  if (!b) throw HttpError(404, "no build with id " + std::to_string(id));
+  return *b;
+}
+
+db::BuildRecord buildByNumber(WebContext& ctx, const PathParams& p) {
+  auto b = ctx.db.getBuildByNumber(p.at("builder"), static_cast<int>(pathId(p, "number")));
+  if (!b) throw HttpError(404, "builder '" + p.at("builder") + "' has no build #" + p.at("number"));
+  return *b;
+}
+
+Json buildsOf(WebContext& ctx, const std::string& builder) {
+  Json out = Json::array();
+  for (const auto& b : ctx.db.recentBuilds(kScanLimit, builder)) out.push_back(restBuild(ctx.db, b));
+  return out;
+}
+
+Json stepsOf(WebContext& ctx, std::int64_t buildId) {
+  Json out = Json::array();
+  for (const auto& s : ctx.db.stepsForBuild(buildId)) out.push_back(restStep(s));
+  return out;
+}
+
+}  // namespace
+
+void addReadRoutes(Router& r, WebContext& ctx) {
+  auto get = [&r, &ctx](const std::string& path, std::function<HttpResponse(HttpRequest&, const PathParams&)> fn) {
+    r.add("GET", path, [&ctx, fn = std::move(fn)](HttpRequest& req, const PathParams& p) {
+      ctx.requireRead(req);
+      return fn(req, p);
+    });
+  };
+
+  get("/api/v2", [](HttpRequest&, const PathParams&) {
+    return jsonResponse(Json{{"api", "v2"},
+                             {"resources",
+                              {"builders", "builds", "steps", "logs", "buildrequests", "buildsets", "changes",
+                               "workers", "schedulers", "forceschedulers", "masters", "locks", "events"}}});
+  });
+
+  // --- builders ---
+  get("/api/v2/builders", [&ctx](HttpRequest& req, const PathParams&) {
+    Json out = Json::array();
+    for (const auto& b : ctx.config().builders) out.push_back(restBuilder(b));
+    return listResponse(req, "builders", std::move(out));
+  });
+  get("/api/v2/builders/{builder}", [&ctx](HttpRequest& req, const PathParams& p) {
+    return oneResponse(req, "builders", restBuilder(builderOf(ctx, p.at("builder"))));
+  });
+  get("/api/v2/builders/{builder}/builds", [&ctx](HttpRequest& req, const PathParams& p) {
+    const std::string name = p.at("builder");
+    // A builder removed from the config still has its history.
+    if (!ctx.config().findBuilder(name) && ctx.db.recentBuilds(1, name).empty())
+      throw HttpError(404, "no builder named '" + name + "'");
+    return listResponse(req, "builds", buildsOf(ctx, name));
+  });
+  get("/api/v2/builders/{builder}/builds/{number}", [&ctx](HttpRequest& req, const PathParams& p) {
+    return oneResponse(req, "builds", restBuild(ctx.db, buildByNumber(ctx, p)));
+  });
+  get("/api/v2/builders/{builder}/builds/{number}/steps", [&ctx](HttpRequest& req, const PathParams& p) {
+    return listResponse(req, "steps", stepsOf(ctx, buildByNumber(ctx, p).id));
+  });
+
+  // --- builds and steps ---
+  get("/api/v2/builds", [&ctx](HttpRequest& req, const PathParams&) {
+    // An equality filter on the builder is done by the database.
+    const auto q = queryOf(req);
+    return listResponse(req, "builds", buildsOf(ctx, q.equalTo("builder").value_or("")));
+  });
+  get("/api/v2/builds/{id}", [&ctx](HttpRequest& req, const PathParams& p) {
+    return oneResponse(req, "builds", restBuild(ctx.db, buildOf(ctx, pathId(p, "id"))));
+  });
+  get("/api/v2/builds/{id}/steps", [&ctx](HttpRequest& req, const PathParams& p) {
+    return listResponse(req, "steps", stepsOf(ctx, buildOf(ctx, pathId(p, "id")).id));
+  });
+  get("/api/v2/steps/{id}", [&ctx](HttpRequest& req, const PathParams& p) {
+    auto s = ctx.db.getStep(pathId(p, "id"));
+    if (!s) throw HttpError(404, "no step with id " + p.at("id"));
+    return oneResponse(req, "steps", restStep(*s));
+  });
+  get("/api/v2/steps/{id}/logs", [&ctx](HttpRequest& req, const PathParams& p) {
+    auto s = ctx.db.getStep(pathId(p, "id"));
+    if (!s) throw HttpError(404, "no step with id " + p.at("id"));
+    Json out = Json::array();
+    for (const auto& l : ctx.db.logsForStep(s->id)) out.push_back(restLog(l));
+    return listResponse(req, "logs", std::move(out));
+  });
+
+  // --- requests and BuildSets ---
+  get("/api/v2/buildrequests", [&ctx](HttpRequest& req, const PathParams&) {
+    Json out = Json::array();
+    for (const auto& rq : ctx.db.recentRequests(kScanLimit)) out.push_back(restRequest(rq));
+    return listResponse(req, "buildrequests", std::move(out));
+  });
+  get("/api/v2/buildrequests/{id}", [&ctx](HttpRequest& req, const PathParams& p) {
+    auto rq = ctx.db.getRequest(pathId(p, "id"));
+    if (!rq) throw HttpError(404, "no build request with id " + p.at("id"));
+    Json out = restRequest(*rq);
+    Json builds = Json::array();
+    for (const auto& b : ctx.db.buildsForRequest(rq->id)) builds.push_back(restBuild(ctx.db, b));
+    out["builds"] = std::move(builds);
+    return oneResponse(req, "buildrequests", std::move(out));
+  });
+  get("/api/v2/buildsets", [&ctx](HttpRequest& req, const PathParams&) {
+    Json out = Json::array();
+    for (const auto& bs : ctx.db.recentBuildsets(kScanLimit)) out.push_back(restBuildset(bs));
+    return listResponse(req, "buildsets", std::move(out));
+  });
+  get("/api/v2/buildsets/{id}", [&ctx](HttpRequest& req, const PathParams& p) {
+    auto bs = ctx.db.getBuildset(pathId(p, "id"));
+    if (!bs) throw HttpError(404, "no buildset with id " + p.at("id"));
+    Json out = restBuildset(*bs);
+    Json reqs = Json::array();
+    for (const auto& rq : ctx.db.requestsForBuildset(bs->id)) reqs.push_back(restRequest(rq));
+    out["buildrequests"] = std::move(reqs);
+    return oneResponse(req, "buildsets", std::move(out));
+  });
+
+  // --- changes ---
+  get("/api/v2/changes", [&ctx](HttpRequest& req, const PathParams&) {
+    Json out = Json::array();
+    for (const auto& c : ctx.db.recentChanges(kScanLimit)) out.push_back(restChange(c));
+    return listResponse(req, "changes", std::move(out));
+  });
+  get("/api/v2/changes/{id}", [&ctx](HttpRequest& req, const PathParams& p) {
+    auto c = ctx.db.getChange(pathId(p, "id"));
+    if (!c) throw HttpError(404, "no change with id " + p.at("id"));
+    return oneResponse(req, "changes", restChange(*c));
+  });
+  get("/api/v2/changes/{id}/status", [&ctx](HttpRequest&, const PathParams& p) {
+    try {
+      return jsonResponse(ctx.rpc.read("change_status", Json{{"change_id", pathId(p, "id")}}));
+    } catch (const RpcError& e) {
+      throw toHttpError(e);
+    }
+  });
+}
+
+}  // namespace bb::web

@@ -1,0 +1,62 @@
+#include "master/web/web_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "master/events/event_bus.hpp"
+
+namespace bb::web {
+
+void WebContext::requireRead(const HttpRequest& req) const {
+  if (!config().master.webReadLogin) return;
+  auth.require(auth.authenticate(req), "status");
+}
+
+WebService::WebService(boost::asio::io_context& io, WebDeps deps, HttpServerOptions opts)
+    : deps_(std::move(deps)),
+      auth_(deps_.config),
+      ctx_{deps_.db, deps_.config, deps_.rpc, deps_.schedulers, deps_.slaves, deps_.locks, deps_.events, auth_},
+      server_(io, std::move(opts), [this](HttpRequest& req) { return handle(req); }) {
+  addReadRoutes(router_, ctx_);
+  addEntityRoutes(router_, ctx_);
+  addLogRoutes(router_, ctx_);
+  addControlRoutes(router_, ctx_);
+  addChangeHook(router_, ctx_);
+  addEventStream(router_, ctx_);
+  addMetrics(router_, ctx_, counters_);
+  Subscriber s;
+  s.name = "web metrics";
+  s.filter.types = {EventType::BuildStarted, EventType::BuildFinished};
+  s.deliver = [this](const Event& e) {
+    if (e.type == EventType::BuildStarted) {
+      ++counters_.running;
+    } else {
+      if (counters_.running > 0) --counters_.running;
+      ++counters_.buildsByResult[e.data.value("result", std::string("unknown"))];
+    }
+    return true;
+  };
+  countersSub_ = deps_.events.subscribe(std::move(s)).id;
+}
+
+WebService::~WebService() { deps_.events.unsubscribe(countersSub_); }
+
+void WebService::listen() {
+  server_.listen();
+  const auto& m = deps_.config().master;
+  spdlog::info("web: serving on http://{}:{}/ (links use {})", m.webHost.empty() ? m.host : m.webHost, server_.port(),
+               deps_.config().master.url);
+}
+
+HttpResponse WebService::handle(HttpRequest& req) {
+  return router_.dispatch(req);
+}
+
+HttpServerOptions WebService::optionsFrom(const MasterSection& m) {
+  HttpServerOptions o;
+  o.host = m.webHost.empty() ? m.host : m.webHost;
+  o.port = m.webPort;
+  o.maxBodyBytes = m.webMaxBody;
+  return o;
+}
+
+}  // namespace bb::web

@@ -1,0 +1,64 @@
+#pragma once
+// The master's web server: the HTTP server on master.web_port, the route
+// table (REST API, control, change hook, events, metrics; pages add their
+// routes with router()), authentication and the counters /metrics shows.
+// Built by BuildMaster when web_port is set; runs on the master's loop.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "master/web/http_server.hpp"
+#include "master/web/router.hpp"
+#include "master/web/web_auth.hpp"
+#include "master/web/web_context.hpp"
+
+namespace bb::web {
+
+// What /metrics counts from the event bus.
+struct WebCounters {
+  std::map<std::string, std::int64_t> buildsByResult;
+  std::int64_t running = 0;
+};
+
+struct WebDeps {
+  db::Database& db;
+  std::function<const MasterConfig&()> config;
+  RpcHandler& rpc;
+  SchedulerSet& schedulers;
+  const SlaveRegistry* slaves;
+  const LockManager* locks;
+  EventBus& events;
+};
+
+class WebService {
+ public:
+  WebService(boost::asio::io_context& io, WebDeps deps, HttpServerOptions opts);
+  ~WebService();
+
+  // Binds (throws std::runtime_error saying what to fix) and serves.
+  void listen();
+  std::uint16_t port() const { return server_.port(); }
+  // Where pages add their routes (before or after listen()).
+  Router& router() { return router_; }
+  // Shutdown step 1 and step 5.
+  void stopAccepting() { server_.stopAccepting(); }
+  void closeAll() { server_.closeAll(); }
+
+  // The answer to one request (what the server calls; tests may too).
+  HttpResponse handle(HttpRequest& req);
+
+  // The server options master.web_* ask for.
+  static HttpServerOptions optionsFrom(const MasterSection& m);
+
+ private:
+  WebDeps deps_;
+  WebAuth auth_;
+  WebContext ctx_;
+  WebCounters counters_;
+  std::uint64_t countersSub_ = 0;
+  Router router_;
+  HttpServer server_;
+};
+
+}  // namespace bb::web
