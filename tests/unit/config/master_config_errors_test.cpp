@@ -113,6 +113,24 @@ TEST(MasterConfigErrors, PortClashAndHeartbeatOrder) {
   EXPECT_TRUE(ok.ok()) << dump(ok.errors);
 }
 
+TEST(MasterConfigErrors, WebKeys) {
+  auto errors = errorsOf(
+      "master:\n"
+      "  web_host: \"\"\n"
+      "  web_read_login: maybe\n"
+      "  web_max_body: 10\n");
+  expectErrorAt(errors, "web_host must be an address to bind to", 2, 13);
+  expectErrorAt(errors, "web_read_login must be", 3, 19);
+  expectErrorAt(errors, "web_max_body must be an integer between 1024 and 1073741824", 4, 17);
+  auto ok = parseMasterConfig(
+      "master: { host: 0.0.0.0, web_port: 8010, web_read_login: true, web_max_body: 4096 }\n", "ok.yaml",
+      masterConfigKinds());
+  ASSERT_TRUE(ok.ok()) << dump(ok.errors);
+  EXPECT_EQ(ok.config->master.webHost, "");  // the web binds to `host`
+  EXPECT_TRUE(ok.config->master.webReadLogin);
+  EXPECT_EQ(ok.config->master.webMaxBody, 4096u);
+}
+
 TEST(MasterConfigErrors, MissingRequiredKeys) {
   auto errors = errorsOf(
       "slaves:\n"
