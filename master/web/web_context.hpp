@@ -48,6 +48,7 @@ void addLogRoutes(Router& r, WebContext& ctx);       // rest_logs.cpp
 void addControlRoutes(Router& r, WebContext& ctx);   // rest_control.cpp
 void addChangeHook(Router& r, WebContext& ctx);      // change_hook.cpp
 void addEventStream(Router& r, WebContext& ctx);     // event_stream.cpp
+void addBadges(Router& r, WebContext& ctx);          // badge.cpp
 struct WebCounters;
 void addMetrics(Router& r, WebContext& ctx, const WebCounters& counters);  // metrics.cpp
 

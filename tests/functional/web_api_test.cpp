@@ -145,6 +145,12 @@ TEST_F(WebApi, ReadsFollowBuildbotQuerySyntax) {
       << metrics.body;
   EXPECT_NE(metrics.body.find("buildmaster_slaves_connected 1"), std::string::npos) << metrics.body;
 
+  const HttpReply badge = httpGet(web, "/badges/b1.svg");
+  EXPECT_EQ(badge.status, 200);
+  EXPECT_EQ(badge.header("content-type"), "image/svg+xml");
+  EXPECT_NE(badge.body.find(">success</text>"), std::string::npos) << badge.body;
+  EXPECT_EQ(httpGet(web, "/badges/nope.svg").status, 404);
+
   // Bad queries are errors, not empty lists.
   const Json bad = getJson("/api/v2/builds?nosuchfield=1", 400);
   EXPECT_EQ(bad["code"], 400);
