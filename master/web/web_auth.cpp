@@ -1,6 +1,7 @@
 #include "master/web/web_auth.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include "common/base64.hpp"
@@ -30,14 +31,41 @@ bool WebAuth::checkPassword(const std::string& user, const std::string& password
   return same && stored.has_value();
 }
 
-std::string WebAuth::authenticate(const HttpRequest& req) {
-  const std::string h = req.header("authorization");
-  if (h.empty()) return "";
+void WebAuth::checkLockout(const HttpRequest& req) const {
   const auto t = now_();
   if (auto it = failures_.find(req.remote); it != failures_.end() && t < it->second.lockedUntil)
     throw HttpError(429, "too many failed logins from " + req.remote + "; try again in " +
                              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                                 it->second.lockedUntil - t).count() + 1) + " s");
+}
+
+std::string WebAuth::sessionToken(const HttpRequest& req) const {
+  const std::string cookies = req.header("cookie");
+  const std::string key = std::string(kSessionCookie) + "=";
+  std::size_t pos = 0;
+  while (pos < cookies.size()) {
+    while (pos < cookies.size() && (cookies[pos] == ' ' || cookies[pos] == ';')) ++pos;
+    auto end = cookies.find(';', pos);
+    if (end == std::string::npos) end = cookies.size();
+    if (cookies.compare(pos, key.size(), key) == 0) return cookies.substr(pos + key.size(), end - pos - key.size());
+    pos = end;
+  }
+  return "";
+}
+
+std::string WebAuth::authenticate(const HttpRequest& req) {
+  const std::string h = req.header("authorization");
+  if (h.empty()) {
+    const std::string token = sessionToken(req);
+    if (token.empty()) return "";
+    auto it = sessions_.find(token);
+    if (it == sessions_.end() || now_() >= it->second.expires || !config_().findUser(it->second.user)) {
+      if (it != sessions_.end()) sessions_.erase(it);
+      throw HttpError(401, "the session has ended; log in again");
+    }
+    return it->second.user;
+  }
+  checkLockout(req);
   static const std::string kBasic = "Basic ";
   if (h.size() <= kBasic.size() || strncasecmp(h.c_str(), kBasic.c_str(), kBasic.size()) != 0)
     throw HttpError(401, "only HTTP Basic authorization is accepted");
@@ -51,6 +79,39 @@ std::string WebAuth::authenticate(const HttpRequest& req) {
   }
   failures_.erase(req.remote);
   return user;
+}
+
+std::string WebAuth::login(const HttpRequest& req, const std::string& user, const std::string& password) {
+  checkLockout(req);
+  if (!checkPassword(user, password)) {
+    noteFailure(req.remote, user);
+    throw HttpError(401, "wrong user name or password");
+  }
+  failures_.erase(req.remote);
+  const auto t = now_();
+  std::erase_if(sessions_, [&](const auto& kv) { return t >= kv.second.expires; });
+  while (sessions_.size() >= opts_.maxSessions) {
+    auto oldest = sessions_.begin();
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it)
+      if (it->second.expires < oldest->second.expires) oldest = it;
+    sessions_.erase(oldest);
+  }
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no random bytes for a session token");
+  static const char* kHex = "0123456789abcdef";
+  std::string token;
+  for (unsigned char c : raw) {
+    token.push_back(kHex[c >> 4]);
+    token.push_back(kHex[c & 15]);
+  }
+  sessions_[token] = Session{user, t + opts_.sessionLifetime};
+  spdlog::info("web: {} logged in from {}", user, req.remote);
+  return token;
+}
+
+void WebAuth::logout(const HttpRequest& req) {
+  const std::string token = sessionToken(req);
+  if (!token.empty()) sessions_.erase(token);
 }
 
 void WebAuth::noteFailure(const std::string& remote, const std::string& user) {

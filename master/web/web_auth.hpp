@@ -21,13 +21,15 @@ class WebAuth {
     int maxFailures = 5;                        // failed logins per address...
     std::chrono::seconds window{60};            // ...within this; then
     std::chrono::seconds lockout{60};           // 429 for this long
+    std::chrono::hours sessionLifetime{8};      // a login form's session
+    std::size_t maxSessions = 10000;            // oldest dropped beyond this
   };
 
   WebAuth(std::function<const MasterConfig&()> config, Now now, Options opts);
   explicit WebAuth(std::function<const MasterConfig&()> config);
 
-  // The user named by the request's Authorization header, "" when it has
-  // none. Throws HttpError 401 for wrong credentials (logged, counted) or
+  // The user named by the request's Authorization header, or else by its
+  // session cookie (startSession), "" when it has neither. Throws HttpError 401 for wrong credentials (logged, counted) or
   // a malformed header, 429 while the address is locked out.
   std::string authenticate(const HttpRequest& req);
   // Throws HttpError 401 when `user` is "" and 403 unless the user's `may`
@@ -36,6 +38,14 @@ class WebAuth {
   // Whether `password` is `user`'s: StoredKey derived with the verifier's
   // salt and iterations, compared in constant time.
   bool checkPassword(const std::string& user, const std::string& password) const;
+
+  // Login form: checks the password like authenticate() (counted, rate
+  // limited, logged; HttpError 401/429) and returns a new session token
+  // for the cookie kSessionCookie, valid for `sessionLifetime`.
+  std::string login(const HttpRequest& req, const std::string& user, const std::string& password);
+  // Forgets the request's session (logout).
+  void logout(const HttpRequest& req);
+  static constexpr const char* kSessionCookie = "bb_session";
 
  private:
   void noteFailure(const std::string& remote, const std::string& user);
@@ -47,6 +57,13 @@ class WebAuth {
   Now now_;
   Options opts_;
   std::map<std::string, Failures> failures_;  // by address; pruned, bounded
+  void checkLockout(const HttpRequest& req) const;
+  std::string sessionToken(const HttpRequest& req) const;
+  struct Session {
+    std::string user;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::map<std::string, Session> sessions_;  // by token
 };
 
 }  // namespace bb::web

@@ -49,6 +49,7 @@ void addControlRoutes(Router& r, WebContext& ctx);   // rest_control.cpp
 void addChangeHook(Router& r, WebContext& ctx);      // change_hook.cpp
 void addEventStream(Router& r, WebContext& ctx);     // event_stream.cpp
 void addBadges(Router& r, WebContext& ctx);          // badge.cpp
+void addLogin(Router& r, WebContext& ctx);           // login.cpp
 struct WebCounters;
 void addMetrics(Router& r, WebContext& ctx, const WebCounters& counters);  // metrics.cpp
 

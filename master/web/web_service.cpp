@@ -24,6 +24,7 @@ WebService::WebService(boost::asio::io_context& io, WebDeps deps, HttpServerOpti
   addEventStream(router_, ctx_);
   addMetrics(router_, ctx_, counters_);
   addBadges(router_, ctx_);
+  addLogin(router_, ctx_);
   Subscriber s;
   s.name = "web metrics";
   s.filter.types = {EventType::BuildStarted, EventType::BuildFinished};

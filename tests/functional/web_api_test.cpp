@@ -234,6 +234,40 @@ TEST_F(WebApi, ControlNeedsTheRightAndTheSameOrigin) {
   EXPECT_TRUE(master.waitForLog("failed login for user 'alice'")) << master.log();
 }
 
+TEST_F(WebApi, LoginFormSetsASessionCookieThatControlAccepts) {
+  start();
+  const HttpReply page = httpGet(web, "/login?next=/builders/b1");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("action=\"http://ci.example.org/login\""), std::string::npos) << page.body;
+  HttpOptions o;
+  o.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  o.body = "user=alice&password=wrong";
+  EXPECT_EQ(httpRequest(web, "POST", "/login", o).status, 401);
+  o.body = "user=alice&password=pw&next=%2F%2Fevil.example%2F";
+  const HttpReply in = httpRequest(web, "POST", "/login", o);
+  ASSERT_EQ(in.status, 303) << in.body;
+  EXPECT_EQ(in.header("location"), "/");  // never another site
+  const std::string setCookie = in.header("set-cookie");
+  EXPECT_NE(setCookie.find("HttpOnly"), std::string::npos) << setCookie;
+  EXPECT_NE(setCookie.find("SameSite=Strict"), std::string::npos) << setCookie;
+  EXPECT_EQ(setCookie.find("Secure"), std::string::npos) << setCookie;  // master.url is http://
+  const std::string cookie = setCookie.substr(0, setCookie.find(';'));
+
+  const Json force{{"method", "force"}, {"params", {{"revision", "c1"}}}};
+  HttpReply ok = post("/api/v2/forceschedulers/force", force, "",
+                      {{"Content-Type", "application/json"}, {"Cookie", cookie}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  HttpReply foreign = post("/api/v2/forceschedulers/force", force, "",
+                           {{"Content-Type", "application/json"}, {"Cookie", cookie}, {"Origin", "http://evil.example"}});
+  EXPECT_EQ(foreign.status, 403);
+  HttpOptions out;
+  out.headers = {{"Cookie", cookie}};
+  EXPECT_EQ(httpRequest(web, "POST", "/logout", out).status, 303);
+  EXPECT_EQ(post("/api/v2/forceschedulers/force", force, "", {{"Content-Type", "application/json"}, {"Cookie", cookie}}).status,
+            401);
+  ASSERT_TRUE(waitFor([&] { return finishedBuilds() == 1; }, 30s)) << master.log();
+}
+
 TEST_F(WebApi, ChangeHookCausesABuild) {
   start();
   HttpOptions o;
