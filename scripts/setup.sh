@@ -12,6 +12,8 @@ pkgs=(
   clang libclang-rt-14-dev procps psmisc tzdata libcctz-dev
   mercurial subversion
   libcurl4-openssl-dev python3-aiosmtpd
+  libkainjow-mustache-dev
+  chromium chromium-driver python3-selenium
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -131,6 +131,7 @@ Json buildsetView(db::Database& db, const db::BuildsetRecord& bs) {
               {"scheduler", bs.scheduler},
               {"complete", bs.complete},
               {"result", resultText(bs.complete, bs.result, "pending")},
+              {"submitted_at", bs.submittedAt},
               {"requests", std::move(reqs)}};
 }
 

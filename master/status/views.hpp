@@ -50,7 +50,7 @@ Json requestView(db::Database& db, const db::BuildRequestRecord& r);
 // A pending request as the queue shows it: {id, buildset_id, priority,
 // submitted_at, retries}.
 Json pendingRequestView(const db::BuildRequestRecord& r);
-// BUILDSET: {id, reason, scheduler, complete, result, requests: [REQUEST]}.
+// BUILDSET: {id, reason, scheduler, complete, result, submitted_at, requests: [REQUEST]}.
 Json buildsetView(db::Database& db, const db::BuildsetRecord& bs);
 
 // --- everything else (entity_views.cpp) ---

@@ -3,6 +3,7 @@
 // failed-login limit) and sets a session cookie (HttpOnly, SameSite=Strict,
 // Secure when master.url is https); POST /logout ends the session.
 #include "master/web/control_request.hpp"
+#include "master/web/pages/pages.hpp"
 #include "master/web/rest_common.hpp"
 #include "master/web/web_auth.hpp"
 
@@ -30,17 +31,10 @@ std::string safeNext(const std::string& next, const std::string& dflt) {
   return next;
 }
 
+// The form, in the pages' layout.
 HttpResponse form(const MasterConfig& cfg, const std::string& next, const std::string& message, int status) {
-  std::string html =
-      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Log in - " + htmlEscape(cfg.master.name) +
-      "</title></head><body>\n<h1>Log in</h1>\n";
-  if (!message.empty()) html += "<p class=\"error\">" + htmlEscape(message) + "</p>\n";
-  html += "<form method=\"post\" action=\"" + htmlEscape(cfg.master.url) + "login\">\n"
-          "<input type=\"hidden\" name=\"next\" value=\"" + htmlEscape(next) + "\">\n"
-          "<label>User <input name=\"user\" autocomplete=\"username\" required></label>\n"
-          "<label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\n"
-          "<button type=\"submit\">Log in</button>\n</form>\n</body></html>\n";
-  return htmlResponse(std::move(html), status);
+  const Site site{basePath(cfg.master.url), cfg.master.name, ""};
+  return htmlResponse(renderPage("login", "Log in", Json{{"error", message}, {"next", next}}, site), status);
 }
 
 }  // namespace

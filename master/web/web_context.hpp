@@ -50,6 +50,8 @@ void addChangeHook(Router& r, WebContext& ctx);      // change_hook.cpp
 void addEventStream(Router& r, WebContext& ctx);     // event_stream.cpp
 void addBadges(Router& r, WebContext& ctx);          // badge.cpp
 void addLogin(Router& r, WebContext& ctx);           // login.cpp
+class Pages;
+void addPageRoutes(Router& r, WebContext& ctx, Pages& pages);  // page_routes.cpp
 struct WebCounters;
 void addMetrics(Router& r, WebContext& ctx, const WebCounters& counters);  // metrics.cpp
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "master/events/event_bus.hpp"
+#include "master/status/rpc_handler.hpp"
 
 namespace bb::web {
 
@@ -15,6 +16,8 @@ WebService::WebService(boost::asio::io_context& io, WebDeps deps, HttpServerOpti
     : deps_(std::move(deps)),
       auth_(deps_.config),
       ctx_{deps_.db, deps_.config, deps_.rpc, deps_.schedulers, deps_.slaves, deps_.locks, deps_.events, auth_},
+      pages_(deps_.db, deps_.config,
+             [rpc = &deps_.rpc](const std::string& method, const Json& params) { return rpc->read(method, params); }),
       server_(io, std::move(opts), [this](HttpRequest& req) { return handle(req); }) {
   addReadRoutes(router_, ctx_);
   addEntityRoutes(router_, ctx_);
@@ -25,6 +28,7 @@ WebService::WebService(boost::asio::io_context& io, WebDeps deps, HttpServerOpti
   addMetrics(router_, ctx_, counters_);
   addBadges(router_, ctx_);
   addLogin(router_, ctx_);
+  addPageRoutes(router_, ctx_, pages_);
   Subscriber s;
   s.name = "web metrics";
   s.filter.types = {EventType::BuildStarted, EventType::BuildFinished};

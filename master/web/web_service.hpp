@@ -1,7 +1,7 @@
 #pragma once
 // The master's web server: the HTTP server on master.web_port, the route
-// table (REST API, control, change hook, events, metrics; pages add their
-// routes with router()), authentication and the counters /metrics shows.
+// table (REST API, control, change hook, events, metrics, the pages),
+// authentication and the counters /metrics shows.
 // Built by BuildMaster when web_port is set; runs on the master's loop.
 #include <cstdint>
 #include <map>
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "master/web/http_server.hpp"
+#include "master/web/pages/pages.hpp"
 #include "master/web/router.hpp"
 #include "master/web/web_auth.hpp"
 #include "master/web/web_context.hpp"
@@ -57,6 +58,7 @@ class WebService {
   WebContext ctx_;
   WebCounters counters_;
   std::uint64_t countersSub_ = 0;
+  Pages pages_;
   Router router_;
   HttpServer server_;
 };
