@@ -238,7 +238,7 @@ TEST_F(WebApi, LoginFormSetsASessionCookieThatControlAccepts) {
   start();
   const HttpReply page = httpGet(web, "/login?next=/builders/b1");
   EXPECT_EQ(page.status, 200);
-  EXPECT_NE(page.body.find("action=\"http://ci.example.org/login\""), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("action=\"/login\""), std::string::npos) << page.body;
   HttpOptions o;
   o.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
   o.body = "user=alice&password=wrong";
