@@ -11,6 +11,7 @@ SLAVE_BIN=$TOP/$BUILD/slave/buildslave
 CLIENT_BIN=$TOP/$BUILD/client/buildbot
 DEMO=$TOP/demo
 PORT=${DEMO_PORT:-9989}
+WEB_PORT=${DEMO_WEB_PORT:-8010}
 
 stop_all() {
   [ -f "$DEMO/slave/buildslave.pid" ] && "$SLAVE_BIN" stop "$DEMO/slave" >/dev/null 2>&1 || true
@@ -40,7 +41,8 @@ git -C "$DEMO/demo-repo" log --oneline
 
 say "2. A master in $DEMO/master (config/examples/demo.yaml, port $PORT)"
 sed -e "s|@DEMO_REPO@|$DEMO/demo-repo|g" -e "s|slave_port: 9989|slave_port: $PORT|" \
-    -e "/web_port:/d" config/examples/demo.yaml > "$DEMO/demo.yaml"
+    -e "s|web_port: 8010|web_port: $WEB_PORT|" -e "s|url: http://localhost:8010/|url: http://127.0.0.1:$WEB_PORT/|" \
+    config/examples/demo.yaml > "$DEMO/demo.yaml"
 "$MASTER_BIN" create-master "$DEMO/master" --config "$DEMO/demo.yaml"
 "$MASTER_BIN" checkconfig "$DEMO/master"
 "$MASTER_BIN" start "$DEMO/master"
@@ -85,6 +87,7 @@ client status --builder demo-build --build 1 --logs
 
 say "Where to look next"
 cat <<INFO
+  in a browser:    http://127.0.0.1:$WEB_PORT/  (waterfall: /waterfall; log in as demo / demo-pass to force)
   master log:      $DEMO/master/buildmaster.log
   slave log:       $DEMO/slave/buildslave.log
   database:        sqlite3 $DEMO/master/state.sqlite '.tables'
