@@ -173,47 +173,8 @@ void GitPoller::doPoll() {
           results->push_back(std::move(br));
         }
       },
-      [this, results] { pollDone(onPolled(*results)); });
+      [this, results] { pollDone(recordBranches(*results)); });
 }
 
-std::string GitPoller::onPolled(const std::vector<BranchResult>& results) {
-  const std::string object = "git_poller:" + cfg_.name;
-  auto& db = services_.db;
-  std::string errors;
-  for (const auto& br : results) {
-    if (!br.error.empty()) {
-      errors += (errors.empty() ? "" : "; ") + br.error;
-      continue;
-    }
-    auto st = db.getState(object, "branch:" + br.branch);
-    if (st && st->is_string() && st->get<std::string>() == br.head) continue;
-    if (!st) {
-      // First sight of this branch: remember where it is, build nothing.
-      db.setState(object, "branch:" + br.branch, br.head);
-      spdlog::info("git_poller {}: watching {} at {}", cfg_.name, br.branch, br.head.substr(0, 12));
-      continue;
-    }
-    for (const auto& c : br.commits) {
-      db::ChangeRecord ch;
-      ch.author = c.author;
-      ch.comments = c.comments;
-      ch.branch = br.branch;
-      ch.revision = c.revision;
-      ch.repository = cfg_.repo;
-      ch.project = cfg_.project;
-      ch.category = cfg_.category;
-      ch.when = c.when;
-      ch.files = c.files;
-      ch.source = "git_poller:" + cfg_.name;
-      // The branch's position moves with each change, in the same
-      // transaction, so a crash part way never repeats a change.
-      const std::string rev = c.revision;
-      services_.bus.addChange(std::move(ch),
-                              [&, rev] { db.setState(object, "branch:" + br.branch, rev); });
-    }
-    db.setState(object, "branch:" + br.branch, br.head);
-  }
-  return errors;
-}
 
 }  // namespace bb

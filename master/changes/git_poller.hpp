@@ -21,16 +21,6 @@ class GitPoller : public Poller {
   static void declareType(ChangeSourceType& t);
 
   // One poll's findings, computed off-thread.
-  struct Commit {
-    std::string revision, author, comments;
-    std::int64_t when = 0;
-    std::vector<std::string> files;
-  };
-  struct BranchResult {
-    std::string branch, head;
-    std::vector<Commit> commits;  // oldest first; empty on the first sight of a branch
-    std::string error;
-  };
 
  protected:
   void doPoll() override;
@@ -38,7 +28,6 @@ class GitPoller : public Poller {
  private:
   // Stores the new commits as changes; returns the branches' errors ("" if
   // none).
-  std::string onPolled(const std::vector<BranchResult>& results);
   std::string repoUrl() const;
 };
 

@@ -175,44 +175,8 @@ void HgPoller::doPoll() {
           results->push_back(std::move(br));
         }
       },
-      [this, results] { pollDone(onPolled(*results)); });
+      [this, results] { pollDone(recordBranches(*results)); });
 }
 
-std::string HgPoller::onPolled(const std::vector<BranchResult>& results) {
-  const std::string object = "hg_poller:" + cfg_.name;
-  auto& db = services_.db;
-  std::string errors;
-  for (const auto& br : results) {
-    if (!br.error.empty()) {
-      errors += (errors.empty() ? "" : "; ") + br.error;
-      continue;
-    }
-    auto st = db.getState(object, "branch:" + br.branch);
-    if (st && st->is_string() && st->get<std::string>() == br.head) continue;
-    if (!st) {
-      db.setState(object, "branch:" + br.branch, br.head);
-      spdlog::info("hg_poller {}: watching {} at {}", cfg_.name, br.branch, br.head.substr(0, 12));
-      continue;
-    }
-    for (const auto& c : br.commits) {
-      db::ChangeRecord ch;
-      ch.author = c.author;
-      ch.comments = c.comments;
-      ch.branch = br.branch;
-      ch.revision = c.revision;
-      ch.repository = cfg_.repo;
-      ch.project = cfg_.project;
-      ch.category = cfg_.category;
-      ch.when = c.when;
-      ch.files = c.files;
-      ch.source = object;
-      const std::string rev = c.revision;
-      services_.bus.addChange(std::move(ch),
-                              [&, rev] { db.setState(object, "branch:" + br.branch, rev); });
-    }
-    db.setState(object, "branch:" + br.branch, br.head);
-  }
-  return errors;
-}
 
 }  // namespace bb

@@ -21,11 +21,6 @@ class HgPoller : public Poller {
   // Its keys: repo and branches (required), interval, project, category.
   static void declareType(ChangeSourceType& t);
 
-  struct Commit {
-    std::string revision, author, comments;
-    std::int64_t when = 0;
-    std::vector<std::string> files;
-  };
   // Parses `hg log -Tjson --verbose` output, oldest first; throws on bad JSON.
   static std::vector<Commit> parseLog(const std::string& json);
 
@@ -33,12 +28,6 @@ class HgPoller : public Poller {
   void doPoll() override;
 
  private:
-  struct BranchResult {
-    std::string branch, head;
-    std::vector<Commit> commits;  // oldest first; empty on first sight
-    std::string error;
-  };
-  std::string onPolled(const std::vector<BranchResult>& results);
   std::string repoUrl() const;
 };
 

@@ -4,6 +4,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "master/changes/change_bus.hpp"
+
+#include "master/db/database.hpp"
+
 namespace bb {
 
 Poller::Poller(ChangeSourceEntry cfg, ChangeSourceServices& services)
@@ -100,6 +104,46 @@ Json Poller::describe() const {
            {"polling", polling_}};
   if (!lastError_.empty()) out["last_error"] = lastError_;
   return out;
+}
+
+std::string Poller::recordBranches(const std::vector<BranchResult>& results) {
+  const std::string object = cfg_.type + ":" + cfg_.name;
+  auto& db = services_.db;
+  std::string errors;
+  for (const auto& br : results) {
+    if (!br.error.empty()) {
+      errors += (errors.empty() ? "" : "; ") + br.error;
+      continue;
+    }
+    auto st = db.getState(object, "branch:" + br.branch);
+    if (st && st->is_string() && st->get<std::string>() == br.head) continue;
+    if (!st) {
+      // First sight of this branch: remember where it is, build nothing.
+      db.setState(object, "branch:" + br.branch, br.head);
+      spdlog::info("{} {}: watching {} at {}", cfg_.type, cfg_.name, br.branch, br.head.substr(0, 12));
+      continue;
+    }
+    for (const auto& c : br.commits) {
+      db::ChangeRecord ch;
+      ch.author = c.author;
+      ch.comments = c.comments;
+      ch.branch = br.branch;
+      ch.revision = c.revision;
+      ch.repository = cfg_.repo;
+      ch.project = cfg_.project;
+      ch.category = cfg_.category;
+      ch.when = c.when;
+      ch.files = c.files;
+      ch.source = object;
+      // The branch's position moves with each change, in the same
+      // transaction, so a crash part way never repeats a change.
+      const std::string rev = c.revision;
+      services_.bus.addChange(std::move(ch),
+                              [&, rev] { db.setState(object, "branch:" + br.branch, rev); });
+    }
+    db.setState(object, "branch:" + br.branch, br.head);
+  }
+  return errors;
 }
 
 }  // namespace bb

@@ -6,6 +6,8 @@
 // doubles with each failure in a row (interval, 2x, 4x ... at most an
 // hour); the next success resets it.
 #include <chrono>
+#include <string>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,7 +32,27 @@ class Poller : public ChangeSource {
 
   int failures() const { return failures_; }
 
+  // A commit and a branch as a poll of a system with named branch heads
+  // (git, hg) saw them.
+  struct Commit {
+    std::string revision, author, comments;
+    std::int64_t when = 0;
+    std::vector<std::string> files;
+  };
+  struct BranchResult {
+    std::string branch, head;
+    std::vector<Commit> commits;  // oldest first; empty on the first sight of a branch
+    std::string error;
+  };
+
  protected:
+  // Records a poll of branch heads: a branch seen for the first time is
+  // remembered and builds nothing; on a known branch each new commit is a
+  // change, and the branch's stored head moves with each change in the
+  // same transaction (a crash part way never repeats one). Returns the
+  // branches' errors joined, "" when there were none.
+  std::string recordBranches(const std::vector<BranchResult>& results);
+
   // Starts one poll. The type must call pollDone() exactly once, on the
   // master thread, unless it throws (a throw counts as a failed poll).
   virtual void doPoll() = 0;
