@@ -70,7 +70,7 @@ void buildCycle(Database& db, bb::db::MasterId master, const std::string& output
   bb::db::BuildsetRecord bs;
   bs.reason = "bench";
   bs.scheduler = "quick";
-  bs.sourcestamp = {"/srv/git/app.git", "main", "abc123", "app", {}};
+  bs.sourcestamp = {"/srv/git/app.git", "main", "abc123", "app", {}, nullptr};
   bs.submittedAt = now;
   const auto [bsid, reqs] = db.addBuildset(bs, {"linux"}, 0);
   const std::int64_t brid = reqs.begin()->second;
