@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
     events.subscribe(std::move(distributor));
     bb::BuildsetService buildsets(db, events);
     bb::ChangeBus bus(db, events);
-    bb::SchedulerSet set({db, clock, buildsets}, bus);
+    bb::SchedulerSet set({db, clock, buildsets, "", nullptr}, bus);
     set.configure(cfg.config->schedulers);
 
     ChangeMaker maker;

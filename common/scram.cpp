@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/base64.hpp"
+#include "common/hmac.hpp"
 #include "common/saslprep.hpp"
 
 namespace bb {
@@ -33,17 +34,6 @@ std::string randomBytes(std::size_t n) {
   if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
     opensslFailed("RAND_bytes");
   return out;
-}
-
-std::string hmacSha256(const std::string& key, const std::string& data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len) ==
-          nullptr ||
-      len != kKeyBytes)
-    opensslFailed("HMAC-SHA-256");
-  return std::string(reinterpret_cast<char*>(out), len);
 }
 
 std::string sha256(const std::string& data) {
@@ -71,10 +61,6 @@ std::string xorBytes(const std::string& a, const std::string& b) {
   std::string out(a.size(), '\0');
   for (std::size_t i = 0; i < a.size(); ++i) out[i] = static_cast<char>(a[i] ^ b[i]);
   return out;
-}
-
-bool constantTimeEqual(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // A nonce is printable ASCII except ',' (RFC 5802 "printable").

@@ -149,6 +149,12 @@ struct ChangeSourceEntry {
   // svn_poller: the patterns that split a changed path into branch and
   // file (master/changes/svn_split.hpp); empty = the standard layout.
   std::vector<std::string> split;
+  // The forge webhooks (master/changes/webhook_source.hpp): the shared
+  // secret or token (may be %(secret:NAME)s; "" = requests are not
+  // checked) and the largest body accepted, in bytes. `branches` there are
+  // optional glob patterns of the branches whose changes are kept.
+  std::string secret;
+  std::size_t maxBody = 1024 * 1024;
 };
 
 // A reporter type's own settings (master/reporters/: mail, ...): each

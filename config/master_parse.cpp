@@ -113,7 +113,7 @@ void checkInterpolation(const MapReader& r, const YAML::Mark& mark, std::string_
   } else if (auto names = secretNames(text); !names.empty()) {
     r.error(mark, std::string(field) + ": secret '" + names.front() +
                       "' cannot be used here; secrets may be used only in a shell step's command "
-                      "and env, a git step's repo and a mail reporter's login password");
+                      "and env, a git step's repo, a mail reporter's login password and a webhook's secret");
   }
 }
 

@@ -25,6 +25,7 @@
 #include "master/schedulers/scheduler_set.hpp"
 #include "master/reporters/reporter.hpp"
 #include "master/secrets/secret_store.hpp"
+#include "master/changes/webhook_source.hpp"
 #include "master/port/master_port.hpp"
 #include "master/slaves/slave_registry.hpp"
 #include "master/status/rpc_handler.hpp"
@@ -147,6 +148,7 @@ void BuildMaster::Impl::configureComponents() {
   // The secrets as this config read them: builds started from now on use
   // them, and their values are masked in events and in the master's log.
   auto secrets = std::make_shared<const SecretStore>(config.secrets.values);
+  if (sourceServices) sourceServices->secrets = secrets;
   distributor->setSecrets(secrets);
   events->setMasking(secrets);
   if (secrets->empty()) setLogFilter({});
@@ -376,7 +378,7 @@ int BuildMaster::run(std::function<void()> onReady,
     im.sourceServices.reset(new ChangeSourceServices{
         im.dir, *im.db, *im.bus, im.clock,
         [&im](std::function<void()> work) { asio::post(im.worker, std::move(work)); },
-        [&im](std::function<void()> fn) { im.post(std::move(fn)); }});
+        [&im](std::function<void()> fn) { im.post(std::move(fn)); }, nullptr});
     im.schedulers = std::make_unique<SchedulerSet>(SchedulerContext{*im.db, im.clock, *im.buildsets, im.dir, &im.io}, *im.bus);
     im.distributor->setSchedulers(im.schedulers.get());
     im.rpc = std::make_unique<RpcHandler>(*im.db, *im.bus, *im.schedulers, *im.buildsets,
@@ -398,7 +400,12 @@ int BuildMaster::run(std::function<void()> onReady,
       im.web = std::make_unique<web::WebService>(
           im.io,
           web::WebDeps{*im.db, [&im]() -> const MasterConfig& { return im.config; }, *im.rpc, *im.schedulers,
-                       im.slaves.get(), im.locks.get(), *im.events},
+                       im.slaves.get(), im.locks.get(), *im.events,
+                       [&im](const std::string& name) -> WebhookSource* {
+                         for (const auto& s : im.changeSources)
+                           if (s->config().name == name) return dynamic_cast<WebhookSource*>(s.get());
+                         return nullptr;
+                       }},
           web::WebService::optionsFrom(im.config.master));
       im.web->listen();
     }

@@ -21,6 +21,7 @@ class Database;
 namespace bb {
 
 class ChangeBus;
+class SecretStore;
 
 // What a change source may use. Blocking work (running a VCS client)
 // goes to `offload` (a worker thread) and comes back with `post`.
@@ -31,6 +32,8 @@ struct ChangeSourceServices {
   Clock& clock;
   std::function<void(std::function<void()>)> offload;
   std::function<void(std::function<void()>)> post;
+  // The secrets as the current config read them (set before sources start).
+  std::shared_ptr<const SecretStore> secrets;
 };
 
 class ChangeSource {

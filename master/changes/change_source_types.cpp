@@ -3,6 +3,7 @@
 #include "master/changes/git_poller.hpp"
 #include "master/changes/hg_poller.hpp"
 #include "master/changes/svn_poller.hpp"
+#include "master/changes/webhook_source.hpp"
 
 namespace bb {
 
@@ -28,6 +29,9 @@ const std::vector<ChangeSourceType>& changeSourceTypes() {
       type<GitPoller>("git_poller"),
       type<HgPoller>("hg_poller"),
       type<SvnPoller>("svn_poller"),
+      type<GitHubWebhook>("github_webhook"),
+      type<GitLabWebhook>("gitlab_webhook"),
+      type<GiteaWebhook>("gitea_webhook"),
   };
   return types;
 }

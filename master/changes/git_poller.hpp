@@ -1,6 +1,9 @@
 #pragma once
 // git_poller: watches branches of a git repository (any URL git can fetch,
-// or a local path) and turns each new commit into a Change. It keeps a bare
+// or a local path) and turns each new commit into a Change. `branches` are
+// names or glob patterns; a branch that newly matches a pattern after the
+// first poll builds its head, and joins the watched list (state
+// "branches") in the same transaction. It keeps a bare
 // mirror in the master directory; the last seen revision per branch is
 // stored in the same transaction as the changes it produced, so a restart
 // never repeats or loses a change. Git runs on a worker thread; scheduling,

@@ -117,7 +117,7 @@ std::string Poller::recordBranches(const std::vector<BranchResult>& results) {
     }
     auto st = db.getState(object, "branch:" + br.branch);
     if (st && st->is_string() && st->get<std::string>() == br.head) continue;
-    if (!st) {
+    if (!st && br.commits.empty()) {
       // First sight of this branch: remember where it is, build nothing.
       db.setState(object, "branch:" + br.branch, br.head);
       spdlog::info("{} {}: watching {} at {}", cfg_.type, cfg_.name, br.branch, br.head.substr(0, 12));

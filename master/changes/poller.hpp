@@ -41,13 +41,16 @@ class Poller : public ChangeSource {
   };
   struct BranchResult {
     std::string branch, head;
-    std::vector<Commit> commits;  // oldest first; empty on the first sight of a branch
+    // Oldest first. Empty on the first sight of a branch (it is only
+    // remembered), unless the type reports a new branch's commits.
+    std::vector<Commit> commits;
     std::string error;
   };
 
  protected:
   // Records a poll of branch heads: a branch seen for the first time is
-  // remembered and builds nothing; on a known branch each new commit is a
+  // remembered and builds nothing (unless it comes with commits: a new
+  // branch the type wants built); on a known branch each new commit is a
   // change, and the branch's stored head moves with each change in the
   // same transaction (a crash part way never repeats one). Returns the
   // branches' errors joined, "" when there were none.

@@ -98,7 +98,7 @@ NewBuildset ForceScheduler::force(const Json& params, const std::string& user,
     throw ForceError("force scheduler '" + cfg_.name + "' rejected the request", errors);
   if (reason.empty()) reason = "forced by " + owner;
   props["owner"] = Json::array({owner, "Force"});
-  db::SourceStamp ss{repository, branch, revision, project, {}};
+  db::SourceStamp ss{repository, branch, revision, project, {}, nullptr};
   return ctx_.buildsets.create(cfg_.name, reason, ss, props, builders, priority);
 }
 

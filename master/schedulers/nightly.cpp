@@ -231,7 +231,7 @@ void NightlyScheduler::fire() {
     ctx_.db.transaction([&] {
       const bool build = !onlyIfChanged_ || (pendingImportant_ && !pending_.empty());
       if (build) {
-        db::SourceStamp ss{"", cfg_.branch.value_or(""), "", "", {}};
+        db::SourceStamp ss{"", cfg_.branch.value_or(""), "", "", {}, nullptr};
         std::string reason = "nightly scheduler " + cfg_.name;
         Json props = schedulerProperties();
         if (onlyIfChanged_) {

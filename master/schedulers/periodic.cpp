@@ -132,7 +132,7 @@ std::optional<WallTime> PeriodicScheduler::nextRun() const {
 void PeriodicScheduler::fire(WallTime planned) {
   const WallTime now = ctx_.clock.wallNow();
   try {
-    db::SourceStamp ss{"", cfg_.branch.value_or(""), "", "", {}};
+    db::SourceStamp ss{"", cfg_.branch.value_or(""), "", "", {}, nullptr};
     const Json props = schedulerProperties();
     ctx_.db.transaction([&] {
       ctx_.buildsets.create(cfg_.name, "periodic scheduler " + cfg_.name, ss, props,

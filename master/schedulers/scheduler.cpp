@@ -176,7 +176,7 @@ std::optional<db::SourceStamp> Scheduler::sourceStampFor(
     spdlog::error("scheduler {}: change {} vanished from the database", cfg_.name, newest);
     return std::nullopt;
   }
-  return db::SourceStamp{c->repository, c->branch, c->revision, c->project, changeIds};
+  return db::SourceStamp{c->repository, c->branch, c->revision, c->project, changeIds, nullptr};
 }
 
 void Scheduler::submitChanges(const std::vector<std::int64_t>& changeIds) {

@@ -3,8 +3,12 @@
 // and the same ChangeBus path). The fields come urlencoded (files and
 // properties as JSON text) or as one JSON object. It needs a login with
 // `sendchange` in its `may` list, as `buildbot sendchange` does.
+// POST /change_hook/NAME: the forge webhook change source of that name
+// (master/changes/webhook_source.hpp), which checks the forge's own
+// signature instead of a login.
 #include <spdlog/spdlog.h>
 
+#include "master/changes/webhook_source.hpp"
 #include "master/status/rpc_handler.hpp"
 #include "master/web/control_request.hpp"
 #include "master/web/rest_common.hpp"
@@ -95,6 +99,22 @@ void addChangeHook(Router& r, WebContext& ctx) {
     } catch (const RpcError& e) {
       throw toHttpError(e);
     }
+  });
+  r.add("POST", "/change_hook/{name}", [&ctx](HttpRequest& req, const PathParams& path) {
+    WebhookSource* hook = ctx.webhook ? ctx.webhook(path.at("name")) : nullptr;
+    if (!hook)
+      throw HttpError(404, "no change source named '" + path.at("name") +
+                               "' takes webhooks here (change_sources: with type github_webhook, "
+                               "gitlab_webhook or gitea_webhook and that name)");
+    if (!sameOrigin(req, ctx.config().master.url))
+      throw HttpError(403, "webhooks are not accepted from a foreign Origin ('" + req.header("origin") + "')");
+    WebhookRequest in{req.headers, req.body, std::nullopt, req.remote};
+    if (req.header("content-type").rfind("application/x-www-form-urlencoded", 0) == 0) {
+      const auto form = parseQuery(req.body);  // throws HttpError 400 on bad escapes
+      if (auto it = form.find("payload"); it != form.end()) in.formPayload = it->second;
+    }
+    WebhookAnswer a = hook->receive(in);
+    return jsonResponse(a.body, a.status);
   });
 }
 

@@ -18,6 +18,7 @@ class LockManager;
 class RpcHandler;
 class SchedulerSet;
 class SlaveRegistry;
+class WebhookSource;
 }  // namespace bb
 
 namespace bb::web {
@@ -35,6 +36,8 @@ struct WebContext {
   const LockManager* locks = nullptr;
   EventBus& events;
   WebAuth& auth;
+  // The webhook change source named `name`, or nullptr.
+  std::function<WebhookSource*(const std::string& name)> webhook;
 
   // Throws HttpError 401/403 when the config requires login for reading
   // (master.web_read_login) and the request's user may not `status`.

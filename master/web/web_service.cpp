@@ -15,7 +15,8 @@ void WebContext::requireRead(const HttpRequest& req) const {
 WebService::WebService(boost::asio::io_context& io, WebDeps deps, HttpServerOptions opts)
     : deps_(std::move(deps)),
       auth_(deps_.config),
-      ctx_{deps_.db, deps_.config, deps_.rpc, deps_.schedulers, deps_.slaves, deps_.locks, deps_.events, auth_},
+      ctx_{deps_.db, deps_.config, deps_.rpc, deps_.schedulers, deps_.slaves, deps_.locks, deps_.events, auth_,
+           deps_.webhook},
       pages_(deps_.db, deps_.config,
              [rpc = &deps_.rpc](const std::string& method, const Json& params) { return rpc->read(method, params); }),
       server_(io, std::move(opts), [this](HttpRequest& req) { return handle(req); }) {

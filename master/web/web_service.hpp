@@ -30,6 +30,7 @@ struct WebDeps {
   const SlaveRegistry* slaves;
   const LockManager* locks;
   EventBus& events;
+  std::function<WebhookSource*(const std::string& name)> webhook;  // may be empty
 };
 
 class WebService {

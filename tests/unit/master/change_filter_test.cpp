@@ -174,7 +174,7 @@ TEST_F(FilteredSchedulersTest, SingleBranchBuildsOnlyChangesThatPassItsFilter) {
   auto e = entry("app", "single_branch");
   e.branch = "main";
   e.changeFilter.projects = {"app"};
-  SchedulerSet set({db, clock, buildsets}, bus);
+  SchedulerSet set({db, clock, buildsets, "", nullptr}, bus);
   set.configure({e});
   const auto web = change("main", "web");
   const auto dev = change("dev", "app");
@@ -190,7 +190,7 @@ TEST_F(FilteredSchedulersTest, SingleBranchWithBranchPatternCollectsMatchingBran
   auto e = entry("rel", "single_branch");
   e.changeFilter.branchPatterns = {"release/*"};
   e.treeStableTimer = 10;
-  SchedulerSet set({db, clock, buildsets}, bus);
+  SchedulerSet set({db, clock, buildsets, "", nullptr}, bus);
   set.configure({e});
   const auto a = change("release/1", "app");
   const auto other = change("dev", "app");
@@ -207,7 +207,7 @@ TEST_F(FilteredSchedulersTest, AnyBranchFiltersBeforeItsPerBranchTimers) {
   e.changeFilter.categories = {"ci"};
   e.extra["branches"] = Json::array({"main", "feature/**"});
   e.treeStableTimer = 5;
-  SchedulerSet set({db, clock, buildsets}, bus);
+  SchedulerSet set({db, clock, buildsets, "", nullptr}, bus);
   set.configure({e});
   const auto m = change("main", "app", "ci");
   const auto f = change("feature/a/b", "app", "ci");
@@ -226,7 +226,7 @@ TEST_F(FilteredSchedulersTest, NightlyOnlyIfChangedCountsOnlyChangesThatPass) {
   e.extra = Json{{"cron", "0 3 * * *"}, {"only_if_changed", true}};
   e.changeFilter.projects = {"app"};
   clock.setWall(WallTime(std::chrono::sys_days(std::chrono::year(2024) / 1 / 10)));  // midnight
-  SchedulerSet set({db, clock, buildsets}, bus);
+  SchedulerSet set({db, clock, buildsets, "", nullptr}, bus);
   set.configure({e});
   const auto web = change("main", "web");
   clock.advance(4h);  // 03:00 passed: the only change was filtered out
@@ -243,7 +243,7 @@ TEST_F(FilteredSchedulersTest, AFilteredOutChangeDoesNotRestartARunningTimer) {
   e.branch = "main";
   e.changeFilter.projects = {"app"};
   e.treeStableTimer = 10;
-  SchedulerSet set({db, clock, buildsets}, bus);
+  SchedulerSet set({db, clock, buildsets, "", nullptr}, bus);
   set.configure({e});
   change("main", "app");
   clock.advance(8s);

@@ -78,10 +78,10 @@ class WebEventStream : public ::testing::Test {
   MasterConfig config;
   ChangeBus changes{db, bus};
   BuildsetService buildsets{db, bus};
-  SchedulerSet schedulers{SchedulerContext{db, clock, buildsets}, changes};
+  SchedulerSet schedulers{SchedulerContext{db, clock, buildsets, "", nullptr}, changes};
   RpcHandler rpc{db, changes, schedulers, buildsets, [this]() -> const MasterConfig& { return config; }};
   WebAuth auth{[this]() -> const MasterConfig& { return config; }};
-  WebContext ctx{db, [this]() -> const MasterConfig& { return config; }, rpc, schedulers, nullptr, nullptr, bus, auth};
+  WebContext ctx{db, [this]() -> const MasterConfig& { return config; }, rpc, schedulers, nullptr, nullptr, bus, auth, {}};
   Router router;
 };
 
