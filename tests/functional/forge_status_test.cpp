@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "tests/functional/harness.hpp"
+#include "tests/functional/http_client.hpp"
 #include "tests/functional/http_recorder.hpp"
 
 namespace bb::test {
@@ -63,10 +64,11 @@ struct Env {
   SlaveProcess slave{tmp.sub("slave"), master.port(), "s1", "pw"};
   HttpRecorder http{freePort(), tmp.sub("http")};
   GitRepo repo{tmp.sub("alice/app.git")};
+  int web = freePort();
 
   std::string yaml(const std::string& reporters) {
     return "master: {name: ft, slave_port: " + std::to_string(master.port()) +
-           ", url: \"http://ci.example.org/\"}\n"
+           ", web_port: " + std::to_string(web) + ", url: \"http://ci.example.org/\"}\n"
            "secrets:\n"
            "  gh_token: {file: gh.secret}\n"
            "  gl_token: {file: gl.secret}\n"
@@ -114,7 +116,8 @@ struct Env {
   Json reporterStatus(const std::string& name) {
     auto st = master.client({"status", "--json"});
     EXPECT_EQ(st.rc, 0) << st.err;
-    for (const auto& r : Json::parse(st.out)["reporters"])
+    const Json all = Json::parse(st.out);
+    for (const auto& r : all["reporters"])
       if (r["name"] == name) return r;
     ADD_FAILURE() << "no reporter " << name << " in " << st.out;
     return Json::object();
@@ -222,6 +225,13 @@ TEST(ForgeStatus, EachForgeGetsWhatItsApiExpectsForAPassingAndAFailingBuild) {
   EXPECT_EQ(gs["queued"], 0);
   EXPECT_EQ(gs["failed"], 0);
   EXPECT_EQ(gs["dropped"], 0);
+  // The same counters in /metrics, for every reporter.
+  const HttpReply metrics = httpGet(e.web, "/metrics");
+  EXPECT_NE(metrics.body.find("buildmaster_reporter_deliveries_total{reporter=\"gh\",type=\"github_status\","
+                              "outcome=\"sent\"} 6"),
+            std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("buildmaster_reporter_queued{reporter=\"hook\",type=\"http_push\"} 0"),
+            std::string::npos) << metrics.body;
   const std::string log = e.master.log();
   for (const auto& t : {kGhToken, kGlToken, kGtToken, kHookKey}) EXPECT_EQ(log.find(t), std::string::npos) << t;
 }
