@@ -1,5 +1,6 @@
 #include "master/reporters/forge_status.hpp"
 
+#include <cctype>
 #include <vector>
 
 #include "common/message.hpp"  // Json

@@ -1,6 +1,7 @@
 #include "master/reporters/http_push_config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 
 #include "config/yaml_util.hpp"
