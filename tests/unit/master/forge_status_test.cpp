@@ -23,7 +23,7 @@ CommitStatus finished(Result r) {
   return s;
 }
 
-TEST(ForgeStatus, StatesPerForge) {
+TEST(ForgeStatusRequest, StatesPerForge) {
   CommitStatus req, run, cancel;
   run.phase = BuildPhase::Running;
   cancel.phase = BuildPhase::Cancelled;
@@ -48,7 +48,7 @@ TEST(ForgeStatus, StatesPerForge) {
   EXPECT_EQ(forgeState(Forge::GitLab, finished(Result::Retry)), std::nullopt);
 }
 
-TEST(ForgeStatus, RepoPathFromRepositoryUrls) {
+TEST(ForgeStatusRequest, RepoPathFromRepositoryUrls) {
   EXPECT_EQ(forgeRepoPath(Forge::GitHub, "https://github.com/alice/app.git"), "alice/app");
   EXPECT_EQ(forgeRepoPath(Forge::GitHub, "https://github.com/alice/app"), "alice/app");
   EXPECT_EQ(forgeRepoPath(Forge::GitHub, "git@github.com:alice/app.git"), "alice/app");
@@ -62,7 +62,7 @@ TEST(ForgeStatus, RepoPathFromRepositoryUrls) {
   EXPECT_EQ(forgeRepoPath(Forge::GitHub, ""), std::nullopt);
 }
 
-TEST(ForgeStatus, GitHubRequest) {
+TEST(ForgeStatusRequest, GitHubRequest) {
   CommitStatus s = finished(Result::Failure);
   s.sha = "0123abcd";
   s.branch = "main";
@@ -81,7 +81,7 @@ TEST(ForgeStatus, GitHubRequest) {
                                       {"context", "buildbot/b1"}}));
 }
 
-TEST(ForgeStatus, GitLabRequestEncodesTheProjectPathAndSendsRefAndName) {
+TEST(ForgeStatusRequest, GitLabRequestEncodesTheProjectPathAndSendsRefAndName) {
   CommitStatus s;
   s.phase = BuildPhase::Running;
   s.sha = "beef";
@@ -102,7 +102,7 @@ TEST(ForgeStatus, GitLabRequestEncodesTheProjectPathAndSendsRefAndName) {
             "http://h/api/v4/projects/1234/statuses/beef");
 }
 
-TEST(ForgeStatus, GiteaRequest) {
+TEST(ForgeStatusRequest, GiteaRequest) {
   CommitStatus s;
   s.sha = "cafe";
   s.context = "buildbot/b1";
@@ -115,7 +115,7 @@ TEST(ForgeStatus, GiteaRequest) {
   EXPECT_EQ(Json::parse(p.body)["state"], "pending");
 }
 
-TEST(ForgeStatus, LongDescriptionsAreCutOnACharacterBoundary) {
+TEST(ForgeStatusRequest, LongDescriptionsAreCutOnACharacterBoundary) {
   CommitStatus s;
   s.sha = "a";
   s.description = std::string(137, 'x') + "\xc3\xa9" + std::string(50, 'y');
