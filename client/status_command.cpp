@@ -133,6 +133,19 @@ std::string formatBuildsTable(const Json& statusResult) {
     out += "\nSchedulers:\n";
     for (const auto& s : schedulers) out += "  " + formatSchedulerLine(s) + "\n";
   }
+  // Each reporter's deliveries: a growing QUEUED or FAILED says the
+  // server it talks to is down or refuses it (LAST ERROR says why).
+  const Json reporters = statusResult.value("reporters", Json::array());
+  if (reporters.is_array() && !reporters.empty()) {
+    std::vector<std::vector<std::string>> rows{
+        {"REPORTER", "TYPE", "QUEUED", "SENT", "RETRIES", "FAILED", "DROPPED", "LAST ERROR"}};
+    for (const auto& r : reporters)
+      rows.push_back({cellText(r.value("name", Json())), cellText(r.value("type", Json())),
+                      cellText(r.value("queued", Json(0))), cellText(r.value("sent", Json(0))),
+                      cellText(r.value("retries", Json(0))), cellText(r.value("failed", Json(0))),
+                      cellText(r.value("dropped", Json(0))), cellText(r.value("last_error", Json("")))});
+    out += "\nReporters:\n" + formatTable(rows);
+  }
   // The master's database cannot be written (a full disk): said last, so
   // it is the line a user sees first at the prompt.
   if (auto st = statusResult.find("storage"); st != statusResult.end() && st->is_string() &&

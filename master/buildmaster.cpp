@@ -391,6 +391,11 @@ int BuildMaster::run(std::function<void()> onReady,
       for (const auto& s : im.changeSources) out.push_back(s.get());
       return out;
     });
+    im.rpc->setReporters([&im] {
+      Json out = Json::array();
+      for (const auto& r : im.reporters) out.push_back(r->describe());
+      return out;
+    });
     im.port = std::make_unique<MasterPort>(im.io, im.clock, *im.slaves, *im.rpc, *im.events,
                                            [&im]() -> const MasterConfig& { return im.config; });
     im.configureComponents();

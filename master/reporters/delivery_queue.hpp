@@ -2,11 +2,11 @@
 // A reporter's outbox: a bounded queue served by one worker thread of its
 // own, so the slow part of telling someone (an SMTP dialogue, an HTTP
 // POST) never runs on the master's loop. Items go out in order; one that
-// fails with a temporary error (server down, 4xx) is tried again with
-// exponential back-off for as long as the master runs, and holds the ones
-// behind it (they would fail the same way). A permanent error (a 5xx
-// answer) or an attempt that throws kMaxThrows times drops the item with
-// a logged reason. Nothing here touches master state: an attempt gets only
+// fails with a temporary error (server down; SMTP 4xx; HTTP 408, 429,
+// 5xx) is tried again with exponential back-off for as long as the master
+// runs, and holds the ones behind it (they would fail the same way). A
+// permanent error (SMTP 5xx; any other HTTP 4xx) or an attempt that
+// throws kMaxThrows times drops the item with a logged reason. Nothing here touches master state: an attempt gets only
 // what was captured when the item was queued.
 #include <chrono>
 #include <condition_variable>

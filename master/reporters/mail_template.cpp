@@ -63,12 +63,11 @@ std::optional<std::string> walk(const std::string& text, OnText onText, OnName o
 
 }  // namespace
 
-std::optional<std::string> checkMailTemplate(const std::string& text) {
+std::optional<std::string> checkTemplate(const std::string& text, const std::vector<std::string>& known) {
   std::optional<std::string> unknown;
   auto problem = walk(
       text, [](const std::string&) {},
       [&](const std::string& name) {
-        const auto& known = mailPlaceholders();
         if (!unknown && std::find(known.begin(), known.end(), name) == known.end())
           unknown = "unknown placeholder {" + name + "}; known: {" +
                     [&] {
@@ -79,6 +78,10 @@ std::optional<std::string> checkMailTemplate(const std::string& text) {
                     "}";
       });
   return problem ? problem : unknown;
+}
+
+std::optional<std::string> checkMailTemplate(const std::string& text) {
+  return checkTemplate(text, mailPlaceholders());
 }
 
 std::string renderMailTemplate(const std::string& text,

@@ -12,7 +12,12 @@ namespace bb {
 // Every placeholder a template may use.
 const std::vector<std::string>& mailPlaceholders();
 
-// Why `text` is not a valid template (an unknown placeholder, an
+// Why `text` is not a valid template with placeholders `known` (an
+// unknown placeholder, an unclosed brace), or nullopt. The forge
+// reporters' context template uses it too.
+std::optional<std::string> checkTemplate(const std::string& text, const std::vector<std::string>& known);
+
+// Why `text` is not a valid mail template (an unknown placeholder, an
 // unclosed brace), or nullopt.
 std::optional<std::string> checkMailTemplate(const std::string& text);
 

@@ -1,4 +1,6 @@
 // The reporter types: one line each.
+#include "master/reporters/forge_reporter.hpp"
+#include "master/reporters/http_push_reporter.hpp"
 #include "master/reporters/mail_reporter.hpp"
 #include "master/reporters/reporter.hpp"
 
@@ -22,6 +24,10 @@ ReporterType type(const char* name) {
 const std::vector<ReporterType>& reporterTypes() {
   static const std::vector<ReporterType> types{
       type<MailReporter>("mail"),
+      type<ForgeStatusReporter<Forge::GitHub>>("github_status"),
+      type<ForgeStatusReporter<Forge::GitLab>>("gitlab_status"),
+      type<ForgeStatusReporter<Forge::Gitea>>("gitea_status"),
+      type<HttpPushReporter>("http_push"),
   };
   return types;
 }

@@ -266,6 +266,7 @@ Json RpcHandler::status(const Json& p) {
               {"slaves", slaves},
               {"change_sources", sources},
               {"schedulers", schedulers},
+              {"reporters", only.empty() ? reporters() : Json::array()},
               {"storage", storage_ ? storage_->describe() : std::string("ok")},
               {"now", unixNowSeconds()}};
 }

@@ -52,6 +52,12 @@ class RpcHandler {
     changeSources_ = std::move(fn);
   }
 
+  // Where `status` (and the web's /metrics) read the reporters' delivery
+  // counters: one Reporter::describe() each.
+  void setReporters(std::function<Json()> fn) { reporters_ = std::move(fn); }
+  // [{name, type, queued, sent, retries, failed, dropped, last_error...}].
+  Json reporters() const { return reporters_ ? reporters_() : Json::array(); }
+
   // Where `status` reads the storage condition (its `storage` field); a
   // request that fails for a full disk marks it.
   void setStorage(PendingWrites* storage) { storage_ = storage; }
@@ -91,6 +97,7 @@ class RpcHandler {
   std::function<std::vector<std::shared_ptr<Build>>()> runningBuilds_;
   const SlaveRegistry* slaves_ = nullptr;
   std::function<std::vector<const ChangeSource*>()> changeSources_;
+  std::function<Json()> reporters_;
   PendingWrites* storage_ = nullptr;
 };
 

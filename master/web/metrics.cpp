@@ -3,6 +3,7 @@
 // slave gauges are read when scraped.
 #include "master/db/database.hpp"
 #include "master/slaves/slave_registry.hpp"
+#include "master/status/rpc_handler.hpp"
 #include "master/web/rest_common.hpp"
 #include "master/web/web_service.hpp"
 
@@ -29,6 +30,33 @@ void addMetrics(Router& r, WebContext& ctx, const WebCounters& counters) {
     out += "buildmaster_slaves_connected " + std::to_string(ctx.slaves ? ctx.slaves->connectedCount() : 0) + "\n";
     out += "# HELP buildmaster_slaves_configured Slaves in the config.\n# TYPE buildmaster_slaves_configured gauge\n";
     out += "buildmaster_slaves_configured " + std::to_string(ctx.config().slaves.size()) + "\n";
+    // Each reporter's deliveries (mail, commit status, HTTP push...).
+    const Json reporters = ctx.rpc.reporters();
+    auto label = [](const Json& r) {
+      auto esc = [](std::string v) {
+        std::string o;
+        for (char c : v) o += (c == '\\' || c == '"') ? std::string("\\") + c : (c == '\n' ? std::string("\\n") : std::string(1, c));
+        return o;
+      };
+      return "reporter=\"" + esc(r.value("name", "")) + "\",type=\"" + esc(r.value("type", "")) + "\"";
+    };
+    out += "# HELP buildmaster_reporter_deliveries_total What each reporter delivered, by outcome (sent, "
+           "failed: refused for good, dropped: queue full or shut down).\n";
+    out += "# TYPE buildmaster_reporter_deliveries_total counter\n";
+    for (const auto& r : reporters)
+      for (const char* k : {"sent", "failed", "dropped"})
+        out += "buildmaster_reporter_deliveries_total{" + label(r) + ",outcome=\"" + k + "\"} " +
+               std::to_string(r.value(k, std::uint64_t{0})) + "\n";
+    out += "# HELP buildmaster_reporter_retries_total Attempts a reporter made again after a temporary failure.\n";
+    out += "# TYPE buildmaster_reporter_retries_total counter\n";
+    for (const auto& r : reporters)
+      out += "buildmaster_reporter_retries_total{" + label(r) + "} " +
+             std::to_string(r.value("retries", std::uint64_t{0})) + "\n";
+    out += "# HELP buildmaster_reporter_queued Items waiting in a reporter's queue.\n";
+    out += "# TYPE buildmaster_reporter_queued gauge\n";
+    for (const auto& r : reporters)
+      out += "buildmaster_reporter_queued{" + label(r) + "} " +
+             std::to_string(r.value("queued", std::uint64_t{0})) + "\n";
     HttpResponse res = textResponse(std::move(out));
     res.contentType = "text/plain; version=0.0.4; charset=utf-8";
     return res;

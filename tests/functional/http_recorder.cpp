@@ -1,0 +1,63 @@
+#include "tests/functional/http_recorder.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace bb::test {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool accepts(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+void HttpRecorder::start(int status) {
+  fs::create_directories(dir_);
+  const std::string out = dir_ + "/../http-recorder-" + std::to_string(port_) + "-" + std::to_string(++starts_) + ".log";
+  proc_.start({"/usr/bin/python3", std::string(BB_SOURCE_DIR) + "/tests/functional/http_recorder.py",
+               std::to_string(port_), dir_, std::to_string(status)},
+              out);
+  if (!waitFor([&] { return !proc_.running() || readFile(out).find("listening") != std::string::npos; }, 20s) ||
+      !proc_.running() || !accepts(port_))
+    throw std::runtime_error("http_recorder.py did not start on port " + std::to_string(port_) + ":\n" + readFile(out));
+}
+
+void HttpRecorder::stop() { proc_.stop(10s); }
+
+std::vector<Json> HttpRecorder::requests() const {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.size() > 5 && n.substr(n.size() - 5) == ".json") names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<Json> out;
+  for (const auto& n : names) {
+    Json r = Json::parse(readFile(dir_ + "/" + n));
+    Json body = Json::parse(r["body"].get<std::string>(), nullptr, false);
+    if (!body.is_discarded()) r["json"] = body;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace bb::test
