@@ -2,24 +2,12 @@
 
 #include <stdexcept>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "common/hmac.hpp"
 
 namespace bb {
 
 std::string hmacSha256Hex(const std::string& key, const std::string& body) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len))
-    throw std::runtime_error("HMAC-SHA256 failed");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[mac[i] >> 4];
-    out += hex[mac[i] & 15];
-  }
-  return out;
+  return hexEncode(hmacSha256(key, body));
 }
 
 std::string pushBody(const Event& e, const std::string& master, const std::string& masterUrl) {
