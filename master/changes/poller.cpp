@@ -36,6 +36,7 @@ void Poller::pollNow() {
   if (polling_ || stopped_) return;
   polling_ = true;
   lastPollAt_ = unixNow();
+  pollStarted_ = std::chrono::steady_clock::now();
   ++polls_;
   try {
     doPoll();
@@ -71,6 +72,7 @@ void Poller::offload(std::function<void()> work, std::function<void()> then) {
 void Poller::pollDone(const std::string& error) {
   if (!polling_) return;
   polling_ = false;
+  lastPollMs_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - pollStarted_).count();
   const auto interval = std::chrono::seconds(std::max(1, cfg_.interval));
   if (error.empty()) {
     if (failures_ > 0)
@@ -101,7 +103,7 @@ Json Poller::describe() const {
            {"interval", cfg_.interval}, {"polls", polls_},
            {"last_poll_at", lastPollAt_}, {"last_success_at", lastSuccessAt_},
            {"next_poll_at", nextPollAt_}, {"failures", failures_},
-           {"polling", polling_}};
+           {"polling", polling_}, {"last_poll_ms", lastPollMs_}};
   if (!lastError_.empty()) out["last_error"] = lastError_;
   return out;
 }

@@ -27,7 +27,8 @@ class Poller : public ChangeSource {
   void stop() override;
   const ChangeSourceEntry& config() const override { return cfg_; }
   // {name, type, interval, polls, last_poll_at, last_success_at,
-  // next_poll_at, failures, last_error}: times in unix seconds.
+  // next_poll_at, failures, last_error, last_poll_ms}: times in unix
+  // seconds; last_poll_ms is how long the last poll took.
   Json describe() const override;
 
   int failures() const { return failures_; }
@@ -81,6 +82,8 @@ class Poller : public ChangeSource {
   std::uint64_t polls_ = 0;
   std::string lastError_;
   std::int64_t lastPollAt_ = 0, lastSuccessAt_ = 0, nextPollAt_ = 0;
+  std::chrono::steady_clock::time_point pollStarted_;
+  double lastPollMs_ = 0;  // how long the last poll took, start to done
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

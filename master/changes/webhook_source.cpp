@@ -18,15 +18,6 @@ namespace bb {
 
 namespace {
 
-const char* typeName(Forge f) {
-  switch (f) {
-    case Forge::GitHub: return "github_webhook";
-    case Forge::GitLab: return "gitlab_webhook";
-    case Forge::Gitea: return "gitea_webhook";
-  }
-  return "webhook";
-}
-
 bool parse(cfg::MapReader& r, cfg::MasterParse& p, ChangeSourceEntry& c) {
   r.allowKeys({"name", "type", "secret", "branches", "project", "category", "max_body"});
   bool ok = true;
@@ -46,10 +37,6 @@ bool parse(cfg::MapReader& r, cfg::MasterParse& p, ChangeSourceEntry& c) {
   return ok;
 }
 
-std::string slotKey(std::uint64_t slot) {
-  return "delivery:" + std::to_string(slot % WebhookSource::kRememberedDeliveries);
-}
-
 }  // namespace
 
 void WebhookSource::declareType(ChangeSourceType& t) { t.config.parse = parse; }
@@ -63,20 +50,30 @@ WebhookSource::WebhookSource(Forge forge, const ChangeSourceEntry& cfg, ChangeSo
   }
 }
 
+std::int64_t WebhookSource::now() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(services_.clock.wallNow().time_since_epoch()).count();
+}
+
 void WebhookSource::start() {
-  // The remembered deliveries, oldest first.
+  prune();
+  spdlog::info("{} {}: accepting POST /change_hook/{} ({})", cfg_.type, cfg_.name, cfg_.name,
+               secret_.empty() ? "UNSIGNED: no secret is configured" : "signed");
+}
+
+void WebhookSource::prune() {
+  // Delivery ids older than kRememberSeconds are forgotten.
   auto& db = services_.db;
-  if (auto next = db.getState(object_, "next_slot"); next && next->is_number_unsigned())
-    nextSlot_ = next->get<std::uint64_t>();
-  const std::uint64_t from = nextSlot_ > kRememberedDeliveries ? nextSlot_ - kRememberedDeliveries : 0;
-  for (std::uint64_t slot = from; slot < nextSlot_; ++slot) {
-    auto id = db.getState(object_, slotKey(slot));
-    if (!id || !id->is_string()) continue;
-    deliveries_.push_back(id->get<std::string>());
-    seen_.insert(deliveries_.back());
-  }
-  spdlog::info("{} {}: accepting POST /change_hook/{} ({}, {} deliveries remembered)", cfg_.type, cfg_.name,
-               cfg_.name, secret_.empty() ? "UNSIGNED: no secret is configured" : "signed", deliveries_.size());
+  const std::int64_t cutoff = now() - kRememberSeconds;
+  std::size_t pruned = 0;
+  db.transaction([&] {
+    for (const auto& [key, at] : db.statesWithPrefix(object_, "delivery:"))
+      if (!at.is_number_integer() || at.get<std::int64_t>() < cutoff) {
+        db.deleteState(object_, key);
+        ++pruned;
+      }
+  });
+  sincePrune_ = 0;
+  if (pruned > 0) spdlog::info("{} {}: forgot {} delivery id(s) older than 30 days", cfg_.type, cfg_.name, pruned);
 }
 
 Json WebhookSource::describe() const {
@@ -140,7 +137,7 @@ bool WebhookSource::branchWatched(const std::string& branch) const {
 
 WebhookAnswer WebhookSource::receive(const WebhookRequest& req) {
   ++requests_;
-  lastRequestAt_ = std::chrono::duration_cast<std::chrono::seconds>(services_.clock.wallNow().time_since_epoch()).count();
+  lastRequestAt_ = now();
   if (req.body.size() > cfg_.maxBody)
     return refuse(req, 413, "the body is " + std::to_string(req.body.size()) + " bytes; this hook takes at most " +
                                 std::to_string(cfg_.maxBody) + " (max_body)");
@@ -188,7 +185,9 @@ WebhookAnswer WebhookSource::receive(const WebhookRequest& req) {
     spdlog::info("{} {}: {} event from {} builds nothing: {}", cfg_.type, cfg_.name, event, req.remote, ev.ignored);
     return {200, Json{{"ignored", ev.ignored}}};
   }
-  if (!delivery.empty() && seen_.count(delivery)) {
+  if (delivery.size() > kMaxDeliveryId)
+    return refuse(req, 400, "the delivery id is longer than " + std::to_string(kMaxDeliveryId) + " bytes");
+  if (!delivery.empty() && services_.db.getState(object_, "delivery:" + delivery)) {
     ++duplicates_;
     spdlog::info("{} {}: delivery {} was accepted before; not stored again", cfg_.type, cfg_.name, delivery);
     return {200, Json{{"duplicate", true}, {"delivery", delivery}}};
@@ -207,7 +206,6 @@ WebhookAnswer WebhookSource::receive(const WebhookRequest& req) {
 std::vector<std::int64_t> WebhookSource::store(std::vector<db::ChangeRecord> changes, const std::string& delivery) {
   auto& db = services_.db;
   std::vector<std::int64_t> ids;
-  const std::uint64_t slot = nextSlot_;
   db.transaction([&] {
     for (auto& c : changes) {
       c.source = object_;
@@ -216,19 +214,14 @@ std::vector<std::int64_t> WebhookSource::store(std::vector<db::ChangeRecord> cha
       else if (c.category.empty()) c.category = c.properties.value("event", "");
       ids.push_back(services_.bus.addChange(std::move(c)));
     }
-    if (!delivery.empty()) {
-      db.setState(object_, slotKey(slot), delivery);
-      db.setState(object_, "next_slot", slot + 1);
-    }
+    if (!delivery.empty()) db.setState(object_, "delivery:" + delivery, now());
   });
   changes_ += ids.size();
-  if (!delivery.empty()) {
-    nextSlot_ = slot + 1;
-    deliveries_.push_back(delivery);
-    seen_.insert(delivery);
-    if (deliveries_.size() > kRememberedDeliveries) {
-      seen_.erase(deliveries_.front());
-      deliveries_.pop_front();
+  if (++sincePrune_ >= kPruneEvery) {
+    try {
+      prune();
+    } catch (const DbError& e) {
+      spdlog::warn("{} {}: could not forget old delivery ids: {}", cfg_.type, cfg_.name, e.what());
     }
   }
   return ids;

@@ -10,11 +10,9 @@
 // database refused (the forge may redeliver); 200 with the change ids, or
 // with why nothing was built. Every refusal is also a log line.
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_set>
 
 #include "master/changes/change_source.hpp"
 #include "master/changes/forge_payloads.hpp"
@@ -37,9 +35,12 @@ struct WebhookAnswer {
 
 class WebhookSource : public ChangeSource {
  public:
-  // How many delivery ids are remembered (in the database) to refuse a
-  // redelivery.
-  static constexpr std::size_t kRememberedDeliveries = 1000;
+  // How long a delivery id is remembered (in the database) to refuse a
+  // redelivery; older ones are pruned at start and every kPruneEvery
+  // deliveries.
+  static constexpr std::int64_t kRememberSeconds = 30 * 86400;
+  static constexpr std::uint64_t kPruneEvery = 1000;
+  static constexpr std::size_t kMaxDeliveryId = 200;
 
   WebhookSource(Forge forge, const ChangeSourceEntry& cfg, ChangeSourceServices& services);
   static void declareType(ChangeSourceType& t);
@@ -66,11 +67,9 @@ class WebhookSource : public ChangeSource {
   ChangeSourceServices& services_;
   std::string secret_;  // resolved
   std::string object_;  // "TYPE:NAME": its changes' source and its state's object
-  // The last kRememberedDeliveries delivery ids, oldest first, and their
-  // slot sequence in the state table.
-  std::deque<std::string> deliveries_;
-  std::unordered_set<std::string> seen_;
-  std::uint64_t nextSlot_ = 0;
+  void prune();
+  std::int64_t now() const;
+  std::uint64_t sincePrune_ = 0;
   std::uint64_t requests_ = 0, changes_ = 0, duplicates_ = 0, ignored_ = 0, refused_ = 0;
   std::int64_t lastRequestAt_ = 0;
   std::string lastError_;

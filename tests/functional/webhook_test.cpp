@@ -167,6 +167,16 @@ TEST_F(Webhooks, ARedeliveredEventIsStoredOnceAlsoAfterARestart) {
                       {"X-Hub-Signature-256", "sha256=" + hexEncode(hmacSha256(kGitHubSecret, form))}});
   EXPECT_EQ(f.status, 200) << f.body;
   EXPECT_EQ(changes(), 2);
+  // Many deliveries later (more than any fixed window of recent ids would
+  // hold), the first is still known.
+  for (int i = 0; i < 1100; ++i) {
+    char rev[41];
+    std::snprintf(rev, sizeof rev, "%040d", 100000 + i);
+    ASSERT_EQ(github(push(rev).dump(), "many-" + std::to_string(i)).status, 200);
+  }
+  again = github(body, "delivery-42");
+  EXPECT_EQ(Json::parse(again.body)["duplicate"], true) << again.body;
+  EXPECT_EQ(changes(), 1102);
 }
 
 TEST_F(Webhooks, GitLabTokenAndBranchesAndGiteaSignature) {
