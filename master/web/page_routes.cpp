@@ -89,6 +89,9 @@ void addPageRoutes(Router& r, WebContext& ctx, Pages& pages) {
           return pages.requests(site(req), canControl(req));
         }));
   r.add("GET", "/slaves", page([=, &pages](HttpRequest& req, const PathParams&) { return pages.slaves(site(req)); }));
+  r.add("GET", "/locks", page([=, &ctx, &pages](HttpRequest& req, const PathParams&) {
+    return pages.locks(site(req), locksView(ctx));
+  }));
   r.add("GET", "/schedulers", page([=, &pages](HttpRequest& req, const PathParams&) { return pages.schedulers(site(req)); }));
   r.add("GET", "/schedulers/timeline", page([=, &pages](HttpRequest& req, const PathParams&) {
           return pages.schedulerTimeline(site(req), 300);

@@ -56,6 +56,8 @@ Json lockHolders(const std::vector<Holding>& hs) {
   return out;
 }
 
+}  // namespace
+
 Json locksView(WebContext& ctx) {
   Json out = Json::array();
   std::map<std::string, Json> byName;
@@ -89,8 +91,6 @@ Json locksView(WebContext& ctx) {
   for (auto& [name, l] : byName) out.push_back(std::move(l));
   return out;
 }
-
-}  // namespace
 
 void addEntityRoutes(Router& r, WebContext& ctx) {
   auto get = [&r, &ctx](const std::string& path, std::function<HttpResponse(HttpRequest&, const PathParams&)> fn) {

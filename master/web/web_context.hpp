@@ -53,6 +53,9 @@ void addChangeHook(Router& r, WebContext& ctx);      // change_hook.cpp
 void addEventStream(Router& r, WebContext& ctx);     // event_stream.cpp
 void addBadges(Router& r, WebContext& ctx);          // badge.cpp
 void addLogin(Router& r, WebContext& ctx);           // login.cpp
+// Every lock: config, instances with their holders, and who waits
+// (rest_entities.cpp; GET /api/v2/locks and the locks page).
+Json locksView(WebContext& ctx);
 class Pages;
 void addPageRoutes(Router& r, WebContext& ctx, Pages& pages);  // page_routes.cpp
 struct WebCounters;

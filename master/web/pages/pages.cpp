@@ -410,4 +410,36 @@ std::string Pages::slaves(const Site& site) {
   return renderPage("slaves", "Slaves", Json{{"slaves", rows}}, site);
 }
 
+std::string Pages::locks(const Site& site, const Json& locks) {
+  Json rows = Json::array();
+  for (const auto& l : locks) {
+    Json holders = Json::array();
+    for (const auto& i : l["instances"]) {
+      const std::string instance = str(i, "slave").empty() ? "master" : "slave " + str(i, "slave");
+      for (const auto& h : i["holders"])
+        holders.push_back(Json{{"instance", instance}, {"owner", str(h, "owner")}, {"mode", str(h, "mode")},
+                               {"since", formatTime(num(h, "since"))}});
+    }
+    Json waiting = Json::array();
+    for (const auto& w : l["waiting"]) {
+      std::string wants, blocked;
+      for (const auto& x : w["wants"]) wants += (wants.empty() ? "" : ", ") + str(x, "lock") + " (" + str(x, "mode") + ")";
+      for (const auto& b : w["blocked_by"]) {
+        std::string owners;
+        for (const auto& o : b["owners"]) owners += (owners.empty() ? "" : ", ") + o.get<std::string>();
+        blocked += (blocked.empty() ? "" : "; ") + str(b, "lock") + (owners.empty() ? "" : ": " + owners);
+      }
+      waiting.push_back(Json{{"owner", str(w, "owner")}, {"slave", str(w, "slave")}, {"wants", wants},
+                             {"blocked_by", blocked}, {"since", formatTime(num(w, "since"))}});
+    }
+    rows.push_back(Json{{"name", str(l, "name")},
+                        {"scope", str(l, "scope")},
+                        {"max_count", num(l, "max_count")},
+                        {"holders", std::move(holders)},
+                        {"has_waiting", !waiting.empty()},
+                        {"waiting", std::move(waiting)}});
+  }
+  return renderPage("locks", "Locks", Json{{"locks", rows}}, site);
+}
+
 }  // namespace bb::web

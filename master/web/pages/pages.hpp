@@ -52,6 +52,8 @@ class Pages {
   std::string buildsets(const Site& site);
   std::string requests(const Site& site, bool canControl);
   std::string slaves(const Site& site);
+  // `locks` as GET /api/v2/locks gives them (locksView): holders and waiters.
+  std::string locks(const Site& site, const Json& locks);
   std::string schedulers(const Site& site);
   std::string schedulerTimeline(const Site& site, int buildsets);
 
