@@ -1,6 +1,8 @@
 // Opening the database, the statement cache and transactions.
 #include "master/db/database.hpp"
 
+#include <chrono>
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -88,7 +90,20 @@ void Database::commit() {
   if (depth_ == 0) throw DbError("commit() without a matching begin()");
   // depth_ only drops on success: a failed COMMIT leaves the transaction
   // open for the caller's rollback().
-  stmt(depth_ == 1 ? kCommit : kRelease).run();
+  if (depth_ == 1) {
+    const auto t0 = std::chrono::steady_clock::now();
+    stmt(kCommit).run();
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++commitStats_.count;
+    commitStats_.seconds += took;
+    for (std::size_t i = 0; i < CommitStats::kBounds.size(); ++i)
+      if (took <= CommitStats::kBounds[i]) {
+        ++commitStats_.buckets[i];
+        break;
+      }
+  } else {
+    stmt(kRelease).run();
+  }
   --depth_;
   if (!afterCommitMarks_.empty()) afterCommitMarks_.pop_back();
   if (depth_ == 0) runAfterCommit();

@@ -7,6 +7,7 @@
 // Every failure throws bb::DbError (master/db/db_error.hpp) with its kind.
 // Statements are prepared once per Database and cached, so hot calls cost
 // one bind/step/reset each.
+#include <array>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -74,6 +75,15 @@ class Database {
   void begin();
   void commit();
   void rollback();
+  // How long the outermost COMMITs took (what /metrics shows as
+  // buildmaster_db_commit_seconds): counts per upper bound in seconds.
+  struct CommitStats {
+    static constexpr std::array<double, 9> kBounds{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0};
+    std::array<std::uint64_t, kBounds.size()> buckets{};  // cumulative is computed when shown
+    std::uint64_t count = 0;
+    double seconds = 0;
+  };
+  const CommitStats& commitStats() const { return commitStats_; }
   // Depth of open transactions (0: autocommit).
   int transactionDepth() const { return depth_; }
   // Runs `fn` once the outermost transaction open now has committed (at
@@ -293,6 +303,7 @@ class Database {
   std::string path_;
   std::unordered_map<const char*, CachedStatement> cache_;
   int depth_ = 0;
+  CommitStats commitStats_;
   std::vector<std::function<void()>> afterCommit_;
   std::vector<std::size_t> afterCommitMarks_;  // afterCommit_.size() as each level began
   ZSTD_CCtx_s* cctx_ = nullptr;

@@ -455,7 +455,10 @@ void Build::recordEnd(Result r, const std::string& text, std::int64_t now) {
     if (lockWaitSeconds_ > 0 || props_.has("lock_status")) saveLockProperties();
     if (record_.id) env_.db.finishBuild(record_.id, r, buildText, now);
     publish(EventType::BuildFinished,
-            Json{{"result", std::string(toString(r))}, {"text", buildText}});
+            Json{{"result", std::string(toString(r))},
+                 {"text", buildText},
+                 {"duration_seconds", record_.startedAt > 0 ? std::max<std::int64_t>(0, now - record_.startedAt) : 0},
+                 {"lock_wait_seconds", lockWaitSeconds_}});
     if (r == Result::Retry && !givesUp) {
       // The request goes back to the queue to run again.
       env_.db.unclaimRequest(request_.id, counted);

@@ -1,6 +1,8 @@
 // GET /metrics: Prometheus text format. Builds by result count what this
 // master finished since it started (from the event bus); the queue and
 // slave gauges are read when scraped.
+#include <sstream>
+
 #include "master/db/database.hpp"
 #include "master/slaves/slave_registry.hpp"
 #include "master/status/rpc_handler.hpp"
@@ -30,6 +32,32 @@ void addMetrics(Router& r, WebContext& ctx, const WebCounters& counters) {
     out += "buildmaster_slaves_connected " + std::to_string(ctx.slaves ? ctx.slaves->connectedCount() : 0) + "\n";
     out += "# HELP buildmaster_slaves_configured Slaves in the config.\n# TYPE buildmaster_slaves_configured gauge\n";
     out += "buildmaster_slaves_configured " + std::to_string(ctx.config().slaves.size()) + "\n";
+    auto histogram = [&out](const char* name, const char* help, const std::vector<double>& bounds,
+                            const std::vector<std::uint64_t>& counts, std::uint64_t count, double sum) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " histogram\n";
+      std::uint64_t cumulative = 0;
+      for (std::size_t i = 0; i < bounds.size(); ++i) {
+        cumulative += counts[i];
+        std::ostringstream le;
+        le << bounds[i];
+        out += std::string(name) + "_bucket{le=\"" + le.str() + "\"} " + std::to_string(cumulative) + "\n";
+      }
+      out += std::string(name) + "_bucket{le=\"+Inf\"} " + std::to_string(count) + "\n";
+      std::ostringstream s;
+      s << sum;
+      out += std::string(name) + "_sum " + s.str() + "\n" + name + "_count " + std::to_string(count) + "\n";
+    };
+    histogram("buildmaster_build_duration_seconds", "How long builds this master finished took, start to end.",
+              counters.buildSeconds.bounds, counters.buildSeconds.counts, counters.buildSeconds.count,
+              counters.buildSeconds.sum);
+    histogram("buildmaster_lock_wait_seconds", "How long builds that waited for locks waited in all.",
+              counters.lockWaitSeconds.bounds, counters.lockWaitSeconds.counts, counters.lockWaitSeconds.count,
+              counters.lockWaitSeconds.sum);
+    const auto& commits = ctx.db.commitStats();
+    histogram("buildmaster_db_commit_seconds", "How long the database took to commit each transaction.",
+              std::vector<double>(commits.kBounds.begin(), commits.kBounds.end()),
+              std::vector<std::uint64_t>(commits.buckets.begin(), commits.buckets.end()), commits.count,
+              commits.seconds);
     // Each reporter's deliveries (mail, commit status, HTTP push...).
     const Json reporters = ctx.rpc.reporters();
     auto label = [](const Json& r) {

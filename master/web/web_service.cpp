@@ -7,6 +7,16 @@
 
 namespace bb::web {
 
+void WebCounters::Histogram::observe(double v) {
+  ++count;
+  sum += v;
+  for (std::size_t i = 0; i < bounds.size(); ++i)
+    if (v <= bounds[i]) {
+      ++counts[i];
+      return;
+    }
+}
+
 void WebContext::requireRead(const HttpRequest& req) const {
   if (!config().master.webReadLogin) return;
   auth.require(auth.authenticate(req), "status");
@@ -39,6 +49,8 @@ WebService::WebService(boost::asio::io_context& io, WebDeps deps, HttpServerOpti
     } else {
       if (counters_.running > 0) --counters_.running;
       ++counters_.buildsByResult[e.data.value("result", std::string("unknown"))];
+      counters_.buildSeconds.observe(e.data.value("duration_seconds", 0.0));
+      if (const double w = e.data.value("lock_wait_seconds", 0.0); w > 0) counters_.lockWaitSeconds.observe(w);
     }
     return true;
   };

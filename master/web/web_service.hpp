@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "master/web/http_server.hpp"
 #include "master/web/pages/pages.hpp"
@@ -20,6 +21,17 @@ namespace bb::web {
 struct WebCounters {
   std::map<std::string, std::int64_t> buildsByResult;
   std::int64_t running = 0;
+  // A histogram (Prometheus' shape): counts per upper bound, sum, count.
+  struct Histogram {
+    std::vector<double> bounds;
+    std::vector<std::uint64_t> counts;  // one per bound; the rest is +Inf
+    std::uint64_t count = 0;
+    double sum = 0;
+    explicit Histogram(std::vector<double> b) : bounds(std::move(b)), counts(bounds.size(), 0) {}
+    void observe(double v);
+  };
+  Histogram buildSeconds{{1, 5, 15, 60, 300, 900, 1800, 3600, 7200}};
+  Histogram lockWaitSeconds{{0.1, 1, 5, 15, 60, 300, 900, 3600}};  // builds that waited for a lock
 };
 
 struct WebDeps {

@@ -145,6 +145,15 @@ TEST_F(WebApi, ReadsFollowBuildbotQuerySyntax) {
   EXPECT_NE(metrics.body.find("buildmaster_builds_finished_total{result=\"success\"} 3"), std::string::npos)
       << metrics.body;
   EXPECT_NE(metrics.body.find("buildmaster_slaves_connected 1"), std::string::npos) << metrics.body;
+  // Three builds of well under a second each: all in the first bucket.
+  EXPECT_NE(metrics.body.find("buildmaster_build_duration_seconds_bucket{le=\"1\"} 3\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("buildmaster_build_duration_seconds_count 3\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("buildmaster_lock_wait_seconds_count 0\n"), std::string::npos) << metrics.body;
+  // Every change, buildset and build was committed: many commits counted.
+  const auto commits = metrics.body.find("buildmaster_db_commit_seconds_count ");
+  ASSERT_NE(commits, std::string::npos) << metrics.body;
+  EXPECT_GE(std::stoi(metrics.body.substr(commits + 36)), 9) << metrics.body;
 
   const HttpReply badge = httpGet(web, "/badges/b1.svg");
   EXPECT_EQ(badge.status, 200);

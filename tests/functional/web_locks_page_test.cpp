@@ -64,6 +64,9 @@ TEST(WebLocksPage, ShowsTheHolderAndTheWaiterThenFree) {
   ASSERT_TRUE(waitFor([&] {
     return sqlite(master.dbPath(), "SELECT COUNT(*) FROM builds WHERE finished = 1")[0][0] == "2";
   }, 30s)) << master.log();
+  // The build that waited shows in the lock-wait histogram.
+  const HttpReply metrics = httpGet(web, "/metrics");
+  EXPECT_NE(metrics.body.find("buildmaster_lock_wait_seconds_count 1\n"), std::string::npos) << metrics.body;
   const HttpReply after = httpGet(web, "/locks");
   EXPECT_NE(after.body.find(">free<"), std::string::npos) << after.body;
   EXPECT_EQ(after.body.find("lock-waiters"), std::string::npos) << after.body;
