@@ -308,7 +308,8 @@ Json IrcConnection::describe() const {
   const auto& i = *impl_;
   return Json{{"connected", i.connected}, {"registered", i.registered}, {"nick", i.nick},
               {"channels", std::vector<std::string>(i.joined.begin(), i.joined.end())},
-              {"connects", i.connects}, {"sent", i.sent}, {"dropped", i.send.dropped()},
+              {"connects", i.connects}, {"retries", i.connects > 0 ? i.connects - 1 : 0}, {"failed", 0},
+              {"sent", i.sent}, {"dropped", i.send.dropped()},
               {"queued", i.send.queued()}, {"last_error", i.lastError}};
 }
 

@@ -60,7 +60,9 @@ class IrcConnection {
   void say(const std::string& target, const std::string& text);
   // The nick in use (the configured one, or it with a suffix).
   std::string nick() const;
-  // {connected, registered, nick, channels, connects, sent, dropped, queued, last_error}.
+  // {connected, registered, nick, channels, connects, retries (reconnects),
+  // failed (0), sent (lines), dropped (lines flood control dropped),
+  // queued, last_error}.
   Json describe() const;
 
   struct Impl;
