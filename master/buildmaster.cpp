@@ -171,7 +171,8 @@ void BuildMaster::Impl::startReporters(std::shared_ptr<const SecretStore> secret
   reporters.clear();
   for (auto& r : old) r->stop();
   ReporterServices services{*db, *events, clock, [this]() -> const MasterConfig& { return config; },
-                            std::move(secrets), [this](std::function<void()> fn) { post(std::move(fn)); }};
+                            std::move(secrets), [this](std::function<void()> fn) { post(std::move(fn)); },
+                            &io, rpc.get()};
   for (const auto& entry : config.reporters) {
     const ReporterType* type = findReporterType(entry.type);
     if (!type) {

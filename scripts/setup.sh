@@ -11,7 +11,7 @@ pkgs=(
   libsystemd-dev
   clang libclang-rt-14-dev procps psmisc tzdata libcctz-dev
   mercurial subversion
-  libcurl4-openssl-dev python3-aiosmtpd
+  libcurl4-openssl-dev python3-aiosmtpd ngircd
   libkainjow-mustache-dev
   chromium chromium-driver python3-selenium
 )

@@ -23,10 +23,14 @@
 namespace bb::db {
 class Database;
 }
+namespace boost::asio {
+class io_context;
+}
 
 namespace bb {
 
 class EventBus;
+class RpcHandler;
 class SecretStore;
 
 // What a reporter may use; every reference outlives the reporter.
@@ -40,6 +44,10 @@ struct ReporterServices {
   std::shared_ptr<const SecretStore> secrets;
   // Runs a task on the master's loop (from any thread).
   std::function<void(std::function<void()>)> post;
+  // The master's loop, for a reporter that keeps a connection of its own
+  // (IRC), and the control methods the client and web use (IRC commands).
+  boost::asio::io_context* io = nullptr;
+  RpcHandler* rpc = nullptr;
 };
 
 class Reporter {

@@ -1,6 +1,7 @@
 // The reporter types: one line each.
 #include "master/reporters/forge_reporter.hpp"
 #include "master/reporters/http_push_reporter.hpp"
+#include "master/reporters/irc_reporter.hpp"
 #include "master/reporters/mail_reporter.hpp"
 #include "master/reporters/reporter.hpp"
 
@@ -28,6 +29,7 @@ const std::vector<ReporterType>& reporterTypes() {
       type<ForgeStatusReporter<Forge::GitLab>>("gitlab_status"),
       type<ForgeStatusReporter<Forge::Gitea>>("gitea_status"),
       type<HttpPushReporter>("http_push"),
+      type<IrcReporter>("irc"),
   };
   return types;
 }

@@ -88,6 +88,12 @@ void RpcHandler::authorize(const std::string& user, const std::string& method) c
 
 Json RpcHandler::call(const std::string& user, const std::string& method, const Json& params) {
   authorize(user, method);
+  return callChecked(user, method, params);
+}
+
+Json RpcHandler::callChecked(const std::string& user, const std::string& method, const Json& params) {
+  if (methodPermissions().find(method) == methodPermissions().end())
+    throw RpcError("bad_request", "unknown method '" + method + "'");
   if (!params.is_object()) throw RpcError("bad_request", "params must be a map");
   try {
     return dispatch(user, method, params);

@@ -70,6 +70,10 @@ class RpcHandler {
   Json read(const std::string& method, const Json& params);
   // Runs `method` for `user`; returns the result map or throws RpcError.
   Json call(const std::string& user, const std::string& method, const Json& params);
+  // Runs `method` for a caller whose permission its own rules checked
+  // (the IRC reporter's authorised nicks); `who` ("irc:alice") is named in
+  // reasons and logs as the user is. Throws RpcError as call() does.
+  Json callChecked(const std::string& who, const std::string& method, const Json& params);
 
  private:
   Json dispatch(const std::string& user, const std::string& method, const Json& params);
