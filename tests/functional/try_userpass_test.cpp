@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/functional/harness.hpp"
+#include "tests/functional/http_client.hpp"
 
 namespace bb::test {
 namespace {
@@ -21,6 +22,7 @@ struct UserpassEnv {
   std::string dev = tmp.sub("dev");
   MasterProcess master{tmp.sub("master")};
   SlaveProcess slave{tmp.sub("slave"), master.port(), "s1", "pw"};
+  int web = freePort();
 
   UserpassEnv() {
     origin.init();
@@ -34,7 +36,7 @@ struct UserpassEnv {
     const std::string v = makeVerifier("pw");
     master.create();
     master.writeConfig(
-        "master: {name: tryup, slave_port: " + std::to_string(master.port()) + "}\n"
+        "master: {name: tryup, slave_port: " + std::to_string(master.port()) + ", web_port: " + std::to_string(web) + "}\n"
         "slaves: [{name: s1, password: " + q(v) + ", max_builds: 1}]\n"
         "users:\n"
         "  - {name: alice, password: " + q(v) + ", may: [try, status]}\n"
@@ -99,6 +101,31 @@ TEST(TryUserpass, ABreakingPatchMakesWaitExitNonZeroAndBuilderNamesAreListed) {
   CmdResult names = env.tryAs("alice:pw", {"--scheduler", "tryup", "--get-builder-names"});
   EXPECT_EQ(names.rc, 0) << names.describe();
   EXPECT_EQ(names.out, "app\n");
+}
+
+TEST(TryUserpass, TryBuildsAreMarkedWithThePatchDownloadableAndAreNeverTheBuildersLastResult) {
+  UserpassEnv env;
+  CmdResult r = env.tryAs("alice:pw", {"--scheduler", "tryup", "-b", "app", "--wait", "--comment", "marked\nmore"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  // buildbot status and the REST build say it is a try build, whose and why.
+  CmdResult st = run({BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(env.master.port()), "--master-fingerprint",
+            env.master.fingerprint(), "status", "--builder", "app"},
+           env.dev, {{"HOME", env.tmp.path()}, {"BUILDBOT_MASTER", ""}, {"BUILDBOT_AUTH", "alice:pw"}}, 30s);
+  EXPECT_NE(st.out.find("success [try by alice: marked]"), std::string::npos) << st.describe();
+  HttpReply build = httpGet(env.web, "/api/v2/builders/app/builds/1");
+  ASSERT_EQ(build.status, 200) << build.body;
+  EXPECT_NE(build.body.find("\"try\":{\"comment\":\"marked\\nmore\",\"job_id\""), std::string::npos) << build.body;
+  // The buildset carries the patch's facts, and the patch itself downloads.
+  HttpReply bs = httpGet(env.web, "/api/v2/buildsets/1");
+  EXPECT_NE(bs.body.find("\"author\":\"alice\""), std::string::npos) << bs.body;
+  HttpReply patch = httpGet(env.web, "/api/v2/buildsets/1/patch");
+  ASSERT_EQ(patch.status, 200);
+  EXPECT_EQ(patch.body, GitRepo(env.dev).git({"diff", "--binary", "--full-index", "--no-color", env.origin.head()}));
+  EXPECT_EQ(httpGet(env.web, "/api/v2/buildsets/999/patch").status, 404);
+  // The builder's badge ignores the try build: it has no build of its own.
+  HttpReply badge = httpGet(env.web, "/badges/app.svg");
+  EXPECT_NE(badge.body.find("no builds"), std::string::npos) << badge.body;
+  EXPECT_EQ(badge.body.find("success"), std::string::npos) << badge.body;
 }
 
 TEST(TryUserpass, RefusalsAreClearAndBuildNothing) {
