@@ -173,7 +173,7 @@ int runTry(const std::vector<std::string>& args, const ConnectionFlags& global, 
     job.patchLevel = vm.count("patchlevel") ? vm["patchlevel"].as<int>() : 1;
   } else {
     if (vm.count("baserev")) throw UsageError("buildbot try: --baserev goes with --diff");
-    TrySource src = gitTrySource(".");
+    TrySource src = findTrySource(".");
     job.baseRevision = src.baseRevision;
     job.branch = src.branch;
     job.patch = std::move(src.patch);
