@@ -10,6 +10,7 @@
 
 #include "tests/functional/harness.hpp"
 #include "tests/functional/http_client.hpp"
+#include "tests/functional/raw_peer.hpp"
 
 namespace bb::test {
 namespace {
@@ -167,6 +168,77 @@ TEST(TryUserpass, RefusalsAreClearAndBuildNothing) {
   // The master still takes a good job afterwards.
   r = env.tryAs("alice:pw", {"--scheduler", "tryup", "-b", "app", "--wait", "--quiet"});
   EXPECT_EQ(r.rc, 0) << r.describe();
+}
+
+// What a hand-written client may send: malformed jobs and chunks out of
+// order or beyond what was announced are refused with the reason; the
+// master keeps running and builds nothing.
+TEST(TryUserpass, MalformedJobsAndChunksAreRefusedWithTheReason) {
+  UserpassEnv env;
+  RawPeer p(env.master.port());
+  p.login("client", "alice", "pw");
+  int id = 0;
+  auto call = [&](const std::string& method, Json params) {
+    p.send(MsgType::Request, Json{{"id", ++id}, {"method", method}, {"params", std::move(params)}});
+    auto r = p.waitFor(MsgType::Response);
+    if (!r) throw std::runtime_error("no response to " + method + "\n" + env.master.log());
+    return r->body;
+  };
+  auto message = [](const Json& r) { return r.value("error", Json::object()).value("message", std::string()); };
+  Json job{{"job_id", "j1"}, {"builders", {"app"}}, {"patch_level", 1}};
+  EXPECT_NE(message(call("try_start", {{"scheduler", "tryup"}, {"job", "text"}, {"patch_size", 1}})).find("job must be a map"),
+            std::string::npos);
+  EXPECT_NE(message(call("try_start", {{"scheduler", "tryup"}, {"job", job}})).find("patch_size (an integer) is required"),
+            std::string::npos);
+  Json badId = job;
+  badId["job_id"] = "../x";
+  Json r = call("try_start", {{"scheduler", "tryup"}, {"job", badId}, {"patch_size", 10}});
+  EXPECT_EQ(r["error"]["code"], "rejected");
+  EXPECT_NE(message(r).find("job id"), std::string::npos) << r.dump();
+  Json noBuilder = job;
+  noBuilder["builders"] = Json::array();
+  EXPECT_NE(message(call("try_start", {{"scheduler", "tryup"}, {"job", noBuilder}, {"patch_size", 10}})).find("builder"),
+            std::string::npos);
+  EXPECT_NE(message(call("try_start", {{"scheduler", "nope"}, {"job", job}, {"patch_size", 10}}))
+                .find("no try_userpass scheduler named 'nope'"),
+            std::string::npos);
+  // A good start, then chunks that do not fit.
+  const std::string patch = "--- a/x\n+++ b/x\n@@ -0,0 +1 @@\n+x\n";
+  r = call("try_start", {{"scheduler", "tryup"}, {"job", job}, {"patch_size", patch.size()}});
+  ASSERT_EQ(r["result"]["upload_id"], "j1") << r.dump();
+  auto bin = [](const std::string& s) { return Json::binary(std::vector<std::uint8_t>(s.begin(), s.end())); };
+  EXPECT_NE(message(call("try_upload", {{"scheduler", "tryup"}, {"upload_id", "j1"}, {"offset", 5}, {"data", bin("abc")}}))
+                .find("chunk at offset 5, expected 0"),
+            std::string::npos);
+  EXPECT_NE(message(call("try_finish", {{"scheduler", "tryup"}, {"upload_id", "j1"}}))
+                .find("the patch is incomplete: 0 of " + std::to_string(patch.size()) + " bytes received"),
+            std::string::npos);
+  // The upload ended with the refusal; another one sends too much.
+  job["job_id"] = "j2";
+  call("try_start", {{"scheduler", "tryup"}, {"job", job}, {"patch_size", 4}});
+  EXPECT_NE(message(call("try_upload", {{"scheduler", "tryup"}, {"upload_id", "j2"}, {"offset", 0}, {"data", bin(patch)}}))
+                .find("more patch bytes than the 4 declared"),
+            std::string::npos);
+  EXPECT_NE(message(call("try_upload", {{"scheduler", "tryup"}, {"upload_id", "j2"}, {"offset", 0}, {"data", bin("x")}}))
+                .find("unknown upload 'j2'"),
+            std::string::npos);
+  // Another user cannot finish alice's upload.
+  job["job_id"] = "j3";
+  call("try_start", {{"scheduler", "tryup"}, {"job", job}, {"patch_size", 0}});
+  {
+    RawPeer other(env.master.port());
+    other.login("client", "bob", "pw");
+    other.send(MsgType::Request, Json{{"id", 1}, {"method", "try_finish"}, {"params", {{"scheduler", "tryup"}, {"upload_id", "j3"}}}});
+    auto denied = other.waitFor(MsgType::Response);
+    ASSERT_TRUE(denied);
+    EXPECT_EQ(denied->body["error"]["code"], "not_permitted");
+  }
+  EXPECT_EQ(env.count("SELECT count(*) FROM buildsets"), 0);
+  EXPECT_TRUE(env.master.waitForLog("request refused: rejected: try scheduler 'tryup' refused job j2: more patch bytes"));
+  EXPECT_TRUE(env.master.running());
+  // An empty patch is a job on the base revision: it finishes.
+  r = call("try_finish", {{"scheduler", "tryup"}, {"upload_id", "j3"}});
+  EXPECT_TRUE(r["result"]["buildset_id"].is_number_integer()) << r.dump();
 }
 
 }  // namespace
