@@ -19,7 +19,7 @@ Json TryUserpassScheduler::describe() const {
 }
 
 void TryUserpassScheduler::dropStale() {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = ctx_.clock.now();
   for (auto it = uploads_.begin(); it != uploads_.end();)
     it = now - it->second.started > kUploadTtl ? uploads_.erase(it) : std::next(it);
   while (uploads_.size() >= kMaxUploads) {
@@ -45,7 +45,7 @@ std::string TryUserpassScheduler::begin(const std::string& user, TryJob job, std
   Upload& u = uploads_[id];
   u.user = user;
   u.declared = patchBytes;
-  u.started = std::chrono::steady_clock::now();
+  u.started = ctx_.clock.now();
   u.job = std::move(job);
   u.job.patch.reserve(static_cast<std::size_t>(patchBytes));
   return id;

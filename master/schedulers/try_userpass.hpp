@@ -47,7 +47,7 @@ class TryUserpassScheduler : public TryScheduler {
     TryJob job;
     std::int64_t declared = 0;
     int chunks = 0;
-    std::chrono::steady_clock::time_point started;
+    SteadyTime started;
   };
   Upload& find(const std::string& user, const std::string& uploadId);
   void dropStale();

@@ -79,7 +79,7 @@ TEST(ConfigKinds, ANewKindsMistakesAreReportedAtTheirPlace) {
       masterConfigKinds());
   expectErrorAt(plain.errors, "unknown step type 'say'; allowed: shell, git, hg, svn, trigger", 5, 14);
   expectErrorAt(plain.errors, "type must be one of single_branch, any_branch, force, periodic, "
-                              "nightly, dependent, triggerable, try_jobdir; got 'every_second'",
+                              "nightly, dependent, triggerable, try_jobdir, try_userpass; got 'every_second'",
                 7, 24);
 }
 
