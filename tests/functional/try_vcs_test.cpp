@@ -47,13 +47,14 @@ TEST(TryVcs, AMercurialCloneWithALocalCommitAndAnUncommittedChangeIsBuilt) {
   dev.commit("feature.txt", "new feature\n", "local commit");  // a draft: not pushed
   writeFile(t.dev + "/main.txt", "fixed\n");
   t.up("hg: {repo: " + q(origin.path()) + "}");
-  CmdResult dry = t.tryCmd({"--dryrun"});
-  ASSERT_EQ(dry.rc, 0) << dry.describe();
-  EXPECT_NE(dry.out.find("Base-Revision: " + base), std::string::npos) << dry.out;
-  EXPECT_NE(dry.out.find("Branch: default"), std::string::npos) << dry.out;
   CmdResult r = t.tryCmd({"--comment", "hg try"});
   ASSERT_EQ(r.rc, 0) << r.describe() << t.env.logs("app", 1);
   EXPECT_NE(r.out.find("complete: success"), std::string::npos) << r.out;
+  // Built on the newest public revision, on its branch (hg calls it default).
+  auto rows = sqlite(t.env.master.dbPath(), "SELECT ss_revision, ss_branch FROM buildsets");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], base);
+  EXPECT_EQ(rows[0][1], "default");
   const std::string logs = t.env.logs("app", 1);
   EXPECT_NE(logs.find("applying a try patch"), std::string::npos) << logs;
   EXPECT_NE(logs.find("got_revision: " + base), std::string::npos) << logs;
