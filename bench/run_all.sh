@@ -14,3 +14,4 @@ echo "== cleanupdb: 100000 old builds"; "$BUILD/bench/cleanup_bench" 100000
 echo "== database layer"; "$BUILD/bench/db_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 echo "== forge webhooks: 2000 signed pushes, 4 clients"; "$BUILD/bench/webhook_bench" 2000 4
 echo "== git poller: 50 branches of a 100000-commit repository"; "$BUILD/bench/git_poller_bench" 100000 50 1000
+echo "== buildbot try: try to build start per path, 1000 jobs at once"; "$BUILD/bench/try_bench" 20 1000

@@ -57,6 +57,13 @@ std::string displayResult(const Json& item) {
   }
   auto res = item.find("result");
   if (res == item.end() || res->is_null()) return "-";
+  if (auto t = item.find("try"); t != item.end() && t->is_object()) {
+    Json plain = item;
+    plain.erase("try");
+    const std::string owner = t->value("owner", std::string()), comment = t->value("comment", std::string());
+    return displayResult(plain) + " [try" + (owner.empty() ? "" : " by " + owner) +
+           (comment.empty() ? "" : ": " + cellText(comment.substr(0, comment.find('\n')))) + "]";
+  }
   // A retried build whose request has ended since: the request's outcome.
   auto req = item.find("request");
   if (req != item.end() && req->is_object())

@@ -12,6 +12,7 @@
 #include "client/event_format.hpp"
 #include "client/force_command.hpp"
 #include "client/status_format.hpp"
+#include "client/try_master.hpp"
 #include "client/try_source.hpp"
 #include "client/watch_command.hpp"
 #include "common/subprocess.hpp"
@@ -21,21 +22,25 @@ namespace bb::client {
 
 namespace {
 
-const char* kSynopsis = "[-b BUILDER]... [--connect local|ssh] [--jobdir DIR] [options]";
+const char* kSynopsis = "[-b BUILDER]... [--connect local|ssh|master] [--jobdir DIR] [options]";
 const char* kDescription =
     "Build your patch on the master's builders before it lands. In a git tree, the patch is\n"
     "your local commits and uncommitted changes against the merge-base with the tracked\n"
     "upstream branch (the base revision); or give it with --diff FILE|- and --baserev.\n"
     "--connect local writes the job into a try_jobdir scheduler's job directory on this host\n"
-    "(through 'buildbot tryserver'); --connect ssh does so on --host over ssh. --wait then\n"
-    "follows the builds through the master (--master, --auth; needs 'status').\n"
+    "(through 'buildbot tryserver'); --connect ssh does so on --host over ssh; --connect master\n"
+    "sends it to a try_userpass scheduler over the client protocol (--master, --auth; the user\n"
+    "needs 'try'). --wait then follows the builds through the master (needs 'status').\n"
     "Any option may be set in the options file as try_NAME (e.g. try_builders = a,b).";
 
 po::options_description tryOptions() {
   po::options_description desc("Options");
   addCommonOptions(desc);
   desc.add_options()
-      ("connect,c", po::value<std::string>()->value_name("local|ssh"), "how to reach the master's job directory")
+      ("connect,c", po::value<std::string>()->value_name("local|ssh|master"), "how to send the job")
+      ("scheduler", po::value<std::string>()->value_name("NAME"),
+       "the try_userpass scheduler (--connect master; default: the master's only one)")
+      ("get-builder-names", "list the builders the try_userpass scheduler lets you try (--connect master)")
       ("jobdir", po::value<std::string>()->value_name("DIR"), "the try_jobdir scheduler's job directory")
       ("host", po::value<std::string>()->value_name("HOST"), "the master's host (--connect ssh)")
       ("username,u", po::value<std::string>()->value_name("USER"), "the ssh user (--connect ssh)")
@@ -89,9 +94,7 @@ std::string selfPath() {
 }
 
 // Follows the job's BuildSet through the master until it completes.
-int waitForJob(const std::string& jobId, const ConnectionFlags& flags, const ConnectionFlags& global,
-               bool quiet, CliContext& ctx) {
-  Session session = openSession(flags, global, ctx);
+int waitForJob(const std::string& jobId, Session& session, bool quiet, CliContext& ctx) {
   std::ostream& out = *ctx.out;
   Json found;
   // The scheduler takes the job from the directory within moments; a bounded wait.
@@ -145,6 +148,13 @@ int runTry(const std::vector<std::string>& args, const ConnectionFlags& global, 
   }
   const std::string optionsPath = ctx.optionsPath.empty() ? defaultOptionsPath(ctx.getenv) : ctx.optionsPath;
   const auto file = optionsPath.empty() ? std::map<std::string, std::string>{} : loadOptionsFile(optionsPath);
+  const std::string connect = setting(vm, file, "connect");
+  if (vm.count("get-builder-names")) {
+    if (connect != "master") throw UsageError("buildbot try: --get-builder-names needs --connect master");
+    Session session = openSession(connectionFlags(vm), global, ctx);
+    for (const auto& b : tryBuilderNames(*session.sender, setting(vm, file, "scheduler"))) *ctx.out << b << "\n";
+    return kExitOk;
+  }
   TryJob job;
   job.jobId = newTryJobId();
   job.builders = vm.count("builder") ? vm["builder"].as<std::vector<std::string>>() : splitList(setting(vm, file, "builders"));
@@ -163,7 +173,7 @@ int runTry(const std::vector<std::string>& args, const ConnectionFlags& global, 
     job.patchLevel = vm.count("patchlevel") ? vm["patchlevel"].as<int>() : 1;
   } else {
     if (vm.count("baserev")) throw UsageError("buildbot try: --baserev goes with --diff");
-    TrySource src = gitTrySource(".");
+    TrySource src = findTrySource(".");
     job.baseRevision = src.baseRevision;
     job.branch = src.branch;
     job.patch = std::move(src.patch);
@@ -193,9 +203,19 @@ int runTry(const std::vector<std::string>& args, const ConnectionFlags& global, 
     *ctx.out << text;
     return kExitOk;
   }
-  const std::string connect = setting(vm, file, "connect");
   const std::string jobdir = setting(vm, file, "jobdir");
   std::vector<std::string> argv;
+  if (connect == "master") {
+    Session session = openSession(connectionFlags(vm), global, ctx);
+    const TryDelivery d = sendTryOverMaster(*session.sender, job, setting(vm, file, "scheduler"));
+    if (!quiet)
+      *ctx.out << "try job " << job.jobId << " sent to scheduler " << d.scheduler << " (" << job.patch.size()
+               << " patch bytes in " << d.chunks << " chunk(s) on "
+               << (job.baseRevision.empty() ? std::string("the branch head") : job.baseRevision) << "): buildset "
+               << d.buildsetId << "\n";
+    if (!wait) return kExitOk;
+    return waitForJob(job.jobId, session, quiet, ctx);
+  }
   if (connect == "local") {
     if (jobdir.empty()) throw UsageError("buildbot try: --connect local needs --jobdir DIR");
     argv = {selfPath(), "tryserver", "--jobdir", jobdir};
@@ -219,7 +239,7 @@ int runTry(const std::vector<std::string>& args, const ConnectionFlags& global, 
     };
     argv.push_back(q(bin) + " tryserver --jobdir " + q(jobdir));
   } else {
-    throw UsageError("buildbot try: --connect must be 'local' or 'ssh' (or try_connect in the options file), not '" +
+    throw UsageError("buildbot try: --connect must be 'local', 'ssh' or 'master' (or try_connect in the options file), not '" +
                      connect + "'");
   }
   ::signal(SIGPIPE, SIG_IGN);  // a tryserver that dies early is reported, not fatal
@@ -233,7 +253,8 @@ int runTry(const std::vector<std::string>& args, const ConnectionFlags& global, 
     *ctx.out << "try job " << job.jobId << " delivered (" << job.patch.size() << " patch bytes on "
              << (job.baseRevision.empty() ? std::string("the branch head") : job.baseRevision) << ")\n";
   if (!wait) return kExitOk;
-  return waitForJob(job.jobId, connectionFlags(vm), global, quiet, ctx);
+  Session session = openSession(connectionFlags(vm), global, ctx);
+  return waitForJob(job.jobId, session, quiet, ctx);
 }
 
 }  // namespace bb::client

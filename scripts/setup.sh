@@ -10,7 +10,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsystemd-dev
   clang libclang-rt-14-dev procps psmisc tzdata libcctz-dev
-  mercurial subversion
+  mercurial subversion openssh-server openssh-client
   libcurl4-openssl-dev python3-aiosmtpd ngircd
   libkainjow-mustache-dev
   chromium chromium-driver python3-selenium

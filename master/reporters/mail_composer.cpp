@@ -5,6 +5,7 @@
 #include <set>
 
 #include "master/db/database.hpp"
+#include "master/status/views.hpp"
 #include "master/reporters/mail_address.hpp"
 #include "master/reporters/mail_template.hpp"
 #include "master/secrets/secret_store.hpp"
@@ -158,7 +159,8 @@ std::string buildsetUrl(const MasterSection& m, std::int64_t id) {
 
 std::optional<Result> previousResult(db::Database& db, const db::BuildRecord& b) {
   for (const auto& prev : db.lastBuilds(b.builder, 50))
-    if (prev.number < b.number && prev.finished && prev.result != Result::Retry) return prev.result;
+    if (prev.number < b.number && prev.finished && prev.result != Result::Retry && !isTryBuild(prev))
+      return prev.result;
   return std::nullopt;
 }
 

@@ -32,7 +32,7 @@ std::string buildUrl(const MasterSection& m, const std::string& builder, int num
 // The web address of a BuildSet: {master.url}/buildsets/{id}.
 std::string buildsetUrl(const MasterSection& m, std::int64_t id);
 
-// The build's previous result on its builder (RETRY builds skipped).
+// The build's previous result on its builder (RETRY and try builds skipped).
 std::optional<Result> previousResult(db::Database& db, const db::BuildRecord& b);
 
 // The mail for build `b` (finished). nullopt when it has no recipient.

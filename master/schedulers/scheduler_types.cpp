@@ -9,6 +9,7 @@
 #include "master/schedulers/single_branch.hpp"
 #include "master/schedulers/triggerable.hpp"
 #include "master/schedulers/try_jobdir.hpp"
+#include "master/schedulers/try_userpass.hpp"
 
 namespace bb {
 
@@ -37,6 +38,7 @@ const std::vector<SchedulerType>& schedulerTypes() {
       type<DependentScheduler>("dependent"),
       type<TriggerableScheduler>("triggerable"),
       type<TryJobdirScheduler>("try_jobdir"),
+      type<TryUserpassScheduler>("try_userpass"),
   };
   return types;
 }

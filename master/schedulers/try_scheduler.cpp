@@ -52,33 +52,43 @@ std::int64_t TryScheduler::duplicateOf(const std::string& jobId) const {
   return ctx_.db.buildsetForTryJob(jobId).value_or(0);
 }
 
-NewBuildset TryScheduler::submit(const TryJob& job, const std::string& via) {
-  auto refuse = [&](const std::string& why) -> TryRefused {
-    ++refused_;
-    noteRefusal(job.jobId, why);
-    return TryRefused("try scheduler '" + cfg_.name + "' refused job " + job.jobId + ": " + why);
-  };
-  if (auto bad = checkTryJob(job); !bad.empty()) throw refuse(bad);
+std::string TryScheduler::headerProblem(const TryJob& job) const {
+  if (auto bad = checkTryJob(job); !bad.empty()) return bad;
   for (const auto& b : job.builders)
     if (std::find(cfg_.builders.begin(), cfg_.builders.end(), b) == cfg_.builders.end()) {
       std::string list;
       for (const auto& ok : cfg_.builders) list += (list.empty() ? "" : ", ") + ok;
-      throw refuse("builder '" + b + "' may not be tried here; it can try: " + list);
+      return "builder '" + b + "' may not be tried here; it can try: " + list;
     }
-  if (static_cast<std::int64_t>(job.patch.size()) > maxPatch_)
-    throw refuse("the patch is " + std::to_string(job.patch.size()) + " bytes, more than this scheduler's max_patch_bytes (" +
-                 std::to_string(maxPatch_) + ")");
+  for (const auto& [name, value] : job.properties) {
+    if (auto bad = checkPropertyName(name)) return *bad;
+    if (isSourceStampProperty(name)) return "property '" + name + "' comes from the source stamp; use the job's own field";
+  }
+  return "";
+}
+
+std::string TryScheduler::sizeProblem(std::int64_t patchBytes) const {
+  if (patchBytes <= maxPatch_) return "";
+  return "the patch is " + std::to_string(patchBytes) + " bytes, more than this scheduler's max_patch_bytes (" +
+         std::to_string(maxPatch_) + ")";
+}
+
+TryRefused TryScheduler::refusal(const std::string& jobId, const std::string& why) {
+  ++refused_;
+  noteRefusal(jobId, why);
+  return TryRefused("try scheduler '" + cfg_.name + "' refused job " + jobId + ": " + why);
+}
+
+NewBuildset TryScheduler::submit(const TryJob& job, const std::string& via) {
+  auto refuse = [&](const std::string& why) { return refusal(job.jobId, why); };
+  if (auto bad = headerProblem(job); !bad.empty()) throw refuse(bad);
+  if (auto bad = sizeProblem(static_cast<std::int64_t>(job.patch.size())); !bad.empty()) throw refuse(bad);
   if (!job.patch.empty()) {
     PatchPaths paths;
     if (auto bad = readPatchPaths(job.patch, job.patchLevel, paths); !bad.empty()) throw refuse(bad);
   }
   Json props = schedulerProperties();
-  for (const auto& [name, value] : job.properties) {
-    if (auto bad = checkPropertyName(name)) throw refuse(*bad);
-    if (isSourceStampProperty(name))
-      throw refuse("property '" + name + "' comes from the source stamp; use the job's own field");
-    props[name] = Json::array({value, "Try"});
-  }
+  for (const auto& [name, value] : job.properties) props[name] = Json::array({value, "Try"});
   if (const std::int64_t dup = duplicateOf(job.jobId))
     throw refuse("job id already built as buildset " + std::to_string(dup));
   const std::string owner = job.who.empty() ? via : job.who;

@@ -1,5 +1,5 @@
 #pragma once
-// The common part of the try schedulers (try_jobdir; try_userpass later): checks
+// The common part of the try schedulers (try_jobdir, try_userpass): checks
 // a try job against the scheduler's config and starts its BuildSet, with
 // the patch on the source stamp (docs/try.md). A try BuildSet is never
 // collapsed with another; its builds carry owner (who), try_comment and
@@ -45,6 +45,13 @@ class TryScheduler : public Scheduler {
   // refusals ("" otherwise): `buildbot try --wait` asks (RPC try_job).
   std::string refusalOf(const std::string& jobId) const;
   static constexpr std::size_t kRefusalsKept = 256;
+  // The checks of submit() that need no patch: job fields, builders this
+  // scheduler lists, property names ("" or the problem); and the patch
+  // size against max_patch_bytes.
+  std::string headerProblem(const TryJob& job) const;
+  std::string sizeProblem(std::int64_t patchBytes) const;
+  // Counts and remembers a refusal of `jobId`; the exception to throw.
+  TryRefused refusal(const std::string& jobId, const std::string& why);
   // {builders, max_patch_bytes, accepted, refused}.
   Json describe() const override;
 

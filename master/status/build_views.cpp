@@ -8,6 +8,19 @@ std::string resultText(bool finished, Result r, const char* unfinished) {
   return finished ? std::string(toString(r)) : std::string(unfinished);
 }
 
+Json tryView(const Json& properties) {
+  auto value = [&](const char* key) -> Json {
+    auto it = properties.find(key);
+    if (it == properties.end()) return "";
+    const Json& v = it->is_array() && !it->empty() ? (*it)[0] : *it;
+    return v.is_string() ? v : Json("");
+  };
+  if (!properties.is_object() || !properties.contains("try_job_id")) return Json();
+  return Json{{"job_id", value("try_job_id")}, {"owner", value("owner")}, {"comment", value("try_comment")}};
+}
+
+bool isTryBuild(const db::BuildRecord& b) { return b.properties.is_object() && b.properties.contains("try_job_id"); }
+
 Json buildView(const db::BuildRecord& b) {
   Json out{{"id", b.id},
            {"number", b.number},
@@ -26,6 +39,7 @@ Json buildView(const db::BuildRecord& b) {
     const Json& v = it->is_array() && !it->empty() ? (*it)[0] : *it;
     if (v.is_string()) out["waiting"] = v;
   }
+  if (Json t = tryView(b.properties); !t.is_null()) out["try"] = std::move(t);
   return out;
 }
 
@@ -126,13 +140,18 @@ Json pendingRequestView(const db::BuildRequestRecord& r) {
 Json buildsetView(db::Database& db, const db::BuildsetRecord& bs) {
   Json reqs = Json::array();
   for (const auto& r : db.requestsForBuildset(bs.id)) reqs.push_back(requestView(db, r));
-  return Json{{"id", bs.id},
-              {"reason", bs.reason},
-              {"scheduler", bs.scheduler},
-              {"complete", bs.complete},
-              {"result", resultText(bs.complete, bs.result, "pending")},
-              {"submitted_at", bs.submittedAt},
-              {"requests", std::move(reqs)}};
+  Json out{{"id", bs.id},
+            {"reason", bs.reason},
+            {"scheduler", bs.scheduler},
+            {"complete", bs.complete},
+            {"result", resultText(bs.complete, bs.result, "pending")},
+            {"submitted_at", bs.submittedAt},
+            {"requests", std::move(reqs)}};
+  std::int64_t bytes = 0;
+  if (auto p = db.getBuildsetPatchInfo(bs.id, &bytes))
+    out["patch"] = Json{{"level", p->level}, {"author", p->who}, {"comment", p->comment},
+                        {"job_id", p->jobId}, {"bytes", bytes}};
+  return out;
 }
 
 }  // namespace bb

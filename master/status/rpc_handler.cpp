@@ -13,7 +13,6 @@
 #include "master/process/build.hpp"
 #include "master/process/pending_writes.hpp"
 #include "master/schedulers/force.hpp"
-#include "master/schedulers/try_scheduler.hpp"
 #include "master/schedulers/scheduler_set.hpp"
 #include "master/status/views.hpp"
 
@@ -64,7 +63,8 @@ const std::map<std::string, std::string>& methodPermissions() {
       {"status", "status"},
       {"build", "status"},          {"log", "status"},           {"buildset", "status"},
       {"change_status", "status"},  {"subscribe", "status"},     {"unsubscribe", "status"},
-      {"try_job", "status"}};
+      {"try_job", "status"},        {"try_builders", "try"},     {"try_start", "try"},
+      {"try_upload", "try"},        {"try_finish", "try"}};
   return m;
 }
 
@@ -126,6 +126,10 @@ Json RpcHandler::dispatch(const std::string& user, const std::string& method, co
   if (method == "priority") return priority(user, params);
   if (method == "stop_build") return stopBuild(user, params);
   if (method == "try_job") return tryJob(params);
+  if (method == "try_builders") return tryBuilders(params);
+  if (method == "try_start") return tryStart(user, params);
+  if (method == "try_upload") return tryUpload(user, params);
+  if (method == "try_finish") return tryFinish(user, params);
   if (method == "rebuild") return rebuild(user, params);
   throw RpcError("bad_request", "method '" + method + "' is not served here");
 }
@@ -202,17 +206,6 @@ Json RpcHandler::force(const std::string& user, const Json& p) {
   } catch (const ForceError& e) {
     throw RpcError("rejected", e.what(), e.details);
   }
-}
-
-Json RpcHandler::tryJob(const Json& p) {
-  const std::string jobId = str(p, "job_id");
-  if (jobId.empty()) throw RpcError("bad_request", "job_id is required");
-  if (auto bsid = db_.buildsetForTryJob(jobId)) return Json{{"job_id", jobId}, {"buildset_id", *bsid}};
-  for (auto* s : schedulers_.all())
-    if (auto* t = dynamic_cast<TryScheduler*>(s))
-      if (auto why = t->refusalOf(jobId); !why.empty())
-        return Json{{"job_id", jobId}, {"refused", why}};
-  return Json{{"job_id", jobId}};
 }
 
 Json RpcHandler::status(const Json& p) {

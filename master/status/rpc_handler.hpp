@@ -1,6 +1,6 @@
 #pragma once
 // The client methods (buildbot sendchange / force / status / cancel /
-// priority / stop-build / rebuild): decode the
+// priority / stop-build / rebuild / try): decode the
 // params, make one call into the core, encode the answer. Permissions come
 // from the user's `may` list in the master config.
 #include <functional>
@@ -25,6 +25,7 @@ class SchedulerSet;
 class SlaveRegistry;
 class ChangeSource;
 class PendingWrites;
+class TryUserpassScheduler;
 
 struct RpcError : std::runtime_error {
   RpcError(std::string c, const std::string& message, std::vector<std::string> d = {})
@@ -83,6 +84,13 @@ class RpcHandler {
   // committed, {job_id, refused: why} if a try scheduler refused it
   // recently, or {job_id} while it waits.
   Json tryJob(const Json& p);
+  // The try_userpass path (rpc_try.cpp): the scheduler named, or the only
+  // one; not_found / bad_request listing them otherwise.
+  TryUserpassScheduler& tryScheduler(const std::string& name);
+  Json tryBuilders(const Json& p);
+  Json tryStart(const std::string& user, const Json& p);
+  Json tryUpload(const std::string& user, const Json& p);
+  Json tryFinish(const std::string& user, const Json& p);
   Json status(const Json& p);
   Json build(const Json& p);
   Json log(const Json& p);

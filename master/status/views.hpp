@@ -24,8 +24,14 @@ class SlaveRegistry;
 // BUILD: {id, number, builder, request_id, slave, started_at, finished_at,
 // finished, result ("running" until finished), text, properties}.
 // Plus `waiting` for a running build that waits for locks (what for, who
-// holds them).
+// holds them), and `try: {job_id, owner, comment}` for a try build.
 Json buildView(const db::BuildRecord& b);
+// {job_id, owner, comment} for the properties of a try build (they hold
+// try_job_id), null otherwise.
+Json tryView(const Json& properties);
+// A try build never counts as its builder's last result (badge, mail's
+// change/problem modes): it built a patch that has not landed.
+bool isTryBuild(const db::BuildRecord& b);
 // The same, plus `request: {id, result, text}` for a `retry` build whose
 // request has ended since (it gave up after its retries, or was cancelled).
 Json buildView(db::Database& db, const db::BuildRecord& b);
@@ -50,7 +56,8 @@ Json requestView(db::Database& db, const db::BuildRequestRecord& r);
 // A pending request as the queue shows it: {id, buildset_id, priority,
 // submitted_at, retries}.
 Json pendingRequestView(const db::BuildRequestRecord& r);
-// BUILDSET: {id, reason, scheduler, complete, result, submitted_at, requests: [REQUEST]}.
+// BUILDSET: {id, reason, scheduler, complete, result, submitted_at, requests: [REQUEST]},
+// plus `patch: {level, author, comment, job_id, bytes}` for a try BuildSet.
 Json buildsetView(db::Database& db, const db::BuildsetRecord& bs);
 
 // --- everything else (entity_views.cpp) ---

@@ -1,6 +1,7 @@
 // GET /badges/{builder}.svg (and Buildbot's /plugins/badges/{builder}.svg):
 // a small SVG with the result of the builder's last finished build.
 #include "master/db/database.hpp"
+#include "master/status/views.hpp"
 #include "master/web/rest_common.hpp"
 
 namespace bb::web {
@@ -43,7 +44,7 @@ void addBadges(Router& r, WebContext& ctx) {
     if (!ctx.config().findBuilder(name)) throw HttpError(404, "no builder named '" + name + "'");
     std::string value = "no builds";
     for (const auto& b : ctx.db.lastBuilds(name, 20))
-      if (b.finished) {
+      if (b.finished && !isTryBuild(b)) {
         value = std::string(toString(b.result));
         break;
       }

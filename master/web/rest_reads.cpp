@@ -167,7 +167,21 @@ void addReadRoutes(Router& r, WebContext& ctx) {
     Json reqs = Json::array();
     for (const auto& rq : ctx.db.requestsForBuildset(bs->id)) reqs.push_back(restRequest(rq));
     out["buildrequests"] = std::move(reqs);
+    std::int64_t bytes = 0;
+    if (auto patch = ctx.db.getBuildsetPatchInfo(bs->id, &bytes))
+      out["patch"] = Json{{"level", patch->level}, {"author", patch->who}, {"comment", patch->comment},
+                          {"job_id", patch->jobId}, {"bytes", bytes}};
     return oneResponse(req, "buildsets", std::move(out));
+  });
+  // A try BuildSet's patch, as sent (a download).
+  get("/api/v2/buildsets/{id}/patch", [&ctx](HttpRequest&, const PathParams& p) {
+    auto patch = ctx.db.getBuildsetPatch(pathId(p, "id"));
+    if (!patch) throw HttpError(404, "buildset " + p.at("id") + " has no patch (it is not a try build)");
+    HttpResponse res;
+    res.contentType = "text/x-diff";
+    res.headers.emplace_back("Content-Disposition", "attachment; filename=\"buildset-" + p.at("id") + ".patch\"");
+    res.body = std::move(patch->body);
+    return res;
   });
 
   // --- changes ---

@@ -42,6 +42,7 @@ SourceArgs readSourceArgs(const Json& args) {
     throw ProtocolError("field 'method' must be clobber, fresh, clean or copy, not \"" +
                         a.method + "\"");
   a.workdir = optString(args, "workdir").value_or("");
+  a.patch = readPatchArg(args);
   return a;
 }
 
@@ -83,6 +84,8 @@ bool SourceCommand::prepare(std::string& error) {
   } else if (!haveTree) {
     if (fs::exists(treeDir_, ec))
       header("no " + vcsName() + " checkout in " + treeDir_ + ": removing it for a fresh checkout");
+  } else if (fs::exists(fs::path(treeDir_) / metadataDir() / kPatchedStamp, ec)) {
+    header("a try build left its patch in " + treeDir_ + ": checking out fresh");
   } else if (std::string old = readStampFile(treeDir_); old != wanted) {
     auto oneLine = [](std::string s) {
       for (auto& c : s) if (c == '\n') c = ' ';
@@ -127,19 +130,24 @@ void SourceCommand::begin() {
 
 void SourceCommand::runNextStep() {
   const auto& argv = steps_[next_++];
-  const bool last = next_ == steps_.size();
+  const bool last = next_ == steps_.size() && !applyingPatch_;
   header("running: " + quoteArgv(argv));
   std::string error;
-  if (!runProcess(argv, treeDir_, stepEnv(), last, error)) fail(error);
+  if (!runProcess(argv, applyingPatch_ ? workDir_ : treeDir_, stepEnv(), last, error)) fail(error);
 }
 
 void SourceCommand::onProcessFinished(const ExitStatus& status) {
   if (!status.exited() || status.exitCode != 0) {
-    header(vcsName() + " step failed: " + status.describe());
+    if (applyingPatch_)
+      header("the try patch does not apply to " + revision_ +
+             "; nothing of it was written (the rejected hunks are above)");
+    else
+      header(vcsName() + " step failed: " + status.describe());
     return finish(status);
   }
   if (checkoutSteps_ > 0 && next_ == checkoutSteps_) afterCheckout();
   if (next_ < steps_.size()) return runNextStep();
+  if (applyingPatch_) return finish(status, Json{{"got_revision", revision_}});
   complete(status);
 }
 
@@ -163,7 +171,39 @@ void SourceCommand::complete(const ExitStatus& status) {
     return fail(vcsName() + " printed no revision for the checkout");
   }
   header("got_revision: " + revision);
+  revision_ = revision;
+  if (args_.patch) {
+    std::string error;
+    if (!queuePatch(error)) {
+      header("patch refused, nothing written: " + error);
+      return fail("patch refused: " + error);
+    }
+    applyingPatch_ = true;
+    return runNextStep();
+  }
   finish(status, Json{{"got_revision", revision}});
+}
+
+bool SourceCommand::queuePatch(std::string& error) {
+  const TryPatch& patch = *args_.patch;
+  header("applying a try patch (" + std::to_string(patch.body.size()) + " bytes, -p" + std::to_string(patch.level) +
+         ") in " + workDir_);
+  error = checkPatchInTree(workDir_, patch);
+  if (!error.empty()) return false;
+  const fs::path meta = fs::path(workDir_) / metadataDir();
+  if (!writePatchFile((meta / kPatchFile).string(), patch, error)) return false;
+  if (workDir_ == treeDir_) {
+    // Written before the patch is: a crash half-way still gets a fresh tree.
+    std::ofstream stamp(meta / kPatchedStamp, std::ios::trunc);
+    if (!stamp) {
+      error = "cannot write " + (meta / kPatchedStamp).string();
+      return false;
+    }
+  }
+  steps_.clear();
+  next_ = 0;
+  for (auto& argv : patchCommands(patch, (meta / kPatchFile).string())) add(std::move(argv));
+  return true;
 }
 
 }  // namespace bb::vcs

@@ -15,11 +15,21 @@
 //    clean the same but keeps ignored files.
 // Method copy keeps the checkout in WORKDIR.source (updated as above, in
 // incremental fashion) and copies it to a fresh WORKDIR for each build.
+//
+// A try build's patch (RunCommand's `patch`) is applied in WORKDIR after
+// the checkout (and the copy): refused before anything is written when a
+// path is absolute, has `..` or goes through a symbolic link; then `patch
+// -pN`, a dry run first, so a hunk that does not apply fails the step with
+// the rejected hunks in the log and nothing written. A tree left patched
+// (the stamp kPatchedStamp in its metadata dir) is checked out fresh by the
+// next build.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "slave/command.hpp"
+#include "slave/patch_apply.hpp"
 
 namespace bb::vcs {
 
@@ -34,6 +44,7 @@ struct SourceArgs {
   bool full = false;     // mode full (else incremental)
   std::string method = "clobber";  // with full: clobber | fresh | clean | copy
   std::string workdir;
+  std::optional<TryPatch> patch;   // a try build's patch, applied after the checkout
 };
 
 // Reads {repo, branch, revision, mode, method, workdir, timeout}; throws
@@ -68,6 +79,9 @@ class SourceCommand : public RemoteCommand {
   // from the VCS's status).
   virtual void afterCheckout() {}
 
+  static constexpr const char* kPatchedStamp = "buildbot-patched";
+  static constexpr const char* kPatchFile = "buildbot-try.patch";
+
   // Queues one step.
   void add(std::vector<std::string> argv) { steps_.push_back(std::move(argv)); }
 
@@ -79,6 +93,8 @@ class SourceCommand : public RemoteCommand {
 
  private:
   bool prepare(std::string& error);
+  // Checks the patch in WORKDIR, writes it and the stamp, queues `patch`.
+  bool queuePatch(std::string& error);
   bool removeDir(const std::string& dir, std::string& error);
   void runNextStep();
   void complete(const ExitStatus& status);
@@ -87,6 +103,8 @@ class SourceCommand : public RemoteCommand {
   std::vector<std::vector<std::string>> steps_;
   std::size_t next_ = 0;
   std::size_t checkoutSteps_ = 0;  // steps of a fresh checkout, run before afterCheckout()
+  bool applyingPatch_ = false;     // the steps left are the patch's, in workDir_
+  std::string revision_;           // got_revision, once the checkout is done
 };
 
 }  // namespace bb::vcs

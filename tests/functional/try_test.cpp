@@ -1,11 +1,16 @@
 // buildbot try with real processes: a developer's clone with a local
 // commit and an uncommitted change is tried through the job directory
-// (buildbot try --connect local -> buildbot tryserver -> try_jobdir), the
+// (buildbot try --connect local -> buildbot tryserver -> try_jobdir), and
+// over a real sshd (--connect ssh), the
 // patch is applied on the slave and built, and --wait follows it; refused
 // jobs go to bad/ with their reason and build nothing; a master killed
 // between a job's commit and its move builds it exactly once; Buildbot's
 // own job files of versions 1 to 6 are built.
 #include <gtest/gtest.h>
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -106,6 +111,70 @@ TEST(Try, LocalCommitAndUncommittedChangeAreBuiltThroughTheJobDirectory) {
   // A try build never collapses with, nor counts as, a plain one: owner and comment are properties.
   const std::string props = sqlite(env.master.dbPath(), "SELECT properties FROM buildsets")[0][0];
   EXPECT_NE(props.find("try_comment"), std::string::npos) << props;
+}
+
+// A real OpenSSH server (Debian's openssh-server) on 127.0.0.1 and a free
+// port, with a host key and a user key the test makes; it runs as the test's
+// user (root in CI, so StrictModes no and PermitRootLogin yes), without PAM.
+struct Sshd {
+  TempDir dir{"bb-sshd"};
+  int port = freePort();
+  ChildProcess proc;
+  std::string user;
+
+  Sshd() {
+    // sshd insists on its privilege separation directory (the service
+    // makes it at boot; a container has none).
+    std::error_code ec;
+    fs::create_directories("/run/sshd", ec);
+    run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.sub("host_key")});
+    run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.sub("user_key")});
+    writeFile(dir.sub("authorized_keys"), readFile(dir.sub("user_key.pub")));
+    // The client trusts exactly this host key.
+    writeFile(dir.sub("known_hosts"), "[127.0.0.1]:" + std::to_string(port) + " " + readFile(dir.sub("host_key.pub")));
+    writeFile(dir.sub("sshd_config"),
+              "ListenAddress 127.0.0.1\nPort " + std::to_string(port) + "\nHostKey " + dir.sub("host_key") +
+                  "\nAuthorizedKeysFile " + dir.sub("authorized_keys") +
+                  "\nStrictModes no\nPermitRootLogin yes\nUsePAM no\nPasswordAuthentication no\n"
+                  "KbdInteractiveAuthentication no\nPidFile " + dir.sub("sshd.pid") + "\nLogLevel VERBOSE\n");
+    ::chmod(dir.sub("host_key").c_str(), 0600);
+    proc.start({"/usr/sbin/sshd", "-D", "-e", "-f", dir.sub("sshd_config")}, dir.sub("sshd.log"));
+    const passwd* pw = ::getpwuid(::geteuid());
+    user = pw ? pw->pw_name : "root";
+    if (!waitFor([&] { return readFile(dir.sub("sshd.log")).find("listening on 127.0.0.1") != std::string::npos; }, 10s))
+      throw std::runtime_error("sshd did not start: " + readFile(dir.sub("sshd.log")));
+  }
+  // What buildbot try passes to ssh (BUILDBOT_TRY_SSH_OPTIONS).
+  std::string clientOptions() const {
+    return "-F /dev/null -p " + std::to_string(port) + " -i " + dir.sub("user_key") + " -o UserKnownHostsFile=" +
+           dir.sub("known_hosts") + " -o StrictHostKeyChecking=yes -o BatchMode=yes";
+  }
+};
+
+TEST(Try, TheJobTravelsOverARealSshServer) {
+  TryEnv env;
+  Sshd sshd;
+  std::vector<std::string> argv = {BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(env.master.port()),
+                                   "--master-fingerprint", env.master.fingerprint(), "try", "--connect", "ssh",
+                                   "--host", "127.0.0.1", "--username", sshd.user, "--jobdir", env.jobdir,
+                                   "--buildbotbin", BB_BIN_CLIENT, "-b", "app", "--wait", "--comment", "via ssh"};
+  std::map<std::string, std::string> vars{{"HOME", env.tmp.path()}, {"BUILDBOT_MASTER", ""},
+                                          {"BUILDBOT_AUTH", "alice:pw"},
+                                          {"BUILDBOT_TRY_SSH_OPTIONS", sshd.clientOptions()}};
+  CmdResult r = run(argv, env.dev, vars, 40s);
+  ASSERT_EQ(r.rc, 0) << r.describe() << readFile(sshd.dir.sub("sshd.log"));
+  EXPECT_NE(r.out.find("complete: success"), std::string::npos) << r.out;
+  // It really went through sshd: the server logged the key's login and the command.
+  const std::string log = readFile(sshd.dir.sub("sshd.log"));
+  EXPECT_NE(log.find("Accepted publickey for " + sshd.user + " from 127.0.0.1"), std::string::npos) << log;
+  EXPECT_EQ(env.count("SELECT count(*) FROM buildset_patches WHERE comment = 'via ssh'"), 1);
+  // A host key the client does not know is refused, and nothing is sent.
+  writeFile(sshd.dir.sub("known_hosts"), "");
+  r = run(argv, env.dev, vars, 40s);
+  EXPECT_EQ(r.rc, 3) << r.describe();
+  EXPECT_NE(r.err.find("delivering the job failed (ssh exit 255)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Host key verification failed"), std::string::npos) << r.err;
+  EXPECT_EQ(env.count("SELECT count(*) FROM buildsets"), 1);
 }
 
 TEST(Try, ABreakingPatchMakesWaitExitNonZero) {

@@ -1,4 +1,5 @@
 #include "master/process/steps/git_step.hpp"
+#include "master/process/steps/source_step.hpp"
 
 #include <memory>
 
@@ -53,23 +54,7 @@ Json GitStep::args(const StepContext& ctx) const {
          {"mode", o.mode},
          {"workdir", workdir(ctx, o)},
          {"timeout", o.timeout}};
-  if (ctx.buildsetId == 0) return a;
-  auto patch = ctx.db.getBuildsetPatch(ctx.buildsetId);
-  if (!patch || patch->body.empty()) return a;  // a try job without changes: the base revision
-  // A try build: the slave applies the patch after the checkout, and the
-  // step shows it as its `patch` log.
-  a["patch"] = Json{{"level", patch->level}, {"body_base64", base64Encode(patch->body)}};
-  if (ctx.stepId != 0) {
-    ctx.db.transaction([&] {
-      const std::int64_t logId = ctx.db.addLog(ctx.stepId, "patch");
-      for (std::size_t at = 0; at < patch->body.size(); at += 64 * 1024)
-        ctx.db.appendLog(logId, 0, std::string_view(patch->body).substr(at, 64 * 1024));
-      ctx.db.finishLog(logId);
-    });
-  }
-  ctx.log.append(2, "try patch: " + std::to_string(patch->body.size()) + " bytes, -p" +
-                        std::to_string(patch->level) + (patch->who.empty() ? "" : ", from " + patch->who) +
-                        (patch->jobId.empty() ? "" : ", job " + patch->jobId) + "\n");
+  addTryPatch(ctx, a);
   return a;
 }
 

@@ -1,6 +1,9 @@
 #include "master/process/steps/source_step.hpp"
 
+#include "common/base64.hpp"
 #include "config/yaml_util.hpp"
+#include "master/db/database.hpp"
+#include "master/process/log_writer.hpp"
 #include "master/slaves/remote_slave.hpp"
 
 namespace bb {
@@ -60,15 +63,37 @@ bool readSourceStepKeys(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s, S
   return ok;
 }
 
+void addTryPatch(const StepContext& ctx, Json& args) {
+  if (ctx.buildsetId == 0) return;
+  auto patch = ctx.db.getBuildsetPatch(ctx.buildsetId);
+  if (!patch || patch->body.empty()) return;  // a try job without changes: the base revision
+  // A try build: the slave applies the patch after the checkout, and the
+  // step shows it as its `patch` log.
+  args["patch"] = Json{{"level", patch->level}, {"body_base64", base64Encode(patch->body)}};
+  if (ctx.stepId != 0) {
+    ctx.db.transaction([&] {
+      const std::int64_t logId = ctx.db.addLog(ctx.stepId, "patch");
+      for (std::size_t at = 0; at < patch->body.size(); at += 64 * 1024)
+        ctx.db.appendLog(logId, 0, std::string_view(patch->body).substr(at, 64 * 1024));
+      ctx.db.finishLog(logId);
+    });
+  }
+  ctx.log.append(2, "try patch: " + std::to_string(patch->body.size()) + " bytes, -p" +
+                        std::to_string(patch->level) + (patch->who.empty() ? "" : ", from " + patch->who) +
+                        (patch->jobId.empty() ? "" : ", job " + patch->jobId) + "\n");
+}
+
 Json SourceStep::args(const StepContext& ctx) const {
   const auto& o = cfg_.as<SourceOptions>();
-  return Json{{"repo", interpolate(o.repo, ctx.props, ctx.secrets)},
-              {"branch", interpolate(o.branch, ctx.props)},
-              {"revision", interpolate(o.revision, ctx.props)},
-              {"mode", o.mode},
-              {"method", o.method},
-              {"workdir", workdir(ctx, o)},
-              {"timeout", o.timeout}};
+  Json a{{"repo", interpolate(o.repo, ctx.props, ctx.secrets)},
+         {"branch", interpolate(o.branch, ctx.props)},
+         {"revision", interpolate(o.revision, ctx.props)},
+         {"mode", o.mode},
+         {"method", o.method},
+         {"workdir", workdir(ctx, o)},
+         {"timeout", o.timeout}};
+  addTryPatch(ctx, a);
+  return a;
 }
 
 void SourceStep::onOutcome(StepContext& ctx, const CommandOutcome& o) {

@@ -26,12 +26,18 @@ struct SourceOptions : RemoteStepOptions {
 bool readSourceStepKeys(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s, SourceOptions& o,
                         const std::string& vcs, const std::vector<std::string>& extraKeys = {});
 
+// A try build's patch into RunCommand `args` (`patch: {level,
+// body_base64}`), shown as the step's `patch` log; nothing for other
+// builds. Every source step (git, hg, svn) calls it.
+void addTryPatch(const StepContext& ctx, Json& args);
+
 class SourceStep : public RemoteStep {
  public:
   using RemoteStep::RemoteStep;
 
  protected:
-  // {repo, branch, revision, mode, method, workdir, timeout}, expanded.
+  // {repo, branch, revision, mode, method, workdir, timeout}, expanded, and
+  // a try build's patch.
   Json args(const StepContext& ctx) const override;
   // Records got_revision as a build property, its source propertySource().
   void onOutcome(StepContext& ctx, const CommandOutcome& o) override;

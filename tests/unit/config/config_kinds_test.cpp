@@ -79,7 +79,7 @@ TEST(ConfigKinds, ANewKindsMistakesAreReportedAtTheirPlace) {
       masterConfigKinds());
   expectErrorAt(plain.errors, "unknown step type 'say'; allowed: shell, git, hg, svn, trigger", 5, 14);
   expectErrorAt(plain.errors, "type must be one of single_branch, any_branch, force, periodic, "
-                              "nightly, dependent, triggerable, try_jobdir; got 'every_second'",
+                              "nightly, dependent, triggerable, try_jobdir, try_userpass; got 'every_second'",
                 7, 24);
 }
 
@@ -90,7 +90,7 @@ TEST(ConfigKinds, TheMastersKindsAreItsRegistries) {
   for (const auto& s : k.schedulers) schedulers.push_back(s.name);
   for (const auto& s : k.changeSources) sources.push_back(s.name);
   EXPECT_EQ(steps, (std::vector<std::string>{"shell", "git", "hg", "svn", "trigger"}));
-  EXPECT_EQ(schedulers.size(), 8u);
+  EXPECT_EQ(schedulers.size(), 9u);
   EXPECT_EQ(sources, (std::vector<std::string>{"git_poller", "hg_poller", "svn_poller", "github_webhook", "gitlab_webhook", "gitea_webhook"}));
   EXPECT_EQ(k.lockAccess, (std::vector<std::string>{"exclusive", "counting"}));
   ASSERT_NE(k.scheduler("triggerable"), nullptr);
