@@ -2,7 +2,7 @@
 // and processes: the client finds the system and makes the patch itself
 // (hg: a local draft commit and an uncommitted change against the newest
 // public ancestor; svn: an added file and an edit against BASE), the job
-// goes through the job directory, and the hg or svn step applies it with
+// goes through the job directory and over the client protocol, and the hg or svn step applies it with
 // `patch -pN` after checking out the base revision. A patch that breaks
 // the build makes --wait exit non-zero, and a tree a try build patched is
 // checked out fresh by the next build.
@@ -26,12 +26,17 @@ struct TryVcs {
                     "    steps:\n"
                     "      - " + sourceStep + "\n"
                     "      - shell: {name: check, command: \"test -f feature.txt && grep -qx fixed main.txt\"}\n",
-                    {"app"}, "  - {name: tryjd, type: try_jobdir, jobdir: jobs, builders: [app]}\n"));
+                    {"app"},
+                    "  - {name: tryjd, type: try_jobdir, jobdir: jobs, builders: [app]}\n"
+                    "  - {name: tryup, type: try_userpass, builders: [app]}\n"));
   }
-  CmdResult tryCmd(std::vector<std::string> args) {
+  // Through the job directory, or (`overMaster`) over the client protocol.
+  CmdResult tryCmd(std::vector<std::string> args, bool overMaster = false) {
     std::vector<std::string> argv = {BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(env.master.port()),
-                                     "--master-fingerprint", env.master.fingerprint(), "try",
-                                     "--connect", "local", "--jobdir", jobdir, "-b", "app", "--wait"};
+                                     "--master-fingerprint", env.master.fingerprint(), "try", "-b", "app", "--wait"};
+    const std::vector<std::string> path = overMaster ? std::vector<std::string>{"--connect", "master", "--scheduler", "tryup"}
+                                                     : std::vector<std::string>{"--connect", "local", "--jobdir", jobdir};
+    argv.insert(argv.end(), path.begin(), path.end());
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv, dev, {{"HOME", env.tmp.path()}, {"BUILDBOT_MASTER", ""}, {"BUILDBOT_AUTH", "alice:pw"}}, 60s);
   }
@@ -64,6 +69,11 @@ TEST(TryVcs, AMercurialCloneWithALocalCommitAndAnUncommittedChangeIsBuilt) {
   EXPECT_EQ(r.rc, 1) << r.describe();
   EXPECT_NE(r.out.find("complete: failure"), std::string::npos) << r.out;
   EXPECT_NE(t.env.logs("app", 2).find("a try build left its patch"), std::string::npos) << t.env.logs("app", 2);
+  // The same tree over the authenticated connection.
+  writeFile(t.dev + "/main.txt", "fixed\n");
+  r = t.tryCmd({"--comment", "hg over the master connection"}, true);
+  ASSERT_EQ(r.rc, 0) << r.describe() << t.env.logs("app", 3);
+  EXPECT_NE(t.env.logs("app", 3).find("applying a try patch"), std::string::npos) << t.env.logs("app", 3);
 }
 
 TEST(TryVcs, ASubversionWorkingCopyWithAnAddedFileAndAnEditIsBuilt) {
@@ -93,6 +103,10 @@ TEST(TryVcs, ASubversionWorkingCopyWithAnAddedFileAndAnEditIsBuilt) {
   EXPECT_NE(failed.find("the try patch does not apply"), std::string::npos) << failed;
   EXPECT_NE(failed.find("FAILED"), std::string::npos) << failed;
   EXPECT_EQ(readFile(t.env.workdir("app") + "/main.txt"), "broken\n");
+  // The working copy over the authenticated connection.
+  r = t.tryCmd({}, true);
+  ASSERT_EQ(r.rc, 0) << r.describe() << t.env.logs("app", 3);
+  EXPECT_NE(t.env.logs("app", 3).find("applying a try patch"), std::string::npos) << t.env.logs("app", 3);
 }
 
 }  // namespace

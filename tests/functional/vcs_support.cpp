@@ -80,7 +80,7 @@ std::string VcsEnv::yaml(const std::string& builders, const std::vector<std::str
   return "master: {name: vcs, slave_port: " + std::to_string(master.port()) +
          ", database: \"sqlite:state.sqlite\"}\n"
          "slaves: [{name: s1, password: " + q(v) + "}]\n"
-         "users: [{name: alice, password: " + q(v) + ", may: [sendchange, force, status]}]\n"
+         "users: [{name: alice, password: " + q(v) + ", may: [sendchange, force, status, try]}]\n"
          "builders:\n" + builders +
          "schedulers:\n"
          "  - {name: force, type: force, builders: [" + list + "]}\n" + extra;
