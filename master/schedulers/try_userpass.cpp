@@ -66,8 +66,10 @@ std::int64_t TryUserpassScheduler::append(const std::string& user, const std::st
   if (offset != received)
     throw refusal(uploadId, "chunk at offset " + std::to_string(offset) + ", expected " + std::to_string(received));
   if (received + static_cast<std::int64_t>(data.size()) > u.declared) {
+    // The message first: erasing the upload frees `u`.
+    const std::string why = "more patch bytes than the " + std::to_string(u.declared) + " declared";
     uploads_.erase(uploadId);
-    throw refusal(uploadId, "more patch bytes than the " + std::to_string(u.declared) + " declared");
+    throw refusal(uploadId, why);
   }
   u.job.patch += data;
   ++u.chunks;
