@@ -37,6 +37,8 @@ class TempDir {
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bind :0, read, close).
 int freePort();
+// True if something accepts a TCP connection on 127.0.0.1:port now.
+bool canConnect(int port);
 
 struct CmdResult {
   int rc = -1;  // exit code; 128+N if killed by signal N; -1 if it could not run

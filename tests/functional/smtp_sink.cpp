@@ -9,25 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/functional/harness.hpp"
+
 namespace bb::test {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-bool accepts(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
-
-}  // namespace
 
 void SmtpSink::start() {
   fs::create_directories(dir_);
@@ -39,7 +26,7 @@ void SmtpSink::start() {
   if (!login_.empty()) argv.push_back(login_);
   proc_.start(argv, out, "", env_);
   if (!waitFor([&] { return !proc_.running() || readFile(out).find("listening") != std::string::npos; }, 20s) ||
-      !proc_.running() || !accepts(port_))
+      !proc_.running() || !canConnect(port_))
     throw std::runtime_error("smtp_sink.py did not start on port " + std::to_string(port_) + ":\n" + readFile(out));
 }
 
