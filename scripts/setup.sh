@@ -11,6 +11,7 @@ pkgs=(
   libsystemd-dev
   clang libclang-rt-14-dev procps psmisc tzdata libcctz-dev
   mercurial subversion openssh-server openssh-client
+  darcs brz cvs tla
   libcurl4-openssl-dev python3-aiosmtpd ngircd
   libkainjow-mustache-dev
   chromium chromium-driver python3-selenium

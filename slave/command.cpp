@@ -10,8 +10,12 @@
 #include "slave/git_command.hpp"
 #include "slave/process_tree.hpp"
 #include "slave/shell_command.hpp"
+#include "slave/vcs/brz.hpp"
+#include "slave/vcs/cvs.hpp"
+#include "slave/vcs/darcs.hpp"
 #include "slave/vcs/hg.hpp"
 #include "slave/vcs/svn.hpp"
+#include "slave/vcs/tla.hpp"
 
 namespace bb {
 
@@ -28,7 +32,12 @@ std::unique_ptr<RemoteCommand> RemoteCommand::create(CommandContext& ctx, Comman
   if (kind == "git") return std::make_unique<GitCommand>(ctx, sink, cmdId, credit, args);
   if (kind == "hg") return std::make_unique<vcs::HgCommand>(ctx, sink, cmdId, credit, args);
   if (kind == "svn") return std::make_unique<vcs::SvnCommand>(ctx, sink, cmdId, credit, args);
-  throw ProtocolError("unknown command kind '" + kind + "' (this slave runs shell, git, hg and svn)");
+  if (kind == "darcs") return std::make_unique<vcs::DarcsCommand>(ctx, sink, cmdId, credit, args);
+  if (kind == "brz") return std::make_unique<vcs::BrzCommand>(ctx, sink, cmdId, credit, args);
+  if (kind == "cvs") return std::make_unique<vcs::CvsCommand>(ctx, sink, cmdId, credit, args);
+  if (kind == "tla") return std::make_unique<vcs::TlaCommand>(ctx, sink, cmdId, credit, args);
+  throw ProtocolError("unknown command kind '" + kind +
+                      "' (this slave runs shell, git, hg, svn, darcs, brz, cvs and tla)");
 }
 
 RemoteCommand::RemoteCommand(CommandContext& ctx, CommandSink& sink, std::int64_t cmdId,

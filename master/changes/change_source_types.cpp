@@ -1,4 +1,5 @@
 // The change source types: one line each.
+#include "master/changes/brz_poller.hpp"
 #include "master/changes/change_source.hpp"
 #include "master/changes/git_poller.hpp"
 #include "master/changes/hg_poller.hpp"
@@ -29,6 +30,7 @@ const std::vector<ChangeSourceType>& changeSourceTypes() {
       type<GitPoller>("git_poller"),
       type<HgPoller>("hg_poller"),
       type<SvnPoller>("svn_poller"),
+      type<BrzPoller>("brz_poller"),
       type<GitHubWebhook>("github_webhook"),
       type<GitLabWebhook>("gitlab_webhook"),
       type<GiteaWebhook>("gitea_webhook"),

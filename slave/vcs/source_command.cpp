@@ -46,12 +46,20 @@ SourceArgs readSourceArgs(const Json& args) {
   return a;
 }
 
+std::string branchUrl(const std::string& base, const std::string& branch) {
+  std::string url = base;
+  while (url.size() > 1 && url.back() == '/') url.pop_back();
+  if (!branch.empty()) url += "/" + branch;
+  while (url.size() > 1 && url.back() == '/') url.pop_back();
+  return url;
+}
+
 std::string stampText(const std::string& branch, const std::string& repo) {
   return branch + "\n" + repo + "\n";
 }
 
-std::string readStampFile(const std::string& dir) {
-  std::ifstream in(fs::path(dir) / kBranchStamp);
+std::string readStampFile(const std::string& dir, const std::string& name) {
+  std::ifstream in(fs::path(dir) / name);
   if (!in) return "";
   std::string branch, repo;
   std::getline(in, branch);
@@ -76,7 +84,7 @@ bool SourceCommand::prepare(std::string& error) {
   std::error_code ec;
   const bool copy = args_.full && args_.method == "copy";
   treeDir_ = copy ? workDir_ + ".source" : workDir_;
-  const std::string wanted = stampText(branchName(), args_.repo);
+  const std::string wanted = stampText(branchName(), stampRepo());
   const bool haveTree = fs::is_directory(fs::path(treeDir_) / metadataDir(), ec);
   bool fresh = true;
   if (args_.full && args_.method == "clobber") {
@@ -86,13 +94,16 @@ bool SourceCommand::prepare(std::string& error) {
       header("no " + vcsName() + " checkout in " + treeDir_ + ": removing it for a fresh checkout");
   } else if (fs::exists(fs::path(treeDir_) / metadataDir() / kPatchedStamp, ec)) {
     header("a try build left its patch in " + treeDir_ + ": checking out fresh");
-  } else if (std::string old = readStampFile(treeDir_); old != wanted) {
+  } else if (std::string old = readStampFile(treeDir_, stampName()); old != wanted) {
     auto oneLine = [](std::string s) {
       for (auto& c : s) if (c == '\n') c = ' ';
       return trim(s);
     };
     header("branch stamp says '" + (old.empty() ? "(none)" : oneLine(old)) + "', this build wants '" +
            oneLine(wanted) + "': checking out fresh instead of updating");
+  } else if (!args_.revision.empty() && !updateReachesRevision()) {
+    header(vcsName() + " cannot update in place to a given revision: checking out revision " +
+           args_.revision + " fresh");
   } else {
     fresh = false;
   }
@@ -129,15 +140,28 @@ void SourceCommand::begin() {
 }
 
 void SourceCommand::runNextStep() {
-  const auto& argv = steps_[next_++];
+  const Step& step = steps_[next_++];
+  if (step.argv.empty()) {  // an internal step
+    const std::string error = step.then ? step.then("") : "";
+    if (!error.empty()) {
+      header(vcsName() + " step failed: " + error);
+      return fail(error);
+    }
+    ExitStatus ok;
+    ok.exitCode = 0;
+    return stepSucceeded(ok);
+  }
   const bool last = next_ == steps_.size() && !applyingPatch_;
-  header("running: " + quoteArgv(argv));
+  header("running: " + quoteArgv(step.argv));
   std::string error;
-  if (!runProcess(argv, applyingPatch_ ? workDir_ : treeDir_, stepEnv(), last, error)) fail(error);
+  if (!runProcess(step.argv, applyingPatch_ ? workDir_ : treeDir_, stepEnv(), last || bool(step.then),
+                  error))
+    fail(error);
 }
 
 void SourceCommand::onProcessFinished(const ExitStatus& status) {
-  if (!status.exited() || status.exitCode != 0) {
+  const Step& step = steps_[next_ - 1];
+  if (!status.exited() || status.exitCode < 0 || status.exitCode > step.okExit) {
     if (applyingPatch_)
       header("the try patch does not apply to " + revision_ +
              "; nothing of it was written (the rejected hunks are above)");
@@ -145,18 +169,64 @@ void SourceCommand::onProcessFinished(const ExitStatus& status) {
       header(vcsName() + " step failed: " + status.describe());
     return finish(status);
   }
+  if (step.then) {
+    header(vcsName() + " step done (" + status.describe() + ")");
+    const std::string error = step.then(captured());
+    if (!error.empty()) {
+      header(vcsName() + " step failed: " + error);
+      return fail(error);
+    }
+  }
+  stepSucceeded(status);
+}
+
+void SourceCommand::stepSucceeded(const ExitStatus& status) {
   if (checkoutSteps_ > 0 && next_ == checkoutSteps_) afterCheckout();
   if (next_ < steps_.size()) return runNextStep();
   if (applyingPatch_) return finish(status, Json{{"got_revision", revision_}});
   complete(status);
 }
 
+std::string SourceCommand::parseRevision(const std::string& out) const { return trim(out); }
+
+std::string SourceCommand::removeInTree(const std::vector<std::string>& paths,
+                                        const std::vector<std::string>& keep) {
+  for (const auto& p : paths) {
+    const fs::path rel = fs::path(p).lexically_normal();
+    if (p.empty() || rel.is_absolute() || rel.empty() || rel == ".") continue;
+    bool skip = false;
+    for (const auto& part : rel) {
+      if (part == "..") skip = true;
+      for (const auto& k : keep) if (part == k) skip = true;
+    }
+    if (skip) continue;
+    std::error_code ec;
+    fs::remove_all(fs::path(treeDir_) / rel, ec);
+    if (ec) return "cannot remove '" + rel.string() + "': " + ec.message();
+    header("removed " + rel.string());
+  }
+  return "";
+}
+
+std::string SourceCommand::moveUpFrom(const std::string& sub) {
+  const fs::path from = fs::path(treeDir_) / sub;
+  std::error_code ec;
+  for (fs::directory_iterator it(from, ec), end; !ec && it != end; it.increment(ec)) {
+    fs::rename(it->path(), fs::path(treeDir_) / it->path().filename(), ec);
+    if (ec) return "cannot move '" + it->path().string() + "' up: " + ec.message();
+  }
+  if (ec) return "cannot read '" + from.string() + "': " + ec.message();
+  fs::remove(from, ec);
+  if (ec) return "cannot remove '" + from.string() + "': " + ec.message();
+  return "";
+}
+
 void SourceCommand::complete(const ExitStatus& status) {
-  const std::string revision = trim(captured());
+  const std::string revision = parseRevision(captured());
   {
-    std::ofstream stamp(fs::path(treeDir_) / kBranchStamp, std::ios::trunc);
-    if (stamp) stamp << stampText(branchName(), args_.repo);
-    if (!stamp) header("warning: cannot write " + (fs::path(treeDir_) / kBranchStamp).string());
+    std::ofstream stamp(fs::path(treeDir_) / stampName(), std::ios::trunc);
+    if (stamp) stamp << stampText(branchName(), stampRepo());
+    if (!stamp) header("warning: cannot write " + (fs::path(treeDir_) / stampName()).string());
   }
   if (treeDir_ != workDir_) {
     header("method copy: copying " + treeDir_ + " to " + workDir_);

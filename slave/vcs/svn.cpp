@@ -22,11 +22,7 @@ SvnCommand::SvnCommand(CommandContext& ctx, CommandSink& sink, std::int64_t cmdI
 }
 
 std::string SvnCommand::checkoutUrl(const std::string& base, const std::string& branch) {
-  std::string url = base;
-  while (url.size() > 1 && url.back() == '/') url.pop_back();
-  if (!branch.empty()) url += "/" + branch;
-  while (url.size() > 1 && url.back() == '/') url.pop_back();
-  return url;
+  return branchUrl(base, branch);
 }
 
 std::map<std::string, std::string> SvnCommand::stepEnv() const { return {{"LC_ALL", "C"}}; }

@@ -557,8 +557,8 @@ void SlaveProcess::create(const std::vector<std::string>& extra) {
   if (r.rc != 0) throw std::runtime_error("buildslave create-slave " + dir_ + " failed: " + r.describe());
 }
 
-void SlaveProcess::start() {
-  proc_.start({BB_BIN_SLAVE, "start", dir_, "--nodaemon"}, dir_ + "/console.log", dir_);
+void SlaveProcess::start(const std::map<std::string, std::string>& env) {
+  proc_.start({BB_BIN_SLAVE, "start", dir_, "--nodaemon"}, dir_ + "/console.log", dir_, env);
 }
 
 int SlaveProcess::stop(std::chrono::milliseconds timeout) { return proc_.stop(timeout); }

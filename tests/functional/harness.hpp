@@ -194,8 +194,9 @@ class SlaveProcess {
   // --master-fingerprint of the master on that port (masterFingerprintFor)
   // or --plaintext; `extra` arguments are appended.
   void create(const std::vector<std::string>& extra = {});
-  // Starts `buildslave start DIR --nodaemon` (output in DIR/console.log).
-  void start();
+  // Starts `buildslave start DIR --nodaemon` (output in DIR/console.log),
+  // with `env` added to the environment (e.g. HOME for a VCS's settings).
+  void start(const std::map<std::string, std::string>& env = {});
   int stop(std::chrono::milliseconds timeout = 30s);
   int kill();
   bool running() { return proc_.running(); }

@@ -1,6 +1,6 @@
 // The commit hooks in contrib/, each run by a real repository of its
-// system: svn post-commit, hg changegroup (a push) and git post-receive
-// (a push) send one change per commit (svn: per branch) to a real master
+// system: svn post-commit, hg changegroup (a push), git post-receive
+// (a push), darcs apply posthook (a push) and CVS loginfo (a commit) send one change per commit (svn: per branch) to a real master
 // with `buildbot sendchange`: branch, revision, author, comments, files.
 #include <sys/stat.h>
 
@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/functional/classic_vcs.hpp"
 #include "tests/functional/vcs_support.hpp"
 
 namespace bb::test {
@@ -121,6 +122,69 @@ TEST(CommitHooks, GitPostReceiveSendsNewCommitsPerBranch) {
   EXPECT_EQ(byBranch["feature"][1], c3) << "a new branch reports only what main lacks";
   EXPECT_EQ(byBranch["feature"][4], "src/f.txt");
   EXPECT_NE(byBranch["feature"][2].find("@"), std::string::npos) << byBranch["feature"][2];
+}
+
+TEST(CommitHooks, DarcsApplyPosthookSendsEveryPushedPatch) {
+  HookEnv e;
+  const std::string home = e.tmp.sub("home");
+  DarcsRepo repo(e.tmp.sub("darcs"), home);
+  repo.create("trunk");
+  repo.commit("trunk", "a.txt", "one\n", "first");
+  writeFile(repo.base() + "/trunk/_darcs/prefs/defaults",
+            "apply posthook " + kContrib + "/darcs_buildbot.sh\napply run-posthook\n");
+  repo.fork("trunk", "dev");
+  const std::string p1 = repo.commit("dev", "a.txt", "two\n", "fix a\n\nthe long comment", "Bob <bob@example.org>");
+  const std::string p2 = repo.commit("dev", "src/-n.c", "int n;\n", "add a file");
+  auto env = e.hookEnv();
+  env["HOME"] = home;
+  auto push = run({"darcs", "push", "--all", "--quiet", "--", repo.base() + "/trunk"}, repo.base() + "/dev", env);
+  ASSERT_EQ(push.rc, 0) << push.describe();
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 2; }, 20s)) << e.master.log();
+  auto rows = changeRows(e.master);
+  ASSERT_EQ(rows.size(), 2u);
+  std::map<std::string, std::vector<std::string>> byRev{{rows[0][1], rows[0]}, {rows[1][1], rows[1]}};
+  EXPECT_EQ(byRev[p1], (std::vector<std::string>{"trunk", p1, "Bob <bob@example.org>",
+                                                 "fix a\n\nthe long comment", "a.txt"}));
+  EXPECT_EQ(byRev[p2], (std::vector<std::string>{"trunk", p2, "Alice <alice@example.org>", "add a file",
+                                                 "src/-n.c"}));
+}
+
+TEST(CommitHooks, CvsLoginfoSendsOneChangePerDirectoryWithTheBranchTag) {
+  HookEnv e;
+  const std::string home = e.tmp.sub("home");
+  CvsRepo repo(e.tmp.sub("cvs"), home);
+  repo.create();
+  repo.branch("FIX");
+  // Install the hook the way an admin does: check out CVSROOT, edit, commit.
+  const std::string adm = e.tmp.sub("cvs/adm");
+  vcsMust({"cvs", "-Q", "-d", repo.root(), "checkout", "-d", "adm", "CVSROOT"}, e.tmp.sub("cvs"), home);
+  std::string line = "ALL env";
+  for (const auto& [k, v] : e.hookEnv()) line += " " + k + "=" + v;
+  line += " " + kContrib + "/cvs_buildbot.sh $USER %p %{sVv}\n";
+  writeFile(adm + "/loginfo", readFile(adm + "/loginfo") + line);
+  vcsMust({"cvs", "-Q", "commit", "-m", "the buildbot hook"}, adm, home);
+
+  repo.commit("HEAD", "a.txt", "two\n", "on the trunk\nsecond line");
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 1; }, 20s)) << e.master.log();
+  repo.cvs({"-Q", "update", "-d"}, "FIX");
+  writeFile(repo.wc("FIX") + "/sub/b.txt", "b\n");
+  repo.cvs({"add", "sub"}, "FIX");
+  repo.cvs({"add", "sub/b.txt"}, "FIX");
+  writeFile(repo.wc("FIX") + "/a.txt", "fix\n");
+  repo.cvs({"commit", "-m", "on the branch"}, "FIX");
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 3; }, 20s)) << e.master.log();
+  auto rows = changeRows(e.master);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0][0], "");
+  EXPECT_EQ(rows[0][3], "on the trunk\nsecond line");
+  EXPECT_EQ(rows[0][4], "a.txt");
+  EXPECT_EQ(rows[0][1].size(), 20u) << "a date for -D: " << rows[0][1];
+  EXPECT_FALSE(rows[0][2].empty());
+  std::map<std::string, std::vector<std::string>> byFile{{rows[1][4], rows[1]}, {rows[2][4], rows[2]}};
+  ASSERT_TRUE(byFile.count("a.txt") && byFile.count("sub/b.txt")) << rows[1][4] << " " << rows[2][4];
+  EXPECT_EQ(byFile["a.txt"][0], "FIX");
+  EXPECT_EQ(byFile["sub/b.txt"][0], "FIX");
+  EXPECT_EQ(byFile["sub/b.txt"][3], "on the branch");
 }
 
 }  // namespace

@@ -86,13 +86,13 @@ std::string VcsEnv::yaml(const std::string& builders, const std::vector<std::str
          "  - {name: force, type: force, builders: [" + list + "]}\n" + extra;
 }
 
-void VcsEnv::up(const std::string& yaml) {
+void VcsEnv::up(const std::string& yaml, const std::map<std::string, std::string>& slaveEnv) {
   master.create();
   master.writeConfig(yaml);
   master.setAuth("alice", "pw");
   master.start();
   slave.create();
-  slave.start();
+  slave.start(slaveEnv);
   if (!master.waitForLog("slave s1 connected")) throw std::runtime_error(master.log());
 }
 

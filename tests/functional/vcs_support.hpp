@@ -67,8 +67,9 @@ struct VcsEnv {
   // `extra` top-level sections (change_sources, more schedulers).
   std::string yaml(const std::string& builders, const std::vector<std::string>& builderNames,
                    const std::string& extra = "") const;
-  // Creates and starts master and slave; waits for the slave.
-  void up(const std::string& yaml);
+  // Creates and starts master and slave (with `slaveEnv` added to its
+  // environment); waits for the slave.
+  void up(const std::string& yaml, const std::map<std::string, std::string>& slaveEnv = {});
   // Forces a build of `builder` on `branch`; waits for build `number` and
   // returns its result ("" if it did not finish).
   std::string force(const std::string& builder, int number, const std::string& branch,

@@ -63,6 +63,22 @@ bool readSourceStepKeys(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s, S
   return ok;
 }
 
+bool readExtraSourceKey(cfg::MapReader& r, SourceOptions& o, const std::string& key, bool required,
+                        const std::string& def) {
+  auto v = r.string(key, required);
+  if (!v) {
+    if (required) return false;
+    o.extra[key] = def;
+    return true;
+  }
+  if (!v->empty() && (*v)[0] == '-') {
+    r.error(r.markOf(key), key + " '" + *v + "' starts with '-' and would be read as an option");
+    return false;
+  }
+  o.extra[key] = *v;
+  return true;
+}
+
 void addTryPatch(const StepContext& ctx, Json& args) {
   if (ctx.buildsetId == 0) return;
   auto patch = ctx.db.getBuildsetPatch(ctx.buildsetId);
@@ -92,6 +108,7 @@ Json SourceStep::args(const StepContext& ctx) const {
          {"method", o.method},
          {"workdir", workdir(ctx, o)},
          {"timeout", o.timeout}};
+  for (const auto& [k, v] : o.extra.items()) a[k] = v;
   addTryPatch(ctx, a);
   return a;
 }

@@ -18,6 +18,7 @@ struct SourceOptions : RemoteStepOptions {
   std::string revision = "%(prop:revision)s";
   std::string mode = "incremental";  // incremental | full
   std::string method = "clobber";    // with full: clobber | fresh | clean | copy
+  Json extra = Json::object();       // a type's own literal keys, passed on as they are
 };
 
 // Reads the keys of a source step into `o` (r.allowKeys with `extraKeys`
@@ -30,6 +31,12 @@ bool readSourceStepKeys(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s, S
 // body_base64}`), shown as the step's `patch` log; nothing for other
 // builds. Every source step (git, hg, svn) calls it.
 void addTryPatch(const StepContext& ctx, Json& args);
+
+// Reads a type's own literal key (no interpolation) into o.extra: `def`
+// when absent (unless required); a value starting with '-' is refused.
+// False if required and missing, or refused.
+bool readExtraSourceKey(cfg::MapReader& r, SourceOptions& o, const std::string& key, bool required,
+                        const std::string& def = "");
 
 class SourceStep : public RemoteStep {
  public:

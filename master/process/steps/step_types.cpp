@@ -1,10 +1,14 @@
 // The step types: one line each. A type's file fills its entry (the
 // config check of its keys) in its static declareType(StepType&).
 #include "master/process/step.hpp"
+#include "master/process/steps/brz_step.hpp"
+#include "master/process/steps/cvs_step.hpp"
+#include "master/process/steps/darcs_step.hpp"
 #include "master/process/steps/git_step.hpp"
 #include "master/process/steps/hg_step.hpp"
 #include "master/process/steps/shell_step.hpp"
 #include "master/process/steps/svn_step.hpp"
+#include "master/process/steps/tla_step.hpp"
 #include "master/process/steps/trigger_step.hpp"
 
 namespace bb {
@@ -28,6 +32,10 @@ const std::vector<StepType>& stepTypes() {
       type<GitStep>("git"),
       type<HgStep>("hg"),
       type<SvnStep>("svn"),
+      type<DarcsStep>("darcs"),
+      type<BrzStep>("brz"),
+      type<CvsStep>("cvs"),
+      type<TlaStep>("tla"),
       type<TriggerStep>("trigger"),
   };
   return types;
