@@ -20,8 +20,9 @@ BUILDBOT_CLIENT=${BUILDBOT_CLIENT:-buildbot}
 buildbot_sendchange() {
   local branch=$1 revision=$2 author=$3 comments=$4
   shift 4
-  local args=(sendchange "--branch=$branch" "--revision=$revision" "--who=$author"
-              "--comments=$comments")
+  local args=(sendchange "--revision=$revision" "--who=$author" "--comments=$comments")
+  # An empty branch (the default one, e.g. CVS's trunk) is no --branch at all.
+  [ -n "$branch" ] && args+=("--branch=$branch")
   [ -n "${BUILDBOT_REPOSITORY:-}" ] && args+=("--repository=$BUILDBOT_REPOSITORY")
   [ -n "${BUILDBOT_PROJECT:-}" ] && args+=("--project=$BUILDBOT_PROJECT")
   [ -n "${BUILDBOT_CATEGORY:-}" ] && args+=("--category=$BUILDBOT_CATEGORY")

@@ -15,8 +15,12 @@ set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: $0 USER DIR [FILE OLD NEW]... (from CVSROOT/loginfo)" >&2; exit 2; }
 user=$1 dir=$2
 shift 2
-# "- New directory", "- Imported sources": not a commit.
-if [ $# -ge 1 ] && [[ $1 == "- "* ]]; then cat > /dev/null; exit 0; fi
+# "- New directory", "- Imported sources": not a commit; nor is an edit of
+# the administrative files.
+if { [ $# -ge 1 ] && [[ $1 == "- "* ]]; } || [ "$dir" = CVSROOT ] || [[ $dir == CVSROOT/* ]]; then
+  cat > /dev/null
+  exit 0
+fi
 . "$(dirname "$0")/buildbot_hook_common.sh"
 revision=$(date -u '+%Y-%m-%dT%H:%M:%SZ')
 # Files relative to the module: drop the first path segment of DIR.

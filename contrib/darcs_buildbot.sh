@@ -28,7 +28,7 @@ while IFS= read -r line; do
   comments=$(sed -n '/^  \* /,$p' <<< "$log" | sed -e '1s/^  \* //' -e '2,$s/^  //')
   files=()
   while IFS= read -r f; do
-    files+=("$f")
+    [[ $f == */ ]] || files+=("$f")  # a directory is no file
   done < <(darcs log --hash "$hash" --summary |
            sed -n -e 's/^    [AMR]!\{0,1\} \.\/\(.*\)$/\1/p' | sed -e 's/ -[0-9]* +[0-9]*$//' -e 's/ [-+][0-9]*$//')
   buildbot_sendchange "$branch" "$hash" "$author" "$comments" "${files[@]}" || status=1

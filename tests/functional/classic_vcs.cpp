@@ -42,8 +42,12 @@ std::string DarcsRepo::commit(const std::string& branch, const std::string& file
                               const std::string& author) {
   const std::string dir = base_ + "/" + branch;
   writeFile(dir + "/" + file, content);
-  vcsMust({"darcs", "record", "--all", "--look-for-adds", "--quiet", "-m", message, "-A", author}, dir,
-          home_);
+  // A message of several lines: its first is the patch name, the rest the
+  // long comment (darcs takes those from a file only).
+  writeFile(home_ + "/darcs-message", message + "\n");
+  vcsMust({"darcs", "record", "--all", "--look-for-adds", "--quiet", "--logfile", home_ + "/darcs-message",
+           "-A", author},
+          dir, home_);
   const std::string log = vcsMust({"darcs", "log", "--last=1"}, dir, home_);
   return trim(log.substr(6, log.find('\n') - 6));
 }

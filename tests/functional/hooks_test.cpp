@@ -164,8 +164,10 @@ TEST(CommitHooks, CvsLoginfoSendsOneChangePerDirectoryWithTheBranchTag) {
   writeFile(adm + "/loginfo", readFile(adm + "/loginfo") + line);
   vcsMust({"cvs", "-Q", "commit", "-m", "the buildbot hook"}, adm, home);
 
-  repo.commit("HEAD", "a.txt", "two\n", "on the trunk\nsecond line");
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 1; }, 20s)) << e.master.log();
+  writeFile(repo.wc("HEAD") + "/a.txt", "two\n");
+  auto c1 = run({"cvs", "-Q", "commit", "-m", "on the trunk\nsecond line"}, repo.wc("HEAD"), {{"HOME", home}});
+  ASSERT_EQ(c1.rc, 0) << c1.describe();
+  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 1; }, 20s)) << e.master.log() << c1.describe();
   repo.cvs({"-Q", "update", "-d"}, "FIX");
   writeFile(repo.wc("FIX") + "/sub/b.txt", "b\n");
   repo.cvs({"add", "sub"}, "FIX");
