@@ -21,7 +21,8 @@ install(FILES ${BB_DOC_FILES} DESTINATION ${CMAKE_INSTALL_DOCDIR})
 file(GLOB BB_EXAMPLE_FILES ${CMAKE_SOURCE_DIR}/config/examples/*.yaml)
 install(FILES ${BB_EXAMPLE_FILES} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(PROGRAMS ${CMAKE_SOURCE_DIR}/contrib/svn_buildbot.sh ${CMAKE_SOURCE_DIR}/contrib/hg_buildbot.sh
-                 ${CMAKE_SOURCE_DIR}/contrib/git_buildbot.sh
+                 ${CMAKE_SOURCE_DIR}/contrib/git_buildbot.sh ${CMAKE_SOURCE_DIR}/contrib/darcs_buildbot.sh
+                 ${CMAKE_SOURCE_DIR}/contrib/cvs_buildbot.sh
         DESTINATION ${CMAKE_INSTALL_DATADIR}/buildbot-cpp/contrib)
 install(FILES ${CMAKE_SOURCE_DIR}/contrib/buildbot_hook_common.sh ${CMAKE_SOURCE_DIR}/contrib/README.md
         DESTINATION ${CMAKE_INSTALL_DATADIR}/buildbot-cpp/contrib)

@@ -31,7 +31,7 @@ for f in share/doc/buildbot-cpp/README.md share/doc/buildbot-cpp/operations.md \
          lib/systemd/system/buildmaster@.service lib/systemd/system/buildslave@.service; do
   [ -f "$P/$f" ] || fail "missing $P/$f"
 done
-for f in svn_buildbot.sh hg_buildbot.sh git_buildbot.sh; do
+for f in svn_buildbot.sh hg_buildbot.sh git_buildbot.sh darcs_buildbot.sh cvs_buildbot.sh; do
   [ -x "$P/share/buildbot-cpp/contrib/$f" ] || fail "missing or not executable: contrib/$f"
 done
 [ -f "$P/share/buildbot-cpp/contrib/buildbot_hook_common.sh" ] || fail "missing contrib/buildbot_hook_common.sh"

@@ -73,5 +73,24 @@ TEST(CvsStep, ChecksOutUpdatesSwitchesBranchAndCleans) {
   checkFullFreshAndClean(e, "cvs", "a.txt", "two\n", "build.o");
 }
 
+// The config check of the classic systems' own keys (all four steps).
+TEST(CvsStep, ConfigErrorsOfTheClassicStepsAreClear) {
+  VcsEnv e;
+  e.master.create();
+  e.master.writeConfig(e.yaml("  - name: b1\n    slaves: [s1]\n    steps:\n"
+                              "      - {cvs: {repo: /srv/cvs}}\n"
+                              "      - {tla: {repo: /srv/arch, archive: \"-x\"}}\n"
+                              "      - {darcs: {repo: /srv/darcs, default_branch: \"-b\"}}\n"
+                              "      - {brz: {repo: /srv/brz, module: app}}\n",
+                              {"b1"}));
+  auto r = e.master.admin({"checkconfig", e.master.dir()});
+  EXPECT_NE(r.rc, 0);
+  const std::string out = r.out + r.err;
+  EXPECT_NE(out.find("missing required key 'module'"), std::string::npos) << out;
+  EXPECT_NE(out.find("archive '-x' starts with '-'"), std::string::npos) << out;
+  EXPECT_NE(out.find("default_branch '-b' starts with '-'"), std::string::npos) << out;
+  EXPECT_NE(out.find("unknown key 'module'"), std::string::npos) << "brz has no module key: " << out;
+}
+
 }  // namespace
 }  // namespace bb::test
