@@ -77,7 +77,7 @@ TEST(ConfigKinds, ANewKindsMistakesAreReportedAtTheirPlace) {
   auto plain = parseMasterConfig(
       yaml("{say: {text: hello}}", "{name: tick, type: every_second, builders: [b1]}"), "k.yaml",
       masterConfigKinds());
-  expectErrorAt(plain.errors, "unknown step type 'say'; allowed: shell, git, hg, svn, trigger", 5, 14);
+  expectErrorAt(plain.errors, "unknown step type 'say'; allowed: shell, git, hg, svn, darcs, brz, cvs, tla, trigger", 5, 14);
   expectErrorAt(plain.errors, "type must be one of single_branch, any_branch, force, periodic, "
                               "nightly, dependent, triggerable, try_jobdir, try_userpass; got 'every_second'",
                 7, 24);

@@ -270,7 +270,7 @@ TEST(MasterConfigErrors, SectionShapesAndEnums) {
   expectErrorAt(errors, "scope must be one of master, slave; got 'global'", 5, 23);
   expectErrorAt(errors, "max_count must be an integer between 1 and 1000000, got '0'", 5, 42);
   expectErrorAt(errors, "max_count_for_slave only applies to scope: slave locks", 6, 37);
-  expectErrorAt(errors, "type must be one of git_poller, hg_poller, svn_poller, github_webhook, gitlab_webhook, gitea_webhook; got 'bzr_poller'", 8, 22);
+  expectErrorAt(errors, "type must be one of git_poller, hg_poller, svn_poller, brz_poller, github_webhook, gitlab_webhook, gitea_webhook; got 'bzr_poller'", 8, 22);
   expectErrorAt(errors, "branches must name at least one branch", 8, 53);
   expectErrorAt(errors, "name 'bad name' may only contain", 9, 13);
 }

@@ -113,7 +113,7 @@ TEST(TriggerConfig, UnknownStepTypeListsTrigger) {
                                     "  - { name: kids, type: triggerable, builders: [child] }\n"),
                              "bad.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
-  expectErrorAt(r.errors, "unknown step type 'trigga'; allowed: shell, git, hg, svn, trigger", 8, 9);
+  expectErrorAt(r.errors, "unknown step type 'trigga'; allowed: shell, git, hg, svn, darcs, brz, cvs, tla, trigger", 8, 9);
 }
 
 }  // namespace
