@@ -33,7 +33,7 @@ CvsCommand::CvsCommand(CommandContext& ctx, CommandSink& sink, std::int64_t cmdI
   if (!args_.revision.empty()) {
     for (char c : args_.revision)
       if (!(isAlpha(c) || isDigit(c) || c == ' ' || c == ':' || c == '+' || c == '-' || c == '/' ||
-            c == '.'))
+            c == '.' || c == '@'))
         throw ProtocolError("bad revision '" + args_.revision +
                             "': a CVS revision is a date, e.g. 2026-12-01T10:00:00Z");
     revision_ = args_.revision;

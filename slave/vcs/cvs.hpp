@@ -20,7 +20,7 @@ class CvsCommand : public SourceCommand {
  public:
   // Reads the SourceArgs and module; throws ProtocolError if they are
   // malformed (a tag is a letter then letters, digits, '-', '_'; a date
-  // has letters, digits, spaces and :+-/. only).
+  // has letters, digits, spaces and :+-/.@ only).
   CvsCommand(CommandContext& ctx, CommandSink& sink, std::int64_t cmdId, std::int64_t credit,
              const Json& args);
 
