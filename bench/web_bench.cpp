@@ -389,6 +389,7 @@ void benchDispatch(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures show as they come
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
