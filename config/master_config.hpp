@@ -24,6 +24,7 @@ struct MasterSection {
   std::string webHost;                         // address the web server binds to ("": `host`)
   bool webReadLogin = false;                   // reading the web API needs a login (`status`)
   std::size_t webMaxBody = 1024 * 1024;        // larger request bodies get 413
+  std::size_t webMaxConnections = 512;         // more at once get 503 (event streams count)
   std::string database = "sqlite:state.sqlite";  // relative to the master dir
   std::uint32_t maxFrame = 1u << 20;
   std::chrono::seconds heartbeatInterval{10};

@@ -8,7 +8,7 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   MapReader r(top.value("master"), "master", p.sink, top.markOf("master"));
   if (!r.isMap()) return;
   r.allowKeys({"name", "url", "host", "slave_port", "web_port", "web_host",
-               "web_read_login", "web_max_body", "database", "max_frame",
+               "web_read_login", "web_max_body", "web_max_connections", "database", "max_frame",
                "heartbeat_interval", "heartbeat_timeout", "ping_timeout", "max_retries",
                "log_max_mb", "log_keep", "tls", "tls_cert", "tls_key"});
   MasterSection& m = p.config.master;
@@ -49,6 +49,7 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   }
   if (auto on = r.boolean("web_read_login")) m.webReadLogin = *on;
   if (auto n = r.integer("web_max_body", 1024, 1 << 30)) m.webMaxBody = static_cast<std::size_t>(*n);
+  if (auto n = r.integer("web_max_connections", 1, 1000000)) m.webMaxConnections = static_cast<std::size_t>(*n);
   if (auto db = r.string("database")) {
     static constexpr std::string_view kSqlite = "sqlite:";
     if (db->rfind(kSqlite, 0) != 0 || db->size() == kSqlite.size()) {

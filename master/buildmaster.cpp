@@ -233,8 +233,9 @@ void BuildMaster::Impl::reconfig() {
     if (n.master.database != config.master.database)
       problems.push_back(path + ": master.database cannot change on reconfig; restart the master");
     if (n.master.webPort != config.master.webPort || n.master.webHost != config.master.webHost ||
-        n.master.webMaxBody != config.master.webMaxBody)
-      problems.push_back(path + ": master.web_port/web_host/web_max_body cannot change on reconfig; restart the master");
+        n.master.webMaxBody != config.master.webMaxBody ||
+        n.master.webMaxConnections != config.master.webMaxConnections)
+      problems.push_back(path + ": master.web_port/web_host/web_max_body/web_max_connections cannot change on reconfig; restart the master");
     if (n.master.tls != config.master.tls)
       problems.push_back(path + ": master.tls cannot change on reconfig; restart the master");
     try {

@@ -15,6 +15,7 @@ pkgs=(
   libcurl4-openssl-dev python3-aiosmtpd ngircd
   libkainjow-mustache-dev
   chromium chromium-driver python3-selenium
+  wrk
 )
 missing=()
 for p in "${pkgs[@]}"; do

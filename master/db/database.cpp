@@ -45,6 +45,10 @@ Statement Database::stmt(const char* sql) {
   return Statement(*cached.stmt, cached.busy);
 }
 
+Statement Database::oneOffStmt(const std::string& sql) {
+  return Statement(engine_->prepare(sql.c_str(), /*persistent=*/false));
+}
+
 void Database::execScript(const char* sql, const char* what) {
   engine_->execScript(engine_->dialect().expand(sql), what);
 }

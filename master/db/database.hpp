@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "master/db/db_error.hpp"
+#include "master/db/list_query.hpp"
 #include "master/db/records.hpp"
 
 struct ZSTD_CCtx_s;
@@ -195,6 +196,13 @@ class Database {
   // The `limit` newest builds (of `builder` when not empty), newest first.
   std::vector<BuildRecord> recentBuilds(int limit, const std::string& builder = "");
 
+  // --- list reads for the REST API (list_db.cpp) ---
+  // The ids of the rows of `table` that meet every condition of `q`, in
+  // q's order (ties and no order: newest first), the page q.offset/q.limit,
+  // with the number of all matches. Throws std::invalid_argument for a
+  // field listField() does not know or an operator it does not push down.
+  ListPage listIds(ListTable table, const ListQuery& q);
+
   // --- logs (logs_db.cpp) ---
   // Content is stored as zstd-compressed chunks; each chunk row holds the
   // stream id (0 stdout, 1 stderr, 2 header) of its bytes.
@@ -285,6 +293,8 @@ class Database {
   // storage duration (the cache is keyed by its address). A statement still
   // in use further up the stack (re-entrant call) gets a one-off copy.
   Statement stmt(const char* sql);
+  // A statement built at run time (list reads): prepared, used once, freed.
+  Statement oneOffStmt(const std::string& sql);
   // Runs a multi-statement migration script, its {{WORDS}} expanded by the
   // engine's dialect; not cached.
   void execScript(const char* sql, const char* what);

@@ -81,8 +81,11 @@ std::vector<CollapsedRequest> Database::collapseRequests(std::int64_t newRequest
 }
 
 std::vector<BuildsetRecord> Database::childBuildsets(std::int64_t parentBuildId) {
+  // "!= 0" lets SQLite use the partial index buildsets_by_parent (it
+  // cannot tell that a bound ?1 is not 0): without it every build page
+  // scanned all BuildSets (1.7 s per waterfall with 100,000 of them).
   static constexpr char kIds[] =
-      "SELECT id FROM buildsets WHERE parent_build_id = ?1 ORDER BY id";
+      "SELECT id FROM buildsets WHERE parent_build_id = ?1 AND parent_build_id != 0 ORDER BY id";
   std::vector<std::int64_t> ids;
   {
     Statement s = stmt(kIds);

@@ -5,6 +5,8 @@
 // bytes waiting on the socket, then the bus's queue): a client that falls
 // behind gets a last `dropped` event and is disconnected.
 #include <charconv>
+#include <deque>
+#include <unordered_map>
 
 #include "master/events/event_bus.hpp"
 #include "master/web/rest_common.hpp"
@@ -56,6 +58,29 @@ EventFilter filterOf(const HttpRequest& req) {
   }
 }
 
+// The SSE text of the latest events, made once and copied to each client
+// that gets them: with many clients on every event, serialising each event
+// per client cost more than the rest of the dispatch (docs/performance.md,
+// "Web"). Keyed by the bus's sequence number; bounded.
+class EventTextCache {
+ public:
+  const std::string& text(const Event& e) {
+    if (auto it = texts_.find(e.seq); it != texts_.end()) return it->second;
+    if (order_.size() >= kKept) {
+      texts_.erase(order_.front());
+      order_.pop_front();
+    }
+    order_.push_back(e.seq);
+    return texts_[e.seq] = sseEvent(std::string(toString(e.type)),
+                                    toJson(e).dump(-1, ' ', false, Json::error_handler_t::replace), e.seq);
+  }
+
+ private:
+  static constexpr std::size_t kKept = 4096;
+  std::unordered_map<std::uint64_t, std::string> texts_;
+  std::deque<std::uint64_t> order_;
+};
+
 std::optional<std::uint64_t> lastEventId(const HttpRequest& req) {
   std::string v = req.header("last-event-id");
   if (v.empty()) v = req.param("last_event_id");
@@ -70,26 +95,26 @@ std::optional<std::uint64_t> lastEventId(const HttpRequest& req) {
 }  // namespace
 
 void addEventStream(Router& r, WebContext& ctx) {
-  r.add("GET", "/api/v2/events", [&ctx](HttpRequest& req, const PathParams&) {
+  auto cache = std::make_shared<EventTextCache>();
+  r.add("GET", "/api/v2/events", [&ctx, cache](HttpRequest& req, const PathParams&) {
     ctx.requireRead(req);
     EventFilter filter = filterOf(req);
     const auto after = lastEventId(req);
     HttpResponse res;
     res.contentType = "text/event-stream";
     const std::string who = "web events " + req.remote;
-    res.events = [&ctx, filter, after, who](std::shared_ptr<StreamSink> sink) {
+    res.events = [&ctx, cache, filter, after, who](std::shared_ptr<StreamSink> sink) {
       std::weak_ptr<StreamSink> weak = sink;
       Subscriber s;
       s.name = who;
       s.filter = filter;
       s.afterSeq = after;
       s.maxQueue = kMaxQueuedEvents;
-      s.deliver = [weak](const Event& e) {
+      s.deliver = [weak, cache](const Event& e) {
         auto k = weak.lock();
         if (!k) return true;  // gone: nothing to keep
         if (k->queued() > kMaxSocketBytes) return false;
-        k->push(sseEvent(std::string(toString(e.type)),
-                         toJson(e).dump(-1, ' ', false, Json::error_handler_t::replace), e.seq));
+        k->push(cache->text(e));
         return true;
       };
       s.dropped = [weak](const std::string& reason) {

@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <map>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -44,7 +45,7 @@ bool isHttpParseError(const beast::error_code& ec) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket s, std::shared_ptr<State> st)
-      : stream_(std::move(s)), st_(std::move(st)), keepAliveTimer_(st_->io) {
+      : stream_(std::move(s)), st_(std::move(st)), keepAliveTimer_(st_->io), batchTimer_(st_->io) {
     beast::error_code ec;
     const auto ep = stream_.socket().remote_endpoint(ec);
     remote_ = ec ? std::string("?") : ep.address().to_string();
@@ -57,6 +58,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     keepAliveTimer_.cancel();
+    batchTimer_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
@@ -73,7 +75,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_ || finishing_) return false;
     queueBytes_ += piece.size();
     outq_.push_back(std::move(piece));
-    if (!writing_) writeQueued();
+    scheduleWrite();
     return true;
   }
   void finishStream(std::string last) {
@@ -83,7 +85,7 @@ class Session : public std::enable_shared_from_this<Session> {
       outq_.push_back(std::move(last));
     }
     finishing_ = true;
-    if (!writing_) writeQueued();
+    if (!writing_ && !batching_) writeQueued();
   }
   std::size_t queued() const { return queueBytes_; }
   std::function<void()> onDrained_;
@@ -276,7 +278,24 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // --- an event stream ---
   void startEvents(HttpResponse res, unsigned version);
-  // Writes the queue's front piece; one write at a time.
+  // Events are written at most once per kStreamBatch: what arrives
+  // meanwhile goes out in the same write. With many clients on every event
+  // a write (a syscall and a chunk) per event per client cost the master
+  // more than the builds did (docs/performance.md, "Web").
+  static constexpr auto kStreamBatch = std::chrono::milliseconds(10);
+  void scheduleWrite() {
+    if (writing_ || batching_ || closed_) return;
+    batching_ = true;
+    batchTimer_.expires_after(kStreamBatch);
+    batchTimer_.async_wait([self = shared_from_this()](beast::error_code) {
+      self->batching_ = false;
+      if (!self->closed_) self->writeQueued();
+    });
+  }
+  // Writes every queued piece as one chunk (one write, however many events
+  // came while the last one was on its way); one write at a time. Pieces
+  // pushed meanwhile wait in the queue: a deque keeps the strings being
+  // written where they are.
   void writeQueued() {
     if (closed_ || writing_) return;
     if (outq_.empty()) {
@@ -285,18 +304,25 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     writing_ = true;
+    const std::size_t count = outq_.size();
+    std::vector<asio::const_buffer> pieces;
+    pieces.reserve(count);
+    for (const auto& p : outq_) pieces.push_back(asio::buffer(p));
     stream_.expires_after(opts().writeTimeout);
-    asio::async_write(stream_, http::make_chunk(asio::buffer(outq_.front())),
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    asio::async_write(stream_, http::make_chunk(pieces),
+                      [self = shared_from_this(), count](beast::error_code ec, std::size_t) {
                         self->writing_ = false;
                         if (self->closed_) return;
                         if (ec) {
                           spdlog::info("web: event stream to {} ended: {}", self->remote_, ec.message());
                           return self->finish();
                         }
-                        self->queueBytes_ -= self->outq_.front().size();
-                        self->outq_.pop_front();
-                        self->writeQueued();
+                        for (std::size_t i = 0; i < count; ++i) {
+                          self->queueBytes_ -= self->outq_.front().size();
+                          self->outq_.pop_front();
+                        }
+                        if (self->outq_.empty() || self->finishing_) self->writeQueued();
+                        else self->scheduleWrite();
                       });
   }
   void keepStreamAlive() {
@@ -319,6 +345,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   std::shared_ptr<State> st_;
   asio::steady_timer keepAliveTimer_;
+  asio::steady_timer batchTimer_;
+  bool batching_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;

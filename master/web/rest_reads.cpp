@@ -63,10 +63,18 @@ db::BuildRecord buildByNumber(WebContext& ctx, const PathParams& p) {
   return *b;
 }
 
-Json buildsOf(WebContext& ctx, const std::string& builder) {
-  Json out = Json::array();
-  for (const auto& b : ctx.db.recentBuilds(kScanLimit, builder)) out.push_back(restBuild(ctx.db, b));
-  return out;
+// A list of builds (of one builder when `builder` is not empty).
+HttpResponse buildsOf(const HttpRequest& req, WebContext& ctx, const std::string& builder) {
+  std::vector<db::ListCondition> fixed;
+  if (!builder.empty()) fixed.push_back({"builder", db::ListOp::Eq, {builder}});
+  return dbListResponse(
+      req, ctx.db, "builds", db::ListTable::Builds,
+      [&ctx](std::int64_t id) -> std::optional<Json> {
+        auto b = ctx.db.getBuild(id);
+        if (!b) return std::nullopt;
+        return restBuild(ctx.db, *b);
+      },
+      std::move(fixed));
 }
 
 Json stepsOf(WebContext& ctx, std::int64_t buildId) {
@@ -106,7 +114,7 @@ void addReadRoutes(Router& r, WebContext& ctx) {
     // A builder removed from the config still has its history.
     if (!ctx.config().findBuilder(name) && ctx.db.recentBuilds(1, name).empty())
       throw HttpError(404, "no builder named '" + name + "'");
-    return listResponse(req, "builds", buildsOf(ctx, name));
+    return buildsOf(req, ctx, name);
   });
   get("/api/v2/builders/{builder}/builds/{number}", [&ctx](HttpRequest& req, const PathParams& p) {
     return oneResponse(req, "builds", restBuild(ctx.db, buildByNumber(ctx, p)));
@@ -117,9 +125,7 @@ void addReadRoutes(Router& r, WebContext& ctx) {
 
   // --- builds and steps ---
   get("/api/v2/builds", [&ctx](HttpRequest& req, const PathParams&) {
-    // An equality filter on the builder is done by the database.
-    const auto q = queryOf(req);
-    return listResponse(req, "builds", buildsOf(ctx, q.equalTo("builder").value_or("")));
+    return buildsOf(req, ctx, "");
   });
   get("/api/v2/builds/{id}", [&ctx](HttpRequest& req, const PathParams& p) {
     return oneResponse(req, "builds", restBuild(ctx.db, buildOf(ctx, pathId(p, "id"))));
@@ -142,9 +148,12 @@ void addReadRoutes(Router& r, WebContext& ctx) {
 
   // --- requests and BuildSets ---
   get("/api/v2/buildrequests", [&ctx](HttpRequest& req, const PathParams&) {
-    Json out = Json::array();
-    for (const auto& rq : ctx.db.recentRequests(kScanLimit)) out.push_back(restRequest(rq));
-    return listResponse(req, "buildrequests", std::move(out));
+    return dbListResponse(req, ctx.db, "buildrequests", db::ListTable::BuildRequests,
+                          [&ctx](std::int64_t id) -> std::optional<Json> {
+                            auto rq = ctx.db.getRequest(id);
+                            if (!rq) return std::nullopt;
+                            return restRequest(*rq);
+                          });
   });
   get("/api/v2/buildrequests/{id}", [&ctx](HttpRequest& req, const PathParams& p) {
     auto rq = ctx.db.getRequest(pathId(p, "id"));
@@ -156,9 +165,12 @@ void addReadRoutes(Router& r, WebContext& ctx) {
     return oneResponse(req, "buildrequests", std::move(out));
   });
   get("/api/v2/buildsets", [&ctx](HttpRequest& req, const PathParams&) {
-    Json out = Json::array();
-    for (const auto& bs : ctx.db.recentBuildsets(kScanLimit)) out.push_back(restBuildset(bs));
-    return listResponse(req, "buildsets", std::move(out));
+    return dbListResponse(req, ctx.db, "buildsets", db::ListTable::Buildsets,
+                          [&ctx](std::int64_t id) -> std::optional<Json> {
+                            auto bs = ctx.db.getBuildset(id);
+                            if (!bs) return std::nullopt;
+                            return restBuildset(*bs);
+                          });
   });
   get("/api/v2/buildsets/{id}", [&ctx](HttpRequest& req, const PathParams& p) {
     auto bs = ctx.db.getBuildset(pathId(p, "id"));
@@ -186,9 +198,12 @@ void addReadRoutes(Router& r, WebContext& ctx) {
 
   // --- changes ---
   get("/api/v2/changes", [&ctx](HttpRequest& req, const PathParams&) {
-    Json out = Json::array();
-    for (const auto& c : ctx.db.recentChanges(kScanLimit)) out.push_back(restChange(c));
-    return listResponse(req, "changes", std::move(out));
+    return dbListResponse(req, ctx.db, "changes", db::ListTable::Changes,
+                          [&ctx](std::int64_t id) -> std::optional<Json> {
+                            auto c = ctx.db.getChange(id);
+                            if (!c) return std::nullopt;
+                            return restChange(*c);
+                          });
   });
   get("/api/v2/changes/{id}", [&ctx](HttpRequest& req, const PathParams& p) {
     auto c = ctx.db.getChange(pathId(p, "id"));

@@ -75,6 +75,7 @@ HttpServerOptions WebService::optionsFrom(const MasterSection& m) {
   o.host = m.webHost.empty() ? m.host : m.webHost;
   o.port = m.webPort;
   o.maxBodyBytes = m.webMaxBody;
+  o.maxConnections = m.webMaxConnections;
   return o;
 }
 

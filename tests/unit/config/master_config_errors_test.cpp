@@ -118,17 +118,21 @@ TEST(MasterConfigErrors, WebKeys) {
       "master:\n"
       "  web_host: \"\"\n"
       "  web_read_login: maybe\n"
-      "  web_max_body: 10\n");
+      "  web_max_body: 10\n"
+      "  web_max_connections: 0\n");
   expectErrorAt(errors, "web_host must be an address to bind to", 2, 13);
   expectErrorAt(errors, "web_read_login must be", 3, 19);
   expectErrorAt(errors, "web_max_body must be an integer between 1024 and 1073741824", 4, 17);
+  expectErrorAt(errors, "web_max_connections must be an integer between 1 and 1000000", 5, 24);
   auto ok = parseMasterConfig(
-      "master: { host: 0.0.0.0, web_port: 8010, web_read_login: true, web_max_body: 4096 }\n", "ok.yaml",
+      "master: { host: 0.0.0.0, web_port: 8010, web_read_login: true, web_max_body: 4096,"
+      " web_max_connections: 2000 }\n", "ok.yaml",
       masterConfigKinds());
   ASSERT_TRUE(ok.ok()) << dump(ok.errors);
   EXPECT_EQ(ok.config->master.webHost, "");  // the web binds to `host`
   EXPECT_TRUE(ok.config->master.webReadLogin);
   EXPECT_EQ(ok.config->master.webMaxBody, 4096u);
+  EXPECT_EQ(ok.config->master.webMaxConnections, 2000u);
 }
 
 TEST(MasterConfigErrors, MissingRequiredKeys) {

@@ -33,7 +33,8 @@ TEST(Dialect, TheDatabaseApiNamesNoEngineTypeOrCall) {
   // What callers outside master/db include. Comments may say which engine
   // is the default; no type, call or header of an engine may appear.
   for (const char* header : {"master/db/database.hpp", "master/db/records.hpp",
-                             "master/db/db_error.hpp", "master/db/database_file.hpp"}) {
+                             "master/db/db_error.hpp", "master/db/database_file.hpp",
+                             "master/db/list_query.hpp"}) {
     const std::string text = readSource(header);
     EXPECT_EQ(text.find("sqlite3"), std::string::npos) << header;
     EXPECT_EQ(text.find("SQLITE_"), std::string::npos) << header;
