@@ -1,6 +1,7 @@
 // The `builders:` section and the steps inside each builder.
 #include <set>
 
+#include "config/step_url.hpp"
 #include "config/yaml_util.hpp"
 
 namespace bb::cfg {
@@ -12,6 +13,49 @@ std::string stepShapes(const ConfigKinds& kinds) {
   std::vector<std::string> shapes;
   for (const auto& k : kinds.steps) shapes.push_back("{" + k.name + ": {...}}");
   return joinNames(shapes, ", ", " or ");
+}
+
+// `urls: {NAME: TEMPLATE}`: the links a step shows, rendered with the
+// build's properties when it starts. False if there was a problem.
+bool readStepUrls(const MapReader& r, StepConfig& s) {
+  const YAML::Node node = r.value("urls");
+  if (!node.IsDefined() || node.IsNull()) return true;
+  if (!node.IsMap()) {
+    r.error(r.markOf("urls"), "urls must be a map of link name to URL, e.g. {report: "
+                              "\"https://ci.example.org/r/%(prop:got_revision)s\"}, got " + describe(node));
+    return false;
+  }
+  if (node.size() > kMaxStepUrls) {
+    r.error(r.markOf("urls"), "urls has " + std::to_string(node.size()) + " links; a step has at most " +
+                                  std::to_string(kMaxStepUrls));
+    return false;
+  }
+  bool ok = true;
+  std::set<std::string> seen;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const YAML::Node k = it->first, v = it->second;
+    if (!k.IsScalar() || !v.IsScalar()) {
+      r.error(k.Mark(), "urls: each entry is NAME: \"URL\" (text), got " + describe(v));
+      ok = false;
+      continue;
+    }
+    const std::string& name = k.Scalar();
+    const std::string& url = v.Scalar();
+    if (auto bad = checkStepUrlName(name)) {
+      r.error(k.Mark(), "urls: " + *bad);
+      ok = false;
+    } else if (!seen.insert(name).second) {
+      r.error(k.Mark(), "urls: the link name '" + name + "' is given twice");
+      ok = false;
+    } else if (auto badUrl = checkStepUrl(url)) {
+      r.error(v.Mark(), "urls " + name + ": " + *badUrl);
+      ok = false;
+    } else {
+      checkInterpolation(r, v.Mark(), "urls " + name, url);
+      s.urls.emplace_back(name, url);
+    }
+  }
+  return ok;
 }
 
 // Parses one `{TYPE: {...}}` item: the name here, the rest by the step
@@ -50,6 +94,7 @@ std::optional<StepConfig> parseStep(const YAML::Node& item, std::size_t i, const
   } else if (explicitName) {
     ok = false;
   }
+  ok = readStepUrls(r, s) && ok;
   ok = kind->parse(r, p, s) && ok;
   if (!ok || !s.options) return std::nullopt;
   if (!explicitName) {

@@ -83,6 +83,9 @@ struct StepConfig {
   bool haltOnFailure = true;
   bool flunkOnFailure = true;
   bool warnOnFailure = false;
+  // Named URLs (`urls:`), name -> template with %(prop:...)s, in config
+  // order; rendered with the build's properties when the step starts.
+  std::vector<std::pair<std::string, std::string>> urls;
   std::shared_ptr<const StepOptions> options;  // the type's own, never null once loaded
 
   // The options as the type's own struct; T must be the type's options.

@@ -70,9 +70,10 @@ void parseUsers(const MapReader& top, MasterParse& p) {
       YAML::Node list = r.value("may");
       for (std::size_t j = 0; j < may->size(); ++j) {
         const std::string& what = (*may)[j];
-        if (what != "sendchange" && what != "force" && what != "try" && what != "status") {
+        if (what != "sendchange" && what != "force" && what != "try" && what != "status" &&
+            what != "stop_slave") {
           r.error(list[j].Mark(), "may: unknown permission '" + what +
-                                      "'; allowed: sendchange, force, try, status");
+                                      "'; allowed: sendchange, force, try, status, stop_slave");
           mayOk = false;
         }
       }

@@ -8,7 +8,11 @@ MasterMessage readMasterMessage(const Message& m) {
   out.type = m.type;
   switch (m.type) {
     case MsgType::Heartbeat:
+      break;
     case MsgType::ShutdownReady:
+      // Set when the master stops this slave without its asking (a graceful
+      // stop from the web): who and why.
+      out.text = optString(b, "reason").value_or("");
       break;
     case MsgType::Ping:
       out.id = getInt(b, "id");

@@ -255,6 +255,9 @@ int startSlave(const std::string& dir, bool nodaemon) {
         signals.async_wait(onSignal);
       };
   signals.async_wait(onSignal);
+  // The master's graceful stop (from its web page or API): the builds
+  // ended, the connection is closed; leave the loop and exit 0.
+  session.onStoppedByMaster([&io] { io.stop(); });
 
   spdlog::info("buildslave '{}' starting (pid {}), basedir {}, master {}:{}", cfg->name, ::getpid(),
                cfg->basedir, cfg->masterHost, cfg->masterPort);

@@ -213,8 +213,13 @@ void SlaveSession::onSessionMessage(const Message& m) {
       return;
     }
     case MsgType::ShutdownReady:
-      if (state_ != SlaveState::Draining)
-        throw ProtocolError("ShutdownReady without a ShutdownRequest");
+      if (state_ != SlaveState::Draining) {
+        // The master drained this slave on its own (a graceful stop from
+        // the web): it says who, and the slave stops as if it had asked.
+        if (msg.text.empty()) throw ProtocolError("ShutdownReady without a ShutdownRequest or a reason");
+        spdlog::info("master '{}' stops this slave gracefully: {}", masterName_, peerText(msg.text));
+        if (!stopDone_) stopDone_ = masterStopDone_;
+      }
       onShutdownReady();
       return;
     case MsgType::Error:

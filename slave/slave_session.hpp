@@ -61,6 +61,10 @@ class SlaveSession : public CommandSink {
   // in to a master (connecting, backing off), it stops at once; if the
   // connection is lost while draining, it stops without reconnecting.
   void stopGracefully(std::function<void()> done);
+  // What runs (on the io thread) once the session stopped because the
+  // master stopped this slave gracefully without its asking (a ShutdownReady
+  // with `reason`, after a `stop` from the web): the slave then exits 0.
+  void onStoppedByMaster(std::function<void()> done) { masterStopDone_ = std::move(done); }
 
   SlaveState state() const { return state_; }
   std::size_t runningCommands() const { return commands_.size() + dying_.size(); }
@@ -119,6 +123,7 @@ class SlaveSession : public CommandSink {
   std::string lastFailure_;
   std::uint64_t generation_ = 0;  // ignores completions of abandoned attempts
   std::function<void()> stopDone_;
+  std::function<void()> masterStopDone_;
   std::function<void(SlaveState)> observer_;
   std::mt19937 rng_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

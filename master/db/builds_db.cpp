@@ -38,6 +38,8 @@ StepRecord readStep(const Statement& s) {
   st.finished = s.getBool(6);
   st.result = s.getResult(7);
   st.text = s.getText(8);
+  st.urls = s.getJson(9);
+  if (!st.urls.is_array()) st.urls = Json::array();
   return st;
 }
 
@@ -172,9 +174,16 @@ void Database::finishStep(std::int64_t stepId, Result r, const std::string& text
   if (s.changes() != 1) throw DbError("finishStep: no step with id " + std::to_string(stepId));
 }
 
+void Database::setStepUrls(std::int64_t stepId, const Json& urls) {
+  static constexpr char kSet[] = "UPDATE steps SET urls = ?2 WHERE id = ?1";
+  Statement s = stmt(kSet);
+  s.bind(1, stepId).bindJson(2, urls).run();
+  if (s.changes() != 1) throw DbError("setStepUrls: no step with id " + std::to_string(stepId));
+}
+
 std::vector<StepRecord> Database::stepsForBuild(std::int64_t buildId) {
   static constexpr char kSelect[] =
-      "SELECT id, build_id, number, name, started_at, finished_at, finished, result, text"
+      "SELECT id, build_id, number, name, started_at, finished_at, finished, result, text, urls"
       " FROM steps WHERE build_id = ?1 ORDER BY number";
   std::vector<StepRecord> out;
   Statement s = stmt(kSelect);
@@ -199,7 +208,7 @@ std::vector<BuildRecord> Database::recentBuilds(int limit, const std::string& bu
 
 std::optional<StepRecord> Database::getStep(std::int64_t stepId) {
   static constexpr char kSelect[] =
-      "SELECT id, build_id, number, name, started_at, finished_at, finished, result, text"
+      "SELECT id, build_id, number, name, started_at, finished_at, finished, result, text, urls"
       " FROM steps WHERE id = ?1";
   Statement s = stmt(kSelect);
   s.bind(1, stepId);

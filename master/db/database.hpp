@@ -191,6 +191,8 @@ class Database {
                        std::int64_t now);
   // Throws DbError for an unknown step.
   void finishStep(std::int64_t stepId, Result r, const std::string& text, std::int64_t now);
+  // Replaces the step's named URLs ([{name, url}]); DbError for an unknown step.
+  void setStepUrls(std::int64_t stepId, const Json& urls);
   std::vector<StepRecord> stepsForBuild(std::int64_t buildId);  // by number
   std::optional<StepRecord> getStep(std::int64_t stepId);
   // The `limit` newest builds (of `builder` when not empty), newest first.

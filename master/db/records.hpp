@@ -98,6 +98,7 @@ struct StepRecord {
   bool finished = false;
   Result result = Result::Success;
   std::string text;
+  Json urls = Json::array();  // [{name, url}], in the order they were added
 };
 
 struct LogRecord {

@@ -229,6 +229,13 @@ CREATE TABLE buildset_patches (
 ) {{CLUSTERED}};
 )sql";
 
+// Version 7: a step's named URLs ([{name, url}] as JSON text, as
+// Buildbot's urls_json): from its config (`urls:`) and from the command's
+// `##buildbot-url` lines.
+constexpr char kSchemaV7[] = R"sql(
+ALTER TABLE steps ADD COLUMN urls TEXT NOT NULL DEFAULT '[]';
+)sql";
+
 }  // namespace
 
 void Database::migratePendingChangeRows() {
@@ -268,6 +275,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {4, [](Database& db) { db.migratePendingChangeRows(); }},
       {5, [](Database& db) { db.execScript(kSchemaV5, "adding master identities (version 5)"); }},
       {6, [](Database& db) { db.execScript(kSchemaV6, "adding try patches (version 6)"); }},
+      {7, [](Database& db) { db.execScript(kSchemaV7, "adding step URLs (version 7)"); }},
   };
   return kSteps;
 }

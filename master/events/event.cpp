@@ -18,6 +18,7 @@ std::string_view toString(EventType t) {
     case EventType::BuildFinished: return "build.finished";
     case EventType::StepStarted: return "step.started";
     case EventType::StepFinished: return "step.finished";
+    case EventType::StepUrls: return "step.urls";
     case EventType::LogLines: return "log.lines";
     case EventType::SlaveAttached: return "slave.attached";
     case EventType::SlaveDetached: return "slave.detached";

@@ -29,6 +29,7 @@ enum class EventType : std::uint8_t {
   BuildFinished,
   StepStarted,
   StepFinished,
+  StepUrls,  // a step's named URLs changed (config at its start, its command's ##buildbot-url)
   LogLines,  // output stored: log id, byte range, lines
   SlaveAttached,
   SlaveDetached,

@@ -200,6 +200,8 @@ void Build::runStep(std::size_t index) {
   }
   stepIndex_ = index;
   stepRan_ = false;
+  urls_ = StepUrls{};
+  urlsDirty_ = false;
   const StepConfig& s = builder_.steps[index];
   const std::string stepName = s.name.empty() ? s.type : s.name;
   std::int64_t logId = 0;
@@ -221,6 +223,7 @@ void Build::runStep(std::size_t index) {
         const std::int64_t give = std::min(self->creditOwed_, st.inputBytes);
         self->creditOwed_ -= give;
         if (self->cmdId_) self->slave_->credit(self->cmdId_, give);
+        if (self->urlsDirty_) self->storeUrls();
         self->publish(EventType::LogLines, Json{{"step", step},
                                                 {"log_id", st.logId},
                                                 {"first_byte", st.firstByte},
@@ -264,6 +267,7 @@ void Build::startStep(std::size_t index) {
   stepRan_ = true;
   const std::uint64_t run = ++stepRun_;
   try {
+    addConfigUrls(s);
     step_->start(*stepCtx_, [self, run](const StepOutcome& o) { self->onStepDone(run, o); });
   } catch (const InterpolationError& e) {
     if (run != stepRun_) throw;  // not this step's
@@ -291,7 +295,12 @@ std::int64_t Build::runCommand(const std::string& kind, Json args,
     }
     self->creditOwed_ += static_cast<std::int64_t>(data.size());
     try {
+      // ##buildbot-url lines name the step's URLs; stored with the log.
+      std::vector<std::string> refused;
+      if (self->urls_.scan(stream, data, [&](const std::string& why) { refused.push_back(why); }))
+        self->urlsDirty_ = true;
       self->log_->append(stream, data);
+      for (const auto& why : refused) self->log_->append(2, "\n" + why + "\n");
     } catch (const std::exception& e) {
       self->failStoring(e);
     }
@@ -339,6 +348,7 @@ void Build::endStep(Result r, const std::string& text) {
   if (stepLocks_ && env_.locks) env_.locks->release(std::exchange(stepLocks_, 0));
   log_->finish();
   env_.db.transaction([&] {
+    if (urlsDirty_) storeUrls();
     env_.db.finishStep(stepId_, r, text, nowSeconds());
     publish(EventType::StepFinished,
             Json{{"step", static_cast<int>(stepIndex_) + 1},
@@ -451,6 +461,8 @@ void Build::recordEnd(Result r, const std::string& text, std::int64_t now) {
     if (log_) {
       if (auto l = env_.db.getLog(log_->logId()); l && !l->finished) env_.db.finishLog(l->id);
     }
+    // Rerunnable: a write refused before (a full disk) left them unstored.
+    if (stepOpen_ && (urlsDirty_ || !urls_.empty())) storeUrls();
     if (stepOpen_) env_.db.finishStep(stepId_, r, openStepText_, now);
     if (lockWaitSeconds_ > 0 || props_.has("lock_status")) saveLockProperties();
     if (record_.id) env_.db.finishBuild(record_.id, r, buildText, now);
@@ -475,6 +487,28 @@ void Build::recordEnd(Result r, const std::string& text, std::int64_t now) {
     }
   });
   stepOpen_ = false;
+}
+
+void Build::addConfigUrls(const StepConfig& s) {
+  for (const auto& [name, tmpl] : s.urls) {
+    const std::string url = interpolate(tmpl, props_);
+    if (auto bad = urls_.add(name, url))
+      throw InterpolationError("urls " + name + ": '" + url + "': " + *bad);
+  }
+  if (!s.urls.empty()) {
+    urlsDirty_ = true;
+    env_.db.transaction([&] { storeUrls(); });
+  }
+}
+
+void Build::storeUrls() {
+  // A URL may quote a secret that a command printed: masked like the log.
+  const Json urls = env_.secrets ? env_.secrets->maskJson(urls_.toJson()) : urls_.toJson();
+  env_.db.setStepUrls(stepId_, urls);
+  urlsDirty_ = false;
+  publish(EventType::StepUrls, Json{{"step", static_cast<int>(stepIndex_) + 1},
+                                    {"step_id", stepId_},
+                                    {"urls", urls}});
 }
 
 }  // namespace bb

@@ -16,6 +16,7 @@
 #include "master/db/records.hpp"
 #include "master/events/event.hpp"
 #include "master/process/log_writer.hpp"
+#include "master/process/step_urls.hpp"
 
 namespace bb::db {
 class Database;
@@ -127,6 +128,11 @@ class Build : public std::enable_shared_from_this<Build> {
   // open transaction (if any) commits.
   void publish(EventType type, Json data);
   Json lockNames(const std::vector<LockAccess>& wanted) const;
+  // The step's config URLs rendered with the build's properties; throws
+  // InterpolationError for one that does not expand or is not a URL.
+  void addConfigUrls(const StepConfig& s);
+  // Writes the running step's URLs if they changed (a `step.urls` event).
+  void storeUrls();
   std::int64_t nowSeconds() const;
 
   BuildEnv env_;
@@ -144,6 +150,8 @@ class Build : public std::enable_shared_from_this<Build> {
   std::int64_t cmdId_ = 0;
   std::unique_ptr<LogWriter> log_;
   std::int64_t creditOwed_ = 0;  // output bytes received, not yet stored and credited
+  StepUrls urls_;                // the running step's named URLs
+  bool urlsDirty_ = false;       // changed since stored (stored with the log, at most)
   std::shared_ptr<Step> step_;              // the running step, if any
   std::unique_ptr<StepContext> stepCtx_;    // what it was started with
   std::uint64_t stepRun_ = 0;               // counts started steps; a stale `done` is ignored

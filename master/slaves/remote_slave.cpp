@@ -181,7 +181,8 @@ void RemoteSlave::onDisconnected(const std::string& reason) {
 bool RemoteSlave::sendShutdownReady() {
   if (!connected_ || toldReady_) return false;
   toldReady_ = true;
-  conn_->send(MsgType::ShutdownReady, Json::object());
+  conn_->send(MsgType::ShutdownReady,
+              stopReason_.empty() ? Json::object() : Json{{"reason", stopReason_}});
   return true;
 }
 

@@ -53,6 +53,13 @@ class RemoteSlave {
   // The slave sent ShutdownRequest: it finishes its builds and gets no new
   // ones. Lasts for this connection only (a new login is a fresh session).
   bool draining() const { return draining_; }
+  // The master drains the slave without its asking (a graceful stop from
+  // the web): draining() from now on, and the ShutdownReady carries
+  // `reason` (the slave then stops as if it had asked).
+  void drainFromMaster(const std::string& reason) {
+    draining_ = true;
+    stopReason_ = reason;
+  }
 
   // Sends RunCommand; handlers run on the master thread. Returns the id.
   std::int64_t startCommand(const std::string& kind, Json args, CommandHandlers h);
@@ -97,6 +104,7 @@ class RemoteSlave {
   bool hasInfo_ = false;
   bool draining_ = false;
   bool toldReady_ = false;
+  std::string stopReason_;  // set by drainFromMaster
   std::int64_t nextCmd_ = 1;
   struct RunningCommand {
     CommandHandlers handlers;

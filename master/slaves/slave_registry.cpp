@@ -193,6 +193,19 @@ void SlaveRegistry::startDrain(RemoteSlave& session) {
   releaseIfDrained(name);
 }
 
+bool SlaveRegistry::stopGracefully(const std::string& name, const std::string& reason) {
+  auto s = find(name);
+  if (!s || !s->connected()) return false;
+  if (s->draining()) return true;  // already on its way out
+  s->drainFromMaster(reason);
+  spdlog::info("slave {} is draining: {}; {} build(s) still running on it finish, no new builds "
+               "start there",
+               name, reason, runningBuilds(name));
+  publish(EventType::SlaveDraining, name, Json{{"running", runningBuilds(name)}, {"reason", reason}});
+  releaseIfDrained(name);
+  return true;
+}
+
 void SlaveRegistry::releaseIfDrained(const std::string& name) {
   auto s = find(name);
   if (!s || !s->draining() || runningBuilds(name) > 0) return;

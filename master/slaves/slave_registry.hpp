@@ -72,6 +72,13 @@ class SlaveRegistry {
   std::size_t connectedCount() const { return sessions_.size(); }
   std::vector<std::string> connectedNames() const;
 
+  // A graceful stop asked at the master (the web's `stop` on a worker):
+  // the slave is draining from now on (no new builds; a `slave.draining`
+  // event with `reason`), and once its builds end it is sent ShutdownReady
+  // with `reason` and exits. False when it is not connected. Asking again
+  // changes nothing.
+  bool stopGracefully(const std::string& name, const std::string& reason);
+
   // Closes every session (shutdown).
   void disconnectAll(const std::string& code, const std::string& message);
 

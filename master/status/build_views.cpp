@@ -67,7 +67,15 @@ Json stepView(db::Database& db, const db::StepRecord& s) {
               {"started_at", s.startedAt},
               {"finished_at", s.finishedAt},
               {"finished", s.finished},
-              {"logs", std::move(logs)}};
+              {"logs", std::move(logs)},
+              {"urls", s.urls}};
+}
+
+Json buildUrls(const std::vector<db::StepRecord>& steps) {
+  Json out = Json::array();
+  for (const auto& s : steps)
+    for (const auto& u : s.urls) out.push_back(u);
+  return out;
 }
 
 namespace {
@@ -109,8 +117,10 @@ Json triggeredBuildsets(db::Database& db, const db::BuildRecord& b) {
 Json buildDetailView(db::Database& db, const db::BuildRecord& b) {
   Json out = buildView(db, b);
   Json steps = Json::array();
-  for (const auto& s : db.stepsForBuild(b.id)) steps.push_back(stepView(db, s));
+  const auto rows = db.stepsForBuild(b.id);
+  for (const auto& s : rows) steps.push_back(stepView(db, s));
   out["steps"] = std::move(steps);
+  out["urls"] = buildUrls(rows);
   out["triggered_by"] = triggeredBy(db, b);
   out["triggered"] = triggeredBuildsets(db, b);
   out["failure"] = buildFailureView(db, b, 20);

@@ -60,6 +60,7 @@ const std::map<std::string, std::string>& methodPermissions() {
   static const std::map<std::string, std::string> m = {
       {"sendchange", "sendchange"}, {"force", "force"},          {"cancel", "force"},
       {"priority", "force"},        {"stop_build", "force"},     {"rebuild", "force"},
+      {"stop_slave", "stop_slave"},
       {"status", "status"},
       {"build", "status"},          {"log", "status"},           {"buildset", "status"},
       {"change_status", "status"},  {"subscribe", "status"},     {"unsubscribe", "status"},
@@ -131,6 +132,7 @@ Json RpcHandler::dispatch(const std::string& user, const std::string& method, co
   if (method == "try_upload") return tryUpload(user, params);
   if (method == "try_finish") return tryFinish(user, params);
   if (method == "rebuild") return rebuild(user, params);
+  if (method == "stop_slave") return stopSlave(user, params);
   throw RpcError("bad_request", "method '" + method + "' is not served here");
 }
 

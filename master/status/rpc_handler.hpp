@@ -46,8 +46,9 @@ class RpcHandler {
     runningBuilds_ = std::move(fn);
   }
 
-  // Where `status` reads the slaves' live state (connected, draining, builds).
-  void setSlaveRegistry(const SlaveRegistry* slaves) { slaves_ = slaves; }
+  // Where `status` reads the slaves' live state (connected, draining,
+  // builds) and `stop_slave` drains one.
+  void setSlaveRegistry(SlaveRegistry* slaves) { slaves_ = slaves; }
   // Where `status` reads the change sources' state (last poll, errors).
   void setChangeSources(std::function<std::vector<const ChangeSource*>()> fn) {
     changeSources_ = std::move(fn);
@@ -100,6 +101,8 @@ class RpcHandler {
   Json priority(const std::string& user, const Json& p);
   Json stopBuild(const std::string& user, const Json& p);
   Json rebuild(const std::string& user, const Json& p);
+  // {slave, reason?}: a graceful stop of a connected slave (rpc_slaves.cpp).
+  Json stopSlave(const std::string& user, const Json& p);
 
   db::Database& db_;
   ChangeBus& bus_;
@@ -107,7 +110,7 @@ class RpcHandler {
   BuildsetService& buildsets_;
   std::function<const MasterConfig&()> config_;
   std::function<std::vector<std::shared_ptr<Build>>()> runningBuilds_;
-  const SlaveRegistry* slaves_ = nullptr;
+  SlaveRegistry* slaves_ = nullptr;
   std::function<std::vector<const ChangeSource*>()> changeSources_;
   std::function<Json()> reporters_;
   PendingWrites* storage_ = nullptr;

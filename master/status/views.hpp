@@ -36,12 +36,15 @@ bool isTryBuild(const db::BuildRecord& b);
 // request has ended since (it gave up after its retries, or was cancelled).
 Json buildView(db::Database& db, const db::BuildRecord& b);
 // A step with its logs: {number, name, result, text, started_at,
-// finished_at, finished, logs: [LOG]}.
+// finished_at, finished, logs: [LOG], urls: [{name, url}]}.
 Json stepView(db::Database& db, const db::StepRecord& s);
+// A build's named URLs: its steps' URLs in step order (as Buildbot shows
+// them), [{name, url}].
+Json buildUrls(const std::vector<db::StepRecord>& steps);
 // LOG: {id, name, bytes, finished}.
 Json logView(const db::LogRecord& l);
-// A build with its steps, trigger links (triggered_by, triggered) and
-// failure (buildFailureView, 20 lines).
+// A build with its steps, its URLs (buildUrls), trigger links
+// (triggered_by, triggered) and failure (buildFailureView, 20 lines).
 Json buildDetailView(db::Database& db, const db::BuildRecord& b);
 // Why a build failed (build_failure.cpp): for a finished build whose
 // result is failure or exception, the first step that failed (or raised

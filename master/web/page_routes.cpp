@@ -88,7 +88,13 @@ void addPageRoutes(Router& r, WebContext& ctx, Pages& pages) {
   r.add("GET", "/requests", page([=, &pages](HttpRequest& req, const PathParams&) {
           return pages.requests(site(req), canControl(req));
         }));
-  r.add("GET", "/slaves", page([=, &pages](HttpRequest& req, const PathParams&) { return pages.slaves(site(req)); }));
+  auto canStopSlaves = [&ctx](const HttpRequest& req) {
+    const UserEntry* u = req.user.empty() ? nullptr : ctx.config().findUser(req.user);
+    return u && u->mayDo("stop_slave");
+  };
+  r.add("GET", "/slaves", page([=, &pages](HttpRequest& req, const PathParams&) {
+          return pages.slaves(site(req), canStopSlaves(req));
+        }));
   r.add("GET", "/locks", page([=, &ctx, &pages](HttpRequest& req, const PathParams&) {
     return pages.locks(site(req), locksView(ctx));
   }));

@@ -93,6 +93,16 @@ void addControlRoutes(Router& r, WebContext& ctx) {
     }
     unknownMethod(c, "cancel, set_priority");
   });
+
+  // Buildbot's worker control: `stop` is its graceful stop (`kill` and
+  // `pause` are not served).
+  r.add("POST", "/api/v2/workers/{name}", [&ctx](HttpRequest& req, const PathParams& p) {
+    const ControlRequest c = ControlRequest::decode(req, ctx);
+    if (c.method != "stop") unknownMethod(c, "stop");
+    Json params{{"slave", p.at("name")}};
+    if (auto it = c.params.find("reason"); it != c.params.end()) params["reason"] = *it;
+    return callRpc(ctx, c, "stop_slave", params);
+  });
 }
 
 }  // namespace bb::web

@@ -117,7 +117,7 @@ void addReadRoutes(Router& r, WebContext& ctx) {
     return buildsOf(req, ctx, name);
   });
   get("/api/v2/builders/{builder}/builds/{number}", [&ctx](HttpRequest& req, const PathParams& p) {
-    return oneResponse(req, "builds", restBuild(ctx.db, buildByNumber(ctx, p)));
+    return oneResponse(req, "builds", restBuildWithUrls(ctx.db, buildByNumber(ctx, p)));
   });
   get("/api/v2/builders/{builder}/builds/{number}/steps", [&ctx](HttpRequest& req, const PathParams& p) {
     return listResponse(req, "steps", stepsOf(ctx, buildByNumber(ctx, p).id));
@@ -128,7 +128,7 @@ void addReadRoutes(Router& r, WebContext& ctx) {
     return buildsOf(req, ctx, "");
   });
   get("/api/v2/builds/{id}", [&ctx](HttpRequest& req, const PathParams& p) {
-    return oneResponse(req, "builds", restBuild(ctx.db, buildOf(ctx, pathId(p, "id"))));
+    return oneResponse(req, "builds", restBuildWithUrls(ctx.db, buildOf(ctx, pathId(p, "id"))));
   });
   get("/api/v2/builds/{id}/steps", [&ctx](HttpRequest& req, const PathParams& p) {
     return listResponse(req, "steps", stepsOf(ctx, buildOf(ctx, pathId(p, "id")).id));

@@ -21,6 +21,12 @@ Json restBuild(db::Database& db, const db::BuildRecord& b) {
   return out;
 }
 
+Json restBuildWithUrls(db::Database& db, const db::BuildRecord& b) {
+  Json out = restBuild(db, b);
+  out["urls"] = buildUrls(db.stepsForBuild(b.id));
+  return out;
+}
+
 Json restStep(const db::StepRecord& s) {
   return Json{{"stepid", s.id},
               {"id", s.id},
@@ -34,7 +40,8 @@ Json restStep(const db::StepRecord& s) {
               {"complete_at", s.finished ? Json(s.finishedAt) : Json()},
               {"result", resultText(s.finished, s.result, "running")},
               {"results", resultsCode(s.finished, s.result)},
-              {"state_string", s.text}};
+              {"state_string", s.text},
+              {"urls", s.urls}};
 }
 
 Json restLog(const db::LogRecord& l) {

@@ -14,6 +14,9 @@ class Database;
 namespace bb::web {
 
 Json restBuild(db::Database& db, const db::BuildRecord& b);
+// restBuild plus `urls`, its steps' URLs (one build: lists leave it out,
+// reading every build's steps).
+Json restBuildWithUrls(db::Database& db, const db::BuildRecord& b);
 Json restStep(const db::StepRecord& s);
 Json restLog(const db::LogRecord& l);
 Json restRequest(const db::BuildRequestRecord& r);

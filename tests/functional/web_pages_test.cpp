@@ -32,7 +32,7 @@ class WebPages : public ::testing::Test {
         ", web_port: " + std::to_string(web) + ", url: " + q(base() + "/") + "}\n"
         "slaves: [{name: s1, password: " + q(v) + "}]\n"
         "users:\n"
-        "  - {name: alice, password: " + q(v) + ", may: [sendchange, force, status]}\n"
+        "  - {name: alice, password: " + q(v) + ", may: [sendchange, force, status, stop_slave]}\n"
         "  - {name: bob, password: " + q(v) + ", may: [status]}\n"
         "builders:\n"
         "  - {name: b1, slaves: [s1], steps: [" + steps + "]}\n"
@@ -247,6 +247,67 @@ TEST_F(WebPages, HostileTextStaysTextInTheBrowser) {
   EXPECT_NE(got["log"].get<std::string>().find("<img src=x onerror=alert(\"log\")> red"), std::string::npos) << got["log"];
   EXPECT_NE(got["log"].get<std::string>().find("<script>alert(\"log2\")</script>"), std::string::npos) << got["log"];
   EXPECT_EQ(got["red_spans"], 1) << "the ANSI colour became a class";
+}
+
+TEST_F(WebPages, NamedUrlsAreLinksOnlyWhenSafe) {
+  // Two from the step's config, two from its command's output.
+  start("{shell: {name: show, command: " +
+        q("echo '##buildbot-url docs https://docs.example.org/%(prop:revision)s'; "
+          "echo '##buildbot-url page data:text/html,<script>alert(\"data\")</script>'") +
+        ", urls: {builder: \"/builders/b1\", evil: \"javascript:alert('url')\"}}}");
+  ASSERT_EQ(master.client({"sendchange", "--who", "dev", "--branch", "main", "--revision", "r42"}).rc, 0);
+  ASSERT_TRUE(waitFor([&] { return builds() == 1; }, 30s)) << master.log();
+  const std::string links = "Array.prototype.map.call(document.querySelectorAll(SEL), function (a) {"
+                            " return a.textContent + '=' + a.getAttribute('href'); }).join(' ')";
+  auto linksOf = [&](const std::string& sel) {
+    std::string js = links;
+    js.replace(js.find("SEL"), 3, q(sel));
+    return js;
+  };
+  const Json got = browse(Json::array({
+      {{"get", base() + "/builders/b1/builds/1"}},
+      {{"wait_css", "#steps ul.urls"}},
+      {{"js", linksOf("#steps ul.urls a")}, {"as", "step_links"}},
+      {{"js", linksOf("#build > ul.urls a")}, {"as", "build_links"}},
+      {{"text", "#steps ul.urls"}, {"as", "step_text"}},
+      {{"js", "document.querySelectorAll('a[href^=javascript], a[href^=data], a[href^=JAVASCRIPT]').length"},
+       {"as", "unsafe_links"}},
+      {{"js", "document.querySelectorAll('#steps span.unsafe-url').length"}, {"as", "unsafe_spans"}},
+      {{"js", "window.__xss.join(',')"}, {"as", "xss"}},
+      {{"screenshot", shot("build-urls")}},
+  }));
+  const std::string expected = "builder=/builders/b1 docs=https://docs.example.org/r42";
+  EXPECT_EQ(got["step_links"], expected) << "the safe ones are links";
+  EXPECT_EQ(got["build_links"], expected) << "a build shows its steps' links";
+  EXPECT_EQ(got["unsafe_links"], 0);
+  EXPECT_EQ(got["unsafe_spans"], 2);
+  const std::string text = got["step_text"].get<std::string>();
+  EXPECT_NE(text.find("evil javascript:alert('url')"), std::string::npos) << text;
+  EXPECT_NE(text.find("page data:text/html,<script>alert(\"data\")</script>"), std::string::npos) << text;
+  EXPECT_EQ(got["xss"], "");
+}
+
+TEST_F(WebPages, AUserWhoMayStopsASlaveGracefullyWithItsButton) {
+  start("{shell: {name: hello, command: \"echo hello\"}}");
+  const Json got = browse(Json::array({
+      {{"get", base() + "/slaves"}},
+      {{"js", "document.querySelectorAll('form.control[data-method=stop_slave]').length"}, {"as", "buttons_anonymous"}},
+      {{"get", base() + "/login?next=/slaves"}},
+      {{"fill", "input[name=user]"}, {"value", "alice"}},
+      {{"fill", "input[name=password]"}, {"value", "pw"}},
+      {{"click", "form.login button"}},
+      {{"wait_css", "#slave-s1 form.control[data-method=stop_slave]"}},
+      {{"click", "#slave-s1 form.control button"}},
+      {{"wait_js", "document.querySelector('#slave-s1 .notice') && /draining/.test(document.querySelector('#slave-s1 .notice').textContent)"}},
+      {{"text", "#slave-s1 .notice"}, {"as", "notice"}},
+      {{"screenshot", shot("slaves-stop")}},
+  }));
+  EXPECT_EQ(got["buttons_anonymous"], 0) << "no stop button for a visitor who is not logged in";
+  EXPECT_NE(got["notice"].get<std::string>().find("draining"), std::string::npos) << got["notice"];
+  // An idle slave is told ShutdownReady at once and exits 0.
+  ASSERT_TRUE(waitFor([&] { return !slave.running(); }, 30s)) << slave.log();
+  EXPECT_EQ(slave.stop(), 0) << slave.log();
+  EXPECT_TRUE(master.waitForLog("slave s1 is draining: stopped by alice")) << master.log();
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace bb {
 namespace {
 
 bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
-  r.allowKeys({"name", "repo", "branch", "revision", "mode", "workdir", "timeout", "locks"});
+  r.allowKeys({"name", "repo", "branch", "revision", "mode", "workdir", "timeout", "locks", "urls"});
   auto o = std::make_shared<GitOptions>();
   readRemoteStepKeys(r, p, s, *o);
   bool ok = true;

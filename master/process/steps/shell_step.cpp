@@ -11,7 +11,7 @@ namespace {
 
 bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
   r.allowKeys({"name", "command", "workdir", "env", "timeout", "max_silence", "halt_on_failure",
-               "flunk_on_failure", "warn_on_failure", "locks"});
+               "flunk_on_failure", "warn_on_failure", "locks", "urls"});
   auto o = std::make_shared<ShellOptions>();
   readRemoteStepKeys(r, p, s, *o);
   bool ok = true;

@@ -24,7 +24,7 @@ void refuseOptionLike(cfg::MapReader& r, const char* key, const std::string& v) 
 bool readSourceStepKeys(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s, SourceOptions& o,
                         const std::string& vcs, const std::vector<std::string>& extraKeys) {
   std::vector<std::string> keys{"name", "repo",    "branch", "revision", "mode",
-                                "method", "workdir", "timeout", "locks"};
+                                "method", "workdir", "timeout", "locks", "urls"};
   keys.insert(keys.end(), extraKeys.begin(), extraKeys.end());
   r.allowKeys(keys);
   readRemoteStepKeys(r, p, s, o);

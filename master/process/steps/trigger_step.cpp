@@ -36,7 +36,7 @@ struct NotTriggerable : std::runtime_error {
 bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
   r.allowKeys({"name", "schedulers", "wait_for_finish", "set_properties", "copy_properties",
                "update_source_stamp", "halt_on_failure", "flunk_on_failure", "warn_on_failure",
-               "locks"});
+               "locks", "urls"});
   auto o = std::make_shared<TriggerOptions>();
   s.locks = cfg::parseLockAccesses(r, p);
   bool ok = true;

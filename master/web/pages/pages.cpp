@@ -60,7 +60,11 @@ Json propertyRows(const Json& props) {
 Json urlRows(const Json& urls) {
   Json rows = Json::array();
   auto add = [&](const std::string& name, const std::string& url) {
-    rows.push_back(Json{{"name", name}, {"url", url}, {"href", safeHref(url)}});
+    // `href` is false for an unsafe URL, not "": the templates' {{#href}}
+    // takes an empty string as true (it made <a href=""> of a javascript:
+    // URL), and a missing key would be looked up in the outer contexts.
+    const std::string href = safeHref(url);
+    rows.push_back(Json{{"name", name}, {"url", url}, {"href", href.empty() ? Json(false) : Json(href)}});
   };
   if (urls.is_array()) {
     for (const auto& u : urls)
@@ -398,13 +402,14 @@ std::string Pages::requests(const Site& site, bool canControl) {
                     Json{{"requests", rows}, {"can_control", canControl}}, site);
 }
 
-std::string Pages::slaves(const Site& site) {
+std::string Pages::slaves(const Site& site, bool canStop) {
   const Json st = read("status", Json{{"limit", 1}});
   Json rows = Json::array();
   for (const auto& s : st["slaves"]) {
     Json row = s;
     const double backoff = s.value("backoff_seconds", 0.0);
     row["backoff"] = backoff > 0 ? std::to_string(static_cast<int>(backoff)) + " s" : "";
+    row["can_stop"] = canStop && str(s, "state") == "connected";
     rows.push_back(std::move(row));
   }
   return renderPage("slaves", "Slaves", Json{{"slaves", rows}}, site);

@@ -51,7 +51,9 @@ class Pages {
   std::string buildset(const Site& site, std::int64_t id);
   std::string buildsets(const Site& site);
   std::string requests(const Site& site, bool canControl);
-  std::string slaves(const Site& site);
+  // `canStop`: the viewer may `stop_slave` (a graceful-stop button on each
+  // connected slave).
+  std::string slaves(const Site& site, bool canStop);
   // `locks` as GET /api/v2/locks gives them (locksView): holders and waiters.
   std::string locks(const Site& site, const Json& locks);
   std::string schedulers(const Site& site);

@@ -59,6 +59,8 @@
     } else if (m === 'stop' || m === 'rebuild') {
       call = rpc('/api/v2/builders/' + encodeURIComponent(form.getAttribute('data-builder')) +
                  '/builds/' + form.getAttribute('data-number'), m, {});
+    } else if (m === 'stop_slave') {
+      call = rpc('/api/v2/workers/' + encodeURIComponent(form.getAttribute('data-slave')), 'stop', {});
     } else if (m === 'cancel' || m === 'priority') {
       if (m === 'priority') p = { priority: Number(p.priority) };
       call = rpc('/api/v2/buildrequests/' + form.getAttribute('data-request'), m, p);
@@ -69,6 +71,7 @@
     call.then(function (r) {
       var text = 'done';
       if (r && r.buildset_id) text = 'BuildSet ' + r.buildset_id + ' created';
+      if (r && r.state === 'draining') text = 'draining: it stops once its builds end';
       say(form, text, true);
     }, function (e) { say(form, 'refused: ' + e.message, false); });
   }
