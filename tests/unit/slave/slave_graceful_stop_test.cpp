@@ -211,5 +211,23 @@ TEST_F(SlaveGracefulStopTest, AnUnaskedShutdownReadyIsAProtocolError) {
   ASSERT_TRUE(test::runUntil(io, [&] { return slave.state() == SlaveState::Backoff; }));
 }
 
+TEST_F(SlaveGracefulStopTest, AShutdownReadyWithAReasonStopsTheSlaveTheMasterDrained) {
+  DrainMaster master(io);
+  SlaveSession slave(io, clock, reaper, config(master.port()));
+  bool stopped = false;
+  slave.onStoppedByMaster([&] { stopped = true; });
+  slave.start();
+  ASSERT_TRUE(test::runUntil(io, [&] { return master.slaveInfo; }));
+  // A graceful stop from the master's web: the slave did not ask.
+  master.send(MsgType::ShutdownReady, {{"reason", "stopped by alice: maintenance"}});
+  ASSERT_TRUE(test::runUntil(io, [&] { return stopped; }));
+  EXPECT_EQ(slave.state(), SlaveState::Stopped);
+  ASSERT_TRUE(test::runUntil(io, [&] { return !master.closeReason.empty(); }));
+  EXPECT_EQ(master.count(MsgType::Error), 0) << "it closes without an Error";
+  EXPECT_EQ(master.count(MsgType::ShutdownRequest), 0);
+  passReconnectTime();
+  EXPECT_EQ(master.logins, 1) << "no reconnect";
+}
+
 }  // namespace
 }  // namespace bb
