@@ -69,6 +69,12 @@ std::string describe(const std::string& type, const Json& e, const Json& d) {
   if (type == "step.started") return stepName(e, d) + " started";
   if (type == "step.finished")
     return stepName(e, d) + ": " + text(d, "result") + " (" + text(d, "text") + ")";
+  if (type == "step.urls") {
+    std::string urls;
+    if (auto u = d.find("urls"); u != d.end() && u->is_array())
+      for (const auto& x : *u) urls += (urls.empty() ? "" : ", ") + text(x, "name") + " " + text(x, "url");
+    return stepName(e, d) + " URLs: " + urls;
+  }
   if (type == "log.lines")
     return buildName(e, d) + " step " + text(d, "step") + " log " + text(d, "log_id") +
            ": bytes " + text(d, "first_byte") + ".." + text(d, "end_byte") + ", " +
@@ -77,7 +83,9 @@ std::string describe(const std::string& type, const Json& e, const Json& d) {
     std::string s = "slave " + text(e, "slave");
     if (type == "slave.attached") return s + " attached from " + text(d, "peer");
     if (type == "slave.detached") return s + " detached: " + text(d, "reason");
-    if (type == "slave.draining") return s + " draining (" + text(d, "running") + " build(s) left)";
+    if (type == "slave.draining")
+      return s + " draining (" + text(d, "running") + " build(s) left)" +
+             (d.contains("reason") ? ": " + text(d, "reason") : "");
     if (d.value("ended", false)) return s + " back-off over";
     return s + " backed off for " + text(d, "seconds") + " s";
   }

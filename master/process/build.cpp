@@ -506,7 +506,9 @@ void Build::storeUrls() {
   const Json urls = env_.secrets ? env_.secrets->maskJson(urls_.toJson()) : urls_.toJson();
   env_.db.setStepUrls(stepId_, urls);
   urlsDirty_ = false;
+  const StepConfig& s = builder_.steps[stepIndex_];
   publish(EventType::StepUrls, Json{{"step", static_cast<int>(stepIndex_) + 1},
+                                    {"name", s.name.empty() ? s.type : s.name},
                                     {"step_id", stepId_},
                                     {"urls", urls}});
 }

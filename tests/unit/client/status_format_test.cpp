@@ -1,9 +1,23 @@
 #include "client/status_format.hpp"
+#include "client/event_format.hpp"
 
 #include <gtest/gtest.h>
 
 namespace bb::client {
 namespace {
+
+TEST(EventFormat, StepUrlsAndAGracefulStopFromTheMaster) {
+  const Json urls{{"type", "step.urls"}, {"builder", "b1"}, {"time_ms", 0},
+                  {"data", {{"number", 3}, {"step", 2}, {"name", "test"},
+                            {"urls", Json::array({{{"name", "report"}, {"url", "https://ci/r"}},
+                                                  {{"name", "cov"}, {"url", "/cov"}}})}}}};
+  const std::string u = formatEvent(urls);
+  EXPECT_NE(u.find("b1 #3 step 2 test URLs: report https://ci/r, cov /cov"), std::string::npos) << u;
+  const Json drain{{"type", "slave.draining"}, {"slave", "s1"}, {"time_ms", 0},
+                   {"data", {{"running", 1}, {"reason", "stopped by alice"}}}};
+  const std::string d = formatEvent(drain);
+  EXPECT_NE(d.find("slave s1 draining (1 build(s) left): stopped by alice"), std::string::npos) << d;
+}
 
 TEST(StatusFormat, Durations) {
   EXPECT_EQ(formatDuration(100, 145), "45s");
