@@ -9,14 +9,14 @@ namespace bb::client {
 
 namespace {
 
-const char* kSynopsis = "ID [--json]";
-const char* kDescription =
+const char* kChangeStatusSynopsis = "ID [--json]";
+const char* kChangeStatusDescription =
     "Show what happened to change ID: the schedulers that built it (their buildsets,\n"
     "requests and results), the ones still waiting on it and why (a tree-stable timer,\n"
     "the next nightly run, an upstream buildset), and the ones that ignored it and why.\n"
     "Needs 'status' in the user's 'may' list.";
 
-po::options_description options() {
+po::options_description changeStatusOptions() {
   po::options_description desc("Options");
   addCommonOptions(desc);
   desc.add_options()("change", po::value<std::int64_t>()->value_name("ID"), "the change id")(
@@ -59,9 +59,9 @@ std::string formatChangeStatus(const Json& result) {
 
 int runChangeStatus(const std::vector<std::string>& args, const ConnectionFlags& global,
                     CliContext& ctx) {
-  const po::variables_map vm = parseVerbArgs("change-status", args, options(), "change");
+  const po::variables_map vm = parseVerbArgs("change-status", args, changeStatusOptions(), "change");
   if (vm.count("help")) {
-    printVerbHelp(*ctx.out, "change-status", kSynopsis, kDescription, options());
+    printVerbHelp(*ctx.out, "change-status", kChangeStatusSynopsis, kChangeStatusDescription, changeStatusOptions());
     return kExitOk;
   }
   if (!vm.count("change")) throw UsageError("buildbot change-status: give the change ID");

@@ -11,8 +11,8 @@ namespace bb::client {
 
 namespace {
 
-const char* kSynopsis = "--scheduler NAME [options]";
-const char* kDescription =
+const char* kForceSynopsis = "--scheduler NAME [options]";
+const char* kForceDescription =
     "Start builds now through a force scheduler of the master. Prints the buildset id and\n"
     "one build request per builder (the ids cancel and priority take); with --wait, also\n"
     "each build's number as it starts. Needs 'force' in the user's 'may' list.";
@@ -42,7 +42,7 @@ po::options_description forceOptions() {
   return desc;
 }
 
-std::string str(const po::variables_map& vm, const char* key) {
+std::string forceStr(const po::variables_map& vm, const char* key) {
   return vm.count(key) ? vm[key].as<std::string>() : std::string();
 }
 
@@ -85,10 +85,10 @@ ForceRequest parseForce(const std::vector<std::string>& args) {
   p["scheduler"] = vm["scheduler"].as<std::string>();
   p["builders"] =
       vm.count("builder") ? Json(vm["builder"].as<std::vector<std::string>>()) : Json::array();
-  p["branch"] = str(vm, "branch");
-  p["revision"] = str(vm, "revision");
-  p["reason"] = str(vm, "reason");
-  p["owner"] = str(vm, "owner");
+  p["branch"] = forceStr(vm, "branch");
+  p["revision"] = forceStr(vm, "revision");
+  p["reason"] = forceStr(vm, "reason");
+  p["owner"] = forceStr(vm, "owner");
   if (vm.count("priority")) p["priority"] = vm["priority"].as<int>();
   try {
     p["properties"] = parseProperties(
@@ -104,7 +104,7 @@ int runForce(const std::vector<std::string>& args, const ConnectionFlags& global
              CliContext& ctx) {
   ForceRequest req = parseForce(args);
   if (req.help) {
-    printVerbHelp(*ctx.out, "force", kSynopsis, kDescription, forceOptions());
+    printVerbHelp(*ctx.out, "force", kForceSynopsis, kForceDescription, forceOptions());
     return kExitOk;
   }
   Session session = openSession(req.flags, global, ctx);

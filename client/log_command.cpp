@@ -12,8 +12,8 @@ namespace bb::client {
 
 namespace {
 
-const char* kSynopsis = "BUILDER NUMBER [STEP] [--log NAME] [--follow]";
-const char* kDescription =
+const char* kLogSynopsis = "BUILDER NUMBER [STEP] [--log NAME] [--follow]";
+const char* kLogDescription =
     "Print the logs of build NUMBER of BUILDER: every step's, or only STEP's (its\n"
     "number or name). One log is printed as it is; several get a header line each.\n"
     "A log of any size is read page by page. With --follow, a running build is\n"
@@ -72,7 +72,7 @@ std::string stepList(const Json& build) {
 int runLog(const std::vector<std::string>& args, const ConnectionFlags& global, CliContext& ctx) {
   const po::variables_map vm = parseVerbArgs("log", args, logOptions(), "words");
   if (vm.count("help")) {
-    printVerbHelp(*ctx.out, "log", kSynopsis, kDescription, logOptions());
+    printVerbHelp(*ctx.out, "log", kLogSynopsis, kLogDescription, logOptions());
     return kExitOk;
   }
   const auto words =

@@ -14,7 +14,7 @@ namespace {
 
 // The listed options; the positional words ("args") are added by
 // parseVerbArgs, so --help does not show them as an option.
-po::options_description options() {
+po::options_description requestOptions() {
   po::options_description desc("Options");
   addCommonOptions(desc);
   return desc;
@@ -62,7 +62,7 @@ const char* kStopDescription =
 
 int runStopBuild(const std::vector<std::string>& args, const ConnectionFlags& global,
                  CliContext& ctx) {
-  po::options_description desc = options();
+  po::options_description desc = requestOptions();
   desc.add_options()("reason", po::value<std::string>()->value_name("TEXT"),
                      "why, recorded on the build");
   const po::variables_map vm = parseVerbArgs("stop-build", args, desc, "args");
@@ -84,7 +84,7 @@ int runStopBuild(const std::vector<std::string>& args, const ConnectionFlags& gl
 }
 
 int runCancel(const std::vector<std::string>& args, const ConnectionFlags& global, CliContext& ctx) {
-  po::options_description desc = options();
+  po::options_description desc = requestOptions();
   desc.add_options()("json", "print each answer as JSON (an error with its code)");
   const po::variables_map vm = parseVerbArgs("cancel", args, desc, "args");
   if (vm.count("help")) {
@@ -125,9 +125,9 @@ int runPriority(const std::vector<std::string>& args, const ConnectionFlags& glo
     else
       optionArgs.push_back(a);
   }
-  const po::variables_map vm = parseVerbArgs("priority", optionArgs, options(), "args");
+  const po::variables_map vm = parseVerbArgs("priority", optionArgs, requestOptions(), "args");
   if (vm.count("help")) {
-    printVerbHelp(*ctx.out, "priority", "REQUEST_ID PRIORITY", kPriorityDescription, options());
+    printVerbHelp(*ctx.out, "priority", "REQUEST_ID PRIORITY", kPriorityDescription, requestOptions());
     return kExitOk;
   }
   auto words = positionals(vm);

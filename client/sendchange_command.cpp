@@ -13,8 +13,8 @@ namespace bb::client {
 
 namespace {
 
-const char* kSynopsis = "[options] [FILES...]";
-const char* kDescription =
+const char* kSendchangeSynopsis = "[options] [FILES...]";
+const char* kSendchangeDescription =
     "Tell the master about a change (a commit) so that its schedulers can start builds.\n"
     "FILES are the paths the change touched. Needs 'sendchange' in the user's 'may' list.";
 
@@ -52,7 +52,7 @@ std::string readAll(std::istream& in, const std::string& what) {
   return ss.str();
 }
 
-std::string str(const po::variables_map& vm, const char* key) {
+std::string sendchangeStr(const po::variables_map& vm, const char* key) {
   return vm.count(key) ? vm[key].as<std::string>() : std::string();
 }
 
@@ -70,7 +70,7 @@ SendchangeRequest parseSendchange(const std::vector<std::string>& args, CliConte
   }
   if (vm.count("comments") && vm.count("logfile"))
     throw UsageError("buildbot sendchange: give either --comments or --logfile, not both");
-  std::string comments = str(vm, "comments");
+  std::string comments = sendchangeStr(vm, "comments");
   if (vm.count("logfile")) {
     const std::string path = vm["logfile"].as<std::string>();
     if (path == "-") {
@@ -85,12 +85,12 @@ SendchangeRequest parseSendchange(const std::vector<std::string>& args, CliConte
     }
   }
   Json& p = req.params;
-  p["author"] = str(vm, "who");
-  p["repository"] = str(vm, "repository");
-  p["project"] = str(vm, "project");
-  p["branch"] = str(vm, "branch");
-  p["revision"] = str(vm, "revision");
-  p["category"] = str(vm, "category");
+  p["author"] = sendchangeStr(vm, "who");
+  p["repository"] = sendchangeStr(vm, "repository");
+  p["project"] = sendchangeStr(vm, "project");
+  p["branch"] = sendchangeStr(vm, "branch");
+  p["revision"] = sendchangeStr(vm, "revision");
+  p["category"] = sendchangeStr(vm, "category");
   p["comments"] = comments;
   p["files"] = vm.count("files") ? Json(vm["files"].as<std::vector<std::string>>()) : Json::array();
   try {
@@ -117,7 +117,7 @@ int runSendchange(const std::vector<std::string>& args, const ConnectionFlags& g
                   CliContext& ctx) {
   SendchangeRequest req = parseSendchange(args, ctx);
   if (req.help) {
-    printVerbHelp(*ctx.out, "sendchange", kSynopsis, kDescription, sendchangeOptions());
+    printVerbHelp(*ctx.out, "sendchange", kSendchangeSynopsis, kSendchangeDescription, sendchangeOptions());
     return kExitOk;
   }
   Session session = openSession(req.flags, global, ctx);

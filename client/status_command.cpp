@@ -9,8 +9,8 @@ namespace bb::client {
 
 namespace {
 
-const char* kSynopsis = "[--builder NAME [--build N [--logs]]] [--limit N] [--json]";
-const char* kDescription =
+const char* kStatusSynopsis = "[--builder NAME [--build N [--logs]]] [--limit N] [--json]";
+const char* kStatusDescription =
     "Show the latest builds of every builder (or of one with --builder), the requests\n"
     "waiting to run (their ids are what cancel and priority take) and each slave's\n"
     "state (connected, draining or offline; builds running / max). With\n"
@@ -200,7 +200,7 @@ int runStatus(const std::vector<std::string>& args, const ConnectionFlags& globa
               CliContext& ctx) {
   StatusRequest req = parseStatus(args);
   if (req.help) {
-    printVerbHelp(*ctx.out, "status", kSynopsis, kDescription, statusOptions());
+    printVerbHelp(*ctx.out, "status", kStatusSynopsis, kStatusDescription, statusOptions());
     return kExitOk;
   }
   Session session = openSession(req.flags, global, ctx);

@@ -22,8 +22,8 @@ namespace bb::client {
 
 namespace {
 
-const char* kSynopsis = "[-b BUILDER]... [--connect local|ssh|master] [--jobdir DIR] [options]";
-const char* kDescription =
+const char* kTrySynopsis = "[-b BUILDER]... [--connect local|ssh|master] [--jobdir DIR] [options]";
+const char* kTryDescription =
     "Build your patch on the master's builders before it lands. In a git tree, the patch is\n"
     "your local commits and uncommitted changes against the merge-base with the tracked\n"
     "upstream branch (the base revision); or give it with --diff FILE|- and --baserev.\n"
@@ -143,7 +143,7 @@ int waitForJob(const std::string& jobId, Session& session, bool quiet, CliContex
 int runTry(const std::vector<std::string>& args, const ConnectionFlags& global, CliContext& ctx) {
   const po::variables_map vm = parseVerbArgs("try", args, tryOptions());
   if (vm.count("help")) {
-    printVerbHelp(*ctx.out, "try", kSynopsis, kDescription, tryOptions());
+    printVerbHelp(*ctx.out, "try", kTrySynopsis, kTryDescription, tryOptions());
     return kExitOk;
   }
   const std::string optionsPath = ctx.optionsPath.empty() ? defaultOptionsPath(ctx.getenv) : ctx.optionsPath;

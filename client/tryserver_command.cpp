@@ -15,8 +15,8 @@ namespace bb::client {
 
 namespace {
 
-const char* kSynopsis = "--jobdir DIR";
-const char* kDescription =
+const char* kTryserverSynopsis = "--jobdir DIR";
+const char* kTryserverDescription =
     "Read a try job on standard input (as 'buildbot try --connect local|ssh' sends it), write it\n"
     "atomically into the job directory DIR (DIR/tmp, then DIR/new) and print its job id.\n"
     "A try_jobdir scheduler watching DIR builds it. Jobs that do not read back are refused.";
@@ -79,7 +79,7 @@ std::string writeJobFile(const std::string& jobdir, const std::string& jobId, co
 int runTryserver(const std::vector<std::string>& args, const ConnectionFlags&, CliContext& ctx) {
   const po::variables_map vm = parseVerbArgs("tryserver", args, tryserverOptions());
   if (vm.count("help")) {
-    printVerbHelp(*ctx.out, "tryserver", kSynopsis, kDescription, tryserverOptions());
+    printVerbHelp(*ctx.out, "tryserver", kTryserverSynopsis, kTryserverDescription, tryserverOptions());
     return kExitOk;
   }
   if (!vm.count("jobdir")) throw UsageError("buildbot tryserver: --jobdir DIR is required");

@@ -9,15 +9,15 @@ namespace bb::client {
 
 namespace {
 
-const char* kSynopsis = "[--builder NAME] [--change ID] [--topic TOPIC]... [--json]";
-const char* kDescription =
+const char* kWatchSynopsis = "[--builder NAME] [--change ID] [--topic TOPIC]... [--json]";
+const char* kWatchDescription =
     "Print the master's events as they happen, one line each, until Ctrl-C: changes,\n"
     "buildsets, requests, builds, steps, log output, slaves, locks and schedulers.\n"
     "--builder and --change narrow them to one builder, or to one change and what was\n"
     "built for it; --topic (repeatable) to topics: change, buildset, request, build,\n"
     "step, log, slave, lock, scheduler. Needs 'status' in the user's 'may' list.";
 
-po::options_description options() {
+po::options_description watchOptions() {
   po::options_description desc("Options");
   addCommonOptions(desc);
   desc.add_options()
@@ -51,9 +51,9 @@ int followEvents(RequestSender& sender, std::int64_t id, CliContext& ctx,
 }
 
 int runWatch(const std::vector<std::string>& args, const ConnectionFlags& global, CliContext& ctx) {
-  const po::variables_map vm = parseVerbArgs("watch", args, options());
+  const po::variables_map vm = parseVerbArgs("watch", args, watchOptions());
   if (vm.count("help")) {
-    printVerbHelp(*ctx.out, "watch", kSynopsis, kDescription, options());
+    printVerbHelp(*ctx.out, "watch", kWatchSynopsis, kWatchDescription, watchOptions());
     return kExitOk;
   }
   Json params = Json::object();

@@ -8,7 +8,6 @@ namespace bb {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
@@ -105,7 +104,7 @@ void readFailed(const std::shared_ptr<Connection>& self, Connection::Impl& im,
 void gotBytes(const std::shared_ptr<Connection>& self, Connection::Impl& im,
               const std::uint8_t* data, std::size_t n) {
   im.received += n;
-  im.lastRecv = Clock::now();
+  im.lastRecv = std::chrono::steady_clock::now();
   im.decoder.feed(data, n);
   if (dispatchFrames(self, im)) doRead(self, im);
 }
@@ -177,7 +176,7 @@ void armSendTimer(const std::shared_ptr<Connection>& self, Connection::Impl& im)
   im.sendTimer.expires_at(im.lastSend + im.opts.heartbeatInterval);
   im.sendTimer.async_wait([self, &im](const boost::system::error_code& ec) {
     if (ec || !im.open) return;
-    if (Clock::now() - im.lastSend >= im.opts.heartbeatInterval)
+    if (std::chrono::steady_clock::now() - im.lastSend >= im.opts.heartbeatInterval)
       self->send(MsgType::Heartbeat, Json::object());
     armSendTimer(self, im);
   });
@@ -188,7 +187,7 @@ void armRecvTimer(const std::shared_ptr<Connection>& self, Connection::Impl& im)
   im.recvTimer.expires_at(im.lastRecv + im.opts.heartbeatTimeout);
   im.recvTimer.async_wait([self, &im](const boost::system::error_code& ec) {
     if (ec || !im.open) return;
-    if (Clock::now() - im.lastRecv >= im.opts.heartbeatTimeout) {
+    if (std::chrono::steady_clock::now() - im.lastRecv >= im.opts.heartbeatTimeout) {
       self->close("heartbeat timeout: nothing received for " +
                   std::to_string(im.opts.heartbeatTimeout.count()) + " ms");
       return;
@@ -205,7 +204,7 @@ void Connection::start(MessageHandler onMessage, CloseHandler onClose) {
   im.onClose = std::move(onClose);
   if (im.started) return;
   im.started = true;
-  im.lastRecv = im.lastSend = Clock::now();
+  im.lastRecv = im.lastSend = std::chrono::steady_clock::now();
   auto self = shared_from_this();
   armSendTimer(self, im);
   armRecvTimer(self, im);
@@ -217,7 +216,7 @@ void Connection::send(const Message& m) {
   auto& im = *impl_;
   if (!im.open || im.closing) return;
   encodeMessage(m, im.pending);
-  im.lastSend = Clock::now();
+  im.lastSend = std::chrono::steady_clock::now();
   if (queuedBytes() > im.opts.maxQueuedBytes) {
     close("write queue overflow: peer is not reading (" + std::to_string(queuedBytes()) +
           " bytes queued)");
@@ -230,7 +229,7 @@ void Connection::sendPayload(MsgType type, const std::uint8_t* payload, std::siz
   auto& im = *impl_;
   if (!im.open || im.closing) return;
   encodeFrame(static_cast<std::uint16_t>(type), payload, size, im.pending);
-  im.lastSend = Clock::now();
+  im.lastSend = std::chrono::steady_clock::now();
   if (queuedBytes() > im.opts.maxQueuedBytes) {
     close("write queue overflow: peer is not reading (" + std::to_string(queuedBytes()) +
           " bytes queued)");

@@ -3,6 +3,7 @@
 // that time-driven logic (tree-stable timers, cron, ping deadlines) can be
 // tested with a ManualClock instead of sleeping.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -15,6 +16,12 @@ namespace bb {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 using WallTime = std::chrono::system_clock::time_point;
+
+// Wall-clock times as stored (milliseconds since the epoch) and back.
+inline std::int64_t toMs(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline WallTime fromMs(std::int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 
 // A one-shot timer. start() replaces any pending expiry; cancel() means the
 // callback will not run. Destroying the timer cancels it.
@@ -33,6 +40,9 @@ class Clock {
   virtual WallTime wallNow() const = 0;
   virtual std::unique_ptr<Timer> makeTimer() = 0;
 };
+
+// The wall clock of `c` in milliseconds since the epoch.
+inline std::int64_t wallMs(const Clock& c) { return toMs(c.wallNow()); }
 
 // Real time, on an io_context.
 class AsioClock : public Clock {

@@ -8,20 +8,13 @@
 #include "slave/shell_command.hpp"
 #include "slave/vcs/source_command.hpp"
 #include "slave/workdir.hpp"
+#include "common/trim.hpp"
 
 namespace bb {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string trim(std::string s) {
-  auto isSpace = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
-  while (!s.empty() && isSpace(s.back())) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && isSpace(s[i])) ++i;
-  return s.substr(i);
-}
 
 }  // namespace
 

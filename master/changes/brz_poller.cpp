@@ -49,7 +49,7 @@ std::int64_t parseTimestamp(const std::string& v) {
   return static_cast<std::int64_t>(timegm(&tm)) - sign * (hh * 3600 + mm * 60);
 }
 
-bool parse(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
+bool parseBrzPoller(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
   r.allowKeys({"name", "type", "repo", "branches", "interval", "project", "category"});
   bool ok = true;
   auto repo = r.string("repo", true);
@@ -91,7 +91,7 @@ bool parse(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
 
 }  // namespace
 
-void BrzPoller::declareType(ChangeSourceType& t) { t.config.parse = parse; }
+void BrzPoller::declareType(ChangeSourceType& t) { t.config.parse = parseBrzPoller; }
 
 BrzPoller::BrzPoller(const ChangeSourceEntry& cfg, ChangeSourceServices& services)
     : Poller(cfg, services) {}

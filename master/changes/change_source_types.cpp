@@ -11,7 +11,7 @@ namespace bb {
 namespace {
 
 template <class T>
-ChangeSourceType type(const char* name) {
+ChangeSourceType sourceType(const char* name) {
   ChangeSourceType t{
       name,
       {name, {}},
@@ -27,13 +27,13 @@ ChangeSourceType type(const char* name) {
 
 const std::vector<ChangeSourceType>& changeSourceTypes() {
   static const std::vector<ChangeSourceType> types{
-      type<GitPoller>("git_poller"),
-      type<HgPoller>("hg_poller"),
-      type<SvnPoller>("svn_poller"),
-      type<BrzPoller>("brz_poller"),
-      type<GitHubWebhook>("github_webhook"),
-      type<GitLabWebhook>("gitlab_webhook"),
-      type<GiteaWebhook>("gitea_webhook"),
+      sourceType<GitPoller>("git_poller"),
+      sourceType<HgPoller>("hg_poller"),
+      sourceType<SvnPoller>("svn_poller"),
+      sourceType<BrzPoller>("brz_poller"),
+      sourceType<GitHubWebhook>("github_webhook"),
+      sourceType<GitLabWebhook>("gitlab_webhook"),
+      sourceType<GiteaWebhook>("gitea_webhook"),
   };
   return types;
 }

@@ -10,7 +10,7 @@ namespace bb {
 namespace {
 
 // The member `key` of `j` as a string; throws naming `where.key`.
-std::string str(const Json& j, const char* key, const std::string& where) {
+std::string payloadStr(const Json& j, const char* key, const std::string& where) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_string())
     throw std::invalid_argument(where + "." + key + " is missing or not a string");
@@ -25,7 +25,7 @@ const Json& obj(const Json& j, const char* key, const std::string& where) {
   if (it == j.end() || !it->is_object()) throw std::invalid_argument(where + "." + key + " is missing or not an object");
   return *it;
 }
-std::int64_t integer(const Json& j, const char* key, const std::string& where) {
+std::int64_t payloadInt(const Json& j, const char* key, const std::string& where) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_number_integer())
     throw std::invalid_argument(where + "." + key + " is missing or not an integer");
@@ -70,7 +70,7 @@ std::string person(const Json& who) {
 // The commits of a push (GitHub, Gitea and GitLab write them alike).
 ForgeEvent readPush(const Json& p, const std::string& repository, bool skipNonDistinct) {
   ForgeEvent ev;
-  const std::string ref = str(p, "ref", "payload");
+  const std::string ref = payloadStr(p, "ref", "payload");
   if (p.value("deleted", false) || zeroRevision(strOr(p, "after"))) {
     ev.ignored = "the push deletes " + ref;
     return ev;
@@ -87,7 +87,7 @@ ForgeEvent readPush(const Json& p, const std::string& repository, bool skipNonDi
     if (!c.is_object()) throw std::invalid_argument(where + " is not an object");
     if (skipNonDistinct && !c.value("distinct", true)) continue;  // already on another branch
     db::ChangeRecord ch;
-    ch.revision = str(c, "id", where);
+    ch.revision = payloadStr(c, "id", where);
     ch.comments = strOr(c, "message");
     while (!ch.comments.empty() && (ch.comments.back() == '\n' || ch.comments.back() == ' '))
       ch.comments.pop_back();
@@ -108,9 +108,9 @@ ForgeEvent readPush(const Json& p, const std::string& repository, bool skipNonDi
 // GitHub's and Gitea's pull_request (the same shape for what is read).
 ForgeEvent readPullRequest(const Json& p, const std::vector<std::string>& building) {
   ForgeEvent ev;
-  const std::string action = str(p, "action", "payload");
+  const std::string action = payloadStr(p, "action", "payload");
   const Json& pr = obj(p, "pull_request", "payload");
-  const std::int64_t number = p.contains("number") ? integer(p, "number", "payload") : integer(pr, "number", "payload.pull_request");
+  const std::int64_t number = p.contains("number") ? payloadInt(p, "number", "payload") : payloadInt(pr, "number", "payload.pull_request");
   bool builds = false;
   for (const auto& a : building) builds = builds || a == action;
   if (!builds) {
@@ -121,9 +121,9 @@ ForgeEvent readPullRequest(const Json& p, const std::vector<std::string>& buildi
   const Json& base = obj(pr, "base", "payload.pull_request");
   const Json& repo = obj(base, "repo", "payload.pull_request.base");
   db::ChangeRecord ch;
-  ch.revision = str(head, "sha", "payload.pull_request.head");
+  ch.revision = payloadStr(head, "sha", "payload.pull_request.head");
   ch.branch = "refs/pull/" + std::to_string(number) + "/head";
-  ch.repository = str(repo, "clone_url", "payload.pull_request.base.repo");
+  ch.repository = payloadStr(repo, "clone_url", "payload.pull_request.base.repo");
   ch.author = strOr(pr.value("user", Json::object()), "login");
   if (ch.author.empty()) ch.author = strOr(p.value("sender", Json::object()), "login", "unknown");
   ch.comments = "PR #" + std::to_string(number) + ": " + strOr(pr, "title");
@@ -146,7 +146,7 @@ ForgeEvent readGitHub(const std::string& event, const Json& p) {
   }
   if (event == "push") {
     const Json& repo = obj(p, "repository", "payload");
-    return readPush(p, str(repo, "clone_url", "payload.repository"), true);
+    return readPush(p, payloadStr(repo, "clone_url", "payload.repository"), true);
   }
   if (event == "pull_request") return readPullRequest(p, {"opened", "reopened", "synchronize"});
   ForgeEvent ev;
@@ -157,7 +157,7 @@ ForgeEvent readGitHub(const std::string& event, const Json& p) {
 ForgeEvent readGitea(const std::string& event, const Json& p) {
   if (event == "push") {
     const Json& repo = obj(p, "repository", "payload");
-    return readPush(p, str(repo, "clone_url", "payload.repository"), false);
+    return readPush(p, payloadStr(repo, "clone_url", "payload.repository"), false);
   }
   if (event == "pull_request") return readPullRequest(p, {"opened", "reopened", "synchronized"});
   ForgeEvent ev;
@@ -169,12 +169,12 @@ ForgeEvent readGitLab(const std::string& event, const Json& p) {
   const std::string kind = strOr(p, "object_kind");
   if (event == "Push Hook" || (event.empty() && kind == "push")) {
     const Json& project = obj(p, "project", "payload");
-    return readPush(p, str(project, "git_http_url", "payload.project"), false);
+    return readPush(p, payloadStr(project, "git_http_url", "payload.project"), false);
   }
   if (event == "Merge Request Hook" || (event.empty() && kind == "merge_request")) {
     ForgeEvent ev;
     const Json& mr = obj(p, "object_attributes", "payload");
-    const std::int64_t iid = integer(mr, "iid", "payload.object_attributes");
+    const std::int64_t iid = payloadInt(mr, "iid", "payload.object_attributes");
     const std::string action = strOr(mr, "action");
     // "update" is also sent for a new title; only new commits (oldrev) build.
     const bool builds = action == "open" || action == "reopen" || (action == "update" && mr.contains("oldrev"));
@@ -185,9 +185,9 @@ ForgeEvent readGitLab(const std::string& event, const Json& p) {
     const Json& last = obj(mr, "last_commit", "payload.object_attributes");
     const Json& target = obj(mr, "target", "payload.object_attributes");
     db::ChangeRecord ch;
-    ch.revision = str(last, "id", "payload.object_attributes.last_commit");
+    ch.revision = payloadStr(last, "id", "payload.object_attributes.last_commit");
     ch.branch = "refs/merge-requests/" + std::to_string(iid) + "/head";
-    ch.repository = str(target, "git_http_url", "payload.object_attributes.target");
+    ch.repository = payloadStr(target, "git_http_url", "payload.object_attributes.target");
     ch.author = person(last.value("author", Json()));
     if (ch.author.empty()) ch.author = strOr(p.value("user", Json::object()), "username", "unknown");
     ch.comments = "MR !" + std::to_string(iid) + ": " + strOr(mr, "title");

@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "master/db/records.hpp"
+#include "master/forge.hpp"
 
 namespace bb {
 
-enum class Forge { GitHub, GitLab, Gitea };
 
 struct ForgeEvent {
   std::vector<db::ChangeRecord> changes;  // project is the repository's owner/name; source, category not set

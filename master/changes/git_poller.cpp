@@ -15,6 +15,7 @@
 #include "config/yaml_util.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
+#include "common/trim.hpp"
 
 namespace bb {
 
@@ -23,11 +24,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kRecordSep = "\x1e";
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // Parses `git log --format=%x1e%H%x00%an <%ae>%x00%ct%x00%B%x00 --name-only`.
 std::vector<GitPoller::Commit> parseLog(const std::string& out) {
@@ -50,7 +46,7 @@ std::vector<GitPoller::Commit> parseLog(const std::string& out) {
     c.revision = parts[0];
     c.author = parts[1];
     c.when = std::atoll(parts[2].c_str());
-    c.comments = trim(parts[3]);
+    c.comments = trimEnd(parts[3]);
     std::string files = rec.substr(s);
     std::size_t ls = 0;
     while (ls < files.size()) {
@@ -66,7 +62,7 @@ std::vector<GitPoller::Commit> parseLog(const std::string& out) {
   return {commits.rbegin(), commits.rend()};
 }
 
-bool parse(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
+bool parseGitPoller(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
   r.allowKeys({"name", "type", "repo", "branches", "interval", "project", "category"});
   auto repo = r.string("repo", true);
   if (repo && repo->empty()) {
@@ -106,7 +102,7 @@ bool parse(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
 
 }  // namespace
 
-void GitPoller::declareType(ChangeSourceType& t) { t.config.parse = parse; }
+void GitPoller::declareType(ChangeSourceType& t) { t.config.parse = parseGitPoller; }
 
 GitPoller::GitPoller(const ChangeSourceEntry& cfg, ChangeSourceServices& services)
     : Poller(cfg, services) {}
@@ -134,7 +130,7 @@ std::map<std::string, std::string> mirrorHeads(const std::string& mirror, std::s
   std::map<std::string, std::string> out;
   auto r = runSubprocess({"git", "--git-dir", mirror, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/"});
   if (r.exitCode != 0) {
-    error = "git for-each-ref failed: " + trim(r.err);
+    error = "git for-each-ref failed: " + trimEnd(r.err);
     return out;
   }
   std::size_t pos = 0;
@@ -160,7 +156,7 @@ std::vector<GitPoller::Commit> commitsBetween(const std::string& mirror, const s
     l = runSubprocess({"git", "--git-dir", mirror, "log", "-1", format, "--name-only", to});
   }
   if (l.exitCode != 0) {
-    error = "git log failed: " + trim(l.err);
+    error = "git log failed: " + trimEnd(l.err);
     return {};
   }
   return parseLog(l.out);
@@ -201,7 +197,7 @@ void GitPoller::doPoll() {
         if (!fs::exists(fs::path(mirror) / "HEAD")) {
           fs::create_directories(mirror, ec);
           auto r = runSubprocess({"git", "init", "--quiet", "--bare", mirror});
-          if (r.exitCode != 0) return failAll("git init failed: " + trim(r.err));
+          if (r.exitCode != 0) return failAll("git init failed: " + trimEnd(r.err));
         }
         // One fetch for every branch: named ones by refspec (a missing one
         // is then fetched alone, so the others still poll), all branches
@@ -214,11 +210,11 @@ void GitPoller::doPoll() {
           for (const auto& b : branches) fetch.push_back("+refs/heads/" + b + ":refs/heads/" + b);
         std::map<std::string, std::string> fetchErrors;
         if (auto f = runSubprocess(fetch); f.exitCode != 0) {
-          if (anyPattern || branches.size() == 1) return failAll("git fetch of " + url + " failed: " + trim(f.err));
+          if (anyPattern || branches.size() == 1) return failAll("git fetch of " + url + " failed: " + trimEnd(f.err));
           for (const auto& b : branches) {
             auto one = runSubprocess({"git", "--git-dir", mirror, "fetch", "--quiet", "--force", "--", url,
                                       "+refs/heads/" + b + ":refs/heads/" + b});
-            if (one.exitCode != 0) fetchErrors[b] = "git fetch of " + url + " " + b + " failed: " + trim(one.err);
+            if (one.exitCode != 0) fetchErrors[b] = "git fetch of " + url + " " + b + " failed: " + trimEnd(one.err);
           }
         }
         std::string listError;

@@ -13,17 +13,13 @@
 #include "config/yaml_util.hpp"
 #include "master/changes/change_bus.hpp"
 #include "master/db/database.hpp"
+#include "common/trim.hpp"
 
 namespace bb {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // hg with plain output (no user aliases or defaults), through env(1) so
 // no shell is involved.
@@ -42,7 +38,7 @@ std::string branchRevset(const std::string& fn, const std::string& branch) {
   return fn + "(branch(\"literal:" + quoted + "\"))";
 }
 
-bool parse(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
+bool parseHgPoller(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
   r.allowKeys({"name", "type", "repo", "branches", "interval", "project", "category"});
   bool ok = true;
   auto repo = r.string("repo", true);
@@ -84,7 +80,7 @@ bool parse(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
 
 }  // namespace
 
-void HgPoller::declareType(ChangeSourceType& t) { t.config.parse = parse; }
+void HgPoller::declareType(ChangeSourceType& t) { t.config.parse = parseHgPoller; }
 
 HgPoller::HgPoller(const ChangeSourceEntry& cfg, ChangeSourceServices& services)
     : Poller(cfg, services) {}
@@ -96,7 +92,7 @@ std::vector<HgPoller::Commit> HgPoller::parseLog(const std::string& text) {
     Commit c;
     c.revision = j.at("node").get<std::string>();
     c.author = j.value("user", "");
-    c.comments = trim(j.value("desc", ""));
+    c.comments = trimEnd(j.value("desc", ""));
     if (j.contains("date") && j["date"].is_array() && !j["date"].empty())
       c.when = j["date"][0].get<std::int64_t>();
     if (j.contains("files"))
@@ -130,15 +126,15 @@ void HgPoller::doPoll() {
         if (!fs::exists(fs::path(mirror) / ".hg")) {
           fs::create_directories(mirror, ec);
           auto r = hg({"init", "--", mirror});
-          if (r.exitCode != 0) throw std::runtime_error("hg init failed: " + trim(r.err));
+          if (r.exitCode != 0) throw std::runtime_error("hg init failed: " + trimEnd(r.err));
         }
         auto pull = hg({"--repository", mirror, "pull", "--quiet", "--", url});
         if (pull.exitCode != 0)
-          throw std::runtime_error("hg pull of " + url + " failed: " + trim(pull.err));
+          throw std::runtime_error("hg pull of " + url + " failed: " + trimEnd(pull.err));
         // Every branch's head in one call (hg starts slowly).
         auto heads = hg({"--repository", mirror, "branches", "--closed", "--template",
                          "{branch}\\0{node}\\n"});
-        if (heads.exitCode != 0) throw std::runtime_error("hg branches failed: " + trim(heads.err));
+        if (heads.exitCode != 0) throw std::runtime_error("hg branches failed: " + trimEnd(heads.err));
         std::map<std::string, std::string> headOf;
         std::size_t ls = 0;
         while (ls < heads.out.size()) {
@@ -168,7 +164,7 @@ void HgPoller::doPoll() {
             if (l.exitCode != 0)  // the old head is gone (stripped): the new head only
               l = hg({"--repository", mirror, "log", "--verbose", "-Tjson", "--rev", br.head});
             if (l.exitCode != 0)
-              br.error = "hg log failed: " + trim(l.err);
+              br.error = "hg log failed: " + trimEnd(l.err);
             else
               br.commits = parseLog(l.out);
           }

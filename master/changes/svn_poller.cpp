@@ -19,15 +19,11 @@
 #include "master/changes/change_bus.hpp"
 #include "master/changes/svn_split.hpp"
 #include "master/db/database.hpp"
+#include "common/trim.hpp"
 
 namespace bb {
 
 namespace {
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // "2026-12-01T18:35:28.038281Z" -> unix seconds (0 if unreadable).
 std::int64_t parseSvnDate(const std::string& d) {
@@ -52,10 +48,10 @@ std::string urlDecode(const std::string& s) {
 }
 
 std::string svnError(const std::string& what, const SubprocessResult& r) {
-  return what + " failed: " + trim(r.err.empty() ? r.out : r.err);
+  return what + " failed: " + trimEnd(r.err.empty() ? r.out : r.err);
 }
 
-bool parse(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
+bool parseSvnPoller(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
   r.allowKeys({"name", "type", "repo", "split", "interval", "project", "category"});
   bool ok = true;
   auto repo = r.string("repo", true);
@@ -100,7 +96,7 @@ bool parse(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
 
 }  // namespace
 
-void SvnPoller::declareType(ChangeSourceType& t) { t.config.parse = parse; }
+void SvnPoller::declareType(ChangeSourceType& t) { t.config.parse = parseSvnPoller; }
 
 SvnPoller::SvnPoller(const ChangeSourceEntry& cfg, ChangeSourceServices& services)
     : Poller(cfg, services) {}
@@ -116,7 +112,7 @@ std::vector<SvnPoller::LogEntry> SvnPoller::parseLog(const std::string& xml) {
     LogEntry e;
     e.revision = entry.get<std::int64_t>("<xmlattr>.revision");
     e.author = entry.get<std::string>("author", "");
-    e.message = trim(entry.get<std::string>("msg", ""));
+    e.message = trimEnd(entry.get<std::string>("msg", ""));
     e.when = parseSvnDate(entry.get<std::string>("date", ""));
     for (const auto& [ptag, p] : entry.get_child("paths", pt::ptree()))
       if (ptag == "path")
@@ -137,11 +133,11 @@ void SvnPoller::doPoll() {
         auto info = runSubprocess({"svn", "info", "--non-interactive", "--show-item", "revision",
                                    "--", url + "@"});
         if (info.exitCode != 0) throw std::runtime_error(svnError("svn info of " + url, info));
-        result->head = std::stoll(trim(info.out));
+        result->head = std::stoll(trimEnd(info.out));
         auto root = runSubprocess({"svn", "info", "--non-interactive", "--show-item",
                                    "repos-root-url", "--", url + "@"});
         if (root.exitCode != 0) throw std::runtime_error(svnError("svn info of " + url, root));
-        const std::string rootUrl = trim(root.out);
+        const std::string rootUrl = trimEnd(root.out);
         if (url.compare(0, rootUrl.size(), rootUrl) == 0)
           result->prefix = urlDecode(url.substr(rootUrl.size()));
         if (known < 0 || result->head <= known) return;

@@ -18,7 +18,7 @@ namespace bb {
 
 namespace {
 
-bool parse(cfg::MapReader& r, cfg::MasterParse& p, ChangeSourceEntry& c) {
+bool parseWebhook(cfg::MapReader& r, cfg::MasterParse& p, ChangeSourceEntry& c) {
   r.allowKeys({"name", "type", "secret", "branches", "project", "category", "max_body"});
   bool ok = true;
   if (auto s = r.string("secret")) {
@@ -39,7 +39,7 @@ bool parse(cfg::MapReader& r, cfg::MasterParse& p, ChangeSourceEntry& c) {
 
 }  // namespace
 
-void WebhookSource::declareType(ChangeSourceType& t) { t.config.parse = parse; }
+void WebhookSource::declareType(ChangeSourceType& t) { t.config.parse = parseWebhook; }
 
 WebhookSource::WebhookSource(Forge forge, const ChangeSourceEntry& cfg, ChangeSourceServices& services)
     : forge_(forge), cfg_(cfg), services_(services), object_(cfg.type + ":" + cfg.name) {

@@ -11,10 +11,10 @@
 
 #include "common/results.hpp"
 #include "master/reporters/http_post.hpp"
+#include "master/forge.hpp"
 
 namespace bb {
 
-enum class Forge { GitHub, GitLab, Gitea };
 // "github", "gitlab", "gitea".
 std::string_view toString(Forge f);
 // The default base URL: https://api.github.com (GitHub's API root),

@@ -34,7 +34,7 @@ std::string joinFrom(const std::vector<std::string>& a, std::size_t from) {
   return out;
 }
 
-std::int64_t number(const std::string& s, const char* what) {
+std::int64_t ircNumber(const std::string& s, const char* what) {
   try {
     std::size_t used = 0;
     const long long v = std::stoll(s, &used);
@@ -57,7 +57,7 @@ std::string compact(const Json& j) {
   return s.size() > 300 ? s.substr(0, 297) + "..." : s;
 }
 
-const char* kUsage[] = {
+const char* kIrcUsage[] = {
     "help: this list",
     "list builders|slaves|changes|schedulers",
     "status [BUILDER]: what each builder does",
@@ -145,7 +145,7 @@ std::vector<std::string> IrcCommands::run(const std::string& nick, const std::st
 
 std::vector<std::string> IrcCommands::help() const {
   std::vector<std::string> out;
-  for (const char* u : kUsage) out.push_back(u);
+  for (const char* u : kIrcUsage) out.push_back(u);
   out[5] += ircEventList() + ")";
   return out;
 }
@@ -259,7 +259,7 @@ std::vector<std::string> IrcCommands::notifyCommand(const Args& a, const std::st
 
 std::vector<std::string> IrcCommands::changeStatus(const Args& a) {
   if (a.size() != 2) throw IrcCommandError("usage: change-status ID");
-  const Json r = services_.rpc->read("change_status", Json{{"change_id", number(a[1], "ID")}});
+  const Json r = services_.rpc->read("change_status", Json{{"change_id", ircNumber(a[1], "ID")}});
   const Json& c = r["change"];
   std::vector<std::string> out{"change " + std::to_string(c["id"].get<std::int64_t>()) + " by " +
                                c["author"].get<std::string>() + " on " + c["branch"].get<std::string>() + " " +
@@ -346,7 +346,7 @@ std::vector<std::string> IrcCommands::submit(const Args& a, const std::string& n
 
 std::vector<std::string> IrcCommands::stop(const Args& a, const std::string& nick) {
   if (a.size() < 3) throw IrcCommandError("usage: stop BUILDER NUMBER [REASON...]");
-  Json p{{"builder", builder(a[1]).name}, {"number", number(a[2], "NUMBER")}, {"reason", joinFrom(a, 3)}};
+  Json p{{"builder", builder(a[1]).name}, {"number", ircNumber(a[2], "NUMBER")}, {"reason", joinFrom(a, 3)}};
   services_.rpc->callChecked("irc:" + nick, "stop_build", p);
   spdlog::info("irc reporter '{}': {} stopped {} #{}", name_, nick, a[1], a[2]);
   return {"stopping " + a[1] + " #" + a[2]};
@@ -354,7 +354,7 @@ std::vector<std::string> IrcCommands::stop(const Args& a, const std::string& nic
 
 std::vector<std::string> IrcCommands::cancel(const Args& a, const std::string& nick) {
   if (a.size() != 2) throw IrcCommandError("usage: cancel REQUEST");
-  const Json r = services_.rpc->callChecked("irc:" + nick, "cancel", Json{{"request_id", number(a[1], "REQUEST")}});
+  const Json r = services_.rpc->callChecked("irc:" + nick, "cancel", Json{{"request_id", ircNumber(a[1], "REQUEST")}});
   spdlog::info("irc reporter '{}': {} cancelled request {}", name_, nick, a[1]);
   return {"request " + a[1] + ": " + r.value("result", std::string("cancelled"))};
 }

@@ -1,15 +1,9 @@
 #include "master/reporters/mail_address.hpp"
+#include "common/trim.hpp"
 
 namespace bb {
 
 namespace {
-
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  const auto e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
 
 bool plainAddress(const std::string& a) {
   const auto at = a.find('@');

@@ -10,7 +10,7 @@ namespace bb {
 namespace {
 
 template <class T>
-ReporterType type(const char* name) {
+ReporterType reporterType(const char* name) {
   ReporterType t{name,
                  {name, {}},
                  [](const ReporterEntry& e, ReporterServices& s) -> std::unique_ptr<Reporter> {
@@ -24,12 +24,12 @@ ReporterType type(const char* name) {
 
 const std::vector<ReporterType>& reporterTypes() {
   static const std::vector<ReporterType> types{
-      type<MailReporter>("mail"),
-      type<ForgeStatusReporter<Forge::GitHub>>("github_status"),
-      type<ForgeStatusReporter<Forge::GitLab>>("gitlab_status"),
-      type<ForgeStatusReporter<Forge::Gitea>>("gitea_status"),
-      type<HttpPushReporter>("http_push"),
-      type<IrcReporter>("irc"),
+      reporterType<MailReporter>("mail"),
+      reporterType<ForgeStatusReporter<Forge::GitHub>>("github_status"),
+      reporterType<ForgeStatusReporter<Forge::GitLab>>("gitlab_status"),
+      reporterType<ForgeStatusReporter<Forge::Gitea>>("gitea_status"),
+      reporterType<HttpPushReporter>("http_push"),
+      reporterType<IrcReporter>("irc"),
   };
   return types;
 }

@@ -11,13 +11,6 @@
 
 namespace bb {
 
-namespace {
-std::int64_t wallMs(Clock& c) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(c.wallNow().time_since_epoch())
-      .count();
-}
-}  // namespace
-
 void AnyBranchScheduler::declareType(SchedulerType& t) {
   t.config.keys = {"branches"};
   t.config.listensToChanges = [](const SchedulerEntry&) { return true; };

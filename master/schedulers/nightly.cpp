@@ -19,10 +19,6 @@ constexpr const char* kPendingKey = "pending";
 // The cron and time zone the stored schedule_from belongs to.
 constexpr const char* kScheduleKey = "schedule";
 
-std::int64_t toMs(WallTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-WallTime fromMs(std::int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 
 struct Parsed {
   CronSchedule cron;

@@ -43,10 +43,6 @@ StartPlan startPlan(std::chrono::seconds interval, std::optional<WallTime> lastR
   return {false, due};
 }
 
-std::int64_t toMs(WallTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-WallTime fromMs(std::int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 }  // namespace
 
 void PeriodicScheduler::declareType(SchedulerType& t) {

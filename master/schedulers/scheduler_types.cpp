@@ -16,7 +16,7 @@ namespace bb {
 namespace {
 
 template <class T>
-SchedulerType type(const char* name) {
+SchedulerType schedulerType(const char* name) {
   SchedulerType t;
   t.config.name = name;
   t.make = [](const SchedulerEntry& e, SchedulerContext ctx) -> std::unique_ptr<Scheduler> {
@@ -30,15 +30,15 @@ SchedulerType type(const char* name) {
 
 const std::vector<SchedulerType>& schedulerTypes() {
   static const std::vector<SchedulerType> types{
-      type<SingleBranchScheduler>("single_branch"),
-      type<AnyBranchScheduler>("any_branch"),
-      type<ForceScheduler>("force"),
-      type<PeriodicScheduler>("periodic"),
-      type<NightlyScheduler>("nightly"),
-      type<DependentScheduler>("dependent"),
-      type<TriggerableScheduler>("triggerable"),
-      type<TryJobdirScheduler>("try_jobdir"),
-      type<TryUserpassScheduler>("try_userpass"),
+      schedulerType<SingleBranchScheduler>("single_branch"),
+      schedulerType<AnyBranchScheduler>("any_branch"),
+      schedulerType<ForceScheduler>("force"),
+      schedulerType<PeriodicScheduler>("periodic"),
+      schedulerType<NightlyScheduler>("nightly"),
+      schedulerType<DependentScheduler>("dependent"),
+      schedulerType<TriggerableScheduler>("triggerable"),
+      schedulerType<TryJobdirScheduler>("try_jobdir"),
+      schedulerType<TryUserpassScheduler>("try_userpass"),
   };
   return types;
 }

@@ -11,13 +11,6 @@
 
 namespace bb {
 
-namespace {
-std::int64_t wallMs(Clock& c) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(c.wallNow().time_since_epoch())
-      .count();
-}
-}  // namespace
-
 void SingleBranchScheduler::declareType(SchedulerType& t) {
   t.config.listensToChanges = [](const SchedulerEntry&) { return true; };
   t.config.check = [](const cfg::MapReader& r, cfg::MasterParse&, SchedulerEntry& s) {

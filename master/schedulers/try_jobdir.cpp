@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool checkKeys(const cfg::MapReader& r, cfg::MasterParse&, SchedulerEntry&) {
+bool checkJobdirKeys(const cfg::MapReader& r, cfg::MasterParse&, SchedulerEntry&) {
   bool ok = true;
   auto dir = r.string("jobdir", true);
   if (!dir) ok = false;
@@ -38,7 +38,7 @@ bool checkKeys(const cfg::MapReader& r, cfg::MasterParse&, SchedulerEntry&) {
 
 void TryJobdirScheduler::declareType(SchedulerType& t) {
   t.config.keys = {"jobdir", "poll_interval", "max_patch_bytes"};
-  t.config.check = checkKeys;
+  t.config.check = checkJobdirKeys;
 }
 
 TryJobdirScheduler::TryJobdirScheduler(SchedulerEntry cfg, SchedulerContext ctx)

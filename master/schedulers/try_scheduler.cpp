@@ -13,7 +13,7 @@ namespace bb {
 
 namespace {
 
-bool checkKeys(const cfg::MapReader& r, cfg::MasterParse&, SchedulerEntry&) {
+bool checkTryKeys(const cfg::MapReader& r, cfg::MasterParse&, SchedulerEntry&) {
   if (!r.has("max_patch_bytes")) return true;
   return r.integer("max_patch_bytes", 1, TryScheduler::kMaxMaxPatch).has_value();
 }
@@ -22,7 +22,7 @@ bool checkKeys(const cfg::MapReader& r, cfg::MasterParse&, SchedulerEntry&) {
 
 void TryScheduler::declareType(SchedulerType& t) {
   t.config.keys = {"max_patch_bytes"};
-  t.config.check = checkKeys;
+  t.config.check = checkTryKeys;
 }
 
 TryScheduler::TryScheduler(SchedulerEntry cfg, SchedulerContext ctx)

@@ -11,7 +11,7 @@ namespace {
 // Reasons are logged and sent to the slave: one line, bounded.
 constexpr std::size_t kMaxReasonBytes = 500;
 
-std::string text(const Json& p, const char* key) {
+std::string slaveText(const Json& p, const char* key) {
   auto it = p.find(key);
   if (it == p.end() || it->is_null()) return "";
   if (!it->is_string()) throw RpcError("bad_request", std::string(key) + " must be a string");
@@ -21,9 +21,9 @@ std::string text(const Json& p, const char* key) {
 }  // namespace
 
 Json RpcHandler::stopSlave(const std::string& user, const Json& p) {
-  const std::string name = text(p, "slave");
+  const std::string name = slaveText(p, "slave");
   if (name.empty()) throw RpcError("bad_request", "slave is required (the slave to stop)");
-  std::string reason = text(p, "reason");
+  std::string reason = slaveText(p, "reason");
   if (reason.size() > kMaxReasonBytes)
     throw RpcError("bad_request", "reason is " + std::to_string(reason.size()) + " bytes; at most " +
                                       std::to_string(kMaxReasonBytes) + " are allowed");

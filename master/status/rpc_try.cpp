@@ -21,7 +21,7 @@ std::string text(const Json& p, const char* key) {
   return it->get<std::string>();
 }
 
-std::int64_t number(const Json& p, const char* key) {
+std::int64_t tryNumber(const Json& p, const char* key) {
   auto it = p.find(key);
   if (it == p.end() || !it->is_number_integer()) throw RpcError("bad_request", std::string(key) + " (an integer) is required");
   return it->get<std::int64_t>();
@@ -101,7 +101,7 @@ Json RpcHandler::tryStart(const std::string& user, const Json& p) {
   auto job = p.find("job");
   if (job == p.end()) throw RpcError("bad_request", "job is required");
   try {
-    const std::string id = s.begin(user, jobFromParams(*job), number(p, "patch_size"));
+    const std::string id = s.begin(user, jobFromParams(*job), tryNumber(p, "patch_size"));
     // Room in a frame for the rest of a try_upload request.
     const std::int64_t chunk = std::min<std::int64_t>(256 * 1024, config_().master.maxFrame / 2);
     return Json{{"scheduler", s.name()}, {"upload_id", id}, {"chunk_bytes", chunk}};
@@ -119,7 +119,7 @@ Json RpcHandler::tryUpload(const std::string& user, const Json& p) {
                                               : data->get<std::string>();
   try {
     return Json{{"upload_id", text(p, "upload_id")},
-                {"received", s.append(user, text(p, "upload_id"), number(p, "offset"), bytes)}};
+                {"received", s.append(user, text(p, "upload_id"), tryNumber(p, "offset"), bytes)}};
   } catch (const TryRefused& e) {
     throw RpcError("rejected", e.what());
   }

@@ -13,8 +13,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 TEST(BrzStep, ChecksOutUpdatesSwitchesBranchAndCleans) {
   VcsEnv e;
   const std::string home = e.tmp.sub("home");

@@ -14,15 +14,6 @@ namespace bb::test {
 namespace {
 
 // Verifiers are slow to make (PBKDF2); one per password for the whole run.
-const std::string& verifier(const std::string& password) {
-  static std::map<std::string, std::string> cache;
-  auto it = cache.find(password);
-  if (it == cache.end()) it = cache.emplace(password, makeVerifier(password)).first;
-  return it->second;
-}
-
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 // A master with two slaves (s1, s2) for builder `b1` whose steps are given.
 std::string twoSlaveYaml(int port, const std::string& steps, const std::string& extra = "") {
   return "master: {name: func, slave_port: " + std::to_string(port) +
@@ -52,7 +43,7 @@ bool waitBuild(const MasterProcess& m, int number, std::chrono::milliseconds t =
   return waitFor([&] { return !buildResult(m, number).empty(); }, t);
 }
 
-struct Env {
+struct BuildFlowEnv {
   TempDir tmp;
   MasterProcess master{tmp.sub("master")};
   SlaveProcess s1{tmp.sub("slave1"), master.port(), "s1", "pw1"};
@@ -77,7 +68,7 @@ struct Env {
 };
 
 TEST(BuildFlow, GitCommitBuildsOnOneOfTwoSlavesAndStatusShowsTheLog) {
-  Env e;
+  BuildFlowEnv e;
   GitRepo repo(e.tmp.sub("repo"));
   repo.init();
   repo.commit("README.md", "first\n", "initial");
@@ -114,7 +105,7 @@ TEST(BuildFlow, GitCommitBuildsOnOneOfTwoSlavesAndStatusShowsTheLog) {
 }
 
 TEST(BuildFlow, FailingCommandGivesFailure) {
-  Env e;
+  BuildFlowEnv e;
   e.up(twoSlaveYaml(e.master.port(), "      - {shell: {name: bad, command: \"echo about to fail; exit 3\"}}\n"
                                      "      - {shell: {name: never, command: \"echo should-not-run\"}}\n"),
        false);
@@ -129,7 +120,7 @@ TEST(BuildFlow, FailingCommandGivesFailure) {
 }
 
 TEST(BuildFlow, TimeoutKillsTheWholeProcessTree) {
-  Env e;
+  BuildFlowEnv e;
   const std::string pidFile = e.tmp.sub("grandchild.pid");
   e.up(twoSlaveYaml(e.master.port(),
                     "      - {shell: {name: hang, timeout: 2, command: \"sleep 300 & echo $! > " + pidFile +
@@ -149,7 +140,7 @@ TEST(BuildFlow, TimeoutKillsTheWholeProcessTree) {
 }
 
 TEST(BuildFlow, WrongPasswordsAreRefused) {
-  Env e;
+  BuildFlowEnv e;
   e.up(twoSlaveYaml(e.master.port(), "      - {shell: {command: \"true\"}}\n"), false);
   SlaveProcess bad(e.tmp.sub("bad"), e.master.port(), "s2", "not-the-password");
   bad.create();
@@ -191,7 +182,7 @@ bool closedByPeer(int fd) {
 }
 
 TEST(BuildFlow, MalformedFramesCloseOnlyThatConnection) {
-  Env e;
+  BuildFlowEnv e;
   // Plain TCP, so the raw frames below reach the frame decoder as they are
   // (over TLS the same decoder reads them: hostile_slave_test's RawPeer).
   std::string yaml =
@@ -234,7 +225,7 @@ TEST(BuildFlow, MalformedFramesCloseOnlyThatConnection) {
 }
 
 TEST(BuildFlow, SlaveReconnectsAfterMasterRestartAndBuildsAgain) {
-  Env e;
+  BuildFlowEnv e;
   e.up(twoSlaveYaml(e.master.port(), "      - {shell: {command: \"echo run\"}}\n"), false);
   ASSERT_EQ(e.master.client({"force", "--scheduler", "force"}).rc, 0);
   ASSERT_TRUE(waitBuild(e.master, 1)) << e.master.log();
@@ -253,7 +244,7 @@ TEST(BuildFlow, SlaveReconnectsAfterMasterRestartAndBuildsAgain) {
 }
 
 TEST(BuildFlow, CheckconfigAndReconfigWithABrokenConfig) {
-  Env e;
+  BuildFlowEnv e;
   const std::string good = twoSlaveYaml(e.master.port(), "      - {shell: {command: \"echo v1\"}}\n");
   e.up(good, false);
   // Line 3 gets an unknown key: checkconfig names the line and column.

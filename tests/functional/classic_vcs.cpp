@@ -3,17 +3,9 @@
 #include <stdexcept>
 
 #include "tests/functional/harness.hpp"
+#include "common/trim.hpp"
 
 namespace bb::test {
-
-namespace {
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-}  // namespace
 
 std::string vcsMust(const std::vector<std::string>& argv, const std::string& cwd,
                     const std::string& home) {
@@ -49,7 +41,7 @@ std::string DarcsRepo::commit(const std::string& branch, const std::string& file
            "-A", author},
           dir, home_);
   const std::string log = vcsMust({"darcs", "log", "--last=1"}, dir, home_);
-  return trim(log.substr(6, log.find('\n') - 6));
+  return trimEnd(log.substr(6, log.find('\n') - 6));
 }
 
 void BrzRepo::create(const std::string& firstBranch) {
@@ -68,12 +60,12 @@ std::string BrzRepo::commit(const std::string& branch, const std::string& file,
   writeFile(dir + "/" + file, content);
   vcsMust({"brz", "add", "--quiet"}, dir, home_);
   vcsMust({"brz", "commit", "--quiet", "-m", message, "--author", author}, dir, home_);
-  const std::string info = trim(vcsMust({"brz", "revision-info"}, dir, home_));
+  const std::string info = trimEnd(vcsMust({"brz", "revision-info"}, dir, home_));
   return info.substr(info.find(' ') + 1);
 }
 
 std::string BrzRepo::revno(const std::string& branch) const {
-  return trim(vcsMust({"brz", "revno"}, base_ + "/" + branch, home_));
+  return trimEnd(vcsMust({"brz", "revno"}, base_ + "/" + branch, home_));
 }
 
 void CvsRepo::create() {
@@ -133,7 +125,7 @@ std::string TlaRepo::commit(const std::string& branch, const std::string& file,
   if (!existed) tla({"add", file}, tree(branch));
   tla({"commit", "-L", message}, tree(branch));
   const std::string logs = tla({"logs", "--reverse"}, tree(branch));
-  return trim(logs.substr(0, logs.find('\n')));
+  return trimEnd(logs.substr(0, logs.find('\n')));
 }
 
 }  // namespace bb::test

@@ -7,10 +7,6 @@
 namespace bb::test {
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
 // Runs buildbot with no inherited connection settings and HOME at `home`.
 CmdResult buildbot(std::vector<std::string> args, const std::string& home,
                    std::map<std::string, std::string> env = {}) {

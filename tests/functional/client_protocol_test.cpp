@@ -11,13 +11,8 @@
 namespace bb::test {
 namespace {
 
-const std::string& verifier() {
-  static const std::string v = makeVerifier("pw");
-  return v;
-}
-
 // One slave s1 and a builder whose step prints `bytes` bytes of output.
-std::string config(int port, int bytes, const std::string& masterExtra = "") {
+std::string clientProtocolConfig(int port, int bytes, const std::string& masterExtra = "") {
   const std::string q = "\"" + verifier() + "\"";
   return "master: {name: t, slave_port: " + std::to_string(port) + masterExtra + "}\n" +
          "slaves: [{name: s1, password: " + q + "}]\n" +
@@ -30,7 +25,7 @@ std::string config(int port, int bytes, const std::string& masterExtra = "") {
 struct Master {
   explicit Master(int bytes, const std::string& extra = "") : master(tmp.sub("master")) {
     master.create();
-    master.writeConfig(config(master.port(), bytes, extra));
+    master.writeConfig(clientProtocolConfig(master.port(), bytes, extra));
     master.setAuth("alice", "pw");
     master.start();
   }

@@ -11,8 +11,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 TEST(DarcsStep, ChecksOutUpdatesSwitchesBranchAndCleans) {
   VcsEnv e;
   const std::string home = e.tmp.sub("home");

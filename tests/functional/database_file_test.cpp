@@ -15,11 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string& verifier() {
-  static const std::string v = makeVerifier("pw");
-  return v;
-}
-
 class DatabaseFile : public ::testing::Test {
  protected:
   void SetUp() override {

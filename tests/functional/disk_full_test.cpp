@@ -31,8 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 // A 2 MiB tmpfs on `dir`, in a private mount namespace of this process.
 class SmallDisk {
  public:

@@ -12,13 +12,6 @@
 namespace bb::test {
 namespace {
 
-const std::string& verifier(const std::string& password) {
-  static std::map<std::string, std::string> cache;
-  auto it = cache.find(password);
-  if (it == cache.end()) it = cache.emplace(password, makeVerifier(password)).first;
-  return it->second;
-}
-
 std::string oneSlaveYaml(int port, const std::string& command) {
   return "master: {name: func, slave_port: " + std::to_string(port) +
          ", database: \"sqlite:state.sqlite\"}\n"
@@ -35,7 +28,7 @@ std::string oneSlaveYaml(int port, const std::string& command) {
          "  - {name: force, type: force, builders: [b1]}\n";
 }
 
-struct Env {
+struct EventsEnv {
   TempDir tmp;
   MasterProcess master{tmp.sub("master")};
   SlaveProcess slave{tmp.sub("slave"), master.port(), "s1", "pw1"};
@@ -57,7 +50,7 @@ struct Env {
 };
 
 TEST(Events, ForceWaitFollowsItsBuildAndReportsTheResult) {
-  Env e;
+  EventsEnv e;
   e.up("echo one; sleep 1; echo two");
   const CmdResult r = e.master.client({"force", "--scheduler", "force", "--wait"});
   ASSERT_EQ(r.rc, 0) << r.describe() << e.master.log();
@@ -75,7 +68,7 @@ TEST(Events, ForceWaitFollowsItsBuildAndReportsTheResult) {
 }
 
 TEST(Events, WatchShowsABuildersEventsLiveAndOutputIsReadableWhileTheBuildRuns) {
-  Env e;
+  EventsEnv e;
   // The output's markers are computed by the shell, so the command line
   // (which the log's header shows) does not contain them.
   e.up("echo early-$((20+1)); sleep 8; echo late-$((40+2))");

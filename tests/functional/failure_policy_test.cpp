@@ -8,13 +8,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
-const std::string& verifier() {
-  static const std::string v = makeVerifier("pw");
-  return v;
-}
-
 TEST(FailurePolicy, AFailingGitFetchIsRetriedWithBackoffShownInStatusAndRecovers) {
   TempDir tmp;
   MasterProcess master(tmp.sub("master"));

@@ -8,14 +8,7 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
-const std::string& verifier() {
-  static const std::string v = makeVerifier("pw");
-  return v;
-}
-
-std::string config(int port, int nSlaves, const std::string& command, const std::string& masterExtra = "") {
+std::string faultsConfig(int port, int nSlaves, const std::string& command, const std::string& masterExtra = "") {
   std::string y = "master: {name: faults, slave_port: " + std::to_string(port) +
                   ", heartbeat_interval: 1, heartbeat_timeout: 3, ping_timeout: 2" + masterExtra + "}\nslaves:\n";
   std::string names;
@@ -28,7 +21,7 @@ std::string config(int port, int nSlaves, const std::string& command, const std:
          "}}]}]\nschedulers: [{name: force, type: force, builders: [b]}]\n";
 }
 
-std::vector<std::vector<std::string>> builds(const MasterProcess& m) {
+std::vector<std::vector<std::string>> faultsBuilds(const MasterProcess& m) {
   return sqlite(m.dbPath(), "SELECT number, slave, finished, result FROM builds ORDER BY number");
 }
 
@@ -38,7 +31,7 @@ TEST(Faults, SlaveLostMidBuildIsRetriedOnAnotherSlave) {
   master.create();
   const std::string marker = tmp.sub("started-on");
   // The first attempt sleeps long; once a slave has run it, later attempts are quick.
-  master.writeConfig(config(master.port(), 2,
+  master.writeConfig(faultsConfig(master.port(), 2,
                             "if [ -e " + marker + " ]; then echo second attempt; else echo %(prop:slavename)s > " +
                                 marker + "; sleep 30; fi"));
   master.setAuth("alice", "pw");
@@ -54,10 +47,10 @@ TEST(Faults, SlaveLostMidBuildIsRetriedOnAnotherSlave) {
   const std::string first = readFile(marker).substr(0, 2);
   (first == "s1" ? s1 : s2).kill();
   ASSERT_TRUE(waitFor([&] {
-    auto b = builds(master);
+    auto b = faultsBuilds(master);
     return b.size() == 2 && b[1][2] == "1";
   }, 60s)) << master.log();
-  auto b = builds(master);
+  auto b = faultsBuilds(master);
   EXPECT_EQ(b[0][1], first);
   EXPECT_EQ(b[0][3], "5") << "the lost build is RETRY";
   EXPECT_NE(b[1][1], first) << "the retry ran on the other slave";
@@ -73,7 +66,7 @@ TEST(Faults, RetryCapFailsTheRequestWithException) {
   MasterProcess master(tmp.sub("master"));
   master.create();
   const std::string marker = tmp.sub("attempts");
-  master.writeConfig(config(master.port(), 1, "echo x >> " + marker + "; sleep 30", ", max_retries: 1"));
+  master.writeConfig(faultsConfig(master.port(), 1, "echo x >> " + marker + "; sleep 30", ", max_retries: 1"));
   master.setAuth("alice", "pw");
   master.start();
   ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
@@ -83,8 +76,8 @@ TEST(Faults, RetryCapFailsTheRequestWithException) {
     s.start();
     ASSERT_TRUE(waitFor([&] { return readFile(marker).size() == 2u * attempt; }, 30s)) << master.log();
     s.kill();
-    ASSERT_TRUE(waitFor([&] { return builds(master).size() == static_cast<std::size_t>(attempt) &&
-                                     builds(master).back()[2] == "1"; }, 30s)) << master.log();
+    ASSERT_TRUE(waitFor([&] { return faultsBuilds(master).size() == static_cast<std::size_t>(attempt) &&
+                                     faultsBuilds(master).back()[2] == "1"; }, 30s)) << master.log();
   }
   auto req = sqlite(master.dbPath(), "SELECT complete, result FROM buildrequests");
   EXPECT_EQ(req[0], (std::vector<std::string>{"1", "4"})) << "EXCEPTION after the cap";
@@ -97,7 +90,7 @@ TEST(Faults, MasterKilledMidBuildRecoversAndRunsTheRequestAgain) {
   MasterProcess master(tmp.sub("master"));
   master.create();
   const std::string marker = tmp.sub("runs");
-  master.writeConfig(config(master.port(), 1,
+  master.writeConfig(faultsConfig(master.port(), 1,
                             "echo run >> " + marker + "; if [ $(wc -l < " + marker + ") -eq 1 ]; then sleep 30; fi"));
   master.setAuth("alice", "pw");
   master.start();
@@ -114,7 +107,7 @@ TEST(Faults, MasterKilledMidBuildRecoversAndRunsTheRequestAgain) {
     auto r = sqlite(master.dbPath(), "SELECT count(*) FROM buildrequests WHERE complete=1");
     return r[0][0] == "2";
   }, 90s)) << master.log();
-  auto b = builds(master);
+  auto b = faultsBuilds(master);
   ASSERT_EQ(b.size(), 3u);
   EXPECT_EQ(b[0][3], "5") << "the interrupted build is RETRY";
   EXPECT_EQ(b[1][3], "0");
@@ -130,7 +123,7 @@ TEST(Faults, HalfOpenConnectionIsDetectedAndADuplicateLoginReplacesIt) {
   TempDir tmp;
   MasterProcess master(tmp.sub("master"));
   master.create();
-  master.writeConfig(config(master.port(), 1, "echo ok"));
+  master.writeConfig(faultsConfig(master.port(), 1, "echo ok"));
   master.setAuth("alice", "pw");
   master.start();
   Proxy proxy(master.port());
@@ -155,10 +148,10 @@ TEST(Faults, HalfOpenConnectionIsDetectedAndADuplicateLoginReplacesIt) {
   direct.start();
   ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
   ASSERT_TRUE(waitFor([&] {
-    auto b = builds(master);
+    auto b = faultsBuilds(master);
     return !b.empty() && b[0][2] == "1";
   }, 60s)) << master.log();
-  EXPECT_EQ(builds(master)[0][3], "0");
+  EXPECT_EQ(faultsBuilds(master)[0][3], "0");
 }
 
 TEST(Faults, FailedPingLeavesTheRequestQueuedForTheNextSlave) {
@@ -167,7 +160,7 @@ TEST(Faults, FailedPingLeavesTheRequestQueuedForTheNextSlave) {
   master.create();
   // ping_timeout 2 s is shorter than heartbeat_timeout 3 s: a frozen slave
   // fails the ping before it is declared dead.
-  master.writeConfig(config(master.port(), 2, "echo built on %(prop:slavename)s"));
+  master.writeConfig(faultsConfig(master.port(), 2, "echo built on %(prop:slavename)s"));
   master.setAuth("alice", "pw");
   master.start();
   Proxy proxy(master.port());
@@ -178,17 +171,17 @@ TEST(Faults, FailedPingLeavesTheRequestQueuedForTheNextSlave) {
   proxy.freeze();
   ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
   EXPECT_TRUE(master.waitForLog("slave s1 did not answer the ping", 20s)) << master.log();
-  EXPECT_TRUE(builds(master).empty()) << "no build starts on a slave that fails its ping";
+  EXPECT_TRUE(faultsBuilds(master).empty()) << "no build starts on a slave that fails its ping";
   auto pending = sqlite(master.dbPath(), "SELECT claimed, complete FROM buildrequests");
   EXPECT_EQ(pending[0], (std::vector<std::string>{"0", "0"})) << "the request waits, unclaimed";
   SlaveProcess healthy(tmp.sub("s2"), master.port(), "s2", "pw");
   healthy.create();
   healthy.start();
   ASSERT_TRUE(waitFor([&] {
-    auto b = builds(master);
+    auto b = faultsBuilds(master);
     return !b.empty() && b[0][2] == "1";
   }, 60s)) << master.log();
-  auto b = builds(master);
+  auto b = faultsBuilds(master);
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(b[0][1], "s2");
   EXPECT_EQ(b[0][3], "0");
@@ -198,7 +191,7 @@ TEST(Faults, ASlaveBeingPingedIsNotClaimedByAnotherBuild) {
   TempDir tmp;
   MasterProcess master(tmp.sub("master"));
   master.create();
-  master.writeConfig(config(master.port(), 1, "echo ok"));  // s1, max_builds 1
+  master.writeConfig(faultsConfig(master.port(), 1, "echo ok"));  // s1, max_builds 1
   master.setAuth("alice", "pw");
   master.start();
   Proxy proxy(master.port());
@@ -218,7 +211,7 @@ TEST(Faults, ASlaveBeingPingedIsNotClaimedByAnotherBuild) {
        at = log.find("did not answer the ping", at + 1))
     ++pings;
   EXPECT_EQ(pings, 1u) << log;
-  EXPECT_TRUE(builds(master).empty());
+  EXPECT_TRUE(faultsBuilds(master).empty());
   auto pending = sqlite(master.dbPath(), "SELECT count(*) FROM buildrequests WHERE claimed=0 AND complete=0");
   EXPECT_EQ(pending[0][0], "2") << "both requests still wait";
 }

@@ -24,8 +24,6 @@ namespace {
 const std::string kGhToken = "ghp-test-token-4711", kGlToken = "glpat-test-token-0815",
                   kGtToken = "gitea-test-token-1234", kHookKey = "hook-signing-key-42";
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 std::string hmacHex(const std::string& key, const std::string& body) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -40,7 +38,7 @@ std::string hmacHex(const std::string& key, const std::string& body) {
   return out;
 }
 
-int finishedBuilds(const MasterProcess& m) {
+int forgeStatusFinishedBuilds(const MasterProcess& m) {
   return std::stoi(sqlite(m.dbPath(), "SELECT count(*) FROM builds WHERE finished = 1")[0][0]);
 }
 
@@ -57,7 +55,7 @@ std::string hdr(const Json& r, const std::string& name) {
   return it == r["headers"].end() ? "<none>" : it->get<std::string>();
 }
 
-struct Env {
+struct ForgeStatusEnv {
   TempDir tmp{"bb-forge"};
   std::string v = makeVerifier("pw");
   MasterProcess master{tmp.sub("master")};
@@ -105,7 +103,7 @@ struct Env {
     auto r = master.client({"sendchange", "--who", "dev", "--repository", repo.path(), "--branch", "main",
                             "--revision", sha, "verdict.txt"});
     EXPECT_EQ(r.rc, 0) << r.out << r.err;
-    EXPECT_TRUE(waitFor([&] { return finishedBuilds(master) >= n; }, 60s)) << master.log();
+    EXPECT_TRUE(waitFor([&] { return forgeStatusFinishedBuilds(master) >= n; }, 60s)) << master.log();
     return sha;
   }
   std::vector<Json> waitRequests(const std::string& prefix, std::size_t n) {
@@ -129,7 +127,7 @@ std::string reporter(const std::string& body) {
 }
 
 TEST(ForgeStatus, EachForgeGetsWhatItsApiExpectsForAPassingAndAFailingBuild) {
-  Env e;
+  ForgeStatusEnv e;
   e.http.start();
   const std::string u = e.http.url();
   e.start(reporter("name: gh, type: github_status, base_url: " + q(u + "/gh") + ", token: \"%(secret:gh_token)s\"") +
@@ -237,7 +235,7 @@ TEST(ForgeStatus, EachForgeGetsWhatItsApiExpectsForAPassingAndAFailingBuild) {
 }
 
 TEST(ForgeStatus, AServerDownForAWhileGetsEveryStatusAfterwardsInOrder) {
-  Env e;
+  ForgeStatusEnv e;
   const std::string u = e.http.url();
   e.start(reporter("name: gh, type: github_status, base_url: " + q(u) + ", token: \"%(secret:gh_token)s\"") +
           reporter("name: hook, type: http_push, url: " + q(u + "/hook") +
@@ -278,7 +276,7 @@ TEST(ForgeStatus, AServerDownForAWhileGetsEveryStatusAfterwardsInOrder) {
 }
 
 TEST(ForgeStatus, ARefusalIsNotRetriedAndIsLoggedClearly) {
-  Env e;
+  ForgeStatusEnv e;
   e.http.start(401);
   e.start(reporter("name: gh, type: github_status, base_url: " + q(e.http.url()) +
                    ", token: \"%(secret:gh_token)s\""));
@@ -299,7 +297,7 @@ TEST(ForgeStatus, ARefusalIsNotRetriedAndIsLoggedClearly) {
 }
 
 TEST(ForgeStatus, AMissingTokenSecretOrABadUrlIsAClearConfigError) {
-  Env e;
+  ForgeStatusEnv e;
   e.repo.init();
   e.master.create();
   writeFile(e.master.dir() + "/gh.secret", kGhToken);

@@ -12,8 +12,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 // branch|revision of every change, in id order.
 std::vector<std::string> changes(const MasterProcess& m) {
   std::vector<std::string> out;

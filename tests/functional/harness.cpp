@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 
 #include "common/tls_cert.hpp"
@@ -297,6 +298,13 @@ std::string makeVerifier(const std::string& password) {
   if (r.rc != 0 || v.rfind("scram-sha-256$", 0) != 0)
     throw std::runtime_error("buildmaster hash-password did not print a verifier: " + r.describe());
   return v;
+}
+
+const std::string& verifier(const std::string& password) {
+  static std::map<std::string, std::string> cache;
+  auto it = cache.find(password);
+  if (it == cache.end()) it = cache.emplace(password, makeVerifier(password)).first;
+  return it->second;
 }
 
 std::vector<std::vector<std::string>> sqlite(const std::string& dbPath, const std::string& sql) {

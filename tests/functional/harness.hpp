@@ -87,6 +87,16 @@ class GitRepo {
 
 // The SCRAM verifier of `password`, from `buildmaster hash-password`.
 std::string makeVerifier(const std::string& password);
+// The same, made once per password per test process (it costs a process).
+const std::string& verifier(const std::string& password = "pw");
+
+// `s` in double quotes, for the YAML the tests write (verifiers, paths and
+// names that need no escaping).
+inline std::string q(const std::string& s) { return "\"" + s + "\""; }
+
+inline bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 // Rows of `sql` run on the database at dbPath opened read-only; every value
 // as text, NULL as "NULL". Throws with SQLite's message on any error.

@@ -9,9 +9,7 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
-constexpr const char* kSuccess = "0";
+constexpr const char* kHgSuccess = "0";
 
 TEST(HgStep, ChecksOutUpdatesAndSwitchesBranchFresh) {
   VcsEnv e;
@@ -27,7 +25,7 @@ TEST(HgStep, ChecksOutUpdatesAndSwitchesBranchFresh) {
               {"b1"}));
 
   // 1: a first build checks out the default branch's head.
-  ASSERT_EQ(e.force("b1", 1, ""), kSuccess) << e.logs("b1", 1);
+  ASSERT_EQ(e.force("b1", 1, ""), kHgSuccess) << e.logs("b1", 1);
   const std::string wd = e.workdir("b1");
   EXPECT_EQ(readFile(wd + "/a.txt"), "one\n");
   EXPECT_FALSE(fileExists(wd + "/feature.txt")) << "the default branch has no feature.txt";
@@ -38,7 +36,7 @@ TEST(HgStep, ChecksOutUpdatesAndSwitchesBranchFresh) {
   // 2: the same branch again updates in place: an untracked file survives.
   writeFile(wd + "/marker.untracked", "still here\n");
   const std::string second = repo.commit("a.txt", "two\n", "second");
-  ASSERT_EQ(e.force("b1", 2, "default"), kSuccess) << e.logs("b1", 2);
+  ASSERT_EQ(e.force("b1", 2, "default"), kHgSuccess) << e.logs("b1", 2);
   EXPECT_EQ(readFile(wd + "/a.txt"), "two\n");
   EXPECT_TRUE(fileExists(wd + "/marker.untracked")) << "an update must not re-clone";
   std::string log2 = e.logs("b1", 2);
@@ -50,7 +48,7 @@ TEST(HgStep, ChecksOutUpdatesAndSwitchesBranchFresh) {
   EXPECT_EQ(st.out, "? marker.untracked\n") << st.describe();
 
   // 3: another branch: the stamp names default, so the step checks out fresh.
-  ASSERT_EQ(e.force("b1", 3, "feature"), kSuccess) << e.logs("b1", 3);
+  ASSERT_EQ(e.force("b1", 3, "feature"), kHgSuccess) << e.logs("b1", 3);
   std::string log3 = e.logs("b1", 3);
   EXPECT_NE(log3.find("branch stamp says 'default " + repo.path() +
                       "', this build wants 'feature " + repo.path() + "': checking out fresh"),
@@ -61,7 +59,7 @@ TEST(HgStep, ChecksOutUpdatesAndSwitchesBranchFresh) {
   EXPECT_NE(log3.find("got_revision: " + feature), std::string::npos) << log3;
 
   // 4: an older revision of default by id.
-  ASSERT_EQ(e.force("b1", 4, "default", first), kSuccess) << e.logs("b1", 4);
+  ASSERT_EQ(e.force("b1", 4, "default", first), kHgSuccess) << e.logs("b1", 4);
   EXPECT_EQ(readFile(wd + "/a.txt"), "one\n");
 }
 
@@ -76,12 +74,12 @@ TEST(HgStep, FullFreshRemovesUntrackedFilesButUpdatesInPlace) {
   e.up(e.yaml("  - name: b1\n    slaves: [s1]\n    steps:\n"
               "      - {hg: {repo: " + q(repo.path()) + ", mode: full, method: fresh}}\n",
               {"b1"}));
-  ASSERT_EQ(e.force("b1", 1, ""), kSuccess) << e.logs("b1", 1);
+  ASSERT_EQ(e.force("b1", 1, ""), kHgSuccess) << e.logs("b1", 1);
   const std::string wd = e.workdir("b1");
   writeFile(wd + "/marker.untracked", "x\n");
   writeFile(wd + "/build.o", "ignored\n");
   writeFile(wd + "/a.txt", "local edit\n");
-  ASSERT_EQ(e.force("b1", 2, ""), kSuccess) << e.logs("b1", 2);
+  ASSERT_EQ(e.force("b1", 2, ""), kHgSuccess) << e.logs("b1", 2);
   std::string log2 = e.logs("b1", 2);
   EXPECT_NE(log2.find("updating the hg checkout"), std::string::npos) << log2;
   EXPECT_NE(log2.find("purge"), std::string::npos) << log2;
@@ -100,7 +98,7 @@ TEST(HgStep, HostileBranchIsRefusedAndNothingRuns) {
               "      - {hg: {repo: " + q(repo.path()) + "}}\n",
               {"b1"}));
   const std::string result = e.force("b1", 1, "--config=hooks.pre-update=touch /tmp/pwned");
-  EXPECT_NE(result, kSuccess);
+  EXPECT_NE(result, kHgSuccess);
   std::string log = e.logs("b1", 1);
   EXPECT_NE(log.find("starts with '-' and would be read as an option"), std::string::npos) << log;
   EXPECT_FALSE(fileExists(e.workdir("b1") + "/a.txt")) << "nothing was checked out";
@@ -128,7 +126,7 @@ TEST(HgStep, ConfigErrorsAreClear) {
 namespace bb::test {
 namespace {
 
-std::vector<std::vector<std::string>> changeRows(const MasterProcess& m) {
+std::vector<std::vector<std::string>> hgChangeRows(const MasterProcess& m) {
   return sqlite(m.dbPath(),
                 "SELECT branch, revision, author, comments, source, "
                 "(SELECT group_concat(path, ',') FROM change_files f WHERE f.change_id = c.id) "
@@ -153,8 +151,8 @@ TEST(HgPoller, TwoCommitsOnTwoBranchesBecomeTwoChangesAndARestartRepeatsNone) {
   const std::string onDefault = repo.commit("a.txt", "two\n", "fix on default", "Bob <bob@example.org>");
   repo.update("feature");
   const std::string onFeature = repo.commit("src/g.txt", "g\n", "work on feature");
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 2; }, 30s)) << e.master.log();
-  auto rows = changeRows(e.master);
+  ASSERT_TRUE(waitFor([&] { return hgChangeRows(e.master).size() >= 2; }, 30s)) << e.master.log();
+  auto rows = hgChangeRows(e.master);
   ASSERT_EQ(rows.size(), 2u);
   std::map<std::string, std::vector<std::string>> byBranch;
   for (const auto& r : rows) byBranch[r[0]] = r;
@@ -172,9 +170,9 @@ TEST(HgPoller, TwoCommitsOnTwoBranchesBecomeTwoChangesAndARestartRepeatsNone) {
   e.master.start();
   repo.update("default");
   const std::string third = repo.commit("a.txt", "three\n", "after the restart");
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 3; }, 30s)) << e.master.log();
+  ASSERT_TRUE(waitFor([&] { return hgChangeRows(e.master).size() >= 3; }, 30s)) << e.master.log();
   ASSERT_TRUE(e.waitPolls("hgsrc", 1));  // one more poll: still nothing repeated
-  rows = changeRows(e.master);
+  rows = hgChangeRows(e.master);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[2][1], third);
   EXPECT_EQ(rows[2][0], "default");

@@ -16,7 +16,7 @@ namespace {
 
 const std::string kContrib = std::string(BB_SOURCE_DIR) + "/contrib";
 
-std::vector<std::vector<std::string>> changeRows(const MasterProcess& m) {
+std::vector<std::vector<std::string>> hooksChangeRows(const MasterProcess& m) {
   return sqlite(m.dbPath(),
                 "SELECT branch, revision, author, comments, "
                 "(SELECT group_concat(path, ',') FROM change_files f WHERE f.change_id = c.id) "
@@ -60,8 +60,8 @@ TEST(CommitHooks, SvnPostCommitSendsOneChangePerBranch) {
   repo.svn({"add", "-q", "--", "branches/fix/-x.txt"});
   repo.svn({"commit", "-q", "--username", "carol", "-m", "-both branches"});
   const std::string r5 = "5";
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 3; }, 20s)) << e.master.log();
-  auto rows = changeRows(e.master);
+  ASSERT_TRUE(waitFor([&] { return hooksChangeRows(e.master).size() >= 3; }, 20s)) << e.master.log();
+  auto rows = hooksChangeRows(e.master);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0], (std::vector<std::string>{"trunk", r4, "bob", "fix it\n\nwith details", "src/a.c"}));
   std::map<std::string, std::vector<std::string>> byBranch{{rows[1][0], rows[1]}, {rows[2][0], rows[2]}};
@@ -85,8 +85,8 @@ TEST(CommitHooks, HgChangegroupSendsEveryPushedChangeset) {
   const std::string n2 = dev.commit("dir/f.txt", "f\n", "on feature\nsecond line");
   auto push = run({"hg", "push", "--new-branch", "-q", central.path()}, dev.path(), e.hookEnv());
   ASSERT_EQ(push.rc, 0) << push.describe();
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 2; }, 20s)) << e.master.log();
-  auto rows = changeRows(e.master);
+  ASSERT_TRUE(waitFor([&] { return hooksChangeRows(e.master).size() >= 2; }, 20s)) << e.master.log();
+  auto rows = hooksChangeRows(e.master);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0], (std::vector<std::string>{"default", n1, "Bob <bob@example.org>", "on default", "a.txt"}));
   EXPECT_EQ(rows[1], (std::vector<std::string>{"feature", n2, "Alice <alice@example.org>",
@@ -104,14 +104,14 @@ TEST(CommitHooks, GitPostReceiveSendsNewCommitsPerBranch) {
   dev.git({"remote", "add", "origin", bare});
   auto env = e.hookEnv();
   ASSERT_EQ(run({"git", "push", "-q", "origin", "main"}, dev.path(), env).rc, 0);
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 1; }, 20s)) << e.master.log();
+  ASSERT_TRUE(waitFor([&] { return hooksChangeRows(e.master).size() >= 1; }, 20s)) << e.master.log();
   const std::string c2 = dev.commit("b.txt", "two\n", "second on main");
   dev.git({"checkout", "-q", "-b", "feature"});
   const std::string c3 = dev.commit("src/f.txt", "f\n", "feature work");
   auto p1 = run({"git", "push", "-q", "origin", "main", "feature"}, dev.path(), env);
   ASSERT_EQ(p1.rc, 0) << p1.describe();
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 3; }, 20s)) << e.master.log();
-  auto rows = changeRows(e.master);
+  ASSERT_TRUE(waitFor([&] { return hooksChangeRows(e.master).size() >= 3; }, 20s)) << e.master.log();
+  auto rows = hooksChangeRows(e.master);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0][0], "main");
   EXPECT_EQ(rows[0][4], "a.txt");
@@ -139,8 +139,8 @@ TEST(CommitHooks, DarcsApplyPosthookSendsEveryPushedPatch) {
   env["HOME"] = home;
   auto push = run({"darcs", "push", "--all", "--quiet", "--", repo.base() + "/trunk"}, repo.base() + "/dev", env);
   ASSERT_EQ(push.rc, 0) << push.describe();
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 2; }, 20s)) << e.master.log();
-  auto rows = changeRows(e.master);
+  ASSERT_TRUE(waitFor([&] { return hooksChangeRows(e.master).size() >= 2; }, 20s)) << e.master.log();
+  auto rows = hooksChangeRows(e.master);
   ASSERT_EQ(rows.size(), 2u);
   std::map<std::string, std::vector<std::string>> byRev{{rows[0][1], rows[0]}, {rows[1][1], rows[1]}};
   EXPECT_EQ(byRev[p1], (std::vector<std::string>{"trunk", p1, "Bob <bob@example.org>",
@@ -167,15 +167,15 @@ TEST(CommitHooks, CvsLoginfoSendsOneChangePerDirectoryWithTheBranchTag) {
   writeFile(repo.wc("HEAD") + "/a.txt", "two\n");
   auto c1 = run({"cvs", "-Q", "commit", "-m", "on the trunk\nsecond line"}, repo.wc("HEAD"), {{"HOME", home}});
   ASSERT_EQ(c1.rc, 0) << c1.describe();
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 1; }, 20s)) << e.master.log() << c1.describe();
+  ASSERT_TRUE(waitFor([&] { return hooksChangeRows(e.master).size() >= 1; }, 20s)) << e.master.log() << c1.describe();
   repo.cvs({"-Q", "update", "-d"}, "FIX");
   writeFile(repo.wc("FIX") + "/sub/b.txt", "b\n");
   repo.cvs({"add", "sub"}, "FIX");
   repo.cvs({"add", "sub/b.txt"}, "FIX");
   writeFile(repo.wc("FIX") + "/a.txt", "fix\n");
   repo.cvs({"commit", "-m", "on the branch"}, "FIX");
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 3; }, 20s)) << e.master.log();
-  auto rows = changeRows(e.master);
+  ASSERT_TRUE(waitFor([&] { return hooksChangeRows(e.master).size() >= 3; }, 20s)) << e.master.log();
+  auto rows = hooksChangeRows(e.master);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0][0], "");
   EXPECT_EQ(rows[0][3], "on the trunk\nsecond line");

@@ -84,7 +84,7 @@ std::vector<Hostile> hostileSlaves() {
   };
 }
 
-std::string one(const MasterProcess& m, const std::string& sql) {
+std::string hostileSlaveOne(const MasterProcess& m, const std::string& sql) {
   auto rows = sqlite(m.dbPath(), sql);
   return rows.empty() || rows[0].empty() ? "" : rows[0][0];
 }
@@ -120,14 +120,14 @@ TEST(HostileSlave, EachMalformedMessageEndsTheBuildAndTheSlaveBuildsAgain) {
     EXPECT_EQ(err->body.value("code", ""), "protocol_error") << err->body.dump();
     EXPECT_TRUE(peer->waitClosed()) << "the master closes the connection after the Error";
     const std::string where = "builder='b1' AND number=" + std::to_string(number);
-    ASSERT_TRUE(waitFor([&] { return one(master, "SELECT finished FROM builds WHERE " + where) == "1"; }, 20s))
+    ASSERT_TRUE(waitFor([&] { return hostileSlaveOne(master, "SELECT finished FROM builds WHERE " + where) == "1"; }, 20s))
         << master.log();
-    EXPECT_EQ(one(master, "SELECT result FROM builds WHERE " + where), "4") << "EXCEPTION";
-    EXPECT_NE(one(master, "SELECT text FROM builds WHERE " + where).find("broke the protocol"), std::string::npos)
-        << one(master, "SELECT text FROM builds WHERE " + where);
+    EXPECT_EQ(hostileSlaveOne(master, "SELECT result FROM builds WHERE " + where), "4") << "EXCEPTION";
+    EXPECT_NE(hostileSlaveOne(master, "SELECT text FROM builds WHERE " + where).find("broke the protocol"), std::string::npos)
+        << hostileSlaveOne(master, "SELECT text FROM builds WHERE " + where);
     const std::string req = "(SELECT request_id FROM builds WHERE " + where + ")";
-    EXPECT_EQ(one(master, "SELECT complete || result FROM buildrequests WHERE id=" + req), "14");
-    EXPECT_EQ(one(master, "SELECT complete FROM buildsets WHERE id=(SELECT buildset_id FROM buildrequests "
+    EXPECT_EQ(hostileSlaveOne(master, "SELECT complete || result FROM buildrequests WHERE id=" + req), "14");
+    EXPECT_EQ(hostileSlaveOne(master, "SELECT complete FROM buildsets WHERE id=(SELECT buildset_id FROM buildrequests "
                           "WHERE id=" + req + ")"), "1");
   }
   // The slot is free and the master healthy: a well-behaved session builds.
@@ -139,7 +139,7 @@ TEST(HostileSlave, EachMalformedMessageEndsTheBuildAndTheSlaveBuildsAgain) {
   peer->send(MsgType::CommandDone, done(cmdId(*run)));
   ++number;
   ASSERT_TRUE(waitFor([&] {
-    return one(master, "SELECT finished || result FROM builds WHERE number=" + std::to_string(number)) == "10";
+    return hostileSlaveOne(master, "SELECT finished || result FROM builds WHERE number=" + std::to_string(number)) == "10";
   }, 20s)) << master.log();
   EXPECT_TRUE(master.running());
   auto status = master.client({"status"});
@@ -161,7 +161,7 @@ TEST(HostileSlave, NoBuildStartsOnASlaveThatNeverSentSlaveInfo) {
   // Nothing but heartbeats may come: no Ping for a claim, no RunCommand.
   auto m = peer.next(3s);
   EXPECT_FALSE(m) << "got " << toString(m->type);
-  EXPECT_EQ(one(master, "SELECT count(*) FROM builds"), "0");
+  EXPECT_EQ(hostileSlaveOne(master, "SELECT count(*) FROM builds"), "0");
   peer.send(MsgType::SlaveInfo, RawPeer::slaveInfo());
   EXPECT_TRUE(peer.waitFor(MsgType::RunCommand)) << master.log();
 }

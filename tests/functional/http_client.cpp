@@ -15,7 +15,7 @@ namespace bb::test {
 
 namespace {
 
-int connectTo(int port) {
+int httpClientConnectTo(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
   sockaddr_in a{};
@@ -72,7 +72,7 @@ std::string dechunk(const std::string& in) {
 }  // namespace
 
 std::string httpRaw(int port, const std::string& raw, std::chrono::milliseconds timeout) {
-  const int fd = connectTo(port);
+  const int fd = httpClientConnectTo(port);
   if (fd < 0) return "";
   sendAll(fd, raw);
   ::shutdown(fd, SHUT_WR);  // all sent: the server sees the end of the request stream
@@ -88,7 +88,7 @@ HttpReply httpRequest(int port, const std::string& method, const std::string& pa
   if (!o.user.empty()) req += "Authorization: Basic " + base64Encode(o.user + ":" + o.password) + "\r\n";
   if (!o.body.empty() || method == "POST") req += "Content-Length: " + std::to_string(o.body.size()) + "\r\n";
   req += "\r\n" + o.body;
-  const int fd = connectTo(port);
+  const int fd = httpClientConnectTo(port);
   HttpReply r;
   if (fd < 0) return r;
   sendAll(fd, req);

@@ -13,7 +13,7 @@ namespace bb::test {
 
 namespace {
 
-int connectTo(int port) {
+int ircServerConnectTo(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   sockaddr_in addr{};
@@ -48,7 +48,7 @@ void IrcServer::start() {
   const bool up = waitFor(
       [&] {
         if (!proc_.running()) return true;
-        const int fd = connectTo(port_);
+        const int fd = ircServerConnectTo(port_);
         if (fd < 0) return false;
         close(fd);
         return true;
@@ -67,7 +67,7 @@ IrcPeer::~IrcPeer() {
 }
 
 void IrcPeer::connect() {
-  fd_ = connectTo(port_);
+  fd_ = ircServerConnectTo(port_);
   if (fd_ < 0) throw std::runtime_error("IrcPeer: cannot connect to 127.0.0.1:" + std::to_string(port_));
   send("NICK " + nick_);
   send("USER " + nick_ + " 0 * :test peer");

@@ -15,11 +15,9 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
+int ircBuilds(const MasterProcess& m) { return std::stoi(sqlite(m.dbPath(), "SELECT count(*) FROM builds")[0][0]); }
 
-int builds(const MasterProcess& m) { return std::stoi(sqlite(m.dbPath(), "SELECT count(*) FROM builds")[0][0]); }
-
-struct Env {
+struct IrcEnv {
   TempDir tmp;
   std::string v = makeVerifier("pw");
   IrcServer irc{freePort(), tmp.sub("irc")};
@@ -69,7 +67,7 @@ std::string ask(IrcPeer& peer, const std::string& cmd, const std::vector<std::st
 }
 
 TEST(Irc, AnswersEveryCommandForcesForAuthorisedNicksOnlyAndAnnouncesBuilds) {
-  Env e;
+  IrcEnv e;
   e.irc.start();
   IrcPeer alice(e.irc.port(), "alice"), mallory(e.irc.port(), "mallory");
   alice.connect();
@@ -95,7 +93,7 @@ TEST(Irc, AnswersEveryCommandForcesForAuthorisedNicksOnlyAndAnnouncesBuilds) {
   ask(mallory, "force b1", {"mallory: you are not authorised to force"});
   ask(mallory, "cancel 1", {"you are not authorised to cancel"});
   EXPECT_TRUE(e.master.waitForLog("mallory may not force"));
-  EXPECT_EQ(builds(e.master), 0);
+  EXPECT_EQ(ircBuilds(e.master), 0);
 
   // Authorised: a build runs, and the channel is told when it starts and ends.
   ask(alice, "force", {"force: usage: force BUILDER"});
@@ -108,7 +106,7 @@ TEST(Irc, AnswersEveryCommandForcesForAuthorisedNicksOnlyAndAnnouncesBuilds) {
   ASSERT_TRUE(alice.waitFor({"PRIVMSG #ci :build finished: b1 #1: success", "http://ci.example.org/", "b1",
                              "/builds/1"}))
       << alice.transcript();
-  EXPECT_EQ(builds(e.master), 1);
+  EXPECT_EQ(ircBuilds(e.master), 1);
   ask(alice, "status b1", {"b1: idle, last #1 success"});
   ask(alice, "last b1", {"b1 #1: success", "/builds/1"});
 
@@ -165,7 +163,7 @@ TEST(Irc, AnswersEveryCommandForcesForAuthorisedNicksOnlyAndAnnouncesBuilds) {
 }
 
 TEST(Irc, NickInUseHandlerFailureAndServerRestartReconnectAndRejoin) {
-  Env e;
+  IrcEnv e;
   e.irc.start();
   // Every nick the bot may take is in use: registration fails in its
   // handler, which closes the connection (a log line) and tries again.
@@ -194,7 +192,7 @@ TEST(Irc, NickInUseHandlerFailureAndServerRestartReconnectAndRejoin) {
   e.irc.stop();
   ASSERT_TRUE(e.master.waitForLog("connecting again", 10s));
   ASSERT_EQ(e.master.client({"force", "--scheduler", "force", "--builder", "b1"}).rc, 0);
-  ASSERT_TRUE(waitFor([&] { return builds(e.master) == 1; }, 30s)) << e.master.log();
+  ASSERT_TRUE(waitFor([&] { return ircBuilds(e.master) == 1; }, 30s)) << e.master.log();
   e.irc.start();
   IrcPeer bob(e.irc.port(), "bob");
   bob.connect();
@@ -217,7 +215,7 @@ TEST(Irc, NickInUseHandlerFailureAndServerRestartReconnectAndRejoin) {
 // tls_verify: false); the bot logs in and answers there as on a plain
 // connection.
 TEST(Irc, ConnectsOverTlsAndIdentifiesToNickServ) {
-  Env e;
+  IrcEnv e;
   const CmdResult cert = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
                               e.tmp.sub("irc.key"), "-out", e.tmp.sub("irc.crt"), "-days", "1", "-subj",
                               "/CN=127.0.0.1"});

@@ -11,8 +11,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 std::string builder(const std::string& name, const std::string& own, const std::string& other) {
   return "  - name: " + name + "\n    slaves: [s1, s2]\n    locks: [{lock: " + own +
          ", access: exclusive}]\n    steps:\n"

@@ -14,8 +14,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 struct Interval {
   long long start = -1, end = -1;
 };

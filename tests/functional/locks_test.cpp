@@ -11,15 +11,6 @@
 namespace bb::test {
 namespace {
 
-const std::string& verifier(const std::string& password) {
-  static std::map<std::string, std::string> cache;
-  auto it = cache.find(password);
-  if (it == cache.end()) it = cache.emplace(password, makeVerifier(password)).first;
-  return it->second;
-}
-
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 struct Event {
   long long t;
   int delta;

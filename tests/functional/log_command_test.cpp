@@ -11,7 +11,7 @@ namespace {
 // Builder "big" prints 600,000 numbered bytes (more than two 256 KiB
 // pages); builder "slow" prints a line, waits for the file GATE, prints
 // another.
-std::string config(int port, const std::string& slaveV, const std::string& userV,
+std::string logCommandConfig(int port, const std::string& slaveV, const std::string& userV,
                    const std::string& gate) {
   return "master: {name: t, slave_port: " + std::to_string(port) + "}\n"
          "slaves: [{name: s1, password: \"" + slaveV + "\", max_builds: 2}]\n"
@@ -28,7 +28,7 @@ class LogCommand : public ::testing::Test {
  protected:
   void SetUp() override {
     master_.create();
-    master_.writeConfig(config(master_.port(), makeVerifier("spw"), makeVerifier("upw"), gate_));
+    master_.writeConfig(logCommandConfig(master_.port(), makeVerifier("spw"), makeVerifier("upw"), gate_));
     master_.setAuth("alice", "upw");
     master_.start();
     slave_.create();

@@ -15,9 +15,7 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
-int finishedBuilds(const MasterProcess& m) {
+int mailFinishedBuilds(const MasterProcess& m) {
   return std::stoi(sqlite(m.dbPath(), "SELECT count(*) FROM builds WHERE finished = 1")[0][0]);
 }
 
@@ -32,7 +30,7 @@ std::string mailReporter(const std::string& name, int smtpPort, const std::strin
          "\", from: \"CI <ci@example.org>\", retry: {initial: 1, max: 2}, " + extra + "}\n";
 }
 
-struct Env {
+struct MailEnv {
   TempDir tmp;
   std::string v = makeVerifier("pw");
   MasterProcess master{tmp.sub("master")};
@@ -51,7 +49,7 @@ struct Env {
   }
   void force(const std::string& scheduler, int expectFinished) {
     ASSERT_EQ(master.client({"force", "--scheduler", scheduler}).rc, 0);
-    ASSERT_TRUE(waitFor([&] { return finishedBuilds(master) >= expectFinished; }, 60s)) << master.log();
+    ASSERT_TRUE(waitFor([&] { return mailFinishedBuilds(master) >= expectFinished; }, 60s)) << master.log();
   }
   // Waits for `n` messages, then a moment more for any beyond them.
   std::vector<Json> mails(std::size_t n) {
@@ -71,7 +69,7 @@ std::map<std::string, std::vector<std::string>> byRecipient(const std::vector<Js
 }
 
 TEST(Mail, EachModeMailsExactlyTheBuildsItShouldForPassFailFailPass) {
-  Env e;
+  MailEnv e;
   const std::string verdict = e.tmp.sub("verdict");
   std::string yaml = head(std::to_string(e.master.port()), e.v) +
       "builders:\n"
@@ -146,7 +144,7 @@ TEST(Mail, EachModeMailsExactlyTheBuildsItShouldForPassFailFailPass) {
 }
 
 TEST(Mail, AMailServerDownWhenTheBuildEndsGetsTheMailOnceItIsBack) {
-  Env e;
+  MailEnv e;
   std::string yaml = head(std::to_string(e.master.port()), e.v) +
       "builders: [{name: b1, slaves: [s1], steps: [{shell: {name: slow, command: \"sleep 1\"}}]}]\n"
       "schedulers: [{name: force, type: force, builders: [b1]}]\n"
@@ -157,12 +155,12 @@ TEST(Mail, AMailServerDownWhenTheBuildEndsGetsTheMailOnceItIsBack) {
   ASSERT_TRUE(waitFor([&] { return std::stoi(sqlite(e.master.dbPath(), "SELECT count(*) FROM builds")[0][0]) == 1; },
                       30s));
   e.smtp.stop();
-  ASSERT_TRUE(waitFor([&] { return finishedBuilds(e.master) == 1; }, 30s)) << e.master.log();
+  ASSERT_TRUE(waitFor([&] { return mailFinishedBuilds(e.master) == 1; }, 30s)) << e.master.log();
   ASSERT_TRUE(e.master.waitForLog("not delivered", 30s)) << e.master.log();
   EXPECT_TRUE(e.smtp.messages().empty());
   // Builds go on while the mail waits.
   ASSERT_EQ(e.master.client({"force", "--scheduler", "force"}).rc, 0);
-  ASSERT_TRUE(waitFor([&] { return finishedBuilds(e.master) == 2; }, 30s)) << e.master.log();
+  ASSERT_TRUE(waitFor([&] { return mailFinishedBuilds(e.master) == 2; }, 30s)) << e.master.log();
   e.smtp.start();
   const auto mails = e.mails(2);
   ASSERT_EQ(mails.size(), 2u) << e.master.log();
@@ -172,7 +170,7 @@ TEST(Mail, AMailServerDownWhenTheBuildEndsGetsTheMailOnceItIsBack) {
 }
 
 TEST(Mail, ABuildsetWatcherGetsOneMailPerBuildsetWithEveryBuildAndTheBlamelist) {
-  Env e;
+  MailEnv e;
   std::string yaml = head(std::to_string(e.master.port()), e.v) +
       "builders:\n"
       "  - {name: b1, slaves: [s1], steps: [{shell: {name: one, command: \"echo one\"}}]}\n"
@@ -186,7 +184,7 @@ TEST(Mail, ABuildsetWatcherGetsOneMailPerBuildsetWithEveryBuildAndTheBlamelist) 
   const CmdResult sc = e.master.client({"sendchange", "--who", "Carol <carol@example.org>", "--branch", "main",
                                         "--revision", "abc123", "--comments", "fix the frobnicator", "f.c"});
   ASSERT_EQ(sc.rc, 0) << sc.describe();
-  ASSERT_TRUE(waitFor([&] { return finishedBuilds(e.master) == 2; }, 60s)) << e.master.log();
+  ASSERT_TRUE(waitFor([&] { return mailFinishedBuilds(e.master) == 2; }, 60s)) << e.master.log();
   const auto mails = e.mails(1);
   ASSERT_EQ(mails.size(), 1u) << e.master.log();
   const Json& m = mails[0];
@@ -205,7 +203,7 @@ TEST(Mail, ABuildsetWatcherGetsOneMailPerBuildsetWithEveryBuildAndTheBlamelist) 
 // login delays the mail (retried, the master goes on); a reconfig that
 // fixes the secret sends the waiting mail with the new password.
 TEST(Mail, LogsInWithThePasswordFromASecretAndAReconfigFixesAWrongOne) {
-  Env e;
+  MailEnv e;
   e.smtp.requireLogin("ci", "right-password");
   writeFile(e.tmp.sub("master/smtp_password"), "right-password\n");
   std::string yaml = head(std::to_string(e.master.port()), e.v) +
@@ -238,7 +236,7 @@ TEST(Mail, LogsInWithThePasswordFromASecretAndAReconfigFixesAWrongOne) {
 // STARTTLS against a server that requires it (a self-signed certificate,
 // so tls_verify: false).
 TEST(Mail, SendsOverStarttls) {
-  Env e;
+  MailEnv e;
   const CmdResult cert = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
                               e.tmp.sub("smtp.key"), "-out", e.tmp.sub("smtp.crt"), "-days", "1", "-subj",
                               "/CN=127.0.0.1"});

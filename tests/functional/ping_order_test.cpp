@@ -9,8 +9,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 TEST(PingOrder, TheRequestWhosePingFailedRunsBeforeTheOnesQueuedAfterIt) {
   TempDir tmp;
   const std::string v = makeVerifier("pw");

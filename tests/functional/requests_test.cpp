@@ -9,8 +9,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 // Builder `b` runs on slave s1 (one build at a time) and its step waits for
 // the file GATE, so requests queue up behind the first build until the test
 // opens the gate. Builder `b2` (no collapsing, no gate) runs on slave s2.

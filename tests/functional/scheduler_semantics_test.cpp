@@ -16,12 +16,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
 class SchedulerSemantics : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -14,8 +14,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 std::int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())

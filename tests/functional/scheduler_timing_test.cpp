@@ -11,11 +11,9 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 // A master with slave s1, user alice (password "pw") and builder b running
 // `true`; `schedulers` is the YAML list of schedulers.
-std::string config(int port, const std::string& verifier, const std::string& schedulers) {
+std::string schedulerTimingConfig(int port, const std::string& verifier, const std::string& schedulers) {
   return "master: {name: timing, slave_port: " + std::to_string(port) + "}\n"
          "slaves: [{name: s1, password: " + q(verifier) + "}]\n"
          "users: [{name: alice, password: " + q(verifier) + ", may: [sendchange, status]}]\n"
@@ -23,7 +21,7 @@ std::string config(int port, const std::string& verifier, const std::string& sch
          "schedulers:\n" + schedulers;
 }
 
-std::string one(const MasterProcess& m, const std::string& sql) { return sqlite(m.dbPath(), sql)[0][0]; }
+std::string schedulerTimingOne(const MasterProcess& m, const std::string& sql) { return sqlite(m.dbPath(), sql)[0][0]; }
 
 TEST(SchedulerTiming, NightlyScheduleFiresAtItsTime) {
   TempDir tmp;
@@ -31,7 +29,7 @@ TEST(SchedulerTiming, NightlyScheduleFiresAtItsTime) {
   const std::string v = makeVerifier("pw");
   master.create();
   // "* * * * *": every minute, so the next slot is the next minute boundary.
-  master.writeConfig(config(master.port(), v,
+  master.writeConfig(schedulerTimingConfig(master.port(), v,
                             "  - {name: minutely, type: nightly, cron: \"* * * * *\", branch: main, "
                             "builders: [b]}\n"));
   master.setAuth("alice", "pw");
@@ -43,7 +41,7 @@ TEST(SchedulerTiming, NightlyScheduleFiresAtItsTime) {
   // The boundary is at most 60 s away; 75 s leaves room for a slow start.
   // This bounds the wait, it is not a timing assertion: the buildset's own
   // submitted time is what is checked below.
-  ASSERT_TRUE(waitFor([&] { return one(master, "SELECT count(*) FROM buildsets") != "0"; }, 75s,
+  ASSERT_TRUE(waitFor([&] { return schedulerTimingOne(master, "SELECT count(*) FROM buildsets") != "0"; }, 75s,
                       250ms))
       << master.log();
   auto bs = sqlite(master.dbPath(), "SELECT id, scheduler, submitted_at, ss_branch FROM buildsets ORDER BY id");
@@ -53,11 +51,11 @@ TEST(SchedulerTiming, NightlyScheduleFiresAtItsTime) {
   const long long submitted = std::stoll(bs[0][2]);
   EXPECT_LE(submitted % 60, 5) << "fired at second " << submitted % 60 << " of its minute";
   ASSERT_TRUE(waitFor([&] {
-    return one(master, "SELECT count(*) FROM builds WHERE finished=1 AND request_id IN "
+    return schedulerTimingOne(master, "SELECT count(*) FROM builds WHERE finished=1 AND request_id IN "
                        "(SELECT id FROM buildrequests WHERE buildset_id=" + bs[0][0] + ")") == "1";
   }, 60s)) << master.log();
-  EXPECT_EQ(one(master, "SELECT result FROM buildsets WHERE id=" + bs[0][0]), "0");
-  EXPECT_EQ(one(master, "SELECT result FROM builds WHERE builder='b' ORDER BY id LIMIT 1"), "0");
+  EXPECT_EQ(schedulerTimingOne(master, "SELECT result FROM buildsets WHERE id=" + bs[0][0]), "0");
+  EXPECT_EQ(schedulerTimingOne(master, "SELECT result FROM builds WHERE builder='b' ORDER BY id LIMIT 1"), "0");
 }
 
 TEST(SchedulerTiming, MasterKilledDuringTreeStableTimerStillBuildsOnceAfterRestart) {
@@ -67,7 +65,7 @@ TEST(SchedulerTiming, MasterKilledDuringTreeStableTimerStillBuildsOnceAfterResta
   master.create();
   // 6 s: long enough that the SIGKILL right after sendchange lands before
   // the timer (checked below, not assumed), short enough to keep the test quick.
-  master.writeConfig(config(master.port(), v,
+  master.writeConfig(schedulerTimingConfig(master.port(), v,
                             "  - {name: stable, type: single_branch, branch: main, "
                             "tree_stable_timer: 6, project: \"app*\", builders: [b]}\n"
                             "  - {name: web, type: single_branch, branch: main, project: web, "
@@ -82,16 +80,16 @@ TEST(SchedulerTiming, MasterKilledDuringTreeStableTimerStillBuildsOnceAfterResta
                            "--revision", "abc123", "src/a.c"});
   ASSERT_EQ(sc.rc, 0) << sc.describe();
   master.kill();
-  ASSERT_EQ(one(master, "SELECT count(*) FROM changes"), "1");
-  ASSERT_EQ(one(master, "SELECT count(*) FROM buildsets"), "0")
+  ASSERT_EQ(schedulerTimingOne(master, "SELECT count(*) FROM changes"), "1");
+  ASSERT_EQ(schedulerTimingOne(master, "SELECT count(*) FROM buildsets"), "0")
       << "the timer fired before the SIGKILL; the test did not exercise the restart";
-  EXPECT_EQ(one(master, "SELECT count(*) FROM object_state WHERE object='scheduler:stable'"
+  EXPECT_EQ(schedulerTimingOne(master, "SELECT count(*) FROM object_state WHERE object='scheduler:stable'"
                        " AND key='pending-change:1'"), "1")
       << "the held change is stored";
 
   master.start();
   ASSERT_TRUE(waitFor([&] {
-    return one(master, "SELECT count(*) FROM builds WHERE finished=1") == "1";
+    return schedulerTimingOne(master, "SELECT count(*) FROM builds WHERE finished=1") == "1";
   }, 60s)) << master.log();
   auto bs = sqlite(master.dbPath(),
                    "SELECT b.id, b.scheduler, c.change_id FROM buildsets b "
@@ -99,7 +97,7 @@ TEST(SchedulerTiming, MasterKilledDuringTreeStableTimerStillBuildsOnceAfterResta
   ASSERT_EQ(bs.size(), 1u);
   EXPECT_EQ(bs[0][1], "stable");
   EXPECT_EQ(bs[0][2], "1");
-  EXPECT_EQ(one(master, "SELECT result FROM builds"), "0");
+  EXPECT_EQ(schedulerTimingOne(master, "SELECT result FROM builds"), "0");
 
   // The pending state was consumed with the BuildSet: another restart does
   // not build the change a second time.
@@ -109,7 +107,7 @@ TEST(SchedulerTiming, MasterKilledDuringTreeStableTimerStillBuildsOnceAfterResta
   // runs on the master's one thread before it answers this request.
   auto r = master.client({"change-status", "1"});
   ASSERT_EQ(r.rc, 0) << r.describe();
-  EXPECT_EQ(one(master, "SELECT count(*) FROM buildsets"), "1") << master.log();
+  EXPECT_EQ(schedulerTimingOne(master, "SELECT count(*) FROM buildsets"), "1") << master.log();
   EXPECT_NE(r.out.find("built by:"), std::string::npos) << r.out;
   // The other scheduler's change filter turned it away, and says why.
   EXPECT_NE(r.out.find("project 'app-core' does not match 'web'"), std::string::npos) << r.out;

@@ -6,8 +6,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 TEST(Schedulers, DependentBuildRunsOnlyAfterTheQuickOneSucceeds) {
   TempDir tmp;
   MasterProcess master(tmp.sub("master"));

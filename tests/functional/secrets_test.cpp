@@ -21,7 +21,7 @@ const std::string kSecret = "s3cr3t-SPLIT-value-42";  // split after 9 bytes
 const std::string kFirst = "s3cr3t-SP", kRest = "LIT-value-42";
 const std::string kNewSecret = "n3w-s3cr3t-after-reconfig";
 
-std::string config(int port, const std::string& slaveV, const std::string& userV) {
+std::string secretsConfig(int port, const std::string& slaveV, const std::string& userV) {
   return "master: {name: t, slave_port: " + std::to_string(port) + "}\n"
          "secrets:\n"
          "  tok: {file: tok.secret}\n"
@@ -46,7 +46,7 @@ class Secrets : public ::testing::Test {
   void SetUp() override {
     master_.create();
     writeFile(master_.dir() + "/tok.secret", kSecret + "\n");
-    master_.writeConfig(config(master_.port(), makeVerifier("spw"), makeVerifier("upw")));
+    master_.writeConfig(secretsConfig(master_.port(), makeVerifier("spw"), makeVerifier("upw")));
     master_.setAuth("alice", "upw");
     master_.start();
     slave_.create();

@@ -15,10 +15,6 @@
 namespace bb::test {
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
 // A unix datagram socket that receives sd_notify messages.
 class NotifySocket {
  public:

@@ -8,17 +8,10 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
-const std::string& verifier() {
-  static const std::string v = makeVerifier("pw");
-  return v;
-}
-
 // Slaves s1..sN on builder b, s1 with max_builds `s1Max`, the others 1.
 // Its step waits for the file GATE-<slavename> under `gateDir`, so the
 // test decides when a build on a given slave may end.
-std::string config(int port, int nSlaves, const std::string& gateDir, int s1Max = 1) {
+std::string slaveShutdownConfig(int port, int nSlaves, const std::string& gateDir, int s1Max = 1) {
   std::string y = "master: {name: drain, slave_port: " + std::to_string(port) +
                   ", database: \"sqlite:state.sqlite\"}\nslaves:\n";
   std::string names;
@@ -36,7 +29,7 @@ std::string config(int port, int nSlaves, const std::string& gateDir, int s1Max 
 }
 
 // number, slave, finished, result of every build.
-std::vector<std::vector<std::string>> builds(const MasterProcess& m) {
+std::vector<std::vector<std::string>> slaveShutdownBuilds(const MasterProcess& m) {
   return sqlite(m.dbPath(), "SELECT number, slave, finished, result FROM builds ORDER BY number");
 }
 
@@ -64,7 +57,7 @@ TEST(SlaveShutdown, GracefulStopFinishesTheRunningBuildAndTakesNoNewOnes) {
   MasterProcess master(tmp.sub("master"));
   master.create();
   // A has room for more builds: only draining keeps new ones off it.
-  master.writeConfig(config(master.port(), 2, gates, 3));
+  master.writeConfig(slaveShutdownConfig(master.port(), 2, gates, 3));
   master.setAuth("alice", "pw");
   master.start();
   SlaveProcess a(tmp.sub("s1"), master.port(), "s1", "pw");
@@ -76,7 +69,7 @@ TEST(SlaveShutdown, GracefulStopFinishesTheRunningBuildAndTakesNoNewOnes) {
   a.start();
   ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
   ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
-  ASSERT_TRUE(waitFor([&] { return !builds(master).empty(); }, 30s)) << master.log();
+  ASSERT_TRUE(waitFor([&] { return !slaveShutdownBuilds(master).empty(); }, 30s)) << master.log();
   ASSERT_TRUE(a.waitForLog("command 1: starting shell")) << a.log();
   b.start();
   ASSERT_TRUE(master.waitForLog("slave s2 connected")) << master.log();
@@ -96,7 +89,7 @@ TEST(SlaveShutdown, GracefulStopFinishesTheRunningBuildAndTakesNoNewOnes) {
     auto r = sqlite(master.dbPath(), "SELECT count(*) FROM builds WHERE finished=1");
     return r[0][0] == "3";
   }, 60s)) << master.log();
-  auto bs = builds(master);
+  auto bs = slaveShutdownBuilds(master);
   ASSERT_EQ(bs.size(), 4u) << master.log();
   EXPECT_EQ(bs[0], (std::vector<std::string>{"1", "s1", "0", "0"})) << "A's build still runs";
   for (std::size_t i = 1; i < bs.size(); ++i) {
@@ -114,7 +107,7 @@ TEST(SlaveShutdown, GracefulStopFinishesTheRunningBuildAndTakesNoNewOnes) {
   EXPECT_EQ(stop.proc.exitStatus().value_or(-1), 0) << stop.output();
   EXPECT_NE(stop.output().find("stopped gracefully"), std::string::npos) << stop.output();
 
-  bs = builds(master);
+  bs = slaveShutdownBuilds(master);
   EXPECT_EQ(bs[0], (std::vector<std::string>{"1", "s1", "1", "0"})) << master.log();
   auto retried = sqlite(master.dbPath(), "SELECT count(*) FROM buildrequests WHERE retries > 0");
   EXPECT_EQ(retried[0][0], "0") << "nothing was retried";
@@ -132,10 +125,10 @@ TEST(SlaveShutdown, GracefulStopFinishesTheRunningBuildAndTakesNoNewOnes) {
   // B keeps working.
   ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
   ASSERT_TRUE(waitFor([&] {
-    auto r = builds(master);
+    auto r = slaveShutdownBuilds(master);
     return r.size() == 5 && r[4][2] == "1";
   }, 60s)) << master.log();
-  EXPECT_EQ(builds(master)[4], (std::vector<std::string>{"5", "s2", "1", "0"}));
+  EXPECT_EQ(slaveShutdownBuilds(master)[4], (std::vector<std::string>{"5", "s2", "1", "0"}));
 }
 
 TEST(SlaveShutdown, GracefulStopOfAnIdleSlaveExitsAtOnceAndARestartIsANormalSlave) {
@@ -144,7 +137,7 @@ TEST(SlaveShutdown, GracefulStopOfAnIdleSlaveExitsAtOnceAndARestartIsANormalSlav
   writeFile(gates + "/GATE-s1", "");
   MasterProcess master(tmp.sub("master"));
   master.create();
-  master.writeConfig(config(master.port(), 1, gates));
+  master.writeConfig(slaveShutdownConfig(master.port(), 1, gates));
   master.setAuth("alice", "pw");
   master.start();
   SlaveProcess a(tmp.sub("s1"), master.port(), "s1", "pw");
@@ -167,10 +160,10 @@ TEST(SlaveShutdown, GracefulStopOfAnIdleSlaveExitsAtOnceAndARestartIsANormalSlav
       << master.log();
   ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
   ASSERT_TRUE(waitFor([&] {
-    auto b = builds(master);
+    auto b = slaveShutdownBuilds(master);
     return b.size() == 1 && b[0][2] == "1";
   }, 60s)) << master.log();
-  EXPECT_EQ(builds(master)[0], (std::vector<std::string>{"1", "s1", "1", "0"}));
+  EXPECT_EQ(slaveShutdownBuilds(master)[0], (std::vector<std::string>{"1", "s1", "1", "0"}));
 }
 
 TEST(SlaveShutdown, GracefulStopWithoutAMasterExitsAtOnce) {
@@ -193,7 +186,7 @@ TEST(SlaveShutdown, PlainStopDuringAGracefulStopKillsTheBuildAtOnce) {
   writeFile(gates + "/README", "no gate: builds wait until killed\n");
   MasterProcess master(tmp.sub("master"));
   master.create();
-  master.writeConfig(config(master.port(), 1, gates));
+  master.writeConfig(slaveShutdownConfig(master.port(), 1, gates));
   master.setAuth("alice", "pw");
   master.start();
   SlaveProcess a(tmp.sub("s1"), master.port(), "s1", "pw");
@@ -211,10 +204,10 @@ TEST(SlaveShutdown, PlainStopDuringAGracefulStopKillsTheBuildAtOnce) {
   ASSERT_TRUE(waitFor([&] { return !graceful.proc.running(); }, 30s)) << graceful.output();
   EXPECT_EQ(graceful.proc.exitStatus().value_or(-1), 0) << "the slave it waited for is gone\n" << graceful.output();
   ASSERT_TRUE(waitFor([&] {
-    auto b = builds(master);
+    auto b = slaveShutdownBuilds(master);
     return b.size() == 1 && b[0][2] == "1";
   }, 30s)) << master.log();
-  EXPECT_EQ(builds(master)[0][3], "5") << "the killed build is RETRY";
+  EXPECT_EQ(slaveShutdownBuilds(master)[0][3], "5") << "the killed build is RETRY";
 }
 
 }  // namespace

@@ -10,13 +10,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
-const std::string& verifier() {
-  static const std::string v = makeVerifier("pw");
-  return v;
-}
-
 TEST(StatusDisplay, ABuildWaitingForAStepLockSaysForWhatAndWho) {
   TempDir tmp;
   MasterProcess master(tmp.sub("master"));

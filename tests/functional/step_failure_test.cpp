@@ -12,8 +12,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 // Runs `sql` on a connection of its own, as an operator's sqlite3 would.
 void exec(const std::string& dbPath, const std::string& sql) {
   sqlite3* db = nullptr;

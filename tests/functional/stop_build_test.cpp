@@ -8,8 +8,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 TEST(StopBuild, RunningAndLockWaitingBuildsEndCancelled) {
   TempDir tmp;
   MasterProcess master(tmp.sub("master"));

@@ -12,9 +12,7 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
-constexpr const char* kSuccess = "0";
+constexpr const char* kSvnSuccess = "0";
 
 TEST(SvnStep, ChecksOutUpdatesAndSwitchesBranchFresh) {
   VcsEnv e;
@@ -29,7 +27,7 @@ TEST(SvnStep, ChecksOutUpdatesAndSwitchesBranchFresh) {
               {"b1"}));
 
   // 1: no branch: default_branch (trunk).
-  ASSERT_EQ(e.force("b1", 1, ""), kSuccess) << e.logs("b1", 1);
+  ASSERT_EQ(e.force("b1", 1, ""), kSvnSuccess) << e.logs("b1", 1);
   const std::string wd = e.workdir("b1");
   EXPECT_EQ(readFile(wd + "/a.txt"), "one\n");
   EXPECT_FALSE(fileExists(wd + "/feature.txt"));
@@ -41,7 +39,7 @@ TEST(SvnStep, ChecksOutUpdatesAndSwitchesBranchFresh) {
   // 2: trunk again updates in place.
   writeFile(wd + "/marker.untracked", "still here\n");
   const std::string r5 = repo.commit("trunk/a.txt", "two\n", "second");
-  ASSERT_EQ(e.force("b1", 2, "trunk"), kSuccess) << e.logs("b1", 2);
+  ASSERT_EQ(e.force("b1", 2, "trunk"), kSvnSuccess) << e.logs("b1", 2);
   std::string log2 = e.logs("b1", 2);
   EXPECT_EQ(readFile(wd + "/a.txt"), "two\n");
   EXPECT_TRUE(fileExists(wd + "/marker.untracked")) << "an update must not check out anew";
@@ -51,7 +49,7 @@ TEST(SvnStep, ChecksOutUpdatesAndSwitchesBranchFresh) {
   EXPECT_NE(e.properties("b1", 2).find(r5), std::string::npos) << e.properties("b1", 2);
 
   // 3: branches/feature: the stamp says trunk, so the step checks out fresh.
-  ASSERT_EQ(e.force("b1", 3, "branches/feature"), kSuccess) << e.logs("b1", 3);
+  ASSERT_EQ(e.force("b1", 3, "branches/feature"), kSvnSuccess) << e.logs("b1", 3);
   std::string log3 = e.logs("b1", 3);
   EXPECT_NE(log3.find("branch stamp says 'trunk " + repo.url() +
                       "', this build wants 'branches/feature " + repo.url() +
@@ -64,7 +62,7 @@ TEST(SvnStep, ChecksOutUpdatesAndSwitchesBranchFresh) {
   EXPECT_NE(log3.find("got_revision: " + r4), std::string::npos) << log3;
 
   // 4: an old revision of trunk (fresh again: the stamp names the branch).
-  ASSERT_EQ(e.force("b1", 4, "trunk", r2), kSuccess) << e.logs("b1", 4);
+  ASSERT_EQ(e.force("b1", 4, "trunk", r2), kSvnSuccess) << e.logs("b1", 4);
   EXPECT_EQ(readFile(wd + "/a.txt"), "one\n");
 }
 
@@ -77,7 +75,7 @@ TEST(SvnStep, FullCopyKeepsAPristineSourceAndCopiesIt) {
               "      - {svn: {repo: " + q(repo.url()) + ", mode: full, method: copy}}\n"
               "      - {shell: {command: \"echo built > output.o\"}}\n",
               {"b1"}));
-  ASSERT_EQ(e.force("b1", 1, ""), kSuccess) << e.logs("b1", 1);
+  ASSERT_EQ(e.force("b1", 1, ""), kSvnSuccess) << e.logs("b1", 1);
   const std::string wd = e.workdir("b1");
   EXPECT_EQ(readFile(wd + "/a.txt"), "one\n");
   EXPECT_TRUE(fileExists(wd + "/output.o"));
@@ -86,7 +84,7 @@ TEST(SvnStep, FullCopyKeepsAPristineSourceAndCopiesIt) {
   writeFile(wd + ".source/marker.untracked", "kept\n");
 
   repo.commit("trunk/a.txt", "two\n", "second");
-  ASSERT_EQ(e.force("b1", 2, ""), kSuccess) << e.logs("b1", 2);
+  ASSERT_EQ(e.force("b1", 2, ""), kSvnSuccess) << e.logs("b1", 2);
   std::string log2 = e.logs("b1", 2);
   EXPECT_NE(log2.find("updating the svn checkout in " + wd + ".source"), std::string::npos) << log2;
   EXPECT_NE(log2.find("method copy: copying"), std::string::npos) << log2;
@@ -105,12 +103,12 @@ TEST(SvnStep, FullCleanKeepsIgnoredFilesAndRevertsEdits) {
   e.up(e.yaml("  - name: b1\n    slaves: [s1]\n    steps:\n"
               "      - {svn: {repo: " + q(repo.url()) + ", mode: full, method: clean}}\n",
               {"b1"}));
-  ASSERT_EQ(e.force("b1", 1, ""), kSuccess) << e.logs("b1", 1);
+  ASSERT_EQ(e.force("b1", 1, ""), kSvnSuccess) << e.logs("b1", 1);
   const std::string wd = e.workdir("b1");
   writeFile(wd + "/marker.untracked", "x\n");
   writeFile(wd + "/keep.o", "ignored\n");
   writeFile(wd + "/a.txt", "local edit\n");
-  ASSERT_EQ(e.force("b1", 2, ""), kSuccess) << e.logs("b1", 2);
+  ASSERT_EQ(e.force("b1", 2, ""), kSvnSuccess) << e.logs("b1", 2);
   EXPECT_FALSE(fileExists(wd + "/marker.untracked"));
   EXPECT_TRUE(fileExists(wd + "/keep.o")) << "method clean keeps ignored files";
   EXPECT_EQ(readFile(wd + "/a.txt"), "one\n");
@@ -124,12 +122,12 @@ TEST(SvnStep, HostileBranchesAreRefused) {
   e.up(e.yaml("  - name: b1\n    slaves: [s1]\n    steps:\n"
               "      - {svn: {repo: " + q(repo.url()) + "}}\n",
               {"b1"}));
-  EXPECT_NE(e.force("b1", 1, "-x"), kSuccess);
+  EXPECT_NE(e.force("b1", 1, "-x"), kSvnSuccess);
   EXPECT_NE(e.logs("b1", 1).find("bad branch name '-x'"), std::string::npos) << e.logs("b1", 1);
-  EXPECT_NE(e.force("b1", 2, "trunk/../../elsewhere"), kSuccess);
+  EXPECT_NE(e.force("b1", 2, "trunk/../../elsewhere"), kSvnSuccess);
   EXPECT_NE(e.logs("b1", 2).find("'..' would leave the repository URL"), std::string::npos)
       << e.logs("b1", 2);
-  EXPECT_NE(e.force("b1", 3, "trunk", "--config-option=x"), kSuccess);
+  EXPECT_NE(e.force("b1", 3, "trunk", "--config-option=x"), kSvnSuccess);
   EXPECT_NE(e.logs("b1", 3).find("would be read as an option"), std::string::npos) << e.logs("b1", 3);
   EXPECT_FALSE(fileExists(e.workdir("b1") + "/a.txt"));
 }
@@ -140,7 +138,7 @@ TEST(SvnStep, HostileBranchesAreRefused) {
 namespace bb::test {
 namespace {
 
-std::vector<std::vector<std::string>> changeRows(const MasterProcess& m) {
+std::vector<std::vector<std::string>> svnChangeRows(const MasterProcess& m) {
   return sqlite(m.dbPath(),
                 "SELECT branch, revision, author, comments, source, "
                 "(SELECT group_concat(path, ',') FROM change_files f WHERE f.change_id = c.id) "
@@ -160,8 +158,8 @@ TEST(SvnPoller, TwoCommitsOnTwoBranchesBecomeTwoChangesAndARestartRepeatsNone) {
 
   const std::string r4 = repo.commit("trunk/src/a.c", "int a;\n", "fix on trunk", "bob");
   const std::string r5 = repo.commit("branches/feature/b.txt", "b\n", "work on feature");
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 2; }, 30s)) << e.master.log();
-  auto rows = changeRows(e.master);
+  ASSERT_TRUE(waitFor([&] { return svnChangeRows(e.master).size() >= 2; }, 30s)) << e.master.log();
+  auto rows = svnChangeRows(e.master);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0], (std::vector<std::string>{"trunk", r4, "bob", "fix on trunk", "svn_poller:svnsrc",
                                                "src/a.c"}));
@@ -171,9 +169,9 @@ TEST(SvnPoller, TwoCommitsOnTwoBranchesBecomeTwoChangesAndARestartRepeatsNone) {
   ASSERT_EQ(e.master.stop(), 0) << e.master.log();
   e.master.start();
   const std::string r6 = repo.commit("trunk/a.txt", "two\n", "after the restart");
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 3; }, 30s)) << e.master.log();
+  ASSERT_TRUE(waitFor([&] { return svnChangeRows(e.master).size() >= 3; }, 30s)) << e.master.log();
   ASSERT_TRUE(e.waitPolls("svnsrc", 1));
-  rows = changeRows(e.master);
+  rows = svnChangeRows(e.master);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[2][1], r6);
 }
@@ -196,9 +194,9 @@ TEST(SvnPoller, CustomSplitAndOneRevisionOnTwoBranches) {
   writeFile(repo.path() + "/wc/README", "top\n");
   repo.svn({"add", "-q", "README"});
   repo.svn({"commit", "-q", "-m", "both"});
-  ASSERT_TRUE(waitFor([&] { return changeRows(e.master).size() >= 2; }, 30s)) << e.master.log();
+  ASSERT_TRUE(waitFor([&] { return svnChangeRows(e.master).size() >= 2; }, 30s)) << e.master.log();
   ASSERT_TRUE(e.waitPolls("multi", 1));
-  auto rows = changeRows(e.master);
+  auto rows = svnChangeRows(e.master);
   ASSERT_EQ(rows.size(), 2u);
   std::set<std::pair<std::string, std::string>> got{{rows[0][0], rows[0][5]}, {rows[1][0], rows[1][5]}};
   EXPECT_EQ(got, (std::set<std::pair<std::string, std::string>>{{"app/trunk", "a.txt"},

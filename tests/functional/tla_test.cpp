@@ -12,8 +12,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 // tla's lint refuses a file named .buildbot-branch: its stamp is precious.
 constexpr const char* kStamp = "+buildbot-branch";
 

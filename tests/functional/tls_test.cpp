@@ -14,10 +14,6 @@
 namespace bb::test {
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
 const std::string& slaveVerifier() {
   static const std::string v = makeVerifier("slave-pw");
   return v;

@@ -8,8 +8,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 // A master with builders parent (trigger, waiting), child, quickparent
 // (trigger, not waiting), waitparent (waits for slowchild) and slowchild (which runs until the test creates
 // `release`), and one slave that runs two builds at once, so a waiting
@@ -80,14 +78,14 @@ struct TriggerEnv {
   }
 };
 
-constexpr int kSuccess = 0, kFailure = 2, kCancelled = 6;
+constexpr int kTriggerSuccess = 0, kFailure = 2, kCancelled = 6;
 
 TEST(Trigger, ChildSucceedsSoTheWaitingParentSucceedsAndTheLinksShowBothWays) {
   TriggerEnv e;
   auto f = e.master.client({"force", "--scheduler", "force", "--builder", "parent", "--wait"});
   ASSERT_EQ(f.rc, 0) << f.describe() << e.master.log();
-  EXPECT_EQ(e.result("parent", 1), kSuccess);
-  EXPECT_EQ(e.result("child", 1), kSuccess) << "the parent waited for its child";
+  EXPECT_EQ(e.result("parent", 1), kTriggerSuccess);
+  EXPECT_EQ(e.result("child", 1), kTriggerSuccess) << "the parent waited for its child";
 
   // The child finished before the parent's trigger step did.
   auto order = sqlite(e.master.dbPath(),
@@ -145,7 +143,7 @@ TEST(Trigger, WithoutWaitingTheParentFinishesFirstAndTheChildStillRuns) {
   TriggerEnv e;
   auto f = e.master.client({"force", "--scheduler", "force", "--builder", "quickparent"});
   ASSERT_EQ(f.rc, 0) << f.describe();
-  ASSERT_TRUE(waitFor([&] { return e.result("quickparent", 1) == kSuccess; }, 60s)) << e.master.log();
+  ASSERT_TRUE(waitFor([&] { return e.result("quickparent", 1) == kTriggerSuccess; }, 60s)) << e.master.log();
   // The child cannot finish before the test creates `release`.
   ASSERT_TRUE(waitFor([&] {
     return sqlite(e.master.dbPath(), "SELECT count(*) FROM builds WHERE builder='slowchild'")[0][0] == "1";
@@ -156,7 +154,7 @@ TEST(Trigger, WithoutWaitingTheParentFinishesFirstAndTheChildStillRuns) {
   EXPECT_NE(parent.out.find("triggered slowchild #1: running"), std::string::npos) << parent.out;
 
   writeFile(e.release, "go\n");
-  ASSERT_TRUE(waitFor([&] { return e.result("slowchild", 1) == kSuccess; }, 60s)) << e.master.log();
+  ASSERT_TRUE(waitFor([&] { return e.result("slowchild", 1) == kTriggerSuccess; }, 60s)) << e.master.log();
   parent = e.show("quickparent", 1);
   EXPECT_NE(parent.out.find("triggered slowchild #1: success"), std::string::npos) << parent.out;
   auto child = e.show("slowchild", 1);
@@ -185,7 +183,7 @@ TEST(Trigger, StoppingAWaitingParentEndsItsWaitAndTheChildRunsOn) {
   EXPECT_NE(step[0][1].find("interrupted while waiting"), std::string::npos) << step[0][1];
   EXPECT_EQ(e.result("slowchild", 1), -1) << "the child keeps running";
   writeFile(e.release, "go\n");
-  ASSERT_TRUE(waitFor([&] { return e.result("slowchild", 1) == kSuccess; }, 60s)) << e.master.log();
+  ASSERT_TRUE(waitFor([&] { return e.result("slowchild", 1) == kTriggerSuccess; }, 60s)) << e.master.log();
 }
 
 }  // namespace

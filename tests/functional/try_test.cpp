@@ -24,8 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 struct TryEnv {
   TempDir tmp{"bb-try"};
   GitRepo origin{tmp.sub("origin")};

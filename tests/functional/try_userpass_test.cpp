@@ -15,8 +15,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 struct UserpassEnv {
   TempDir tmp{"bb-tryup"};
   GitRepo origin{tmp.sub("origin")};

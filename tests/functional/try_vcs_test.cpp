@@ -13,8 +13,6 @@
 namespace bb::test {
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 struct TryVcs {
   VcsEnv env;
   std::string dev = env.tmp.sub("dev");

@@ -1,22 +1,16 @@
 #include "tests/functional/vcs_support.hpp"
 
 #include <stdexcept>
+#include "common/trim.hpp"
 
 namespace bb::test {
 
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 std::string must(std::vector<std::string> argv, const std::string& cwd) {
   auto r = run(argv, cwd, {{"HGPLAIN", "1"}, {"LC_ALL", "C"}});
   if (r.rc != 0) throw std::runtime_error(argv[0] + " " + argv[1] + " failed: " + r.describe());
   return r.out;
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
 }
 
 }  // namespace
@@ -34,7 +28,7 @@ std::string HgRepo::commit(const std::string& file, const std::string& content,
   writeFile(dir_ + "/" + file, content);
   if (!existed) hg({"add", "--", file});
   hg({"commit", "-u", user, "-m", message});
-  return trim(hg({"log", "-r", ".", "-T", "{node}"}));
+  return trimEnd(hg({"log", "-r", ".", "-T", "{node}"}));
 }
 
 void HgRepo::branch(const std::string& name) { hg({"branch", "--", name}); }
@@ -62,14 +56,14 @@ std::string SvnRepo::commit(const std::string& path, const std::string& content,
   writeFile(file, content);
   if (!existed) svn({"add", "-q", "--parents", "--", path});
   svn({"commit", "-q", "--username", user, "-m", message});
-  return trim(must({"svnlook", "youngest", dir_ + "/repo"}, ""));
+  return trimEnd(must({"svnlook", "youngest", dir_ + "/repo"}, ""));
 }
 
 std::string SvnRepo::branchFromTrunk(const std::string& name) {
   must({"svn", "copy", "-q", "-m", "branch " + name, url() + "/trunk", url() + "/branches/" + name},
        "");
   svn({"update", "-q"});
-  return trim(must({"svnlook", "youngest", dir_ + "/repo"}, ""));
+  return trimEnd(must({"svnlook", "youngest", dir_ + "/repo"}, ""));
 }
 
 std::string VcsEnv::yaml(const std::string& builders, const std::vector<std::string>& names,

@@ -16,8 +16,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 class WebApi : public ::testing::Test {
  protected:
   // `builders` replaces the default builder list; `extraMaster` is added to

@@ -13,8 +13,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 TEST(WebLocksPage, ShowsTheHolderAndTheWaiterThenFree) {
   TempDir tmp;
   const int web = freePort();

@@ -15,7 +15,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string q(const std::string& s) { return Json(s).dump(); }
+std::string jq(const std::string& s) { return Json(s).dump(); }
 
 std::string shot(const std::string& name) {
   const auto dir = std::filesystem::current_path() / "screenshots";
@@ -29,11 +29,11 @@ class WebPages : public ::testing::Test {
     master.create();
     master.writeConfig(
         "master: {name: pages, slave_port: " + std::to_string(master.port()) +
-        ", web_port: " + std::to_string(web) + ", url: " + q(base() + "/") + "}\n"
-        "slaves: [{name: s1, password: " + q(v) + "}]\n"
+        ", web_port: " + std::to_string(web) + ", url: " + jq(base() + "/") + "}\n"
+        "slaves: [{name: s1, password: " + jq(v) + "}]\n"
         "users:\n"
-        "  - {name: alice, password: " + q(v) + ", may: [sendchange, force, status, stop_slave]}\n"
-        "  - {name: bob, password: " + q(v) + ", may: [status]}\n"
+        "  - {name: alice, password: " + jq(v) + ", may: [sendchange, force, status, stop_slave]}\n"
+        "  - {name: bob, password: " + jq(v) + ", may: [status]}\n"
         "builders:\n"
         "  - {name: b1, slaves: [s1], steps: [" + steps + "]}\n"
         "schedulers:\n"
@@ -80,8 +80,8 @@ TEST_F(WebPages, FrontPageAndWaterfallShowABuildThatACommitCaused) {
   GitRepo repo(tmp.sub("repo"));
   repo.init();
   repo.commit("README.md", "first\n", "initial");
-  start("{git: {repo: " + q(repo.path()) + "}}, {shell: {name: compile, command: \"echo compiled\"}}",
-        "change_sources:\n  - {name: repo, type: git_poller, repo: " + q(repo.path()) +
+  start("{git: {repo: " + jq(repo.path()) + "}}, {shell: {name: compile, command: \"echo compiled\"}}",
+        "change_sources:\n  - {name: repo, type: git_poller, repo: " + jq(repo.path()) +
             ", branches: [main], interval: 1}\n");
   ASSERT_TRUE(master.waitForLog("watching main")) << master.log();
   const std::string sha = repo.commit("data.txt", "x\n", "add the data file");
@@ -175,7 +175,7 @@ TEST_F(WebPages, AControlRequestFromAForeignOriginIsRefused) {
       {{"click", "form.login button"}},
       {{"wait_css", "nav.top form.logout"}},
       {{"get", "http://localhost:" + std::to_string(web) + "/"}},
-      {{"async_js", "fetch(" + q(api) + ", {method: 'POST', mode: 'no-cors', credentials: 'include',"
+      {{"async_js", "fetch(" + jq(api) + ", {method: 'POST', mode: 'no-cors', credentials: 'include',"
                     " headers: {'Content-Type': 'text/plain'}, body: JSON.stringify({method: 'force', params: {builders: ['b1']}})})"
                     ".then(function () { done('sent'); }, function (e) { done('error ' + e); });"},
        {"as", "fetch"}},
@@ -193,7 +193,7 @@ TEST_F(WebPages, HostileTextStaysTextInTheBrowser) {
   // '.', '_', '-' and ' ', so the hostile text comes from changes,
   // properties and output.
   start("{shell: {name: show, command: " +
-        q("printf '\\033[31m<img src=x onerror=alert(\"log\")>\\033[0m red\\n<script>alert(\"log2\")</script>\\n'") + "}}");
+        jq("printf '\\033[31m<img src=x onerror=alert(\"log\")>\\033[0m red\\n<script>alert(\"log2\")</script>\\n'") + "}}");
   const std::string author = "<script>alert('author')</script>";
   const std::string comments = "<img src=x onerror=alert('comments')> and javascript:alert(1)";
   const std::string branch = "main";
@@ -252,7 +252,7 @@ TEST_F(WebPages, HostileTextStaysTextInTheBrowser) {
 TEST_F(WebPages, NamedUrlsAreLinksOnlyWhenSafe) {
   // Two from the step's config, two from its command's output.
   start("{shell: {name: show, command: " +
-        q("echo '##buildbot-url docs https://docs.example.org/%(prop:revision)s'; "
+        jq("echo '##buildbot-url docs https://docs.example.org/%(prop:revision)s'; "
           "echo '##buildbot-url page data:text/html,<script>alert(\"data\")</script>'") +
         ", urls: {builder: \"/builders/b1\", evil: \"javascript:alert('url')\"}}}");
   ASSERT_EQ(master.client({"sendchange", "--who", "dev", "--branch", "main", "--revision", "r42"}).rc, 0);
@@ -261,7 +261,7 @@ TEST_F(WebPages, NamedUrlsAreLinksOnlyWhenSafe) {
                             " return a.textContent + '=' + a.getAttribute('href'); }).join(' ')";
   auto linksOf = [&](const std::string& sel) {
     std::string js = links;
-    js.replace(js.find("SEL"), 3, q(sel));
+    js.replace(js.find("SEL"), 3, jq(sel));
     return js;
   };
   const Json got = browse(Json::array({

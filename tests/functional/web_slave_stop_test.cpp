@@ -12,7 +12,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string q(const std::string& s) { return Json(s).dump(); }
+std::string slaveStopQ(const std::string& s) { return Json(s).dump(); }
 
 class WebSlaveStop : public ::testing::Test {
  protected:
@@ -27,12 +27,12 @@ class WebSlaveStop : public ::testing::Test {
     master.writeConfig(
         "master: {name: stop, slave_port: " + std::to_string(master.port()) + ", web_port: " +
         std::to_string(web) + ", url: \"http://127.0.0.1:" + std::to_string(web) + "/\"}\n"
-        "slaves:\n  - {name: s1, password: " + q(v) + ", max_builds: 3}\n"
-        "  - {name: s2, password: " + q(v) + "}\n"
+        "slaves:\n  - {name: s1, password: " + slaveStopQ(v) + ", max_builds: 3}\n"
+        "  - {name: s2, password: " + slaveStopQ(v) + "}\n"
         "users:\n"
-        "  - {name: alice, password: " + q(v) + ", may: [force, status, stop_slave]}\n"
-        "  - {name: bob, password: " + q(v) + ", may: [force, status]}\n"
-        "builders: [{name: b, slaves: [s1, s2], steps: [{shell: {name: work, command: " + q(command) + "}}]}]\n"
+        "  - {name: alice, password: " + slaveStopQ(v) + ", may: [force, status, stop_slave]}\n"
+        "  - {name: bob, password: " + slaveStopQ(v) + ", may: [force, status]}\n"
+        "builders: [{name: b, slaves: [s1, s2], steps: [{shell: {name: work, command: " + slaveStopQ(command) + "}}]}]\n"
         "schedulers: [{name: force, type: force, builders: [b]}]\n");
     master.setAuth("alice", "pw");
     master.start();

@@ -12,7 +12,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string q(const std::string& s) { return Json(s).dump(); }
+std::string urlsQ(const std::string& s) { return Json(s).dump(); }
 
 Json url(const std::string& name, const std::string& u) { return Json{{"name", name}, {"url", u}}; }
 
@@ -29,12 +29,12 @@ TEST(WebUrls, ConfigAndCommandUrlsAreStoredAndServed) {
   master.writeConfig(
       "master: {name: urls, slave_port: " + std::to_string(master.port()) + ", web_port: " +
       std::to_string(web) + ", url: \"http://ci.example.org/\"}\n"
-      "slaves: [{name: s1, password: " + q(v) + "}]\n"
-      "users: [{name: alice, password: " + q(v) + ", may: [sendchange, status]}]\n"
+      "slaves: [{name: s1, password: " + urlsQ(v) + "}]\n"
+      "users: [{name: alice, password: " + urlsQ(v) + ", may: [sendchange, status]}]\n"
       "builders:\n"
       "  - name: b1\n    slaves: [s1]\n    steps:\n"
       "      - {shell: {name: compile, command: \"true\"}}\n"
-      "      - shell:\n          name: test\n          command: " + q(command) + "\n"
+      "      - shell:\n          name: test\n          command: " + urlsQ(command) + "\n"
       "          urls: {results: \"https://ci.example.org/results/%(prop:revision)s?b=%(prop:buildername)s\"}\n"
       "schedulers: [{name: all, type: single_branch, branch: main, builders: [b1]}]\n");
   master.setAuth("alice", "pw");
@@ -82,8 +82,8 @@ TEST(WebUrls, AConfigUrlThatDoesNotRenderEndsTheStepWithTheReason) {
   master.create();
   master.writeConfig(
       "master: {name: urls, slave_port: " + std::to_string(master.port()) + "}\n"
-      "slaves: [{name: s1, password: " + q(v) + "}]\n"
-      "users: [{name: alice, password: " + q(v) + ", may: [sendchange, force, status]}]\n"
+      "slaves: [{name: s1, password: " + urlsQ(v) + "}]\n"
+      "users: [{name: alice, password: " + urlsQ(v) + ", may: [sendchange, force, status]}]\n"
       "builders: [{name: b1, slaves: [s1], steps: [{shell: {name: test, command: \"echo hi\","
       " urls: {r: \"https://x/%(prop:nosuch)s\"}}}]}]\n"
       "schedulers: [{name: force, type: force, builders: [b1]}]\n");

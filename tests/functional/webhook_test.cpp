@@ -21,8 +21,6 @@ const char* kGitHubSecret = "gh-webhook-secret-0123456789";
 const char* kGitLabToken = "gl-webhook-token-0123456789";
 const char* kGiteaSecret = "gitea-webhook-secret-0123456789";
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 Json push(const std::string& rev, const std::string& ref = "refs/heads/main") {
   return Json{{"ref", ref},
               {"after", rev},

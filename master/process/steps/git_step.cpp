@@ -13,7 +13,7 @@ namespace bb {
 
 namespace {
 
-bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
+bool parseGitStep(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
   r.allowKeys({"name", "repo", "branch", "revision", "mode", "workdir", "timeout", "locks", "urls"});
   auto o = std::make_shared<GitOptions>();
   readRemoteStepKeys(r, p, s, *o);
@@ -44,7 +44,7 @@ bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
 
 }  // namespace
 
-void GitStep::declareType(StepType& t) { t.config.parse = parse; }
+void GitStep::declareType(StepType& t) { t.config.parse = parseGitStep; }
 
 Json GitStep::args(const StepContext& ctx) const {
   const auto& o = cfg_.as<GitOptions>();

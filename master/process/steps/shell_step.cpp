@@ -9,7 +9,7 @@ namespace bb {
 
 namespace {
 
-bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
+bool parseShellStep(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
   r.allowKeys({"name", "command", "workdir", "env", "timeout", "max_silence", "halt_on_failure",
                "flunk_on_failure", "warn_on_failure", "locks", "urls"});
   auto o = std::make_shared<ShellOptions>();
@@ -60,7 +60,7 @@ bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
 
 }  // namespace
 
-void ShellStep::declareType(StepType& t) { t.config.parse = parse; }
+void ShellStep::declareType(StepType& t) { t.config.parse = parseShellStep; }
 
 Json ShellStep::args(const StepContext& ctx) const {
   const auto& o = cfg_.as<ShellOptions>();

@@ -16,7 +16,7 @@ namespace bb {
 namespace {
 
 template <class T>
-StepType type(const char* name) {
+StepType stepType(const char* name) {
   StepType t;
   t.config.name = name;
   t.make = [](const StepConfig& c) -> std::shared_ptr<Step> { return std::make_shared<T>(c); };
@@ -28,15 +28,15 @@ StepType type(const char* name) {
 
 const std::vector<StepType>& stepTypes() {
   static const std::vector<StepType> types{
-      type<ShellStep>("shell"),
-      type<GitStep>("git"),
-      type<HgStep>("hg"),
-      type<SvnStep>("svn"),
-      type<DarcsStep>("darcs"),
-      type<BrzStep>("brz"),
-      type<CvsStep>("cvs"),
-      type<TlaStep>("tla"),
-      type<TriggerStep>("trigger"),
+      stepType<ShellStep>("shell"),
+      stepType<GitStep>("git"),
+      stepType<HgStep>("hg"),
+      stepType<SvnStep>("svn"),
+      stepType<DarcsStep>("darcs"),
+      stepType<BrzStep>("brz"),
+      stepType<CvsStep>("cvs"),
+      stepType<TlaStep>("tla"),
+      stepType<TriggerStep>("trigger"),
   };
   return types;
 }

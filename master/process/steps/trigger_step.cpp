@@ -33,7 +33,7 @@ struct NotTriggerable : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
+bool parseTriggerStep(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
   r.allowKeys({"name", "schedulers", "wait_for_finish", "set_properties", "copy_properties",
                "update_source_stamp", "halt_on_failure", "flunk_on_failure", "warn_on_failure",
                "locks", "urls"});
@@ -94,7 +94,7 @@ bool parse(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s) {
 
 }  // namespace
 
-void TriggerStep::declareType(StepType& t) { t.config.parse = parse; }
+void TriggerStep::declareType(StepType& t) { t.config.parse = parseTriggerStep; }
 
 Json TriggerStep::childProperties(const TriggerOptions& step, const TriggerParent& parent,
                                   const Properties& parentProps, std::string& notes) {

@@ -15,16 +15,6 @@ namespace bb::web {
 
 namespace {
 
-std::string str(const Json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::int64_t num(const Json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<std::int64_t>() : 0;
-}
-
 // The first line of `text`, cut to `max` bytes (at a UTF-8 boundary).
 std::string firstLine(const std::string& text, std::size_t max) {
   std::string line = text.substr(0, text.find('\n'));

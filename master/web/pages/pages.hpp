@@ -19,6 +19,18 @@ class Database;
 
 namespace bb::web {
 
+// A string or integer field of a status view; empty or 0 when it is
+// absent or of another type (views leave out what they do not know).
+inline std::string str(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+inline std::int64_t num(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+}
+
 // The page does not exist (no such builder, build, log, change): a 404.
 struct PageNotFound : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -12,16 +12,6 @@ namespace bb::web {
 
 namespace {
 
-std::string str(const Json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::int64_t num(const Json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<std::int64_t>() : 0;
-}
-
 // Rows of a time-ordered table, newest first: one per second in which
 // something happened, with a cell per column.
 struct TimeRows {

@@ -25,7 +25,7 @@ struct Call {
 const std::string kPin = "SHA256:" + std::string(64, 'a');
 
 // Scripted answers, one per call, in order; records every call.
-struct FakeMaster {
+struct CliFakeMaster {
   std::vector<Call> calls;
   std::deque<std::function<Json(const Call&)>> answers;
   std::optional<MasterAddress> address;
@@ -37,7 +37,7 @@ struct FakeMaster {
 
 class FakeSender : public RequestSender {
  public:
-  explicit FakeSender(FakeMaster& m) : m_(m) {}
+  explicit FakeSender(CliFakeMaster& m) : m_(m) {}
   Json call(const std::string& method, const Json& params) override {
     m_.calls.push_back({method, params});
     if (m_.answers.empty()) throw ConnectError("fake master: no answer scripted for " + method);
@@ -53,7 +53,7 @@ class FakeSender : public RequestSender {
   }
 
  private:
-  FakeMaster& m_;
+  CliFakeMaster& m_;
 };
 
 class CliTest : public ::testing::Test {
@@ -88,7 +88,7 @@ class CliTest : public ::testing::Test {
   std::istringstream in_;
   std::ostringstream out_, err_;
   CliContext ctx_;
-  FakeMaster master_;
+  CliFakeMaster master_;
 };
 
 const std::vector<std::string> kConn = {"--master", "127.0.0.1:9989", "--auth", "alice:pw"};

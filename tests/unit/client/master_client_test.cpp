@@ -26,9 +26,9 @@ namespace asio = boost::asio;
 // nullopt to never answer.
 using RequestHandler = std::function<std::optional<Json>(const Json& request)>;
 
-class FakeMaster {
+class MasterClientFakeMaster {
  public:
-  explicit FakeMaster(RequestHandler handler)
+  explicit MasterClientFakeMaster(RequestHandler handler)
       : handler_(std::move(handler)),
         verifier_(makeScramVerifier("secret", kScramMinIterations)),
         work_(asio::make_work_guard(io_)) {
@@ -36,7 +36,7 @@ class FakeMaster {
                                            [this](std::shared_ptr<Connection> c) { onAccept(c); });
     thread_ = std::thread([this] { io_.run(); });
   }
-  ~FakeMaster() {
+  ~MasterClientFakeMaster() {
     std::promise<void> done;
     postTo(io_, [&] {
       listener_->close();
@@ -106,7 +106,7 @@ MasterClientOptions plain() {
 }
 
 TEST(MasterClient, LogsInAndGetsResult) {
-  FakeMaster master([](const Json& req) -> std::optional<Json> {
+  MasterClientFakeMaster master([](const Json& req) -> std::optional<Json> {
     return Json{{"ok", true},
                 {"result", {{"method", req["method"]}, {"echo", req["params"]}}}};
   });
@@ -121,7 +121,7 @@ TEST(MasterClient, LogsInAndGetsResult) {
 }
 
 TEST(MasterClient, WrongPasswordIsRefused) {
-  FakeMaster master([](const Json&) { return Json{{"ok", true}, {"result", Json::object()}}; });
+  MasterClientFakeMaster master([](const Json&) { return Json{{"ok", true}, {"result", Json::object()}}; });
   MasterClient client(local(master.port()), Credentials{"alice", "wrong"}, plain());
   try {
     client.connect();
@@ -135,13 +135,13 @@ TEST(MasterClient, WrongPasswordIsRefused) {
 }
 
 TEST(MasterClient, UnknownUserIsRefusedTheSameWay) {
-  FakeMaster master([](const Json&) { return Json{{"ok", true}, {"result", Json::object()}}; });
+  MasterClientFakeMaster master([](const Json&) { return Json{{"ok", true}, {"result", Json::object()}}; });
   MasterClient client(local(master.port()), Credentials{"mallory", "secret"}, plain());
   EXPECT_THROW(client.connect(), ConnectError);
 }
 
 TEST(MasterClient, ErrorResponseBecomesMasterError) {
-  FakeMaster master([](const Json&) -> std::optional<Json> {
+  MasterClientFakeMaster master([](const Json&) -> std::optional<Json> {
     return Json{{"ok", false},
                 {"error",
                  {{"code", "not_permitted"},
@@ -160,7 +160,7 @@ TEST(MasterClient, ErrorResponseBecomesMasterError) {
 }
 
 TEST(MasterClient, UnansweredRequestTimesOut) {
-  FakeMaster master([](const Json&) -> std::optional<Json> { return std::nullopt; });
+  MasterClientFakeMaster master([](const Json&) -> std::optional<Json> { return std::nullopt; });
   MasterClientOptions opts = plain();
   opts.requestTimeout = std::chrono::milliseconds(200);
   MasterClient client(local(master.port()), Credentials{"alice", "secret"}, opts);

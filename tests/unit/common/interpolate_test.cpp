@@ -5,7 +5,7 @@
 namespace bb {
 namespace {
 
-Properties sample() {
+Properties interpolateSample() {
   Properties p;
   p.set("branch", "main", "Scheduler");
   p.set("revision", "abc123", "Change");
@@ -37,7 +37,7 @@ TEST(Properties, SetGetHasAndSource) {
 }
 
 TEST(Properties, AsStringRendersValues) {
-  Properties p = sample();
+  Properties p = interpolateSample();
   EXPECT_EQ(p.asString("branch"), "main");
   EXPECT_EQ(p.asString("jobs"), "4");
   EXPECT_EQ(p.asString("on"), "true");
@@ -47,7 +47,7 @@ TEST(Properties, AsStringRendersValues) {
 }
 
 TEST(Properties, JsonRoundTrip) {
-  Properties p = sample();
+  Properties p = interpolateSample();
   Json j = p.toJson();
   EXPECT_EQ(j["branch"], Json::array({"main", "Scheduler"}));
   EXPECT_EQ(j["jobs"], Json::array({4, "Builder"}));
@@ -76,7 +76,7 @@ TEST(Properties, UpdateReplaces) {
 }
 
 TEST(Interpolate, PlainTextAndPercent) {
-  Properties p = sample();
+  Properties p = interpolateSample();
   EXPECT_EQ(interpolate("make -j2", p), "make -j2");
   EXPECT_EQ(interpolate("100%% done", p), "100% done");
   EXPECT_EQ(interpolate("date +%s", p), "date +%s");
@@ -86,7 +86,7 @@ TEST(Interpolate, PlainTextAndPercent) {
 }
 
 TEST(Interpolate, Substitution) {
-  Properties p = sample();
+  Properties p = interpolateSample();
   EXPECT_EQ(interpolate("%(prop:branch)s", p), "main");
   EXPECT_EQ(interpolate("git checkout %(prop:revision)s on %(prop:branch)s", p),
             "git checkout abc123 on main");
@@ -95,7 +95,7 @@ TEST(Interpolate, Substitution) {
 }
 
 TEST(Interpolate, MissingPropertyThrows) {
-  Properties p = sample();
+  Properties p = interpolateSample();
   try {
     interpolate("x %(prop:nope)s", p);
     FAIL() << "expected InterpolationError";
@@ -106,7 +106,7 @@ TEST(Interpolate, MissingPropertyThrows) {
 }
 
 TEST(Interpolate, DefaultIfMissingOrEmpty) {
-  Properties p = sample();
+  Properties p = interpolateSample();
   EXPECT_EQ(interpolate("%(prop:nope:-dflt)s", p), "dflt");
   EXPECT_EQ(interpolate("%(prop:empty:-dflt)s", p), "dflt");
   EXPECT_EQ(interpolate("%(prop:nothing:-dflt)s", p), "dflt");
@@ -117,7 +117,7 @@ TEST(Interpolate, DefaultIfMissingOrEmpty) {
 }
 
 TEST(Interpolate, DefaultIfFalsy) {
-  Properties p = sample();
+  Properties p = interpolateSample();
   EXPECT_EQ(interpolate("%(prop:nope:~d)s", p), "d");
   EXPECT_EQ(interpolate("%(prop:empty:~d)s", p), "d");
   EXPECT_EQ(interpolate("%(prop:zero:~d)s", p), "d");
@@ -129,7 +129,7 @@ TEST(Interpolate, DefaultIfFalsy) {
 }
 
 TEST(Interpolate, ReplacementIfSet) {
-  Properties p = sample();
+  Properties p = interpolateSample();
   EXPECT_EQ(interpolate("make%(prop:jobs:+ -j)s", p), "make -j");
   EXPECT_EQ(interpolate("make%(prop:nope:+ -j)s", p), "make");
   EXPECT_EQ(interpolate("make%(prop:empty:+ -j)s", p), "make");
@@ -137,7 +137,7 @@ TEST(Interpolate, ReplacementIfSet) {
 }
 
 TEST(Interpolate, NestedDefaults) {
-  Properties p = sample();
+  Properties p = interpolateSample();
   EXPECT_EQ(interpolate("%(prop:nope:-%(prop:branch)s)s", p), "main");
   EXPECT_EQ(interpolate("%(prop:nope:-%(prop:nope2:-x%%y)s)s", p), "x%y");
   EXPECT_EQ(interpolate("%(prop:jobs:+-j%(prop:jobs)s)s", p), "-j4");
@@ -147,7 +147,7 @@ TEST(Interpolate, NestedDefaults) {
 }
 
 TEST(Interpolate, SyntaxErrors) {
-  Properties p = sample();
+  Properties p = interpolateSample();
   EXPECT_THROW(interpolate("%(prop:branch", p), InterpolationError);
   EXPECT_THROW(interpolate("%(prop:branch)", p), InterpolationError);
   EXPECT_THROW(interpolate("%(prop:branch)x", p), InterpolationError);

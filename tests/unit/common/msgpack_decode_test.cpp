@@ -24,7 +24,7 @@ bool hasSubtypedBinary(const Json& v) {
   return false;
 }
 
-Json sample() {
+Json msgpackDecodeSample() {
   Json::binary_t big(Json::binary_t::container_type(70000, 0xab));
   return Json{
       {"ints", {0, 1, 127, 128, 255, 256, 65535, 65536, 4294967295ULL, 4294967296ULL,
@@ -44,7 +44,7 @@ Json sample() {
 }  // namespace
 
 TEST(MsgpackDecode, AgreesWithNlohmannOnEveryKind) {
-  Json v = sample();
+  Json v = msgpackDecodeSample();
   for (int i = 0; i < 70000; ++i) v["many"].push_back(i % 3);  // array32
   Json wide = Json::object();
   for (int i = 0; i < 70000; ++i) wide[std::to_string(i)] = i;  // map32

@@ -9,7 +9,7 @@
 namespace bb {
 namespace {
 
-TryJob sample() {
+TryJob tryJobSample() {
   TryJob j;
   j.jobId = "20261201-120000-42-deadbeef";
   j.branch = "main";
@@ -41,7 +41,7 @@ void expectSame(const TryJob& a, const TryJob& b, bool hasAll = true) {
 }
 
 TEST(TryJobText, RoundTrips) {
-  TryJob j = sample();
+  TryJob j = tryJobSample();
   j.patch += std::string("\0binary\xff", 8);
   const std::string text = formatTryJob(j);
   EXPECT_EQ(text.rfind("Try-Format: 1\nJob-Id: ", 0), 0u);
@@ -62,7 +62,7 @@ std::string errorOf(const std::string& text) {
 }
 
 TEST(TryJobText, MalformedJobsSayWhy) {
-  const std::string good = formatTryJob(sample());
+  const std::string good = formatTryJob(tryJobSample());
   EXPECT_EQ(errorOf(""), "the try job is empty");
   EXPECT_NE(errorOf("Try-Format: 2\n\n").find("version '2' is not known"), std::string::npos);
   EXPECT_NE(errorOf("Hello: 1\n\n").find("starts with 'Try-Format: 1'"), std::string::npos);
@@ -91,16 +91,16 @@ TEST(TryJobText, MalformedJobsSayWhy) {
 }
 
 TEST(TryJobText, FormatRefusesWhatCouldNotBeReadBack) {
-  TryJob j = sample();
+  TryJob j = tryJobSample();
   j.builders.clear();
   EXPECT_THROW(formatTryJob(j), TryJobError);
-  j = sample();
+  j = tryJobSample();
   j.jobId = "a/b";
   EXPECT_THROW(formatTryJob(j), TryJobError);
 }
 
 TEST(BuildbotTryJob, EveryVersionIsRead) {
-  const TryJob j = sample();
+  const TryJob j = tryJobSample();
   for (int v = 1; v <= 6; ++v) {
     SCOPED_TRACE("version " + std::to_string(v));
     const std::string file = formatBuildbotTryJob(j, v);

@@ -15,7 +15,7 @@ MasterConfig load(const std::string& yaml) {
   return r.config ? *r.config : MasterConfig{};
 }
 
-std::string base(const std::string& builders, const std::string& extraSlave = "") {
+std::string configDiffBase(const std::string& builders, const std::string& extraSlave = "") {
   return "master: {name: m, slave_port: 9989}\n"
          "slaves:\n  - {name: s1, password: \"" + test::kVerifier + "\"}\n" + extraSlave +
          "builders:\n" + builders +
@@ -25,15 +25,15 @@ std::string base(const std::string& builders, const std::string& extraSlave = ""
 const std::string kB1 = "  - {name: b1, slaves: [s1], steps: [{shell: {command: make}}]}\n";
 
 TEST(ConfigDiff, NothingChangedWhateverTheStyle) {
-  const auto a = load(base(kB1));
+  const auto a = load(configDiffBase(kB1));
   // Block style, other key order: the same content.
-  const auto b = load(base("  - name: b1\n    steps: [{shell: {command: make}}]\n    slaves: [s1]\n"));
+  const auto b = load(configDiffBase("  - name: b1\n    steps: [{shell: {command: make}}]\n    slaves: [s1]\n"));
   EXPECT_EQ(describeChanges(diffConfigs(a, b)), "nothing changed");
 }
 
 TEST(ConfigDiff, NamesWhatWasAddedRemovedAndChanged) {
-  const auto a = load(base(kB1 + "  - {name: old, slaves: [s1], steps: [{shell: {command: x}}]}\n"));
-  const auto b = load(base(
+  const auto a = load(configDiffBase(kB1 + "  - {name: old, slaves: [s1], steps: [{shell: {command: x}}]}\n"));
+  const auto b = load(configDiffBase(
       "  - {name: b1, slaves: [s1], steps: [{shell: {command: \"make -j2\"}}]}\n"
       "  - {name: b2, slaves: [s1, s2], steps: [{shell: {command: y}}]}\n",
       "  - {name: s2, password: \"" + test::kVerifier + "\"}\n"));
@@ -46,14 +46,14 @@ TEST(ConfigDiff, NamesWhatWasAddedRemovedAndChanged) {
 }
 
 TEST(ConfigDiff, TheMasterSectionCountsAsOne) {
-  const auto a = load(base(kB1));
-  std::string other = base(kB1);
+  const auto a = load(configDiffBase(kB1));
+  std::string other = configDiffBase(kB1);
   other.replace(other.find("name: m,"), 8, "name: m2,");
   EXPECT_EQ(describeChanges(diffConfigs(a, load(other))), "master section changed");
 }
 
 TEST(ConfigDiff, SecretsAreComparedByValueAndNamedOnly) {
-  auto a = load(base(kB1));
+  auto a = load(configDiffBase(kB1));
   auto b = a;
   a.secrets.values = {{"kept", "same-value"}, {"tok", "old-value"}, {"gone", "gone-value"}};
   b.secrets.values = {{"kept", "same-value"}, {"tok", "new-value"}, {"fresh", "fresh-value"}};

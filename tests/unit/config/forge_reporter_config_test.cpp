@@ -17,7 +17,7 @@ using test::expectErrorAt;
 using test::kVerifier;
 
 // The reporters section starts at line 6, its first item at line 7.
-std::string config(const std::string& reporters) {
+std::string forgeConfig(const std::string& reporters) {
   return "slaves:\n"
          "  - { name: s1, password: \"" + kVerifier + "\" }\n"
          "builders:\n"
@@ -27,7 +27,7 @@ std::string config(const std::string& reporters) {
 }
 
 ConfigResult<MasterConfig> parse(const std::string& reporters) {
-  return parseMasterConfig(config(reporters), "t.yaml", masterConfigKinds());
+  return parseMasterConfig(forgeConfig(reporters), "t.yaml", masterConfigKinds());
 }
 
 TEST(ForgeReporterConfig, GitHubDefaults) {

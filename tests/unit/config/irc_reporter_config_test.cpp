@@ -13,7 +13,7 @@ namespace {
 using test::dump;
 using test::kVerifier;
 
-std::string config(const std::string& reporters) {
+std::string ircConfig(const std::string& reporters) {
   return "slaves:\n"
          "  - { name: s1, password: \"" + kVerifier + "\" }\n"
          "builders:\n"
@@ -23,7 +23,7 @@ std::string config(const std::string& reporters) {
 }
 
 TEST(IrcReporterConfig, Defaults) {
-  auto r = parseMasterConfig(config("  - { name: c, type: irc, host: irc.example.org, nick: bot, channels: [\"#ci\"] }\n"),
+  auto r = parseMasterConfig(ircConfig("  - { name: c, type: irc, host: irc.example.org, nick: bot, channels: [\"#ci\"] }\n"),
                              "t.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   const auto& o = r.config->reporters[0].as<IrcOptions>();
@@ -42,7 +42,7 @@ TEST(IrcReporterConfig, Defaults) {
 
 TEST(IrcReporterConfig, EveryKey) {
   auto r = parseMasterConfig(
-      config("  - name: c\n    type: irc\n    host: irc.example.org\n    tls: true\n    tls_verify: false\n"
+      ircConfig("  - name: c\n    type: irc\n    host: irc.example.org\n    tls: true\n    tls_verify: false\n"
              "    nick: bot\n    realname: CI bot\n    password: \"%(secret:ircpw)s\"\n"
              "    nickserv_password: \"%(secret:ircpw)s\"\n    sasl: {user: bot, password: \"%(secret:ircpw)s\"}\n"
              "    notify: [failure]\n"
@@ -69,7 +69,7 @@ TEST(IrcReporterConfig, EveryKey) {
 
 TEST(IrcReporterConfig, MistakesAreNamed) {
   auto r = parseMasterConfig(
-      config("  - { name: c, type: irc, host: \"irc://x\", nick: 9bot, channels: [ci, {name: \"#x\", notify: [nope]}],"
+      ircConfig("  - { name: c, type: irc, host: \"irc://x\", nick: 9bot, channels: [ci, {name: \"#x\", notify: [nope]}],"
              " rate: 0 }\n"),
       "t.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
@@ -79,7 +79,7 @@ TEST(IrcReporterConfig, MistakesAreNamed) {
   EXPECT_NE(all.find("channels: 'ci' is not a channel name"), std::string::npos) << all;
   EXPECT_NE(all.find("notify: unknown event 'nope'"), std::string::npos) << all;
   EXPECT_NE(all.find("rate must be a number"), std::string::npos) << all;
-  auto none = parseMasterConfig(config("  - { name: c, type: irc, host: h, nick: bot }\n"), "t.yaml",
+  auto none = parseMasterConfig(ircConfig("  - { name: c, type: irc, host: h, nick: bot }\n"), "t.yaml",
                                 masterConfigKinds());
   ASSERT_FALSE(none.ok());
   EXPECT_NE(dump(none.errors).find("channels must be a non-empty list"), std::string::npos) << dump(none.errors);

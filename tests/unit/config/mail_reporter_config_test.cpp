@@ -16,7 +16,7 @@ using test::kVerifier;
 
 // Lines 1-5 are a slave, builder b1 and scheduler main; the reporters
 // section starts at line 6 ("reporters:"), its first item at line 7.
-std::string config(const std::string& reporters) {
+std::string mailConfig(const std::string& reporters) {
   return "slaves:\n"
          "  - { name: s1, password: \"" + kVerifier + "\" }\n"
          "builders:\n"
@@ -27,7 +27,7 @@ std::string config(const std::string& reporters) {
 
 TEST(MailReporterConfig, Defaults) {
   auto r = parseMasterConfig(
-      config("  - { name: m, type: mail, smtp: \"smtp://127.0.0.1:25\", from: ci@example.org, to: [a@example.org] }\n"),
+      mailConfig("  - { name: m, type: mail, smtp: \"smtp://127.0.0.1:25\", from: ci@example.org, to: [a@example.org] }\n"),
       "t.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << dump(r.errors);
   ASSERT_EQ(r.config->reporters.size(), 1u);
@@ -52,7 +52,7 @@ TEST(MailReporterConfig, Defaults) {
 
 TEST(MailReporterConfig, EveryKey) {
   auto r = parseMasterConfig(
-      config("  - name: m\n"
+      mailConfig("  - name: m\n"
              "    type: mail\n"
              "    smtp: \"smtp://mail.example.org:587\"\n"
              "    starttls: true\n"
@@ -103,7 +103,7 @@ TEST(MailReporterConfig, EveryKey) {
 
 TEST(MailReporterConfig, ASingleModeMayBeAString) {
   auto r = parseMasterConfig(
-      config("  - { name: m, type: mail, smtp: \"smtps://h.example.org\", from: a@example.org, blamelist: true, "
+      mailConfig("  - { name: m, type: mail, smtp: \"smtps://h.example.org\", from: a@example.org, blamelist: true, "
              "mode: problem }\n"),
       "t.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << dump(r.errors);
@@ -112,7 +112,7 @@ TEST(MailReporterConfig, ASingleModeMayBeAString) {
 
 TEST(MailReporterConfig, MistakesAreReportedWhereTheyAre) {
   auto r = parseMasterConfig(
-      config("  - name: m\n"                                   // 7
+      mailConfig("  - name: m\n"                                   // 7
              "    type: mail\n"                                // 8
              "    smtp: \"http://mail.example.org\"\n"         // 9
              "    from: nobody\n"                              // 10
@@ -143,7 +143,7 @@ TEST(MailReporterConfig, MistakesAreReportedWhereTheyAre) {
 }
 
 TEST(MailReporterConfig, ARequiredKeyMissingOrNoRecipientIsAnError) {
-  auto r = parseMasterConfig(config("  - { name: m, type: mail, smtp: \"smtp://h.example.org\" }\n"),
+  auto r = parseMasterConfig(mailConfig("  - { name: m, type: mail, smtp: \"smtp://h.example.org\" }\n"),
                              "t.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(test::findError(r.errors, "missing required key 'from'"), nullptr) << dump(r.errors);
@@ -151,7 +151,7 @@ TEST(MailReporterConfig, ARequiredKeyMissingOrNoRecipientIsAnError) {
             nullptr)
       << dump(r.errors);
   auto s = parseMasterConfig(
-      config("  - { name: m, type: mail, smtp: \"smtps://h.example.org\", starttls: true, from: a@example.org, "
+      mailConfig("  - { name: m, type: mail, smtp: \"smtps://h.example.org\", starttls: true, from: a@example.org, "
              "to: [b@example.org] }\n"),
       "t.yaml", masterConfigKinds());
   ASSERT_FALSE(s.ok());
@@ -160,7 +160,7 @@ TEST(MailReporterConfig, ARequiredKeyMissingOrNoRecipientIsAnError) {
 
 TEST(MailReporterConfig, AnUnknownSecretInTheLoginIsReportedWhenSecretsAreRead) {
   auto r = parseMasterConfig(
-      config("  - { name: m, type: mail, smtp: \"smtp://h.example.org\", from: a@example.org, to: [b@example.org], "
+      mailConfig("  - { name: m, type: mail, smtp: \"smtp://h.example.org\", from: a@example.org, to: [b@example.org], "
              "login: { user: u, password: \"%(secret:nope)s\" } }\n"),
       "t.yaml", masterConfigKinds());
   ASSERT_TRUE(r.ok()) << dump(r.errors);

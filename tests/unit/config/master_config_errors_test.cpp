@@ -24,7 +24,7 @@ std::vector<ConfigError> errorsOf(const std::string& yaml) {
 }
 
 // A slave and a builder that other snippets can refer to.
-std::string base() {
+std::string masterConfigErrorsBase() {
   return "slaves:\n"
          "  - { name: s1, password: \"" + kVerifier + "\" }\n"
          "builders:\n"
@@ -149,7 +149,7 @@ TEST(MasterConfigErrors, MissingRequiredKeys) {
 }
 
 TEST(MasterConfigErrors, DuplicateNames) {
-  auto errors = errorsOf(base() +
+  auto errors = errorsOf(masterConfigErrorsBase() +
                          "  - { name: b1, slaves: [s1], steps: [{ shell: { command: x } }] }\n"
                          "locks:\n"
                          "  - { name: l }\n"
@@ -178,7 +178,7 @@ TEST(MasterConfigErrors, BadPasswordVerifierNeverEchoed) {
 }
 
 TEST(MasterConfigErrors, UnknownReferences) {
-  auto errors = errorsOf(base() +
+  auto errors = errorsOf(masterConfigErrorsBase() +
                          "  - name: b2\n"
                          "    slaves: [s1, ghost]\n"
                          "    locks: [{ lock: nolock }]\n"
@@ -227,7 +227,7 @@ TEST(MasterConfigErrors, StepProblems) {
 }
 
 TEST(MasterConfigErrors, SchedulerTypeSpecific) {
-  auto errors = errorsOf(base() +
+  auto errors = errorsOf(masterConfigErrorsBase() +
                          "schedulers:\n"
                          "  - { name: a, type: weekly, builders: [b1] }\n"
                          "  - { name: b, type: dependent, builders: [b1] }\n"
@@ -250,7 +250,7 @@ TEST(MasterConfigErrors, SchedulerTypeSpecific) {
 }
 
 TEST(MasterConfigErrors, DependentCycle) {
-  auto errors = errorsOf(base() +
+  auto errors = errorsOf(masterConfigErrorsBase() +
                          "schedulers:\n"
                          "  - { name: a, type: dependent, upstream: b, builders: [b1] }\n"
                          "  - { name: b, type: dependent, upstream: a, builders: [b1] }\n");
@@ -281,7 +281,7 @@ TEST(MasterConfigErrors, SectionShapesAndEnums) {
 
 TEST(MasterConfigErrors, VersionControlValuesThatWouldBeOptionsAndBadSplits) {
   auto errors = errorsOf(
-      base() +
+      masterConfigErrorsBase() +
       "change_sources:\n"
       "  - { name: a, type: git_poller, repo: \"ssh://-oProxyCommand=x/r\", branches: [main] }\n"
       "  - { name: b, type: hg_poller, repo: /srv/hg/b, branches: [\"--config=x\"] }\n"
@@ -362,7 +362,7 @@ namespace {
 // with "terminate called") instead of reporting an error.
 TEST(MasterConfigErrors, SchedulerWithoutTypeIsAnErrorNotACrash) {
   std::vector<ConfigError> errors;
-  EXPECT_NO_THROW(errors = errorsOf(base() + "schedulers:\n  - { name: nightly, builders: [b1] }\n"));
+  EXPECT_NO_THROW(errors = errorsOf(masterConfigErrorsBase() + "schedulers:\n  - { name: nightly, builders: [b1] }\n"));
   ASSERT_FALSE(errors.empty());
   EXPECT_NE(errors[0].message.find("type"), std::string::npos) << errors[0].message;
 }

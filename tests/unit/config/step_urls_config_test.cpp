@@ -13,7 +13,7 @@ using test::dump;
 using test::findError;
 using test::kVerifier;
 
-std::string config(const std::string& steps) {
+std::string urlsConfig(const std::string& steps) {
   return "slaves:\n"
          "  - { name: s1, password: \"" + kVerifier + "\" }\n"
          "builders:\n"
@@ -24,7 +24,7 @@ std::string config(const std::string& steps) {
 
 TEST(StepUrlsConfig, ReadInOrderOnEveryStepType) {
   auto r = parseMasterConfig(
-      config("      - git: { repo: /r.git, urls: { source: \"https://git.example.org/%(prop:revision)s\" } }\n"
+      urlsConfig("      - git: { repo: /r.git, urls: { source: \"https://git.example.org/%(prop:revision)s\" } }\n"
              "      - shell:\n"
              "          command: make\n"
              "          urls:\n"
@@ -42,7 +42,7 @@ TEST(StepUrlsConfig, ReadInOrderOnEveryStepType) {
 
 TEST(StepUrlsConfig, MistakesAreReported) {
   auto check = [](const std::string& urls, const std::string& needle) {
-    auto r = parseMasterConfig(config("      - shell: { command: make, urls: " + urls + " }\n"), "bad.yaml",
+    auto r = parseMasterConfig(urlsConfig("      - shell: { command: make, urls: " + urls + " }\n"), "bad.yaml",
                                masterConfigKinds());
     EXPECT_FALSE(r.ok()) << urls;
     EXPECT_NE(findError(r.errors, needle), nullptr) << urls << "\n" << dump(r.errors);

@@ -13,7 +13,7 @@ using test::dump;
 using test::expectErrorAt;
 using test::kVerifier;
 
-std::string withSchedulers(const std::string& schedulers) {
+std::string withTimedSchedulers(const std::string& schedulers) {
   return "slaves:\n"
          "  - { name: s1, password: \"" + kVerifier + "\" }\n"
          "builders:\n"
@@ -23,7 +23,7 @@ std::string withSchedulers(const std::string& schedulers) {
 
 TEST(TimedSchedulerKeys, NightlyTimezoneAndAnyBranchBranchesAreKept) {
   auto r = parseMasterConfig(
-      withSchedulers("  - { name: n, type: nightly, cron: \"0 3 * * *\", timezone: Europe/Paris, "
+      withTimedSchedulers("  - { name: n, type: nightly, cron: \"0 3 * * *\", timezone: Europe/Paris, "
                      "only_if_changed: true, builders: [b1] }\n"
                      "  - { name: a, type: any_branch, branches: [main, \"release/*\"], builders: [b1] }\n"
                      "  - { name: u, type: nightly, cron: \"0 3 * * *\", timezone: UTC, builders: [b1] }\n"),
@@ -38,7 +38,7 @@ TEST(TimedSchedulerKeys, CronFieldMistakesAreFoundAtLoadWithTheirPlace) {
   // The scheduler's own cron parser runs at load, so checkconfig reports a
   // bad field (not only a wrong field count) at the cron value.
   auto r = parseMasterConfig(
-      withSchedulers("  - { name: n, type: nightly, cron: \"60 3 * * *\", builders: [b1] }\n"
+      withTimedSchedulers("  - { name: n, type: nightly, cron: \"60 3 * * *\", builders: [b1] }\n"
                      "  - { name: m, type: nightly, cron: \"0 3 * foo *\", builders: [b1] }\n"),
       "bad.yaml", masterConfigKinds());
   ASSERT_FALSE(r.ok());
@@ -48,7 +48,7 @@ TEST(TimedSchedulerKeys, CronFieldMistakesAreFoundAtLoadWithTheirPlace) {
 
 TEST(TimedSchedulerKeys, BadValuesAreErrorsAtTheirPlace) {
   auto r = parseMasterConfig(
-      withSchedulers("  - { name: n, type: nightly, cron: \"0 3 * * *\", timezone: Mars/Base, builders: [b1] }\n"
+      withTimedSchedulers("  - { name: n, type: nightly, cron: \"0 3 * * *\", timezone: Mars/Base, builders: [b1] }\n"
                      "  - { name: m, type: nightly, cron: \"0 3 * * *\", timezone: ../../etc/passwd, builders: [b1] }\n"
                      "  - { name: a, type: any_branch, branches: [], builders: [b1] }\n"
                      "  - { name: d, type: single_branch, branch: main, branches: [x], builders: [b1] }\n"

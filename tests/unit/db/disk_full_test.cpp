@@ -28,14 +28,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
+struct DiskFullTempDir {
   fs::path path;
-  TempDir() {
+  DiskFullTempDir() {
     std::string tmpl = (fs::temp_directory_path() / "bb_db_full_XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     path = tmpl;
   }
-  ~TempDir() {
+  ~DiskFullTempDir() {
     std::error_code ec;
     fs::remove_all(path, ec);
   }
@@ -75,7 +75,7 @@ class PageLimit {
 };
 
 TEST(DiskFull, AFullDatabaseIsKindDiskFullNamesTheFileAndLosesNothing) {
-  TempDir dir;
+  DiskFullTempDir dir;
   const std::string file = (dir.path / "state.sqlite").string();
   PageLimit limit(256);  // 1 MiB of 4 KiB pages
   Database db(file);
@@ -183,7 +183,7 @@ Outcome fillInChild(const std::string& file, rlim_t limit) {
 }
 
 TEST(DiskFull, AWriteTheSystemRefusesNamesTheFileAndLosesNothing) {
-  TempDir dir;
+  DiskFullTempDir dir;
   const std::string file = (dir.path / "state.sqlite").string();
   const Outcome o = fillInChild(file, 2 * 1024 * 1024);
   // EFBIG is not ENOSPC: SQLite reports an I/O error, not a full disk.

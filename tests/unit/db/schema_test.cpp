@@ -13,14 +13,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
+struct SchemaTempDir {
   fs::path path;
-  TempDir() {
+  SchemaTempDir() {
     std::string tmpl = (fs::temp_directory_path() / "bb_db_schema_XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     path = tmpl;
   }
-  ~TempDir() {
+  ~SchemaTempDir() {
     std::error_code ec;
     fs::remove_all(path, ec);
   }
@@ -80,7 +80,7 @@ TEST(Schema, RequireCurrentSchemaRejectsEmptyDatabase) {
 }
 
 TEST(Schema, RequireCurrentSchemaRejectsNewerDatabase) {
-  TempDir dir;
+  SchemaTempDir dir;
   const std::string file = (dir.path / "state.sqlite").string();
   {
     Database db(file);
@@ -107,7 +107,7 @@ TEST(Schema, RequireCurrentSchemaRejectsNewerDatabase) {
 }
 
 TEST(Schema, FileDatabaseUsesWalAndPersists) {
-  TempDir dir;
+  SchemaTempDir dir;
   const std::string file = (dir.path / "state.sqlite").string();
   {
     Database db(file);
@@ -132,7 +132,7 @@ TEST(Schema, FileDatabaseUsesWalAndPersists) {
 
 TEST(Schema, PendingQueryUsesThePartialIndex) {
   // The hot query must not scan or sort the whole buildrequests table.
-  TempDir dir;
+  SchemaTempDir dir;
   const std::string file = (dir.path / "state.sqlite").string();
   {
     Database db(file);
@@ -158,7 +158,7 @@ TEST(Schema, PendingQueryUsesThePartialIndex) {
 }
 
 TEST(Schema, OpeningANonDatabaseFileFailsClearly) {
-  TempDir dir;
+  SchemaTempDir dir;
   const std::string file = (dir.path / "garbage.sqlite").string();
   {
     std::ofstream out(file, std::ios::binary);
@@ -174,7 +174,7 @@ TEST(Schema, OpeningANonDatabaseFileFailsClearly) {
 }
 
 TEST(Schema, OpeningAMissingDirectoryFails) {
-  TempDir dir;
+  SchemaTempDir dir;
   const std::string file = (dir.path / "no" / "such" / "dir" / "state.sqlite").string();
   try {
     Database db(file);

@@ -19,7 +19,7 @@
 namespace bb {
 namespace {
 
-LockEntry lockDef(const std::string& name, int maxCount = 1, const std::string& scope = "master") {
+LockEntry lockAdmissionLockDef(const std::string& name, int maxCount = 1, const std::string& scope = "master") {
   LockEntry e;
   e.name = name;
   e.scope = scope;
@@ -228,18 +228,18 @@ class Simulation {
   std::size_t finished_ = 0;
 };
 
-LockAccess excl(const std::string& l) { return {l, "exclusive"}; }
-LockAccess counting(const std::string& l) { return {l, "counting"}; }
+LockAccess lockAdmissionExcl(const std::string& l) { return {l, "exclusive"}; }
+LockAccess lockAdmissionCounting(const std::string& l) { return {l, "counting"}; }
 
 std::vector<SimBuilder> abBuilders() {
-  return {{"a", {excl("L1")}, {{}, {excl("L2")}, {}}, {"s1", "s2"}},
-          {"b", {excl("L2")}, {{}, {excl("L1")}, {}}, {"s1", "s2"}}};
+  return {{"a", {lockAdmissionExcl("L1")}, {{}, {lockAdmissionExcl("L2")}, {}}, {"s1", "s2"}},
+          {"b", {lockAdmissionExcl("L2")}, {{}, {lockAdmissionExcl("L1")}, {}}, {"s1", "s2"}}};
 }
 
 TEST(LockAdmission, TheABPatternDeadlocksWithoutTheRule) {
   // The simulation can fail: without the rule, A and B start together and
   // each waits in its step for the other's build lock.
-  Simulation sim({lockDef("L1"), lockDef("L2")}, abBuilders(), {{"s1", 1}, {"s2", 1}}, false, 1);
+  Simulation sim({lockAdmissionLockDef("L1"), lockAdmissionLockDef("L2")}, abBuilders(), {{"s1", 1}, {"s2", 1}}, false, 1);
   for (int i = 0; i < 20; ++i) {
     sim.queue(0);
     sim.queue(1);
@@ -248,7 +248,7 @@ TEST(LockAdmission, TheABPatternDeadlocksWithoutTheRule) {
 }
 
 TEST(LockAdmission, TheABPatternCompletesWithTheRule) {
-  Simulation sim({lockDef("L1"), lockDef("L2")}, abBuilders(), {{"s1", 1}, {"s2", 1}}, true, 1);
+  Simulation sim({lockAdmissionLockDef("L1"), lockAdmissionLockDef("L2")}, abBuilders(), {{"s1", 1}, {"s2", 1}}, true, 1);
   for (int i = 0; i < 20; ++i) {
     sim.queue(0);
     sim.queue(1);
@@ -260,41 +260,41 @@ TEST(LockAdmission, TheABPatternCompletesWithTheRule) {
 TEST(LockAdmission, WhyNotNamesTheCycleAndClearsWhenTheOtherBuildEnds) {
   ManualClock clock;
   LockManager mgr(clock);
-  mgr.configure({lockDef("L1"), lockDef("L2")});
+  mgr.configure({lockAdmissionLockDef("L1"), lockAdmissionLockDef("L2")});
   LockAdmission adm(mgr);
-  adm.admit(1, {"build a #1", "s1", {excl("L1")}, {excl("L2")}});
-  const std::string why = adm.whyNot({"a build of b", "s2", {excl("L2")}, {excl("L1")}});
+  adm.admit(1, {"build a #1", "s1", {lockAdmissionExcl("L1")}, {lockAdmissionExcl("L2")}});
+  const std::string why = adm.whyNot({"a build of b", "s2", {lockAdmissionExcl("L2")}, {lockAdmissionExcl("L1")}});
   EXPECT_NE(why.find("build a #1"), std::string::npos) << why;
   EXPECT_NE(why.find("a build of b"), std::string::npos) << why;
-  EXPECT_EQ(adm.whyNot({"a build of c", "s2", {excl("L2")}, {}}), "") << "no step lock, no cycle";
+  EXPECT_EQ(adm.whyNot({"a build of c", "s2", {lockAdmissionExcl("L2")}, {}}), "") << "no step lock, no cycle";
   adm.remove(1);
-  EXPECT_EQ(adm.whyNot({"a build of b", "s2", {excl("L2")}, {excl("L1")}}), "");
+  EXPECT_EQ(adm.whyNot({"a build of b", "s2", {lockAdmissionExcl("L2")}, {lockAdmissionExcl("L1")}}), "");
 }
 
 TEST(LockAdmission, CountingLocksMakeAnEdgeOnlyWhenBuildLongHoldersCanFillThem) {
   ManualClock clock;
   LockManager mgr(clock);
-  mgr.configure({lockDef("L", 2), lockDef("M")});
+  mgr.configure({lockAdmissionLockDef("L", 2), lockAdmissionLockDef("M")});
   LockAdmission adm(mgr);
   // A holds L counting for its build and waits in a step for M.
-  adm.admit(1, {"a", "s1", {counting("L")}, {excl("M")}});
+  adm.admit(1, {"a", "s1", {lockAdmissionCounting("L")}, {lockAdmissionExcl("M")}});
   // B holds M and wants L counting in a step: one of L's two slots is free
   // for good, so B never waits for A.
-  EXPECT_EQ(adm.whyNot({"b", "s2", {excl("M")}, {counting("L")}}), "");
+  EXPECT_EQ(adm.whyNot({"b", "s2", {lockAdmissionExcl("M")}, {lockAdmissionCounting("L")}}), "");
   // With C also holding L for its whole build, both slots can be taken.
-  adm.admit(2, {"c", "s3", {counting("L")}, {}});
-  EXPECT_NE(adm.whyNot({"b", "s2", {excl("M")}, {counting("L")}}), "");
+  adm.admit(2, {"c", "s3", {lockAdmissionCounting("L")}, {}});
+  EXPECT_NE(adm.whyNot({"b", "s2", {lockAdmissionExcl("M")}, {lockAdmissionCounting("L")}}), "");
 }
 
 TEST(LockAdmission, AStepUpgradingItsBuildsCountingLockIsAdmittedOnlyAlone) {
   ManualClock clock;
   LockManager mgr(clock);
-  mgr.configure({lockDef("L", 3)});
+  mgr.configure({lockAdmissionLockDef("L", 3)});
   LockAdmission adm(mgr);
-  adm.admit(1, {"a", "s1", {counting("L")}, {excl("L")}});
-  EXPECT_NE(adm.whyNot({"b", "s2", {counting("L")}, {excl("L")}}), "")
+  adm.admit(1, {"a", "s1", {lockAdmissionCounting("L")}, {lockAdmissionExcl("L")}});
+  EXPECT_NE(adm.whyNot({"b", "s2", {lockAdmissionCounting("L")}, {lockAdmissionExcl("L")}}), "")
       << "two builds holding L counting and each upgrading in a step wait for each other";
-  EXPECT_EQ(adm.whyNot({"c", "s2", {counting("L")}, {}}), "") << "a plain holder is waited for, no cycle";
+  EXPECT_EQ(adm.whyNot({"c", "s2", {lockAdmissionCounting("L")}, {}}), "") << "a plain holder is waited for, no cycle";
 }
 
 // Random builders over random locks (master and slave scoped, exclusive
@@ -308,7 +308,7 @@ TEST(LockAdmission, RandomLockGraphsAlwaysComplete) {
     std::vector<LockEntry> locks;
     const unsigned nLocks = 2 + pick(4);
     for (unsigned l = 0; l < nLocks; ++l)
-      locks.push_back(lockDef("L" + std::to_string(l), 1 + static_cast<int>(pick(3)),
+      locks.push_back(lockAdmissionLockDef("L" + std::to_string(l), 1 + static_cast<int>(pick(3)),
                               pick(4) == 0 ? "slave" : "master"));
     auto lockAccess = [&] {
       return LockAccess{"L" + std::to_string(pick(nLocks)), pick(2) ? "exclusive" : "counting"};

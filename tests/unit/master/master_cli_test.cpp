@@ -22,7 +22,7 @@ struct CliRun {
   std::string out, err;
 };
 
-CliRun run(std::vector<std::string> args) {
+CliRun masterCliRun(std::vector<std::string> args) {
   args.insert(args.begin(), "buildmaster");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -50,7 +50,7 @@ class MasterCli : public ::testing::Test {
 TEST_F(MasterCli, HelpWorksOnEveryVerbWithNothingElseGiven) {
   for (const std::string verb : {"create-master", "start", "stop", "restart", "reconfig",
                                  "checkconfig", "upgrade-master", "cleanupdb", "hash-password"}) {
-    const CliRun r = run({verb, "--help"});
+    const CliRun r = masterCliRun({verb, "--help"});
     EXPECT_EQ(r.rc, 0) << verb << ": " << r.err;
     EXPECT_EQ(r.out.rfind("usage: buildmaster " + verb, 0), 0u) << r.out;
     EXPECT_EQ(r.err, "") << verb;
@@ -58,24 +58,24 @@ TEST_F(MasterCli, HelpWorksOnEveryVerbWithNothingElseGiven) {
     EXPECT_EQ(r.out.find("--dir"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("--target"), std::string::npos) << r.out;
   }
-  EXPECT_NE(run({"start", "--help"}).out.find("  DIR "), std::string::npos);
+  EXPECT_NE(masterCliRun({"start", "--help"}).out.find("  DIR "), std::string::npos);
 }
 
 TEST_F(MasterCli, AMissingDirectoryIsNamedAsTheUserWritesIt) {
-  const CliRun r = run({"start"});
+  const CliRun r = masterCliRun({"start"});
   EXPECT_EQ(r.rc, 2);
   EXPECT_EQ(r.err, "buildmaster start: DIR is missing (usage: buildmaster start DIR [--nodaemon])\n");
-  const CliRun c = run({"checkconfig"});
+  const CliRun c = masterCliRun({"checkconfig"});
   EXPECT_EQ(c.rc, 2);
   EXPECT_NE(c.err.find("DIR|FILE is missing"), std::string::npos) << c.err;
   EXPECT_EQ(c.err.find("--target"), std::string::npos) << c.err;
-  const CliRun extra = run({"stop", "a", "b"});
+  const CliRun extra = masterCliRun({"stop", "a", "b"});
   EXPECT_EQ(extra.rc, 2);
   EXPECT_NE(extra.err.find("too many arguments"), std::string::npos) << extra.err;
 }
 
 TEST_F(MasterCli, VersionSaysWhichProgramThisIs) {
-  const CliRun r = run({"--version"});
+  const CliRun r = masterCliRun({"--version"});
   EXPECT_EQ(r.rc, 0);
   EXPECT_EQ(r.out.rfind("buildmaster (buildbot-cpp) ", 0), 0u) << r.out;
 }
@@ -83,31 +83,31 @@ TEST_F(MasterCli, VersionSaysWhichProgramThisIs) {
 TEST_F(MasterCli, CheckconfigOnAMissingConfigSaysWhatToDoWithPathsThatExist) {
   const std::string d = (dir_ / "m").string();
   // No directory yet: create-master makes one.
-  CliRun r = run({"checkconfig", d});
+  CliRun r = masterCliRun({"checkconfig", d});
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.err, d + "/master.yaml: no such file, and " + d +
                        " is not a directory; `buildmaster create-master " + d +
                        "` makes a master directory with a sample config to start from\n");
   // A directory without a config: create-master writes the sample.
   fs::create_directories(d);
-  r = run({"checkconfig", d});
+  r = masterCliRun({"checkconfig", d});
   EXPECT_EQ(r.err, d + "/master.yaml: no such file; `buildmaster create-master " + d +
                        "` writes " + d + "/master.yaml.sample to start from (copy it to " + d +
                        "/master.yaml and edit it)\n");
   // After create-master: copy the sample, which now exists.
-  ASSERT_EQ(run({"create-master", d}).rc, 0);
+  ASSERT_EQ(masterCliRun({"create-master", d}).rc, 0);
   ASSERT_TRUE(fs::exists(d + "/master.yaml.sample"));
-  r = run({"checkconfig", d});
+  r = masterCliRun({"checkconfig", d});
   EXPECT_EQ(r.err, d + "/master.yaml: no such file; copy " + d + "/master.yaml.sample to " + d +
                        "/master.yaml and edit it (every key: docs/configuration.md)\n");
-  r = run({"start", d});
+  r = masterCliRun({"start", d});
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("copy " + d + "/master.yaml.sample"), std::string::npos) << r.err;
 }
 
 TEST_F(MasterCli, CleanupdbDeletesOldBuildsAndCompacts) {
   const std::string d = (dir_ / "m").string();
-  ASSERT_EQ(run({"create-master", d}).rc, 0);
+  ASSERT_EQ(masterCliRun({"create-master", d}).rc, 0);
   {
     db::Database db(d + "/state.sqlite");
     const auto master = db.registerMaster("m", 1000);
@@ -120,10 +120,10 @@ TEST_F(MasterCli, CleanupdbDeletesOldBuildsAndCompacts) {
       db.finishBuild(b.id, Result::Success, "", 1000);  // 1970: very old
     }
   }
-  CliRun r = run({"cleanupdb", d});
+  CliRun r = masterCliRun({"cleanupdb", d});
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("--older-than DAYS is required"), std::string::npos) << r.err;
-  r = run({"cleanupdb", d, "--older-than", "30"});
+  r = masterCliRun({"cleanupdb", d, "--older-than", "30"});
   EXPECT_EQ(r.rc, 0) << r.err;
   // Two builders: each keeps its newest build, so one of "old" goes.
   EXPECT_NE(r.out.find("deleted 1 build(s) finished before "), std::string::npos) << r.out;

@@ -22,7 +22,7 @@ namespace {
 using namespace std::chrono;
 using namespace std::chrono_literals;
 
-WallTime utc(int y, unsigned mo, unsigned d, int h, int mi) {
+WallTime schedulerDescribeUtc(int y, unsigned mo, unsigned d, int h, int mi) {
   return sys_days(year(y) / month(mo) / day(d)) + hours(h) + minutes(mi);
 }
 std::int64_t secs(WallTime t) { return duration_cast<seconds>(t.time_since_epoch()).count(); }
@@ -32,7 +32,7 @@ class SchedulerDescribeTest : public ::testing::Test {
   explicit SchedulerDescribeTest(const std::string& path = ":memory:")
       : db(path), buildsets(db, events), bus(db, events) {
     db.upgrade();
-    clock.setWall(utc(2026, 12, 1, 12, 0));
+    clock.setWall(schedulerDescribeUtc(2026, 12, 1, 12, 0));
     Subscriber s;
     s.name = "test";
     s.filter.types = {EventType::SchedulerState};
@@ -94,7 +94,7 @@ TEST_F(SchedulerDescribeTest, SingleBranchShowsItsDeadlineAndHeldChangesAndAnnou
   const std::int64_t c2 = change("main");
   d = set.find("quick")->describe();
   EXPECT_EQ(d["tree_stable_timer"], 60);
-  EXPECT_EQ(d["stable_at"], secs(utc(2026, 12, 1, 12, 1)) + 10) << "restarted by the second change";
+  EXPECT_EQ(d["stable_at"], secs(schedulerDescribeUtc(2026, 12, 1, 12, 1)) + 10) << "restarted by the second change";
   EXPECT_EQ(d["held_changes"], Json::array({c1, c2}));
   EXPECT_EQ(d["held_count"], 2);
   EXPECT_EQ(d["important"], true);
@@ -136,12 +136,12 @@ TEST_F(SchedulerDescribeTest, AnyBranchShowsEachBranchAndTheEarliestDeadline) {
   clock.advance(30s);
   const std::int64_t b = change("feature");
   const Json d = set.find("any")->describe();
-  EXPECT_EQ(d["stable_at"], secs(utc(2026, 12, 1, 12, 0)) + 100) << "dev's timer fires first";
+  EXPECT_EQ(d["stable_at"], secs(schedulerDescribeUtc(2026, 12, 1, 12, 0)) + 100) << "dev's timer fires first";
   EXPECT_EQ(d["held_changes"], Json::array({a, b}));
   ASSERT_EQ(d["branches"].size(), 2u);
   EXPECT_EQ(d["branches"][0]["branch"], "dev");
   EXPECT_EQ(d["branches"][1]["branch"], "feature");
-  EXPECT_EQ(d["branches"][1]["stable_at"], secs(utc(2026, 12, 1, 12, 0)) + 130);
+  EXPECT_EQ(d["branches"][1]["stable_at"], secs(schedulerDescribeUtc(2026, 12, 1, 12, 0)) + 130);
 }
 
 TEST_F(SchedulerDescribeTest, NightlyShowsItsNextRunInItsTimeZoneAndItsHeldChanges) {
@@ -154,7 +154,7 @@ TEST_F(SchedulerDescribeTest, NightlyShowsItsNextRunInItsTimeZoneAndItsHeldChang
   const std::int64_t c = change("main");
   const Json d = set.find("night")->describe();
   // 03:00 in Berlin on 2 December is 02:00 UTC.
-  EXPECT_EQ(d["next_fire_at"], secs(utc(2026, 12, 2, 2, 0)));
+  EXPECT_EQ(d["next_fire_at"], secs(schedulerDescribeUtc(2026, 12, 2, 2, 0)));
   EXPECT_EQ(d["next_fire_local"], "2026-12-02 03:00:00 CET (+01:00)");
   EXPECT_EQ(d["timezone"], "Europe/Berlin");
   EXPECT_EQ(d["cron"], "0 3 * * *");
@@ -164,7 +164,7 @@ TEST_F(SchedulerDescribeTest, NightlyShowsItsNextRunInItsTimeZoneAndItsHeldChang
   EXPECT_EQ(lastState("night")->data["held_count"], 1);
   clock.advance(14h);  // 02:00 UTC
   EXPECT_TRUE(set.find("night")->describe()["held_changes"].empty());
-  EXPECT_EQ(lastState("night")->data["next_fire_at"], secs(utc(2026, 12, 3, 2, 0)))
+  EXPECT_EQ(lastState("night")->data["next_fire_at"], secs(schedulerDescribeUtc(2026, 12, 3, 2, 0)))
       << "the next run is announced once it fired";
   EXPECT_EQ(lastState("night")->data["held_count"], 0) << "the run took the held change";
 }
@@ -174,7 +174,7 @@ TEST_F(SchedulerDescribeTest, PeriodicShowsItsIntervalAndNextRun) {
   set.configure({entry("tick", "periodic", Json{{"interval", 600}})});
   const Json d = set.find("tick")->describe();
   EXPECT_EQ(d["interval"], 600);
-  EXPECT_EQ(d["next_fire_at"], secs(utc(2026, 12, 1, 12, 10))) << "built at start, next in 600 s";
+  EXPECT_EQ(d["next_fire_at"], secs(schedulerDescribeUtc(2026, 12, 1, 12, 10))) << "built at start, next in 600 s";
   EXPECT_EQ(d["timezone"], "UTC");
   ASSERT_NE(lastState("tick"), nullptr);
   EXPECT_EQ(lastState("tick")->data["next_fire_at"], d["next_fire_at"]);
@@ -229,7 +229,7 @@ TEST_F(SchedulerTimerFailureTest, AFailedFireIsRecordedAndTheChangesStayHeld) {
   EXPECT_NE(s->lastError().find("disk on fire"), std::string::npos) << s->lastError();
   Json d = s->describe();
   EXPECT_EQ(d["held_changes"], Json::array({c})) << "nothing was lost";
-  EXPECT_EQ(d["stable_at"], secs(utc(2026, 12, 1, 12, 2))) << "tried again one period later";
+  EXPECT_EQ(d["stable_at"], secs(schedulerDescribeUtc(2026, 12, 1, 12, 2))) << "tried again one period later";
   ASSERT_NE(lastState("quick"), nullptr);
   EXPECT_NE(lastState("quick")->data.value("error", "").find("disk on fire"), std::string::npos);
   EXPECT_FALSE(db.getBuildset(1).has_value());

@@ -21,7 +21,7 @@ namespace {
 using namespace std::chrono;
 using namespace std::chrono_literals;
 
-WallTime utc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0) {
+WallTime timedSchedulersUtc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0) {
   return sys_days(year(y) / month(mo) / day(d)) + hours(h) + minutes(mi) + seconds(s);
 }
 
@@ -29,7 +29,7 @@ class TimedSchedulersTest : public ::testing::Test {
  protected:
   TimedSchedulersTest() : db(":memory:"), buildsets(db, events), bus(db, events) {
     db.upgrade();
-    clock.setWall(utc(2024, 1, 10, 12, 0));  // a Wednesday, noon UTC
+    clock.setWall(timedSchedulersUtc(2024, 1, 10, 12, 0));  // a Wednesday, noon UTC
   }
 
   SchedulerEntry periodic(int interval) {
@@ -126,7 +126,7 @@ TEST_F(TimedSchedulersTest, PeriodicRestartWaitsOnlyTheRemainder) {
   auto* p = dynamic_cast<PeriodicScheduler*>(again.find("hourly"));
   ASSERT_NE(p, nullptr);
   ASSERT_TRUE(p->nextRun());
-  EXPECT_EQ(*p->nextRun(), utc(2024, 1, 10, 13, 0));
+  EXPECT_EQ(*p->nextRun(), timedSchedulersUtc(2024, 1, 10, 13, 0));
   clock.advance(2099s);
   EXPECT_EQ(count(), 1u);
   clock.advance(1s);
@@ -160,7 +160,7 @@ TEST_F(TimedSchedulersTest, PeriodicRunsArePlannedFromThePlannedTimeAndDoNotDrif
     clock.advance(3600s);
     ASSERT_EQ(count(), static_cast<std::size_t>(run + 1));
     ASSERT_TRUE(p->nextRun());
-    EXPECT_EQ(*p->nextRun(), utc(2024, 1, 10, 13 + run, 0)) << "after run " << run;
+    EXPECT_EQ(*p->nextRun(), timedSchedulersUtc(2024, 1, 10, 13 + run, 0)) << "after run " << run;
   }
   // The stored last run is the planned time, so a restart keeps the phase.
   SchedulerSet again({db, clock, buildsets}, bus);
@@ -169,7 +169,7 @@ TEST_F(TimedSchedulersTest, PeriodicRunsArePlannedFromThePlannedTimeAndDoNotDrif
   auto* q = dynamic_cast<PeriodicScheduler*>(again.find("hourly"));
   ASSERT_NE(q, nullptr);
   ASSERT_TRUE(q->nextRun());
-  EXPECT_EQ(*q->nextRun(), utc(2024, 1, 10, 16, 0));
+  EXPECT_EQ(*q->nextRun(), timedSchedulersUtc(2024, 1, 10, 16, 0));
 }
 
 TEST_F(TimedSchedulersTest, PeriodicDownForManyIntervalsKeepsItsPhaseOverRestarts) {
@@ -184,7 +184,7 @@ TEST_F(TimedSchedulersTest, PeriodicDownForManyIntervalsKeepsItsPhaseOverRestart
     EXPECT_EQ(count(), 2u);
     auto* p = dynamic_cast<PeriodicScheduler*>(again.find("hourly"));
     ASSERT_TRUE(p && p->nextRun());
-    EXPECT_EQ(*p->nextRun(), utc(2024, 1, 10, 23, 0));
+    EXPECT_EQ(*p->nextRun(), timedSchedulersUtc(2024, 1, 10, 23, 0));
   }
   clock.advance(10min);  // restarted again before 23:00: nothing is due
   SchedulerSet third({db, clock, buildsets}, bus);
@@ -210,7 +210,7 @@ TEST_F(TimedSchedulersTest, NightlyFiresAtItsTimeEveryDay) {
   ASSERT_NE(n, nullptr);
   EXPECT_FALSE(n->subscribesToChanges());
   ASSERT_TRUE(n->nextFire());
-  EXPECT_EQ(*n->nextFire(), utc(2024, 1, 11, 3, 0));
+  EXPECT_EQ(*n->nextFire(), timedSchedulersUtc(2024, 1, 11, 3, 0));
   EXPECT_EQ(count(), 0u);  // first start: nothing missed
   clock.advance(15h - 1s);
   EXPECT_EQ(count(), 0u);
@@ -220,7 +220,7 @@ TEST_F(TimedSchedulersTest, NightlyFiresAtItsTimeEveryDay) {
   EXPECT_EQ(all[0].reason, "nightly scheduler nightly");
   EXPECT_EQ(all[0].sourcestamp.branch, "main");
   EXPECT_TRUE(all[0].sourcestamp.changeIds.empty());
-  EXPECT_EQ(*n->nextFire(), utc(2024, 1, 12, 3, 0));
+  EXPECT_EQ(*n->nextFire(), timedSchedulersUtc(2024, 1, 12, 3, 0));
   clock.advance(24h);
   EXPECT_EQ(count(), 2u);
 }
@@ -231,7 +231,7 @@ TEST_F(TimedSchedulersTest, NightlyUsesItsTimeZone) {
   auto* n = dynamic_cast<NightlyScheduler*>(set.find("nightly"));
   ASSERT_NE(n, nullptr);
   ASSERT_TRUE(n->nextFire());
-  EXPECT_EQ(*n->nextFire(), utc(2024, 1, 11, 2, 0));  // 03:00 CET
+  EXPECT_EQ(*n->nextFire(), timedSchedulersUtc(2024, 1, 11, 2, 0));  // 03:00 CET
   clock.advance(14h);
   EXPECT_EQ(count(), 1u);
 }
@@ -295,15 +295,15 @@ TEST_F(TimedSchedulersTest, NightlyKeepsUnimportantChangesHeldUntilABuildTakesTh
 // Europe/Berlin 2024: back on 27 October 03:00 CEST -> 02:00 CET (01:00
 // UTC), forward on 31 March 02:00 CET -> 03:00 CEST (01:00 UTC).
 TEST_F(TimedSchedulersTest, NightlyHourlyKeepsBuildingThroughBerlinsRepeatedHour) {
-  clock.setWall(utc(2024, 10, 26, 22, 30));  // 00:30 CEST
+  clock.setWall(timedSchedulersUtc(2024, 10, 26, 22, 30));  // 00:30 CEST
   SchedulerSet set({db, clock, buildsets}, bus);
   set.configure({nightly(Json{{"cron", "0 * * * *"}, {"timezone", "Europe/Berlin"}})});
   auto* n = dynamic_cast<NightlyScheduler*>(set.find("nightly"));
   ASSERT_NE(n, nullptr);
   // 01:00 CEST, 02:00 CEST, 02:00 CET, 03:00 CET, 04:00 CET.
-  const std::vector<WallTime> expected{utc(2024, 10, 26, 23, 0), utc(2024, 10, 27, 0, 0),
-                                       utc(2024, 10, 27, 1, 0), utc(2024, 10, 27, 2, 0),
-                                       utc(2024, 10, 27, 3, 0)};
+  const std::vector<WallTime> expected{timedSchedulersUtc(2024, 10, 26, 23, 0), timedSchedulersUtc(2024, 10, 27, 0, 0),
+                                       timedSchedulersUtc(2024, 10, 27, 1, 0), timedSchedulersUtc(2024, 10, 27, 2, 0),
+                                       timedSchedulersUtc(2024, 10, 27, 3, 0)};
   for (std::size_t i = 0; i < expected.size(); ++i) {
     ASSERT_TRUE(n->nextFire());
     ASSERT_EQ(*n->nextFire(), expected[i]) << "fire " << i;
@@ -313,28 +313,28 @@ TEST_F(TimedSchedulersTest, NightlyHourlyKeepsBuildingThroughBerlinsRepeatedHour
 }
 
 TEST_F(TimedSchedulersTest, NightlyFixedTimeBuildsOnceOnBothBerlinChanges) {
-  clock.setWall(utc(2024, 3, 30, 12, 0));
+  clock.setWall(timedSchedulersUtc(2024, 3, 30, 12, 0));
   SchedulerSet set({db, clock, buildsets}, bus);
   set.configure({nightly(Json{{"cron", "30 2 * * *"}, {"timezone", "Europe/Berlin"}})});
   auto* n = dynamic_cast<NightlyScheduler*>(set.find("nightly"));
   ASSERT_NE(n, nullptr);
   // Spring: 02:30 does not exist; it builds once at 03:00 CEST.
   ASSERT_TRUE(n->nextFire());
-  EXPECT_EQ(*n->nextFire(), utc(2024, 3, 31, 1, 0));
+  EXPECT_EQ(*n->nextFire(), timedSchedulersUtc(2024, 3, 31, 1, 0));
   clock.advance(24h);
   EXPECT_EQ(count(), 1u);
   // Autumn: 02:30 happens twice; it builds at the first only.
-  clock.setWall(utc(2024, 10, 26, 12, 0));
+  clock.setWall(timedSchedulersUtc(2024, 10, 26, 12, 0));
   auto autumn = nightly(Json{{"cron", "30 2 * * *"}, {"timezone", "Europe/Berlin"}});
   autumn.name = "autumn";
   set.configure({autumn});
   n = dynamic_cast<NightlyScheduler*>(set.find("autumn"));
   ASSERT_TRUE(n && n->nextFire());
-  EXPECT_EQ(*n->nextFire(), utc(2024, 10, 27, 0, 30));
+  EXPECT_EQ(*n->nextFire(), timedSchedulersUtc(2024, 10, 27, 0, 30));
   clock.advance(24h);
   EXPECT_EQ(count(), 2u);
   ASSERT_TRUE(n->nextFire());
-  EXPECT_EQ(*n->nextFire(), utc(2024, 10, 28, 1, 30));
+  EXPECT_EQ(*n->nextFire(), timedSchedulersUtc(2024, 10, 28, 1, 30));
 }
 
 TEST_F(TimedSchedulersTest, NightlyTurnedToAlwaysBuildTakesTheChangesItHeld) {
@@ -406,7 +406,7 @@ TEST_F(TimedSchedulersTest, NightlyMissedWhileDownBuildsOnceAtStart) {
   auto* n = dynamic_cast<NightlyScheduler*>(again.find("nightly"));
   ASSERT_NE(n, nullptr);
   ASSERT_TRUE(n->nextFire());
-  EXPECT_EQ(*n->nextFire(), utc(2024, 1, 14, 3, 0));  // now is 13:00 on the 13th
+  EXPECT_EQ(*n->nextFire(), timedSchedulersUtc(2024, 1, 14, 3, 0));  // now is 13:00 on the 13th
   clock.advance(14h);
   EXPECT_EQ(count(), 2u);
 }
@@ -434,7 +434,7 @@ TEST_F(TimedSchedulersTest, NightlyNewScheduleDoesNotCountAsMissed) {
   auto* n = dynamic_cast<NightlyScheduler*>(set.find("nightly"));
   ASSERT_NE(n, nullptr);
   ASSERT_TRUE(n->nextFire());
-  EXPECT_EQ(*n->nextFire(), utc(2024, 1, 12, 1, 0));
+  EXPECT_EQ(*n->nextFire(), timedSchedulersUtc(2024, 1, 12, 1, 0));
 }
 
 TEST_F(TimedSchedulersTest, NightlyWithABadCronNeverBuilds) {

@@ -12,7 +12,7 @@
 namespace bb::vcs {
 namespace {
 
-std::string refusal(const std::function<void()>& fn) {
+std::string classicRefusal(const std::function<void()>& fn) {
   try {
     fn();
   } catch (const ProtocolError& e) {
@@ -28,23 +28,23 @@ TEST(BrzRevision, RevnosRevidsAndTagsOnlyNeverAnotherBranch) {
   EXPECT_EQ(BrzCommand::revisionSpec("tag:v1"), "tag:v1");
   EXPECT_EQ(BrzCommand::revisionSpec("a@x-20261202012721-tspni4s97w2s2ur6"),
             "revid:a@x-20261202012721-tspni4s97w2s2ur6");
-  EXPECT_NE(refusal([] { BrzCommand::revisionSpec("branch:/etc"); }).find("a Breezy revision is"),
+  EXPECT_NE(classicRefusal([] { BrzCommand::revisionSpec("branch:/etc"); }).find("a Breezy revision is"),
             std::string::npos);
-  EXPECT_NE(refusal([] { BrzCommand::revisionSpec("before:revid:x"); }), "");
-  EXPECT_NE(refusal([] { BrzCommand::revisionSpec("-r1"); }).find("starts with '-'"), std::string::npos);
-  EXPECT_NE(refusal([] { BrzCommand::revisionSpec("1..2"); }), "");
-  EXPECT_NE(refusal([] { BrzCommand::revisionSpec("revid:"); }), "");
+  EXPECT_NE(classicRefusal([] { BrzCommand::revisionSpec("before:revid:x"); }), "");
+  EXPECT_NE(classicRefusal([] { BrzCommand::revisionSpec("-r1"); }).find("starts with '-'"), std::string::npos);
+  EXPECT_NE(classicRefusal([] { BrzCommand::revisionSpec("1..2"); }), "");
+  EXPECT_NE(classicRefusal([] { BrzCommand::revisionSpec("revid:"); }), "");
 }
 
 TEST(CvsArgs, IsoDatesAreSpelledOutAndHostileRootsRefused) {
   EXPECT_EQ(CvsCommand::dateForCvs("2026-12-01T10:00:00Z"), "2026-12-01 10:00:00 +0000");
   EXPECT_EQ(CvsCommand::dateForCvs("@1796000000"), "@1796000000");
-  EXPECT_EQ(refusal([] { CvsCommand::checkCvsRoot(":pserver:anon@cvs.example.org:/cvsroot"); }), "");
-  EXPECT_EQ(refusal([] { CvsCommand::checkCvsRoot("/srv/cvs"); }), "");
-  EXPECT_NE(refusal([] { CvsCommand::checkCvsRoot(":ext:-oProxyCommand=touch$IFS/tmp/x:/cvs"); })
+  EXPECT_EQ(classicRefusal([] { CvsCommand::checkCvsRoot(":pserver:anon@cvs.example.org:/cvsroot"); }), "");
+  EXPECT_EQ(classicRefusal([] { CvsCommand::checkCvsRoot("/srv/cvs"); }), "");
+  EXPECT_NE(classicRefusal([] { CvsCommand::checkCvsRoot(":ext:-oProxyCommand=touch$IFS/tmp/x:/cvs"); })
                 .find("its host starts with '-'"),
             std::string::npos);
-  EXPECT_NE(refusal([] { CvsCommand::checkCvsRoot(":ext:user@-oProxyCommand=x:/cvs"); }), "");
+  EXPECT_NE(classicRefusal([] { CvsCommand::checkCvsRoot(":ext:user@-oProxyCommand=x:/cvs"); }), "");
 }
 
 TEST(TlaNames, OnlyArchSyntaxGetsThrough) {

@@ -16,11 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 class GitCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -79,8 +74,8 @@ TEST_F(GitCommandTest, ClonesThenUpdatesIncrementallyThenSwitchesBranch) {
   Json done = checkout({{"branch", "main"}, {"mode", "incremental"}});
   EXPECT_EQ(done["rc"], 0) << sink.hdr() << sink.err();
   EXPECT_EQ(done["props"]["got_revision"], first);
-  EXPECT_EQ(readFile(work() / "a.txt"), "one\n");
-  EXPECT_EQ(readFile(work() / ".buildbot-branch"), "main\n" + origin + "\n");
+  EXPECT_EQ(test::readFile(work() / "a.txt"), "one\n");
+  EXPECT_EQ(test::readFile(work() / ".buildbot-branch"), "main\n" + origin + "\n");
   EXPECT_NE(sink.hdr().find("running: git clone --quiet -- " + origin + " .\n"), std::string::npos)
       << sink.hdr();
   EXPECT_EQ(sink.out(), first + "\n");  // rev-parse output is streamed too
@@ -91,7 +86,7 @@ TEST_F(GitCommandTest, ClonesThenUpdatesIncrementallyThenSwitchesBranch) {
   done = checkout({{"branch", "main"}, {"mode", "incremental"}});
   EXPECT_EQ(done["rc"], 0) << sink.hdr() << sink.err();
   EXPECT_EQ(done["props"]["got_revision"], second);
-  EXPECT_EQ(readFile(work() / "a.txt"), "two\n");
+  EXPECT_EQ(test::readFile(work() / "a.txt"), "two\n");
   EXPECT_TRUE(fs::exists(work() / "build-output.o"));
   EXPECT_EQ(sink.hdr().find("git clone"), std::string::npos) << sink.hdr();
   EXPECT_NE(sink.hdr().find("git fetch --quiet origin +refs/heads/main:refs/remotes/origin/main"),
@@ -110,10 +105,10 @@ TEST_F(GitCommandTest, ClonesThenUpdatesIncrementallyThenSwitchesBranch) {
             std::string::npos)
       << sink.hdr();
   EXPECT_FALSE(fs::exists(work() / "build-output.o")) << "a fresh clone starts empty";
-  EXPECT_EQ(readFile(work() / "b.txt"), "feature\n");
-  EXPECT_EQ(readFile(work() / ".buildbot-branch"), "feature\n" + origin + "\n");
+  EXPECT_EQ(test::readFile(work() / "b.txt"), "feature\n");
+  EXPECT_EQ(test::readFile(work() / ".buildbot-branch"), "feature\n" + origin + "\n");
   // The stamp is excluded, so the checkout looks clean apart from builds.
-  EXPECT_NE(readFile(work() / ".git/info/exclude").find("/.buildbot-branch"), std::string::npos);
+  EXPECT_NE(test::readFile(work() / ".git/info/exclude").find("/.buildbot-branch"), std::string::npos);
 }
 
 TEST_F(GitCommandTest, ChecksOutAGivenRevision) {
@@ -122,7 +117,7 @@ TEST_F(GitCommandTest, ChecksOutAGivenRevision) {
   Json done = checkout({{"branch", "main"}, {"revision", first}});
   EXPECT_EQ(done["rc"], 0) << sink.hdr() << sink.err();
   EXPECT_EQ(done["props"]["got_revision"], first);
-  EXPECT_EQ(readFile(work() / "a.txt"), "one\n");
+  EXPECT_EQ(test::readFile(work() / "a.txt"), "one\n");
 }
 
 TEST_F(GitCommandTest, ARevisionThatIsNotThereIsNamedWithTheRepository) {

@@ -19,11 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 class PatchApplyTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -76,13 +71,13 @@ TEST_F(PatchApplyTest, AppliesTextAndBinaryPatchesAndCleansAfterwards) {
   ASSERT_NE(patch.find("GIT binary patch"), std::string::npos);
   Json done = checkout(patch);
   ASSERT_EQ(done["rc"], 0) << sink.hdr() << sink.err();
-  EXPECT_EQ(readFile(work() / "a.txt"), "one\nTWO\n");
-  EXPECT_EQ(readFile(work() / "blob.bin"), std::string("\0\1\2\377", 4));
+  EXPECT_EQ(test::readFile(work() / "a.txt"), "one\nTWO\n");
+  EXPECT_EQ(test::readFile(work() / "blob.bin"), std::string("\0\1\2\377", 4));
   EXPECT_EQ(done["props"]["got_revision"], sh("cd '" + origin + "' && git rev-parse HEAD").substr(0, 40));
   // The next plain checkout in the same tree is the revision, unpatched.
   done = checkout("");
   ASSERT_EQ(done["rc"], 0) << sink.hdr();
-  EXPECT_EQ(readFile(work() / "a.txt"), "one\ntwo\n");
+  EXPECT_EQ(test::readFile(work() / "a.txt"), "one\ntwo\n");
   EXPECT_FALSE(fs::exists(work() / "blob.bin"));
 }
 
@@ -93,7 +88,7 @@ TEST_F(PatchApplyTest, APatchThatDoesNotApplyFailsWithTheRejectInTheLog) {
   EXPECT_NE(done["rc"], 0);
   EXPECT_NE(sink.hdr().find("does not apply"), std::string::npos) << sink.hdr();
   EXPECT_NE((sink.err() + sink.out()).find("a.txt"), std::string::npos) << sink.err();
-  EXPECT_EQ(readFile(work() / "a.txt"), "one\ntwo\n");
+  EXPECT_EQ(test::readFile(work() / "a.txt"), "one\ntwo\n");
 }
 
 TEST_F(PatchApplyTest, RefusesEscapesBeforeWritingAnything) {
@@ -148,7 +143,7 @@ TEST(PatchCommands, PatchAppliesAUnifiedDiffInAPlainTree) {
     for (const auto& a : argv) cmd += " '" + a + "'";
     ASSERT_EQ(std::system((cmd + " >/dev/null").c_str()), 0) << cmd;
   }
-  EXPECT_EQ(readFile(dir.path() + "/f"), "a\nc\n");
+  EXPECT_EQ(test::readFile(dir.path() + "/f"), "a\nc\n");
 }
 
 }  // namespace

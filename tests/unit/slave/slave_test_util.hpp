@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <string>
 #include <vector>
@@ -34,6 +36,12 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The whole content of a file (empty when it cannot be read).
+inline std::string readFile(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 // Runs io until pred() holds. The cap only turns a hang into a failure.
 inline bool runUntil(boost::asio::io_context& io, const std::function<bool()>& pred,
