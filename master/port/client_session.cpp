@@ -145,7 +145,7 @@ void ClientSession::flush(std::uint64_t sub) {
 void ClientSession::sendBatch(std::uint64_t sub) {
   auto it = batches_.find(sub);
   if (it == batches_.end() || it->second.count == 0 || !conn_->isOpen()) return;
-  Batch batch = std::exchange(it->second, Batch{});
+  Batch& batch = it->second;
   // {"subscription_id": sub, "events": [...]} around the events'
   // encodings as they are: the head goes into the room kept in front of
   // them (kHeadRoom), so the events are not copied again.
@@ -162,7 +162,19 @@ void ClientSession::sendBatch(std::uint64_t sub) {
   }
   std::uint8_t* start = batch.packed.data() + (kHeadRoom - head.size());
   std::copy(head.begin(), head.end(), start);
-  conn_->sendPayload(MsgType::Events, start, batch.packed.size() - (kHeadRoom - head.size()));
+  const std::size_t size = batch.packed.size() - (kHeadRoom - head.size());
+  // The frame is copied into the connection's queue: the buffer is kept for
+  // the next batch (growing it again from nothing each time was a tenth of
+  // the cost of a watcher), unless it grew past kKeptBatchBytes.
+  batch.count = 0;
+  std::vector<std::uint8_t> buffer = std::move(batch.packed);
+  batch.packed.clear();
+  conn_->sendPayload(MsgType::Events, start, size);
+  if (buffer.capacity() <= kKeptBatchBytes) {
+    buffer.clear();
+    if (auto again = batches_.find(sub); again != batches_.end() && again->second.packed.empty())
+      again->second.packed = std::move(buffer);
+  }
   tokens_ -= 1;
 }
 

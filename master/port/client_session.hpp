@@ -13,8 +13,10 @@
 // up to kFrameBurst frames go out at once (a client following one build
 // gets every event without delay), then at most kFramesPerSecond, with
 // the events in between sent together: a busy master sends a client that
-// watches everything ~100 frames a second, however many events it
-// publishes.
+// watches everything ~25 frames a second (one per 40 ms), however many
+// events it publishes. Each frame is a TLS record and a write, so the
+// frame rate, not the event count, is most of what a watcher costs the
+// master (docs/performance.md, "After the Seams change").
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -36,9 +38,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   static constexpr std::size_t kMaxQueuedEvents = 10000;
   static constexpr std::size_t kMaxBatch = 200;
   static constexpr std::size_t kMaxBatchBytes = 256 * 1024;
+  static constexpr std::size_t kKeptBatchBytes = 64 * 1024;
   static constexpr std::size_t kMaxSubscriptions = 16;
   static constexpr double kFrameBurst = 20;
-  static constexpr double kFramesPerSecond = 100;
+  static constexpr double kFramesPerSecond = 25;
 
   ClientSession(std::shared_ptr<Connection> conn, std::string user, RpcHandler& rpc,
                 EventBus& events, Clock& clock);

@@ -58,26 +58,28 @@ EventFilter filterOf(const HttpRequest& req) {
   }
 }
 
-// The SSE text of the latest events, made once and copied to each client
-// that gets them: with many clients on every event, serialising each event
-// per client cost more than the rest of the dispatch (docs/performance.md,
-// "Web"). Keyed by the bus's sequence number; bounded.
+// The SSE text of the latest events, made once and shared (not copied) by
+// every client that gets them: with many clients on every event,
+// serialising or copying each event per client cost more than the rest of
+// the dispatch (docs/performance.md, "Web"). Keyed by the bus's sequence
+// number; bounded.
 class EventTextCache {
  public:
-  const std::string& text(const Event& e) {
+  const std::shared_ptr<const std::string>& text(const Event& e) {
     if (auto it = texts_.find(e.seq); it != texts_.end()) return it->second;
     if (order_.size() >= kKept) {
       texts_.erase(order_.front());
       order_.pop_front();
     }
     order_.push_back(e.seq);
-    return texts_[e.seq] = sseEvent(std::string(toString(e.type)),
-                                    toJson(e).dump(-1, ' ', false, Json::error_handler_t::replace), e.seq);
+    return texts_[e.seq] = std::make_shared<const std::string>(sseEvent(
+               std::string(toString(e.type)), toJson(e).dump(-1, ' ', false, Json::error_handler_t::replace),
+               e.seq));
   }
 
  private:
   static constexpr std::size_t kKept = 4096;
-  std::unordered_map<std::uint64_t, std::string> texts_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<const std::string>> texts_;
   std::deque<std::uint64_t> order_;
 };
 

@@ -32,13 +32,16 @@ struct HttpRequest {
 };
 
 // Where an event stream writes. push() queues one piece (false once the
-// client is gone); queued() says how many bytes wait; finish() queues a
-// last piece and closes after writing it. onDrained runs whenever the queue
-// empties; onClosed once, when the connection ends.
+// client is gone); a shared piece is queued without a copy, so one event's
+// text serves every client that gets it; queued() says how many bytes
+// wait; finish() queues a last piece and closes after writing it.
+// onDrained runs whenever the queue empties; onClosed once, when the
+// connection ends.
 class StreamSink {
  public:
   virtual ~StreamSink() = default;
-  virtual bool push(std::string piece) = 0;
+  virtual bool push(std::shared_ptr<const std::string> piece) = 0;
+  bool push(std::string piece) { return push(std::make_shared<const std::string>(std::move(piece))); }
   virtual std::size_t queued() const = 0;
   virtual void finish(std::string last) = 0;
   std::function<void()> onDrained;

@@ -71,9 +71,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // --- event streams (SessionSink forwards here) ---
-  bool push(std::string piece) {
+  bool push(std::shared_ptr<const std::string> piece) {
     if (closed_ || finishing_) return false;
-    queueBytes_ += piece.size();
+    queueBytes_ += piece->size();
     outq_.push_back(std::move(piece));
     scheduleWrite();
     return true;
@@ -82,7 +82,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_ || finishing_) return;
     if (!last.empty()) {
       queueBytes_ += last.size();
-      outq_.push_back(std::move(last));
+      outq_.push_back(std::make_shared<const std::string>(std::move(last)));
     }
     finishing_ = true;
     if (!writing_ && !batching_) writeQueued();
@@ -282,7 +282,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // meanwhile goes out in the same write. With many clients on every event
   // a write (a syscall and a chunk) per event per client cost the master
   // more than the builds did (docs/performance.md, "Web").
-  static constexpr auto kStreamBatch = std::chrono::milliseconds(10);
+  static constexpr auto kStreamBatch = std::chrono::milliseconds(50);
   void scheduleWrite() {
     if (writing_ || batching_ || closed_) return;
     batching_ = true;
@@ -307,7 +307,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::size_t count = outq_.size();
     std::vector<asio::const_buffer> pieces;
     pieces.reserve(count);
-    for (const auto& p : outq_) pieces.push_back(asio::buffer(p));
+    for (const auto& p : outq_) pieces.push_back(asio::buffer(*p));
     stream_.expires_after(opts().writeTimeout);
     asio::async_write(stream_, http::make_chunk(pieces),
                       [self = shared_from_this(), count](beast::error_code ec, std::size_t) {
@@ -318,7 +318,7 @@ class Session : public std::enable_shared_from_this<Session> {
                           return self->finish();
                         }
                         for (std::size_t i = 0; i < count; ++i) {
-                          self->queueBytes_ -= self->outq_.front().size();
+                          self->queueBytes_ -= self->outq_.front()->size();
                           self->outq_.pop_front();
                         }
                         if (self->outq_.empty() || self->finishing_) self->writeQueued();
@@ -329,7 +329,7 @@ class Session : public std::enable_shared_from_this<Session> {
     keepAliveTimer_.expires_after(opts().streamKeepAlive);
     keepAliveTimer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_) return;
-      if (self->outq_.empty()) self->push(": keep-alive\n\n");
+      if (self->outq_.empty()) self->push(std::make_shared<const std::string>(": keep-alive\n\n"));
       self->keepStreamAlive();
     });
   }
@@ -354,7 +354,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   std::function<bool(std::string&)> gen_;
   std::string piece_;
-  std::deque<std::string> outq_;
+  std::deque<std::shared_ptr<const std::string>> outq_;
   std::size_t queueBytes_ = 0;
   bool writing_ = false;
   bool finishing_ = false;
@@ -367,7 +367,8 @@ class Session : public std::enable_shared_from_this<Session> {
 class SessionSink : public StreamSink {
  public:
   explicit SessionSink(std::weak_ptr<Session> s) : s_(std::move(s)) {}
-  bool push(std::string piece) override {
+  using StreamSink::push;
+  bool push(std::shared_ptr<const std::string> piece) override {
     auto s = s_.lock();
     return s && s->push(std::move(piece));
   }

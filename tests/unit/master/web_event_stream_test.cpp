@@ -21,9 +21,11 @@ namespace {
 
 class FakeSink : public StreamSink {
  public:
-  bool push(std::string piece) override {
+  using StreamSink::push;
+  bool push(std::shared_ptr<const std::string> piece) override {
     if (finished) return false;
-    pieces.push_back(std::move(piece));
+    pieces.push_back(*piece);
+    shared.push_back(std::move(piece));
     return true;
   }
   std::size_t queued() const override { return busyBytes; }
@@ -37,6 +39,7 @@ class FakeSink : public StreamSink {
     return out;
   }
   std::vector<std::string> pieces;
+  std::vector<std::shared_ptr<const std::string>> shared;
   std::size_t busyBytes = 0;
   bool finished = false;
   std::string lastPiece;
@@ -99,6 +102,20 @@ TEST_F(WebEventStream, DeliversMatchingEventsWithTheirIds) {
   EXPECT_NE(got.find("id: 3\nevent: build.started\ndata: {"), std::string::npos) << got;
   EXPECT_EQ(got.find("change.added"), std::string::npos) << got;
   EXPECT_EQ(got.find("\"b2\""), std::string::npos) << got;
+}
+
+TEST_F(WebEventStream, ClientsShareOneTextPerEventInsteadOfACopyEach) {
+  auto a = std::make_shared<FakeSink>();
+  auto b = std::make_shared<FakeSink>();
+  get("/api/v2/events").events(a);
+  get("/api/v2/events?topics=build").events(b);
+  publish(EventType::BuildStarted, "b1");
+  runPosted();
+  // Each got "retry:" first, then the event.
+  ASSERT_EQ(a->shared.size(), 2u);
+  ASSERT_EQ(b->shared.size(), 2u);
+  EXPECT_NE(a->shared[1]->find("event: build.started"), std::string::npos) << *a->shared[1];
+  EXPECT_EQ(a->shared[1].get(), b->shared[1].get()) << "the event's text was copied per client";
 }
 
 TEST_F(WebEventStream, ResumesAfterLastEventId) {
