@@ -11,6 +11,7 @@
 #include "common/subprocess.hpp"
 #include "common/vcs_args.hpp"
 #include "config/yaml_util.hpp"
+#include "master/changes/poller_config.hpp"
 #include "master/db/database.hpp"
 
 namespace bb {
@@ -50,43 +51,9 @@ std::int64_t parseTimestamp(const std::string& v) {
 }
 
 bool parseBrzPoller(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
-  r.allowKeys({"name", "type", "repo", "branches", "interval", "project", "category"});
-  bool ok = true;
-  auto repo = r.string("repo", true);
-  if (repo && repo->empty()) {
-    r.error(r.markOf("repo"), "repo must be a Breezy location (URL or path), not empty");
-    repo.reset();
-  }
-  if (repo) {
-    try {
-      vcs::checkRepoUrl("repo", *repo);
-    } catch (const ProtocolError& e) {
-      r.error(r.markOf("repo"), e.what());
-      repo.reset();
-    }
-  }
-  auto branches = r.stringList("branches", true);
-  if (branches && branches->empty()) {
-    r.error(r.markOf("branches"), "branches must name at least one branch under repo, e.g. [trunk]");
-    branches.reset();
-  }
-  if (branches) {
-    for (const auto& b : *branches) {
-      try {
-        vcs::checkBranchPath("branch name", b);
-      } catch (const ProtocolError& e) {
-        r.error(r.markOf("branches"), e.what());
-        ok = false;
-      }
-    }
-  }
-  if (auto n = r.integer("interval", 1, 86400)) c.interval = static_cast<int>(*n);
-  if (auto s = r.string("project")) c.project = *s;
-  if (auto s = r.string("category")) c.category = *s;
-  if (!repo || !branches) return false;
-  c.repo = *repo;
-  c.branches = *branches;
-  return ok;
+  return parseBranchPoller(r, c, {"a Breezy location (URL or path)",
+                                  "branches must name at least one branch under repo, e.g. [trunk]",
+                                  vcs::checkBranchPath});
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "common/vcs_args.hpp"
 #include "config/yaml_util.hpp"
 #include "master/changes/change_bus.hpp"
+#include "master/changes/poller_config.hpp"
 #include "master/db/database.hpp"
 #include "common/trim.hpp"
 
@@ -63,41 +64,9 @@ std::vector<GitPoller::Commit> parseLog(const std::string& out) {
 }
 
 bool parseGitPoller(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) {
-  r.allowKeys({"name", "type", "repo", "branches", "interval", "project", "category"});
-  auto repo = r.string("repo", true);
-  if (repo && repo->empty()) {
-    r.error(r.markOf("repo"), "repo must be a git URL or path, not empty");
-    repo.reset();
-  }
-  if (repo) {
-    try {
-      vcs::checkRepoUrl("repo", *repo);
-    } catch (const ProtocolError& e) {
-      r.error(r.markOf("repo"), e.what());
-      repo.reset();
-    }
-  }
-  auto branches = r.stringList("branches", true);
-  if (branches && branches->empty()) {
-    r.error(r.markOf("branches"), "branches must name at least one branch to poll, e.g. [main]");
-    branches.reset();
-  }
-  for (const auto& b : branches.value_or(std::vector<std::string>{})) {
-    try {
-      vcs::checkArgument("branch name", b);
-    } catch (const ProtocolError& e) {
-      r.error(r.markOf("branches"), e.what());
-      branches.reset();
-      break;
-    }
-  }
-  if (auto n = r.integer("interval", 1, 86400)) c.interval = static_cast<int>(*n);
-  if (auto s = r.string("project")) c.project = *s;
-  if (auto s = r.string("category")) c.category = *s;
-  if (!repo || !branches) return false;
-  c.repo = *repo;
-  c.branches = *branches;
-  return true;
+  return parseBranchPoller(r, c, {"a git URL or path",
+                                  "branches must name at least one branch to poll, e.g. [main]",
+                                  vcs::checkArgument});
 }
 
 }  // namespace

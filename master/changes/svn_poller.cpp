@@ -17,6 +17,7 @@
 #include "common/vcs_args.hpp"
 #include "config/yaml_util.hpp"
 #include "master/changes/change_bus.hpp"
+#include "master/changes/poller_config.hpp"
 #include "master/changes/svn_split.hpp"
 #include "master/db/database.hpp"
 #include "common/trim.hpp"
@@ -88,9 +89,7 @@ bool parseSvnPoller(cfg::MapReader& r, cfg::MasterParse&, ChangeSourceEntry& c) 
     }
     c.split = *split;
   }
-  if (auto n = r.integer("interval", 1, 86400)) c.interval = static_cast<int>(*n);
-  if (auto s = r.string("project")) c.project = *s;
-  if (auto s = r.string("category")) c.category = *s;
+  parsePollerCommon(r, c);
   return ok;
 }
 
