@@ -7,6 +7,7 @@
 #include "client/force_command.hpp"
 #include "client/log_command.hpp"
 #include "client/request_command.hpp"
+#include "client/slave_command.hpp"
 #include "client/sendchange_command.hpp"
 #include "client/change_status_command.hpp"
 #include "client/status_command.hpp"
@@ -37,6 +38,7 @@ const Verb kVerbs[] = {
     {"cancel", runCancel, "cancel pending build requests"},
     {"priority", runPriority, "change a build request's priority"},
     {"stop-build", runStopBuild, "stop a running build (it ends cancelled)"},
+    {"stop-slave", runStopSlave, "stop a slave gracefully once its builds end"},
     {"watch", runWatch, "print the master's events as they happen"},
     {"try", runTry, "build your uncommitted patch on the master's builders"},
     {"tryserver", runTryserver, "write a try job from standard input into a job directory"},

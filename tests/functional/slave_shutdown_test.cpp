@@ -212,3 +212,56 @@ TEST(SlaveShutdown, PlainStopDuringAGracefulStopKillsTheBuildAtOnce) {
 
 }  // namespace
 }  // namespace bb::test
+
+namespace bb::test {
+namespace {
+
+// `buildbot stop-slave NAME`: the same graceful stop, asked at the master
+// from the command line (method stop_slave, its own right).
+TEST(SlaveShutdown, StopSlaveVerbDrainsTheSlaveAndNeedsItsRight) {
+  TempDir tmp;
+  const std::string gates = tmp.sub("gates");
+  writeFile(gates + "/README", "GATE-<slave> lets a build on that slave finish\n");
+  MasterProcess master(tmp.sub("master"));
+  master.create();
+  std::string y = slaveShutdownConfig(master.port(), 1, gates);
+  y.replace(y.find("users: ["), 8, "users: [{name: ops, password: " + q(verifier()) + ", may: [stop_slave]}, ");
+  master.writeConfig(y);
+  master.setAuth("alice", "pw");
+  master.start();
+  SlaveProcess s1(tmp.sub("s1"), master.port(), "s1", "pw");
+  s1.create();
+  s1.start();
+  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+  ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
+  ASSERT_TRUE(s1.waitForLog("command 1: starting shell")) << s1.log();
+
+  // alice may force but not stop slaves.
+  CmdResult r = master.client({"stop-slave", "s1"});
+  EXPECT_NE(r.rc, 0) << r.describe();
+  EXPECT_NE(r.err.find("add 'stop_slave' to its `may` list"), std::string::npos) << r.describe();
+  master.setAuth("ops", "pw");
+  r = master.client({"stop-slave"});
+  EXPECT_NE(r.rc, 0) << r.describe();
+  EXPECT_NE(r.err.find("give the name of one slave"), std::string::npos) << r.describe();
+  r = master.client({"stop-slave", "nosuch"});
+  EXPECT_NE(r.rc, 0) << r.describe();
+  EXPECT_NE(r.err.find("no slave named 'nosuch'"), std::string::npos) << r.describe();
+  EXPECT_TRUE(s1.running());
+
+  r = master.client({"stop-slave", "s1", "--reason", "disk swap"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  EXPECT_EQ(r.out, "slave s1 is draining: 1 build still running, it stops when they end\n") << r.describe();
+  ASSERT_TRUE(master.waitForLog("slave s1 is draining: stopped by ops: disk swap")) << master.log();
+  EXPECT_TRUE(s1.running()) << "the running build must finish first";
+
+  writeFile(gates + "/GATE-s1", "");
+  ASSERT_TRUE(waitFor([&] { return !s1.running(); }, 30s)) << s1.log();
+  EXPECT_EQ(s1.stop(), 0) << s1.log();
+  EXPECT_EQ(slaveShutdownBuilds(master)[0], (std::vector<std::string>{"1", "s1", "1", "0"})) << master.log();
+  EXPECT_NE(s1.log().find("stops this slave gracefully: stopped by ops: disk swap"), std::string::npos)
+      << s1.log();
+}
+
+}  // namespace
+}  // namespace bb::test
