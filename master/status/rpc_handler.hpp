@@ -97,7 +97,7 @@ class RpcHandler {
   Json log(const Json& p);
   Json buildset(const Json& p);
   Json changeStatus(const Json& p);
-  // {builder?, since?, steps?}: weekly build statistics (rpc_stats.cpp).
+  // {builder?, since?, steps? (default false)}: weekly build statistics (rpc_stats.cpp).
   Json stats(const Json& p);
   Json cancel(const std::string& user, const Json& p);
   Json priority(const std::string& user, const Json& p);

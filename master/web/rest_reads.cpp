@@ -211,7 +211,7 @@ void addReadRoutes(Router& r, WebContext& ctx) {
     return oneResponse(req, "changes", restChange(*c));
   });
   // The weekly build statistics (RpcHandler::stats): ?since=UNIX seconds,
-  // ?steps=false to leave out the per-step figures.
+  // ?steps=true for the per-step figures too.
   auto stats = [&ctx](HttpRequest& req, const std::string& builder) {
     Json params = Json::object();
     if (!builder.empty()) params["builder"] = builder;

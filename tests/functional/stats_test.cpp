@@ -107,10 +107,11 @@ TEST(Stats, LockWaitsPassRatesAndTimeLeftThroughClientRestAndPage) {
   const Json rest = Json::parse(h.body);
   ASSERT_NE(builderOf(rest, "b2"), nullptr) << h.body;
   EXPECT_EQ((*builderOf(rest, "b2"))["weeks"], (*builderOf(stats, "b2"))["weeks"]);
-  h = httpGet(web, "/api/v2/builders/b1/stats?steps=false");
+  EXPECT_TRUE((*builderOf(rest, "b1"))["steps"].empty()) << "per step only when asked";
+  h = httpGet(web, "/api/v2/builders/b1/stats?steps=true");
   ASSERT_EQ(h.status, 200) << h.body;
   EXPECT_EQ(Json::parse(h.body)["builders"].size(), 1u);
-  EXPECT_TRUE(Json::parse(h.body)["builders"][0]["steps"].empty()) << h.body;
+  EXPECT_EQ(Json::parse(h.body)["builders"][0]["steps"], (*b1)["steps"]) << h.body;
   EXPECT_EQ(httpGet(web, "/api/v2/stats?since=yesterday").status, 400);
   EXPECT_EQ(httpGet(web, "/api/v2/builders/nope/stats").status, 404);
 
