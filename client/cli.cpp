@@ -10,6 +10,7 @@
 #include "client/slave_command.hpp"
 #include "client/sendchange_command.hpp"
 #include "client/change_status_command.hpp"
+#include "client/stats_command.hpp"
 #include "client/status_command.hpp"
 #include "client/try_command.hpp"
 #include "client/tryserver_command.hpp"
@@ -35,6 +36,7 @@ const Verb kVerbs[] = {
     {"status", runStatus, "show the latest builds, or one build's steps and logs"},
     {"log", runLog, "print a build's logs, whole, or follow a running build live"},
     {"change-status", runChangeStatus, "show which schedulers built, wait on, or ignored a change"},
+    {"stats", runStats, "show pass rates, durations, queue times and lock waits by week"},
     {"cancel", runCancel, "cancel pending build requests"},
     {"priority", runPriority, "change a build request's priority"},
     {"stop-build", runStopBuild, "stop a running build (it ends cancelled)"},

@@ -1,5 +1,6 @@
 // Deleting old history: builds with their steps and logs, and buildsets
 // with no build left. Steps, logs and log chunks go by ON DELETE CASCADE.
+// Deleted builds are summarised first (build_stats_weekly, stats_db.cpp).
 #include <unordered_set>
 
 #include "master/db/database.hpp"
@@ -49,9 +50,11 @@ CleanupCounts Database::deleteHistoryBefore(std::int64_t horizon, int batch) {
   }
   // Walks the ids `select` gives (older than the horizon, above the last
   // batch) upwards, deleting each batch with `del` in one transaction;
-  // ids in `keep` stay. Returns the rows deleted.
+  // ids in `keep` stay. With `summarise`, the batch's builds go into the
+  // weekly statistics first, in the same transaction (summarised exactly
+  // once, or not deleted). Returns the rows deleted.
   auto deleteInBatches = [&](const char* select, const char* del,
-                             const std::unordered_set<std::int64_t>& keep) {
+                             const std::unordered_set<std::int64_t>& keep, bool summarise) {
     std::int64_t deleted = 0;
     for (std::int64_t after = 0;;) {
       std::vector<std::int64_t> ids;
@@ -63,6 +66,12 @@ CleanupCounts Database::deleteHistoryBefore(std::int64_t horizon, int batch) {
       if (ids.empty()) return deleted;
       after = ids.back();
       transaction([&] {
+        if (summarise) {
+          std::vector<std::int64_t> gone;
+          for (std::int64_t id : ids)
+            if (!keep.count(id)) gone.push_back(id);
+          summariseBuilds(gone);
+        }
         for (std::int64_t id : ids) {
           if (keep.count(id)) continue;
           Statement d = stmt(del);
@@ -73,9 +82,9 @@ CleanupCounts Database::deleteHistoryBefore(std::int64_t horizon, int batch) {
     }
   };
   CleanupCounts out;
-  out.builds = deleteInBatches(kOldBuilds, kDeleteBuild, newest);
+  out.builds = deleteInBatches(kOldBuilds, kDeleteBuild, newest, true);
   // Buildsets whose builds are all gone (or that never had one).
-  out.buildsets = deleteInBatches(kOldBuildsets, kDeleteBuildset, {});
+  out.buildsets = deleteInBatches(kOldBuildsets, kDeleteBuildset, {}, false);
   const CleanupCounts left = totals();
   out.steps = before.steps - left.steps;
   out.logs = before.logs - left.logs;

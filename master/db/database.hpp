@@ -24,6 +24,7 @@
 #include "master/db/db_error.hpp"
 #include "master/db/list_query.hpp"
 #include "master/db/records.hpp"
+#include "master/db/stats_records.hpp"
 
 struct ZSTD_CCtx_s;
 struct ZSTD_DCtx_s;
@@ -267,13 +268,28 @@ class Database {
   // with their steps, logs and log chunks, at most `batch` builds per
   // transaction (so a running master waits at most one batch for the
   // write lock). The newest build of each builder is kept, so build numbers
-  // go on from it. Then deletes completed buildsets (with their requests)
+  // go on from it. Each deleted build is first summarised into the weekly
+  // statistics (weeklyStats() still counts it). Then deletes completed
+  // buildsets (with their requests)
   // that completed before `horizon` and have no build left. Returns what
   // was deleted.
   CleanupCounts deleteHistoryBefore(std::int64_t horizon, int batch = 1000);
   // Rewrites the file without its free pages (VACUUM) and truncates the
   // WAL. Needs the database to itself: run it with the master stopped.
   void compact();
+
+  // --- build statistics (stats_db.cpp; master/db/stats_records.hpp) ---
+  // The time the build (its locks and its steps') / the step waited for
+  // locks, in milliseconds. DbError for an unknown build / step.
+  void setBuildLockWait(std::int64_t buildId, std::int64_t ms);
+  void setStepLockWait(std::int64_t stepId, std::int64_t ms);
+  // Per builder (and, with f.steps, per step name) and per week, from the
+  // finished builds that started in or after the week of f.since, merged
+  // with the summaries of deleted builds; by builder, step ("" first), week.
+  std::vector<StatsWeek> weeklyStats(const StatsFilter& f);
+  // The nearest-rank median duration (seconds) of the builder's newest `n`
+  // finished builds that passed (success, warnings); nullopt if none.
+  std::optional<std::int64_t> recentDurationP50(const std::string& builder, int n = 20);
 
   // --- the end of a log (log_tail_db.cpp) ---
   // The last `maxLines` lines of a log (all streams, in order), reading
@@ -308,6 +324,9 @@ class Database {
   static const std::vector<MigrationStep>& migrations();
   // Version 4: old list-style pending scheduler state to one row per change.
   void migratePendingChangeRows();
+  // Folds the finished builds (and their steps) into build_stats_weekly,
+  // before deleteHistoryBefore() deletes them.
+  void summariseBuilds(const std::vector<std::int64_t>& buildIds);
   // Completes the buildset if none of its requests is open (worst result).
   std::optional<BuildsetCompletion> completeBuildsetIfDone(std::int64_t bsid, std::int64_t now);
 

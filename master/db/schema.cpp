@@ -236,6 +236,38 @@ constexpr char kSchemaV7[] = R"sql(
 ALTER TABLE steps ADD COLUMN urls TEXT NOT NULL DEFAULT '[]';
 )sql";
 
+// Version 8: build statistics. Lock waits per build (its locks and its
+// steps', as the lock_wait_seconds property) and per step, in
+// milliseconds; the weekly summaries that cleanupdb writes before it
+// deletes builds (step '' is the whole build; *_hist are the
+// StatsHistogram of master/db/stats_records.hpp as JSON); and the index the
+// stats queries read builds by (start time, per builder or all).
+constexpr char kSchemaV8[] = R"sql(
+ALTER TABLE builds ADD COLUMN lock_wait_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE steps ADD COLUMN lock_wait_ms BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE build_stats_weekly (
+  builder TEXT NOT NULL,
+  step TEXT NOT NULL,
+  week BIGINT NOT NULL,
+  builds BIGINT NOT NULL,
+  counted BIGINT NOT NULL,
+  passed BIGINT NOT NULL,
+  duration_sum BIGINT NOT NULL,
+  duration_max BIGINT NOT NULL,
+  duration_hist TEXT NOT NULL,
+  queue_count BIGINT NOT NULL,
+  queue_sum BIGINT NOT NULL,
+  queue_max BIGINT NOT NULL,
+  queue_hist TEXT NOT NULL,
+  lock_wait_sum BIGINT NOT NULL,
+  lock_wait_max BIGINT NOT NULL,
+  lock_wait_hist TEXT NOT NULL,
+  PRIMARY KEY (builder, step, week)
+) {{CLUSTERED}};
+CREATE INDEX builds_by_builder_start ON builds (builder, started_at);
+CREATE INDEX builds_by_start ON builds (started_at);
+)sql";
+
 }  // namespace
 
 void Database::migratePendingChangeRows() {
@@ -276,6 +308,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {5, [](Database& db) { db.execScript(kSchemaV5, "adding master identities (version 5)"); }},
       {6, [](Database& db) { db.execScript(kSchemaV6, "adding try patches (version 6)"); }},
       {7, [](Database& db) { db.execScript(kSchemaV7, "adding step URLs (version 7)"); }},
+      {8, [](Database& db) { db.execScript(kSchemaV8, "adding build statistics (version 8)"); }},
   };
   return kSteps;
 }

@@ -1,5 +1,6 @@
 #include "master/process/build.hpp"
 
+#include <cmath>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -143,9 +144,7 @@ void Build::withLocks(const std::vector<LockAccess>& wanted, std::uint64_t& requ
       // own, never the releaser's.
       try {
         if (self->waitingSince_) {
-          self->lockWaitSeconds_ +=
-              std::chrono::duration<double>(self->env_.clock.now() - *self->waitingSince_).count();
-          self->waitingSince_.reset();
+          self->endLockWait();
           self->saveLockProperties();
         }
         self->publish(EventType::LockAcquired, Json{{"locks", self->lockNames(wanted)}});
@@ -165,6 +164,7 @@ void Build::withLocks(const std::vector<LockAccess>& wanted, std::uint64_t& requ
     return;
   }
   waitingSince_ = env_.clock.now();
+  waitingForStep_ = &request == &stepLocks_;
   const std::string why = env_.locks->waitingFor(r.id);
   spdlog::info("{} is {}", owner_, why);
   if (log_) log_->append(2, why + "\n");
@@ -173,10 +173,20 @@ void Build::withLocks(const std::vector<LockAccess>& wanted, std::uint64_t& requ
   publish(EventType::LockWaiting, Json{{"locks", lockNames(wanted)}, {"why", why}});
 }
 
+void Build::endLockWait() {
+  const double waited = std::chrono::duration<double>(env_.clock.now() - *waitingSince_).count();
+  waitingSince_.reset();
+  lockWaitSeconds_ += waited;
+  if (waitingForStep_) stepLockWaitMs_ += std::llround(waited * 1000);
+}
+
 void Build::saveLockProperties() {
   props_.erase("lock_status");
   props_.set("lock_wait_seconds", lockWaitSeconds_, "Locks");
   env_.db.setBuildProperties(record_.id, props_.toJson());
+  // For the statistics (master/db/stats_db.cpp).
+  env_.db.setBuildLockWait(record_.id, std::llround(lockWaitSeconds_ * 1000));
+  if (waitingForStep_ && stepOpen_) env_.db.setStepLockWait(stepId_, stepLockWaitMs_);
 }
 
 void Build::releaseLocks() {
@@ -200,6 +210,7 @@ void Build::runStep(std::size_t index) {
   }
   stepIndex_ = index;
   stepRan_ = false;
+  stepLockWaitMs_ = 0;
   urls_ = StepUrls{};
   urlsDirty_ = false;
   const StepConfig& s = builder_.steps[index];
@@ -419,10 +430,7 @@ void Build::finish(Result r, const std::string& text) {
     }
   }
   releaseLocks();
-  if (waitingSince_) {
-    lockWaitSeconds_ += std::chrono::duration<double>(env_.clock.now() - *waitingSince_).count();
-    waitingSince_.reset();
-  }
+  if (waitingSince_) endLockWait();
   // A lost slave counts against the request's retries; a master shutdown
   // (stopAs_) does not, since the request did nothing wrong.
   std::string buildText = text;

@@ -105,6 +105,9 @@ class Build : public std::enable_shared_from_this<Build> {
   void withLocks(const std::vector<LockAccess>& wanted, std::uint64_t& request,
                  std::function<void()> then);
   void releaseLocks();
+  // Adds the wait that ends now to the build's (and its step's) lock wait.
+  void endLockWait();
+  // The lock wait as properties and in the build's (and step's) row.
   void saveLockProperties();
   // Records the current step's result and goes on (or ends the build) by
   // its halt/flunk/warn settings.
@@ -162,7 +165,9 @@ class Build : public std::enable_shared_from_this<Build> {
   std::uint64_t buildLocks_ = 0;      // LockManager request ids (0: none)
   std::uint64_t stepLocks_ = 0;
   std::optional<SteadyTime> waitingSince_;
-  double lockWaitSeconds_ = 0;
+  double lockWaitSeconds_ = 0;  // the build's locks and its steps' (builds.lock_wait_ms)
+  bool waitingForStep_ = false;  // waitingSince_ is a step's lock wait
+  std::int64_t stepLockWaitMs_ = 0;  // the current step's (steps.lock_wait_ms)
 };
 
 }  // namespace bb

@@ -1,4 +1,7 @@
 // Views of builds, steps, logs, requests and BuildSets (views.hpp).
+#include <algorithm>
+#include <chrono>
+
 #include "master/db/database.hpp"
 #include "master/status/views.hpp"
 
@@ -45,7 +48,18 @@ Json buildView(const db::BuildRecord& b) {
 
 Json buildView(db::Database& db, const db::BuildRecord& b) {
   Json out = buildView(b);
-  if (!b.finished || b.result != Result::Retry) return out;
+  if (!b.finished) {
+    // Time left, from the median of the builder's recent passed builds.
+    if (auto p50 = db.recentDurationP50(b.builder)) {
+      const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+      out["estimated_duration"] = *p50;
+      out["eta_seconds"] = std::max<std::int64_t>(0, b.startedAt + *p50 - now);
+    }
+    return out;
+  }
+  if (b.result != Result::Retry) return out;
   const auto req = db.getRequest(b.requestId);
   if (req && req->complete)
     out["request"] = Json{{"id", req->id}, {"result", std::string(toString(req->result))},

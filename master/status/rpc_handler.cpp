@@ -63,7 +63,7 @@ const std::map<std::string, std::string>& methodPermissions() {
       {"stop_slave", "stop_slave"},
       {"status", "status"},
       {"build", "status"},          {"log", "status"},           {"buildset", "status"},
-      {"change_status", "status"},  {"subscribe", "status"},     {"unsubscribe", "status"},
+      {"change_status", "status"},  {"stats", "status"},         {"subscribe", "status"},     {"unsubscribe", "status"},
       {"try_job", "status"},        {"try_builders", "try"},     {"try_start", "try"},
       {"try_upload", "try"},        {"try_finish", "try"}};
   return m;
@@ -123,6 +123,7 @@ Json RpcHandler::dispatch(const std::string& user, const std::string& method, co
   if (method == "log") return log(params);
   if (method == "buildset") return buildset(params);
   if (method == "change_status") return changeStatus(params);
+  if (method == "stats") return stats(params);
   if (method == "cancel") return cancel(user, params);
   if (method == "priority") return priority(user, params);
   if (method == "stop_build") return stopBuild(user, params);

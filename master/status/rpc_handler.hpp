@@ -66,7 +66,7 @@ class RpcHandler {
 
   // Throws RpcError(not_permitted) unless `user` may call `method`.
   void authorize(const std::string& user, const std::string& method) const;
-  // The read-only methods (status, build, log, buildset, change_status)
+  // The read-only methods (status, build, log, buildset, change_status, stats)
   // for a caller that checked who may read itself (the web API, where
   // reading can be open); throws RpcError, bad_request for another method.
   Json read(const std::string& method, const Json& params);
@@ -97,6 +97,8 @@ class RpcHandler {
   Json log(const Json& p);
   Json buildset(const Json& p);
   Json changeStatus(const Json& p);
+  // {builder?, since?, steps? (default false)}: weekly build statistics (rpc_stats.cpp).
+  Json stats(const Json& p);
   Json cancel(const std::string& user, const Json& p);
   Json priority(const std::string& user, const Json& p);
   Json stopBuild(const std::string& user, const Json& p);

@@ -33,7 +33,10 @@ Json tryView(const Json& properties);
 // change/problem modes): it built a patch that has not landed.
 bool isTryBuild(const db::BuildRecord& b);
 // The same, plus `request: {id, result, text}` for a `retry` build whose
-// request has ended since (it gave up after its retries, or was cancelled).
+// request has ended since (it gave up after its retries, or was cancelled),
+// and for a running build `estimated_duration` (the nearest-rank median of
+// the builder's last 20 passed builds, seconds) and `eta_seconds` (what is
+// left of it, 0 when overdue); both absent without a passed build.
 Json buildView(db::Database& db, const db::BuildRecord& b);
 // A step with its logs: {number, name, result, text, started_at,
 // finished_at, finished, logs: [LOG], urls: [{name, url}]}.

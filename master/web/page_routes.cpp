@@ -98,6 +98,9 @@ void addPageRoutes(Router& r, WebContext& ctx, Pages& pages) {
   r.add("GET", "/locks", page([=, &ctx, &pages](HttpRequest& req, const PathParams&) {
     return pages.locks(site(req), locksView(ctx));
   }));
+  r.add("GET", "/stats", page([=, &pages](HttpRequest& req, const PathParams&) {
+          return pages.stats(site(req), req.param("builder"));
+        }));
   r.add("GET", "/schedulers", page([=, &pages](HttpRequest& req, const PathParams&) { return pages.schedulers(site(req)); }));
   r.add("GET", "/schedulers/timeline", page([=, &pages](HttpRequest& req, const PathParams&) {
           return pages.schedulerTimeline(site(req), 300);

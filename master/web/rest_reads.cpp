@@ -97,7 +97,7 @@ void addReadRoutes(Router& r, WebContext& ctx) {
     return jsonResponse(Json{{"api", "v2"},
                              {"resources",
                               {"builders", "builds", "steps", "logs", "buildrequests", "buildsets", "changes",
-                               "workers", "schedulers", "forceschedulers", "masters", "locks", "events"}}});
+                               "workers", "schedulers", "forceschedulers", "masters", "locks", "events", "stats"}}});
   });
 
   // --- builders ---
@@ -210,6 +210,32 @@ void addReadRoutes(Router& r, WebContext& ctx) {
     if (!c) throw HttpError(404, "no change with id " + p.at("id"));
     return oneResponse(req, "changes", restChange(*c));
   });
+  // The weekly build statistics (RpcHandler::stats): ?since=UNIX seconds,
+  // ?steps=true for the per-step figures too.
+  auto stats = [&ctx](HttpRequest& req, const std::string& builder) {
+    Json params = Json::object();
+    if (!builder.empty()) params["builder"] = builder;
+    if (const std::string since = req.param("since"); !since.empty()) {
+      std::int64_t t = 0;
+      const auto [end, ec] = std::from_chars(since.data(), since.data() + since.size(), t);
+      if (ec != std::errc() || end != since.data() + since.size() || t < 0)
+        throw HttpError(400, "since must be a UNIX time in seconds, got '" + since + "'");
+      params["since"] = t;
+    }
+    if (const std::string steps = req.param("steps"); !steps.empty()) {
+      if (steps != "true" && steps != "false" && steps != "1" && steps != "0")
+        throw HttpError(400, "steps must be true or false, got '" + steps + "'");
+      params["steps"] = steps == "true" || steps == "1";
+    }
+    try {
+      return jsonResponse(ctx.rpc.read("stats", params));
+    } catch (const RpcError& e) {
+      throw toHttpError(e);
+    }
+  };
+  get("/api/v2/stats", [stats](HttpRequest& req, const PathParams&) { return stats(req, ""); });
+  get("/api/v2/builders/{builder}/stats",
+      [stats](HttpRequest& req, const PathParams& p) { return stats(req, p.at("builder")); });
   get("/api/v2/changes/{id}/status", [&ctx](HttpRequest&, const PathParams& p) {
     try {
       return jsonResponse(ctx.rpc.read("change_status", Json{{"change_id", pathId(p, "id")}}));

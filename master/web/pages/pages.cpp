@@ -35,6 +35,14 @@ std::string durationOf(const Json& thing) {
   return formatDuration(end - start);
 }
 
+// For a running build with an estimate (buildView's eta_seconds, from the
+// builder's recent median): ", about 3 min left" or ", longer than usual".
+std::string etaText(const Json& build) {
+  if (build.value("finished", true) || !build.contains("eta_seconds")) return "";
+  const std::int64_t left = num(build, "eta_seconds");
+  return left > 0 ? ", about " + formatDuration(left) + " left" : ", longer than usual";
+}
+
 // Properties as rows; a property is [value, source] in the build views.
 Json propertyRows(const Json& props) {
   Json rows = Json::array();
@@ -171,7 +179,7 @@ std::string Pages::builder(const Site& site, const std::string& name, bool canCo
                           {"result", str(r, "result")},
                           {"slave", str(r, "slave")},
                           {"started", formatTime(num(r, "started_at"))},
-                          {"duration", durationOf(r)},
+                          {"duration", durationOf(r) + etaText(r)},
                           {"text", str(r, "text")},
                           {"try", props.contains("try_job_id")}});
   }
@@ -223,7 +231,7 @@ Json Pages::buildContext(const Site& site, const Json& b, bool canControl) {
            {"started", formatTime(num(b, "started_at"))},
            {"finished_text", b.value("finished", false) ? formatTime(num(b, "finished_at")) +
                                                               " (" + durationOf(b) + ")"
-                                                        : "running for " + durationOf(b)},
+                                                        : "running for " + durationOf(b) + etaText(b)},
            {"request_id", num(b, "request_id")},
            {"waiting", str(b, "waiting")},
            {"current_step", str(b, "current_step")},

@@ -69,6 +69,10 @@ class Pages {
   // `locks` as GET /api/v2/locks gives them (locksView): holders and waiters.
   std::string locks(const Site& site, const Json& locks);
   std::string schedulers(const Site& site);
+  // Build statistics by week (stats_page.cpp): SVG charts of duration,
+  // pass rate and queue time per builder, and the figures; one builder
+  // when `builder` is not empty.
+  std::string stats(const Site& site, const std::string& builder);
   std::string schedulerTimeline(const Site& site, int buildsets);
 
   // The bytes one log page shows.
