@@ -236,6 +236,23 @@ constexpr char kSchemaV7[] = R"sql(
 ALTER TABLE steps ADD COLUMN urls TEXT NOT NULL DEFAULT '[]';
 )sql";
 
+// Version 8: artifacts a build's upload steps stored under
+// DIR/artifacts/BUILDER/NUMBER/NAME (master/artifacts/), with their size
+// and SHA-256; kind is "file" or "directory" (a tar stream, zstd).
+constexpr char kSchemaV8[] = R"sql(
+CREATE TABLE artifacts (
+  id {{ID}},
+  build_id BIGINT NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  mode INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (build_id, name)
+);
+)sql";
+
 }  // namespace
 
 void Database::migratePendingChangeRows() {
@@ -276,6 +293,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {5, [](Database& db) { db.execScript(kSchemaV5, "adding master identities (version 5)"); }},
       {6, [](Database& db) { db.execScript(kSchemaV6, "adding try patches (version 6)"); }},
       {7, [](Database& db) { db.execScript(kSchemaV7, "adding step URLs (version 7)"); }},
+      {8, [](Database& db) { db.execScript(kSchemaV8, "adding artifacts (version 8)"); }},
   };
   return kSteps;
 }
