@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/transfer_paths.hpp"
 #include "slave/archive_check.hpp"
 #include "slave/transfer_target.hpp"
 #include "slave/workdir.hpp"
