@@ -15,4 +15,5 @@ echo "== database layer"; "$BUILD/bench/db_bench" --benchmark_repetitions=3 --be
 echo "== forge webhooks: 2000 signed pushes, 4 clients"; "$BUILD/bench/webhook_bench" 2000 4
 echo "== git poller: 50 branches of a 100000-commit repository"; "$BUILD/bench/git_poller_bench" 100000 50 1000
 echo "== buildbot try: try to build start per path, 1000 jobs at once"; "$BUILD/bench/try_bench" 20 1000
+echo "== file transfer: a 200 MiB artifact up and down, against cp"; "$BUILD/bench/transfer_bench" 200
 echo "== web: 100000 builds listed, a 100 MB raw log, 1000 idle SSE clients, dispatch with 20 SSE clients"; "$BUILD/bench/web_bench"

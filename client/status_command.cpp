@@ -171,6 +171,7 @@ std::string formatBuildDetails(const Json& buildResult) {
   if (auto t = build.find("text"); t != build.end() && !t->is_null() && cellText(*t) != "")
     out += "  " + cellText(*t) + "\n";
   out += formatTriggerLinks(build);
+  out += formatArtifacts(build);
   std::vector<std::vector<std::string>> rows{{"STEP", "NAME", "RESULT", "DURATION", "TEXT"}};
   for (const auto& s : build.value("steps", Json::array())) {
     rows.push_back({cellText(s.value("number", Json())), cellText(s.value("name", Json())),

@@ -103,6 +103,19 @@ std::string formatTriggerLinks(const Json& build) {
   return out;
 }
 
+std::string formatArtifacts(const Json& build) {
+  std::string out;
+  if (!build.is_object()) return out;
+  auto list = build.find("artifacts");
+  if (list == build.end() || !list->is_array()) return out;
+  for (const auto& a : *list) {
+    if (!a.is_object()) continue;
+    out += "  artifact " + cellText(a.value("name", Json())) + " (" + cellText(a.value("kind", Json())) + ", " +
+           cellText(a.value("size", Json())) + " bytes, sha256 " + cellText(a.value("sha256", Json())) + ")\n";
+  }
+  return out;
+}
+
 std::string formatSchedulerLine(const Json& s) {
   if (!s.is_object()) return "-";
   std::vector<std::string> parts;

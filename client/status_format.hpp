@@ -25,6 +25,8 @@ std::string displayResult(const Json& item);
 // its trigger steps started, per builder "  triggered CHILD #M: RESULT"
 // (one line per build) or "  triggered CHILD: pending". "" if none.
 std::string formatTriggerLinks(const Json& build);
+// "  artifact NAME (KIND, N bytes, sha256 X)" per artifact of a build.
+std::string formatArtifacts(const Json& build);
 
 // Why a build failed, from the master's `failure` object:
 //   "b1 #3 failed in step 2 'test': exit code 1\n"

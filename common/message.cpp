@@ -115,6 +115,8 @@ std::string_view toString(MsgType t) {
     case MsgType::Interrupt: return "Interrupt";
     case MsgType::ShutdownRequest: return "ShutdownRequest";
     case MsgType::ShutdownReady: return "ShutdownReady";
+    case MsgType::FileData: return "FileData";
+    case MsgType::FileCredit: return "FileCredit";
     case MsgType::Request: return "Request";
     case MsgType::Response: return "Response";
     case MsgType::Events: return "Events";
@@ -131,6 +133,7 @@ std::string_view toString(Stream s) {
     case Stream::Stdout: return "stdout";
     case Stream::Stderr: return "stderr";
     case Stream::Header: return "header";
+    case Stream::Data: return "data";
   }
   return "unknown";
 }

@@ -39,6 +39,8 @@ enum class MsgType : std::uint16_t {
   Interrupt = 25,    // master -> slave: kill a running command
   ShutdownRequest = 26,  // slave -> master: finish my builds, start no new ones
   ShutdownReady = 27,    // master -> slave: no builds left on you; disconnect and exit
+  FileData = 28,     // master -> slave: a chunk of a download (within the slave's window)
+  FileCredit = 29,   // slave -> master: more download bytes may be sent
   // Client session (buildbot sendchange/force/status)
   Request = 40,   // client -> master: {id, method, params}
   Response = 41,  // master -> client: {id, ok, result | error}
@@ -91,7 +93,8 @@ bool isValidUtf8(std::string_view s);
 std::string peerText(std::string_view s, std::size_t max = 200, bool escapeBackslash = true);
 
 // Output streams of a remote command.
-enum class Stream : int { Stdout = 0, Stderr = 1, Header = 2 };
+// Data (3) is an upload's file or archive bytes, not log output.
+enum class Stream : int { Stdout = 0, Stderr = 1, Header = 2, Data = 3 };
 std::string_view toString(Stream s);
 
 }  // namespace bb

@@ -38,6 +38,8 @@ struct MasterSection {
   // Times a request is put back after its slave was lost before it fails
   // with EXCEPTION.
   int maxRetries = 3;
+  // What one build's upload steps may store in total, in bytes.
+  std::int64_t artifactsMaxBuildSize = std::int64_t{10} << 30;
   LogRotationConfig log;  // buildmaster.log
 };
 

@@ -10,7 +10,7 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   r.allowKeys({"name", "url", "host", "slave_port", "web_port", "web_host",
                "web_read_login", "web_max_body", "web_max_connections", "database", "max_frame",
                "heartbeat_interval", "heartbeat_timeout", "ping_timeout", "max_retries",
-               "log_max_mb", "log_keep", "tls", "tls_cert", "tls_key"});
+               "artifacts_max_build_size", "log_max_mb", "log_keep", "tls", "tls_cert", "tls_key"});
   MasterSection& m = p.config.master;
 
   if (auto name = r.string("name")) {
@@ -64,6 +64,7 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   if (auto s = r.integer("heartbeat_timeout", 1, 86400)) m.heartbeatTimeout = std::chrono::seconds(*s);
   if (auto s = r.integer("ping_timeout", 1, 3600)) m.pingTimeout = std::chrono::seconds(*s);
   if (auto n = r.integer("max_retries", 0, 1000)) m.maxRetries = static_cast<int>(*n);
+  if (auto n = r.integer("artifacts_max_build_size", 0, kNoMax)) m.artifactsMaxBuildSize = *n;
   if (auto on = r.boolean("tls")) m.tls = *on;
   for (auto [key, field] : {std::pair{"tls_cert", &m.tlsCert}, std::pair{"tls_key", &m.tlsKey}}) {
     if (auto file = r.string(key)) {

@@ -30,6 +30,7 @@
 #include "master/slaves/slave_registry.hpp"
 #include "master/status/rpc_handler.hpp"
 #include "master/web/web_service.hpp"
+#include "master/artifacts/artifact_store.hpp"
 
 namespace bb {
 
@@ -70,6 +71,7 @@ struct BuildMaster::Impl {
   std::unique_ptr<BuildsetService> buildsets;
   std::unique_ptr<BuildRequestDistributor> distributor;
   std::unique_ptr<PendingWrites> storage;
+  std::unique_ptr<ArtifactStore> artifacts;
   std::unique_ptr<ChangeBus> bus;
   std::unique_ptr<SchedulerSet> schedulers;
   std::unique_ptr<RpcHandler> rpc;
@@ -156,6 +158,7 @@ void BuildMaster::Impl::configureComponents() {
   locks->configure(config.locks);
   slaves->configure(config.slaves);
   distributor->configure(config);
+  artifacts->setMaxBuildBytes(config.master.artifactsMaxBuildSize);
   std::set<std::string> collapsing;
   for (const auto& b : config.builders)
     if (b.collapseRequests) collapsing.insert(b.name);
@@ -364,6 +367,8 @@ int BuildMaster::run(std::function<void()> onReady,
         *im.db, im.identity->id(), im.clock, *im.slaves,
         [&im](std::function<void()> fn) { im.post(std::move(fn)); }, *im.buildsets);
     im.distributor->setLocks(im.locks.get());
+    im.artifacts = std::make_unique<ArtifactStore>(im.dir, *im.db);
+    im.distributor->setArtifacts(im.artifacts.get());
     // Writes refused for a full disk wait here; the heartbeat is the probe
     // that sees room return, and then requests may start again.
     im.storage = std::make_unique<PendingWrites>(
@@ -414,6 +419,7 @@ int BuildMaster::run(std::function<void()> onReady,
                          return nullptr;
                        }},
           web::WebService::optionsFrom(im.config.master));
+      im.web->setArtifacts(im.artifacts.get());
       im.web->listen();
     }
     im.startPollers();

@@ -7,9 +7,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "slave/download_command.hpp"
 #include "slave/git_command.hpp"
 #include "slave/process_tree.hpp"
 #include "slave/shell_command.hpp"
+#include "slave/upload_command.hpp"
 #include "slave/vcs/brz.hpp"
 #include "slave/vcs/cvs.hpp"
 #include "slave/vcs/darcs.hpp"
@@ -36,8 +38,10 @@ std::unique_ptr<RemoteCommand> RemoteCommand::create(CommandContext& ctx, Comman
   if (kind == "brz") return std::make_unique<vcs::BrzCommand>(ctx, sink, cmdId, credit, args);
   if (kind == "cvs") return std::make_unique<vcs::CvsCommand>(ctx, sink, cmdId, credit, args);
   if (kind == "tla") return std::make_unique<vcs::TlaCommand>(ctx, sink, cmdId, credit, args);
+  if (kind == "upload") return std::make_unique<UploadCommand>(ctx, sink, cmdId, credit, args);
+  if (kind == "download") return std::make_unique<DownloadCommand>(ctx, sink, cmdId, credit, args);
   throw ProtocolError("unknown command kind '" + kind +
-                      "' (this slave runs shell, git, hg, svn, darcs, brz, cvs and tla)");
+                      "' (this slave runs shell, git, hg, svn, darcs, brz, cvs, tla, upload and download)");
 }
 
 RemoteCommand::RemoteCommand(CommandContext& ctx, CommandSink& sink, std::int64_t cmdId,
@@ -162,6 +166,26 @@ void RemoteCommand::flush() {
     return;
   }
   if (process_ && allowance() > 0) process_->resumeReading();
+  if (!process_ && !finished_ && !detached_ && !inWindow_ && allowance() > 0) {
+    // Last: it may finish the command (destroyed later, by a post).
+    inWindow_ = true;
+    onWindow();
+    inWindow_ = false;
+  }
+}
+
+void RemoteCommand::sendData(std::string_view data) {
+  if (detached_ || data.empty()) return;
+  credit_ -= static_cast<std::int64_t>(data.size());
+  sink_.sendOutput(id_, Stream::Data, data);
+}
+
+void RemoteCommand::grantFileCredit(std::int64_t bytes) {
+  if (!detached_ && bytes > 0) sink_.sendFileCredit(id_, bytes);
+}
+
+void RemoteCommand::onFileData(std::string_view, bool) {
+  throw ProtocolError("FileData for command " + std::to_string(id_) + ", which is not a download");
 }
 
 bool RemoteCommand::runProcess(const std::vector<std::string>& argv, const std::string& workdir,

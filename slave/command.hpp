@@ -34,6 +34,8 @@ class CommandSink {
   // The command has reported (or, if detached, finished): the owner may
   // destroy it. Called from inside the command; destroy it later (post).
   virtual void commandComplete(RemoteCommand* cmd) = 0;
+  // A FileCredit body: the master may send `bytes` more of a download.
+  virtual void sendFileCredit(std::int64_t cmdId, std::int64_t bytes) {}
 };
 
 // What every command needs from the slave.
@@ -70,6 +72,9 @@ class RemoteCommand {
   // The master is gone: drop all further output and the CommandDone,
   // kill the tree, and call commandComplete once it is dead.
   void detach(const std::string& reason);
+  // A FileData chunk from the master (a download). Throws ProtocolError
+  // for a command that takes none, or for data beyond the window granted.
+  virtual void onFileData(std::string_view data, bool eof);
 
   std::int64_t id() const { return id_; }
   std::int64_t credit() const { return credit_; }
@@ -100,6 +105,16 @@ class RemoteCommand {
                   const std::map<std::string, std::string>& extraEnv, bool capture,
                   std::string& error);
   const std::string& captured() const { return captured_; }
+  // Commands without a process (file transfers): onWindow() runs whenever
+  // the output window has room (after start and after each Credit), and
+  // sendData() sends an upload's bytes (Stream::Data) within it.
+  virtual void onWindow() {}
+  std::size_t dataAllowance() const { return allowance(); }
+  void sendData(std::string_view data);
+  // Lets the master send `bytes` more of a download (FileCredit).
+  void grantFileCredit(std::int64_t bytes);
+  bool detached() const { return detached_; }
+  bool ended() const { return finished_; }
   // Ends the command with the process status and properties.
   void finish(const ExitStatus& status, Json props = Json::object());
   // Ends the command without running it: rc -1 and `error`.
@@ -138,6 +153,7 @@ class RemoteCommand {
   bool detached_ = false;
   bool finished_ = false;
   bool complete_ = false;
+  bool inWindow_ = false;  // onWindow() is on the stack
   std::vector<pid_t> killedPids_;
 };
 

@@ -31,6 +31,19 @@ MasterMessage readMasterMessage(const Message& m) {
       if (out.bytes < 1 || out.bytes > kMaxCreditBytes)
         throw ProtocolError("field 'bytes' must be between 1 and " + std::to_string(kMaxCreditBytes));
       break;
+    case MsgType::FileData: {
+      out.id = getInt(b, "cmd_id");
+      auto d = b.find("data");
+      if (d == b.end() || !d->is_binary()) throw ProtocolError("field 'data' must be binary (MessagePack bin)");
+      const auto& bin = d->get_binary();
+      if (bin.size() > 64 * 1024) throw ProtocolError("FileData of " + std::to_string(bin.size()) + " bytes exceeds the chunk limit of 65536");
+      out.data.assign(bin.begin(), bin.end());
+      if (auto e = b.find("eof"); e != b.end() && !e->is_null()) {
+        if (!e->is_boolean()) throw ProtocolError("field 'eof' must be a boolean");
+        out.eof = e->get<bool>();
+      }
+      break;
+    }
     case MsgType::Interrupt:
       out.id = getInt(b, "cmd_id");
       out.text = optString(b, "reason").value_or("");

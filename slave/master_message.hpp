@@ -21,6 +21,8 @@ struct MasterMessage {
   std::int64_t bytes = 0;    // RunCommand: initial credit; Credit: bytes added
   Json args = Json::object();  // RunCommand
   std::string text;          // Interrupt: reason; Error: "CODE: MESSAGE" (escaped)
+  std::string data;          // FileData: the bytes (at most 64 KiB)
+  bool eof = false;          // FileData: the last chunk
 };
 
 // Reads a session message from the master. Throws ProtocolError naming the

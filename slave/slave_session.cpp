@@ -202,6 +202,12 @@ void SlaveSession::onSessionMessage(const Message& m) {
       if (it != commands_.end()) it->second->addCredit(msg.bytes);
       return;
     }
+    case MsgType::FileData: {
+      auto it = commands_.find(msg.id);
+      // Data for a command that just failed is normal: dropped.
+      if (it != commands_.end()) it->second->onFileData(msg.data, msg.eof);
+      return;
+    }
     case MsgType::Interrupt: {
       auto it = commands_.find(msg.id);
       if (it == commands_.end()) {
@@ -257,6 +263,11 @@ void SlaveSession::sendOutput(std::int64_t cmdId, Stream stream, std::string_vie
                {"stream", static_cast<int>(stream)},
                {"data", Json::binary(std::vector<std::uint8_t>(data.begin(), data.end()))}};
   conn_->send(MsgType::Output, std::move(body));
+}
+
+void SlaveSession::sendFileCredit(std::int64_t cmdId, std::int64_t bytes) {
+  if (!conn_ || !loggedIn()) return;
+  conn_->send(MsgType::FileCredit, Json{{"cmd_id", cmdId}, {"bytes", bytes}});
 }
 
 void SlaveSession::sendDone(std::int64_t cmdId, const Json& body) {

@@ -84,6 +84,7 @@ class SlaveSession : public CommandSink {
   void sendOutput(std::int64_t cmdId, Stream stream, std::string_view data) override;
   void sendDone(std::int64_t cmdId, const Json& body) override;
   void commandComplete(RemoteCommand* cmd) override;
+  void sendFileCredit(std::int64_t cmdId, std::int64_t bytes) override;
 
  private:
   void setState(SlaveState s);

@@ -291,6 +291,18 @@ class Database {
   // finished builds that passed (success, warnings); nullopt if none.
   std::optional<std::int64_t> recentDurationP50(const std::string& builder, int n = 20);
 
+  // --- artifacts (artifacts_db.cpp) ---
+  // Records an artifact (replacing one of the same build and name); its
+  // id. builder and number are ignored (they come from the build).
+  std::int64_t addArtifact(const ArtifactRecord& a);
+  std::vector<ArtifactRecord> artifactsForBuild(std::int64_t buildId);  // by name
+  std::optional<ArtifactRecord> getArtifact(std::int64_t buildId, const std::string& name);
+  // The bytes of every artifact of the build.
+  std::int64_t artifactBytesForBuild(std::int64_t buildId);
+  // The artifacts called `name` of the builder's builds, newest build first.
+  std::vector<ArtifactRecord> artifactsNamed(const std::string& builder, const std::string& name);
+  void deleteArtifact(std::int64_t id);
+
   // --- the end of a log (log_tail_db.cpp) ---
   // The last `maxLines` lines of a log (all streams, in order), reading
   // chunks from the end only until there are enough lines or `maxBytes`

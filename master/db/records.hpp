@@ -101,6 +101,19 @@ struct StepRecord {
   Json urls = Json::array();  // [{name, url}], in the order they were added
 };
 
+// A file or directory archive an upload step stored for a build.
+struct ArtifactRecord {
+  std::int64_t id = 0, buildId = 0;
+  std::string builder;  // of the build
+  int number = 0;       // of the build
+  std::string name;
+  std::string kind;  // "file" | "directory"
+  std::int64_t size = 0;
+  std::string sha256;
+  int mode = 0644;
+  std::int64_t createdAt = 0;
+};
+
 struct LogRecord {
   std::int64_t id = 0, stepId = 0;
   std::string name;

@@ -268,6 +268,23 @@ CREATE INDEX builds_by_builder_start ON builds (builder, started_at);
 CREATE INDEX builds_by_start ON builds (started_at);
 )sql";
 
+// Version 9: artifacts a build's upload steps stored under
+// DIR/artifacts/BUILDER/NUMBER/NAME (master/artifacts/), with their size
+// and SHA-256; kind is "file" or "directory" (a tar stream, zstd).
+constexpr char kSchemaV9[] = R"sql(
+CREATE TABLE artifacts (
+  id {{ID}},
+  build_id BIGINT NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  mode INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (build_id, name)
+);
+)sql";
+
 }  // namespace
 
 void Database::migratePendingChangeRows() {
@@ -309,6 +326,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {6, [](Database& db) { db.execScript(kSchemaV6, "adding try patches (version 6)"); }},
       {7, [](Database& db) { db.execScript(kSchemaV7, "adding step URLs (version 7)"); }},
       {8, [](Database& db) { db.execScript(kSchemaV8, "adding build statistics (version 8)"); }},
+      {9, [](Database& db) { db.execScript(kSchemaV9, "adding artifacts (version 9)"); }},
   };
   return kSteps;
 }

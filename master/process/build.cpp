@@ -274,6 +274,11 @@ void Build::startStep(std::size_t index) {
       }});
   if (env_.secrets) stepCtx_->secrets = &env_.secrets->values();
   stepCtx_->stepId = stepId_;
+  stepCtx_->artifacts = env_.artifacts;
+  stepCtx_->runTransfer = [this](const std::string& kind, Json args, TransferHandlers t,
+                                 std::function<void(const CommandOutcome&)> done) {
+    return runCommand(kind, std::move(args), std::move(done), std::move(t));
+  };
   step_ = type->make(s);
   stepRan_ = true;
   const std::uint64_t run = ++stepRun_;
@@ -295,10 +300,19 @@ void Build::startStep(std::size_t index) {
 }
 
 std::int64_t Build::runCommand(const std::string& kind, Json args,
-                               std::function<void(const CommandOutcome&)> done) {
+                               std::function<void(const CommandOutcome&)> done,
+                               TransferHandlers transfer) {
   auto self = shared_from_this();
   CommandHandlers h;
-  h.onOutput = [self](int stream, std::string_view data) {
+  h.onFileCredit = std::move(transfer.onFileCredit);
+  h.onOutput = [self, onData = std::move(transfer.onData)](int stream, std::string_view data) {
+    if (stream == static_cast<int>(Stream::Data)) {
+      // An upload's bytes: the step stores and credits them. Anywhere
+      // else they are dropped, and credited so the window stays open.
+      if (onData && !self->finished_) return onData(data);
+      self->slave_->credit(self->cmdId_, static_cast<std::int64_t>(data.size()));
+      return;
+    }
     if (self->finished_ || !self->log_ || self->log_->finished()) {
       // Nowhere to store it (the build is ending): give the window back.
       self->slave_->credit(self->cmdId_, static_cast<std::int64_t>(data.size()));

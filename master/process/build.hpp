@@ -16,6 +16,7 @@
 #include "master/db/records.hpp"
 #include "master/events/event.hpp"
 #include "master/process/log_writer.hpp"
+#include "master/process/step.hpp"
 #include "master/process/step_urls.hpp"
 
 namespace bb::db {
@@ -24,6 +25,7 @@ class Database;
 
 namespace bb {
 
+class ArtifactStore;
 class EventBus;
 class RemoteSlave;
 class SecretStore;
@@ -62,6 +64,8 @@ struct BuildEnv {
   // The secrets its steps may use; their values are masked in its logs,
   // step texts and the properties its steps set. Null: none.
   std::shared_ptr<const SecretStore> secrets;
+  // Where its upload/download steps store and read artifacts; null: none.
+  ArtifactStore* artifacts = nullptr;
 };
 
 class Build : public std::enable_shared_from_this<Build> {
@@ -96,8 +100,10 @@ class Build : public std::enable_shared_from_this<Build> {
   void onStepDone(std::uint64_t run, const StepOutcome& outcome);
   // StepContext::runCommand: a remote command whose output goes to the
   // step's log, credited back to the slave once stored.
+  // With `transfer` handlers, the data stream and FileCredit go to them.
   std::int64_t runCommand(const std::string& kind, Json args,
-                          std::function<void(const CommandOutcome&)> done);
+                          std::function<void(const CommandOutcome&)> done,
+                          TransferHandlers transfer = {});
   // Drops the running step (its `done` is then ignored) and interrupts it.
   void abandonStep(const std::string& reason);
   // Takes `wanted` for this build's owner, then calls `then`; while it

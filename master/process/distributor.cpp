@@ -277,6 +277,7 @@ void BuildRequestDistributor::startBuild(const BuilderEntry& builder,
   env.master = master_;
   env.storage = storage_;
   env.secrets = secrets_;
+  env.artifacts = artifacts_;
   auto build = std::make_shared<Build>(env, builder, req, slave, std::move(props));
   running_[req.id] = build;
   ++started_;

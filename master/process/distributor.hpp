@@ -28,6 +28,7 @@ namespace bb {
 class Build;
 class BuildsetService;
 class PendingWrites;
+class ArtifactStore;
 class LockManager;
 class SecretStore;
 class SchedulerSet;
@@ -52,6 +53,8 @@ class BuildRequestDistributor {
   // The secrets builds started from now on use and mask (running builds
   // keep theirs).
   void setSecrets(std::shared_ptr<const SecretStore> secrets) { secrets_ = std::move(secrets); }
+  // Where builds' transfer steps keep artifacts (BuildEnv::artifacts).
+  void setArtifacts(ArtifactStore* artifacts) { artifacts_ = artifacts; }
   // Replaces the builder configs (reconfig); running builds keep theirs.
   void configure(const MasterConfig& config);
   // Schedules one distribution pass (idempotent until it runs).
@@ -101,6 +104,7 @@ class BuildRequestDistributor {
   std::chrono::milliseconds pingTimeout_{10000};
   int maxRetries_ = 3;
   std::shared_ptr<const SecretStore> secrets_;
+  ArtifactStore* artifacts_ = nullptr;
   LockManager* locks_ = nullptr;
   // Builds pinged or running, for the deadlock rule (by request id).
   std::unique_ptr<LockAdmission> admission_;

@@ -23,6 +23,7 @@ class Database;
 
 namespace bb {
 
+class ArtifactStore;
 class BuildsetService;
 class Clock;
 class EventBus;
@@ -30,6 +31,15 @@ class LogWriter;
 class RemoteSlave;
 class SchedulerSet;
 struct CommandOutcome;
+
+// What a file transfer step adds to a remote command.
+struct TransferHandlers {
+  // An upload's bytes (Output on the data stream): the step stores them and
+  // credits them back to the slave itself (RemoteSlave::credit).
+  std::function<void(std::string_view)> onData;
+  // A download's FileCredit from the slave: `bytes` more may be sent.
+  std::function<void(std::int64_t)> onFileCredit;
+};
 
 // What a running step may use: its build and the build's services. It is
 // valid from start() until the step's `done` has run (or the build ended).
@@ -65,6 +75,14 @@ struct StepContext {
   // The step's row (0 where no step row exists, in tests): a step may add
   // logs of its own beside `stdio` (the git step's `patch`).
   std::int64_t stepId = 0;
+  // runCommand for file transfers: the data stream and FileCredit go to
+  // the step's handlers, the header lines to its log.
+  std::function<std::int64_t(const std::string& kind, Json args, TransferHandlers handlers,
+                             std::function<void(const CommandOutcome&)> done)>
+      runTransfer;
+  // Where artifacts are stored (null: a master without a directory, in
+  // tests; transfer steps then end EXCEPTION).
+  ArtifactStore* artifacts = nullptr;
 };
 
 // How a step ended.

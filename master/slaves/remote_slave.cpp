@@ -29,6 +29,15 @@ void RemoteSlave::credit(std::int64_t cmdId, std::int64_t bytes) {
   conn_->send(MsgType::Credit, Json{{"cmd_id", cmdId}, {"bytes", bytes}});
 }
 
+bool RemoteSlave::sendFileData(std::int64_t cmdId, std::string_view data, bool eof) {
+  if (!connected_ || !commands_.count(cmdId) || data.size() > kMaxOutputChunk) return false;
+  conn_->send(MsgType::FileData,
+              Json{{"cmd_id", cmdId},
+                   {"data", Json::binary(std::vector<std::uint8_t>(data.begin(), data.end()))},
+                   {"eof", eof}});
+  return true;
+}
+
 void RemoteSlave::interrupt(std::int64_t cmdId, const std::string& reason) {
   if (!commands_.count(cmdId)) return;
   conn_->send(MsgType::Interrupt, Json{{"cmd_id", cmdId}, {"reason", reason}});
@@ -76,6 +85,8 @@ std::string RemoteSlave::onMessage(Message&& m) {
         return onOutput(m.body);
       case MsgType::CommandDone:
         return onCommandDone(m.body);
+      case MsgType::FileCredit:
+        return onFileCredit(m.body);
       case MsgType::ShutdownRequest:
         // Repeats are harmless; the registry acts on the first.
         draining_ = true;
@@ -119,7 +130,7 @@ std::string RemoteSlave::onOutput(const Json& body) {
   auto dit = body.find("data");
   if (dit == body.end()) return "Output: field 'data' is missing";
   if (!dit->is_binary()) return "Output: field 'data' must be binary (MessagePack bin)";
-  if (stream < 0 || stream > 2) return "Output: field 'stream' must be 0, 1 or 2";
+  if (stream < 0 || stream > 3) return "Output: field 'stream' must be 0, 1, 2 or 3";
   const auto& bin = dit->get_binary();
   if (bin.size() > kMaxOutputChunk)
     return "Output of " + std::to_string(bin.size()) + " bytes exceeds the chunk limit of " +
@@ -133,6 +144,21 @@ std::string RemoteSlave::onOutput(const Json& body) {
   it->second.window -= size;
   std::string_view data(reinterpret_cast<const char*>(bin.data()), bin.size());
   if (it->second.handlers.onOutput) it->second.handlers.onOutput(static_cast<int>(stream), data);
+  return "";
+}
+
+std::string RemoteSlave::onFileCredit(const Json& body) {
+  const std::int64_t id = getInt(body, "cmd_id");
+  const std::int64_t bytes = getInt(body, "bytes");
+  if (bytes < 1 || bytes > (std::int64_t{1} << 32)) return "FileCredit: field 'bytes' must be between 1 and 2^32";
+  auto it = commands_.find(id);
+  if (it == commands_.end()) {
+    // Credit for a download that just ended is normal.
+    if (id >= 1 && id < nextCmd_) return "";
+    return unknownCommand("FileCredit", id);
+  }
+  if (!it->second.handlers.onFileCredit) return "FileCredit for command " + std::to_string(id) + ", which is not a download";
+  it->second.handlers.onFileCredit(bytes);
   return "";
 }
 

@@ -32,6 +32,9 @@ struct CommandHandlers {
   // stored: a master that stores slowly slows the build's output.
   std::function<void(int stream, std::string_view data)> onOutput;
   std::function<void(const CommandOutcome&)> onDone;
+  // A download's FileCredit: the slave takes `bytes` more FileData.
+  // Without it, a FileCredit for the command breaks the protocol.
+  std::function<void(std::int64_t bytes)> onFileCredit;
 };
 
 class RemoteSlave {
@@ -66,6 +69,10 @@ class RemoteSlave {
   // Gives `bytes` of output window back to a running command (a Credit
   // frame); ignored once the command has ended or the slave is gone.
   void credit(std::int64_t cmdId, std::int64_t bytes);
+  // Sends one FileData chunk (at most kMaxOutputChunk) of a download;
+  // the caller keeps within the window the slave granted. False once the
+  // command has ended or the slave is gone.
+  bool sendFileData(std::int64_t cmdId, std::string_view data, bool eof);
   // Sends Interrupt for a running command (CommandDone follows).
   void interrupt(std::int64_t cmdId, const std::string& reason);
   // Sends Ping; `done(true)` on the Pong, `done(false)` after `timeout` or
@@ -114,6 +121,7 @@ class RemoteSlave {
   std::string onSlaveInfo(const Json& body);
   std::string onOutput(const Json& body);
   std::string onCommandDone(const Json& body);
+  std::string onFileCredit(const Json& body);
   // Why `id` names no running command ("never started" / "already ended").
   std::string unknownCommand(const char* what, std::int64_t id) const;
   struct PendingPing {

@@ -135,6 +135,7 @@ Json buildDetailView(db::Database& db, const db::BuildRecord& b) {
   for (const auto& s : rows) steps.push_back(stepView(db, s));
   out["steps"] = std::move(steps);
   out["urls"] = buildUrls(rows);
+  out["artifacts"] = artifactsView(db, b.id);
   out["triggered_by"] = triggeredBy(db, b);
   out["triggered"] = triggeredBuildsets(db, b);
   out["failure"] = buildFailureView(db, b, 20);

@@ -46,7 +46,12 @@ Json stepView(db::Database& db, const db::StepRecord& s);
 Json buildUrls(const std::vector<db::StepRecord>& steps);
 // LOG: {id, name, bytes, finished}.
 Json logView(const db::LogRecord& l);
-// A build with its steps, its URLs (buildUrls), trigger links
+// ARTIFACT (artifact_views.cpp): {id, build_id, builder, number, name,
+// kind ("file" | "directory"), size, sha256, mode ("0644"), created_at,
+// url ("api/v2/builds/ID/artifacts/NAME", relative to the master's URL)}.
+Json artifactView(const db::ArtifactRecord& a);
+Json artifactsView(db::Database& db, std::int64_t buildId);
+// A build with its steps, its artifacts, its URLs (buildUrls), trigger links
 // (triggered_by, triggered) and failure (buildFailureView, 20 lines).
 Json buildDetailView(db::Database& db, const db::BuildRecord& b);
 // Why a build failed (build_failure.cpp): for a finished build whose

@@ -12,6 +12,7 @@ class Database;
 }
 
 namespace bb {
+class ArtifactStore;
 class ChangeBus;
 class EventBus;
 class LockManager;
@@ -38,6 +39,8 @@ struct WebContext {
   WebAuth& auth;
   // The webhook change source named `name`, or nullptr.
   std::function<WebhookSource*(const std::string& name)> webhook;
+  // Where artifacts' files are (null: downloads answer 404).
+  const ArtifactStore* artifacts = nullptr;
 
   // Throws HttpError 401/403 when the config requires login for reading
   // (master.web_read_login) and the request's user may not `status`.
@@ -48,6 +51,7 @@ struct WebContext {
 void addReadRoutes(Router& r, WebContext& ctx);      // rest_reads.cpp
 void addEntityRoutes(Router& r, WebContext& ctx);    // rest_entities.cpp
 void addLogRoutes(Router& r, WebContext& ctx);       // rest_logs.cpp
+void addArtifactRoutes(Router& r, WebContext& ctx);  // rest_artifacts.cpp
 void addControlRoutes(Router& r, WebContext& ctx);   // rest_control.cpp
 void addChangeHook(Router& r, WebContext& ctx);      // change_hook.cpp
 void addEventStream(Router& r, WebContext& ctx);     // event_stream.cpp

@@ -33,6 +33,7 @@ WebService::WebService(boost::asio::io_context& io, WebDeps deps, HttpServerOpti
   addReadRoutes(router_, ctx_);
   addEntityRoutes(router_, ctx_);
   addLogRoutes(router_, ctx_);
+  addArtifactRoutes(router_, ctx_);
   addControlRoutes(router_, ctx_);
   addChangeHook(router_, ctx_);
   addEventStream(router_, ctx_);

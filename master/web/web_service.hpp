@@ -49,6 +49,8 @@ class WebService {
  public:
   WebService(boost::asio::io_context& io, WebDeps deps, HttpServerOptions opts);
   ~WebService();
+  // Where artifact downloads read (GET /api/v2/builds/ID/artifacts/NAME).
+  void setArtifacts(const ArtifactStore* a) { ctx_.artifacts = a; }
 
   // Binds (throws std::runtime_error saying what to fix) and serves.
   void listen();

@@ -4,12 +4,14 @@
 #include "master/process/steps/brz_step.hpp"
 #include "master/process/steps/cvs_step.hpp"
 #include "master/process/steps/darcs_step.hpp"
+#include "master/process/steps/download_step.hpp"
 #include "master/process/steps/git_step.hpp"
 #include "master/process/steps/hg_step.hpp"
 #include "master/process/steps/shell_step.hpp"
 #include "master/process/steps/svn_step.hpp"
 #include "master/process/steps/tla_step.hpp"
 #include "master/process/steps/trigger_step.hpp"
+#include "master/process/steps/upload_step.hpp"
 
 namespace bb {
 
@@ -37,6 +39,10 @@ const std::vector<StepType>& stepTypes() {
       stepType<CvsStep>("cvs"),
       stepType<TlaStep>("tla"),
       stepType<TriggerStep>("trigger"),
+      stepType<UploadFileStep>("upload_file"),
+      stepType<UploadDirectoryStep>("upload_directory"),
+      stepType<DownloadFileStep>("download_file"),
+      stepType<DownloadDirectoryStep>("download_directory"),
   };
   return types;
 }

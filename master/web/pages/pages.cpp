@@ -256,6 +256,15 @@ Json Pages::buildContext(const Site& site, const Json& b, bool canControl) {
                                  {"href", buildHref(site, str(r, "builder"), num(c, "number"))}});
   ctx["has_triggered"] = !triggered.empty();
   ctx["triggered"] = std::move(triggered);
+  Json artifacts = Json::array();
+  for (const auto& a : b.value("artifacts", Json::array()))
+    artifacts.push_back(Json{{"name", str(a, "name")},
+                             {"kind", str(a, "kind")},
+                             {"size", num(a, "size")},
+                             {"sha256", str(a, "sha256")},
+                             {"href", site.base + "/" + str(a, "url")}});
+  ctx["has_artifacts"] = !artifacts.empty();
+  ctx["artifacts"] = std::move(artifacts);
   Json steps = Json::array();
   const std::string href = buildHref(site, builder, num(b, "number"));
   for (const auto& s : b.value("steps", Json::array())) {

@@ -89,7 +89,9 @@ TEST(ConfigKinds, TheMastersKindsAreItsRegistries) {
   for (const auto& s : k.steps) steps.push_back(s.name);
   for (const auto& s : k.schedulers) schedulers.push_back(s.name);
   for (const auto& s : k.changeSources) sources.push_back(s.name);
-  EXPECT_EQ(steps, (std::vector<std::string>{"shell", "git", "hg", "svn", "darcs", "brz", "cvs", "tla", "trigger"}));
+  EXPECT_EQ(steps, (std::vector<std::string>{"shell", "git", "hg", "svn", "darcs", "brz", "cvs", "tla", "trigger",
+                                               "upload_file", "upload_directory", "download_file",
+                                               "download_directory"}));
   EXPECT_EQ(schedulers.size(), 9u);
   EXPECT_EQ(sources, (std::vector<std::string>{"git_poller", "hg_poller", "svn_poller", "brz_poller", "github_webhook", "gitlab_webhook", "gitea_webhook"}));
   EXPECT_EQ(k.lockAccess, (std::vector<std::string>{"exclusive", "counting"}));

@@ -227,6 +227,37 @@ TEST(MasterConfig, ExampleFullLoads) {
   EXPECT_EQ(r.config->reporters.size(), 2u);
 }
 
+TEST(MasterConfig, ExampleArtifactsLoads) {
+  auto r = loadMasterConfig(BB_SOURCE_DIR "/config/examples/artifacts.yaml", masterConfigKinds());
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  const BuilderEntry* b = r.config->findBuilder("compile");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->steps[2].type, "upload_directory");
+  EXPECT_EQ(r.config->master.artifactsMaxBuildSize, std::int64_t{5} << 30);
+}
+
+// A transfer step's unsafe names are config errors, with their position.
+TEST(MasterConfig, TransferStepsRefuseUnsafeNames) {
+  const std::string yaml =
+      "slaves: [{name: s1, password: \"" + kVerifier + "\"}]\n"
+      "builders:\n"
+      "  - name: b\n"
+      "    slaves: [s1]\n"
+      "    steps:\n"
+      "      - upload_file: {artifact: ../x, src: a}\n"
+      "      - upload_file: {artifact: x, src: /etc/passwd}\n"
+      "      - download_file: {artifact: x, dest: a/../../b}\n"
+      "      - download_file: {artifact: x, dest: a, mode: \"999\"}\n";
+  auto r = parseMasterConfig(yaml, "m.yaml", masterConfigKinds());
+  ASSERT_FALSE(r.ok());
+  const std::string all = dump(r.errors);
+  EXPECT_NE(all.find("m.yaml:6:"), std::string::npos) << all;
+  EXPECT_NE(all.find("must be one file name"), std::string::npos) << all;
+  EXPECT_NE(all.find("is absolute"), std::string::npos) << all;
+  EXPECT_NE(all.find("'..' component"), std::string::npos) << all;
+  EXPECT_NE(all.find("octal permissions"), std::string::npos) << all;
+}
+
 // The examples' verifier must really be for "demo-pass", or the demo slave
 // could never log in. Recompute it as RFC 5802 defines it.
 TEST(MasterConfig, ExampleVerifierMatchesDemoPassword) {

@@ -133,10 +133,10 @@ TEST_F(SlaveSessionTest, LogsInSendsSlaveInfoAndRunsACommandEndToEnd) {
   // A command the slave cannot run fails that command, not the session.
   master.done.reset();
   master.send(MsgType::RunCommand,
-              {{"cmd_id", 2}, {"kind", "upload"}, {"credit", 100}, {"args", Json::object()}});
+              {{"cmd_id", 2}, {"kind", "teleport"}, {"credit", 100}, {"args", Json::object()}});
   ASSERT_TRUE(test::runUntil(io, [&] { return master.done.has_value(); }));
   EXPECT_EQ((*master.done)["rc"], -1);
-  EXPECT_NE((*master.done)["error"].get<std::string>().find("unknown command kind 'upload'"),
+  EXPECT_NE((*master.done)["error"].get<std::string>().find("unknown command kind 'teleport'"),
             std::string::npos);
   EXPECT_EQ(slave.state(), SlaveState::Ready);
 }

@@ -73,18 +73,20 @@ class RecordingSink : public CommandSink {
     lastId = cmdId;
   }
   void commandComplete(RemoteCommand*) override { complete = true; }
+  void sendFileCredit(std::int64_t, std::int64_t bytes) override { fileCredit += bytes; }
 
   const std::string& out() const { return streams[0]; }
   const std::string& err() const { return streams[1]; }
   const std::string& hdr() const { return streams[2]; }
 
-  std::string streams[3];
+  std::string streams[4];  // stdout, stderr, header, data (uploads)
   std::size_t bytes = 0;
   std::size_t chunks = 0;
   std::size_t maxChunk = 0;
   std::int64_t lastId = -1;
   std::optional<Json> done;
   bool complete = false;
+  std::int64_t fileCredit = 0;  // FileCredit granted (downloads)
 };
 
 }  // namespace bb::test
