@@ -266,14 +266,15 @@ class PgEngine final : public Engine {
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY)
       return;
-    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-    DbErrorKind kind = pgKindOf(state);
+    const char* field = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    const std::string state = field ? field : "";
+    DbErrorKind kind = pgKindOf(field);
     if (PQstatus(conn_) != CONNECTION_OK) kind = DbErrorKind::ConnectionLost;
     std::string cause = pgFirstLine(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
     if (cause.empty()) cause = pgFirstLine(PQerrorMessage(conn_));
     PQclear(r);
     throw DbError(pgHeadline(kind, url_) + what + ": " + cause +
-                      (state ? std::string(" (SQLSTATE ") + state + ")" : std::string()),
+                      (state.empty() ? std::string() : " (SQLSTATE " + state + ")"),
                   kind, cause);
   }
 
