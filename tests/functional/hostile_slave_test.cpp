@@ -126,7 +126,7 @@ TEST(HostileSlave, EachMalformedMessageEndsTheBuildAndTheSlaveBuildsAgain) {
     EXPECT_NE(hostileSlaveOne(master, "SELECT text FROM builds WHERE " + where).find("broke the protocol"), std::string::npos)
         << hostileSlaveOne(master, "SELECT text FROM builds WHERE " + where);
     const std::string req = "(SELECT request_id FROM builds WHERE " + where + ")";
-    EXPECT_EQ(hostileSlaveOne(master, "SELECT complete || result FROM buildrequests WHERE id=" + req), "14");
+    EXPECT_EQ(hostileSlaveOne(master, "SELECT CAST(complete AS TEXT) || CAST(result AS TEXT) FROM buildrequests WHERE id=" + req), "14");
     EXPECT_EQ(hostileSlaveOne(master, "SELECT complete FROM buildsets WHERE id=(SELECT buildset_id FROM buildrequests "
                           "WHERE id=" + req + ")"), "1");
   }

@@ -8,12 +8,18 @@
 
 #include "common/results.hpp"
 #include "tests/functional/harness.hpp"
+#include "tests/functional/test_database.hpp"
 
 namespace bb::test {
 namespace {
 
-// Runs `sql` on a connection of its own, as an operator's sqlite3 would.
+// Runs `sql` on a connection of its own, as an operator's sqlite3 (or
+// psql) would.
 void exec(const std::string& dbPath, const std::string& sql) {
+  if (postgresMode()) {
+    sqlite(dbPath, sql);
+    return;
+  }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dbPath.c_str(), &db), SQLITE_OK);
   sqlite3_busy_timeout(db, 10000);

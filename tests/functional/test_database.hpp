@@ -27,7 +27,8 @@ std::string postgresDatabaseFor(const std::string& masterDir);
 std::string withDatabase(const std::string& yaml, const std::string& url);
 
 // Rows of `sql` on the PostgreSQL database `url`, every value as text,
-// NULL as "NULL". Throws with the server's message on any error.
+// NULL as "NULL", a boolean as "1"/"0" (as SQLite shows a comparison).
+// Throws with the server's message on any error.
 std::vector<std::vector<std::string>> postgresRows(const std::string& url, const std::string& sql);
 
 }  // namespace bb::test
