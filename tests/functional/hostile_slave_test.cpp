@@ -139,7 +139,7 @@ TEST(HostileSlave, EachMalformedMessageEndsTheBuildAndTheSlaveBuildsAgain) {
   peer->send(MsgType::CommandDone, done(cmdId(*run)));
   ++number;
   ASSERT_TRUE(waitFor([&] {
-    return hostileSlaveOne(master, "SELECT finished || result FROM builds WHERE number=" + std::to_string(number)) == "10";
+    return hostileSlaveOne(master, "SELECT CAST(finished AS TEXT) || CAST(result AS TEXT) FROM builds WHERE number=" + std::to_string(number)) == "10";
   }, 20s)) << master.log();
   EXPECT_TRUE(master.running());
   auto status = master.client({"status"});
