@@ -12,6 +12,7 @@
 #include "bench/bench_util.hpp"
 #include "client/master_client.hpp"
 #include "tests/functional/harness.hpp"
+#include "tests/functional/test_database.hpp"
 
 using namespace bb;
 using namespace bb::test;
@@ -22,6 +23,7 @@ namespace {
 struct Figures {
   int slaves = 0, builds = 0;
   double seconds = 0, buildsPerSec = 0, p50 = 0, p99 = 0, cpuMsPerBuild = 0, peakMiB = 0;
+  double dbCpuMsPerBuild = -1;  // the master's PostgreSQL backend; -1 on SQLite
 };
 
 bool gTls = true;
@@ -55,6 +57,17 @@ Figures runOnce(int builds, int slaves) {
       throw std::runtime_error("slave did not connect:\n" + master.log());
   const pid_t pid = bench::readPid(master.dir() + "/buildmaster.pid");
   const double cpu0 = bench::cpuSeconds(pid);
+  // On PostgreSQL (BB_TEST_DATABASE=postgresql:DIR): the server process
+  // serving the master's connection, whose CPU is the database's cost.
+  pid_t backend = 0;
+  if (postgresMode()) {
+    const auto rows = sqlite(master.dbPath(),
+                             "SELECT pid FROM pg_stat_activity WHERE application_name = 'buildmaster'"
+                             " AND datname = current_database()");
+    if (rows.size() != 1) throw std::runtime_error("cannot find the master's PostgreSQL backend");
+    backend = static_cast<pid_t>(std::stol(rows[0][0]));
+  }
+  const double dbCpu0 = backend ? bench::cpuSeconds(backend) : 0;
 
   client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"},
                             bench::clientOptions(master));
@@ -66,7 +79,9 @@ Figures runOnce(int builds, int slaves) {
   if (!waitFor([&] { return std::stoi(sqlite(master.dbPath(), countSql)[0][0]) >= builds; }, 600s, 5ms))
     throw std::runtime_error("builds did not finish");
   const auto t1 = std::chrono::steady_clock::now();
+  double dbCpuMs = -1;
   const double cpu1 = bench::cpuSeconds(pid);
+  if (backend) dbCpuMs = (bench::cpuSeconds(backend) - dbCpu0) * 1000.0 / builds;
   Figures f;
   f.slaves = slaves;
   f.builds = builds;
@@ -74,6 +89,7 @@ Figures runOnce(int builds, int slaves) {
   f.seconds = std::chrono::duration<double>(t1 - t0).count();
   f.buildsPerSec = builds / f.seconds;
   f.cpuMsPerBuild = (cpu1 - cpu0) * 1000.0 / builds;
+  f.dbCpuMsPerBuild = dbCpuMs;
   c.close();
   for (auto& s : procs) s->stop();
   master.stop();
@@ -108,18 +124,21 @@ Figures runOnce(int builds, int slaves) {
 
 int main(int argc, char** argv) {
   gTls = bench::takeTlsSwitch(argc, argv);
-  std::cout << "TLS " << (gTls ? "on" : "off") << "\n";
+  std::cout << "TLS " << (gTls ? "on" : "off") << ", database "
+            << (postgresMode() ? "PostgreSQL" : "SQLite") << "\n";
   const int builds = argc > 1 ? std::atoi(argv[1]) : 2000;
   std::vector<int> slaveCounts;
   for (int i = 2; i < argc; ++i) slaveCounts.push_back(std::atoi(argv[i]));
   if (slaveCounts.empty()) slaveCounts = {1, 4};
-  std::printf("%-7s %-7s %-9s %-10s %-12s %-12s %-14s %-10s\n", "slaves", "builds", "seconds", "builds/s",
-              "p50 ms", "p99 ms", "CPU ms/build", "peak MiB");
+  std::printf("%-7s %-7s %-9s %-10s %-12s %-12s %-14s %-10s %s\n", "slaves", "builds", "seconds", "builds/s",
+              "p50 ms", "p99 ms", "CPU ms/build", "peak MiB", postgresMode() ? "db CPU ms/build" : "");
   for (int s : slaveCounts) {
     try {
       Figures f = runOnce(builds, s);
-      std::printf("%-7d %-7d %-9.2f %-10.1f %-12.1f %-12.1f %-14.3f %-10.1f\n", f.slaves, f.builds, f.seconds,
+      std::printf("%-7d %-7d %-9.2f %-10.1f %-12.1f %-12.1f %-14.3f %-10.1f", f.slaves, f.builds, f.seconds,
                   f.buildsPerSec, f.p50, f.p99, f.cpuMsPerBuild, f.peakMiB);
+      if (f.dbCpuMsPerBuild >= 0) std::printf(" %.3f", f.dbCpuMsPerBuild);
+      std::printf("\n");
     } catch (const std::exception& e) {
       std::fprintf(stderr, "dispatch_bench with %d slave(s) failed: %s\n", s, e.what());
       return 1;

@@ -1,7 +1,44 @@
 // The `master:` section: identity, ports, database and connection timing.
+#include <optional>
+#include <string>
+
 #include "config/yaml_util.hpp"
 
 namespace bb::cfg {
+
+namespace {
+
+// What is wrong with a `database:` value, or nullopt. A password in a
+// postgresql:// URL is refused (config files are shared and logged) and
+// never repeated in the message.
+std::optional<std::string> checkDatabaseUrl(const std::string& db) {
+  static constexpr std::string_view kSqlite = "sqlite:";
+  static constexpr std::string_view kPostgres[] = {"postgresql://", "postgres://"};
+  for (std::string_view scheme : kPostgres) {
+    if (db.rfind(scheme, 0) != 0) continue;
+    const std::string rest = db.substr(scheme.size());
+    const std::string authority = rest.substr(0, rest.find_first_of("/?"));
+    const auto at = authority.rfind('@');
+    const bool passwordInUser = at != std::string::npos && authority.substr(0, at).find(':') != std::string::npos;
+    const auto query = rest.find('?');
+    const bool passwordInQuery = query != std::string::npos &&
+                                 ("&" + rest.substr(query + 1)).find("&password=") != std::string::npos;
+    if (passwordInUser || passwordInQuery)
+      return std::string("database URL must not contain a password (config files are copied and "
+                         "shown); give it to libpq instead: a ~/.pgpass file of the user the "
+                         "master runs as, the PGPASSFILE environment variable naming such a file, "
+                         "or PGPASSWORD (see docs/configuration.md)");
+    if (rest.empty() || rest.find('/') == std::string::npos || rest.back() == '/')
+      return "database must name the database: postgresql://USER@HOST:PORT/DBNAME, got '" + db + "'";
+    return std::nullopt;
+  }
+  if (db.rfind(kSqlite, 0) != 0 || db.size() == kSqlite.size())
+    return "database must be 'sqlite:<path>' (e.g. sqlite:state.sqlite) or "
+           "'postgresql://USER@HOST:PORT/DBNAME', got '" + db + "'";
+  return std::nullopt;
+}
+
+}  // namespace
 
 void parseMasterSection(const MapReader& top, MasterParse& p) {
   if (!top.has("master")) return;  // every key has a default
@@ -51,13 +88,8 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   if (auto n = r.integer("web_max_body", 1024, 1 << 30)) m.webMaxBody = static_cast<std::size_t>(*n);
   if (auto n = r.integer("web_max_connections", 1, 1000000)) m.webMaxConnections = static_cast<std::size_t>(*n);
   if (auto db = r.string("database")) {
-    static constexpr std::string_view kSqlite = "sqlite:";
-    if (db->rfind(kSqlite, 0) != 0 || db->size() == kSqlite.size()) {
-      r.error(r.markOf("database"),
-              "database must be 'sqlite:<path>' (e.g. sqlite:state.sqlite), got '" + *db + "'");
-    } else {
-      m.database = *db;
-    }
+    if (auto bad = checkDatabaseUrl(*db)) r.error(r.markOf("database"), *bad);
+    else m.database = *db;
   }
   if (auto mf = r.integer("max_frame", 1024, 1 << 30)) m.maxFrame = static_cast<std::uint32_t>(*mf);
   if (auto s = r.integer("heartbeat_interval", 1, 3600)) m.heartbeatInterval = std::chrono::seconds(*s);

@@ -45,10 +45,11 @@ constexpr auto kReporterDrainLimit = std::chrono::seconds(10);
 }  // namespace
 
 std::string databasePath(const std::string& dir, const std::string& url) {
+  if (db::isServerDatabase(url)) return url;
   const std::string prefix = "sqlite:";
   if (url.rfind(prefix, 0) != 0)
     throw std::runtime_error("unsupported database '" + url +
-                             "': only sqlite:PATH is supported by this buildmaster");
+                             "': use sqlite:PATH or postgresql://USER@HOST:PORT/DB");
   fs::path p = url.substr(prefix.size());
   if (p.empty()) throw std::runtime_error("database 'sqlite:' needs a file name");
   return p.is_absolute() ? p.string() : (fs::path(dir) / p).string();

@@ -34,7 +34,8 @@ class BuildMaster {
   std::unique_ptr<Impl> impl_;
 };
 
-// Resolves "sqlite:state.sqlite" (relative to dir) to a file path; throws
+// Resolves "sqlite:state.sqlite" (relative to dir) to a file path; a
+// postgresql:// URL is returned as it is. Throws
 // std::runtime_error for an unsupported database URL.
 std::string databasePath(const std::string& dir, const std::string& url);
 

@@ -16,6 +16,7 @@ pkgs=(
   libkainjow-mustache-dev
   chromium chromium-driver python3-selenium
   wrk
+  postgresql libpq-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

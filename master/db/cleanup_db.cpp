@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "master/db/database.hpp"
+#include "master/db/engine.hpp"
 #include "master/db/statement.hpp"
 
 namespace bb::db {
@@ -94,8 +95,9 @@ CleanupCounts Database::deleteHistoryBefore(std::int64_t horizon, int batch) {
 }
 
 void Database::compact() {
-  execScript("VACUUM", "compacting the database (VACUUM)");
-  execScript("PRAGMA wal_checkpoint(TRUNCATE)", "truncating the write-ahead log");
+  const Dialect& d = engine_->dialect();
+  execScript(d.compact, "compacting the database (VACUUM)");
+  if (*d.truncateLog != '\0') execScript(d.truncateLog, "truncating the write-ahead log");
 }
 
 }  // namespace bb::db

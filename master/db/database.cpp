@@ -14,7 +14,8 @@
 namespace bb::db {
 
 Database::Database(const std::string& path, OpenMode mode)
-    : Database(openSqliteEngine(path, mode)) {}
+    : Database(isServerDatabase(path) ? openPostgresEngine(path, mode)
+                                      : openSqliteEngine(path, mode)) {}
 
 Database::Database(std::unique_ptr<Engine> engine)
     : engine_(std::move(engine)), path_(engine_->location()) {

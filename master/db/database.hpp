@@ -1,6 +1,7 @@
 #pragma once
 // The master's database: the only place with SQL. The API speaks the
-// project's records; which engine stores them (SQLite 3 in WAL mode today)
+// project's records; which engine stores them (SQLite 3 in WAL mode, or
+// PostgreSQL)
 // is hidden behind master/db/engine.hpp, and the SQL that differs between
 // engines behind master/db/dialect.hpp.
 // One Database is used from one thread only (the master's io_context).
@@ -41,12 +42,18 @@ enum class OpenMode {
   MustExist,        // throw DbError when there is none
 };
 
+// Whether `location` names a database server (postgresql://...) rather
+// than a file.
+bool isServerDatabase(const std::string& location);
+
 class Database {
  public:
   // The embedded database (SQLite) in the file `path`, or ":memory:", with
-  // foreign keys on and a 5 s wait for another process's lock. Does NOT
-  // migrate. Throws DbError (kind Corrupt for a file that is not a
-  // database or is damaged).
+  // foreign keys on and a 5 s wait for another process's lock; or, when
+  // `path` is a postgresql:// URL, that PostgreSQL database (which must
+  // exist). Does NOT migrate. Throws DbError (kind Corrupt for a file that
+  // is not a database or is damaged, ConnectionLost for a server that
+  // cannot be reached).
   explicit Database(const std::string& path, OpenMode mode = OpenMode::CreateIfMissing);
   // A database on an already open engine (another engine, later).
   explicit Database(std::unique_ptr<Engine> engine);

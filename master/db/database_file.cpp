@@ -34,8 +34,11 @@ bool emptyFile(const std::string& path) {
 std::unique_ptr<Database> openMasterDatabase(const std::string& path, const std::string& masterDir,
                                              OpenPurpose purpose) {
   const bool create = purpose == OpenPurpose::Create;
+  const bool server = isServerDatabase(path);
   std::error_code ec;
-  const bool exists = fs::exists(path, ec);
+  // A server's database is made by its administrator (CREATE DATABASE);
+  // connecting says whether it exists.
+  const bool exists = server || fs::exists(path, ec);
   if (!create && !exists && !ec) {
     throw DbError("database " + path + " does not exist" +
                   (purpose == OpenPurpose::Upgrade ? ", so there is nothing to upgrade" : "") +
@@ -43,7 +46,7 @@ std::unique_ptr<Database> openMasterDatabase(const std::string& path, const std:
                   "afresh with an empty database, run " +
                   createCommand(masterDir) + ".");
   }
-  if (!create && exists && emptyFile(path)) {
+  if (!create && exists && !server && emptyFile(path)) {
     throw DbError("database " + path +
                   " is empty (0 bytes): it holds no schema and no history, so it was truncated or "
                   "never set up. Restore it from a backup, or run " +
@@ -70,6 +73,10 @@ std::unique_ptr<Database> openMasterDatabase(const std::string& path, const std:
   if (create) {
     db->upgrade();
     return db;
+  }
+  if (version == 0 && server) {
+    throw DbError("database " + path + " holds no buildmaster schema. If it is this master's "
+                  "database, run " + createCommand(masterDir) + " to create the schema in it.");
   }
   if (version == 0) {
     throw DbError("database " + path + " holds no buildmaster schema, so it is not this master's "

@@ -8,6 +8,7 @@ const char* toString(DbErrorKind kind) {
     case DbErrorKind::Busy: return "busy";
     case DbErrorKind::Corrupt: return "corrupt";
     case DbErrorKind::Constraint: return "constraint";
+    case DbErrorKind::ConnectionLost: return "connection lost";
     case DbErrorKind::Other: return "other";
   }
   return "other";

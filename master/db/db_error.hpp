@@ -13,10 +13,11 @@ enum class DbErrorKind {
   Busy,        // another process holds the database's lock past the wait limit
   Corrupt,     // the file is damaged, not a database, or holds data that does not decode
   Constraint,  // a UNIQUE, FOREIGN KEY, NOT NULL or CHECK rule refused the change
+  ConnectionLost,  // a database server (PostgreSQL) cannot be reached or dropped the connection
   Other,       // anything else: a missing row the call requires, a bad argument, a bug
 };
 
-// "disk full", "busy", "corrupt", "constraint", "other".
+// "disk full", "busy", "corrupt", "constraint", "connection lost", "other".
 const char* toString(DbErrorKind kind);
 
 // Thrown for every failed database call (the message names the database

@@ -9,7 +9,7 @@
 namespace bb::db {
 
 struct Dialect {
-  // "sqlite" (later "postgresql").
+  // "sqlite" or "postgresql".
   const char* name;
 
   // --- statements ---
@@ -20,6 +20,13 @@ struct Dialect {
   const char* beginWrite;
   // One row, one column: 1 if the table named ?1 exists, else 0.
   const char* tableExists;
+  // `cleanupdb`'s compaction: gives the space of deleted rows back
+  // (SQLite: VACUUM, which rewrites the file; PostgreSQL: VACUUM, which
+  // makes it reusable). Run outside any transaction.
+  const char* compact;
+  // After compact: truncates the write-ahead log (SQLite: PRAGMA
+  // wal_checkpoint(TRUNCATE)); "" when the engine has nothing to do.
+  const char* truncateLog;
 
   // --- schema words, written {{NAME}} in migration scripts ---
   // {{ID}}: an integer primary key whose value the database assigns on
@@ -40,5 +47,7 @@ struct Dialect {
 
 // The dialect of SQLite 3 (>= 3.35 for RETURNING).
 const Dialect& sqliteDialect();
+// The dialect of PostgreSQL (>= 10 for identity columns).
+const Dialect& postgresDialect();
 
 }  // namespace bb::db

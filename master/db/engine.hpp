@@ -1,16 +1,17 @@
 #pragma once
 // Internal to master/db: the seam between the database API (Database, which
-// speaks the project's records) and one database engine (SQLite today).
+// speaks the project's records) and one database engine (SQLite or
+// PostgreSQL).
 //
 // An engine owns one connection and turns SQL text into prepared
 // statements. The SQL above this seam is written once for every engine:
 // standard SQL plus RETURNING and INSERT ... ON CONFLICT (SQLite >= 3.35
 // and PostgreSQL both have them), with `?N` placeholders. What cannot be
 // written once lives in the engine's Dialect (dialect.hpp), one entry per
-// statement or schema word. A PostgreSQL engine is one more implementation
-// of these two classes plus its Dialect; its prepare() rewrites `?N` to
-// `$N` once per statement (statements are cached, so this is not on the
-// hot path).
+// statement or schema word. The PostgreSQL engine is one more
+// implementation of these two classes plus its Dialect; its prepare()
+// rewrites `?N` to `$N` once per statement (statements are cached, so this
+// is not on the hot path).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -75,5 +76,8 @@ class Engine {
 
 // SQLite 3 in WAL mode on `path` (a file or ":memory:"): sqlite_engine.cpp.
 std::unique_ptr<Engine> openSqliteEngine(const std::string& path, OpenMode mode);
+// PostgreSQL through libpq on `url` (postgresql://user@host:port/db; the
+// database must exist, `mode` does not create it): postgres_engine.cpp.
+std::unique_ptr<Engine> openPostgresEngine(const std::string& url, OpenMode mode);
 
 }  // namespace bb::db

@@ -178,10 +178,12 @@ ListPage Database::listIds(ListTable table, const ListQuery& q) {
   std::vector<const ListValue*> values;
   const std::string where = whereSql(t, q, values);
 
+  // Nulls sort as the smallest value on every engine (SQLite's default;
+  // PostgreSQL's is the opposite, so it is spelled out).
   std::string order;
   for (const auto& [field, desc] : q.order)
     order += std::string(order.empty() ? " ORDER BY " : ", ") + "(" + requireColumn(t, field).sql + ")" +
-             (desc ? " DESC" : " ASC");
+             (desc ? " DESC NULLS LAST" : " ASC NULLS FIRST");
   order += order.empty() ? " ORDER BY id DESC" : ", id DESC";
 
   std::string page;

@@ -60,9 +60,9 @@ void Database::slaveSeen(const std::string& name, const Json& info, std::int64_t
   static constexpr char kUpsert[] =
       "INSERT INTO slaves (name, info, connected, last_seen, last_connected)"
       " VALUES (?1, coalesce(?2, '{}'), 1, ?3, ?3)"
-      " ON CONFLICT (name) DO UPDATE SET info = coalesce(?2, info), connected = 1,"
+      " ON CONFLICT (name) DO UPDATE SET info = coalesce(?2, slaves.info), connected = 1,"
       " last_seen = ?3,"
-      " last_connected = CASE WHEN connected = 0 THEN ?3 ELSE last_connected END";
+      " last_connected = CASE WHEN slaves.connected = 0 THEN ?3 ELSE slaves.last_connected END";
   Statement s = stmt(kUpsert);
   s.bind(1, name);
   if (info.is_null()) s.bindNull(2);

@@ -19,7 +19,8 @@ std::string fireTimeText(WallTime t, const std::string& tz) {
 
 LastRunLookup lastRunsFromDatabase(const std::string& dbPath) {
   std::error_code ec;
-  if (dbPath.empty() || !std::filesystem::is_regular_file(dbPath, ec)) return nullptr;
+  if (dbPath.empty()) return nullptr;
+  if (!db::isServerDatabase(dbPath) && !std::filesystem::is_regular_file(dbPath, ec)) return nullptr;
   auto db = std::make_shared<std::optional<db::Database>>();
   return [db, dbPath](const std::string& name) -> std::optional<WallTime> {
     try {

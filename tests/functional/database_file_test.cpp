@@ -9,6 +9,7 @@
 
 #include "master/db/database.hpp"
 #include "tests/functional/harness.hpp"
+#include "tests/functional/test_database.hpp"
 
 namespace bb::test {
 namespace {
@@ -106,6 +107,10 @@ TEST_F(DatabaseFile, StartRefusesAMissingFile) {
 
 // Writes with a raw connection, as an older buildmaster did.
 void rawExec(const std::string& file, const std::string& sql) {
+  if (postgresMode()) {
+    sqlite(file, sql);
+    return;
+  }
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
@@ -115,7 +120,8 @@ void rawExec(const std::string& file, const std::string& sql) {
 TEST_F(DatabaseFile, UpgradeMasterKeepsTheRowsOfAnOldDatabaseAndStartRecoversThem) {
   // A version-3 database (before masters had identities) whose master died
   // while building: a claimed request with an unfinished build.
-  fs::remove(master.dbPath());
+  if (postgresMode()) sqlite(master.dbPath(), "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+  else fs::remove(master.dbPath());
   db::Database(master.dbPath()).upgradeTo(3);
   rawExec(master.dbPath(),
           "INSERT INTO changes (author, comments, branch, revision, repository, project, category,"

@@ -98,8 +98,9 @@ inline bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// Rows of `sql` run on the database at dbPath opened read-only; every value
-// as text, NULL as "NULL". Throws with SQLite's message on any error.
+// Rows of `sql` run on the database at dbPath opened read-only (or, for a
+// postgresql:// URL, on that database); every value as text, NULL as
+// "NULL". Throws with the engine's message on any error.
 std::vector<std::vector<std::string>> sqlite(const std::string& dbPath, const std::string& sql);
 
 // A child process whose stdout and stderr go to a file.
@@ -184,7 +185,9 @@ class MasterProcess {
   // The master's process id while start() has it running.
   pid_t pid() const { return proc_.pid(); }
   const std::string& dir() const { return dir_; }
-  std::string dbPath() const { return dir_ + "/state.sqlite"; }
+  // DIR/state.sqlite, or under BB_TEST_DATABASE=postgresql the master's
+  // PostgreSQL URL (test_database.hpp); sqlite() takes either.
+  std::string dbPath() const;
 
  private:
   std::string dir_;

@@ -126,7 +126,7 @@ TEST(HostileSlave, EachMalformedMessageEndsTheBuildAndTheSlaveBuildsAgain) {
     EXPECT_NE(hostileSlaveOne(master, "SELECT text FROM builds WHERE " + where).find("broke the protocol"), std::string::npos)
         << hostileSlaveOne(master, "SELECT text FROM builds WHERE " + where);
     const std::string req = "(SELECT request_id FROM builds WHERE " + where + ")";
-    EXPECT_EQ(hostileSlaveOne(master, "SELECT complete || result FROM buildrequests WHERE id=" + req), "14");
+    EXPECT_EQ(hostileSlaveOne(master, "SELECT CAST(complete AS TEXT) || CAST(result AS TEXT) FROM buildrequests WHERE id=" + req), "14");
     EXPECT_EQ(hostileSlaveOne(master, "SELECT complete FROM buildsets WHERE id=(SELECT buildset_id FROM buildrequests "
                           "WHERE id=" + req + ")"), "1");
   }
@@ -139,7 +139,7 @@ TEST(HostileSlave, EachMalformedMessageEndsTheBuildAndTheSlaveBuildsAgain) {
   peer->send(MsgType::CommandDone, done(cmdId(*run)));
   ++number;
   ASSERT_TRUE(waitFor([&] {
-    return hostileSlaveOne(master, "SELECT finished || result FROM builds WHERE number=" + std::to_string(number)) == "10";
+    return hostileSlaveOne(master, "SELECT CAST(finished AS TEXT) || CAST(result AS TEXT) FROM builds WHERE number=" + std::to_string(number)) == "10";
   }, 20s)) << master.log();
   EXPECT_TRUE(master.running());
   auto status = master.client({"status"});

@@ -256,7 +256,7 @@ TEST(NightlyHeldChanges, AnUnimportantChangeStaysHeldAndChangeStatusStaysTrue) {
   ASSERT_EQ(master.client({"sendchange", "--branch", "main", "src/a.c"}).rc, 0);
   ASSERT_TRUE(waitFor([&] { return buildsets() == "1"; }, 75s, 250ms)) << master.log();
   EXPECT_EQ(sqlite(master.dbPath(), "SELECT group_concat(change_id) FROM "
-                                    "(SELECT change_id FROM buildset_changes ORDER BY seq)")[0][0],
+                                    "(SELECT change_id FROM buildset_changes ORDER BY seq) AS s")[0][0],
             "1,2");
   const auto built = master.client({"change-status", "1"});
   ASSERT_EQ(built.rc, 0) << built.describe();

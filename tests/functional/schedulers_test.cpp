@@ -37,8 +37,8 @@ TEST(Schedulers, DependentBuildRunsOnlyAfterTheQuickOneSucceeds) {
   ASSERT_EQ(master.client({"sendchange", "--who", "dev", "--branch", "main", "--revision", "good1"}).rc, 0);
   ASSERT_TRUE(waitFor([&] { return count("full") == 1; }, 60s)) << master.log();
   auto rows = sqlite(master.dbPath(),
-                     "SELECT q.started_at <= f.started_at, f.result, bs.scheduler FROM builds f, builds q "
-                     "JOIN buildrequests r ON r.id=f.request_id JOIN buildsets bs ON bs.id=r.buildset_id "
+                     "SELECT q.started_at <= f.started_at, f.result, bs.scheduler FROM builds f "
+                     "JOIN buildrequests r ON r.id=f.request_id JOIN buildsets bs ON bs.id=r.buildset_id, builds q "
                      "WHERE f.builder='full' AND q.builder='quick' AND q.number=2");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][1], "0");

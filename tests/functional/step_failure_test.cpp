@@ -8,12 +8,18 @@
 
 #include "common/results.hpp"
 #include "tests/functional/harness.hpp"
+#include "tests/functional/test_database.hpp"
 
 namespace bb::test {
 namespace {
 
-// Runs `sql` on a connection of its own, as an operator's sqlite3 would.
+// Runs `sql` on a connection of its own, as an operator's sqlite3 (or
+// psql) would.
 void exec(const std::string& dbPath, const std::string& sql) {
+  if (postgresMode()) {
+    sqlite(dbPath, sql);
+    return;
+  }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dbPath.c_str(), &db), SQLITE_OK);
   sqlite3_busy_timeout(db, 10000);
@@ -54,7 +60,11 @@ TEST(StepFailure, ACommandEndingAfterItsBuildFailedStartsNoFurtherStep) {
     return std::stoi(sqlite(master.dbPath(), "SELECT count(*) FROM log_chunks")[0][0]) > 0;
   }, 60s)) << master.log();
   exec(master.dbPath(),
-       "CREATE TRIGGER no_output BEFORE INSERT ON log_chunks BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
+       postgresMode()
+           ? "CREATE FUNCTION no_output() RETURNS trigger LANGUAGE plpgsql AS"
+             " $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$;"
+             "CREATE TRIGGER no_output BEFORE INSERT ON log_chunks FOR EACH ROW EXECUTE FUNCTION no_output();"
+           : "CREATE TRIGGER no_output BEFORE INSERT ON log_chunks BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
   ASSERT_TRUE(master.waitForLog("its interrupted command ended after the build ended", 60s))
       << master.log();
   const auto build = sqlite(master.dbPath(), "SELECT finished, result, text FROM builds");

@@ -93,7 +93,7 @@ TEST(MasterConfigErrors, WrongTypesAndRanges) {
       "  heartbeat_interval: soon\n"
       "  max_frame: [1]\n"
       "  url: ftp://x/\n"
-      "  database: postgres://x\n");
+      "  database: mysql://x/db\n");
   expectErrorAt(errors, "slave_port must be an integer between 1 and 65535, got '70000'", 2, 15);
   expectErrorAt(errors, "web_port must be an integer between 0 and 65535", 3, 13);
   expectErrorAt(errors, "heartbeat_interval must be an integer between 1 and 3600", 4, 23);
@@ -101,6 +101,21 @@ TEST(MasterConfigErrors, WrongTypesAndRanges) {
                 5, 14);
   expectErrorAt(errors, "url must start with http:// or https://", 6, 8);
   expectErrorAt(errors, "database must be 'sqlite:<path>'", 7, 13);
+}
+
+TEST(MasterConfigErrors, DatabaseUrlWithAPasswordIsRefusedWithoutRepeatingIt) {
+  for (const char* url : {"postgresql://ci:s3cret@db.example:5432/ci",
+                          "postgres://ci@db.example/ci?sslmode=require&password=s3cret"}) {
+    auto errors = errorsOf(std::string("master:\n  database: \"") + url + "\"\n");
+    expectErrorAt(errors, "database URL must not contain a password", 2, 13);
+    EXPECT_EQ(dump(errors).find("s3cret"), std::string::npos) << dump(errors);
+  }
+  auto errors = errorsOf("master:\n  database: postgresql://ci@db.example:5432\n");
+  expectErrorAt(errors, "database must name the database: postgresql://USER@HOST:PORT/DBNAME", 2, 13);
+  auto r = parseMasterConfig("master: {database: \"postgresql://ci@db.example:5432/ci\"}\n", "m.yaml",
+                             masterConfigKinds());
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  EXPECT_EQ(r.config->master.database, "postgresql://ci@db.example:5432/ci");
 }
 
 TEST(MasterConfigErrors, PortClashAndHeartbeatOrder) {

@@ -1,0 +1,64 @@
+#!/bin/bash
+# A throwaway PostgreSQL cluster for the test suite (and the benchmarks):
+#   pg_cluster.sh start DIR   initdb in DIR/data, start it on 127.0.0.1 at an
+#                             unused port, unix socket in DIR; writes the
+#                             server's base URL (postgresql://bb@127.0.0.1:PORT)
+#                             to DIR/url
+#   pg_cluster.sh stop DIR    stop it and remove DIR
+# PostgreSQL refuses to run as root: under euid 0 the server runs as the
+# `postgres` user (Debian's package makes it) and DIR is chowned to it.
+# Trust authentication for the `bb` superuser: the server listens on
+# 127.0.0.1 only and lives as long as one test run.
+set -euo pipefail
+
+cmd=${1:?usage: pg_cluster.sh start|stop DIR}
+dir=${2:?usage: pg_cluster.sh start|stop DIR}
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -z "$bin" ] && command -v pg_config >/dev/null; then bin=$(pg_config --bindir); fi
+if [ ! -x "$bin/initdb" ]; then
+  echo "pg_cluster: no PostgreSQL server found (run scripts/setup.sh: it installs postgresql)" >&2
+  exit 1
+fi
+
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+case "$cmd" in
+  start)
+    if [ -f "$dir/data/postmaster.pid" ]; then
+      as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+    as_owner "$bin/initdb" -D "$dir/data" -U bb --auth=trust --no-locale -E UTF8 >"$dir/initdb.log" 2>&1 ||
+      { cat "$dir/initdb.log" >&2; exit 1; }
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    # Test settings: no fsync (the data lives for one run), enough
+    # connections for every master of a parallel run.
+    if ! as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+        start >/dev/null; then
+      cat "$dir/server.log" >&2
+      exit 1
+    fi
+    echo "postgresql://bb@127.0.0.1:$port" >"$dir/url"
+    echo "pg_cluster: started at $(cat "$dir/url") in $dir"
+    ;;
+  stop)
+    if [ -f "$dir/data/postmaster.pid" ]; then
+      as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    fi
+    rm -rf "$dir"
+    echo "pg_cluster: stopped"
+    ;;
+  *)
+    echo "usage: pg_cluster.sh start|stop DIR" >&2
+    exit 2
+    ;;
+esac
