@@ -6,7 +6,9 @@
 #                             to DIR/url
 #   pg_cluster.sh stop DIR    stop it and remove DIR
 # PostgreSQL refuses to run as root: under euid 0 the server runs as the
-# `postgres` user (Debian's package makes it) and DIR is chowned to it.
+# `postgres` user (Debian's package makes it), and its data and socket live
+# in a directory under /tmp that it owns (DIR/home names it): DIR itself may
+# be below a directory the postgres user cannot enter, such as /root.
 # Trust authentication for the `bb` superuser: the server listens on
 # 127.0.0.1 only and lives as long as one test run.
 set -euo pipefail
@@ -30,31 +32,40 @@ as_owner() {
 
 case "$cmd" in
   start)
-    if [ -f "$dir/data/postmaster.pid" ]; then
-      as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+    if [ -f "$dir/home" ]; then
+      old=$(cat "$dir/home")
+      [ -f "$old/data/postmaster.pid" ] && as_owner "$bin/pg_ctl" -D "$old/data" -m immediate stop >/dev/null 2>&1 || true
+      rm -rf "$old"
     fi
     rm -rf "$dir"
     mkdir -p "$dir"
-    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
-    as_owner "$bin/initdb" -D "$dir/data" -U bb --auth=trust --no-locale -E UTF8 >"$dir/initdb.log" 2>&1 ||
+    if [ "$(id -u)" -eq 0 ]; then
+      home=$(mktemp -d /tmp/bb-pg-cluster.XXXXXX)
+      chown postgres: "$home"
+    else
+      home="$dir"
+    fi
+    echo "$home" >"$dir/home"
+    as_owner "$bin/initdb" -D "$home/data" -U bb --auth=trust --no-locale -E UTF8 >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     # Test settings: no fsync (the data lives for one run), enough
     # connections for every master of a parallel run.
-    if ! as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    if ! as_owner "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $home -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
         start >/dev/null; then
-      cat "$dir/server.log" >&2
+      cat "$home/server.log" >&2
       exit 1
     fi
     echo "postgresql://bb@127.0.0.1:$port" >"$dir/url"
     echo "pg_cluster: started at $(cat "$dir/url") in $dir"
     ;;
   stop)
-    if [ -f "$dir/data/postmaster.pid" ]; then
-      as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    home=$(cat "$dir/home" 2>/dev/null || echo "$dir")
+    if [ -f "$home/data/postmaster.pid" ]; then
+      as_owner "$bin/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null
     fi
-    rm -rf "$dir"
+    rm -rf "$home" "$dir"
     echo "pg_cluster: stopped"
     ;;
   *)
