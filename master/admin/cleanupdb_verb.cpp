@@ -6,6 +6,7 @@
 
 #include "common/daemon.hpp"
 #include "master/admin/admin.hpp"
+#include "master/artifacts/artifact_store.hpp"
 #include "master/buildmaster.hpp"
 #include "master/db/database.hpp"
 
@@ -93,6 +94,10 @@ int cleanupdbVerb(const std::vector<std::string>& args) {
               << " with " << c.steps << " step(s) and " << c.logs << " log(s) ("
               << megabytes(static_cast<std::uintmax_t>(c.logBytes)) << " of log text), and "
               << c.buildsets << " buildset(s)\n";
+    const OrphanedArtifacts gone = removeOrphanedArtifacts(dir, db);
+    if (gone.dirs > 0)
+      std::cout << "removed the artifacts of " << gone.dirs << " deleted build(s) (" << megabytes(gone.bytes)
+                << ")\n";
     if (compact) {
       db.compact();
       // A server's files are not ours to measure: VACUUM makes the space

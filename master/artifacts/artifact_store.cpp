@@ -123,4 +123,32 @@ int ArtifactStore::prune(const std::string& builder, const std::string& name, in
   return removed;
 }
 
+OrphanedArtifacts removeOrphanedArtifacts(const std::string& masterDir, db::Database& db) {
+  OrphanedArtifacts out;
+  const fs::path root = fs::path(masterDir) / "artifacts";
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return out;
+  for (const auto& builderDir : fs::directory_iterator(root, ec)) {
+    if (!builderDir.is_directory(ec)) continue;
+    const std::string builder = builderDir.path().filename().string();
+    for (const auto& numberDir : fs::directory_iterator(builderDir.path(), ec)) {
+      const std::string n = numberDir.path().filename().string();
+      if (!numberDir.is_directory(ec) || n.empty() || n.size() > 9 ||
+          n.find_first_not_of("0123456789") != std::string::npos)
+        continue;
+      if (db.getBuildByNumber(builder, std::stoi(n))) continue;
+      std::uintmax_t bytes = 0;
+      for (const auto& f : fs::recursive_directory_iterator(numberDir.path(), ec))
+        if (f.is_regular_file(ec)) bytes += f.file_size(ec);
+      if (fs::remove_all(numberDir.path(), ec) == static_cast<std::uintmax_t>(-1) || ec) {
+        spdlog::warn("cannot remove {}: {}", numberDir.path().string(), ec.message());
+        continue;
+      }
+      ++out.dirs;
+      out.bytes += bytes;
+    }
+  }
+  return out;
+}
+
 }  // namespace bb

@@ -86,4 +86,14 @@ class ArtifactStore {
   std::int64_t maxBuildBytes_ = kDefaultMaxBuildBytes;
 };
 
+// Removes DIR/artifacts/BUILDER/NUMBER of every build the database no
+// longer has (buildmaster cleanupdb deletes builds; their artifacts'
+// rows go with them, the files here). Temporary files of transfers in
+// progress are left alone. Returns the directories removed and their bytes.
+struct OrphanedArtifacts {
+  int dirs = 0;
+  std::uintmax_t bytes = 0;
+};
+OrphanedArtifacts removeOrphanedArtifacts(const std::string& masterDir, db::Database& db);
+
 }  // namespace bb

@@ -26,9 +26,16 @@ TEST(Cleanupdb, DeletesOldBuildsWhileTheMasterRuns) {
   }
   // --older-than takes whole seconds of age: let the builds be one second old.
   std::this_thread::sleep_for(1100ms);
+  // Artifacts as upload steps leave them (DIR/artifacts/BUILDER/NUMBER),
+  // of builds 1 (deleted now) and 3 (kept).
+  writeFile(master.dir() + "/artifacts/b1/1/dist.tar.zst", std::string(1000, 'x'));
+  writeFile(master.dir() + "/artifacts/b1/3/dist.tar.zst", "kept");
   CmdResult r = master.admin({"cleanupdb", master.dir(), "--older-than", "0"});
   ASSERT_EQ(r.rc, 0) << r.describe();
   EXPECT_NE(r.out.find("deleted 2 build(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("removed the artifacts of 1 deleted build(s) (0.0 MB)"), std::string::npos) << r.out;
+  EXPECT_FALSE(fileExists(master.dir() + "/artifacts/b1/1"));
+  EXPECT_EQ(readFile(master.dir() + "/artifacts/b1/3/dist.tar.zst"), "kept");
   EXPECT_NE(r.out.find("not compacted: the master is running"), std::string::npos) << r.out;
   EXPECT_EQ(sqlite(master.dbPath(), "SELECT number FROM builds"),
             (std::vector<std::vector<std::string>>{{"3"}}));
