@@ -163,18 +163,14 @@ void ClientSession::sendBatch(std::uint64_t sub) {
   std::uint8_t* start = batch.packed.data() + (kHeadRoom - head.size());
   std::copy(head.begin(), head.end(), start);
   const std::size_t size = batch.packed.size() - (kHeadRoom - head.size());
-  // The frame is copied into the connection's queue: the buffer is kept for
+  // sendPayload copies the frame into the connection's queue (and a close
+  // it causes is posted, so `batch` stays valid): the buffer is kept for
   // the next batch (growing it again from nothing each time was a tenth of
   // the cost of a watcher), unless it grew past kKeptBatchBytes.
-  batch.count = 0;
-  std::vector<std::uint8_t> buffer = std::move(batch.packed);
-  batch.packed.clear();
   conn_->sendPayload(MsgType::Events, start, size);
-  if (buffer.capacity() <= kKeptBatchBytes) {
-    buffer.clear();
-    if (auto again = batches_.find(sub); again != batches_.end() && again->second.packed.empty())
-      again->second.packed = std::move(buffer);
-  }
+  batch.count = 0;
+  batch.packed.clear();
+  if (batch.packed.capacity() > kKeptBatchBytes) batch.packed.shrink_to_fit();
   tokens_ -= 1;
 }
 
