@@ -213,8 +213,24 @@ void NightlyScheduler::armNext(WallTime after) {
   publishState(std::move(state));
 }
 
+std::string NightlyScheduler::slotText(WallTime slot) const {
+  try {
+    return formatLocal(slot, timezone_);
+  } catch (const CronError&) {
+    return std::to_string(toMs(slot) / 1000) + " (seconds since the epoch)";
+  }
+}
+
 void NightlyScheduler::onAlarm() {
   const WallTime slot = alarm_.when();
+  const auto late = std::chrono::duration_cast<std::chrono::seconds>(ctx_.clock.wallNow() - slot);
+  if (late > std::chrono::seconds(5)) {
+    // Timers wait on the steady clock; a wall clock set forward or a
+    // suspended host shows up as a late slot. Say so: the build is late.
+    spdlog::warn("scheduler {}: the {} slot fires {} s late (the wall clock jumped, or the host "
+                 "or the master was suspended)",
+                 cfg_.name, slotText(slot), late.count());
+  }
   fire();
   // Late by more than a slot (a suspended host, a clock set forward)?
   // Those slots are skipped: it has just built.

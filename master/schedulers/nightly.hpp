@@ -53,6 +53,8 @@ class NightlyScheduler : public Scheduler {
   void onAlarm();
   void fire();
   void armNext(WallTime after);
+  // The slot as local time in its time zone, for log lines.
+  std::string slotText(WallTime slot) const;
   void load();
   void save();
 

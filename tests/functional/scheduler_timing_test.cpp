@@ -4,6 +4,8 @@
 // project change filter on the way, seen through change-status).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 
 #include "tests/functional/harness.hpp"
@@ -33,6 +35,11 @@ TEST(SchedulerTiming, NightlyScheduleFiresAtItsTime) {
                             "  - {name: minutely, type: nightly, cron: \"* * * * *\", branch: main, "
                             "builders: [b]}\n"));
   master.setAuth("alice", "pw");
+  // The wall clock and the steady clock, read together before the master
+  // starts: the schedule counts from the master's start, so its first slot
+  // is no earlier than the minute after this.
+  const auto wallStart = std::chrono::system_clock::now();
+  const auto steadyStart = std::chrono::steady_clock::now();
   master.start();
   SlaveProcess slave(tmp.sub("slave"), master.port(), "s1", "pw");
   slave.create();
@@ -49,7 +56,22 @@ TEST(SchedulerTiming, NightlyScheduleFiresAtItsTime) {
   EXPECT_EQ(bs[0][1], "minutely");
   EXPECT_EQ(bs[0][3], "main");
   const long long submitted = std::stoll(bs[0][2]);
-  EXPECT_LE(submitted % 60, 5) << "fired at second " << submitted % 60 << " of its minute";
+  const long long startSec =
+      std::chrono::duration_cast<std::chrono::seconds>(wallStart.time_since_epoch()).count();
+  // Never before its slot: the first minute boundary after the start.
+  EXPECT_GE(submitted, startSec - startSec % 60 + 60) << "fired before its time";
+  // At its slot, within 5 s. The master's timers run on the steady clock
+  // and wake it to check the wall clock; if the host's wall clock ran ahead
+  // of the steady clock meanwhile (stepped forward, or a paused machine whose
+  // steady clock stood still), the fire comes that much late in wall-clock
+  // terms. That gap is measured here, not assumed, and allowed for.
+  const auto wallElapsed = std::chrono::system_clock::now() - wallStart;
+  const auto steadyElapsed = std::chrono::steady_clock::now() - steadyStart;
+  const long long clockGap = std::max<long long>(
+      0, std::chrono::duration_cast<std::chrono::seconds>(wallElapsed - steadyElapsed).count());
+  EXPECT_LE(submitted % 60, 5 + clockGap)
+      << "fired at second " << submitted % 60 << " of its minute (the wall clock ran " << clockGap
+      << " s ahead of the steady clock during the test)";
   ASSERT_TRUE(waitFor([&] {
     return schedulerTimingOne(master, "SELECT count(*) FROM builds WHERE finished=1 AND request_id IN "
                        "(SELECT id FROM buildrequests WHERE buildset_id=" + bs[0][0] + ")") == "1";
