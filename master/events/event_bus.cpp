@@ -1,5 +1,8 @@
 #include "master/events/event_bus.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include <spdlog/spdlog.h>
 
 #include "master/secrets/secret_store.hpp"
@@ -9,7 +12,42 @@ namespace bb {
 struct EventBus::Sub {
   std::uint64_t id = 0;
   Subscriber spec;
-  std::deque<std::shared_ptr<const Event>> queue;
+  // Waiting events: queue[head..] (a vector with a moving front, so a
+  // batch subscriber is offered one contiguous run).
+  std::vector<std::shared_ptr<const Event>> queue;
+  std::size_t head = 0;
+  // The batch being offered to deliverBatch (its capacity is kept).
+  std::vector<std::shared_ptr<const Event>> batch;
+  std::size_t waiting() const { return queue.size() - head; }
+  bool empty() const { return head == queue.size(); }
+  // Forgets the first waiting event; compacts once the taken ones are the
+  // larger part, so the vector stays within twice what waits.
+  void popFront() {
+    queue[head++].reset();
+    if (head == queue.size()) {
+      queue.clear();
+      head = 0;
+    } else if (head > queue.size() / 2) {
+      queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(head));
+      head = 0;
+    }
+  }
+  // Moves every waiting event to `batch` (a deliverBatch that publishes
+  // appends to `queue` meanwhile without disturbing what it is reading).
+  void moveToBatch() {
+    batch.assign(std::make_move_iterator(queue.begin() + static_cast<std::ptrdiff_t>(head)),
+                 std::make_move_iterator(queue.end()));
+    queue.clear();
+    head = 0;
+  }
+  // Puts back, in front of anything queued meanwhile, the events of
+  // `batch` from `from` on (the subscriber was busy).
+  void putBack(std::size_t from) {
+    queue.insert(queue.begin() + static_cast<std::ptrdiff_t>(head),
+                 std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(from)),
+                 std::make_move_iterator(batch.end()));
+    batch.clear();
+  }
   std::unique_ptr<Timer> retry;
   bool gone = false;
   bool delivering = false;  // a deliver() of it is on the stack (re-entry)
@@ -46,7 +84,7 @@ void EventBus::release(Event e) {
   std::vector<std::uint64_t> overflowing;
   for (auto& [id, sub] : subs_) {
     if (!sub->spec.filter.matches(*ev)) continue;
-    if (sub->queue.size() >= sub->spec.maxQueue) {
+    if (sub->waiting() >= sub->spec.maxQueue) {
       overflowing.push_back(id);
       continue;
     }
@@ -54,7 +92,7 @@ void EventBus::release(Event e) {
   }
   for (auto id : overflowing) {
     auto it = subs_.find(id);
-    drop(id, std::to_string(it->second->queue.size()) +
+    drop(id, std::to_string(it->second->waiting()) +
                  " events waiting for it (its limit): it is not keeping up");
   }
   scheduleDrain();
@@ -75,7 +113,7 @@ EventBus::Subscription EventBus::subscribe(Subscriber s) {
       if (ev->seq > after && sub->spec.filter.matches(*ev)) sub->queue.push_back(ev);
   }
   subs_[sub->id] = sub;
-  if (!sub->queue.empty()) scheduleDrain();
+  if (!sub->empty()) scheduleDrain();
   return out;
 }
 
@@ -105,7 +143,7 @@ void EventBus::scheduleDrain() {
 void EventBus::drain() {
   std::vector<std::shared_ptr<Sub>> ready;
   for (auto& [id, sub] : subs_)
-    if (!sub->queue.empty() && !(sub->retry && sub->retry->pending())) ready.push_back(sub);
+    if (!sub->empty() && !(sub->retry && sub->retry->pending())) ready.push_back(sub);
   for (auto& sub : ready)
     if (!sub->gone) deliverTo(sub);
 }
@@ -121,19 +159,35 @@ void EventBus::deliverTo(const std::shared_ptr<Sub>& sub) {
     ~Guard() { flag = false; }
   } guard(sub->delivering);
   bool delivered = false;
-  while (!sub->queue.empty() && !sub->gone) {
-    std::shared_ptr<const Event> ev = sub->queue.front();
-    bool took = false;
+  bool busy = false;
+  while (!sub->empty() && !sub->gone) {
+    // Kept for the log line: the handler may publish, which appends to the queue.
+    const std::shared_ptr<const Event> first = sub->queue[sub->head];
     try {
-      took = sub->spec.deliver(*ev);
+      if (sub->spec.deliverBatch) {
+        sub->moveToBatch();
+        const std::size_t offered = sub->batch.size();
+        const std::size_t took = std::min(sub->spec.deliverBatch(sub->batch), offered);
+        if (sub->gone) return;
+        busy = took < offered;
+        delivered = delivered || took > 0;
+        sub->putBack(took);
+      } else {
+        busy = !sub->spec.deliver(*first);
+        if (sub->gone) return;
+        if (!busy) {
+          sub->popFront();
+          delivered = true;
+        }
+      }
     } catch (const std::exception& e) {
       if (!sub->gone)
-        drop(sub->id, "its handler failed on " + std::string(toString(ev->type)) + " " +
-                          std::to_string(ev->seq) + ": " + e.what());
+        drop(sub->id, "its handler failed on " + std::string(toString(first->type)) + " " +
+                          std::to_string(first->seq) + (sub->spec.deliverBatch ? " or after it" : "") +
+                          ": " + e.what());
       return;
     }
-    if (sub->gone) return;
-    if (!took) {
+    if (busy) {
       if (!sub->retry) sub->retry = clock_.makeTimer();
       std::weak_ptr<Sub> weak = sub;
       sub->retry->start(opts_.retry, [this, weak] {
@@ -141,8 +195,6 @@ void EventBus::deliverTo(const std::shared_ptr<Sub>& sub) {
       });
       break;
     }
-    sub->queue.pop_front();
-    delivered = true;
   }
   if (delivered && sub->spec.flush && !sub->gone) {
     try {

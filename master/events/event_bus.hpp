@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "common/event_loop.hpp"
@@ -40,6 +41,12 @@ struct Subscriber {
   // whose socket is backed up): the event stays queued and delivery is
   // tried again after a short delay or on EventBus::resume().
   std::function<bool(const Event&)> deliver;
+  // Optional, instead of `deliver`: takes every event waiting for it,
+  // oldest first, in one call, and returns how many it took; fewer than
+  // offered means it is busy (as `deliver` returning false): the rest stay
+  // queued. With many subscribers on every event (web clients), one call
+  // per round instead of one per event is most of the bus's cost.
+  std::function<std::size_t(std::span<const std::shared_ptr<const Event>>)> deliverBatch;
   // Optional: called after each round that delivered something, so a sink
   // can send a batch at once.
   std::function<void()> flush;

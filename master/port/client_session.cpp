@@ -74,9 +74,9 @@ Json ClientSession::subscribe(const Json& params) {
   // are delivered later (posted), so `id` is set by then.
   auto id = std::make_shared<std::uint64_t>(0);
   std::weak_ptr<ClientSession> weak = shared_from_this();
-  s.deliver = [weak, id](const Event& e) {
+  s.deliverBatch = [weak, id](std::span<const std::shared_ptr<const Event>> evs) {
     auto self = weak.lock();
-    return !self || self->deliver(*id, e);
+    return self ? self->deliver(*id, evs) : evs.size();
   };
   s.flush = [weak, id] {
     if (auto self = weak.lock()) self->flush(*id);
@@ -108,15 +108,21 @@ Json ClientSession::unsubscribe(const Json& params) {
   return Json{{"subscription_id", id}, {"unsubscribed", true}};
 }
 
-bool ClientSession::deliver(std::uint64_t sub, const Event& e) {
+std::size_t ClientSession::deliver(std::uint64_t sub, std::span<const std::shared_ptr<const Event>> evs) {
   auto it = batches_.find(sub);
-  if (it == batches_.end() || !conn_->isOpen()) return true;  // gone: let it drain away
-  if (conn_->queuedBytes() > kBusyBytes) return false;        // backed up: keep it queued
-  const auto& packed = e.packed();
-  if (it->second.packed.empty()) it->second.packed.resize(kHeadRoom);
-  it->second.packed.insert(it->second.packed.end(), packed.begin(), packed.end());
-  if (++it->second.count >= kMaxBatch || it->second.packed.size() >= kMaxBatchBytes) sendBatch(sub);
-  return true;
+  if (it == batches_.end() || !conn_->isOpen()) return evs.size();  // gone: let them drain away
+  Batch& batch = it->second;
+  std::size_t took = 0;
+  for (const auto& e : evs) {
+    if (!conn_->isOpen()) return evs.size();       // closed meanwhile: let them drain away
+    if (conn_->queuedBytes() > kBusyBytes) break;  // backed up: the rest stay queued
+    const auto& packed = e->packed();
+    if (batch.packed.empty()) batch.packed.resize(kHeadRoom);
+    batch.packed.insert(batch.packed.end(), packed.begin(), packed.end());
+    ++took;
+    if (++batch.count >= kMaxBatch || batch.packed.size() >= kMaxBatchBytes) sendBatch(sub);
+  }
+  return took;
 }
 
 void ClientSession::flush(std::uint64_t sub) {

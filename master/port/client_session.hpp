@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // connection); every other method goes to the RpcHandler.
   Json subscribe(const Json& params);
   Json unsubscribe(const Json& params);
-  bool deliver(std::uint64_t sub, const Event& e);
+  // Adds the events to the subscription's batch (sending full batches);
+  // returns how many it took: fewer when the connection is backed up.
+  std::size_t deliver(std::uint64_t sub, std::span<const std::shared_ptr<const Event>> evs);
   // The bus delivered a round: send now if the bucket has a token, else
   // arm the timer for when it has one.
   void flush(std::uint64_t sub);

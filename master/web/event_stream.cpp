@@ -5,8 +5,9 @@
 // bytes waiting on the socket, then the bus's queue): a client that falls
 // behind gets a last `dropped` event and is disconnected.
 #include <charconv>
-#include <deque>
-#include <unordered_map>
+#include <set>
+#include <span>
+#include <vector>
 
 #include "master/events/event_bus.hpp"
 #include "master/web/rest_common.hpp"
@@ -65,22 +66,26 @@ EventFilter filterOf(const HttpRequest& req) {
 // number; bounded.
 class EventTextCache {
  public:
+  // A ring indexed by sequence number: every client of a round asks for
+  // the same few events, so a slot is found without hashing.
   const std::shared_ptr<const std::string>& text(const Event& e) {
-    if (auto it = texts_.find(e.seq); it != texts_.end()) return it->second;
-    if (order_.size() >= kKept) {
-      texts_.erase(order_.front());
-      order_.pop_front();
+    Slot& slot = slots_[e.seq % kKept];
+    if (slot.seq != e.seq || !slot.text) {
+      slot.seq = e.seq;
+      slot.text = std::make_shared<const std::string>(
+          sseEvent(std::string(toString(e.type)),
+                   toJson(e).dump(-1, ' ', false, Json::error_handler_t::replace), e.seq));
     }
-    order_.push_back(e.seq);
-    return texts_[e.seq] = std::make_shared<const std::string>(sseEvent(
-               std::string(toString(e.type)), toJson(e).dump(-1, ' ', false, Json::error_handler_t::replace),
-               e.seq));
+    return slot.text;
   }
 
  private:
   static constexpr std::size_t kKept = 4096;
-  std::unordered_map<std::uint64_t, std::shared_ptr<const std::string>> texts_;
-  std::deque<std::uint64_t> order_;
+  struct Slot {
+    std::uint64_t seq = 0;
+    std::shared_ptr<const std::string> text;
+  };
+  std::vector<Slot> slots_ = std::vector<Slot>(kKept);
 };
 
 std::optional<std::uint64_t> lastEventId(const HttpRequest& req) {
@@ -112,12 +117,23 @@ void addEventStream(Router& r, WebContext& ctx) {
       s.filter = filter;
       s.afterSeq = after;
       s.maxQueue = kMaxQueuedEvents;
-      s.deliver = [weak, cache](const Event& e) {
+      // One call per delivery round, however many events: with many
+      // clients on every event the per-event calls were the cost.
+      auto pieces = std::make_shared<std::vector<std::shared_ptr<const std::string>>>();
+      s.deliverBatch = [weak, cache, pieces](std::span<const std::shared_ptr<const Event>> evs) {
         auto k = weak.lock();
-        if (!k) return true;  // gone: nothing to keep
-        if (k->queued() > kMaxSocketBytes) return false;
-        k->push(cache->text(e));
-        return true;
+        if (!k) return evs.size();  // gone: nothing to keep
+        std::size_t bytes = k->queued();
+        std::size_t took = 0;
+        for (const auto& e : evs) {
+          if (bytes > kMaxSocketBytes) break;  // the rest wait in the bus's queue
+          const auto& text = cache->text(*e);
+          bytes += text->size();
+          pieces->push_back(text);
+          ++took;
+        }
+        k->pushAll(*pieces);
+        return took;
       };
       s.dropped = [weak](const std::string& reason) {
         if (auto k = weak.lock()) k->finish(sseEvent("dropped", Json{{"reason", reason}}.dump()));

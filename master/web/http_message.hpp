@@ -42,6 +42,14 @@ class StreamSink {
   virtual ~StreamSink() = default;
   virtual bool push(std::shared_ptr<const std::string> piece) = 0;
   bool push(std::string piece) { return push(std::make_shared<const std::string>(std::move(piece))); }
+  // Queues every piece, in order (one call for a batch of events); false
+  // as push(). Leaves `pieces` empty.
+  virtual bool pushAll(std::vector<std::shared_ptr<const std::string>>& pieces) {
+    bool ok = true;
+    for (auto& p : pieces) ok = push(std::move(p)) && ok;
+    pieces.clear();
+    return ok;
+  }
   virtual std::size_t queued() const = 0;
   virtual void finish(std::string last) = 0;
   std::function<void()> onDrained;

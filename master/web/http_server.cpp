@@ -78,6 +78,16 @@ class Session : public std::enable_shared_from_this<Session> {
     scheduleWrite();
     return true;
   }
+  bool pushAll(std::vector<std::shared_ptr<const std::string>>& pieces) {
+    if (closed_ || finishing_) return false;
+    for (auto& p : pieces) {
+      queueBytes_ += p->size();
+      outq_.push_back(std::move(p));
+    }
+    pieces.clear();
+    scheduleWrite();
+    return true;
+  }
   void finishStream(std::string last) {
     if (closed_ || finishing_) return;
     if (!last.empty()) {
@@ -371,6 +381,11 @@ class SessionSink : public StreamSink {
   bool push(std::shared_ptr<const std::string> piece) override {
     auto s = s_.lock();
     return s && s->push(std::move(piece));
+  }
+  bool pushAll(std::vector<std::shared_ptr<const std::string>>& pieces) override {
+    auto s = s_.lock();
+    if (!s) pieces.clear();
+    return s && s->pushAll(pieces);
   }
   std::size_t queued() const override {
     auto s = s_.lock();

@@ -3,6 +3,8 @@
 
 #include <deque>
 #include <functional>
+#include <span>
+#include <stdexcept>
 
 #include "common/event_loop.hpp"
 #include "master/db/database.hpp"
@@ -216,6 +218,91 @@ TEST_F(EventBusTest, UnsubscribingInsideDeliverStopsDelivery) {
   runPosted();
   EXPECT_EQ(seen, (std::vector<std::uint64_t>{1}));
   EXPECT_EQ(bus.subscriberCount(), 0u);
+}
+
+TEST_F(EventBusTest, ABatchSubscriberTakesARoundInOneCallAndTheRestAfterItWasBusy) {
+  std::vector<std::uint64_t> seen;
+  std::vector<std::size_t> offered;
+  std::size_t room = 3;
+  Subscriber s;
+  s.name = "batch";
+  s.deliverBatch = [&](std::span<const std::shared_ptr<const Event>> evs) {
+    offered.push_back(evs.size());
+    std::size_t n = 0;
+    for (const auto& e : evs) {
+      if (n == room) break;
+      seen.push_back(e->seq);
+      ++n;
+    }
+    return n;
+  };
+  bus.subscribe(std::move(s));
+  for (int i = 0; i < 5; ++i) bus.publish(build(EventType::LogLines, "b"));
+  runPosted();
+  EXPECT_EQ(offered, (std::vector<std::size_t>{5})) << "one call for the whole round";
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2, 3}));
+  bus.publish(build(EventType::LogLines, "b"));  // queued behind the two it left
+  runPosted();
+  EXPECT_EQ(seen.size(), 3u) << "busy: only the retry timer delivers";
+  room = 100;
+  clock.advance(std::chrono::milliseconds(50));
+  EXPECT_EQ(offered, (std::vector<std::size_t>{5, 3}));
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST_F(EventBusTest, ABatchSubscriberThatPublishesGetsItsOwnEventsAfterTheBatchInOrder) {
+  // Publishing outside a transaction releases at once: the new events are
+  // queued while the batch is being read.
+  EventBus direct{clock, [this](std::function<void()> fn) { tasks.push_back(std::move(fn)); },
+                  [](std::function<void()> fn) { fn(); }};
+  std::vector<std::uint64_t> seen;
+  int calls = 0;
+  Subscriber s;
+  s.name = "republisher";
+  s.deliverBatch = [&](std::span<const std::shared_ptr<const Event>> evs) {
+    ++calls;
+    std::size_t n = 0;
+    for (const auto& e : evs) {
+      seen.push_back(e->seq);
+      // Takes one only on the first call, after publishing two: the one it
+      // leaves must come back before the two it published.
+      if (calls == 1) {
+        direct.publish(build(EventType::StepStarted, "b"));
+        direct.publish(build(EventType::StepStarted, "b"));
+        return std::size_t{1};
+      }
+      ++n;
+    }
+    return n;
+  };
+  direct.subscribe(std::move(s));
+  direct.publish(build(EventType::BuildStarted, "b"));
+  direct.publish(build(EventType::BuildStarted, "b"));
+  runPosted();
+  clock.advance(std::chrono::milliseconds(50));
+  runPosted();
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(direct.subscriberCount(), 1u);
+}
+
+TEST_F(EventBusTest, AThrowingBatchSubscriberIsDroppedWithTheReason) {
+  std::string reason;
+  Subscriber s;
+  s.name = "batch thrower";
+  s.deliverBatch = [](std::span<const std::shared_ptr<const Event>>) -> std::size_t {
+    throw std::runtime_error("bad batch");
+  };
+  s.dropped = [&](const std::string& why) { reason = why; };
+  std::vector<std::uint64_t> healthy;
+  bus.subscribe(std::move(s));
+  bus.subscribe(collect("healthy", {}, healthy));
+  bus.publish(build(EventType::BuildStarted, "b"));
+  runPosted();
+  runPosted();
+  EXPECT_NE(reason.find("bad batch"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("build.started 1 or after it"), std::string::npos) << reason;
+  EXPECT_EQ(healthy.size(), 1u);
+  EXPECT_EQ(bus.subscriberCount(), 1u);
 }
 
 }  // namespace
