@@ -329,7 +329,7 @@ class Database {
   std::vector<ArtifactRecord> oldestArtifacts(std::int64_t bytes, MasterId master, int limit);
   // The artifact's file is deleted: its row says when and by which rule.
   void markArtifactRemoved(std::int64_t artifactId, std::int64_t now, const std::string& rule);
-  // Builders that have finished builds whose logs are kept, sorted.
+  // Builders that have builds whose logs are kept, sorted.
   std::vector<std::string> buildersWithKeptLogs();
   // The builder's finished builds with kept logs that finished before
   // `horizon`, oldest first.

@@ -85,8 +85,9 @@ void Database::markArtifactRemoved(std::int64_t artifactId, std::int64_t now, co
 }
 
 std::vector<std::string> Database::buildersWithKeptLogs() {
-  static constexpr char kBuilders[] =
-      "SELECT DISTINCT builder FROM builds WHERE logs_removed_at = 0 AND finished = 1 ORDER BY 1";
+  // Read from the partial index alone (a running build's builder is
+  // listed too; its query then finds nothing).
+  static constexpr char kBuilders[] = "SELECT DISTINCT builder FROM builds WHERE logs_removed_at = 0 ORDER BY 1";
   Statement s = stmt(kBuilders);
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.getText(0));
