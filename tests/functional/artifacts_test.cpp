@@ -1,7 +1,8 @@
 // File transfer steps with real processes: "compile once, test on many
 // slaves". A builder on one slave uploads a directory (30 MB) and a file;
-// a triggered build on another slave downloads both through
-// %(prop:parent_build_id)s and checks them with sha256sum. A 200 MB
+// a triggered build on another slave downloads both, one through
+// %(prop:parent_build_id)s and one naming the triggering builder
+// (`builder: compile`), and checks them with sha256sum. A 200 MB
 // directory goes the same way while the resident memory of the master and
 // both slaves is sampled: it stays flat (the transfer is streamed). The artifacts
 // are listed by `buildbot status --build` and REST and downloadable over
@@ -67,7 +68,7 @@ struct ArtifactEnv {
         "    slaves: [s2]\n"
         "    steps:\n"
         "      - download_directory: {artifact: dist, build: \"%(prop:parent_build_id)s\", dest: got, max_size: 104857600}\n"
-        "      - download_file: {artifact: app.bin, build: \"%(prop:parent_build_id)s\", dest: bin/app, max_size: 104857600}\n"
+        "      - download_file: {artifact: app.bin, builder: compile, dest: bin/app, max_size: 104857600}\n"
         "      - shell: {name: check, command: \"cd got && sha256sum -c SHA256SUMS && cmp app.bin ../bin/app && test -x ../bin/app "
         "&& test -L current\"}\n"
         "  - name: named\n"
