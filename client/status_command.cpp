@@ -146,6 +146,8 @@ std::string formatBuildsTable(const Json& statusResult) {
                       cellText(r.value("dropped", Json(0))), cellText(r.value("last_error", Json("")))});
     out += "\nReporters:\n" + formatTable(rows);
   }
+  // What the retention janitor removed last (and when it runs next).
+  if (const std::string r = formatRetention(statusResult.value("retention", Json())); !r.empty()) out += "\n" + r;
   // The master's database cannot be written (a full disk): said last, so
   // it is the line a user sees first at the prompt.
   if (auto st = statusResult.find("storage"); st != statusResult.end() && st->is_string() &&
@@ -226,6 +228,10 @@ int runStatus(const std::vector<std::string>& args, const ConnectionFlags& globa
     for (auto& step : build["steps"]) {
       if (!step.contains("logs") || !step["logs"].is_array()) continue;
       for (auto& log : step["logs"]) {
+        if (auto r = log.find("removed"); r != log.end() && r->is_object()) {
+          log["text"] = "[" + r->value("text", std::string("removed")) + "]\n";
+          continue;
+        }
         // The first page only; `buildbot log` reads a whole log.
         const Json page = session.sender->call("log", Json{{"log_id", log.value("id", Json())}});
         std::string text;

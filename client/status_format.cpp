@@ -111,9 +111,40 @@ std::string formatArtifacts(const Json& build) {
   for (const auto& a : *list) {
     if (!a.is_object()) continue;
     out += "  artifact " + cellText(a.value("name", Json())) + " (" + cellText(a.value("kind", Json())) + ", " +
-           cellText(a.value("size", Json())) + " bytes, sha256 " + cellText(a.value("sha256", Json())) + ")\n";
+           cellText(a.value("size", Json())) + " bytes, sha256 " + cellText(a.value("sha256", Json())) + ")";
+    if (auto r = a.find("removed"); r != a.end() && r->is_object()) out += ": " + r->value("text", std::string("removed"));
+    out += "\n";
   }
+  if (auto r = build.find("logs_removed"); r != build.end() && r->is_object())
+    out += "  logs " + r->value("text", std::string("removed")) + "\n";
   return out;
+}
+
+std::string formatRetention(const Json& r) {
+  if (!r.is_object()) return "";
+  const Json last = r.value("last_run", Json());
+  const bool enabled = r.value("enabled", false);
+  if (!enabled && !last.is_object()) return "";
+  std::string out = "Retention: ";
+  if (!last.is_object()) {
+    out += "no round yet";
+  } else {
+    out += "last run " + formatTimestamp(last.value("started_at", Json())) + ": removed " +
+           cellText(last.value("artifacts", Json(0))) + " artifact(s) (" + cellText(last.value("artifact_bytes", Json(0))) +
+           " bytes), the logs of " + cellText(last.value("log_builds", Json(0))) + " build(s) (" +
+           cellText(last.value("log_bytes", Json(0))) + " bytes)";
+    std::string rules;
+    const Json byRule = last.value("by_rule", Json::object());
+    for (const auto& [rule, n] : byRule.items())
+      rules += (rules.empty() ? "" : ", ") + rule + ": " + cellText(n);
+    if (!rules.empty()) out += " [" + rules + "]";
+    if (const std::string err = last.value("error", std::string()); !err.empty()) out += "; stopped early: " + err;
+  }
+  if (!enabled) out += "; retention is off";
+  else if (r.value("running", false)) out += "; a round is running";
+  else if (r.contains("next_run_at") && r["next_run_at"].is_number())
+    out += "; next " + formatTimestamp(r["next_run_at"]);
+  return out + "\n";
 }
 
 std::string formatSchedulerLine(const Json& s) {

@@ -25,8 +25,14 @@ std::string displayResult(const Json& item);
 // its trigger steps started, per builder "  triggered CHILD #M: RESULT"
 // (one line per build) or "  triggered CHILD: pending". "" if none.
 std::string formatTriggerLinks(const Json& build);
-// "  artifact NAME (KIND, N bytes, sha256 X)" per artifact of a build.
+// "  artifact NAME (KIND, N bytes, sha256 X)" per artifact of a build,
+// ending ": removed by retention at T (RULE)" for one the retention
+// janitor deleted; then "  logs removed by retention at T (RULE)" when
+// the build's log text was deleted.
 std::string formatArtifacts(const Json& build);
+// "Retention: last run T: removed ..." from the `status` reply's
+// `retention` object; "" when retention is off and never ran.
+std::string formatRetention(const Json& retention);
 
 // Why a build failed, from the master's `failure` object:
 //   "b1 #3 failed in step 2 'test': exit code 1\n"

@@ -60,6 +60,8 @@ std::vector<SectionChanges> diffConfigs(const MasterConfig& before, const Master
     return root.IsMap() && root[key] ? canonical(root[key]).dump() : std::string();
   };
   if (section(a, "master") != section(b, "master")) out.push_back({"master section", {}, {}, {"master"}});
+  if (section(a, "retention") != section(b, "retention"))
+    out.push_back({"retention section", {}, {}, {"retention"}});
   const std::pair<const char*, const char*> lists[] = {
       {"builders", "builders"},   {"schedulers", "schedulers"}, {"slaves", "slaves"},
       {"change_sources", "change sources"}, {"users", "users"}, {"locks", "locks"},
@@ -105,8 +107,8 @@ std::string describeChanges(const std::vector<SectionChanges>& changes) {
   std::string out;
   for (const auto& c : changes) {
     if (!out.empty()) out += "; ";
-    if (c.section == "master section") {
-      out += "master section changed";
+    if (c.section.ends_with(" section")) {
+      out += c.section + " changed";
       continue;
     }
     std::string parts;

@@ -140,7 +140,7 @@ ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std:
   if (top.isMap()) {
     p.schedulerTypes = cfg::schedulerTypes(top);
     top.allowKeys({"master", "slaves", "users", "locks", "builders", "schedulers", "change_sources",
-                  "reporters", "secrets", "secrets_dir"});
+                  "reporters", "secrets", "secrets_dir", "retention"});
     cfg::parseMasterSection(top, p);
     cfg::parseSlaves(top, p);
     cfg::parseUsers(top, p);
@@ -150,6 +150,7 @@ ConfigResult<MasterConfig> parseMasterConfig(const std::string& yaml, const std:
     cfg::parseSchedulers(top, p);
     cfg::parseReporters(top, p);
     cfg::parseSecrets(top, p);
+    cfg::parseRetention(top, p);
     cfg::checkReferences(p);
     cfg::checkDependentCycles(p);
   }

@@ -43,6 +43,22 @@ struct MasterSection {
   LogRotationConfig log;  // buildmaster.log
 };
 
+// One half of `retention:` (docs/configuration.md): what the master's
+// retention janitor deletes. 0 means no limit of that kind.
+struct RetentionRules {
+  double maxAgeDays = 0;          // finished (artifacts: stored) longer ago than this
+  int keepBuildsPerBuilder = 0;   // only each builder's newest N builds keep theirs
+  std::int64_t maxTotalBytes = 0;  // artifacts only: all artifacts' bytes, oldest go first
+  bool any() const { return maxAgeDays > 0 || keepBuildsPerBuilder > 0 || maxTotalBytes > 0; }
+};
+
+struct RetentionConfig {
+  RetentionRules artifacts;
+  RetentionRules logs;  // maxTotalBytes unused
+  std::chrono::minutes interval{60};  // between rounds (one also runs at start)
+  bool any() const { return artifacts.any() || logs.any(); }
+};
+
 struct SlaveEntry {
   std::string name;
   std::string passwordVerifier;  // "scram-sha-256$iter:salt$stored:server"
@@ -225,6 +241,7 @@ struct MasterConfig {
   std::vector<ChangeSourceEntry> changeSources;
   std::vector<ReporterEntry> reporters;
   SecretsConfig secrets;
+  RetentionConfig retention;
 
   const SlaveEntry* findSlave(const std::string& name) const;
   const UserEntry* findUser(const std::string& name) const;

@@ -209,5 +209,7 @@ void parseBuilders(const MapReader& top, MasterParse& p);
 void parseSchedulers(const MapReader& top, MasterParse& p);
 // `secrets:` and `secrets_dir:` (config/secrets_section.cpp).
 void parseSecrets(const MapReader& top, MasterParse& p);
+// `retention:` (config/retention_section.cpp).
+void parseRetention(const MapReader& top, MasterParse& p);
 
 }  // namespace bb::cfg

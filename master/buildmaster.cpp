@@ -31,6 +31,7 @@
 #include "master/status/rpc_handler.hpp"
 #include "master/web/web_service.hpp"
 #include "master/artifacts/artifact_store.hpp"
+#include "master/artifacts/retention.hpp"
 
 namespace bb {
 
@@ -73,6 +74,7 @@ struct BuildMaster::Impl {
   std::unique_ptr<BuildRequestDistributor> distributor;
   std::unique_ptr<PendingWrites> storage;
   std::unique_ptr<ArtifactStore> artifacts;
+  std::unique_ptr<RetentionJanitor> retention;
   std::unique_ptr<ChangeBus> bus;
   std::unique_ptr<SchedulerSet> schedulers;
   std::unique_ptr<RpcHandler> rpc;
@@ -160,6 +162,7 @@ void BuildMaster::Impl::configureComponents() {
   slaves->configure(config.slaves);
   distributor->configure(config);
   artifacts->setMaxBuildBytes(config.master.artifactsMaxBuildSize);
+  retention->configure(config.retention);
   std::set<std::string> collapsing;
   for (const auto& b : config.builders)
     if (b.collapseRequests) collapsing.insert(b.name);
@@ -316,6 +319,7 @@ void BuildMaster::Impl::finishShutdown() {
                "more); this master is recorded as stopped");
   // A write that waits for room is tried once more, never waited for.
   storage->flushOnce();
+  retention->stop();
   identity->stop();
   spdlog::info("shutdown: 4b. reporters send what they queued (at most {} s)", kReporterDrainLimit.count());
   finishReporters();
@@ -370,6 +374,7 @@ int BuildMaster::run(std::function<void()> onReady,
     im.distributor->setLocks(im.locks.get());
     im.artifacts = std::make_unique<ArtifactStore>(im.dir, *im.db);
     im.distributor->setArtifacts(im.artifacts.get());
+    im.retention = std::make_unique<RetentionJanitor>(*im.db, *im.artifacts, im.clock, im.identity->id());
     // Writes refused for a full disk wait here; the heartbeat is the probe
     // that sees room return, and then requests may start again.
     im.storage = std::make_unique<PendingWrites>(
@@ -394,6 +399,7 @@ int BuildMaster::run(std::function<void()> onReady,
     im.rpc->setRunningBuilds([&im] { return im.distributor->runningBuilds(); });
     im.rpc->setSlaveRegistry(im.slaves.get());
     im.rpc->setStorage(im.storage.get());
+    im.rpc->setRetention([&im] { return im.retention->describe(); });
     im.rpc->setChangeSources([&im] {
       std::vector<const ChangeSource*> out;
       for (const auto& s : im.changeSources) out.push_back(s.get());

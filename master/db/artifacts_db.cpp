@@ -1,37 +1,17 @@
 // Artifacts: the rows; their files are master/artifacts/'s business.
+#include "master/db/artifact_rows.hpp"
 #include "master/db/database.hpp"
 #include "master/db/statement.hpp"
 
 namespace bb::db {
-
-namespace {
-
-#define BB_ARTIFACT_COLUMNS \
-  "a.id, a.build_id, b.builder, b.number, a.name, a.kind, a.size, a.sha256, a.mode, a.created_at"
-
-ArtifactRecord readArtifactRow(const Statement& s) {
-  ArtifactRecord a;
-  a.id = s.getInt(0);
-  a.buildId = s.getInt(1);
-  a.builder = s.getText(2);
-  a.number = static_cast<int>(s.getInt(3));
-  a.name = s.getText(4);
-  a.kind = s.getText(5);
-  a.size = s.getInt(6);
-  a.sha256 = s.getText(7);
-  a.mode = static_cast<int>(s.getInt(8));
-  a.createdAt = s.getInt(9);
-  return a;
-}
-
-}  // namespace
 
 std::int64_t Database::addArtifact(const ArtifactRecord& a) {
   static constexpr char kAdd[] =
       "INSERT INTO artifacts (build_id, name, kind, size, sha256, mode, created_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
       " ON CONFLICT (build_id, name) DO UPDATE SET kind = excluded.kind, size = excluded.size,"
-      " sha256 = excluded.sha256, mode = excluded.mode, created_at = excluded.created_at"
+      " sha256 = excluded.sha256, mode = excluded.mode, created_at = excluded.created_at,"
+      " removed_at = 0, removed_by = ''"
       " RETURNING id";
   Statement s = stmt(kAdd);
   s.bind(1, a.buildId).bind(2, a.name).bind(3, a.kind).bind(4, a.size).bind(5, a.sha256);
@@ -62,7 +42,7 @@ std::optional<ArtifactRecord> Database::getArtifact(std::int64_t buildId, const 
 }
 
 std::int64_t Database::artifactBytesForBuild(std::int64_t buildId) {
-  static constexpr char kSum[] = "SELECT COALESCE(SUM(size), 0) FROM artifacts WHERE build_id = ?1";
+  static constexpr char kSum[] = "SELECT COALESCE(SUM(size), 0) FROM artifacts WHERE build_id = ?1 AND removed_at = 0";
   Statement s = stmt(kSum);
   s.bind(1, buildId);
   s.requireRow();
@@ -72,7 +52,8 @@ std::int64_t Database::artifactBytesForBuild(std::int64_t buildId) {
 std::vector<ArtifactRecord> Database::artifactsNamed(const std::string& builder, const std::string& name) {
   static constexpr char kNamed[] = "SELECT " BB_ARTIFACT_COLUMNS
                                    " FROM artifacts a JOIN builds b ON b.id = a.build_id"
-                                   " WHERE b.builder = ?1 AND a.name = ?2 ORDER BY b.number DESC";
+                                   " WHERE b.builder = ?1 AND a.name = ?2 AND a.removed_at = 0"
+                                   " ORDER BY b.number DESC";
   Statement s = stmt(kNamed);
   s.bind(1, builder).bind(2, name);
   std::vector<ArtifactRecord> out;
@@ -87,6 +68,5 @@ void Database::deleteArtifact(std::int64_t id) {
   s.run();
 }
 
-#undef BB_ARTIFACT_COLUMNS
 
 }  // namespace bb::db

@@ -8,7 +8,7 @@ namespace {
 
 #define BB_BUILD_COLUMNS                                                                    \
   "id, request_id, builder, number, slave, started_at, finished_at, finished, result, text," \
-  " properties, master_id"
+  " properties, master_id, logs_removed_at, logs_removed_by"
 
 BuildRecord readBuild(const Statement& s) {
   BuildRecord b;
@@ -24,6 +24,8 @@ BuildRecord readBuild(const Statement& s) {
   b.text = s.getText(9);
   b.properties = s.getJson(10);
   b.masterId = s.getInt(11);  // NULL (started before masters had ids) reads as 0
+  b.logsRemovedAt = s.getInt(12);
+  b.logsRemovedBy = s.getText(13);
   return b;
 }
 
@@ -143,6 +145,16 @@ std::vector<BuildRecord> Database::unfinishedBuildsOf(MasterId master) {
   Statement s = stmt(kSelect);
   s.bind(1, master.value);
   return readBuilds(s);
+}
+
+std::optional<BuildRecord> Database::buildOfBuildset(std::int64_t buildsetId, const std::string& builder) {
+  static constexpr char kSelect[] =
+      "SELECT " BB_BUILD_COLUMNS " FROM builds WHERE request_id IN"
+      " (SELECT id FROM buildrequests WHERE buildset_id = ?1 AND builder = ?2) ORDER BY id DESC LIMIT 1";
+  Statement s = stmt(kSelect);
+  s.bind(1, buildsetId).bind(2, builder);
+  if (!s.step()) return std::nullopt;
+  return readBuild(s);
 }
 
 std::vector<std::string> Database::builderNames() {

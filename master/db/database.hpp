@@ -192,6 +192,8 @@ class Database {
   // Unfinished builds of `master` and those started before masters had
   // identities, oldest first.
   std::vector<BuildRecord> unfinishedBuildsOf(MasterId master);
+  // The newest build of `builder` for a request of the BuildSet.
+  std::optional<BuildRecord> buildOfBuildset(std::int64_t buildsetId, const std::string& builder);
   // Builders that have builds or requests, sorted.
   std::vector<std::string> builderNames();
   // Step numbers are unique per build (DbError otherwise).
@@ -309,6 +311,38 @@ class Database {
   // The artifacts called `name` of the builder's builds, newest build first.
   std::vector<ArtifactRecord> artifactsNamed(const std::string& builder, const std::string& name);
   void deleteArtifact(std::int64_t id);
+
+  // --- retention (retention_db.cpp; the janitor: master/artifacts/retention.hpp) ---
+  // "Kept" is not marked removed; only finished builds' artifacts and logs
+  // are ever selected. `master`: artifacts of that master's builds (and
+  // of builds from before masters had ids) only, as their files are in
+  // its directory. Each returns at most `limit` rows.
+  // Kept artifacts created before `horizon`, oldest first.
+  std::vector<ArtifactRecord> artifactsCreatedBefore(std::int64_t horizon, MasterId master, int limit);
+  // Kept artifacts of the finished builds beyond each builder's `keep`
+  // newest finished builds that have kept artifacts; by id.
+  std::vector<ArtifactRecord> artifactsBeyondNewestBuilds(int keep, MasterId master, int limit);
+  // The bytes of the kept artifacts of `master`'s builds (running ones too).
+  std::int64_t keptArtifactBytes(MasterId master);
+  // The oldest kept artifacts, oldest first, until their sizes add up to
+  // at least `bytes` (fewer when `limit` is reached first).
+  std::vector<ArtifactRecord> oldestArtifacts(std::int64_t bytes, MasterId master, int limit);
+  // The artifact's file is deleted: its row says when and by which rule.
+  void markArtifactRemoved(std::int64_t artifactId, std::int64_t now, const std::string& rule);
+  // Builders that have builds whose logs are kept, sorted.
+  std::vector<std::string> buildersWithKeptLogs();
+  // The builder's finished builds with kept logs that finished before
+  // `horizon`, oldest first.
+  std::vector<std::int64_t> buildsWithLogsFinishedBefore(const std::string& builder, std::int64_t horizon,
+                                                         int limit);
+  // The builder's finished builds with kept logs beyond its `keep` newest
+  // such builds, newest first.
+  std::vector<std::int64_t> buildsWithLogsBeyondNewest(const std::string& builder, int keep, int limit);
+  // Deletes the text (the chunks) of the build's logs; the log rows stay
+  // and the build says when and by which rule. Returns the uncompressed
+  // bytes the logs held, or -1 when nothing was done (already removed,
+  // not finished, no such build).
+  std::int64_t removeBuildLogs(std::int64_t buildId, std::int64_t now, const std::string& rule);
 
   // --- the end of a log (log_tail_db.cpp) ---
   // The last `maxLines` lines of a log (all streams, in order), reading

@@ -24,6 +24,11 @@ constexpr int kFastChunks = 15;
 constexpr std::size_t kProbeBytes = 16 * 1024;
 constexpr int kMaxStream = 2;  // 0 stdout, 1 stderr, 2 header (bb::Stream)
 
+// A log row with its build's retention mark (the janitor marks builds).
+#define BB_LOG_SELECT                                                                       \
+  "SELECT l.id, l.step_id, l.name, l.finished, l.bytes, l.chunks, b.logs_removed_at,"        \
+  " b.logs_removed_by FROM logs l JOIN steps s ON s.id = l.step_id JOIN builds b ON b.id = s.build_id"
+
 LogRecord readLogRecord(const Statement& s) {
   LogRecord l;
   l.id = s.getInt(0);
@@ -32,6 +37,8 @@ LogRecord readLogRecord(const Statement& s) {
   l.finished = s.getBool(3);
   l.bytes = s.getInt(4);
   l.chunks = static_cast<int>(s.getInt(5));
+  l.removedAt = s.getInt(6);
+  l.removedBy = s.getText(7);
   return l;
 }
 
@@ -103,9 +110,7 @@ void Database::finishLog(std::int64_t logId) {
 }
 
 std::vector<LogRecord> Database::logsForStep(std::int64_t stepId) {
-  static constexpr char kSelect[] =
-      "SELECT id, step_id, name, finished, bytes, chunks FROM logs WHERE step_id = ?1"
-      " ORDER BY id";
+  static constexpr char kSelect[] = BB_LOG_SELECT " WHERE l.step_id = ?1 ORDER BY l.id";
   std::vector<LogRecord> out;
   Statement s = stmt(kSelect);
   s.bind(1, stepId);
@@ -114,8 +119,7 @@ std::vector<LogRecord> Database::logsForStep(std::int64_t stepId) {
 }
 
 std::optional<LogRecord> Database::getLog(std::int64_t logId) {
-  static constexpr char kSelect[] =
-      "SELECT id, step_id, name, finished, bytes, chunks FROM logs WHERE id = ?1";
+  static constexpr char kSelect[] = BB_LOG_SELECT " WHERE l.id = ?1";
   Statement s = stmt(kSelect);
   s.bind(1, logId);
   if (!s.step()) return std::nullopt;
@@ -190,5 +194,7 @@ std::optional<std::int64_t> Database::readLogChunkAfter(
   fn(stream, buf);
   return seq;
 }
+
+#undef BB_LOG_SELECT
 
 }  // namespace bb::db

@@ -88,6 +88,10 @@ struct BuildRecord {
   Result result = Result::Success;
   std::string text;
   Json properties = Json::object();
+  // The retention janitor deleted the text of its logs at this time (0:
+  // kept), by the rule `logsRemovedBy` ("logs.max_age_days=30").
+  std::int64_t logsRemovedAt = 0;
+  std::string logsRemovedBy;
 };
 
 struct StepRecord {
@@ -112,6 +116,10 @@ struct ArtifactRecord {
   std::string sha256;
   int mode = 0644;
   std::int64_t createdAt = 0;
+  // The retention janitor deleted its file at this time (0: kept), by the
+  // rule `removedBy` ("artifacts.max_total_mb=1024"); the row stays.
+  std::int64_t removedAt = 0;
+  std::string removedBy;
 };
 
 struct LogRecord {
@@ -120,6 +128,9 @@ struct LogRecord {
   bool finished = false;
   std::int64_t bytes = 0;  // uncompressed bytes appended so far
   int chunks = 0;
+  // Its build's logsRemovedAt/By: the text is gone, the row stays.
+  std::int64_t removedAt = 0;
+  std::string removedBy;
 };
 
 struct BuildsetCompletion {

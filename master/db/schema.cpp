@@ -285,6 +285,21 @@ CREATE TABLE artifacts (
 );
 )sql";
 
+// Version 10: what the retention janitor removed
+// (master/artifacts/retention.cpp). An artifact whose file it deleted keeps
+// its row, marked with when and by which rule; a build whose logs' text it
+// deleted says so (the log rows stay, their chunks go). The partial indexes
+// hold only what is still kept, so each round reads what it may delete
+// without walking everything it already removed.
+constexpr char kSchemaV10[] = R"sql(
+ALTER TABLE artifacts ADD COLUMN removed_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE artifacts ADD COLUMN removed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE builds ADD COLUMN logs_removed_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN logs_removed_by TEXT NOT NULL DEFAULT '';
+CREATE INDEX artifacts_kept ON artifacts (created_at) WHERE removed_at = 0;
+CREATE INDEX builds_logs_kept ON builds (builder, number) WHERE logs_removed_at = 0;
+)sql";
+
 }  // namespace
 
 void Database::migratePendingChangeRows() {
@@ -327,6 +342,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {7, [](Database& db) { db.execScript(kSchemaV7, "adding step URLs (version 7)"); }},
       {8, [](Database& db) { db.execScript(kSchemaV8, "adding build statistics (version 8)"); }},
       {9, [](Database& db) { db.execScript(kSchemaV9, "adding artifacts (version 9)"); }},
+      {10, [](Database& db) { db.execScript(kSchemaV10, "adding retention marks (version 10)"); }},
   };
   return kSteps;
 }

@@ -93,7 +93,10 @@ void DependentScheduler::handle(const db::BuildsetRecord& bs) {
   if (bs.id < scanFrom_ || handled_.count(bs.id)) return;
   ctx_.db.transaction([&] {
     if (bs.result == Result::Success || bs.result == Result::Warnings) {
-      const Json props = schedulerProperties();
+      Json props = schedulerProperties();
+      // Names the upstream BuildSet, so a download step's `builder:` finds
+      // the upstream build of that builder (and %(prop:...)s can show it).
+      props["upstream_buildset_id"] = Json::array({bs.id, "Dependent"});
       ctx_.buildsets.create(cfg_.name,
                             "upstream " + upstream_ + " buildset " + std::to_string(bs.id) + " " +
                                 std::string(toString(bs.result)),

@@ -43,6 +43,7 @@ Json buildView(const db::BuildRecord& b) {
     if (v.is_string()) out["waiting"] = v;
   }
   if (Json t = tryView(b.properties); !t.is_null()) out["try"] = std::move(t);
+  if (b.logsRemovedAt) out["logs_removed"] = retentionRemovalView(b.logsRemovedAt, b.logsRemovedBy);
   return out;
 }
 
@@ -68,7 +69,9 @@ Json buildView(db::Database& db, const db::BuildRecord& b) {
 }
 
 Json logView(const db::LogRecord& l) {
-  return Json{{"id", l.id}, {"name", l.name}, {"bytes", l.bytes}, {"finished", l.finished}};
+  Json out{{"id", l.id}, {"name", l.name}, {"bytes", l.bytes}, {"finished", l.finished}};
+  if (l.removedAt) out["removed"] = retentionRemovalView(l.removedAt, l.removedBy);
+  return out;
 }
 
 Json stepView(db::Database& db, const db::StepRecord& s) {

@@ -270,6 +270,7 @@ Json RpcHandler::status(const Json& p) {
               {"schedulers", schedulers},
               {"reporters", only.empty() ? reporters() : Json::array()},
               {"storage", storage_ ? storage_->describe() : std::string("ok")},
+              {"retention", only.empty() ? retention() : Json()},
               {"now", unixNowSeconds()}};
 }
 
@@ -301,6 +302,9 @@ Json RpcHandler::log(const Json& p) {
   if (offset < 0) throw RpcError("bad_request", "offset must be 0 or more");
   const auto rec = db_.getLog(id);
   if (!rec) throw RpcError("not_found", "no log with id " + std::to_string(id));
+  if (rec->removedAt)
+    throw RpcError("gone", "the text of log " + std::to_string(id) + " was " +
+                               retentionRemovalText(rec->removedAt, rec->removedBy));
   std::vector<std::uint8_t> data;
   if (offset < rec->bytes) {
     db_.readLogFrom(id, offset, [&](int, std::string_view chunk) {

@@ -63,6 +63,10 @@ class RpcHandler {
   // Where `status` reads the storage condition (its `storage` field); a
   // request that fails for a full disk marks it.
   void setStorage(PendingWrites* storage) { storage_ = storage; }
+  // Where `status` reads the retention janitor's state (its `retention`
+  // field: RetentionJanitor::describe()).
+  void setRetention(std::function<Json()> fn) { retention_ = std::move(fn); }
+  Json retention() const { return retention_ ? retention_() : Json(); }
 
   // Throws RpcError(not_permitted) unless `user` may call `method`.
   void authorize(const std::string& user, const std::string& method) const;
@@ -116,6 +120,7 @@ class RpcHandler {
   std::function<std::vector<const ChangeSource*>()> changeSources_;
   std::function<Json()> reporters_;
   PendingWrites* storage_ = nullptr;
+  std::function<Json()> retention_;
 };
 
 }  // namespace bb

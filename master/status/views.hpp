@@ -24,7 +24,9 @@ class SlaveRegistry;
 // BUILD: {id, number, builder, request_id, slave, started_at, finished_at,
 // finished, result ("running" until finished), text, properties}.
 // Plus `waiting` for a running build that waits for locks (what for, who
-// holds them), and `try: {job_id, owner, comment}` for a try build.
+// holds them), `try: {job_id, owner, comment}` for a try build, and
+// `logs_removed` (RETENTION_REMOVAL) once the retention janitor deleted
+// the text of its logs.
 Json buildView(const db::BuildRecord& b);
 // {job_id, owner, comment} for the properties of a try build (they hold
 // try_job_id), null otherwise.
@@ -44,12 +46,18 @@ Json stepView(db::Database& db, const db::StepRecord& s);
 // A build's named URLs: its steps' URLs in step order (as Buildbot shows
 // them), [{name, url}].
 Json buildUrls(const std::vector<db::StepRecord>& steps);
-// LOG: {id, name, bytes, finished}.
+// LOG: {id, name, bytes, finished}, plus `removed` (RETENTION_REMOVAL)
+// once the retention janitor deleted its text.
 Json logView(const db::LogRecord& l);
 // ARTIFACT (artifact_views.cpp): {id, build_id, builder, number, name,
 // kind ("file" | "directory"), size, sha256, mode ("0644"), created_at,
-// url ("api/v2/builds/ID/artifacts/NAME", relative to the master's URL)}.
+// url ("api/v2/builds/ID/artifacts/NAME", relative to the master's URL)},
+// plus `removed` (RETENTION_REMOVAL) once the janitor deleted its file.
 Json artifactView(const db::ArtifactRecord& a);
+// RETENTION_REMOVAL: {at, by (the rule, "logs.max_age_days=30"), text
+// ("removed by retention at 2026-01-02 03:04:05 UTC (logs.max_age_days=30)")}.
+Json retentionRemovalView(std::int64_t at, const std::string& rule);
+std::string retentionRemovalText(std::int64_t at, const std::string& rule);
 Json artifactsView(db::Database& db, std::int64_t buildId);
 // A build with its steps, its artifacts, its URLs (buildUrls), trigger links
 // (triggered_by, triggered) and failure (buildFailureView, 20 lines).

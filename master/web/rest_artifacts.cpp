@@ -1,6 +1,8 @@
 // GET /api/v2/builds/{id}/artifacts: a build's artifacts, and each one's
 // bytes streamed from its file (64 KiB in memory at a time), for users
-// allowed to read.
+// allowed to read; one the retention janitor deleted is 410 saying when
+// and by which rule. GET /api/v2/retention: the janitor's rules, its last
+// round and its next.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 #include "common/transfer_paths.hpp"
 #include "master/artifacts/artifact_store.hpp"
 #include "master/db/database.hpp"
+#include "master/status/rpc_handler.hpp"
 #include "master/status/views.hpp"
 #include "master/web/rest_common.hpp"
 
@@ -27,6 +30,10 @@ struct ArtifactFile {
 }  // namespace
 
 void addArtifactRoutes(Router& r, WebContext& ctx) {
+  r.add("GET", "/api/v2/retention", [&ctx](HttpRequest& req, const PathParams&) {
+    ctx.requireRead(req);
+    return jsonResponse(Json{{"retention", ctx.rpc.retention()}});
+  });
   r.add("GET", "/api/v2/builds/{id}/artifacts", [&ctx](HttpRequest& req, const PathParams& p) {
     ctx.requireRead(req);
     const std::int64_t id = pathId(p, "id");
@@ -40,6 +47,9 @@ void addArtifactRoutes(Router& r, WebContext& ctx) {
     if (auto bad = checkArtifactName(name)) throw HttpError(400, *bad);
     auto a = ctx.db.getArtifact(id, name);
     if (!a) throw HttpError(404, "build " + std::to_string(id) + " has no artifact " + name);
+    if (a->removedAt)
+      throw HttpError(410, "artifact " + name + " of build " + std::to_string(id) + " was " +
+                               retentionRemovalText(a->removedAt, a->removedBy));
     if (!ctx.artifacts) throw HttpError(404, "this master keeps no artifacts");
     auto file = std::make_shared<ArtifactFile>();
     file->fd = ::open(ctx.artifacts->pathOf(*a).c_str(), O_RDONLY | O_CLOEXEC);

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "master/db/database.hpp"
+#include "master/status/views.hpp"
 #include "master/web/rest_common.hpp"
 #include "master/web/rest_views.hpp"
 
@@ -19,6 +20,14 @@ db::LogRecord logOf(WebContext& ctx, const PathParams& p) {
   return *l;
 }
 
+// The text of a log the retention janitor removed: 410 saying when and why.
+const db::LogRecord& withText(const db::LogRecord& l) {
+  if (l.removedAt)
+    throw HttpError(410, "the text of log " + std::to_string(l.id) + " was " +
+                             retentionRemovalText(l.removedAt, l.removedBy));
+  return l;
+}
+
 std::int64_t lineParam(const HttpRequest& req, const std::string& name, std::int64_t dflt, std::int64_t max) {
   if (!req.hasParam(name)) return dflt;
   const std::string v = req.param(name);
@@ -32,7 +41,7 @@ std::int64_t lineParam(const HttpRequest& req, const std::string& name, std::int
 }
 
 HttpResponse raw(WebContext& ctx, const PathParams& p, bool attachment) {
-  const db::LogRecord log = logOf(ctx, p);
+  const db::LogRecord log = withText(logOf(ctx, p));
   HttpResponse res;
   res.contentType = "text/plain; charset=utf-8";
   if (attachment)
@@ -61,7 +70,7 @@ void addLogRoutes(Router& r, WebContext& ctx) {
   });
   r.add("GET", "/api/v2/logs/{id}/contents", [&ctx](HttpRequest& req, const PathParams& p) {
     ctx.requireRead(req);
-    const db::LogRecord log = logOf(ctx, p);
+    const db::LogRecord log = withText(logOf(ctx, p));
     const std::int64_t first = lineParam(req, "offset", 0, std::numeric_limits<std::int64_t>::max());
     const std::int64_t limit = lineParam(req, "limit", kDefaultLines, kMaxLines);
     // Lines before `offset` are counted, not kept; reading stops after the

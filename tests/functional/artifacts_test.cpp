@@ -1,13 +1,21 @@
 // File transfer steps with real processes: "compile once, test on many
 // slaves". A builder on one slave uploads a directory (30 MB) and a file;
-// a triggered build on another slave downloads both through
-// %(prop:parent_build_id)s and checks them with sha256sum. The artifacts
+// a triggered build on another slave downloads both, one through
+// %(prop:parent_build_id)s and one naming the triggering builder
+// (`builder: compile`), and checks them with sha256sum. A 200 MB
+// directory goes the same way while the resident memory of the master and
+// both slaves is sampled: it stays flat (the transfer is streamed). The artifacts
 // are listed by `buildbot status --build` and REST and downloadable over
 // HTTP; an unsafe name is refused; a slave killed during an upload ends
 // the build RETRY and leaves no partial artifact.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
 
 #include "tests/functional/harness.hpp"
 #include "tests/functional/http_client.hpp"
@@ -60,7 +68,7 @@ struct ArtifactEnv {
         "    slaves: [s2]\n"
         "    steps:\n"
         "      - download_directory: {artifact: dist, build: \"%(prop:parent_build_id)s\", dest: got, max_size: 104857600}\n"
-        "      - download_file: {artifact: app.bin, build: \"%(prop:parent_build_id)s\", dest: bin/app, max_size: 104857600}\n"
+        "      - download_file: {artifact: app.bin, builder: compile, dest: bin/app, max_size: 104857600}\n"
         "      - shell: {name: check, command: \"cd got && sha256sum -c SHA256SUMS && cmp app.bin ../bin/app && test -x ../bin/app "
         "&& test -L current\"}\n"
         "  - name: named\n"
@@ -68,6 +76,18 @@ struct ArtifactEnv {
         "    steps:\n"
         "      - shell: {command: \"echo hi > f\"}\n"
         "      - upload_file: {artifact: \"%(prop:aname)s\", src: f}\n"
+        "  - name: big\n"
+        "    slaves: [s1]\n"
+        "    steps:\n"
+        "      - shell: {name: build, command: \"rm -rf big && mkdir -p big/sub && head -c 104857600 /dev/urandom > big/a "
+        "&& head -c 104857600 /dev/urandom > big/sub/b && cd big && sha256sum a sub/b > SHA256SUMS\"}\n"
+        "      - upload_directory: {artifact: big, src: big, max_size: 314572800}\n"
+        "      - trigger: {schedulers: [bigtests], wait_for_finish: true}\n"
+        "  - name: bigtest\n"
+        "    slaves: [s2]\n"
+        "    steps:\n"
+        "      - download_directory: {artifact: big, build: \"%(prop:parent_build_id)s\", dest: got, max_size: 314572800}\n"
+        "      - shell: {name: check, command: \"cd got && sha256sum -c SHA256SUMS\"}\n"
         "  - name: slow\n"
         "    slaves: [s1]\n"
         "    steps:\n"
@@ -75,7 +95,8 @@ struct ArtifactEnv {
         "      - upload_file: {artifact: big, src: big, max_size: 5368709120}\n"
         "schedulers:\n"
         "  - {name: tests, type: triggerable, builders: [test]}\n"
-        "  - {name: force, type: force, builders: [compile, named, slow]}\n");
+        "  - {name: bigtests, type: triggerable, builders: [bigtest]}\n"
+        "  - {name: force, type: force, builders: [compile, named, slow, big]}\n");
     master.setAuth("alice", "pw");
     master.start();
     s1.create();
@@ -145,6 +166,48 @@ TEST(Artifacts, CompileOnceTestOnAnotherSlave) {
   EXPECT_FALSE(fileExists(stored));
   EXPECT_TRUE(fileExists(e.master.dir() + "/artifacts/compile/2/app.bin"));
   EXPECT_TRUE(fileExists(e.master.dir() + "/artifacts/compile/1/dist")) << "keep applies to its own step's name only";
+}
+
+// VmRSS of a process in bytes (0 once it is gone).
+std::int64_t residentBytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  return 0;
+}
+
+TEST(Artifacts, A200MBDirectoryGoesThroughWhileMemoryStaysFlat) {
+  ArtifactEnv e;
+  const std::map<std::string, pid_t> pids{{"master", e.master.pid()}, {"s1", e.s1.pid()}, {"s2", e.s2.pid()}};
+  std::map<std::string, std::int64_t> before, peak;
+  for (const auto& [name, pid] : pids) before[name] = peak[name] = residentBytes(pid);
+  // Sampled all through the build: the upload, the archive's check and
+  // the download of 200 MB (a memory bound, not a timing one).
+  std::atomic<bool> done{false};
+  std::thread sampler([&] {
+    while (!done) {
+      for (const auto& [name, pid] : pids) peak[name] = std::max(peak[name], residentBytes(pid));
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  auto f = e.master.client({"force", "--scheduler", "force", "--builder", "big", "--wait"}, 300s);
+  done = true;
+  sampler.join();
+  ASSERT_EQ(f.rc, 0) << f.describe() << e.show("big", 1) << e.show("bigtest", 1);
+  ASSERT_EQ(e.result("bigtest", 1), kSuccess) << e.show("bigtest", 1);
+  const std::string check = e.show("bigtest", 1);
+  EXPECT_TRUE(contains(check, "a: OK")) << check;
+  EXPECT_TRUE(contains(check, "sub/b: OK")) << check;
+  auto size = sqlite(e.master.dbPath(), "SELECT size FROM artifacts WHERE name = 'big'");
+  ASSERT_EQ(size.size(), 1u);
+  EXPECT_GT(std::stoll(size[0][0]), 200LL * 1024 * 1024);
+  for (const auto& [name, pid] : pids) {
+    std::printf("%s: resident %lld -> peak %lld KiB\n", name.c_str(), static_cast<long long>(before[name] >> 10),
+                static_cast<long long>(peak[name] >> 10));
+    EXPECT_GT(before[name], 0) << name;
+    EXPECT_LT(peak[name] - before[name], std::int64_t{64} << 20)
+        << name << ": resident memory grew from " << before[name] << " to " << peak[name] << " bytes";
+  }
 }
 
 TEST(Artifacts, AnUnsafeNameIsRefusedWithALogLine) {

@@ -218,6 +218,8 @@ class SlaveProcess {
   // Waits until log() contains `text`.
   bool waitForLog(const std::string& text, std::chrono::milliseconds timeout = 30s) const;
   const std::string& dir() const { return dir_; }
+  // The slave's process id while start() has it running.
+  pid_t pid() const { return proc_.pid(); }
 
  private:
   std::string dir_;

@@ -12,6 +12,7 @@
 #include "master/db/database.hpp"
 #include "master/process/log_writer.hpp"
 #include "master/slaves/remote_slave.hpp"
+#include "master/status/views.hpp"
 
 namespace bb {
 
@@ -39,7 +40,12 @@ void DownloadStep::begin() {
   const std::string dest = interpolate(o.path, ctx_->props);
   if (auto bad = checkTransferPath(dest)) return refuse("dest: " + *bad);
   std::int64_t buildId = ctx_->buildId;
-  if (!o.build.empty()) {
+  if (!o.fromBuilder.empty()) {
+    std::string why;
+    auto up = upstreamBuild(o.fromBuilder, why);
+    if (!up) return refuse(why);
+    buildId = up->id;
+  } else if (!o.build.empty()) {
     const std::string b = interpolate(o.build, ctx_->props);
     char* end = nullptr;
     const long long v = std::strtoll(b.c_str(), &end, 10);
@@ -48,6 +54,9 @@ void DownloadStep::begin() {
   }
   auto rec = ctx_->db.getArtifact(buildId, artifactName_);
   if (!rec) return refuse("build " + std::to_string(buildId) + " has no artifact " + artifactName_);
+  if (rec->removedAt)
+    return refuse("artifact " + artifactName_ + " of " + rec->builder + " #" + std::to_string(rec->number) +
+                  " was " + retentionRemovalText(rec->removedAt, rec->removedBy));
   const std::string want = directory_ ? "directory" : "file";
   if (rec->kind != want)
     return refuse("artifact " + artifactName_ + " of build " + std::to_string(buildId) + " is a " + rec->kind +
@@ -73,6 +82,32 @@ void DownloadStep::begin() {
   TransferHandlers h;
   h.onFileCredit = [self](std::int64_t bytes) { self->onFileCredit(bytes); };
   run("download", std::move(args), std::move(h));
+}
+
+std::optional<db::BuildRecord> DownloadStep::upstreamBuild(const std::string& builder, std::string& why) {
+  // The upstream BuildSet: the one a dependent scheduler followed, else the
+  // one of the build whose trigger step started this build (its own build
+  // is in it, so `builder:` may name the triggering builder itself).
+  std::int64_t buildset = 0;
+  auto propId = [&](const char* name) -> std::int64_t {
+    const Json* v = ctx_->props.get(name);
+    return v && v->is_number_integer() ? v->get<std::int64_t>() : 0;
+  };
+  if (const std::int64_t up = propId("upstream_buildset_id")) {
+    buildset = up;
+  } else if (const std::int64_t parent = propId("parent_build_id")) {
+    const auto pb = ctx_->db.getBuild(parent);
+    const auto req = pb ? ctx_->db.getRequest(pb->requestId) : std::nullopt;
+    if (req) buildset = req->buildsetId;
+  }
+  if (!buildset) {
+    why = "builder: " + builder + " names an upstream build, but this build has none (it was not started by a "
+          "dependent scheduler or a trigger step)";
+    return std::nullopt;
+  }
+  auto b = ctx_->db.buildOfBuildset(buildset, builder);
+  if (!b) why = "upstream buildset " + std::to_string(buildset) + " has no build of " + builder;
+  return b;
 }
 
 void DownloadStep::onFileCredit(std::int64_t bytes) {

@@ -15,8 +15,8 @@ bool readTransferKeys(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s, boo
     r.allowKeys({"name", "artifact", "src", "workdir", "max_size", "mode", "keep", "halt_on_failure",
                  "flunk_on_failure", "warn_on_failure", "locks", "urls"});
   else
-    r.allowKeys({"name", "artifact", "dest", "build", "workdir", "max_size", "mode", "halt_on_failure",
-                 "flunk_on_failure", "warn_on_failure", "locks", "urls"});
+    r.allowKeys({"name", "artifact", "dest", "build", "builder", "workdir", "max_size", "mode",
+                 "halt_on_failure", "flunk_on_failure", "warn_on_failure", "locks", "urls"});
   auto o = std::make_shared<TransferOptions>();
   bool ok = true;
   if (auto w = r.string("workdir")) {
@@ -55,9 +55,19 @@ bool readTransferKeys(cfg::MapReader& r, cfg::MasterParse& p, StepConfig& s, boo
   }
   if (upload) {
     if (auto k = r.integer("keep", 0, 1000000)) o->keep = static_cast<int>(*k);
-  } else if (auto b = r.string("build")) {
-    cfg::checkInterpolation(r, r.markOf("build"), "build", *b);
-    o->build = *b;
+  } else {
+    if (auto b = r.string("build")) {
+      cfg::checkInterpolation(r, r.markOf("build"), "build", *b);
+      o->build = *b;
+    }
+    if (auto b = r.string("builder")) {
+      if (r.has("build"))
+        r.error(r.markOf("builder"), "give either build (a build id) or builder (the upstream build of that "
+                                     "builder), not both");
+      else
+        p.refer(cfg::RefKind::Builder, *b, r.markOf("builder"), r.what());
+      o->fromBuilder = *b;
+    }
   }
   s.locks = cfg::parseLockAccesses(r, p);
   if (auto b = r.boolean("halt_on_failure")) s.haltOnFailure = *b;

@@ -25,6 +25,9 @@ struct TransferOptions : StepOptions {
   int mode = -1;                  // file permissions; -1: 0644 (upload) / the artifact's (download)
   int keep = 0;                   // upload: keep this many builds' artifacts of this name (0: all)
   std::string build;              // download: the build id (may interpolate); "": this build
+  // download: instead of `build`, the build of this builder in the
+  // upstream BuildSet (a dependent scheduler's, or a trigger step's).
+  std::string fromBuilder;
 };
 
 // Reads a transfer step's keys; `pathKey` is "src" or "dest".

@@ -15,6 +15,28 @@ namespace bb::web {
 
 namespace {
 
+// The front page's line on the retention janitor ("" when it is off and
+// never ran): its last round and the next.
+std::string frontRetentionLine(const Json& r) {
+  if (!r.is_object()) return "";
+  const Json last = r.value("last_run", Json());
+  const bool enabled = r.value("enabled", false);
+  if (!enabled && !last.is_object()) return "";
+  std::string out = "no round yet";
+  if (last.is_object()) {
+    out = "last run " + formatTime(last.value("started_at", std::int64_t{0})) + " UTC: removed " +
+          std::to_string(last.value("artifacts", 0)) + " artifact(s) (" +
+          std::to_string(last.value("artifact_bytes", std::int64_t{0})) + " bytes) and the logs of " +
+          std::to_string(last.value("log_builds", 0)) + " build(s) (" +
+          std::to_string(last.value("log_bytes", std::int64_t{0})) + " bytes)";
+    if (const std::string err = last.value("error", std::string()); !err.empty()) out += "; stopped early: " + err;
+  }
+  if (!enabled) out += "; retention is off";
+  else if (r.contains("next_run_at") && r["next_run_at"].is_number())
+    out += "; next " + formatTime(r["next_run_at"].get<std::int64_t>()) + " UTC";
+  return out;
+}
+
 // The first line of `text`, cut to `max` bytes (at a UTF-8 boundary).
 std::string firstLine(const std::string& text, std::size_t max) {
   std::string line = text.substr(0, text.find('\n'));
@@ -163,7 +185,9 @@ std::string Pages::front(const Site& site) {
            {"pending_total", pendingTotal},
            {"has_pending", pendingTotal > 0},
            {"changes", changes},
-           {"storage", str(st, "storage")}};
+           {"storage", str(st, "storage")},
+           {"retention", Json()}};
+  if (std::string r = frontRetentionLine(st.value("retention", Json())); !r.empty()) ctx["retention"] = std::move(r);
   return renderPage("front", site.title, ctx, site);
 }
 
@@ -257,14 +281,23 @@ Json Pages::buildContext(const Site& site, const Json& b, bool canControl) {
   ctx["has_triggered"] = !triggered.empty();
   ctx["triggered"] = std::move(triggered);
   Json artifacts = Json::array();
-  for (const auto& a : b.value("artifacts", Json::array()))
-    artifacts.push_back(Json{{"name", str(a, "name")},
-                             {"kind", str(a, "kind")},
-                             {"size", num(a, "size")},
-                             {"sha256", str(a, "sha256")},
-                             {"href", site.base + "/" + str(a, "url")}});
+  for (const auto& a : b.value("artifacts", Json::array())) {
+    Json row{{"name", str(a, "name")},
+             {"kind", str(a, "kind")},
+             {"size", num(a, "size")},
+             {"sha256", str(a, "sha256")}};
+    // One the retention janitor deleted says so instead of linking a 410.
+    if (a.contains("removed")) {
+      row["removed"] = str(a["removed"], "text");
+      row["href"] = Json();  // null: false, not looked up further out
+    } else {
+      row["href"] = site.base + "/" + str(a, "url");
+    }
+    artifacts.push_back(std::move(row));
+  }
   ctx["has_artifacts"] = !artifacts.empty();
   ctx["artifacts"] = std::move(artifacts);
+  if (b.contains("logs_removed")) ctx["logs_removed"] = str(b["logs_removed"], "text");
   Json steps = Json::array();
   const std::string href = buildHref(site, builder, num(b, "number"));
   for (const auto& s : b.value("steps", Json::array())) {

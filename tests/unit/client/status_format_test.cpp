@@ -88,5 +88,32 @@ TEST(StatusFormat, CellText) {
   EXPECT_EQ(cellText(nullptr), "-");
 }
 
+TEST(StatusFormat, WhatRetentionRemovedAndItsLastRound) {
+  const Json removed{{"at", 1}, {"by", "artifacts.max_age_days=30"},
+                     {"text", "removed by retention at 1970-01-01 00:00:01 UTC (artifacts.max_age_days=30)"}};
+  const Json build{{"artifacts", Json::array({{{"name", "app"}, {"kind", "file"}, {"size", 5}, {"sha256", "ab"},
+                                               {"removed", removed}},
+                                              {{"name", "doc"}, {"kind", "file"}, {"size", 1}, {"sha256", "cd"}}})},
+                   {"logs_removed", removed}};
+  EXPECT_EQ(formatArtifacts(build),
+            "  artifact app (file, 5 bytes, sha256 ab): " + removed["text"].get<std::string>() + "\n"
+            "  artifact doc (file, 1 bytes, sha256 cd)\n"
+            "  logs " + removed["text"].get<std::string>() + "\n");
+
+  EXPECT_EQ(formatRetention(Json()), "");
+  EXPECT_EQ(formatRetention(Json{{"enabled", false}, {"last_run", nullptr}}), "");
+  EXPECT_EQ(formatRetention(Json{{"enabled", true}, {"last_run", nullptr}, {"running", true}}),
+            "Retention: no round yet; a round is running\n");
+  const Json last{{"started_at", 0}, {"artifacts", 2}, {"artifact_bytes", 300}, {"log_builds", 1},
+                  {"log_bytes", 40}, {"by_rule", {{"logs.max_age_days=1", 1}, {"artifacts.max_total_mb=2", 2}}},
+                  {"error", "cannot delete x: busy"}};
+  const std::string line = formatRetention(Json{{"enabled", false}, {"last_run", last}});
+  EXPECT_NE(line.find("Retention: last run -: removed 2 artifact(s) (300 bytes), the logs of 1 build(s) (40 bytes)"
+                      " [artifacts.max_total_mb=2: 2, logs.max_age_days=1: 1]; stopped early: cannot delete x: busy;"
+                      " retention is off"),
+            std::string::npos)
+      << line;
+}
+
 }  // namespace
 }  // namespace bb::client

@@ -234,6 +234,65 @@ TEST(MasterConfig, ExampleArtifactsLoads) {
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->steps[2].type, "upload_directory");
   EXPECT_EQ(r.config->master.artifactsMaxBuildSize, std::int64_t{5} << 30);
+  // The dependent scheduler's build names its upstream by builder.
+  const BuilderEntry* pkg = r.config->findBuilder("package");
+  ASSERT_NE(pkg, nullptr);
+  EXPECT_EQ(pkg->steps[0].type, "download_file");
+  const RetentionConfig& ret = r.config->retention;
+  EXPECT_EQ(ret.interval, std::chrono::minutes(60));
+  EXPECT_EQ(ret.artifacts.maxAgeDays, 30);
+  EXPECT_EQ(ret.artifacts.keepBuildsPerBuilder, 20);
+  EXPECT_EQ(ret.artifacts.maxTotalBytes, std::int64_t{51200} << 20);
+  EXPECT_EQ(ret.logs.maxAgeDays, 365);
+  EXPECT_EQ(ret.logs.keepBuildsPerBuilder, 0);
+}
+
+// retention: every limit optional; bad values and keys are positioned errors.
+TEST(MasterConfig, RetentionSection) {
+  auto none = parseMasterConfig("master: {name: m}\n", "m.yaml", masterConfigKinds());
+  ASSERT_TRUE(none.ok()) << dump(none.errors);
+  EXPECT_FALSE(none.config->retention.any());
+  auto half = parseMasterConfig("retention: {logs: {max_age_days: 0.5}}\n", "m.yaml", masterConfigKinds());
+  ASSERT_TRUE(half.ok()) << dump(half.errors);
+  EXPECT_EQ(half.config->retention.logs.maxAgeDays, 0.5);
+  EXPECT_TRUE(half.config->retention.any());
+  const std::string yaml =
+      "retention:\n"
+      "  interval_minutes: 0\n"
+      "  artifacts: {max_age_days: -1, keep_builds_per_builder: 0, max_total_mb: lots}\n"
+      "  logs: {max_total_mb: 5, max_age_days: never}\n"
+      "  files: {}\n";
+  auto r = parseMasterConfig(yaml, "m.yaml", masterConfigKinds());
+  ASSERT_FALSE(r.ok());
+  const std::string all = dump(r.errors);
+  EXPECT_NE(all.find("m.yaml:2:"), std::string::npos) << all;
+  EXPECT_NE(all.find("interval_minutes must be"), std::string::npos) << all;
+  EXPECT_NE(all.find("m.yaml:3:"), std::string::npos) << all;
+  EXPECT_NE(all.find("max_age_days must be a number of days above 0"), std::string::npos) << all;
+  EXPECT_NE(all.find("keep_builds_per_builder must be"), std::string::npos) << all;
+  EXPECT_NE(all.find("max_total_mb must be"), std::string::npos) << all;
+  EXPECT_NE(all.find("retention.logs: unknown key 'max_total_mb'"), std::string::npos) << all;
+  EXPECT_NE(all.find("got 'never'"), std::string::npos) << all;
+  EXPECT_NE(all.find("unknown key 'files'"), std::string::npos) << all;
+}
+
+// download_file's builder: names a configured builder, and not with build:.
+TEST(MasterConfig, DownloadFromTheUpstreamBuilder) {
+  const std::string yaml =
+      "slaves: [{name: s1, password: \"" + kVerifier + "\"}]\n"
+      "builders:\n"
+      "  - name: b\n"
+      "    slaves: [s1]\n"
+      "    steps:\n"
+      "      - download_file: {artifact: x, dest: a, builder: nosuch}\n"
+      "      - download_file: {artifact: x, dest: a, builder: b, build: \"1\"}\n";
+  auto r = parseMasterConfig(yaml, "m.yaml", masterConfigKinds());
+  ASSERT_FALSE(r.ok());
+  const std::string all = dump(r.errors);
+  EXPECT_NE(all.find("m.yaml:6:"), std::string::npos) << all;
+  EXPECT_NE(all.find("nosuch"), std::string::npos) << all;
+  EXPECT_NE(all.find("m.yaml:7:"), std::string::npos) << all;
+  EXPECT_NE(all.find("not both"), std::string::npos) << all;
 }
 
 // A transfer step's unsafe names are config errors, with their position.

@@ -384,6 +384,8 @@ TEST_F(DependentTest, FiresOnSuccessWithTheSameSourceStampAndNotOnFailure) {
   EXPECT_EQ(d[0].sourcestamp.revision, db.getBuildset(1)->sourcestamp.revision);
   EXPECT_EQ(d[0].sourcestamp.changeIds, db.getBuildset(1)->sourcestamp.changeIds);
   EXPECT_EQ(db.requestsForBuildset(d[0].id)[0].builder, "full-builder");
+  // It names its upstream BuildSet (a download step's `builder:` uses it).
+  EXPECT_EQ(d[0].properties.value("upstream_buildset_id", Json()), Json::array({1, "Dependent"}));
   change("main");
   const auto failed = db.getBuildset(3);
   ASSERT_TRUE(failed && failed->scheduler == "quick");
