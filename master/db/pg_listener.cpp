@@ -54,6 +54,11 @@ struct DbListener::Impl : std::enable_shared_from_this<Impl> {
       disconnect();
       return why;
     }
+    // Notices (the server's "terminating connection" included) go to the
+    // log at debug level, not to stderr.
+    PQsetNoticeProcessor(
+        conn, [](void*, const char* msg) { spdlog::debug("postgresql listener: {}", listenerFirstLine(msg)); },
+        nullptr);
     for (const auto& channel : channels) {
       char* quoted = PQescapeIdentifier(conn, channel.c_str(), channel.size());
       PGresult* r = PQexec(conn, ("LISTEN " + std::string(quoted ? quoted : "\"\"")).c_str());

@@ -4,6 +4,7 @@
 // in the PostgreSQL pass (pg.Multimaster.*, tests/CMakeLists.txt).
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -161,6 +162,22 @@ TEST_F(Multimaster, ABuildOfAKilledMasterIsRetriedOnTheSurvivor) {
   EXPECT_EQ(count("buildrequests WHERE builder = 'slow'"), 1);
   EXPECT_EQ(one("SELECT result FROM buildrequests WHERE builder = 'slow'"), "0");
   EXPECT_EQ(one("SELECT active FROM masters WHERE name = 'ma'"), "0");
+}
+
+// A master that stalls past dead_after (SIGSTOP here; a swapped-out or
+// frozen host in life) is declared dead and its work taken over. When it
+// runs again it finds its row inactive and exits at once, so it never
+// runs what a survivor now runs.
+TEST_F(Multimaster, AMasterDeclaredDeadWhileItStalledExitsWhenItWakes) {
+  startBoth("");
+  ::kill(a.pid(), SIGSTOP);
+  ASSERT_TRUE(b.waitForLog("master ma (id " + masterId("ma") + ") declared dead", 20s)) << b.log();
+  ::kill(a.pid(), SIGCONT);
+  ASSERT_TRUE(waitFor([&] { return !a.running(); }, 20s)) << a.log();
+  EXPECT_EQ(a.stop(), 3) << a.log();
+  EXPECT_TRUE(contains(a.log(), "this master was declared dead by another master")) << a.log();
+  // B took its schedulers when it declared it dead.
+  EXPECT_EQ(one("SELECT master_id FROM scheduler_owners WHERE name = 'all'"), masterId("mb"));
 }
 
 // The password of the database user comes from database_password_file:
