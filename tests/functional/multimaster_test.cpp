@@ -101,6 +101,30 @@ TEST_F(Multimaster, WorkAcceptedOnOneMasterIsBuiltOnceByTheMasterWithTheSlave) {
   EXPECT_TRUE(contains(b.log(), "change 1 accepted")) << b.log();
 }
 
+// A BuildSet that completes on master B reaches a dependent scheduler that
+// runs on master A (bb_buildset_done): A's dependent makes its BuildSet,
+// and A's slave builds it. Without the relay A would never hear of it.
+TEST_F(Multimaster, ABuildsetCompletedOnOneMasterTriggersADependentOnAnother) {
+  writeFile(tmp.sub("gate"), "");  // `slow` builds at once here
+  startBoth("  - {name: after, type: dependent, upstream: force, builders: [b1]}\n");
+  ASSERT_TRUE(b.waitForLog("scheduler after: another master runs it; standing by")) << b.log();
+  s2.create();
+  s2.start();
+  ASSERT_TRUE(b.waitForLog("slave s2 connected")) << b.log();
+  auto r = b.client({"force", "--scheduler", "force", "--builder", "slow", "--revision", "r1"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_TRUE(waitFor([&] { return count("buildsets WHERE scheduler = 'after'") == 1; }, 30s))
+      << a.log() << b.log();
+  EXPECT_EQ(one("SELECT master_id FROM builds WHERE builder = 'slow'"), masterId("mb"));
+  EXPECT_TRUE(contains(a.log(), "scheduler after created buildset")) << a.log();
+  s1.create();
+  s1.start();
+  ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'b1' AND finished = 1") == 1; }, 30s))
+      << a.log();
+  EXPECT_EQ(one("SELECT master_id FROM builds WHERE builder = 'b1'"), masterId("ma"));
+  EXPECT_EQ(count("buildsets WHERE scheduler = 'after'"), 1);
+}
+
 // A scheduler with a timer runs on one master: the first to claim it in
 // the database. The other stands by, and takes it over from the stored
 // state when its owner stops cleanly; a periodic slot is never built twice.
