@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/master_config.hpp"
+#include "master/database_password.hpp"
 
 namespace bb {
 
@@ -38,12 +39,5 @@ class BuildMaster {
 // postgresql:// URL is returned as it is. Throws
 // std::runtime_error for an unsupported database URL.
 std::string databasePath(const std::string& dir, const std::string& url);
-
-// Reads the file `master.database_password_file` names (relative to dir)
-// and gives its first line to every PostgreSQL connection opened after
-// (db::setServerPassword); nothing without that key. Throws
-// std::runtime_error for a file that is missing, empty, or readable by
-// group or others.
-void useDatabasePassword(const std::string& dir, const MasterSection& master);
 
 }  // namespace bb

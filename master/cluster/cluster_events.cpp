@@ -135,13 +135,20 @@ void ClusterEvents::onNotify(const std::string& channel, const std::string& payl
   if (channel == kRequestChannel) {
     if (hooks_.wakeDistributor) hooks_.wakeDistributor();
   } else if (channel == kChangeChannel) {
+    // One change failing (a full disk refusing its classification) does
+    // not keep the others of the notification from this master's schedulers.
     for (const auto id : ids) {
-      auto change = db_.getChange(id);
-      if (!change) {
-        spdlog::error("cluster: master {} announced change {}, which is not in the database", sender, id);
-        continue;
+      try {
+        auto change = db_.getChange(id);
+        if (!change) {
+          spdlog::error("cluster: master {} announced change {}, which is not in the database", sender, id);
+          continue;
+        }
+        if (hooks_.changeFromOtherMaster) hooks_.changeFromOtherMaster(*change);
+      } catch (const std::exception& e) {
+        spdlog::error("cluster: change {} from master {} did not reach this master's schedulers: {}", id,
+                      sender, e.what());
       }
-      if (hooks_.changeFromOtherMaster) hooks_.changeFromOtherMaster(*change);
     }
   } else if (channel == kBuildsetDoneChannel) {
     for (const auto id : ids)
