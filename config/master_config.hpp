@@ -26,10 +26,16 @@ struct MasterSection {
   std::size_t webMaxBody = 1024 * 1024;        // larger request bodies get 413
   std::size_t webMaxConnections = 512;         // more at once get 503 (event streams count)
   std::string database = "sqlite:state.sqlite";  // relative to the master dir
+  // A file holding the PostgreSQL password (relative to the master dir;
+  // "": libpq's own ways, ~/.pgpass or PGPASSWORD).
+  std::string databasePasswordFile;
   std::uint32_t maxFrame = 1u << 20;
   std::chrono::seconds heartbeatInterval{10};
   std::chrono::seconds heartbeatTimeout{30};
   std::chrono::seconds pingTimeout{10};
+  // Several masters on one database: a master whose heartbeat is older
+  // than this is declared dead by another, which takes over its work.
+  std::chrono::seconds deadAfter{60};
   // TLS on slave_port (docs/configuration.md): on unless `tls: false`;
   // the files are relative to the master directory.
   bool tls = true;

@@ -45,8 +45,8 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
   MapReader r(top.value("master"), "master", p.sink, top.markOf("master"));
   if (!r.isMap()) return;
   r.allowKeys({"name", "url", "host", "slave_port", "web_port", "web_host",
-               "web_read_login", "web_max_body", "web_max_connections", "database", "max_frame",
-               "heartbeat_interval", "heartbeat_timeout", "ping_timeout", "max_retries",
+               "web_read_login", "web_max_body", "web_max_connections", "database", "database_password_file", "max_frame",
+               "heartbeat_interval", "heartbeat_timeout", "ping_timeout", "max_retries", "dead_after",
                "artifacts_max_build_size", "log_max_mb", "log_keep", "tls", "tls_cert", "tls_key"});
   MasterSection& m = p.config.master;
 
@@ -91,10 +91,21 @@ void parseMasterSection(const MapReader& top, MasterParse& p) {
     if (auto bad = checkDatabaseUrl(*db)) r.error(r.markOf("database"), *bad);
     else m.database = *db;
   }
+  if (auto file = r.string("database_password_file")) {
+    if (file->empty())
+      r.error(r.markOf("database_password_file"),
+              "database_password_file is empty; give the file that holds the database password");
+    else if (m.database.rfind("postgres", 0) != 0)
+      r.error(r.markOf("database_password_file"),
+              "database_password_file is only for a postgresql:// database (SQLite has no password)");
+    else
+      m.databasePasswordFile = *file;
+  }
   if (auto mf = r.integer("max_frame", 1024, 1 << 30)) m.maxFrame = static_cast<std::uint32_t>(*mf);
   if (auto s = r.integer("heartbeat_interval", 1, 3600)) m.heartbeatInterval = std::chrono::seconds(*s);
   if (auto s = r.integer("heartbeat_timeout", 1, 86400)) m.heartbeatTimeout = std::chrono::seconds(*s);
   if (auto s = r.integer("ping_timeout", 1, 3600)) m.pingTimeout = std::chrono::seconds(*s);
+  if (auto s = r.integer("dead_after", 3, 86400)) m.deadAfter = std::chrono::seconds(*s);
   if (auto n = r.integer("max_retries", 0, 1000)) m.maxRetries = static_cast<int>(*n);
   if (auto n = r.integer("artifacts_max_build_size", 0, kNoMax)) m.artifactsMaxBuildSize = *n;
   if (auto on = r.boolean("tls")) m.tls = *on;

@@ -1,5 +1,6 @@
 #include "master/buildmaster.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -26,6 +27,9 @@
 #include "master/reporters/reporter.hpp"
 #include "master/secrets/secret_store.hpp"
 #include "master/changes/webhook_source.hpp"
+#include "master/cluster/cluster_events.hpp"
+#include "master/cluster/master_takeover.hpp"
+#include "master/cluster/master_watch.hpp"
 #include "master/port/master_port.hpp"
 #include "master/slaves/slave_registry.hpp"
 #include "master/status/rpc_handler.hpp"
@@ -77,6 +81,8 @@ struct BuildMaster::Impl {
   std::unique_ptr<RetentionJanitor> retention;
   std::unique_ptr<ChangeBus> bus;
   std::unique_ptr<SchedulerSet> schedulers;
+  std::unique_ptr<ClusterEvents> cluster;  // inert unless the database is shared
+  std::unique_ptr<MasterWatch> watch;      // only on a shared database
   std::unique_ptr<RpcHandler> rpc;
   std::unique_ptr<MasterPort> port;
   std::unique_ptr<web::WebService> web;  // null when master.web_port is 0
@@ -120,33 +126,26 @@ void BuildMaster::Impl::recover() {
   // Builds of this master that were running when it died are recorded as
   // RETRY with their logs closed, and its claims are released: requests
   // run again, none is lost and none runs twice. Work from before masters
-  // had identities counts as this master's; other masters' work is theirs.
+  // had identities counts as this master's; other masters' work is theirs
+  // (or, on a shared database, a survivor's once their owner is declared
+  // dead: master/cluster/master_watch.hpp).
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        clock.wallNow().time_since_epoch())
                        .count();
   const db::MasterId self = identity->id();
-  int interrupted = 0;
   db->transaction([&] {
-    for (const auto& b : db->unfinishedBuildsOf(self)) {
-      for (const auto& s : db->stepsForBuild(b.id)) {
-        for (const auto& l : db->logsForStep(s.id))
-          if (!l.finished) db->finishLog(l.id);
-        if (!s.finished) db->finishStep(s.id, Result::Retry, "master stopped uncleanly", now);
-      }
-      db->finishBuild(b.id, Result::Retry, "master stopped uncleanly; the request will run again", now);
-      ++interrupted;
-    }
-    const int unclaimed = db->unclaimRequestsOf(self);
-    if (interrupted || unclaimed)
+    const TakenOver t = takeOverWorkOf(*db, self, now, "master stopped uncleanly", /*releaseSchedulers=*/false);
+    if (t.builds || t.requests)
       spdlog::warn("recovered from an unclean stop: {} build(s) marked retry, {} request(s) back in the queue",
-                   interrupted, unclaimed);
+                   t.builds, t.requests);
   });
   for (const auto& w : db->otherMastersWork(self))
     spdlog::warn("master '{}' (last heartbeat at {}) still holds {} claimed request(s) and {} unfinished "
-                 "build(s); this master ('{}') does not take them over. If it was this master under "
+                 "build(s); this master ('{}') does not take them over{}. If it was this master under "
                  "another master.name, set that name back to recover them",
                  w.master.name, w.master.lastHeartbeat, w.claimedRequests, w.unfinishedBuilds,
-                 identity->name());
+                 identity->name(),
+                 db->isShared() ? " unless it stays silent past dead_after" : "");
 }
 
 void BuildMaster::Impl::configureComponents() {
@@ -287,7 +286,8 @@ void BuildMaster::Impl::shutdown(bool clean) {
   spdlog::info("shutdown: 2. stop starting builds; stop schedulers and change sources");
   distributor->stopStartingBuilds();
   for (auto& s : changeSources) s->stop();
-  schedulers->stopAll();
+  // Released schedulers go on on another master, from their stored state.
+  if (schedulers->stopAll() > 0) cluster->announceSchedulersReleased();
   if (distributor->runningCount() == 0) {
     spdlog::info("shutdown: 3. no running builds to wait for");
     finishShutdown();
@@ -320,6 +320,7 @@ void BuildMaster::Impl::finishShutdown() {
   // A write that waits for room is tried once more, never waited for.
   storage->flushOnce();
   retention->stop();
+  if (watch) watch->stop();
   identity->stop();
   spdlog::info("shutdown: 4b. reporters send what they queued (at most {} s)", kReporterDrainLimit.count());
   finishReporters();
@@ -354,8 +355,10 @@ int BuildMaster::run(std::function<void()> onReady,
   auto& im = *impl_;
   try {
     const std::string dbPath = databasePath(im.dir, im.config.master.database);
+    useDatabasePassword(im.dir, im.config.master);
     im.db = db::openMasterDatabase(dbPath, im.dir, db::OpenPurpose::Start);
-    im.identity = std::make_unique<MasterIdentity>(*im.db, im.clock, im.config.master.name);
+    im.identity = std::make_unique<MasterIdentity>(*im.db, im.clock, im.config.master.name,
+                                                   MasterIdentity::intervalFor(im.config.master.deadAfter));
     im.recover();
     im.identity->start();
     // Write, then notify: every component publishes on the one event bus,
@@ -394,6 +397,42 @@ int BuildMaster::run(std::function<void()> onReady,
         [&im](std::function<void()> fn) { im.post(std::move(fn)); }, nullptr});
     im.schedulers = std::make_unique<SchedulerSet>(SchedulerContext{*im.db, im.clock, *im.buildsets, im.dir, &im.io}, *im.bus);
     im.distributor->setSchedulers(im.schedulers.get());
+    // Several masters on one database: schedulers with timers or held
+    // changes run on one master each (claimed in the database), and what
+    // one master commits reaches the others (docs/multimaster.md).
+    if (im.db->isShared()) im.schedulers->shareWithOtherMasters(im.identity->id());
+    im.cluster = std::make_unique<ClusterEvents>(
+        *im.db, im.identity->id(), *im.events, *im.buildsets, im.io,
+        ClusterEvents::Hooks{[&im] { im.distributor->wake(); },
+                             [&im](const db::ChangeRecord& c) { im.bus->deliverFromOtherMaster(c); },
+                             [&im] {
+                               if (!im.shuttingDown) im.schedulers->claimUnowned();
+                             }});
+    if (im.db->isShared()) {
+      im.watch = std::make_unique<MasterWatch>(
+          *im.db, im.clock, im.identity->id(), im.config.master.deadAfter,
+          MasterIdentity::intervalFor(im.config.master.deadAfter),
+          [&im](const std::string&, const TakenOver& t) {
+            // The dead master's requests may run here or on any survivor;
+            // its schedulers go to whichever claims them first.
+            im.distributor->wake();
+            if (t.requests) im.cluster->announceRequests();
+            if (t.schedulers) {
+              if (!im.shuttingDown) im.schedulers->claimUnowned();
+              im.cluster->announceSchedulersReleased();
+            }
+          },
+          [] {
+            // Its builds were retried elsewhere and its requests may run
+            // on another master now: anything this process still wrote
+            // about them could run them twice. It stops at once, without
+            // writing; restarted, it recovers as any master does.
+            spdlog::critical("exiting now: restart this master (a master must not stall for dead_after)");
+            spdlog::shutdown();
+            std::_Exit(3);
+          });
+      im.watch->start();
+    }
     im.rpc = std::make_unique<RpcHandler>(*im.db, *im.bus, *im.schedulers, *im.buildsets,
                                           [&im]() -> const MasterConfig& { return im.config; });
     im.rpc->setRunningBuilds([&im] { return im.distributor->runningBuilds(); });

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/master_config.hpp"
+#include "master/database_password.hpp"
 
 namespace bb {
 

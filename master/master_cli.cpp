@@ -128,6 +128,7 @@ int createMaster(const std::vector<std::string>& args) {
   const std::string dbUrl = section.database;
   try {
     // The only verb that makes a database (start refuses a missing one).
+    useDatabasePassword(dir, section);
     db::openMasterDatabase(databasePath(dir, dbUrl), dir, db::OpenPurpose::Create);
   } catch (const std::exception& e) {
     std::cerr << "cannot create the database: " << e.what() << "\n";
@@ -202,13 +203,16 @@ int upgradeMaster(const std::vector<std::string>& args) {
     return 1;
   }
   std::string url = "sqlite:state.sqlite";
+  MasterSection section;
   const std::string cfgPath = (fs::path(dir) / kConfigName).string();
   if (fs::exists(cfgPath)) {
     auto cfg = loadChecked(cfgPath);
     if (!cfg) return 1;
     url = cfg->master.database;
+    section = cfg->master;
   }
   try {
+    useDatabasePassword(dir, section);
     auto db = db::openMasterDatabase(databasePath(dir, url), dir, db::OpenPurpose::Upgrade);
     const int from = db->schemaVersion();
     const int to = db::Database::latestSchemaVersion();

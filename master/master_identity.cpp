@@ -1,13 +1,20 @@
 #include "master/master_identity.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "master/db/database.hpp"
 
 namespace bb {
 
-MasterIdentity::MasterIdentity(db::Database& db, Clock& clock, std::string name)
-    : db_(db), clock_(clock), name_(std::move(name)) {
+std::chrono::seconds MasterIdentity::intervalFor(std::chrono::seconds deadAfter) {
+  return std::clamp(deadAfter / 3, std::chrono::seconds(1), kHeartbeatInterval);
+}
+
+MasterIdentity::MasterIdentity(db::Database& db, Clock& clock, std::string name,
+                               std::chrono::seconds interval)
+    : db_(db), clock_(clock), name_(std::move(name)), interval_(interval) {
   id_ = db_.registerMaster(name_, nowSeconds());
 }
 
@@ -20,7 +27,7 @@ std::int64_t MasterIdentity::nowSeconds() const {
 
 void MasterIdentity::start() {
   if (!timer_) timer_ = clock_.makeTimer();
-  timer_->start(std::chrono::duration_cast<std::chrono::milliseconds>(kHeartbeatInterval),
+  timer_->start(std::chrono::duration_cast<std::chrono::milliseconds>(interval_),
                 [this] { beat(); });
 }
 

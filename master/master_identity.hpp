@@ -19,12 +19,17 @@ namespace bb {
 
 class MasterIdentity {
  public:
-  // How often the heartbeat is written.
+  // How often the heartbeat is written by default.
   static constexpr std::chrono::seconds kHeartbeatInterval{10};
+  // The interval for a master that others declare dead after `deadAfter`
+  // of silence: a third of it (at least 1 s, at most the default), so two
+  // missed heartbeats are not yet a death.
+  static std::chrono::seconds intervalFor(std::chrono::seconds deadAfter);
 
   // Registers the master called `name` (creating its row on its first
   // start); throws DbError if the database refuses.
-  MasterIdentity(db::Database& db, Clock& clock, std::string name);
+  MasterIdentity(db::Database& db, Clock& clock, std::string name,
+                 std::chrono::seconds interval = kHeartbeatInterval);
   ~MasterIdentity();
   MasterIdentity(const MasterIdentity&) = delete;
   MasterIdentity& operator=(const MasterIdentity&) = delete;
@@ -46,6 +51,7 @@ class MasterIdentity {
   Clock& clock_;
   std::string name_;
   db::MasterId id_;
+  std::chrono::seconds interval_;
   std::unique_ptr<Timer> timer_;
   bool failing_ = false;  // the last heartbeat failed (logged once per outage)
 };

@@ -10,7 +10,9 @@
 # in a directory under /tmp that it owns (DIR/home names it): DIR itself may
 # be below a directory the postgres user cannot enter, such as /root.
 # Trust authentication for the `bb` superuser: the server listens on
-# 127.0.0.1 only and lives as long as one test run.
+# 127.0.0.1 only and lives as long as one test run. The role `bb_pw_user`
+# must give a password over TCP (scram-sha-256): the test of
+# `database_password_file` makes it.
 set -euo pipefail
 
 cmd=${1:?usage: pg_cluster.sh start|stop DIR}
@@ -48,6 +50,7 @@ case "$cmd" in
     echo "$home" >"$dir/home"
     as_owner "$bin/initdb" -D "$home/data" -U bb --auth=trust --no-locale -E UTF8 >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
+    as_owner sh -c "{ echo 'host all bb_pw_user 127.0.0.1/32 scram-sha-256'; cat '$home/data/pg_hba.conf'; } >'$home/data/pg_hba.new' && mv '$home/data/pg_hba.new' '$home/data/pg_hba.conf'"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     # Test settings: no fsync (the data lives for one run), enough
     # connections for every master of a parallel run.

@@ -67,17 +67,20 @@ int cleanupdbVerb(const std::vector<std::string>& args) {
   }
   const std::string dir = p->vm["dir"].as<std::string>();
   std::string url = "sqlite:state.sqlite";
+  MasterSection section;
   const std::string cfgPath = configPathFor(dir);
   std::error_code ec;
   if (fs::exists(cfgPath, ec)) {
     auto cfg = loadChecked(cfgPath);
     if (!cfg) return 1;
     url = cfg->master.database;
+    section = cfg->master;
   }
   const bool running = pidFileLocked(pidPathFor(dir));
   const bool compact = !p->vm["no-compact"].as<bool>() && !running;
   try {
     const std::string dbPath = databasePath(dir, url);
+    useDatabasePassword(dir, section);
     const bool server = db::isServerDatabase(dbPath);
     if (!server && !fs::exists(dbPath, ec)) {
       std::cerr << "buildmaster cleanupdb: no database at " << dbPath

@@ -28,6 +28,18 @@ Event requestEvent(EventType type, std::int64_t requestId, std::int64_t buildset
   return e;
 }
 
+Event completedEvent(const db::BuildsetRecord& bs) {
+  Event e;
+  e.type = EventType::BuildsetCompleted;
+  e.buildsetId = bs.id;
+  e.scheduler = bs.scheduler;
+  e.changeIds = bs.sourcestamp.changeIds;
+  e.data = Json{{"result", std::string(toString(bs.result))},
+                {"reason", bs.reason},
+                {"parent_build_id", bs.parentBuildId}};
+  return e;
+}
+
 }  // namespace
 
 NewBuildset BuildsetService::create(const std::string& scheduler, const std::string& reason,
@@ -112,15 +124,16 @@ void BuildsetService::completed(const db::BuildsetCompletion& done) {
   db_.afterCommit([id = bs->id, result = bs->result] {
     spdlog::info("buildset {} complete: {}", id, toString(result));
   });
-  Event e;
-  e.type = EventType::BuildsetCompleted;
-  e.buildsetId = bs->id;
-  e.scheduler = bs->scheduler;
-  e.changeIds = bs->sourcestamp.changeIds;
-  e.data = Json{{"result", std::string(toString(bs->result))},
-                {"reason", bs->reason},
-                {"parent_build_id", bs->parentBuildId}};
+  events_.publish(completedEvent(*bs));
+}
+
+bool BuildsetService::completedElsewhere(std::int64_t buildsetId) {
+  auto bs = db_.getBuildset(buildsetId);
+  if (!bs || !bs->complete) return false;
+  Event e = completedEvent(*bs);
+  e.fromOtherMaster = true;
   events_.publish(std::move(e));
+  return true;
 }
 
 }  // namespace bb

@@ -55,6 +55,10 @@ class BuildsetService {
   // its transaction or after.
   void completed(const db::BuildsetCompletion& done);
 
+  // Another master completed the BuildSet: buildset.completed goes on
+  // this master's bus too, marked fromOtherMaster. False if it is unknown
+  // or not complete.
+  bool completedElsewhere(std::int64_t buildsetId);
   EventBus& events() { return events_; }
 
  private:

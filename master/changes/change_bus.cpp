@@ -36,4 +36,15 @@ std::int64_t ChangeBus::addChange(db::ChangeRecord change,
   return change.id;
 }
 
+void ChangeBus::deliverFromOtherMaster(const db::ChangeRecord& change) {
+  bool any = false;
+  for (ChangeSubscriber* s : subscribers_) any = any || s->wantsSource(change.source);
+  if (!any) return;
+  db_.transaction([&] {
+    for (ChangeSubscriber* s : subscribers_)
+      if (s->wantsSource(change.source)) s->onChange(change);
+  });
+  spdlog::info("change {} (accepted by another master) reached this master's schedulers", change.id);
+}
+
 }  // namespace bb

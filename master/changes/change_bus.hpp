@@ -40,6 +40,12 @@ class ChangeBus {
   // case nothing of it was stored.
   std::int64_t addChange(db::ChangeRecord change,
                          const std::function<void()>& alsoInTransaction = {});
+  // A change another master on the shared database accepted (and its
+  // schedulers classified): this master's subscribers classify it, in one
+  // transaction; nothing is stored for the change itself and no
+  // change.added is published. Throws DbError, in which case none of
+  // their decisions was stored.
+  void deliverFromOtherMaster(const db::ChangeRecord& change);
   std::uint64_t changesAdded() const { return added_; }
 
  private:

@@ -45,6 +45,10 @@ enum class OpenMode {
 // Whether `location` names a database server (postgresql://...) rather
 // than a file.
 bool isServerDatabase(const std::string& location);
+// The password every PostgreSQL connection opened from now on gives the
+// server ("": libpq finds one itself, in ~/.pgpass, PGPASSFILE's file or
+// PGPASSWORD). Never part of a URL, a message or a log line.
+void setServerPassword(std::string password);
 
 class Database {
  public:
@@ -63,6 +67,15 @@ class Database {
 
   // Where the data lives (the file path), for messages.
   const std::string& path() const { return path_; }
+  // Whether several masters can share this database (PostgreSQL), and so
+  // need to tell each other what they wrote (notify_db.cpp).
+  bool isShared() const;
+
+  // --- telling other masters (notify_db.cpp) ---
+  // Sends `payload` on `channel` to every master that listens
+  // (db_listener.hpp), delivered when the open transaction commits (at
+  // once outside one). A no-op on an engine that is not shared.
+  void notify(const std::string& channel, const std::string& payload);
 
   // --- schema (schema.cpp) ---
   // 0 for an empty database.
@@ -271,6 +284,28 @@ class Database {
   // Masters other than `master` that still hold claimed, incomplete
   // requests or unfinished builds, by id.
   std::vector<MasterWork> otherMastersWork(MasterId master);
+  // Active masters other than `self` whose last heartbeat is before
+  // `before`, by id.
+  std::vector<MasterRecord> silentMasters(MasterId self, std::int64_t before);
+  // Marks `master` inactive if it is still active and silent since before
+  // `before`: one conditional UPDATE, so of several survivors exactly one
+  // declares it dead (and takes over its work in the same transaction).
+  bool declareMasterDead(MasterId master, std::int64_t before);
+  // The master's heartbeat, if it is still active: false when another
+  // master declared it dead (its work was taken over).
+  bool masterStillActive(MasterId master);
+
+  // --- scheduler owners (scheduler_owners_db.cpp) ---
+  // `master` takes the scheduler `name` if no master holds it (or it
+  // already does): one conditional upsert, so of several masters exactly
+  // one wins. True if `master` holds it now.
+  bool claimScheduler(const std::string& name, MasterId master, std::int64_t now);
+  // Lets go of the scheduler if `master` holds it.
+  void releaseScheduler(const std::string& name, MasterId master);
+  // Lets go of every scheduler `master` holds; how many.
+  int releaseSchedulersOf(MasterId master);
+  // Who holds the scheduler (nullopt: nobody, or never claimed).
+  std::optional<MasterId> schedulerOwner(const std::string& name);
 
   // --- cleanup of old history (cleanup_db.cpp) ---
   // Deletes finished builds that finished before `horizon` (UNIX seconds),

@@ -27,6 +27,10 @@ struct Dialect {
   // After compact: truncates the write-ahead log (SQLite: PRAGMA
   // wal_checkpoint(TRUNCATE)); "" when the engine has nothing to do.
   const char* truncateLog;
+  // Announces ?2 (text) on channel ?1 to every session that listens, once
+  // the surrounding transaction commits (PostgreSQL: pg_notify); "" when
+  // the engine serves one master only (SQLite), and there is no one to tell.
+  const char* notify;
 
   // --- schema words, written {{NAME}} in migration scripts ---
   // {{ID}}: an integer primary key whose value the database assigns on

@@ -79,5 +79,7 @@ std::unique_ptr<Engine> openSqliteEngine(const std::string& path, OpenMode mode)
 // PostgreSQL through libpq on `url` (postgresql://user@host:port/db; the
 // database must exist, `mode` does not create it): postgres_engine.cpp.
 std::unique_ptr<Engine> openPostgresEngine(const std::string& url, OpenMode mode);
+// What setServerPassword() stored ("" for none).
+const std::string& serverPassword();
 
 }  // namespace bb::db

@@ -83,4 +83,30 @@ std::vector<MasterWork> Database::otherMastersWork(MasterId master) {
   return out;
 }
 
+std::vector<MasterRecord> Database::silentMasters(MasterId self, std::int64_t before) {
+  static constexpr char kSelect[] = "SELECT " BB_MASTER_COLUMNS
+                                    " FROM masters WHERE active = 1 AND id != ?1 AND last_heartbeat < ?2"
+                                    " ORDER BY id";
+  std::vector<MasterRecord> out;
+  Statement s = stmt(kSelect);
+  s.bind(1, self.value).bind(2, before);
+  while (s.step()) out.push_back(readMaster(s));
+  return out;
+}
+
+bool Database::declareMasterDead(MasterId master, std::int64_t before) {
+  static constexpr char kDead[] =
+      "UPDATE masters SET active = 0 WHERE id = ?1 AND active = 1 AND last_heartbeat < ?2";
+  Statement s = stmt(kDead);
+  s.bind(1, master.value).bind(2, before).run();
+  return s.changes() == 1;
+}
+
+bool Database::masterStillActive(MasterId master) {
+  static constexpr char kActive[] = "SELECT active FROM masters WHERE id = ?1";
+  Statement s = stmt(kActive);
+  s.bind(1, master.value);
+  return s.step() && s.getInt(0) != 0;
+}
+
 }  // namespace bb::db

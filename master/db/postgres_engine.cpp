@@ -280,8 +280,12 @@ class PgEngine final : public Engine {
 
  private:
   void connect() {
-    const char* keys[] = {"application_name", "connect_timeout", "dbname", nullptr};
-    const char* values[] = {"buildmaster", "10", url_.c_str(), nullptr};
+    // A password given to setServerPassword() overrides libpq's own
+    // lookup; without one the key list ends before it.
+    const std::string& password = serverPassword();
+    const char* keys[] = {"application_name", "connect_timeout", "dbname",
+                          password.empty() ? nullptr : "password", nullptr};
+    const char* values[] = {"buildmaster", "10", url_.c_str(), password.c_str(), nullptr};
     conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
     if (conn_ == nullptr) throw DbError("cannot connect to database " + url_ + ": out of memory");
     if (PQstatus(conn_) != CONNECTION_OK) {
@@ -360,6 +364,16 @@ void PgStatement::execute() {
 std::unique_ptr<Engine> openPostgresEngine(const std::string& url, OpenMode mode) {
   return std::make_unique<PgEngine>(url, mode);
 }
+
+namespace {
+std::string& storedServerPassword() {
+  static std::string password;
+  return password;
+}
+}  // namespace
+
+void setServerPassword(std::string password) { storedServerPassword() = std::move(password); }
+const std::string& serverPassword() { return storedServerPassword(); }
 
 bool isServerDatabase(const std::string& location) {
   return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;

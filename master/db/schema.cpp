@@ -328,6 +328,19 @@ void Database::migratePendingChangeRows() {
   }
 }
 
+// Version 11: scheduler ownership, for several masters on one database.
+// A scheduler that keeps timers or holds changes runs on exactly one master
+// at a time: the one named here (NULL: released, the next master to claim
+// it takes it). A claim is one conditional upsert (scheduler_owners_db.cpp).
+constexpr char kSchemaV11[] = R"sql(
+CREATE TABLE scheduler_owners (
+  name TEXT PRIMARY KEY,
+  master_id BIGINT REFERENCES masters(id),
+  claimed_at BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX scheduler_owners_by_master ON scheduler_owners (master_id);
+)sql";
+
 const std::vector<Database::MigrationStep>& Database::migrations() {
   // Element i migrates from version i to version i + 1.
   static const std::vector<MigrationStep> kSteps = {
@@ -343,6 +356,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {8, [](Database& db) { db.execScript(kSchemaV8, "adding build statistics (version 8)"); }},
       {9, [](Database& db) { db.execScript(kSchemaV9, "adding artifacts (version 9)"); }},
       {10, [](Database& db) { db.execScript(kSchemaV10, "adding retention marks (version 10)"); }},
+      {11, [](Database& db) { db.execScript(kSchemaV11, "adding scheduler owners (version 11)"); }},
   };
   return kSteps;
 }

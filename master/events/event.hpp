@@ -59,6 +59,10 @@ struct Event {
   std::string builder, slave, scheduler;
   std::int64_t changeId = 0, buildsetId = 0, requestId = 0, buildId = 0, logId = 0;
   std::vector<std::int64_t> changeIds;  // buildset.created: the changes it builds
+  // Published here for what another master on the shared database did
+  // (master/cluster/cluster_events.hpp); only filters that ask for such
+  // events get them.
+  bool fromOtherMaster = false;
   Json data = Json::object();
 
   // toJson(*this) as MessagePack, made once and shared by every client the

@@ -6,6 +6,7 @@
 namespace bb {
 
 bool EventFilter::matches(const Event& e) {
+  if (e.fromOtherMaster && !otherMasters) return false;
   if (!types.empty() && !types.count(e.type)) return false;
   if (!topics.empty() && !topics.count(std::string(topicOf(e.type)))) return false;
   if (builder && e.builder != *builder) return false;

@@ -18,6 +18,11 @@ struct EventFilter {
   std::set<EventType> types;     // empty: every type of the topics
   std::optional<std::string> builder, slave, scheduler;
   std::optional<std::int64_t> buildsetId, buildId, changeId;
+  // Also events relayed from other masters (Event::fromOtherMaster): what
+  // waits for a BuildSet wherever it runs (dependent schedulers, trigger
+  // steps) asks for them; a reporter does not, so each event is reported
+  // once, by the master where it happened.
+  bool otherMasters = false;
 
   // Whether `e` matches. Not const: a change filter remembers the BuildSets
   // made for its change as their buildset.created events pass.

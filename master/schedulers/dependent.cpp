@@ -55,6 +55,7 @@ void DependentScheduler::start() {
   EventFilter f;
   f.types = {EventType::BuildsetCompleted};
   f.scheduler = upstream_;
+  f.otherMasters = true;  // the upstream BuildSet may complete on another master
   listen(f, [this](const Event& e) {
     if (auto bs = ctx_.db.getBuildset(e.buildsetId)) handle(*bs);
   });

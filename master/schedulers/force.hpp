@@ -17,6 +17,7 @@ struct ForceError : std::runtime_error {
 
 class ForceScheduler : public Scheduler {
  public:
+  bool runsOnOneMaster() const override { return false; }
   using Scheduler::Scheduler;
   // params: {builders:[..] (empty = all), branch, revision, reason, owner,
   // properties:{name: string}}. Throws ForceError listing every problem; a

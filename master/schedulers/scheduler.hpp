@@ -54,6 +54,11 @@ class Scheduler : public ChangeSubscriber {
   const SchedulerEntry& config() const { return cfg_; }
   // Whether this type listens to the change bus at all.
   virtual bool subscribesToChanges() const { return false; }
+  // Whether it must run on one master only when several share the
+  // database (timers, held changes, upstream BuildSets: it would act twice
+  // otherwise). Types that only answer a request made on their master
+  // (force, try, triggerable) run on every master.
+  virtual bool runsOnOneMaster() const { return true; }
   bool wantsSource(const std::string& source) const override;
   // Applies the change filter: a change that fails it is recorded as
   // "ignored" with the reason; one that passes goes to onMatchingChange().

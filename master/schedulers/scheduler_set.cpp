@@ -1,6 +1,10 @@
 #include "master/schedulers/scheduler_set.hpp"
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
+
+#include "master/db/database.hpp"
 
 #include "master/schedulers/force.hpp"
 #include "master/schedulers/scheduler_type.hpp"
@@ -61,8 +65,12 @@ void SchedulerSet::configure(const std::vector<SchedulerEntry>& entries) {
     auto w = wanted.find(it->first);
     if (w == wanted.end() || fingerprint(*w->second) != fingerprints_[it->first]) {
       spdlog::info("scheduler {} {}", it->first, w == wanted.end() ? "removed" : "reconfigured");
-      it->second->stop();
-      bus_.unsubscribe(it->second.get());
+      if (standby_.erase(it->first) == 0) {
+        it->second->stop();
+        bus_.unsubscribe(it->second.get());
+        // A changed scheduler is claimed again below, and is still ours.
+        if (w == wanted.end()) release(*it->second);
+      }
       fingerprints_.erase(it->first);
       it = schedulers_.erase(it);
     } else {
@@ -77,20 +85,79 @@ void SchedulerSet::configure(const std::vector<SchedulerEntry>& entries) {
                     e.name, e.type);
       continue;
     }
-    if (s->subscribesToChanges()) bus_.subscribe(s.get());
-    s->start();
+    if (claim(*s)) {
+      activate(*s);
+    } else {
+      standby_.insert(e.name);
+      spdlog::info("scheduler {}: another master runs it; standing by", e.name);
+    }
     fingerprints_[e.name] = fingerprint(e);
     schedulers_[e.name] = std::move(s);
   }
 }
 
-void SchedulerSet::stopAll() {
+void SchedulerSet::activate(Scheduler& s) {
+  if (s.subscribesToChanges()) bus_.subscribe(&s);
+  s.start();
+}
+
+bool SchedulerSet::claim(const Scheduler& s) {
+  if (!self_ || !s.runsOnOneMaster()) return true;
+  try {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         ctx_.clock.wallNow().time_since_epoch())
+                         .count();
+    return ctx_.db.claimScheduler(s.name(), *self_, now);
+  } catch (const std::exception& e) {
+    spdlog::error("scheduler {}: cannot claim it in the database: {}; standing by", s.name(), e.what());
+    return false;
+  }
+}
+
+void SchedulerSet::release(const Scheduler& s) {
+  if (!self_ || !s.runsOnOneMaster()) return;
+  try {
+    ctx_.db.releaseScheduler(s.name(), *self_);
+  } catch (const std::exception& e) {
+    spdlog::error("scheduler {}: cannot release it in the database: {}", s.name(), e.what());
+  }
+}
+
+int SchedulerSet::claimUnowned() {
+  int claimed = 0;
+  for (auto it = standby_.begin(); it != standby_.end();) {
+    Scheduler& s = *schedulers_.at(*it);
+    if (!claim(s)) {
+      ++it;
+      continue;
+    }
+    spdlog::info("scheduler {}: taken over by this master; continuing from its stored state", s.name());
+    it = standby_.erase(it);
+    ++claimed;
+    try {
+      activate(s);
+    } catch (const std::exception& e) {
+      spdlog::error("scheduler {}: cannot start after taking it over: {}", s.name(), e.what());
+    }
+  }
+  return claimed;
+}
+
+int SchedulerSet::stopAll() {
+  int released = 0;
   for (auto& [name, s] : schedulers_) {
+    if (standby_.count(name)) continue;
     s->stop();
     bus_.unsubscribe(s.get());
+    if (self_ && s->runsOnOneMaster()) {
+      release(*s);
+      ++released;
+    }
   }
   schedulers_.clear();
   fingerprints_.clear();
+  standby_.clear();
+  return released;
 }
 
 Scheduler* SchedulerSet::find(const std::string& name) const {

@@ -3,10 +3,13 @@
 // and on reconfig replaced only where their config changed (unchanged
 // schedulers keep their timers and state).
 #include <map>
+#include <optional>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "master/db/records.hpp"
 #include "master/schedulers/scheduler.hpp"
 
 namespace bb {
@@ -27,7 +30,21 @@ class SchedulerSet {
   // Applies `entries`: removed and changed schedulers are stopped, new and
   // changed ones created and started.
   void configure(const std::vector<SchedulerEntry>& entries);
-  void stopAll();
+  // Stops every scheduler; those this master held in the database are
+  // released (another master may take them). Returns how many were.
+  int stopAll();
+
+  // Several masters on one database: a scheduler that runs on one master
+  // only (Scheduler::runsOnOneMaster) is claimed for `self` in the database
+  // before it starts. One another master holds stays in standby (listed,
+  // not started, not subscribed) until claimUnowned() gets it. Without
+  // this call every scheduler runs here, as with one master.
+  void shareWithOtherMasters(db::MasterId self) { self_ = self; }
+  // Claims and starts the standby schedulers that no master holds now,
+  // from their stored state; how many. A database failure is logged.
+  int claimUnowned();
+  // Whether the scheduler runs on this master (false: in standby).
+  bool runsHere(const std::string& name) const { return !standby_.count(name); }
 
   Scheduler* find(const std::string& name) const;
   ForceScheduler* findForce(const std::string& name) const;
@@ -38,10 +55,16 @@ class SchedulerSet {
 
  private:
   std::unique_ptr<Scheduler> make(const SchedulerEntry& e);
+  // Claims the scheduler for this master when it must run on one master.
+  bool claim(const Scheduler& s);
+  void release(const Scheduler& s);
+  void activate(Scheduler& s);
   SchedulerContext ctx_;
   ChangeBus& bus_;
   std::map<std::string, std::unique_ptr<Scheduler>> schedulers_;
   std::map<std::string, std::string> fingerprints_;
+  std::optional<db::MasterId> self_;  // set: the database is shared
+  std::set<std::string> standby_;     // held by another master
 };
 
 }  // namespace bb

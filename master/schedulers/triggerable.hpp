@@ -11,6 +11,7 @@ namespace bb {
 
 class TriggerableScheduler : public Scheduler {
  public:
+  bool runsOnOneMaster() const override { return false; }
   using Scheduler::Scheduler;
   // Trigger steps may start it; change keys are refused (they would do
   // nothing).

@@ -22,6 +22,7 @@ struct TryRefused : std::runtime_error {
 
 class TryScheduler : public Scheduler {
  public:
+  bool runsOnOneMaster() const override { return false; }
   // The largest patch a try scheduler takes unless max_patch_bytes says
   // otherwise, and the most it may say: the patch travels to the slave in
   // one RunCommand frame (base64, 1 MiB max_frame).

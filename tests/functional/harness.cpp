@@ -498,6 +498,7 @@ void MasterProcess::writeConfig(const std::string& yaml) {
 }
 
 std::string MasterProcess::dbPath() const {
+  if (!sharedDb_.empty()) return sharedDb_;
   return postgresMode() ? postgresDatabaseFor(dir_) : dir_ + "/state.sqlite";
 }
 

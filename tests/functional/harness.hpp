@@ -188,9 +188,14 @@ class MasterProcess {
   // DIR/state.sqlite, or under BB_TEST_DATABASE=postgresql the master's
   // PostgreSQL URL (test_database.hpp); sqlite() takes either.
   std::string dbPath() const;
+  // Under BB_TEST_DATABASE=postgresql: this master uses `other`'s database
+  // (several masters on one database, docs/multimaster.md). Call before
+  // create() and writeConfig().
+  void shareDatabaseWith(const MasterProcess& other) { sharedDb_ = other.dbPath(); }
 
  private:
   std::string dir_;
+  std::string sharedDb_;
   int port_;
   std::string user_ = "alice";
   std::string password_;

@@ -190,6 +190,7 @@ void TriggerStep::start(StepContext& ctx, Done done) {
     sub.name = "trigger step of " + parentName;
     sub.filter.types = {EventType::BuildsetCompleted};
     sub.filter.buildsetId = bs.id;
+    sub.filter.otherMasters = true;  // its builds may run on another master
     sub.deliver = [self, id = bs.id](const Event&) {
       if (self->ended_) return true;
       if (auto rec = self->ctx_->db.getBuildset(id)) self->onBuildsetComplete(*rec);

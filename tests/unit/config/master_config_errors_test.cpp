@@ -118,6 +118,18 @@ TEST(MasterConfigErrors, DatabaseUrlWithAPasswordIsRefusedWithoutRepeatingIt) {
   EXPECT_EQ(r.config->master.database, "postgresql://ci@db.example:5432/ci");
 }
 
+TEST(MasterConfigErrors, DatabasePasswordFileOnlyForPostgresql) {
+  auto errors = errorsOf("master:\n  database: sqlite:state.sqlite\n  database_password_file: pw\n");
+  expectErrorAt(errors, "database_password_file is only for a postgresql:// database", 3, 27);
+  errors = errorsOf("master:\n  database: postgresql://ci@db/ci\n  database_password_file: \"\"\n");
+  expectErrorAt(errors, "database_password_file is empty", 3, 27);
+  auto r = parseMasterConfig(
+      "master: {database: \"postgresql://ci@db/ci\", database_password_file: secrets/db}\n",
+      "m.yaml", masterConfigKinds());
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  EXPECT_EQ(r.config->master.databasePasswordFile, "secrets/db");
+}
+
 TEST(MasterConfigErrors, PortClashAndHeartbeatOrder) {
   auto errors = errorsOf(
       "master:\n  slave_port: 8000\n  web_port: 8000\n  heartbeat_interval: 30\n  heartbeat_timeout: 30\n");

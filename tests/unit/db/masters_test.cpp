@@ -152,3 +152,53 @@ TEST(MastersUpgrade, WorkFromBeforeMasterIdentitiesIsKeptAndAdopted) {
 
 }  // namespace
 }  // namespace bb::db
+
+namespace bb::db {
+namespace {
+
+class MastersTogether : public ::testing::Test {
+ protected:
+  void SetUp() override { db.upgrade(); }
+  Database db{":memory:"};
+};
+
+TEST_F(MastersTogether, ASchedulerIsHeldByOneMasterUntilReleased) {
+  const MasterId a = db.registerMaster("alpha", 100);
+  const MasterId b = db.registerMaster("beta", 100);
+  EXPECT_FALSE(db.schedulerOwner("nightly"));
+  EXPECT_TRUE(db.claimScheduler("nightly", a, 101));
+  EXPECT_TRUE(db.claimScheduler("nightly", a, 102));  // already its own
+  EXPECT_FALSE(db.claimScheduler("nightly", b, 103));
+  EXPECT_EQ(db.schedulerOwner("nightly"), a);
+  db.releaseScheduler("nightly", b);  // not b's: nothing happens
+  EXPECT_EQ(db.schedulerOwner("nightly"), a);
+  db.releaseScheduler("nightly", a);
+  EXPECT_FALSE(db.schedulerOwner("nightly"));
+  EXPECT_TRUE(db.claimScheduler("nightly", b, 104));
+  EXPECT_TRUE(db.claimScheduler("periodic", b, 104));
+  EXPECT_TRUE(db.claimScheduler("other", a, 104));
+  EXPECT_EQ(db.releaseSchedulersOf(b), 2);
+  EXPECT_FALSE(db.schedulerOwner("periodic"));
+  EXPECT_EQ(db.schedulerOwner("other"), a);
+}
+
+TEST_F(MastersTogether, OnlyASilentActiveMasterIsDeclaredDeadAndOnlyOnce) {
+  const MasterId a = db.registerMaster("alpha", 100);
+  const MasterId b = db.registerMaster("beta", 100);
+  const MasterId c = db.registerMaster("gamma", 100);
+  db.masterHeartbeat(b, 200);
+  db.masterStopped(c, 150);  // stopped cleanly: not dead, not silent
+  const auto silent = db.silentMasters(b, 190);
+  ASSERT_EQ(silent.size(), 1u);
+  EXPECT_EQ(silent[0].id, a.value);
+  EXPECT_TRUE(db.silentMasters(a, 190).empty());  // b beat at 200; c stopped
+  EXPECT_FALSE(db.declareMasterDead(b, 190));  // its heartbeat is newer
+  EXPECT_TRUE(db.declareMasterDead(a, 190));
+  EXPECT_FALSE(db.declareMasterDead(a, 190));  // a second survivor finds it done
+  EXPECT_FALSE(db.masterStillActive(a));
+  EXPECT_TRUE(db.masterStillActive(b));
+  EXPECT_TRUE(db.silentMasters(b, 190).empty());
+}
+
+}  // namespace
+}  // namespace bb::db

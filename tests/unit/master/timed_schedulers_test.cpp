@@ -93,6 +93,41 @@ class TimedSchedulersTest : public ::testing::Test {
 
 // --- periodic ---------------------------------------------------------------
 
+// Two masters on one database (two SchedulerSets sharing it): the periodic
+// scheduler runs on the first to claim it; the other stands by, takes it
+// over when it is released, and goes on from the stored last run, so no
+// slot is built twice. Force schedulers run on both.
+TEST_F(TimedSchedulersTest, ATimedSchedulerRunsOnOneMasterAndMovesWhenReleased) {
+  const db::MasterId ma = db.registerMaster("ma", 0), mb = db.registerMaster("mb", 0);
+  SchedulerEntry force;
+  force.name = "force";
+  force.type = "force";
+  force.builders = {"b1"};
+  SchedulerSet a({db, clock, buildsets}, bus), b({db, clock, buildsets}, bus);
+  a.shareWithOtherMasters(ma);
+  b.shareWithOtherMasters(mb);
+  a.configure({periodic(3600), force});
+  b.configure({periodic(3600), force});
+  EXPECT_TRUE(a.runsHere("hourly"));
+  EXPECT_FALSE(b.runsHere("hourly"));
+  EXPECT_TRUE(b.runsHere("force"));
+  EXPECT_EQ(db.schedulerOwner("hourly"), ma);
+  EXPECT_EQ(count(), 1u);  // built at start, once
+  EXPECT_EQ(b.claimUnowned(), 0);
+  clock.advance(3600s);
+  EXPECT_EQ(count(), 2u);
+  clock.advance(1000s);
+  EXPECT_EQ(a.stopAll(), 1);  // released
+  EXPECT_FALSE(db.schedulerOwner("hourly"));
+  EXPECT_EQ(b.claimUnowned(), 1);
+  EXPECT_TRUE(b.runsHere("hourly"));
+  EXPECT_EQ(count(), 2u);  // the stored last run: not due yet
+  clock.advance(2599s);
+  EXPECT_EQ(count(), 2u);
+  clock.advance(1s);
+  EXPECT_EQ(count(), 3u);
+}
+
 TEST_F(TimedSchedulersTest, PeriodicBuildsAtStartThenEveryInterval) {
   SchedulerSet set({db, clock, buildsets}, bus);
   set.configure({periodic(3600)});

@@ -1,0 +1,163 @@
+#include "master/cluster/cluster_events.hpp"
+
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+
+#include "master/buildsets/buildset_service.hpp"
+#include "master/db/database.hpp"
+#include "master/db/db_listener.hpp"
+#include "master/events/event_bus.hpp"
+
+namespace bb {
+
+namespace {
+
+constexpr char kRequestChannel[] = "bb_request";
+constexpr char kChangeChannel[] = "bb_change";
+constexpr char kBuildsetDoneChannel[] = "bb_buildset_done";
+constexpr char kSchedulerChannel[] = "bb_scheduler";
+// PostgreSQL refuses a payload of 8000 bytes or more: ids go out in
+// notifications of at most this many characters each.
+constexpr std::size_t kMaxPayload = 7000;
+
+// "MASTER:ID,ID,..." -> sender and ids; false for anything else.
+bool parseClusterPayload(const std::string& payload, std::int64_t& sender,
+                         std::vector<std::int64_t>& ids) {
+  const auto colon = payload.find(':');
+  if (colon == std::string::npos) return false;
+  const char* p = payload.data();
+  if (std::from_chars(p, p + colon, sender).ptr != p + colon) return false;
+  std::size_t at = colon + 1;
+  while (at < payload.size()) {
+    const auto comma = std::min(payload.find(',', at), payload.size());
+    std::int64_t id = 0;
+    if (std::from_chars(p + at, p + comma, id).ptr != p + comma) return false;
+    ids.push_back(id);
+    at = comma + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& events,
+                             BuildsetService& buildsets, boost::asio::io_context& io, Hooks hooks)
+    : db_(db), self_(self), events_(events), buildsets_(buildsets), hooks_(std::move(hooks)) {
+  if (!db_.isShared()) return;
+  listener_ = std::make_unique<db::DbListener>(
+      io, db_.path(),
+      std::vector<std::string>{kRequestChannel, kChangeChannel, kBuildsetDoneChannel, kSchedulerChannel},
+      [this](const std::string& channel, const std::string& payload) { onNotify(channel, payload); },
+      [this] {
+        // Announcements made while the session was down were not heard:
+        // look at the queue and the schedulers again.
+        if (hooks_.wakeDistributor) hooks_.wakeDistributor();
+        if (hooks_.schedulersReleased) hooks_.schedulersReleased();
+      });
+  Subscriber s;
+  s.name = "cluster events";
+  s.filter.types = {EventType::ChangeAdded, EventType::RequestCreated, EventType::RequestUnclaimed,
+                    EventType::RequestPriority, EventType::BuildsetCompleted};
+  s.maxQueue = 1000000;  // it only appends an id per event
+  s.deliver = [this](const Event& e) {
+    switch (e.type) {
+      case EventType::ChangeAdded: queue(kChangeChannel, e.changeId); break;
+      case EventType::BuildsetCompleted: queue(kBuildsetDoneChannel, e.buildsetId); break;
+      default: queue(kRequestChannel, e.requestId); break;
+    }
+    return true;
+  };
+  s.flush = [this] { flush(); };
+  s.dropped = [](const std::string& why) {
+    spdlog::critical("cluster events lost their subscription ({}); other masters hear of this "
+                     "master's work only when it releases something, until it restarts",
+                     why);
+  };
+  subscription_ = events_.subscribe(std::move(s)).id;
+  spdlog::info("cluster: listening for other masters on the shared database (master id {})", self_.value);
+}
+
+ClusterEvents::~ClusterEvents() {
+  if (subscription_) events_.unsubscribe(subscription_);
+}
+
+void ClusterEvents::queue(const char* channel, std::int64_t id) { pending_[channel].push_back(id); }
+
+void ClusterEvents::flush() {
+  // The events were published after their transactions committed; one
+  // notification per channel carries every id of this round.
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (const auto& [channel, ids] : pending) {
+    std::string list;
+    for (const auto id : ids) {
+      const std::string one = std::to_string(id);
+      if (!list.empty() && list.size() + one.size() + 1 > kMaxPayload) {
+        send(channel.c_str(), list);
+        list.clear();
+      }
+      if (!list.empty()) list += ',';
+      list += one;
+    }
+    send(channel.c_str(), list);
+  }
+}
+
+void ClusterEvents::send(const char* channel, const std::string& ids) {
+  try {
+    db_.notify(channel, std::to_string(self_.value) + ":" + ids);
+    ++sent_;
+  } catch (const std::exception& e) {
+    // The rows are written; another master finds them when something
+    // else wakes it (its listener reconnecting, its next own event).
+    spdlog::error("cluster: cannot announce on {} ({}): {}", channel, ids, e.what());
+  }
+}
+
+void ClusterEvents::announceRequests() {
+  if (listener_) send(kRequestChannel, "");
+}
+
+void ClusterEvents::announceSchedulersReleased() {
+  if (listener_) send(kSchedulerChannel, "");
+}
+
+void ClusterEvents::onNotify(const std::string& channel, const std::string& payload) {
+  std::int64_t sender = 0;
+  std::vector<std::int64_t> ids;
+  if (!parseClusterPayload(payload, sender, ids)) {
+    spdlog::warn("cluster: ignoring a notification on {} that is not MASTER:IDS: '{}'", channel, payload);
+    return;
+  }
+  if (sender == self_.value) return;
+  ++heard_;
+  if (channel == kRequestChannel) {
+    if (hooks_.wakeDistributor) hooks_.wakeDistributor();
+  } else if (channel == kChangeChannel) {
+    // One change failing (a full disk refusing its classification) does
+    // not keep the others of the notification from this master's schedulers.
+    for (const auto id : ids) {
+      try {
+        auto change = db_.getChange(id);
+        if (!change) {
+          spdlog::error("cluster: master {} announced change {}, which is not in the database", sender, id);
+          continue;
+        }
+        if (hooks_.changeFromOtherMaster) hooks_.changeFromOtherMaster(*change);
+      } catch (const std::exception& e) {
+        spdlog::error("cluster: change {} from master {} did not reach this master's schedulers: {}", id,
+                      sender, e.what());
+      }
+    }
+  } else if (channel == kBuildsetDoneChannel) {
+    for (const auto id : ids)
+      if (!buildsets_.completedElsewhere(id))
+        spdlog::error("cluster: master {} announced buildset {} complete, which the database does not show",
+                      sender, id);
+  } else if (channel == kSchedulerChannel) {
+    if (hooks_.schedulersReleased) hooks_.schedulersReleased();
+  }
+}
+
+}  // namespace bb

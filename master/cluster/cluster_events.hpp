@@ -1,0 +1,94 @@
+#pragma once
+// Events that cross masters on a shared database (PostgreSQL): what this
+// master commits that another master must act on is announced with NOTIFY
+// carrying ids, and what the others announce is heard on a listening
+// session (db::DbListener) and fed to this master's own paths. Each
+// notification's payload is "MASTER:ID,ID,..." (the sender's master id
+// first, so a master skips its own); the listener reads the rows.
+//
+//   channel            sent after                      a listener
+//   bb_request         request.created / .unclaimed /  wakes its distributor
+//                      .priority; a dead master's
+//                      requests released
+//   bb_change          change.added                    feeds the change to the
+//                                                      schedulers it owns
+//   bb_buildset_done   buildset.completed              publishes it on its bus
+//                                                      (dependent, trigger waits)
+//   bb_scheduler       schedulers released (clean      tries to claim the
+//                      stop, dead master)              schedulers it lacks
+//
+// On a database one master has alone (SQLite) nothing is made: the
+// master's own event bus already reaches everything.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "master/db/records.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+namespace bb::db {
+class Database;
+class DbListener;
+}  // namespace bb::db
+
+namespace bb {
+
+class EventBus;
+class BuildsetService;
+
+class ClusterEvents {
+ public:
+  // What a heard notification leads to on this master. Each may be empty.
+  struct Hooks {
+    std::function<void()> wakeDistributor;
+    // A change another master accepted, read from the database.
+    std::function<void(const db::ChangeRecord&)> changeFromOtherMaster;
+    // Schedulers were released somewhere: try to claim the unowned ones.
+    std::function<void()> schedulersReleased;
+  };
+
+  // Subscribes to `events` (the sending side) and opens the listening
+  // session on the database's server (the receiving side). Throws DbError
+  // if the database is shared and the listening session cannot be made.
+  ClusterEvents(db::Database& db, db::MasterId self, EventBus& events, BuildsetService& buildsets,
+                boost::asio::io_context& io, Hooks hooks);
+  ~ClusterEvents();
+  ClusterEvents(const ClusterEvents&) = delete;
+  ClusterEvents& operator=(const ClusterEvents&) = delete;
+
+  // Whether anything crosses masters (the database is shared).
+  bool active() const { return listener_ != nullptr; }
+
+  // Announces to the other masters, outside the event bus: requests back in
+  // the queue / schedulers released (a dead master's, or this master's
+  // own at a clean stop). A failure is logged, never thrown.
+  void announceRequests();
+  void announceSchedulersReleased();
+
+  // Notifications heard from other masters / sent, so far.
+  std::uint64_t heard() const { return heard_; }
+  std::uint64_t sent() const { return sent_; }
+
+ private:
+  void queue(const char* channel, std::int64_t id);
+  void flush();
+  void send(const char* channel, const std::string& ids);
+  void onNotify(const std::string& channel, const std::string& payload);
+
+  db::Database& db_;
+  db::MasterId self_;
+  EventBus& events_;
+  BuildsetService& buildsets_;
+  Hooks hooks_;
+  std::uint64_t subscription_ = 0;
+  std::unique_ptr<db::DbListener> listener_;
+  std::map<std::string, std::vector<std::int64_t>> pending_;  // channel -> ids to announce
+  std::uint64_t heard_ = 0, sent_ = 0;
+};
+
+}  // namespace bb

@@ -1,0 +1,184 @@
+// DbListener on PostgreSQL: its own libpq session, LISTEN on each channel,
+// and the session's socket handed to an asio stream_descriptor that says
+// when it is readable; then PQconsumeInput reads what came and PQnotifies
+// hands out the notifications. The descriptor is released (never closed by
+// asio) before libpq closes its socket.
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "master/db/db_error.hpp"
+#include "master/db/db_listener.hpp"
+#include "master/db/engine.hpp"
+
+namespace bb::db {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr auto kListenerRetry = std::chrono::seconds(1);
+
+std::string listenerFirstLine(const char* msg) {
+  std::string s = msg ? msg : "";
+  if (const auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
+  return s;
+}
+}  // namespace
+
+struct DbListener::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io, std::string url, std::vector<std::string> channels, OnNotify onNotify,
+       std::function<void()> onReconnected)
+      : io(io),
+        url(std::move(url)),
+        channels(std::move(channels)),
+        onNotify(std::move(onNotify)),
+        onReconnected(std::move(onReconnected)),
+        retry(io) {}
+  ~Impl() { disconnect(); }
+
+  // Connects and LISTENs; "" on success, else why not.
+  std::string connect() {
+    const std::string& password = serverPassword();
+    const char* keys[] = {"application_name", "connect_timeout", "dbname",
+                          password.empty() ? nullptr : "password", nullptr};
+    const char* values[] = {"buildmaster-listener", "5", url.c_str(), password.c_str(), nullptr};
+    conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    if (conn == nullptr) return "out of memory";
+    if (PQstatus(conn) != CONNECTION_OK) {
+      std::string why = listenerFirstLine(PQerrorMessage(conn));
+      disconnect();
+      return why;
+    }
+    // Notices (the server's "terminating connection" included) go to the
+    // log at debug level, not to stderr.
+    PQsetNoticeProcessor(
+        conn, [](void*, const char* msg) { spdlog::debug("postgresql listener: {}", listenerFirstLine(msg)); },
+        nullptr);
+    for (const auto& channel : channels) {
+      char* quoted = PQescapeIdentifier(conn, channel.c_str(), channel.size());
+      PGresult* r = PQexec(conn, ("LISTEN " + std::string(quoted ? quoted : "\"\"")).c_str());
+      PQfreemem(quoted);
+      const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+      std::string why = ok ? "" : listenerFirstLine(PQresultErrorMessage(r));
+      PQclear(r);
+      if (!ok) {
+        disconnect();
+        return "LISTEN " + channel + ": " + why;
+      }
+    }
+    // asio gets a duplicate of libpq's socket: closing either never
+    // closes the other's descriptor under it.
+    const int fd = ::dup(PQsocket(conn));
+    if (fd < 0) {
+      disconnect();
+      return "cannot watch the session's socket";
+    }
+    socket = std::make_unique<asio::posix::stream_descriptor>(io, fd);
+    return "";
+  }
+
+  void disconnect() {
+    socket.reset();
+    if (conn) PQfinish(conn);
+    conn = nullptr;
+  }
+
+  void doWait() {
+    std::weak_ptr<Impl> weak = shared_from_this();
+    socket->async_wait(asio::posix::stream_descriptor::wait_read,
+                       [weak](const boost::system::error_code& ec) {
+                         auto self = weak.lock();
+                         if (!self || ec == asio::error::operation_aborted) return;
+                         self->onReadable(ec);
+                       });
+  }
+
+  void onReadable(const boost::system::error_code& ec) {
+    if (ec || PQconsumeInput(conn) == 0) {
+      lost(ec ? ec.message() : listenerFirstLine(PQerrorMessage(conn)));
+      return;
+    }
+    // Taken off libpq first, then delivered: a callback never runs while
+    // libpq's list is half read.
+    std::vector<std::pair<std::string, std::string>> got;
+    while (PGnotify* n = PQnotifies(conn)) {
+      got.emplace_back(n->relname, n->extra ? n->extra : "");
+      PQfreemem(n);
+    }
+    for (const auto& [channel, payload] : got) {
+      ++heard;
+      try {
+        onNotify(channel, payload);
+      } catch (const std::exception& e) {
+        spdlog::error("database notification on {} ('{}'): {}", channel, payload, e.what());
+      }
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+      lost(listenerFirstLine(PQerrorMessage(conn)));
+      return;
+    }
+    doWait();
+  }
+
+  void lost(const std::string& why) {
+    spdlog::warn("database {}: the listening session was lost ({}); reconnecting every {} s", url, why,
+                 kListenerRetry.count());
+    disconnect();
+    scheduleRetry();
+  }
+
+  void scheduleRetry() {
+    std::weak_ptr<Impl> weak = shared_from_this();
+    retry.expires_after(kListenerRetry);
+    retry.async_wait([weak](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (!self || ec) return;
+      const std::string why = self->connect();
+      if (!why.empty()) {
+        spdlog::debug("database {}: listening session not back yet: {}", self->url, why);
+        self->scheduleRetry();
+        return;
+      }
+      spdlog::info("database {}: listening again", self->url);
+      self->doWait();
+      try {
+        if (self->onReconnected) self->onReconnected();
+      } catch (const std::exception& e) {
+        spdlog::error("database {}: catching up after the listener reconnected: {}", self->url, e.what());
+      }
+    });
+  }
+
+  asio::io_context& io;
+  std::string url;
+  std::vector<std::string> channels;
+  OnNotify onNotify;
+  std::function<void()> onReconnected;
+  asio::steady_timer retry;
+  PGconn* conn = nullptr;
+  std::unique_ptr<asio::posix::stream_descriptor> socket;
+  std::uint64_t heard = 0;
+};
+
+DbListener::DbListener(asio::io_context& io, const std::string& url, std::vector<std::string> channels,
+                       OnNotify onNotify, std::function<void()> onReconnected)
+    : impl_(std::make_shared<Impl>(io, url, std::move(channels), std::move(onNotify),
+                                   std::move(onReconnected))) {
+  if (const std::string why = impl_->connect(); !why.empty())
+    throw DbError("cannot listen on database " + url + ": " + why, DbErrorKind::ConnectionLost, why);
+  impl_->doWait();
+}
+
+DbListener::~DbListener() {
+  impl_->retry.cancel();
+  impl_->disconnect();
+}
+
+std::uint64_t DbListener::heard() const { return impl_->heard; }
+
+}  // namespace bb::db

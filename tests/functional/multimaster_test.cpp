@@ -1,0 +1,256 @@
+// Several masters on one PostgreSQL database (docs/multimaster.md), with
+// real masters and slaves: the work of one master reaches the others
+// through LISTEN/NOTIFY. These tests need a shared server, so they run only
+// in the PostgreSQL pass (pg.Multimaster.*, tests/CMakeLists.txt).
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "tests/functional/harness.hpp"
+#include "tests/functional/test_database.hpp"
+
+namespace bb::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Masters `ma` and `mb` on one database with the same builders and
+// schedulers; each slave connects to one master only. b1 runs on s1, b2 on
+// s2.
+class Multimaster : public ::testing::Test {
+ protected:
+  std::string yaml(const std::string& name, int port, const std::string& extraSchedulers) {
+    return "master: {name: " + name + ", slave_port: " + std::to_string(port) + ", dead_after: 3}\n"
+           "slaves:\n"
+           "  - {name: s1, password: " + q(v) + "}\n"
+           "  - {name: s2, password: " + q(v) + "}\n"
+           "users: [{name: alice, password: " + q(v) + ", may: [sendchange, force, status]}]\n"
+           "builders:\n"
+           "  - {name: b1, slaves: [s1], steps: [{shell: {command: \"echo built %(prop:revision)s\"}}]}\n"
+           "  - {name: slow, slaves: [s1, s2], steps: [{shell: {command: \"echo started >> " + tmp.sub("runs") +
+           "; while [ ! -f " + tmp.sub("gate") + " ]; do sleep 0.05; done; echo built\"}}]}\n"
+           "schedulers:\n"
+           "  - {name: all, type: single_branch, branch: main, builders: [b1]}\n"
+           "  - {name: force, type: force, builders: [b1, slow]}\n" + extraSchedulers;
+  }
+  void startBoth(const std::string& extraSchedulers) {
+    a.create();
+    a.writeConfig(yaml("ma", a.port(), extraSchedulers));
+    b.shareDatabaseWith(a);
+    b.create();
+    b.writeConfig(yaml("mb", b.port(), extraSchedulers));
+    a.start();
+    b.start();
+    a.setAuth("alice", "pw");
+    b.setAuth("alice", "pw");
+  }
+  std::vector<std::vector<std::string>> rows(const std::string& sql) { return sqlite(a.dbPath(), sql); }
+  std::string one(const std::string& sql) { return rows(sql).at(0).at(0); }
+  int count(const std::string& sql) { return std::stoi(one("SELECT count(*) FROM " + sql)); }
+  std::string masterId(const std::string& name) {
+    return one("SELECT id FROM masters WHERE name = '" + name + "'");
+  }
+
+  TempDir tmp;
+  std::string v = makeVerifier("pw");
+  MasterProcess a{tmp.sub("a")};
+  MasterProcess b{tmp.sub("b")};
+  SlaveProcess s1{tmp.sub("s1"), a.port(), "s1", "pw"};
+  SlaveProcess s2{tmp.sub("s2"), b.port(), "s2", "pw"};
+};
+
+// A request made on master B for a builder whose only slave is on master
+// A is built once, by A. Nothing polls: A's distributor runs on events
+// only, so without B's notification it would never see the request.
+TEST_F(Multimaster, WorkAcceptedOnOneMasterIsBuiltOnceByTheMasterWithTheSlave) {
+  startBoth("");
+  s1.create();
+  s1.start();
+  ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log();
+  EXPECT_TRUE(a.waitForLog("cluster: listening for other masters")) << a.log();
+  EXPECT_TRUE(b.waitForLog("cluster: listening for other masters")) << b.log();
+
+  const auto forced = Clock::now();
+  auto r = b.client({"force", "--scheduler", "force", "--builder", "b1", "--revision", "r1"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'b1' AND finished = 1") == 1; }, 30s))
+      << a.log() << b.log();
+  std::cout << "force on mb -> build of b1 finished on ma: " << secondsSince(forced) << " s\n";
+
+  const auto changed = Clock::now();
+  r = b.client({"sendchange", "--who", "dev", "--branch", "main", "--revision", "r2"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'b1' AND finished = 1") == 2; }, 30s))
+      << a.log() << b.log();
+  std::cout << "sendchange on mb -> build of b1 finished on ma: " << secondsSince(changed) << " s\n";
+
+  // Each request built exactly once, both by A, both succeeded.
+  EXPECT_EQ(count("buildrequests"), 2);
+  EXPECT_EQ(count("buildrequests WHERE complete = 1 AND result = 0"), 2);
+  EXPECT_EQ(count("builds"), 2);
+  EXPECT_EQ(count("builds WHERE master_id = " + masterId("ma")), 2);
+  EXPECT_EQ(count("buildrequests WHERE claimed_by = " + masterId("mb")), 0);
+  EXPECT_TRUE(contains(b.log(), "change 1 accepted")) << b.log();
+}
+
+// A BuildSet that completes on master B reaches a dependent scheduler that
+// runs on master A (bb_buildset_done): A's dependent makes its BuildSet,
+// and A's slave builds it. Without the relay A would never hear of it.
+TEST_F(Multimaster, ABuildsetCompletedOnOneMasterTriggersADependentOnAnother) {
+  writeFile(tmp.sub("gate"), "");  // `slow` builds at once here
+  startBoth("  - {name: after, type: dependent, upstream: force, builders: [b1]}\n");
+  ASSERT_TRUE(b.waitForLog("scheduler after: another master runs it; standing by")) << b.log();
+  s2.create();
+  s2.start();
+  ASSERT_TRUE(b.waitForLog("slave s2 connected")) << b.log();
+  auto r = b.client({"force", "--scheduler", "force", "--builder", "slow", "--revision", "r1"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_TRUE(waitFor([&] { return count("buildsets WHERE scheduler = 'after'") == 1; }, 30s))
+      << a.log() << b.log();
+  EXPECT_EQ(one("SELECT master_id FROM builds WHERE builder = 'slow'"), masterId("mb"));
+  EXPECT_TRUE(contains(a.log(), "scheduler after created buildset")) << a.log();
+  s1.create();
+  s1.start();
+  ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'b1' AND finished = 1") == 1; }, 30s))
+      << a.log();
+  EXPECT_EQ(one("SELECT master_id FROM builds WHERE builder = 'b1'"), masterId("ma"));
+  EXPECT_EQ(count("buildsets WHERE scheduler = 'after'"), 1);
+}
+
+// A scheduler with a timer runs on one master: the first to claim it in
+// the database. The other stands by, and takes it over from the stored
+// state when its owner stops cleanly; a periodic slot is never built twice.
+TEST_F(Multimaster, APeriodicSchedulerRunsOnOneMasterAndMovesAtACleanStop) {
+  startBoth("  - {name: every, type: periodic, interval: 2, builders: [b1]}\n");
+  ASSERT_TRUE(b.waitForLog("scheduler every: another master runs it; standing by")) << b.log();
+  EXPECT_EQ(one("SELECT master_id FROM scheduler_owners WHERE name = 'every'"), masterId("ma"));
+  auto buildsets = [&] { return count("buildsets WHERE scheduler = 'every'"); };
+  ASSERT_TRUE(waitFor([&] { return buildsets() >= 3; }, 20s)) << a.log();
+  EXPECT_FALSE(contains(b.log(), "scheduler every created buildset")) << b.log();
+
+  ASSERT_EQ(a.stop(), 0) << a.log();
+  const int before = buildsets();
+  ASSERT_TRUE(b.waitForLog("scheduler every: taken over by this master", 10s)) << b.log();
+  ASSERT_TRUE(waitFor([&] { return buildsets() >= before + 2; }, 20s)) << b.log();
+  EXPECT_TRUE(contains(b.log(), "scheduler every created buildset")) << b.log();
+  EXPECT_EQ(one("SELECT master_id FROM scheduler_owners WHERE name = 'every'"), masterId("mb"));
+  // One BuildSet per planned slot: never two in the same second, as two
+  // masters firing the same stored slot would make.
+  EXPECT_EQ(one("SELECT count(DISTINCT submitted_at) FROM buildsets WHERE scheduler = 'every'"),
+            std::to_string(buildsets()));
+}
+
+// A master SIGKILLed in the middle of a build: once its heartbeat is older
+// than dead_after (3 s here) the survivor declares it dead, ends its build
+// RETRY and puts the request back, and the survivor's slave builds it. The
+// request is built to completion once.
+TEST_F(Multimaster, ABuildOfAKilledMasterIsRetriedOnTheSurvivor) {
+  startBoth("");
+  s1.create();
+  s1.start();
+  ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log();
+  auto r = a.client({"force", "--scheduler", "force", "--builder", "slow", "--revision", "r1"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_TRUE(waitFor([&] { return readFile(tmp.sub("runs")) == "started\n"; }, 30s)) << a.log();
+  EXPECT_EQ(one("SELECT master_id FROM builds WHERE builder = 'slow'"), masterId("ma"));
+  s2.create();
+  s2.start();
+  ASSERT_TRUE(b.waitForLog("slave s2 connected")) << b.log();
+  s1.kill();  // the slave dies with its master's machine
+
+  const auto killed = Clock::now();
+  a.kill();
+  ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'slow'") == 2; }, 30s, 50ms)) << b.log();
+  const double retried = secondsSince(killed);
+  std::cout << "SIGKILL of ma -> build retried on mb: " << retried << " s (dead_after 3 s)\n";
+  writeFile(tmp.sub("gate"), "");
+  ASSERT_TRUE(waitFor([&] { return count("buildrequests WHERE complete = 1") == 1; }, 30s)) << b.log();
+
+  EXPECT_TRUE(contains(b.log(), "master ma (id " + masterId("ma") + ") declared dead")) << b.log();
+  const auto builds = rows("SELECT master_id, slave, result, text FROM builds WHERE builder = 'slow' ORDER BY id");
+  ASSERT_EQ(builds.size(), 2u);
+  EXPECT_EQ(builds[0][0], masterId("ma"));
+  EXPECT_EQ(builds[0][2], std::to_string(static_cast<int>(5)));  // RETRY
+  EXPECT_TRUE(contains(builds[0][3], "master ma died")) << builds[0][3];
+  EXPECT_EQ(builds[1][0], masterId("mb"));
+  EXPECT_EQ(builds[1][1], "s2");
+  EXPECT_EQ(builds[1][2], "0");
+  EXPECT_EQ(count("buildrequests WHERE builder = 'slow'"), 1);
+  EXPECT_EQ(one("SELECT result FROM buildrequests WHERE builder = 'slow'"), "0");
+  EXPECT_EQ(one("SELECT active FROM masters WHERE name = 'ma'"), "0");
+}
+
+// A master that stalls past dead_after (SIGSTOP here; a swapped-out or
+// frozen host in life) is declared dead and its work taken over. When it
+// runs again it finds its row inactive and exits at once, so it never
+// runs what a survivor now runs.
+TEST_F(Multimaster, AMasterDeclaredDeadWhileItStalledExitsWhenItWakes) {
+  startBoth("");
+  ::kill(a.pid(), SIGSTOP);
+  ASSERT_TRUE(b.waitForLog("master ma (id " + masterId("ma") + ") declared dead", 20s)) << b.log();
+  ::kill(a.pid(), SIGCONT);
+  ASSERT_TRUE(waitFor([&] { return !a.running(); }, 20s)) << a.log();
+  EXPECT_EQ(a.stop(), 3) << a.log();
+  EXPECT_TRUE(contains(a.log(), "this master was declared dead by another master")) << a.log();
+  // B took its schedulers when it declared it dead.
+  EXPECT_EQ(one("SELECT master_id FROM scheduler_owners WHERE name = 'all'"), masterId("mb"));
+}
+
+// The password of the database user comes from database_password_file:
+// the fixture's cluster makes the role bb_pw_user give a password
+// (tests/pg_cluster.sh). A file others may read, and a wrong password, are
+// refused with a line that says so.
+TEST(DatabasePassword, ComesFromTheFileTheConfigNames) {
+  TempDir tmp;
+  MasterProcess m(tmp.sub("m"));
+  m.create();
+  const std::string role = "bb_pw_user";
+  const std::string url = m.dbPath();
+  postgresRows(url, "DROP ROLE IF EXISTS " + role);
+  postgresRows(url, "CREATE ROLE " + role + " LOGIN SUPERUSER PASSWORD 'right horse'");
+  std::string roleUrl = url;
+  roleUrl.replace(roleUrl.find("//bb@"), 5, "//" + role + "@");
+  auto config = [&](const std::string& file) {
+    writeFile(m.dir() + "/master.yaml",
+              "master: {name: pw, slave_port: " + std::to_string(m.port()) + ", database: " + q(roleUrl) +
+                  ", database_password_file: " + file + "}\n"
+                  "slaves: [{name: s1, password: " + q(verifier()) + "}]\n"
+                  "builders: [{name: b1, slaves: [s1], steps: [{shell: {command: \"true\"}}]}]\n");
+  };
+  const std::string pwFile = m.dir() + "/db.password";
+  config("db.password");
+
+  writeFile(pwFile, "wrong horse\n");
+  ::chmod(pwFile.c_str(), 0644);
+  auto r = m.admin({"start", m.dir(), "--nodaemon"});
+  EXPECT_NE(r.rc, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out + r.err + readFile(m.dir() + "/buildmaster.log"), "readable by group or others"))
+      << r.describe();
+
+  ::chmod(pwFile.c_str(), 0600);
+  r = m.admin({"start", m.dir(), "--nodaemon"});
+  EXPECT_NE(r.rc, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out + r.err + readFile(m.dir() + "/buildmaster.log"), "password authentication failed"))
+      << r.describe();
+
+  writeFile(pwFile, "right horse\n");
+  ::chmod(pwFile.c_str(), 0600);
+  m.start();
+  const auto sessions = postgresRows(
+      url, "SELECT count(*) FROM pg_stat_activity WHERE usename = '" + role + "' AND application_name LIKE 'buildmaster%'");
+  EXPECT_GE(std::stoi(sessions.at(0).at(0)), 1);
+  EXPECT_EQ(m.stop(), 0) << m.log();
+  // The password is in no log.
+  EXPECT_FALSE(contains(m.log(), "right horse")) << m.log();
+}
+
+}  // namespace
+}  // namespace bb::test
