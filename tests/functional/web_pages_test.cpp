@@ -115,7 +115,15 @@ TEST_F(WebPages, FrontPageAndWaterfallShowABuildThatACommitCaused) {
 }
 
 TEST_F(WebPages, ABuildPagesLogGainsLinesWhileTheBuildRuns) {
-  start("{shell: {name: slow, command: \"for i in $(seq 1 40); do echo line-$i; sleep 0.25; done\"}}");
+  // The build prints 20 lines, then waits (up to 3 minutes) for a gate
+  // file the browser creates once it has the page open, then prints 20
+  // more: however long the browser takes to start on a loaded host, the
+  // page opens on a running build and sees later lines arrive.
+  const std::string gate = tmp.sub("gate");
+  start("{shell: {name: slow, command: " +
+        jq("for i in $(seq 1 20); do echo line-$i; done; n=0; while [ ! -e " + gate +
+           " ] && [ $n -lt 1800 ]; do sleep 0.1; n=$((n+1)); done; for i in $(seq 21 40); do echo line-$i; sleep 0.1; done") +
+        "}}");
   auto r = master.client({"force", "--scheduler", "force", "--reason", "watch it"});
   ASSERT_EQ(r.rc, 0) << r.describe();
   // Open the page while the build runs: the log shows some lines, then
@@ -123,15 +131,16 @@ TEST_F(WebPages, ABuildPagesLogGainsLinesWhileTheBuildRuns) {
   ASSERT_TRUE(waitFor([&] { return httpGet(web, "/builders/b1/builds/1").body.find("line-2") != std::string::npos; }, 30s));
   const Json got = browse(Json::array({
       {{"get", base() + "/builders/b1/builds/1"}},
-      {{"wait_css", "pre#log"}},
+      {{"wait_css", "pre#log"}, {"timeout", 60}},
       {{"js", "document.getElementById('log').textContent"}, {"as", "first"}},
       {{"js", "window.__marker = 'same page'"}, {"as", "marked"}},
+      {{"touch", gate}},
       {{"wait_js", "document.getElementById('log').textContent.indexOf('line-40') >= 0"}, {"timeout", 40}},
       {{"js", "document.getElementById('log').textContent"}, {"as", "last"}},
       {{"js", "window.__marker"}, {"as", "marker"}},
       {{"screenshot", shot("build-live-log")}},
   }));
-  const std::string first = got["first"], last = got["last"];
+  const std::string first = got.value("first", ""), last = got.value("last", "");
   EXPECT_EQ(first.find("line-40"), std::string::npos) << "the build was still running when the page loaded";
   EXPECT_NE(last.find("line-40"), std::string::npos);
   EXPECT_EQ(got["marker"], "same page") << "the lines arrived without reloading the page";

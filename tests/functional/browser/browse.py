@@ -14,6 +14,9 @@ A scenario is a list of steps, each a map with one action:
   {"fill": SEL, "value": V}           types V into an input (cleared first)
   {"click": SEL}                      clicks the first match
   {"screenshot": PATH}                saves a PNG of the whole page
+  {"touch": PATH}                     creates an empty file (a test's gate:
+                                      e.g. lets a build go on once the page
+                                      is open)
 Before any page script runs, window.alert/confirm/prompt and a global
 window.__xss list are installed: a hostile string that manages to run
 script shows up there (the tests assert it stays empty).
@@ -102,6 +105,8 @@ def run(driver, step, values):
         driver.find_element(By.CSS_SELECTOR, step['click']).click()
     elif 'screenshot' in step:
         driver.save_screenshot(step['screenshot'])
+    elif 'touch' in step:
+        open(step['touch'], 'a').close()
     else:
         raise ValueError('unknown step')
 
