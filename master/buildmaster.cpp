@@ -407,6 +407,9 @@ int BuildMaster::run(std::function<void()> onReady,
                              [&im](const db::ChangeRecord& c) { im.bus->deliverFromOtherMaster(c); },
                              [&im] {
                                if (!im.shuttingDown) im.schedulers->claimUnowned();
+                             },
+                             [&im] {
+                               if (!im.shuttingDown) im.schedulers->catchUpChanges();
                              }});
     if (im.db->isShared()) {
       im.watch = std::make_unique<MasterWatch>(
@@ -431,6 +434,12 @@ int BuildMaster::run(std::function<void()> onReady,
             spdlog::shutdown();
             std::_Exit(3);
           });
+      // Changes no running scheduler was given (accepted while their
+      // master was dead, or announced while this master's listening
+      // session was down) are caught up on at each heartbeat.
+      im.watch->setOnTick([&im] {
+        if (!im.shuttingDown) im.schedulers->catchUpChanges();
+      });
       im.watch->start();
     }
     im.rpc = std::make_unique<RpcHandler>(*im.db, *im.bus, *im.schedulers, *im.buildsets,

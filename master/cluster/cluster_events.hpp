@@ -50,6 +50,9 @@ class ClusterEvents {
     std::function<void(const db::ChangeRecord&)> changeFromOtherMaster;
     // Schedulers were released somewhere: try to claim the unowned ones.
     std::function<void()> schedulersReleased;
+    // The listening session came back: what was announced meanwhile was
+    // not heard (the schedulers catch up on changes).
+    std::function<void()> reconnected;
   };
 
   // Subscribes to `events` (the sending side) and opens the listening

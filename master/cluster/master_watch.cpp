@@ -26,6 +26,7 @@ void MasterWatch::start() {
   timer_->start(std::chrono::duration_cast<std::chrono::milliseconds>(every_), [this] {
     start();  // armed again first: no failure below stops the watch
     check();
+    if (onTick_ && !declaredDead_) onTick_();
   });
 }
 
