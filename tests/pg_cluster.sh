@@ -5,6 +5,9 @@
 #                             server's base URL (postgresql://bb@127.0.0.1:PORT)
 #                             to DIR/url
 #   pg_cluster.sh stop DIR    stop it and remove DIR
+#   pg_cluster.sh down DIR    stop the server (fast: sessions are cut), keep
+#                             its data; `up DIR` starts it again on the same
+#                             port (a test of PostgreSQL restarted under load)
 # PostgreSQL refuses to run as root: under euid 0 the server runs as the
 # `postgres` user (Debian's package makes it), and its data and socket live
 # in a directory under /tmp that it owns (DIR/home names it): DIR itself may
@@ -15,8 +18,8 @@
 # `database_password_file` makes it.
 set -euo pipefail
 
-cmd=${1:?usage: pg_cluster.sh start|stop DIR}
-dir=${2:?usage: pg_cluster.sh start|stop DIR}
+cmd=${1:?usage: pg_cluster.sh start|stop|down|up DIR}
+dir=${2:?usage: pg_cluster.sh start|stop|down|up DIR}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [ -z "$bin" ] && command -v pg_config >/dev/null; then bin=$(pg_config --bindir); fi
 if [ ! -x "$bin/initdb" ]; then
@@ -54,8 +57,8 @@ case "$cmd" in
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     # Test settings: no fsync (the data lives for one run), enough
     # connections for every master of a parallel run.
-    if ! as_owner "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $home -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    echo "-c listen_addresses=127.0.0.1 -p $port -k $home -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >"$dir/options"
+    if ! as_owner "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 -o "$(cat "$dir/options")" \
         start >/dev/null; then
       cat "$home/server.log" >&2
       exit 1
@@ -71,8 +74,19 @@ case "$cmd" in
     rm -rf "$home" "$dir"
     echo "pg_cluster: stopped"
     ;;
+  down)
+    home=$(cat "$dir/home")
+    as_owner "$bin/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null
+    echo "pg_cluster: down"
+    ;;
+  up)
+    home=$(cat "$dir/home")
+    as_owner "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 -o "$(cat "$dir/options")" start >/dev/null ||
+      { cat "$home/server.log" >&2; exit 1; }
+    echo "pg_cluster: up again at $(cat "$dir/url")"
+    ;;
   *)
-    echo "usage: pg_cluster.sh start|stop DIR" >&2
+    echo "usage: pg_cluster.sh start|stop|down|up DIR" >&2
     exit 2
     ;;
 esac

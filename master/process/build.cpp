@@ -79,6 +79,21 @@ void Build::fail(const std::string& what, const std::string& why) {
 }
 
 void Build::fail(const std::string& what, const std::exception& e) {
+  if (PendingWrites::isConnectionLost(e)) {
+    // The database server is down or restarting: not the build's doing.
+    // It ends RETRY without counting against the request, whose end is
+    // stored (PendingWrites) once the server answers; it then runs again.
+    const std::string text = "the database could not be reached: " + what + " failed (" +
+                             static_cast<const DbError&>(e).cause() + ")";
+    spdlog::error("build {} #{}: {}; the build ends and its request runs again", builder_.name,
+                  record_.number, text);
+    if (finished_) return;
+    abandonStep(text);
+    cmdId_ = 0;
+    databaseLost_ = true;
+    finish(Result::Retry, text);
+    return;
+  }
   if (!PendingWrites::isDiskFull(e)) {
     fail(what, std::string(e.what()));
     return;
@@ -94,6 +109,7 @@ void Build::fail(const std::string& what, const std::exception& e) {
 }
 
 void Build::failStoring(const std::exception& e) {
+  if (PendingWrites::isConnectionLost(e)) return fail("storing output", e);
   if (!PendingWrites::isDiskFull(e)) {
     fail("storing output", std::string(e.what()));
     return;
@@ -448,7 +464,7 @@ void Build::finish(Result r, const std::string& text) {
   // A lost slave counts against the request's retries; a master shutdown
   // (stopAs_) does not, since the request did nothing wrong.
   std::string buildText = text;
-  if (r == Result::Retry && !stopAs_ && request_.retries >= env_.maxRetries)
+  if (r == Result::Retry && !stopAs_ && !databaseLost_ && request_.retries >= env_.maxRetries)
     buildText += "; the request gave up after " + std::to_string(request_.retries) + " retries";
   const std::int64_t now = nowSeconds();
   auto self = shared_from_this();
@@ -472,7 +488,7 @@ void Build::finish(Result r, const std::string& text) {
 }
 
 void Build::recordEnd(Result r, const std::string& text, std::int64_t now) {
-  const bool counted = r == Result::Retry && !stopAs_;
+  const bool counted = r == Result::Retry && !stopAs_ && !databaseLost_;
   const bool givesUp = counted && request_.retries >= env_.maxRetries;
   std::string buildText = text;
   if (givesUp)

@@ -165,6 +165,7 @@ class Build : public std::enable_shared_from_this<Build> {
   std::unique_ptr<StepContext> stepCtx_;    // what it was started with
   std::uint64_t stepRun_ = 0;               // counts started steps; a stale `done` is ignored
   std::optional<Result> stopAs_;
+  bool databaseLost_ = false;  // ended RETRY because the database server could not be reached
   std::string stopReason_;
   bool finished_ = false;
   std::string owner_;                 // "build B #N": one owner for build and step locks

@@ -32,6 +32,11 @@ bool PendingWrites::isDiskFull(const std::exception& e) {
   return db && db->kind() == DbErrorKind::DiskFull;
 }
 
+bool PendingWrites::isConnectionLost(const std::exception& e) {
+  const auto* db = dynamic_cast<const DbError*>(&e);
+  return db && db->kind() == DbErrorKind::ConnectionLost;
+}
+
 bool PendingWrites::write(const std::string& what, Write write) {
   // Behind writes already waiting, a new one waits too: they land in order.
   if (queue_.empty()) {
@@ -39,12 +44,26 @@ bool PendingWrites::write(const std::string& what, Write write) {
       write();
       return true;
     } catch (const std::exception& e) {
-      if (!isDiskFull(e)) throw;
-      noteFull(e.what());
+      if (isDiskFull(e)) {
+        noteFull(e.what());
+      } else if (isConnectionLost(e)) {
+        cause_ = e.what();
+        if (!unreachableSince_) {
+          unreachableSince_ = clock_.wallNow();
+          delay_ = kFirstRetry;
+        }
+      } else {
+        throw;
+      }
     }
   }
-  spdlog::error("disk full: {} could not be stored; retrying with back-off until there is room",
-                what);
+  if (unreachableSince_ && !since_)
+    spdlog::error("database unreachable: {} could not be stored; retrying with back-off until the "
+                  "server answers",
+                  what);
+  else
+    spdlog::error("disk full: {} could not be stored; retrying with back-off until there is room",
+                  what);
   queue_.push_back(Pending{what, std::move(write)});
   arm();
   return false;
@@ -75,12 +94,13 @@ void PendingWrites::retry() {
     if (queue_.empty() && since_ && probe_) probe_();
     while (!queue_.empty()) {
       queue_.front().write();
-      spdlog::info("disk has room again: {} is stored", queue_.front().what);
+      spdlog::info("{}: {} is stored", since_ ? "disk has room again" : "database reachable again",
+                   queue_.front().what);
       queue_.pop_front();
     }
     recovered();
   } catch (const std::exception& e) {
-    if (!isDiskFull(e)) {
+    if (!isDiskFull(e) && !isConnectionLost(e)) {
       // Not the disk: retrying will not help. Logged and dropped; the next
       // start recovers what it left unwritten.
       if (!queue_.empty()) {
@@ -99,6 +119,13 @@ void PendingWrites::retry() {
 }
 
 void PendingWrites::recovered() {
+  if (unreachableSince_) {
+    spdlog::warn("database reachable again (unreachable since {}); the pending writes are stored",
+                 isoUtc(*unreachableSince_));
+    unreachableSince_.reset();
+    delay_ = kFirstRetry;
+    if (!since_) cause_.clear();
+  }
   if (!since_) return;
   spdlog::warn("disk full: over; the database can be written again (full since {})",
                isoUtc(*since_));
@@ -109,6 +136,9 @@ void PendingWrites::recovered() {
 }
 
 std::string PendingWrites::describe() const {
+  if (!since_ && unreachableSince_)
+    return "database unreachable since " + isoUtc(*unreachableSince_) + ", retrying " +
+           std::to_string(queue_.size()) + " pending write(s) with back-off: " + cause_;
   if (!since_) return "ok";
   std::string out = "disk full since " + isoUtc(*since_) + ", retrying";
   if (!queue_.empty()) out += " " + std::to_string(queue_.size()) + " pending write(s)";

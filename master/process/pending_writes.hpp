@@ -37,11 +37,15 @@ class PendingWrites {
 
   // Whether `e` is a DbError of kind DiskFull.
   static bool isDiskFull(const std::exception& e);
+  // Whether `e` is a DbError of kind ConnectionLost (a PostgreSQL server
+  // down or restarting): tried again like a full disk.
+  static bool isConnectionLost(const std::exception& e);
 
-  // Runs `write` now; if it throws a disk-full DbError, keeps it (with
-  // `what` naming it in the log) to try again after kFirstRetry, doubling
-  // up to kMaxRetry, in the order given, until it succeeds. Returns
-  // whether it is written now. Any other failure is thrown as it is.
+  // Runs `write` now; if it throws a disk-full or connection-lost DbError,
+  // keeps it (with `what` naming it in the log) to try again after
+  // kFirstRetry, doubling up to kMaxRetry, in the order given, until it
+  // succeeds. Returns whether it is written now. Any other failure is
+  // thrown as it is.
   bool write(const std::string& what, Write write);
   // A write failed because the disk is full (`cause` is the error): marks
   // the condition and starts probing for room, once per outage.
@@ -74,6 +78,7 @@ class PendingWrites {
   std::unique_ptr<Timer> timer_;
   std::deque<Pending> queue_;
   std::optional<WallTime> since_;
+  std::optional<WallTime> unreachableSince_;  // the database server, not the disk
   std::string cause_;
   std::chrono::milliseconds delay_ = kFirstRetry;
   bool stopped_ = false;

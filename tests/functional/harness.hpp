@@ -192,6 +192,9 @@ class MasterProcess {
   // (several masters on one database, docs/multimaster.md). Call before
   // create() and writeConfig().
   void shareDatabaseWith(const MasterProcess& other) { sharedDb_ = other.dbPath(); }
+  // This master uses the PostgreSQL database at `url` (it must exist), e.g.
+  // on a cluster of the test's own. Call before create() and writeConfig().
+  void useDatabase(std::string url) { sharedDb_ = std::move(url); }
 
  private:
   std::string dir_;

@@ -14,6 +14,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "tests/functional/harness.hpp"
 #include "tests/functional/http_client.hpp"
@@ -192,6 +193,130 @@ TEST_F(MultimasterLoad, FiveHundredChangesOnThreeMastersAreEachBuiltExactlyOnce)
 // built again on the survivors, its slaves move there, its schedulers are
 // taken over, and every accepted change is still built, once.
 TEST_F(MultimasterLoad, AMasterKilledHalfwayLosesNothingAndNoRequestSucceedsTwice) { run(3, 300, true); }
+
+// A PostgreSQL cluster of this test's own (tests/pg_cluster.sh), so that
+// taking it down does not disturb the tests running beside it.
+class OwnCluster {
+ public:
+  explicit OwnCluster(std::string dir) : dir_(std::move(dir)) { script("start"); }
+  ~OwnCluster() {
+    try {
+      script("stop");
+    } catch (const std::exception& e) {
+      std::cerr << e.what() << "\n";
+    }
+  }
+  void script(const std::string& verb) {
+    const CmdResult r = run({"/bin/bash", std::string(BB_SOURCE_DIR) + "/tests/pg_cluster.sh", verb, dir_},
+                                  "", {}, 120s);
+    if (r.rc != 0) throw std::runtime_error("pg_cluster.sh " + verb + " failed: " + r.describe());
+  }
+  // A new database on it; its URL.
+  std::string database(const std::string& name) {
+    const std::string base = trimmed(readFile(dir_ + "/url"));
+    postgresRows(base + "/postgres", "CREATE DATABASE " + name);
+    return base + "/" + name;
+  }
+
+ private:
+  static std::string trimmed(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  }
+  std::string dir_;
+};
+
+// PostgreSQL restarted under load: two masters, changes posted to both
+// before, during and after the server is down for a few seconds. A post
+// while it is down is refused (the change is not accepted, and the
+// sender hears so); every accepted change is built exactly once after the
+// masters reconnect.
+TEST_F(MultimasterLoad, PostgresRestartedUnderLoadLosesNothingAccepted) {
+  OwnCluster cluster(tmp.sub("pg"));
+  const std::string url = cluster.database("restart_load");
+  const std::string built = tmp.sub("built");
+  for (int m = 0; m < 2; ++m) {
+    auto lm = std::make_unique<LoadMaster>(tmp.sub("m" + std::to_string(m)));
+    lm->process.useDatabase(url);
+    lm->process.create();
+    lm->process.writeConfig(
+        "master: {name: m" + std::to_string(m) + ", slave_port: " + std::to_string(lm->process.port()) +
+        ", web_port: " + std::to_string(lm->web) + ", dead_after: 60}\n"
+        "slaves: [{name: s0, password: " + q(v) + "}, {name: s1, password: " + q(v) + "}]\n"
+        "users: [{name: alice, password: " + q(v) + ", may: [sendchange, status]}]\n"
+        "builders:\n"
+        "  - {name: b, slaves: [s0, s1], steps: [{shell: {command: \"sleep 0.02; echo %(prop:revision)s >> " +
+        built + "\"}}]}\n"
+        "schedulers:\n"
+        "  - {name: all, type: single_branch, branch: main, builders: [b]}\n");
+    all.push_back(std::move(lm));
+  }
+  for (auto& m : all) m->process.start();
+  for (int i = 0; i < 2; ++i) {
+    slaves.push_back(std::make_unique<SlaveProcess>(tmp.sub("s" + std::to_string(i)), all[i]->process.port(),
+                                                    "s" + std::to_string(i), "pw"));
+    slaves.back()->create();
+    slaves.back()->start();
+    ASSERT_TRUE(all[i]->process.waitForLog("slave s" + std::to_string(i) + " connected")) << all[i]->process.log();
+  }
+
+  constexpr int kChanges = 200;
+  std::mt19937 rng(7);
+  std::set<std::string> accepted;
+  int refused = 0;
+  auto post = [&](int c) {
+    HttpOptions o;
+    o.user = "alice";
+    o.password = "pw";
+    o.timeout = 30s;
+    o.headers = {{"Content-Type", "application/json"}};
+    o.body = Json{{"branch", "main"}, {"revision", "r" + std::to_string(c)}, {"author", "dev"}}.dump();
+    const HttpReply r = httpRequest(all[rng() % 2]->web, "POST", "/change_hook/base", o);
+    if (r.status == 200) accepted.insert("r" + std::to_string(c));
+    else ++refused;
+    return r;
+  };
+  for (int c = 0; c < kChanges / 2; ++c) ASSERT_EQ(post(c).status, 200) << "change " << c;
+  cluster.script("down");
+  // Bounded: ten posts while the server is down.
+  std::string refusal;
+  for (int c = kChanges / 2; c < kChanges / 2 + 10; ++c) {
+    const HttpReply r = post(c);
+    if (r.status != 200 && refusal.empty()) refusal = std::to_string(r.status) + " " + r.body;
+  }
+  cluster.script("up");
+  // The rest after it is back (the first few may still meet a master that
+  // has not reconnected yet: refused, not lost).
+  for (int c = kChanges / 2 + 10; c < kChanges; ++c) post(c);
+  std::cout << accepted.size() << " changes accepted, " << refused << " refused; a refusal: " << refusal << "\n";
+  EXPECT_GE(refused, 1) << "no post was refused while the server was down";
+  // Refused as unavailable (ask again), not as a fault of the request.
+  EXPECT_EQ(refusal.rfind("503 ", 0), 0u) << refusal;
+  EXPECT_TRUE(contains(refusal, "nothing was stored")) << refusal;
+
+  const int n = static_cast<int>(accepted.size());
+  ASSERT_TRUE(waitFor([&] { return count("buildrequests WHERE complete = 1") == n; }, 120s, 200ms))
+      << count("buildrequests WHERE complete = 1") << " of " << n << " requests complete; " << count("changes")
+      << " changes, " << count("buildsets") << " buildsets\n"
+      << all[0]->process.log() << all[1]->process.log();
+  // What was accepted is stored and built, once; nothing refused was kept.
+  std::set<std::string> stored;
+  for (const auto& row : sqlite(url, "SELECT revision FROM changes")) stored.insert(row.at(0));
+  EXPECT_EQ(stored, accepted);
+  EXPECT_EQ(count("buildsets"), n);
+  EXPECT_EQ(count("buildrequests WHERE result = 0"), n);
+  EXPECT_EQ(count("(SELECT request_id FROM builds WHERE result = 0 GROUP BY request_id HAVING count(*) > 1) AS twice"), 0);
+  std::set<std::string> ran;
+  std::istringstream lines(readFile(built));
+  for (std::string line; std::getline(lines, line);) ran.insert(line);
+  EXPECT_EQ(ran, accepted);
+  for (auto& m : all) EXPECT_TRUE(m->process.running()) << m->process.log();
+  // A build that met the outage ended RETRY, not counted against its
+  // request, and ran again (how many did depends on the timing).
+  std::cout << count("builds WHERE result = 5 AND text LIKE '%database could not be reached%'")
+            << " build(s) ended retry for the outage\n";
+  EXPECT_EQ(count("builds WHERE result NOT IN (0, 5)"), 0);
+}
 
 }  // namespace
 }  // namespace bb::test
