@@ -34,6 +34,9 @@ class MasterWatch {
   void stop();
   // One check now (the timer's work).
   void check();
+  // Also run on every tick, after the check (a throw is logged): the
+  // safety net for a notification that was missed.
+  void setOnTick(std::function<void()> onTick) { onTick_ = std::move(onTick); }
 
  private:
   db::Database& db_;
@@ -42,6 +45,7 @@ class MasterWatch {
   std::chrono::seconds deadAfter_, every_;
   OnTakeover onTakeover_;
   std::function<void()> onDeclaredDead_;
+  std::function<void()> onTick_;
   std::unique_ptr<Timer> timer_;
   bool declaredDead_ = false;
 };
