@@ -69,11 +69,12 @@ std::optional<std::size_t> Database::changeLockHolds(MasterId master,
         const char* sql = c.to == LockHold::Exclusive ? kNewExclusive : kNewCounting;
         ok = updateLockRow(stmt(sql), c.lock, c.limit);
         if (!ok) {
-          // The lock's first hold anywhere makes its row; a row that exists
-          // means the lock is busy.
-          Statement ensure = stmt(kEnsureRow);
-          ensure.bind(1, c.lock).run();
-          if (ensure.changes() == 1) ok = updateLockRow(stmt(sql), c.lock, c.limit);
+          // The lock's first hold anywhere makes its row. The UPDATE is
+          // tried again even when another master made the row meanwhile
+          // (its INSERT waited for that master's commit): only a row that
+          // exists and does not admit the hold means the lock is busy.
+          stmt(kEnsureRow).bind(1, c.lock).run();
+          ok = updateLockRow(stmt(sql), c.lock, c.limit);
         }
         if (ok) holder(kAddHolder, c);
       } else if (c.to == LockHold::None) {
