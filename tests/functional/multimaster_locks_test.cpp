@@ -160,6 +160,9 @@ TEST_F(MultimasterLocks, AKilledMastersLocksAreReleasedByTheTakeover) {
   ASSERT_EQ(lock["elsewhere"].size(), 1u) << lock.dump();
   EXPECT_EQ(lock["elsewhere"][0]["master"], "ma");
   EXPECT_EQ(count("builds WHERE builder = 'waiter' AND finished = 1"), 0);
+  const HttpReply page = httpGet(web, "/locks");
+  EXPECT_TRUE(contains(page.body, "on master ma")) << page.body;
+  EXPECT_TRUE(contains(page.body, "held on master ma by build holder #1")) << page.body;
 
   s1.kill();
   a.kill();
