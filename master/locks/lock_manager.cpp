@@ -90,7 +90,8 @@ bool LockManager::release(RequestId id) {
   if (!it->second.held) return cancel(id);
   const std::string owner = it->second.owner;
   const std::vector<WantedLock> wanted = it->second.wanted;
-  const std::vector<db::LockHold> before = masterHolds(owner, wanted);
+  const std::vector<db::LockHold> before =
+      claims_ ? masterHolds(owner, wanted) : std::vector<db::LockHold>{};
   for (const WantedLock& w : it->second.wanted) {
     auto inst = instances_.find(w.instance);
     if (inst == instances_.end()) continue;
