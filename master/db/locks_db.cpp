@@ -42,9 +42,13 @@ std::optional<std::size_t> Database::changeLockHolds(MasterId master,
       " WHERE name = ?1 AND holders > 0";
   static constexpr char kEnsureRow[] =
       "INSERT INTO master_locks (name) VALUES (?1) ON CONFLICT (name) DO NOTHING";
+  // Only a master still active may hold: one declared dead (it stalled
+  // past dead_after and has not noticed yet) is refused, so it leaves no
+  // hold behind that nobody would take over.
   static constexpr char kAddHolder[] =
       "INSERT INTO master_lock_holders (lock_name, master_id, owner, hold_mode, since)"
-      " VALUES (?1, ?2, ?3, ?4, ?5)";
+      " SELECT CAST(?1 AS TEXT), ?2, CAST(?3 AS TEXT), CAST(?4 AS INTEGER), CAST(?5 AS BIGINT)"
+      " WHERE EXISTS (SELECT 1 FROM masters WHERE id = ?2 AND active = 1)";
   static constexpr char kSetHolderMode[] =
       "UPDATE master_lock_holders SET hold_mode = ?4"
       " WHERE lock_name = ?1 AND master_id = ?2 AND owner = ?3 AND ?5 >= 0";
@@ -76,7 +80,7 @@ std::optional<std::size_t> Database::changeLockHolds(MasterId master,
           stmt(kEnsureRow).bind(1, c.lock).run();
           ok = updateLockRow(stmt(sql), c.lock, c.limit);
         }
-        if (ok) holder(kAddHolder, c);
+        if (ok) ok = holder(kAddHolder, c);
       } else if (c.to == LockHold::None) {
         // Only a hold still recorded is counted down: dropping twice (a
         // release retried after the commit was lost) changes nothing.
@@ -125,22 +129,24 @@ std::vector<LockHolderRecord> Database::lockHolders(const std::string& lock) {
 }
 
 int Database::releaseLockHoldsOf(MasterId master) {
-  // The master's holds do not change meanwhile (it is dead, or it is this
-  // master starting), so counting them inside the UPDATE is exact; the
-  // row's own columns are read as they are when the row is locked.
+  // Each hold deleted is counted down once, from what the DELETE itself
+  // returned: a hold the master wrote concurrently (a stalled master
+  // declared dead that has not noticed yet) is either deleted and counted,
+  // or left whole, never half.
+  static constexpr char kDropAll[] =
+      "DELETE FROM master_lock_holders WHERE master_id = ?1 RETURNING lock_name, hold_mode";
   static constexpr char kCountDown[] =
-      "UPDATE master_locks SET"
-      " holders = holders - (SELECT count(*) FROM master_lock_holders h"
-      "   WHERE h.lock_name = master_locks.name AND h.master_id = ?1),"
-      " exclusive_held = CASE WHEN EXISTS (SELECT 1 FROM master_lock_holders h"
-      "   WHERE h.lock_name = master_locks.name AND h.master_id = ?1 AND h.hold_mode = 2)"
-      "   THEN 0 ELSE exclusive_held END"
-      " WHERE name IN (SELECT lock_name FROM master_lock_holders WHERE master_id = ?1)";
-  static constexpr char kDropAll[] = "DELETE FROM master_lock_holders WHERE master_id = ?1";
-  stmt(kCountDown).bind(1, master.value).run();
-  Statement s = stmt(kDropAll);
-  s.bind(1, master.value).run();
-  return s.changes();
+      "UPDATE master_locks SET holders = holders - 1,"
+      " exclusive_held = CASE WHEN ?2 = 2 THEN 0 ELSE exclusive_held END"
+      " WHERE name = ?1 AND holders > 0";
+  std::vector<std::pair<std::string, std::int64_t>> dropped;
+  {
+    Statement s = stmt(kDropAll);
+    s.bind(1, master.value);
+    while (s.step()) dropped.emplace_back(s.getText(0), s.getInt(1));
+  }
+  for (const auto& [lock, mode] : dropped) stmt(kCountDown).bind(1, lock).bind(2, mode).run();
+  return static_cast<int>(dropped.size());
 }
 
 }  // namespace bb::db

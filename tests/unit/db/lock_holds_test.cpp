@@ -108,5 +108,13 @@ TEST_F(LockHolds, InsideAnOuterTransactionARefusalUndoesOnlyItsOwnWork) {
   EXPECT_EQ(owners("db"), (std::vector<std::string>{"beta:build y #1"}));
 }
 
+TEST_F(LockHolds, AMasterDeclaredDeadGetsNoNewHold) {
+  ASSERT_TRUE(db.declareMasterDead(a, 150));
+  EXPECT_FALSE(claim(a, {take("db", "build x #1", LockHold::Counting, 2)}));
+  EXPECT_TRUE(owners("db").empty());
+  EXPECT_TRUE(claim(b, {take("db", "build y #1", LockHold::Counting, 2)}));
+  EXPECT_TRUE(claim(b, {take("db", "build y #2", LockHold::Counting, 2)})) << "the refused claim took no slot";
+}
+
 }  // namespace
 }  // namespace bb::db
