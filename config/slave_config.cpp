@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -31,7 +32,73 @@ std::string dirOf(const std::string& path) {
                            std::strerror(err));
 }
 
+// masters: a list of "HOST:PORT" or {address: "HOST:PORT", fingerprint:
+// "SHA256:..."}; not with `master:`.
+void readMasters(const cfg::MapReader& r, cfg::ErrorSink& sink, SlaveConfig& c) {
+  if (r.has("master")) {
+    r.error(r.keyMarkOf("masters"), "give either master: (one master) or masters: (a list), not both");
+    return;
+  }
+  const YAML::Node list = r.value("masters");
+  if (!list.IsSequence() || list.size() == 0) {
+    r.error(r.markOf("masters"), "masters must be a non-empty list of \"HOST:PORT\" or "
+                                 "{address: \"HOST:PORT\", fingerprint: \"SHA256:...\"}, got " +
+                                     cfg::describe(list));
+    return;
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node item = list[i];
+    const std::string what = "masters[" + std::to_string(i) + "]";
+    std::string address, fingerprint;
+    YAML::Mark mark = item.Mark();
+    if (item.IsScalar()) {
+      address = item.as<std::string>();
+    } else if (item.IsMap()) {
+      cfg::MapReader m(item, "slave config " + what, sink, r.mark());
+      m.allowKeys({"address", "fingerprint"});
+      auto a = m.string("address", true);
+      if (!a) continue;
+      address = *a;
+      mark = m.markOf("address");
+      if (auto fp = m.string("fingerprint")) {
+        std::string why;
+        auto canon = normalizeFingerprint(*fp, why);
+        if (!canon) {
+          m.error(m.markOf("fingerprint"), "fingerprint '" + *fp + "' is not a SHA-256 fingerprint: " +
+                                               why + " (`buildmaster fingerprint DIR` prints it)");
+          continue;
+        }
+        fingerprint = *canon;
+      }
+    } else {
+      r.error(mark, what + " must be \"HOST:PORT\" or a map {address, fingerprint}, got " +
+                        cfg::describe(item));
+      continue;
+    }
+    std::string why;
+    auto hp = parseMasterAddress(address, why);
+    if (!hp) {
+      r.error(mark, what + " must be \"host:port\" (e.g. \"ci2.example.org:9989\"), got '" +
+                        address + "': " + why);
+      continue;
+    }
+    for (const SlaveMasterEntry& e : c.masters)
+      if (e.host == hp->host && e.port == hp->port)
+        r.error(mark, what + ": " + hp->toString() + " is listed twice");
+    c.masters.push_back({hp->host, hp->port, fingerprint});
+  }
+  if (!c.masters.empty()) {
+    c.masterHost = c.masters.front().host;
+    c.masterPort = c.masters.front().port;
+  }
+}
+
 }  // namespace
+
+std::vector<SlaveMasterEntry> masterEntries(const SlaveConfig& c) {
+  if (!c.masters.empty()) return c.masters;
+  return {{c.masterHost, c.masterPort, {}}};
+}
 
 ConfigResult<SlaveConfig> parseSlaveConfig(const std::string& yaml, const std::string& name) {
   ConfigResult<SlaveConfig> result;
@@ -48,7 +115,7 @@ ConfigResult<SlaveConfig> parseSlaveConfig(const std::string& yaml, const std::s
   c.path = name;
   cfg::MapReader r(root, "slave config", sink, YAML::Mark::null_mark());
   if (r.isMap()) {
-    r.allowKeys({"master", "name", "password", "basedir", "heartbeat_interval", "heartbeat_timeout",
+    r.allowKeys({"master", "masters", "name", "password", "basedir", "heartbeat_interval", "heartbeat_timeout",
                  "reconnect_min_ms", "reconnect_max_ms", "kill_grace", "max_frame", "log_max_mb",
                  "log_keep", "tls", "master_fingerprint", "ca_file"});
     if (auto m = r.string("master")) {
@@ -61,6 +128,7 @@ ConfigResult<SlaveConfig> parseSlaveConfig(const std::string& yaml, const std::s
                                     "or \"[::1]:9989\"), got '" + *m + "': " + why);
       }
     }
+    if (r.has("masters")) readMasters(r, sink, c);
     if (auto n = r.string("name", true)) {
       if (auto bad = cfg::checkName(*n)) {
         r.error(r.markOf("name"), *bad);
@@ -112,11 +180,22 @@ ConfigResult<SlaveConfig> parseSlaveConfig(const std::string& yaml, const std::s
     if (!c.tls && (r.has("master_fingerprint") || r.has("ca_file"))) {
       r.error(r.markOf(r.has("master_fingerprint") ? "master_fingerprint" : "ca_file"),
               "master_fingerprint/ca_file are given but tls is false; remove them or turn TLS on");
+    } else if (!c.tls && std::any_of(c.masters.begin(), c.masters.end(),
+                                     [](const SlaveMasterEntry& m) { return !m.fingerprint.empty(); })) {
+      r.error(r.markOf("masters"), "masters: a fingerprint is given but tls is false; remove it or turn TLS on");
     } else if (c.tls && !r.has("master_fingerprint") && !r.has("ca_file")) {
-      r.error(YAML::Mark::null_mark(),
-              "the master's certificate is not pinned: add master_fingerprint: \"SHA256:...\" "
-              "(`buildmaster fingerprint DIR` on the master prints it) or ca_file: FILE; or "
-              "tls: false for plain TCP");
+      if (c.masters.empty()) {
+        r.error(YAML::Mark::null_mark(),
+                "the master's certificate is not pinned: add master_fingerprint: \"SHA256:...\" "
+                "(`buildmaster fingerprint DIR` on the master prints it) or ca_file: FILE; or "
+                "tls: false for plain TCP");
+      }
+      for (const SlaveMasterEntry& m : c.masters)
+        if (m.fingerprint.empty())
+          r.error(r.markOf("masters"),
+                  "masters: the certificate of " + MasterAddress{m.host, m.port}.toString() +
+                      " is not pinned: give it {address: ..., fingerprint: \"SHA256:...\"}, or "
+                      "a master_fingerprint or ca_file for every master; or tls: false for plain TCP");
     }
     if (c.heartbeatTimeout <= c.heartbeatInterval) {
       r.error(r.has("heartbeat_timeout") ? r.markOf("heartbeat_timeout") : r.markOf("heartbeat_interval"),
@@ -165,9 +244,20 @@ ConfigResult<SlaveConfig> loadSlaveConfig(const std::string& path) {
 void writeSlaveConfig(const SlaveConfig& c, const std::string& path) {
   YAML::Emitter out;
   out << YAML::BeginMap;
-  std::string host = c.masterHost.find(':') != std::string::npos ? "[" + c.masterHost + "]" : c.masterHost;
-  out << YAML::Key << "master" << YAML::Value << YAML::DoubleQuoted
-      << host + ":" + std::to_string(c.masterPort);
+  if (c.masters.empty()) {
+    out << YAML::Key << "master" << YAML::Value << YAML::DoubleQuoted
+        << MasterAddress{c.masterHost, c.masterPort}.toString();
+  } else {
+    out << YAML::Key << "masters" << YAML::Value << YAML::BeginSeq;
+    for (const SlaveMasterEntry& m : c.masters) {
+      out << YAML::Flow << YAML::BeginMap << YAML::Key << "address" << YAML::Value << YAML::DoubleQuoted
+          << MasterAddress{m.host, m.port}.toString();
+      if (!m.fingerprint.empty())
+        out << YAML::Key << "fingerprint" << YAML::Value << YAML::DoubleQuoted << m.fingerprint;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
   out << YAML::Key << "name" << YAML::Value << c.name;
   out << YAML::Key << "password" << YAML::Value << YAML::DoubleQuoted << c.password;
   if (!c.basedir.empty()) out << YAML::Key << "basedir" << YAML::Value << c.basedir;

@@ -4,16 +4,30 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "config/config_error.hpp"
 #include "config/log_rotation.hpp"
 
 namespace bb {
 
+// One master the slave may connect to. `fingerprint` (canonical) pins
+// this master's certificate; empty: master_fingerprint / ca_file apply.
+struct SlaveMasterEntry {
+  std::string host;
+  std::uint16_t port = 9989;
+  std::string fingerprint;
+};
+
 struct SlaveConfig {
   std::string path;
+  // The first master (`master:`, or the first of `masters:`).
   std::string masterHost = "127.0.0.1";
   std::uint16_t masterPort = 9989;
+  // `masters:`: every master of a cluster the slave may connect to, tried
+  // in order, moving to the next on a failed attempt or a lost connection
+  // (docs/multimaster.md). Empty when the config names one `master:`.
+  std::vector<SlaveMasterEntry> masters;
   std::string name;
   std::string password;
   std::string basedir;  // where builder workdirs live; default: the slave dir
@@ -31,6 +45,9 @@ struct SlaveConfig {
   std::string masterFingerprint;
   std::string caFile;
 };
+
+// The masters to try, in order: `masters`, or the one master.
+std::vector<SlaveMasterEntry> masterEntries(const SlaveConfig& c);
 
 ConfigResult<SlaveConfig> loadSlaveConfig(const std::string& path);
 ConfigResult<SlaveConfig> parseSlaveConfig(const std::string& yaml, const std::string& name);

@@ -412,6 +412,9 @@ int BuildMaster::run(std::function<void()> onReady,
                                if (!im.shuttingDown) im.schedulers->claimUnowned();
                              },
                              [&im] {
+                               if (!im.shuttingDown) im.schedulers->catchUpChanges();
+                             },
+                             [&im] {
                                // A build not started yet may pass canAcquireNow now.
                                if (im.locks->retryClaims()) im.distributor->wake();
                              }});
@@ -450,9 +453,13 @@ int BuildMaster::run(std::function<void()> onReady,
             spdlog::shutdown();
             std::_Exit(3);
           });
+      // Changes no running scheduler was given (accepted while their
+      // master was dead, or announced while this master's listening
+      // session was down) are caught up on at each heartbeat; a missed
+      // bb_lock notification, or a lock release the database refused,
+      // costs at most one heartbeat too.
       im.watch->setOnTick([&im] {
-        // A missed bb_lock notification (the listening session was down)
-        // or a release the database refused costs at most one heartbeat.
+        if (!im.shuttingDown) im.schedulers->catchUpChanges();
         im.sharedLocks->retryReleases();
         if (im.locks->retryClaims()) im.distributor->wake();
       });

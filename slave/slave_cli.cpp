@@ -79,10 +79,13 @@ int createSlave(const std::vector<std::string>& args) {
       "the master's certificate fingerprint, SHA256:... (`buildmaster fingerprint DIR`)")(
       "ca-file", po::value<std::string>()->value_name("FILE"),
       "trust the master's certificate if it chains to a CA in this PEM file")(
-      "plaintext", "connect over plain TCP (the master has tls: false)");
+      "plaintext", "connect over plain TCP (the master has tls: false)")(
+      "failover-master", po::value<std::vector<std::string>>()->value_name("HOST:PORT[=FP]"),
+      "another master of the same cluster, tried when the one before fails (repeatable); "
+      "=FP pins its certificate, else --master-fingerprint/--ca-file apply");
   const char* synopsis =
       "create-slave DIR HOST:PORT NAME PASSWORD (--master-fingerprint FP | --ca-file FILE | "
-      "--plaintext) [--basedir DIR] [--keepalive SECONDS]";
+      "--plaintext) [--failover-master HOST:PORT[=FP]]... [--basedir DIR] [--keepalive SECONDS]";
   auto p = parse("create-slave", synopsis, o,
                  {{"dir", "DIR", "the slave directory to create", true},
                   {"master", "HOST:PORT", "the master's slave port", true},
@@ -140,6 +143,35 @@ int createSlave(const std::vector<std::string>& args) {
     c.masterFingerprint = *fp;
   }
   if (p->vm.count("ca-file")) c.caFile = fs::absolute(p->vm["ca-file"].as<std::string>()).string();
+  if (p->vm.count("failover-master")) {
+    // The first master keeps the pin of --master-fingerprint; each other
+    // one its own (after '='), or that one too.
+    c.masters.push_back({c.masterHost, c.masterPort, {}});
+    for (const std::string& text : p->vm["failover-master"].as<std::vector<std::string>>()) {
+      const std::size_t eq = text.find('=');
+      std::string why;
+      auto a = parseMasterAddress(text.substr(0, eq), why);
+      if (!a) {
+        std::cerr << "buildslave create-slave: bad --failover-master '" << text << "': " << why << "\n";
+        return 2;
+      }
+      SlaveMasterEntry e{a->host, a->port, {}};
+      if (eq != std::string::npos) {
+        auto fp = normalizeFingerprint(text.substr(eq + 1), why);
+        if (!fp) {
+          std::cerr << "buildslave create-slave: --failover-master '" << text << "': " << why << "\n";
+          return 2;
+        }
+        if (!c.tls) {
+          std::cerr << "buildslave create-slave: --failover-master '" << text
+                    << "' pins a certificate, but --plaintext turns TLS off\n";
+          return 2;
+        }
+        e.fingerprint = *fp;
+      }
+      c.masters.push_back(std::move(e));
+    }
+  }
 
   const fs::path cfg = fs::path(dir) / kConfigName;
   std::error_code ec;
@@ -165,8 +197,12 @@ int createSlave(const std::vector<std::string>& args) {
     std::cerr << "fix " << cfg.string() << " before starting the slave\n";
     return 1;
   }
-  std::cout << "created slave '" << c.name << "' in " << dir << " for master " << c.masterHost
-            << ":" << c.masterPort << "\nnext: buildslave start " << dir << "\n";
+  std::string masters;
+  for (const SlaveMasterEntry& m : masterEntries(c))
+    masters += (masters.empty() ? "" : ", ") + MasterAddress{m.host, m.port}.toString();
+  std::cout << "created slave '" << c.name << "' in " << dir << " for "
+            << (c.masters.size() > 1 ? "masters " : "master ") << masters
+            << "\nnext: buildslave start " << dir << "\n";
   return 0;
 }
 
@@ -221,7 +257,11 @@ int startSlave(const std::string& dir, bool nodaemon) {
   SlaveSession session(io, clock, reaper, *cfg);
   if (cfg->tls) {
     try {
-      session.setTls(TlsContext::forClient(cfg->masterFingerprint, cfg->caFile));
+      std::vector<std::shared_ptr<TlsContext>> perMaster;
+      for (const SlaveMasterEntry& m : masterEntries(*cfg))
+        perMaster.push_back(TlsContext::forClient(m.fingerprint.empty() ? cfg->masterFingerprint : m.fingerprint,
+                                                  cfg->caFile));
+      session.setTls(std::move(perMaster));
     } catch (const TlsError& e) {
       return fail(e.what());
     }
@@ -259,13 +299,16 @@ int startSlave(const std::string& dir, bool nodaemon) {
   // ended, the connection is closed; leave the loop and exit 0.
   session.onStoppedByMaster([&io] { io.stop(); });
 
-  spdlog::info("buildslave '{}' starting (pid {}), basedir {}, master {}:{}", cfg->name, ::getpid(),
-               cfg->basedir, cfg->masterHost, cfg->masterPort);
+  std::string masters;
+  for (const SlaveMasterEntry& m : masterEntries(*cfg))
+    masters += (masters.empty() ? "" : ", ") + MasterAddress{m.host, m.port}.toString();
+  const char* masterWord = cfg->masters.size() > 1 ? "masters" : "master";
+  spdlog::info("buildslave '{}' starting (pid {}), basedir {}, {} {}", cfg->name, ::getpid(),
+               cfg->basedir, masterWord, masters);
   session.start();
   daemon->ready("buildslave '" + cfg->name + "' started in " +
                 fs::absolute(dir).lexically_normal().string() + ": pid " +
-                std::to_string(::getpid()) + ", master " +
-                MasterAddress{cfg->masterHost, cfg->masterPort}.toString() + ", log " + o.logPath);
+                std::to_string(::getpid()) + ", " + masterWord + " " + masters + ", log " + o.logPath);
   io.run();
   spdlog::info("buildslave stopped");
   shutdownLogging();

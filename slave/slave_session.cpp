@@ -14,6 +14,7 @@
 
 #include "slave/master_message.hpp"
 #include "common/connection.hpp"
+#include "common/master_address.hpp"
 #include "slave/process.hpp"
 
 namespace bb {
@@ -42,6 +43,7 @@ SlaveSession::SlaveSession(boost::asio::io_context& io, Clock& clock, ChildReape
     : io_(io),
       clock_(clock),
       config_(std::move(config)),
+      masters_(masterEntries(config_)),
       ctx_{io, clock, reaper, config_.basedir, std::chrono::seconds(config_.killGraceSeconds),
            currentEnvironment()},
       retryTimer_(clock.makeTimer()),
@@ -75,13 +77,19 @@ void SlaveSession::connect() {
   ++attempts_;
   std::uint64_t gen = ++generation_;
   setState(SlaveState::Connecting);
-  spdlog::info("connecting to master at {}:{} (attempt {})", config_.masterHost,
-               config_.masterPort, attempts_);
+  const SlaveMasterEntry& master = masters_[current_];
+  if (masters_.size() > 1)
+    spdlog::info("connecting to master at {} (master {} of {}, attempt {})",
+                 MasterAddress{master.host, master.port}.toString(), current_ + 1, masters_.size(),
+                 attempts_);
+  else
+    spdlog::info("connecting to master at {} (attempt {})",
+                 MasterAddress{master.host, master.port}.toString(), attempts_);
   ConnectionOptions opts;
   opts.maxFrame = config_.maxFrame;
   opts.heartbeatInterval = config_.heartbeatInterval;
   opts.heartbeatTimeout = config_.heartbeatTimeout;
-  opts.tls = tls_;
+  if (!tlsPerMaster_.empty()) opts.tls = tlsPerMaster_[std::min(current_, tlsPerMaster_.size() - 1)];
   // The whole connect + login must finish within the heartbeat timeout.
   connectTimer_->start(config_.heartbeatTimeout, [this, gen] {
     if (gen != generation_) return;
@@ -94,7 +102,7 @@ void SlaveSession::connect() {
       retryLater(reason);
     }
   });
-  Connection::connect(io_, config_.masterHost, config_.masterPort, opts,
+  Connection::connect(io_, master.host, master.port, opts,
                       [this, gen, alive = alive_](std::shared_ptr<Connection> conn,
                                                   const std::string& error) {
                         if (!*alive || gen != generation_ || state_ == SlaveState::Stopping ||
@@ -332,8 +340,16 @@ void SlaveSession::retryLater(const std::string& reason) {
   lastDelay_ = std::chrono::milliseconds(
       std::max<long long>(1, static_cast<long long>(base.count() * jitter(rng_))));
   setState(SlaveState::Backoff);
-  spdlog::warn("attempt {} failed: {}; retrying in {:.1f} s", attempts_, reason,
-               lastDelay_.count() / 1000.0);
+  if (masters_.size() > 1) {
+    // A cluster: the next master may be up while this one is not.
+    current_ = (current_ + 1) % masters_.size();
+    spdlog::warn("attempt {} failed: {}; trying master {} in {:.1f} s", attempts_, reason,
+                 MasterAddress{masters_[current_].host, masters_[current_].port}.toString(),
+                 lastDelay_.count() / 1000.0);
+  } else {
+    spdlog::warn("attempt {} failed: {}; retrying in {:.1f} s", attempts_, reason,
+                 lastDelay_.count() / 1000.0);
+  }
   retryTimer_->start(lastDelay_, [this] { connect(); });
 }
 

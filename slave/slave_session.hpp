@@ -48,7 +48,10 @@ class SlaveSession : public CommandSink {
   // main sets it from config.tls before start(). A master whose
   // certificate does not match is refused like an unreachable one (logged,
   // retried with back-off).
-  void setTls(std::shared_ptr<TlsContext> tls) { tls_ = std::move(tls); }
+  void setTls(std::shared_ptr<TlsContext> tls) { tlsPerMaster_.assign(1, std::move(tls)); }
+  // Per master of config.masters (same order): each master's own pin. A
+  // list shorter than the masters uses its last entry for the rest.
+  void setTls(std::vector<std::shared_ptr<TlsContext>> perMaster) { tlsPerMaster_ = std::move(perMaster); }
 
   // Connects, and keeps reconnecting until stop().
   void start();
@@ -70,6 +73,10 @@ class SlaveSession : public CommandSink {
   std::size_t runningCommands() const { return commands_.size() + dying_.size(); }
   // How many connection attempts have been made.
   int attempts() const { return attempts_; }
+  // The master tried last (or now), as an index into masterEntries(config):
+  // with several masters a failed attempt or a lost connection moves on to
+  // the next one, round robin.
+  std::size_t currentMaster() const { return current_; }
   // The delay chosen for the last backoff, and why we backed off.
   std::chrono::milliseconds lastDelay() const { return lastDelay_; }
   const std::string& lastFailure() const { return lastFailure_; }
@@ -107,7 +114,9 @@ class SlaveSession : public CommandSink {
   boost::asio::io_context& io_;
   Clock& clock_;
   SlaveConfig config_;
-  std::shared_ptr<TlsContext> tls_;
+  std::vector<SlaveMasterEntry> masters_;  // masterEntries(config_), never empty
+  std::size_t current_ = 0;
+  std::vector<std::shared_ptr<TlsContext>> tlsPerMaster_;
   CommandContext ctx_;
   SlaveState state_ = SlaveState::Idle;
   std::shared_ptr<Connection> conn_;

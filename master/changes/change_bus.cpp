@@ -40,11 +40,16 @@ void ChangeBus::deliverFromOtherMaster(const db::ChangeRecord& change) {
   bool any = false;
   for (ChangeSubscriber* s : subscribers_) any = any || s->wantsSource(change.source);
   if (!any) return;
+  int given = 0;
   db_.transaction([&] {
     for (ChangeSubscriber* s : subscribers_)
-      if (s->wantsSource(change.source)) s->onChange(change);
+      if (s->wantsSource(change.source) && !s->alreadyClassified(change)) {
+        s->onChange(change);
+        ++given;
+      }
   });
-  spdlog::info("change {} (accepted by another master) reached this master's schedulers", change.id);
+  if (given > 0)
+    spdlog::info("change {} (accepted by another master) reached this master's schedulers", change.id);
 }
 
 }  // namespace bb

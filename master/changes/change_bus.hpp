@@ -24,6 +24,9 @@ class ChangeSubscriber {
   virtual bool wantsSource(const std::string& source) const = 0;
   // Classifies a committed-in-this-transaction change.
   virtual void onChange(const db::ChangeRecord& change) = 0;
+  // Whether it already classified `change` (a change another master
+  // announced after this one caught up on it): then it is not given again.
+  virtual bool alreadyClassified(const db::ChangeRecord&) const { return false; }
 };
 
 class ChangeBus {
@@ -41,9 +44,9 @@ class ChangeBus {
   std::int64_t addChange(db::ChangeRecord change,
                          const std::function<void()>& alsoInTransaction = {});
   // A change another master on the shared database accepted (and its
-  // schedulers classified): this master's subscribers classify it, in one
-  // transaction; nothing is stored for the change itself and no
-  // change.added is published. Throws DbError, in which case none of
+  // schedulers classified): this master's subscribers that have not
+  // classified it yet classify it, in one transaction; nothing is stored
+  // for the change itself and no change.added is published. Throws DbError, in which case none of
   // their decisions was stored.
   void deliverFromOtherMaster(const db::ChangeRecord& change);
   std::uint64_t changesAdded() const { return added_; }

@@ -56,6 +56,7 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
         // look at the queue and the schedulers again.
         if (hooks_.wakeDistributor) hooks_.wakeDistributor();
         if (hooks_.schedulersReleased) hooks_.schedulersReleased();
+        if (hooks_.reconnected) hooks_.reconnected();
         if (hooks_.locksReleased) hooks_.locksReleased();
       });
   Subscriber s;

@@ -53,6 +53,9 @@ class ClusterEvents {
     std::function<void(const db::ChangeRecord&)> changeFromOtherMaster;
     // Schedulers were released somewhere: try to claim the unowned ones.
     std::function<void()> schedulersReleased;
+    // The listening session came back: what was announced meanwhile was
+    // not heard (the schedulers catch up on changes).
+    std::function<void()> reconnected;
     // Master-scoped locks were released somewhere: try the waiters again.
     std::function<void()> locksReleased;
   };

@@ -34,9 +34,9 @@ class MasterWatch {
   void stop();
   // One check now (the timer's work).
   void check();
-  // Also run on every tick, after the check (a throw is logged): the
-  // safety net for a notification that was missed.
-  void setOnTick(std::function<void()> onTick) { onTick_ = std::move(onTick); }
+  // Also run on every tick, after check() (the schedulers' catch-up on
+  // changes, the shared locks' retries); a throw is logged.
+  void setOnTick(std::function<void()> fn) { onTick_ = std::move(fn); }
 
  private:
   db::Database& db_;

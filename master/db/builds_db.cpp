@@ -1,5 +1,6 @@
 // Builds and their steps.
 #include "master/db/database.hpp"
+#include "master/db/db_error.hpp"
 #include "master/db/statement.hpp"
 
 namespace bb::db {
@@ -62,22 +63,36 @@ BuildRecord Database::addBuild(MasterId master, std::int64_t requestId,
                                const std::string& builder, const std::string& slave,
                                std::int64_t now, const Json& properties) {
   // The number comes from the UNIQUE (builder, number) index: max() on it is
-  // one index seek, and the UNIQUE constraint backs it up.
+  // one index seek. Several masters on one PostgreSQL database can start a
+  // build of one builder at the same instant and both read the same max():
+  // the later insert then meets the other's row (PostgreSQL waits for that
+  // transaction to end), inserts nothing instead of failing (which would
+  // abort the enclosing transaction), and is run again, seeing the new
+  // max(). With one writer (SQLite) the first attempt always inserts.
   static constexpr char kInsert[] =
       "INSERT INTO builds (request_id, builder, number, slave, started_at, properties, master_id)"
       " VALUES (?1, ?2, (SELECT coalesce(max(number), 0) + 1 FROM builds WHERE builder = ?2),"
-      " ?3, ?4, ?5, ?6) RETURNING id, number";
+      " ?3, ?4, ?5, ?6) ON CONFLICT (builder, number) DO NOTHING RETURNING id, number";
+  constexpr int kAttempts = 20;
   const Json& props = orEmptyObject(properties);
-  Statement s = stmt(kInsert);
-  if (requestId == 0) s.bindNull(1);
-  else s.bind(1, requestId);
-  s.bind(2, builder).bind(3, slave).bind(4, now).bindJson(5, props).bind(6, master.value);
-  s.requireRow();
   BuildRecord b;
-  b.id = s.getInt(0);
+  for (int attempt = 1;; ++attempt) {
+    Statement s = stmt(kInsert);
+    if (requestId == 0) s.bindNull(1);
+    else s.bind(1, requestId);
+    s.bind(2, builder).bind(3, slave).bind(4, now).bindJson(5, props).bind(6, master.value);
+    if (s.step()) {
+      b.id = s.getInt(0);
+      b.number = static_cast<int>(s.getInt(1));
+      break;
+    }
+    if (attempt == kAttempts)
+      throw DbError("no free build number for builder '" + builder + "' after " +
+                        std::to_string(kAttempts) + " attempts: other masters kept taking them",
+                    DbErrorKind::Constraint);
+  }
   b.requestId = requestId;
   b.builder = builder;
-  b.number = static_cast<int>(s.getInt(1));
   b.slave = slave;
   b.masterId = master.value;
   b.startedAt = now;

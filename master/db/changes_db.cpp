@@ -99,6 +99,26 @@ std::optional<std::int64_t> Database::lastChangeId() {
   return s.getInt(0);
 }
 
+bool Database::hasDecision(std::int64_t changeId, const std::string& scheduler) {
+  static constexpr char kSql[] = "SELECT 1 FROM change_decisions WHERE change_id = ?1 AND scheduler = ?2";
+  Statement s = stmt(kSql);
+  s.bind(1, changeId).bind(2, scheduler);
+  return s.step();
+}
+
+std::vector<std::int64_t> Database::undecidedChangeIds(const std::string& scheduler, std::int64_t afterId,
+                                                       int limit) {
+  static constexpr char kSql[] =
+      "SELECT c.id FROM changes c WHERE c.id > ?1 AND NOT EXISTS"
+      " (SELECT 1 FROM change_decisions d WHERE d.change_id = c.id AND d.scheduler = ?2)"
+      " ORDER BY c.id LIMIT ?3";
+  Statement s = stmt(kSql);
+  s.bind(1, afterId).bind(2, scheduler).bind(3, std::int64_t{limit});
+  std::vector<std::int64_t> ids;
+  while (s.step()) ids.push_back(s.getInt(0));
+  return ids;
+}
+
 void Database::recordDecision(const ChangeDecision& d) {
   static constexpr char kSql[] =
       "INSERT INTO change_decisions (change_id, scheduler, decision, reason)"

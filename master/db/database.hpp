@@ -127,6 +127,12 @@ class Database {
   // Records (or replaces) what `scheduler` decided about a change.
   void recordDecision(const ChangeDecision& d);
   std::vector<ChangeDecision> decisionsForChange(std::int64_t changeId);
+  // Whether `scheduler` recorded a decision about the change.
+  bool hasDecision(std::int64_t changeId, const std::string& scheduler);
+  // Ids of the changes after `afterId` that `scheduler` recorded no
+  // decision about, ascending, at most `limit` (a scheduler's catch-up
+  // after changes reached no master running it; docs/multimaster.md).
+  std::vector<std::int64_t> undecidedChangeIds(const std::string& scheduler, std::int64_t afterId, int limit);
 
   // --- buildsets and build requests (buildsets_db.cpp) ---
   // Creates the buildset and one request per builder (duplicates ignored) in

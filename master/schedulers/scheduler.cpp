@@ -112,6 +112,56 @@ void Scheduler::onChange(const db::ChangeRecord& change) {
   onMatchingChange(change);
 }
 
+namespace {
+constexpr char kChangeFloorKey[] = "changes_after";
+constexpr int kCatchUpBatch = 500;
+}  // namespace
+
+bool Scheduler::alreadyClassified(const db::ChangeRecord& change) const {
+  return ctx_.db.hasDecision(change.id, cfg_.name);
+}
+
+int Scheduler::catchUpChanges() {
+  if (!subscribesToChanges()) return 0;
+  db::Database& db = ctx_.db;
+  const std::optional<Json> stored = db.getState(stateObject(), kChangeFloorKey);
+  if (!stored || !stored->is_number_integer()) {
+    db.setState(stateObject(), kChangeFloorKey, db.lastChangeId().value_or(0));
+    return 0;
+  }
+  std::int64_t floor = stored->get<std::int64_t>();
+  const std::int64_t newest = db.lastChangeId().value_or(0);
+  int classified = 0;
+  for (std::int64_t after = floor;;) {
+    const std::vector<std::int64_t> ids = db.undecidedChangeIds(cfg_.name, after, kCatchUpBatch);
+    for (const std::int64_t id : ids) {
+      const std::optional<db::ChangeRecord> change = db.getChange(id);
+      if (!change || !wantsSource(change->source)) continue;
+      db.transaction([&] {
+        if (db.hasDecision(id, cfg_.name)) return;  // classified meanwhile
+        onChange(*change);
+        ++classified;
+      });
+    }
+    if (ids.size() < static_cast<std::size_t>(kCatchUpBatch)) break;
+    after = ids.back();
+  }
+  if (classified > 0)
+    spdlog::warn("scheduler {}: caught up on {} change(s) that reached no master running it (accepted "
+                 "while its master was dead or not listening)",
+                 cfg_.name, classified);
+  // Every change up to the previous call's newest is now classified or not
+  // wanted: the next scan starts there.
+  if (seenThrough_ && *seenThrough_ > floor) db.setState(stateObject(), kChangeFloorKey, *seenThrough_);
+  seenThrough_ = newest;
+  return classified;
+}
+
+void Scheduler::forgetChangeFloor() {
+  ctx_.db.deleteState(stateObject(), kChangeFloorKey);
+  seenThrough_.reset();
+}
+
 bool Scheduler::wantsSource(const std::string& source) const {
   if (cfg_.changeSources.empty()) return true;
   // Sources are named "<type>:<name>" (git_poller:app) or plain ("sendchange").

@@ -66,6 +66,18 @@ class Scheduler : public ChangeSubscriber {
   // The filter in effect: the config's, plus cfg.branch and (any_branch)
   // extra["branches"] when the config's filter has none.
   const ChangeFilter& changeFilter() const { return filter_; }
+  bool alreadyClassified(const db::ChangeRecord& change) const override;
+  // Several masters on one database: gives onChange() every change after
+  // its stored floor that it recorded no decision about (accepted while no
+  // master ran it, or announced while this master was not listening), each
+  // in its own transaction, oldest first; returns how many. The first call
+  // for a scheduler only stores the floor (the newest change now): a new
+  // scheduler does not build history. The floor follows, one call behind,
+  // the changes every one of which it has seen. Throws DbError.
+  int catchUpChanges();
+  // Drops the stored floor (the scheduler left the config: when it comes
+  // back it starts from the changes of then).
+  void forgetChangeFloor();
   // Restores persisted state and arms timers.
   virtual void start() {}
   virtual void stop() {}
@@ -158,6 +170,9 @@ class Scheduler : public ChangeSubscriber {
   ChangeFilter filter_;  // types may widen it in their constructor (any_branch)
 
  private:
+  // The newest change id the last catch-up found; the floor moves there at
+  // the next one (a change committed late with a lower id is not skipped).
+  std::optional<std::int64_t> seenThrough_;
   std::vector<std::uint64_t> subscriptions_;
   std::string lastError_;
 };

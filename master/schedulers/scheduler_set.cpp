@@ -69,7 +69,16 @@ void SchedulerSet::configure(const std::vector<SchedulerEntry>& entries) {
         it->second->stop();
         bus_.unsubscribe(it->second.get());
         // A changed scheduler is claimed again below, and is still ours.
-        if (w == wanted.end()) release(*it->second);
+        if (w == wanted.end()) {
+          if (self_ && it->second->runsOnOneMaster()) {
+            try {
+              it->second->forgetChangeFloor();
+            } catch (const std::exception& e) {
+              spdlog::error("scheduler {}: cannot drop its change floor: {}", it->first, e.what());
+            }
+          }
+          release(*it->second);
+        }
       }
       fingerprints_.erase(it->first);
       it = schedulers_.erase(it);
@@ -99,6 +108,26 @@ void SchedulerSet::configure(const std::vector<SchedulerEntry>& entries) {
 void SchedulerSet::activate(Scheduler& s) {
   if (s.subscribesToChanges()) bus_.subscribe(&s);
   s.start();
+  catchUp(s);
+}
+
+int SchedulerSet::catchUp(Scheduler& s) {
+  // With one master a change and every decision about it commit together:
+  // nothing to catch up on.
+  if (!self_ || !s.runsOnOneMaster()) return 0;
+  try {
+    return s.catchUpChanges();
+  } catch (const std::exception& e) {
+    spdlog::error("scheduler {}: cannot catch up on changes: {}; trying again later", s.name(), e.what());
+    return 0;
+  }
+}
+
+int SchedulerSet::catchUpChanges() {
+  int n = 0;
+  for (auto& [name, s] : schedulers_)
+    if (!standby_.count(name)) n += catchUp(*s);
+  return n;
 }
 
 bool SchedulerSet::claim(const Scheduler& s) {

@@ -43,6 +43,12 @@ class SchedulerSet {
   // Claims and starts the standby schedulers that no master holds now,
   // from their stored state; how many. A database failure is logged.
   int claimUnowned();
+  // Several masters: every scheduler running here catches up on the
+  // changes no master gave it (Scheduler::catchUpChanges); how many
+  // changes were classified. A failure is logged per scheduler and tried
+  // again at the next call. Called when a scheduler starts here, after the
+  // listening session reconnects, and on the heartbeat timer.
+  int catchUpChanges();
   // Whether the scheduler runs on this master (false: in standby).
   bool runsHere(const std::string& name) const { return !standby_.count(name); }
 
@@ -59,6 +65,7 @@ class SchedulerSet {
   bool claim(const Scheduler& s);
   void release(const Scheduler& s);
   void activate(Scheduler& s);
+  int catchUp(Scheduler& s);
   SchedulerContext ctx_;
   ChangeBus& bus_;
   std::map<std::string, std::unique_ptr<Scheduler>> schedulers_;

@@ -188,6 +188,41 @@ TEST_F(Multimaster, ABuildOfAKilledMasterIsRetriedOnTheSurvivor) {
   EXPECT_EQ(one("SELECT active FROM masters WHERE name = 'ma'"), "0");
 }
 
+// A slave that lists both masters (create-slave --failover-master) moves
+// to the survivor when its master dies, without being told: the killed
+// master's build is retried there, on the same slave.
+TEST_F(Multimaster, ASlaveListingBothMastersMovesToTheSurvivorAndRunsTheRetryThere) {
+  startBoth("");
+  const std::string bAddress = "127.0.0.1:" + std::to_string(b.port());
+  s1.create({"--failover-master", bAddress + "=" + masterFingerprintFor(b.port())});
+  EXPECT_TRUE(contains(readFile(s1.dir() + "/slave.yaml"), "masters:")) << readFile(s1.dir() + "/slave.yaml");
+  s1.start();
+  ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log() << s1.log();
+  auto r = a.client({"force", "--scheduler", "force", "--builder", "slow", "--revision", "r1"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_TRUE(waitFor([&] { return readFile(tmp.sub("runs")) == "started\n"; }, 30s)) << a.log();
+
+  const auto killed = Clock::now();
+  a.kill();
+  ASSERT_TRUE(b.waitForLog("slave s1 connected")) << b.log() << s1.log();
+  std::cout << "SIGKILL of ma -> s1 logged in to mb: " << secondsSince(killed) << " s\n";
+  ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'slow'") == 2; }, 30s, 50ms)) << b.log();
+  std::cout << "SIGKILL of ma -> build retried on mb's s1: " << secondsSince(killed) << " s (dead_after 3 s)\n";
+  writeFile(tmp.sub("gate"), "");
+  ASSERT_TRUE(waitFor([&] { return count("buildrequests WHERE complete = 1") == 1; }, 30s)) << b.log();
+
+  EXPECT_TRUE(contains(s1.log(), "trying master " + bAddress)) << s1.log();
+  const auto builds = rows("SELECT master_id, slave, result FROM builds WHERE builder = 'slow' ORDER BY id");
+  ASSERT_EQ(builds.size(), 2u);
+  EXPECT_EQ(builds[0][0], masterId("ma"));
+  EXPECT_EQ(builds[0][2], "5");  // RETRY
+  EXPECT_EQ(builds[1][0], masterId("mb"));
+  EXPECT_EQ(builds[1][1], "s1");
+  EXPECT_EQ(builds[1][2], "0");
+  EXPECT_EQ(readFile(tmp.sub("runs")), "started\nstarted\n");
+  EXPECT_EQ(one("SELECT result FROM buildrequests WHERE builder = 'slow'"), "0");
+}
+
 // A master that stalls past dead_after (SIGSTOP here; a swapped-out or
 // frozen host in life) is declared dead and its work taken over. When it
 // runs again it finds its row inactive and exits at once, so it never

@@ -81,6 +81,89 @@ TEST(SlaveConfig, TlsNeedsAPinOrACaFileAndPlainMustBeSaid) {
   expectErrorAt(r.errors, "a fingerprint starts with 'SHA256:'", 3, 21);
 }
 
+const std::string kFpA = "SHA256:" + std::string(64, 'a');
+const std::string kFpB = "SHA256:" + std::string(64, 'b');
+
+TEST(SlaveConfig, MastersListsTheMastersOfAClusterInOrderWithTheirOwnPins) {
+  auto r = parseSlaveConfig("name: s\npassword: p\nmasters:\n"
+                            "  - {address: \"ci1:9989\", fingerprint: \"" + kFpA + "\"}\n"
+                            "  - {address: \"[::1]:9990\", fingerprint: \"" + kFpB + "\"}\n",
+                            "slave.yaml");
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  ASSERT_EQ(r.config->masters.size(), 2u);
+  EXPECT_EQ(r.config->masters[0].host, "ci1");
+  EXPECT_EQ(r.config->masters[0].port, 9989);
+  EXPECT_EQ(r.config->masters[0].fingerprint, kFpA);
+  EXPECT_EQ(r.config->masters[1].host, "::1");
+  EXPECT_EQ(r.config->masters[1].port, 9990);
+  EXPECT_EQ(r.config->masters[1].fingerprint, kFpB);
+  // The first one is "the master" for what names one.
+  EXPECT_EQ(r.config->masterHost, "ci1");
+  EXPECT_EQ(r.config->masterPort, 9989);
+  EXPECT_EQ(masterEntries(*r.config).size(), 2u);
+
+  // Plain addresses share master_fingerprint or ca_file.
+  r = parseSlaveConfig("name: s\npassword: p\nca_file: /ca.pem\nmasters: [\"a:1\", \"b:2\"]\n", "slave.yaml");
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  EXPECT_EQ(r.config->masters[1].host, "b");
+  EXPECT_EQ(r.config->masters[1].fingerprint, "");
+
+  // One master: masterEntries is that one.
+  r = parseSlaveConfig("name: s\npassword: p\ntls: false\nmaster: \"h:5\"\n", "slave.yaml");
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  EXPECT_TRUE(r.config->masters.empty());
+  ASSERT_EQ(masterEntries(*r.config).size(), 1u);
+  EXPECT_EQ(masterEntries(*r.config)[0].port, 5);
+}
+
+TEST(SlaveConfig, MastersMistakesAreNamedWithTheirPlace) {
+  auto r = parseSlaveConfig("name: s\npassword: p\ntls: false\nmaster: \"a:1\"\nmasters: [\"b:2\"]\n",
+                            "slave.yaml");
+  expectErrorAt(r.errors, "give either master: (one master) or masters: (a list), not both", 5, 1);
+  r = parseSlaveConfig("name: s\npassword: p\ntls: false\nmasters: []\n", "slave.yaml");
+  expectErrorAt(r.errors, "masters must be a non-empty list", 4, 10);
+  r = parseSlaveConfig("name: s\npassword: p\ntls: false\nmasters: [\"a:1\", \"nope\", \"a:1\"]\n",
+                       "slave.yaml");
+  expectErrorAt(r.errors, "masters[1] must be \"host:port\"", 4, 18);
+  expectErrorAt(r.errors, "masters[2]: a:1 is listed twice", 4, 26);
+  // Without a shared pin each master needs its own.
+  r = parseSlaveConfig("name: s\npassword: p\nmasters:\n  - {address: \"a:1\", fingerprint: \"" + kFpA +
+                           "\"}\n  - \"b:2\"\n",
+                       "slave.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(dump(r.errors).find("the certificate of b:2 is not pinned"), std::string::npos) << dump(r.errors);
+  EXPECT_EQ(dump(r.errors).find("a:1 is not pinned"), std::string::npos) << dump(r.errors);
+  r = parseSlaveConfig("name: s\npassword: p\nmasters: [{address: \"a:1\", fingerprint: \"MD5:x\", port: 3}]\n",
+                       "slave.yaml");
+  EXPECT_NE(dump(r.errors).find("a fingerprint starts with 'SHA256:'"), std::string::npos) << dump(r.errors);
+  EXPECT_NE(dump(r.errors).find("port"), std::string::npos) << dump(r.errors);
+  r = parseSlaveConfig("name: s\npassword: p\ntls: false\nmasters: [{address: \"a:1\", fingerprint: \"" + kFpA +
+                           "\"}]\n",
+                       "slave.yaml");
+  EXPECT_NE(dump(r.errors).find("a fingerprint is given but tls is false"), std::string::npos) << dump(r.errors);
+}
+
+TEST(SlaveConfig, MastersRoundTripThroughWriteAndLoad) {
+  TempDir dir;
+  const std::string path = dir.path() + "/slave.yaml";
+  SlaveConfig c;
+  c.name = "s";
+  c.password = "p";
+  c.masterFingerprint = kFpA;
+  c.masters = {{"10.0.0.1", 9989, ""}, {"10.0.0.2", 9990, kFpB}};
+  c.masterHost = "10.0.0.1";
+  c.masterPort = 9989;
+  writeSlaveConfig(c, path);
+  auto r = loadSlaveConfig(path);
+  ASSERT_TRUE(r.ok()) << dump(r.errors);
+  ASSERT_EQ(r.config->masters.size(), 2u);
+  EXPECT_EQ(r.config->masters[0].host, "10.0.0.1");
+  EXPECT_EQ(r.config->masters[0].fingerprint, "");
+  EXPECT_EQ(r.config->masters[1].port, 9990);
+  EXPECT_EQ(r.config->masters[1].fingerprint, kFpB);
+  EXPECT_EQ(r.config->masterFingerprint, kFpA);
+}
+
 TEST(SlaveConfig, RelativeCaFileIsInTheSlaveDirectory) {
   TempDir dir;
   const std::string path = dir.path() + "/slave.yaml";

@@ -19,36 +19,12 @@
 
 #include "master/db/database.hpp"
 #include "master/db/db_listener.hpp"
+#include "tests/unit/db_postgres/pg_test_cluster.hpp"
 
 namespace bb::db {
 namespace {
 
-std::string listenerServerUrl() {
-  const char* v = std::getenv("BB_TEST_DATABASE");
-  const char* dir = v ? std::strchr(v, ':') : nullptr;
-  if (dir == nullptr) throw std::runtime_error("BB_TEST_DATABASE=postgresql:DIR is not set");
-  std::ifstream in(std::string(dir + 1) + "/url");
-  std::string url;
-  if (!std::getline(in, url)) throw std::runtime_error("no cluster URL in " + std::string(dir + 1));
-  return url;
-}
-
-void listenerAdmin(const std::string& url, const std::string& sql) {
-  PGconn* c = PQconnectdb(url.c_str());
-  PGresult* r = PQexec(c, sql.c_str());
-  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-  const std::string msg = PQerrorMessage(c);
-  PQclear(r);
-  PQfinish(c);
-  if (!ok) throw std::runtime_error(sql + ": " + msg);
-}
-
-std::string listenerDatabase() {
-  static std::atomic<int> n{0};
-  const std::string name = "listen_" + std::to_string(getpid()) + "_" + std::to_string(++n);
-  listenerAdmin(listenerServerUrl() + "/postgres", "CREATE DATABASE " + name);
-  return listenerServerUrl() + "/" + name;
-}
+std::string listenerDatabase() { return pgtest::freshDatabase("listen"); }
 
 // Runs the loop until `done` or 10 s.
 void runUntil(boost::asio::io_context& io, const std::function<bool()>& done) {
@@ -96,7 +72,7 @@ TEST(PgListener, ComesBackAfterItsSessionIsKilled) {
   int reconnected = 0;
   DbListener listener(io, url, {"bb_a"}, [&](const std::string&, const std::string& p) { heard.push_back(p); },
                       [&] { ++reconnected; });
-  listenerAdmin(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+  pgtest::adminAt(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                      " WHERE application_name = 'buildmaster-listener' AND datname = current_database()");
   runUntil(io, [&] { return reconnected == 1; });
   ASSERT_EQ(reconnected, 1);

@@ -19,38 +19,17 @@
 #include "master/db/database_file.hpp"
 #include "master/db/engine.hpp"
 #include "master/db/statement.hpp"
+#include "tests/unit/db_postgres/pg_test_cluster.hpp"
 
 namespace bb::db {
 namespace {
 
-std::string serverUrl() {
-  const char* v = std::getenv("BB_TEST_DATABASE");
-  const char* dir = v ? std::strchr(v, ':') : nullptr;
-  if (dir == nullptr) throw std::runtime_error("BB_TEST_DATABASE=postgresql:DIR is not set");
-  std::ifstream in(std::string(dir + 1) + "/url");
-  std::string url;
-  if (!std::getline(in, url)) throw std::runtime_error("no cluster URL in " + std::string(dir + 1));
-  return url;
-}
+using pgtest::serverUrl;
 
 // Runs `sql` as the cluster's superuser on database `db`; throws on error.
-void admin(const std::string& db, const std::string& sql) {
-  PGconn* c = PQconnectdb((serverUrl() + "/" + db).c_str());
-  PGresult* r = PQexec(c, sql.c_str());
-  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-  const std::string msg = PQerrorMessage(c);
-  PQclear(r);
-  PQfinish(c);
-  if (!ok) throw std::runtime_error(sql + ": " + msg);
-}
+void admin(const std::string& db, const std::string& sql) { pgtest::adminAt(serverUrl() + "/" + db, sql); }
 
-// A fresh database for one test.
-std::string freshDatabase() {
-  static std::atomic<int> n{0};
-  const std::string name = "unit_" + std::to_string(getpid()) + "_" + std::to_string(++n);
-  admin("postgres", "CREATE DATABASE " + name);
-  return serverUrl() + "/" + name;
-}
+std::string freshDatabase() { return pgtest::freshDatabase("unit"); }
 
 std::string errorOf(const std::function<void()>& f, DbErrorKind* kind = nullptr) {
   try {

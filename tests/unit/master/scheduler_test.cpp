@@ -181,6 +181,52 @@ TEST_F(SchedulerTest, ReconfigKeepsUnchangedSchedulersState) {
   EXPECT_EQ(buildsetCount(), 1u);
 }
 
+// Several masters on one database: a change accepted elsewhere while no
+// master ran the scheduler is stored without its decision; the scheduler
+// catches up on it, once, and a late notification does not give it twice.
+TEST_F(SchedulerTest, CatchUpGivesAChangeThatReachedNoRunningCopyItsBuildsetOnce) {
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.shareWithOtherMasters(db.registerMaster("m", 1));
+  set.configure({singleBranch(0)});  // its first start stores its floor
+  change("main");
+  EXPECT_EQ(buildsetCount(), 1u);
+  auto acceptedElsewhere = [&](const std::string& branch) {
+    db::ChangeRecord c;
+    c.author = "dev";
+    c.branch = branch;
+    c.revision = "elsewhere" + std::to_string(++revs);
+    c.files = {"src/b.c"};
+    c.source = "sendchange";
+    return db.addChange(c);
+  };
+  const auto missed = acceptedElsewhere("main");
+  acceptedElsewhere("main");
+  acceptedElsewhere("release");  // its decision: ignored
+  EXPECT_EQ(set.catchUpChanges(), 3);
+  EXPECT_EQ(buildsetCount(), 3u);
+  EXPECT_TRUE(db.hasDecision(missed, "quick"));
+  EXPECT_EQ(set.catchUpChanges(), 0);
+  bus.deliverFromOtherMaster(*db.getChange(missed));  // its notification, late
+  EXPECT_EQ(buildsetCount(), 3u);
+  // After two more scans the floor is past them: a scan reads only new ones.
+  EXPECT_EQ(set.catchUpChanges(), 0);
+  EXPECT_EQ(db.getState("scheduler:quick", "changes_after"), Json(missed + 2));
+}
+
+TEST_F(SchedulerTest, ANewOrReaddedSchedulerDoesNotBuildTheChangesBeforeIt) {
+  change("main");  // before the scheduler existed
+  SchedulerSet set({db, clock, buildsets}, bus);
+  set.shareWithOtherMasters(db.registerMaster("m", 1));
+  set.configure({singleBranch(0)});
+  EXPECT_EQ(set.catchUpChanges(), 0);
+  set.configure({});  // removed: its floor goes
+  EXPECT_FALSE(db.getState("scheduler:quick", "changes_after"));
+  change("main");  // while it is not configured
+  set.configure({singleBranch(0)});
+  EXPECT_EQ(set.catchUpChanges(), 0);
+  EXPECT_EQ(buildsetCount(), 0u);
+}
+
 TEST_F(SchedulerTest, ForceValidatesEveryFieldAtOnce) {
   SchedulerEntry e;
   e.name = "force";

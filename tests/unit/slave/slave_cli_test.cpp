@@ -61,6 +61,33 @@ TEST(SlaveCli, CreateSlaveNeedsToKnowHowToTrustTheMaster) {
   EXPECT_FALSE(r.config->tls);
 }
 
+TEST(SlaveCli, CreateSlaveWithFailoverMastersListsThemInOrder) {
+  test::TempDir tmp;
+  const std::string dir = tmp.path() + "/s";
+  const std::string fpA = "SHA256:" + std::string(64, 'a'), fpC = "SHA256:" + std::string(64, 'c');
+  EXPECT_EQ(run({"create-slave", dir, "a:1", "n", "pw", "--master-fingerprint", fpA,
+                 "--failover-master", "b:2=MD5:00"}),
+            2);
+  EXPECT_EQ(run({"create-slave", dir, "a:1", "n", "pw", "--master-fingerprint", fpA,
+                 "--failover-master", "no-port"}),
+            2);
+  EXPECT_EQ(run({"create-slave", dir, "a:1", "n", "pw", "--plaintext", "--failover-master", "b:2=" + fpC}), 2);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/slave.yaml"));
+  ASSERT_EQ(run({"create-slave", dir, "a:1", "n", "pw", "--master-fingerprint", fpA, "--failover-master",
+                 "b:2", "--failover-master", "[::1]:3=" + fpC}),
+            0);
+  auto r = loadSlaveConfig(dir + "/slave.yaml");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+  ASSERT_EQ(r.config->masters.size(), 3u);
+  EXPECT_EQ(r.config->masters[0].host, "a");
+  EXPECT_EQ(r.config->masters[1].host, "b");
+  EXPECT_EQ(r.config->masters[1].fingerprint, "");  // master_fingerprint applies
+  EXPECT_EQ(r.config->masters[2].host, "::1");
+  EXPECT_EQ(r.config->masters[2].port, 3);
+  EXPECT_EQ(r.config->masters[2].fingerprint, fpC);
+  EXPECT_EQ(r.config->masterFingerprint, fpA);
+}
+
 TEST(SlaveCli, UsageErrorsExitTwo) {
   test::TempDir tmp;
   EXPECT_EQ(run({}), 2);

@@ -229,6 +229,45 @@ TEST_F(SlaveSessionTest, LosingTheMasterKillsRunningCommandsThenReconnects) {
   ASSERT_TRUE(test::runUntil(io, [&] { return slave.state() == SlaveState::Ready; }));
 }
 
+// A slave of a cluster (masters: [...]) moves to the next master when it
+// loses one, round robin, and skips one that refuses the connection.
+TEST_F(SlaveSessionTest, WithSeveralMastersALostOrDeadMasterSendsTheSlaveToTheNext) {
+  FakeMaster a(io, "secret"), b(io, "secret");
+  std::uint16_t deadPort;
+  {
+    FakeMaster gone(io, "x");
+    deadPort = gone.port();
+  }
+  SlaveConfig c = config(a.port());
+  c.masters = {{"127.0.0.1", deadPort, ""}, {"127.0.0.1", a.port(), ""}, {"127.0.0.1", b.port(), ""}};
+  SlaveSession slave(io, clock, reaper, c);
+  slave.start();
+  // The first is down: refused, then the second one.
+  ASSERT_TRUE(test::runUntil(io, [&] { return slave.state() == SlaveState::Backoff; }));
+  EXPECT_NE(slave.lastFailure().find("refused"), std::string::npos) << slave.lastFailure();
+  EXPECT_EQ(slave.currentMaster(), 1u);
+  clock.advance(slave.lastDelay());
+  ASSERT_TRUE(test::runUntil(io, [&] { return a.slaveInfo.has_value() && slave.state() == SlaveState::Ready; }));
+  EXPECT_EQ(b.logins, 0);
+  // A drops it: B next, after the shortest back-off (a login reset the count).
+  a.conn->close("master a goes away");
+  ASSERT_TRUE(test::runUntil(io, [&] { return slave.state() == SlaveState::Backoff; }));
+  EXPECT_EQ(slave.currentMaster(), 2u);
+  EXPECT_LE(slave.lastDelay().count(), 1250);
+  clock.advance(slave.lastDelay());
+  ASSERT_TRUE(test::runUntil(io, [&] { return b.slaveInfo.has_value() && slave.state() == SlaveState::Ready; }));
+  EXPECT_EQ(a.logins, 1);
+  // B drops it: round robin to the dead one, then A again.
+  b.conn->close("master b goes away");
+  ASSERT_TRUE(test::runUntil(io, [&] { return slave.state() == SlaveState::Backoff; }));
+  EXPECT_EQ(slave.currentMaster(), 0u);
+  clock.advance(slave.lastDelay());
+  ASSERT_TRUE(test::runUntil(io, [&] { return slave.state() == SlaveState::Backoff && slave.currentMaster() == 1u; }));
+  clock.advance(slave.lastDelay());
+  ASSERT_TRUE(test::runUntil(io, [&] { return a.logins == 2 && slave.state() == SlaveState::Ready; }));
+  EXPECT_EQ(b.logins, 1);
+}
+
 TEST_F(SlaveSessionTest, StopKillsCommandsAndReportsWhenTreesAreGone) {
   FakeMaster master(io, "secret");
   SlaveSession slave(io, clock, reaper, config(master.port()));
