@@ -164,8 +164,10 @@ TEST_F(MultimasterLocks, AKilledMastersLocksAreReleasedByTheTakeover) {
   EXPECT_TRUE(contains(page.body, "on master ma")) << page.body;
   EXPECT_TRUE(contains(page.body, "held on master ma by build holder #1")) << page.body;
 
-  s1.kill();
+  // The master first: a master that saw its slave go would end the build
+  // and release the lock itself, properly, before the takeover.
   a.kill();
+  s1.kill();
   ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'waiter' AND finished = 1") == 1; }, 30s))
       << b.log();
   EXPECT_EQ(one("SELECT result FROM builds WHERE builder = 'waiter'"), "0");
@@ -182,8 +184,8 @@ TEST_F(MultimasterLocks, AMasterDropsItsStaleHoldsWhenItStartsAgain) {
   force(a, "holder", 1);
   ASSERT_TRUE(waitFor([&] { return readFile(tmp.sub("runs")) == "started\n"; }, 30s)) << a.log();
   EXPECT_EQ(count("master_lock_holders"), 1);
+  a.kill();  // before its slave, which it would see go and release the lock
   s1.kill();
-  a.kill();
   EXPECT_EQ(count("master_lock_holders"), 1) << "nobody took over";
   a.start();
   ASSERT_TRUE(a.waitForLog("1 lock hold(s) dropped")) << a.log();
