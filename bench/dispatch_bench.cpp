@@ -1,8 +1,12 @@
 // Dispatch benchmark: N sendchanges causing N no-op builds (`true`) on 1
 // and on 4 slaves. Reports builds per second, p50/p99 change-to-build-
 // finished latency (from the master's own log timestamps), master CPU per
-// build and master peak RSS. Usage: dispatch_bench [--tls=on|off] [BUILDS] [SLAVES...]
-// (TLS is on by default, as for a new master).
+// build and master peak RSS. Usage: dispatch_bench [--tls=on|off] [--lock]
+// [BUILDS] [SLAVES...] (TLS is on by default, as for a new master).
+// --lock: every build takes a master-scoped counting lock whose limit is the
+// number of slaves (so it never makes a build wait): what taking and
+// releasing the lock costs, in memory on SQLite and in the database too on
+// PostgreSQL (docs/multimaster.md, "Master-scoped locks").
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -27,6 +31,7 @@ struct Figures {
 };
 
 bool gTls = true;
+bool gLock = false;
 
 Figures runOnce(int builds, int slaves) {
   TempDir tmp("bb-bench-dispatch");
@@ -37,10 +42,13 @@ Figures runOnce(int builds, int slaves) {
     << bench::tlsKey(gTls) << "}\n"
     << "slaves:\n";
   for (int i = 1; i <= slaves; ++i) y << "  - {name: s" << i << ", password: \"" << v << "\", max_builds: 1}\n";
-  y << "users: [{name: bench, password: \"" << v << "\", may: [sendchange, status]}]\n"
-    << "builders:\n  - name: noop\n    slaves: [";
+  y << "users: [{name: bench, password: \"" << v << "\", may: [sendchange, status]}]\n";
+  if (gLock) y << "locks: [{name: pool, scope: master, max_count: " << slaves << "}]\n";
+  y << "builders:\n  - name: noop\n    slaves: [";
   for (int i = 1; i <= slaves; ++i) y << (i > 1 ? ", " : "") << "s" << i;
-  y << "]\n    steps: [{shell: {name: noop, command: [\"true\"]}}]\n"
+  y << "]\n";
+  if (gLock) y << "    locks: [{lock: pool, access: counting}]\n";
+  y << "    steps: [{shell: {name: noop, command: [\"true\"]}}]\n"
     << "schedulers: [{name: all, type: single_branch, branch: main, builders: [noop]}]\n";
   master.create();
   master.writeConfig(y.str());
@@ -124,7 +132,13 @@ Figures runOnce(int builds, int slaves) {
 
 int main(int argc, char** argv) {
   gTls = bench::takeTlsSwitch(argc, argv);
-  std::cout << "TLS " << (gTls ? "on" : "off") << ", database "
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--lock") gLock = true;
+    else argv[kept++] = argv[i];
+  }
+  argc = kept;
+  std::cout << "TLS " << (gTls ? "on" : "off") << (gLock ? ", a master lock per build" : "") << ", database "
             << (postgresMode() ? "PostgreSQL" : "SQLite") << "\n";
   const int builds = argc > 1 ? std::atoi(argv[1]) : 2000;
   std::vector<int> slaveCounts;

@@ -30,6 +30,7 @@
 #include "master/cluster/cluster_events.hpp"
 #include "master/cluster/master_takeover.hpp"
 #include "master/cluster/master_watch.hpp"
+#include "master/cluster/shared_locks.hpp"
 #include "master/port/master_port.hpp"
 #include "master/slaves/slave_registry.hpp"
 #include "master/status/rpc_handler.hpp"
@@ -73,6 +74,7 @@ struct BuildMaster::Impl {
   std::unique_ptr<MasterIdentity> identity;
   std::unique_ptr<EventBus> events;
   std::unique_ptr<LockManager> locks;
+  std::unique_ptr<SharedLocks> sharedLocks;  // locks' claims; only on a shared database
   std::unique_ptr<SlaveRegistry> slaves;
   std::unique_ptr<BuildsetService> buildsets;
   std::unique_ptr<BuildRequestDistributor> distributor;
@@ -135,9 +137,10 @@ void BuildMaster::Impl::recover() {
   const db::MasterId self = identity->id();
   db->transaction([&] {
     const TakenOver t = takeOverWorkOf(*db, self, now, "master stopped uncleanly", /*releaseSchedulers=*/false);
-    if (t.builds || t.requests)
-      spdlog::warn("recovered from an unclean stop: {} build(s) marked retry, {} request(s) back in the queue",
-                   t.builds, t.requests);
+    if (t.builds || t.requests || t.locks)
+      spdlog::warn("recovered from an unclean stop: {} build(s) marked retry, {} request(s) back in the "
+                   "queue, {} lock hold(s) dropped",
+                   t.builds, t.requests, t.locks);
   });
   for (const auto& w : db->otherMastersWork(self))
     spdlog::warn("master '{}' (last heartbeat at {}) still holds {} claimed request(s) and {} unfinished "
@@ -410,8 +413,20 @@ int BuildMaster::run(std::function<void()> onReady,
                              },
                              [&im] {
                                if (!im.shuttingDown) im.schedulers->catchUpChanges();
+                             },
+                             [&im] {
+                               // A build not started yet may pass canAcquireNow now.
+                               if (im.locks->retryClaims()) im.distributor->wake();
                              }});
     if (im.db->isShared()) {
+      // Master-scoped locks are held in the database too, so that the
+      // masters together never pass a lock's limit (docs/multimaster.md).
+      im.sharedLocks = std::make_unique<SharedLocks>(
+          *im.db, im.clock, im.identity->id(), [&im](std::function<void()> fn) { im.post(std::move(fn)); },
+          [&im] {
+            if (im.cluster) im.cluster->announceLocksReleased();
+          });
+      im.locks->setClaims(im.sharedLocks.get());
       im.watch = std::make_unique<MasterWatch>(
           *im.db, im.clock, im.identity->id(), im.config.master.deadAfter,
           MasterIdentity::intervalFor(im.config.master.deadAfter),
@@ -420,6 +435,10 @@ int BuildMaster::run(std::function<void()> onReady,
             // its schedulers go to whichever claims them first.
             im.distributor->wake();
             if (t.requests) im.cluster->announceRequests();
+            if (t.locks) {
+              im.locks->retryClaims();  // the distributor is woken just above
+              im.cluster->announceLocksReleased();
+            }
             if (t.schedulers) {
               if (!im.shuttingDown) im.schedulers->claimUnowned();
               im.cluster->announceSchedulersReleased();
@@ -436,9 +455,13 @@ int BuildMaster::run(std::function<void()> onReady,
           });
       // Changes no running scheduler was given (accepted while their
       // master was dead, or announced while this master's listening
-      // session was down) are caught up on at each heartbeat.
+      // session was down) are caught up on at each heartbeat; a missed
+      // bb_lock notification, or a lock release the database refused,
+      // costs at most one heartbeat too.
       im.watch->setOnTick([&im] {
         if (!im.shuttingDown) im.schedulers->catchUpChanges();
+        im.sharedLocks->retryReleases();
+        if (im.locks->retryClaims()) im.distributor->wake();
       });
       im.watch->start();
     }

@@ -17,6 +17,7 @@ constexpr char kRequestChannel[] = "bb_request";
 constexpr char kChangeChannel[] = "bb_change";
 constexpr char kBuildsetDoneChannel[] = "bb_buildset_done";
 constexpr char kSchedulerChannel[] = "bb_scheduler";
+constexpr char kLockChannel[] = "bb_lock";
 // PostgreSQL refuses a payload of 8000 bytes or more: ids go out in
 // notifications of at most this many characters each.
 constexpr std::size_t kMaxPayload = 7000;
@@ -47,7 +48,8 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
   if (!db_.isShared()) return;
   listener_ = std::make_unique<db::DbListener>(
       io, db_.path(),
-      std::vector<std::string>{kRequestChannel, kChangeChannel, kBuildsetDoneChannel, kSchedulerChannel},
+      std::vector<std::string>{kRequestChannel, kChangeChannel, kBuildsetDoneChannel, kSchedulerChannel,
+                               kLockChannel},
       [this](const std::string& channel, const std::string& payload) { onNotify(channel, payload); },
       [this] {
         // Announcements made while the session was down were not heard:
@@ -55,6 +57,7 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
         if (hooks_.wakeDistributor) hooks_.wakeDistributor();
         if (hooks_.schedulersReleased) hooks_.schedulersReleased();
         if (hooks_.reconnected) hooks_.reconnected();
+        if (hooks_.locksReleased) hooks_.locksReleased();
       });
   Subscriber s;
   s.name = "cluster events";
@@ -124,6 +127,10 @@ void ClusterEvents::announceSchedulersReleased() {
   if (listener_) send(kSchedulerChannel, "");
 }
 
+void ClusterEvents::announceLocksReleased() {
+  if (listener_) send(kLockChannel, "");
+}
+
 void ClusterEvents::onNotify(const std::string& channel, const std::string& payload) {
   std::int64_t sender = 0;
   std::vector<std::int64_t> ids;
@@ -158,6 +165,8 @@ void ClusterEvents::onNotify(const std::string& channel, const std::string& payl
                       sender, id);
   } else if (channel == kSchedulerChannel) {
     if (hooks_.schedulersReleased) hooks_.schedulersReleased();
+  } else if (channel == kLockChannel) {
+    if (hooks_.locksReleased) hooks_.locksReleased();
   }
 }
 

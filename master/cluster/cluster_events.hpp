@@ -16,6 +16,9 @@
 //                                                      (dependent, trigger waits)
 //   bb_scheduler       schedulers released (clean      tries to claim the
 //                      stop, dead master)              schedulers it lacks
+//   bb_lock            master-scoped locks released    tries its waiting lock
+//                      (shared_locks.hpp), a dead      requests again
+//                      master's dropped
 //
 // On a database one master has alone (SQLite) nothing is made: the
 // master's own event bus already reaches everything.
@@ -53,6 +56,8 @@ class ClusterEvents {
     // The listening session came back: what was announced meanwhile was
     // not heard (the schedulers catch up on changes).
     std::function<void()> reconnected;
+    // Master-scoped locks were released somewhere: try the waiters again.
+    std::function<void()> locksReleased;
   };
 
   // Subscribes to `events` (the sending side) and opens the listening
@@ -72,6 +77,7 @@ class ClusterEvents {
   // own at a clean stop). A failure is logged, never thrown.
   void announceRequests();
   void announceSchedulersReleased();
+  void announceLocksReleased();
 
   // Notifications heard from other masters / sent, so far.
   std::uint64_t heard() const { return heard_; }

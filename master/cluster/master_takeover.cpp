@@ -17,6 +17,7 @@ TakenOver takeOverWorkOf(db::Database& db, db::MasterId master, std::int64_t now
     ++done.builds;
   }
   done.requests = db.unclaimRequestsOf(master);
+  done.locks = db.releaseLockHoldsOf(master);
   if (releaseSchedulers) done.schedulers = db.releaseSchedulersOf(master);
   return done;
 }

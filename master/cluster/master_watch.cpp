@@ -26,7 +26,12 @@ void MasterWatch::start() {
   timer_->start(std::chrono::duration_cast<std::chrono::milliseconds>(every_), [this] {
     start();  // armed again first: no failure below stops the watch
     check();
-    if (onTick_ && !declaredDead_) onTick_();
+    if (declaredDead_ || !onTick_) return;
+    try {
+      onTick_();
+    } catch (const std::exception& e) {
+      spdlog::error("watching the other masters: {}", e.what());
+    }
   });
 }
 
@@ -58,9 +63,9 @@ void MasterWatch::check() {
       });
       if (!taken) continue;
       spdlog::warn("master {} (id {}) declared dead: last heartbeat {} s ago (dead_after {} s); {} build(s) "
-                   "marked retry, {} request(s) back in the queue, {} scheduler(s) released",
+                   "marked retry, {} request(s) back in the queue, {} scheduler(s) released, {} lock hold(s) dropped",
                    m.name, m.id, now - m.lastHeartbeat, deadAfter_.count(), taken->builds,
-                   taken->requests, taken->schedulers);
+                   taken->requests, taken->schedulers, taken->locks);
       if (onTakeover_) onTakeover_(m.name, *taken);
     }
   } catch (const std::exception& e) {

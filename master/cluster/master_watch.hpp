@@ -34,8 +34,8 @@ class MasterWatch {
   void stop();
   // One check now (the timer's work).
   void check();
-  // Also run on every tick, after check() (e.g. the schedulers' catch-up
-  // on changes); it must not throw.
+  // Also run on every tick, after check() (the schedulers' catch-up on
+  // changes, the shared locks' retries); a throw is logged.
   void setOnTick(std::function<void()> fn) { onTick_ = std::move(fn); }
 
  private:

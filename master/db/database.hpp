@@ -313,6 +313,22 @@ class Database {
   // Who holds the scheduler (nullopt: nobody, or never claimed).
   std::optional<MasterId> schedulerOwner(const std::string& name);
 
+  // --- master-scoped locks shared by several masters (locks_db.cpp) ---
+  // Applies every change for `master` in one transaction (a savepoint when
+  // one is open): all of them, or none. A hold that rises (a new owner, or
+  // counting -> exclusive) is one conditional UPDATE of the lock's row, so
+  // of several masters only as many as the limit admits win. Returns the
+  // index of the first change refused (another master holds the lock),
+  // everything rolled back; nullopt when all applied. Lowering a hold is
+  // never refused. Throws DbError.
+  std::optional<std::size_t> changeLockHolds(MasterId master, const std::vector<LockHoldChange>& changes,
+                                             std::int64_t now);
+  // Who holds `lock` ("" = every lock), by lock, then master, then since.
+  std::vector<LockHolderRecord> lockHolders(const std::string& lock = "");
+  // Drops every hold of `master` (a dead master, or this one after an
+  // unclean stop); how many.
+  int releaseLockHoldsOf(MasterId master);
+
   // --- cleanup of old history (cleanup_db.cpp) ---
   // Deletes finished builds that finished before `horizon` (UNIX seconds),
   // with their steps, logs and log chunks, at most `batch` builds per

@@ -190,4 +190,28 @@ struct CleanupCounts {
   std::int64_t logBytes = 0;  // uncompressed log text
 };
 
+// A master-scoped lock held through the database (several masters on one
+// database, locks_db.cpp): how one owner holds it.
+enum class LockHold { None = 0, Counting = 1, Exclusive = 2 };
+
+// One owner's hold on a master-scoped lock moving `from` -> `to`; `limit`
+// is the lock's max_count (for a new counting hold).
+struct LockHoldChange {
+  std::string lock;
+  std::string owner;
+  int limit = 1;
+  LockHold from = LockHold::None;
+  LockHold to = LockHold::None;
+};
+
+// One owner holding a master-scoped lock, on the master that granted it.
+struct LockHolderRecord {
+  std::string lock;
+  MasterId master;
+  std::string masterName;
+  std::string owner;
+  LockHold mode = LockHold::Counting;
+  std::int64_t since = 0;
+};
+
 }  // namespace bb::db

@@ -341,6 +341,29 @@ CREATE TABLE scheduler_owners (
 CREATE INDEX scheduler_owners_by_master ON scheduler_owners (master_id);
 )sql";
 
+// Version 12: master-scoped locks held through the database, for several
+// masters on one database (locks_db.cpp). master_locks has one row per lock:
+// how many owners hold it and whether one holds it exclusively; a grant is
+// one conditional UPDATE of that row, so the total across masters never
+// passes the limit. master_lock_holders says who (which owner, on which
+// master), so a dead master's holds can be dropped and status can show them.
+constexpr char kSchemaV12[] = R"sql(
+CREATE TABLE master_locks (
+  name TEXT PRIMARY KEY,
+  holders INTEGER NOT NULL DEFAULT 0 CHECK (holders >= 0),
+  exclusive_held INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE master_lock_holders (
+  lock_name TEXT NOT NULL REFERENCES master_locks(name),
+  master_id BIGINT NOT NULL REFERENCES masters(id),
+  owner TEXT NOT NULL,
+  hold_mode INTEGER NOT NULL,
+  since BIGINT NOT NULL,
+  PRIMARY KEY (lock_name, master_id, owner)
+);
+CREATE INDEX master_lock_holders_by_master ON master_lock_holders (master_id);
+)sql";
+
 const std::vector<Database::MigrationStep>& Database::migrations() {
   // Element i migrates from version i to version i + 1.
   static const std::vector<MigrationStep> kSteps = {
@@ -357,6 +380,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {9, [](Database& db) { db.execScript(kSchemaV9, "adding artifacts (version 9)"); }},
       {10, [](Database& db) { db.execScript(kSchemaV10, "adding retention marks (version 10)"); }},
       {11, [](Database& db) { db.execScript(kSchemaV11, "adding scheduler owners (version 11)"); }},
+      {12, [](Database& db) { db.execScript(kSchemaV12, "adding master locks (version 12)"); }},
   };
   return kSteps;
 }

@@ -42,6 +42,7 @@ void LockManager::configure(const std::vector<LockEntry>& locks) {
     next.emplace(name, std::move(def));
   }
   defs_ = std::move(next);
+  remoteBusy_.clear();  // a changed limit: ask the database again
   dropUnusedRetired();
   runCallbacks(grantWaiters(0), true);
 }
@@ -62,7 +63,7 @@ LockManager::AcquireResult LockManager::acquire(const std::vector<LockAccess>& w
   r.sinceSteady = clock_.now();
   const RequestId id = r.id;
   bool now = blockers(r.owner, r.wanted, id, true).empty();
-  if (now) hold(r);
+  if (now) tryHold(r);
   auto it = requests_.emplace(id, std::move(r)).first;
   // A new request by an owner that holds locks can make an earlier waiter
   // depend on that owner (through the chain described in dependents()), so
@@ -87,6 +88,10 @@ bool LockManager::release(RequestId id) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return false;
   if (!it->second.held) return cancel(id);
+  const std::string owner = it->second.owner;
+  const std::vector<WantedLock> wanted = it->second.wanted;
+  const std::vector<db::LockHold> before =
+      claims_ ? masterHolds(owner, wanted) : std::vector<db::LockHold>{};
   for (const WantedLock& w : it->second.wanted) {
     auto inst = instances_.find(w.instance);
     if (inst == instances_.end()) continue;
@@ -94,6 +99,7 @@ bool LockManager::release(RequestId id) {
     if (inst->second.empty()) instances_.erase(inst);
   }
   requests_.erase(it);
+  releaseClaims(owner, wanted, before);
   dropUnusedRetired();
   runCallbacks(grantWaiters(0), true);
   return true;
@@ -156,9 +162,9 @@ std::string LockManager::waitingFor(RequestId id) const {
   std::string out;
   for (const Blocker& b : blockers(r.owner, r.wanted, id)) {
     if (!out.empty()) out += "; ";
-    out += "waiting for " + toString(b.lock.instance) + " (" +
-           std::string(toString(b.lock.mode)) + "), " +
-           (b.queued ? "queued behind " : "held by ") + joinOwners(b.owners);
+    out += "waiting for " + toString(b.lock.instance) + " (" + std::string(toString(b.lock.mode)) + ")";
+    if (!b.owners.empty()) out += std::string(", ") + (b.queued ? "queued behind " : "held by ") + joinOwners(b.owners);
+    if (!b.elsewhere.empty()) out += ", " + b.elsewhere;
   }
   // Only between a state change and the grant pass that follows it.
   return out.empty() ? "about to be granted" : out;
@@ -204,9 +210,10 @@ int LockManager::limitOf(const LockInstanceId& id) const {
 
 bool LockManager::busyFor(const WantedLock& w, const std::string& owner) const {
   auto it = instances_.find(w.instance);
-  if (it == instances_.end()) return false;
+  if (it == instances_.end()) return busyElsewhere(w, owner);
   const LockInstance& inst = it->second;
   if (inst.heldBy(owner, w.mode)) return false;
+  if (busyElsewhere(w, owner)) return true;
   if (w.mode == LockMode::Exclusive) return inst.otherOwners(owner) > 0;
   return inst.exclusiveByOther(owner) || inst.otherOwners(owner) >= limitOf(w.instance);
 }
@@ -228,7 +235,9 @@ std::vector<LockManager::Blocker> LockManager::blockers(const std::string& owner
     const LockInstance* inst = found == instances_.end() ? nullptr : &found->second;
     if (inst && inst->heldBy(owner, w.mode)) continue;  // the owner has it already
     if (busyFor(w, owner)) {
-      out.push_back({w, false, inst->ownersExcept(owner)});
+      auto refused = remoteBusy_.find(w.instance);
+      out.push_back({w, false, inst ? inst->ownersExcept(owner) : std::vector<std::string>{},
+                     refused != remoteBusy_.end() ? refused->second.why : ""});
       continue;
     }
     // Free now; is it promised to an earlier waiter? Waiters that wait for
@@ -257,13 +266,13 @@ std::vector<LockManager::Blocker> LockManager::blockers(const std::string& owner
     }
     if (conflict) {
       for (const std::string& o : countingAhead) addOwner(exclusiveAhead, o);
-      out.push_back({w, true, exclusiveAhead});
+      out.push_back({w, true, exclusiveAhead, ""});
       continue;
     }
     // Counting: earlier counting waiters keep a slot each.
     int used = inst ? inst->otherOwners(owner) : 0;
     if (used + static_cast<int>(countingAhead.size()) + 1 > limitOf(w.instance)) {
-      out.push_back({w, true, countingAhead});
+      out.push_back({w, true, countingAhead, ""});
     }
   }
   return out;
@@ -346,7 +355,7 @@ std::vector<std::function<void()>> LockManager::grantWaiters(RequestId quiet) {
     progress = false;
     for (auto& [id, r] : requests_) {
       if (r.held || !blockers(r.owner, r.wanted, id, true).empty()) continue;
-      hold(r);
+      if (!tryHold(r)) continue;  // another master holds it: remoteBusy_ says so now
       if (r.onGranted && id != quiet) callbacks.push_back(std::move(r.onGranted));
       r.onGranted = nullptr;
       progress = true;

@@ -15,6 +15,12 @@
 //   that a request never queues behind a waiter that is itself waiting for
 //   locks that the request's owner holds (directly or through other
 //   waiters): that would be a deadlock made by the queue alone.
+// - Several masters on one database (setClaims): a grant that raises an
+//   owner's hold on a master-scoped lock is also claimed in the database
+//   (LockClaims), atomically for the whole request. A refused claim leaves
+//   the request waiting, and the instance counts as busy here until
+//   retryClaims() (another master released something) or a local release
+//   of it.
 #include <functional>
 #include <map>
 #include <optional>
@@ -24,6 +30,7 @@
 #include "common/event_loop.hpp"
 #include "config/master_config.hpp"
 #include "master/locks/lock.hpp"
+#include "master/locks/lock_claims.hpp"
 
 namespace bb {
 
@@ -41,6 +48,7 @@ class LockManager {
     WantedLock lock;
     bool queued = false;              // false: held by `owners`; true: queued behind them
     std::vector<std::string> owners;  // who holds it, or the earlier waiters
+    std::string elsewhere;            // "held on master ci2 by ..." (another master)
   };
 
   struct WaitInfo {
@@ -108,6 +116,18 @@ class LockManager {
   // callbacks ran: the distributor's wake-up ("lock released").
   void setChangeListener(std::function<void()> listener);
 
+  // Claims master-scoped holds in the database too (several masters);
+  // nullptr (the default): this master's memory decides alone. `claims`
+  // must outlive the manager's use of it.
+  void setClaims(LockClaims* claims) { claims_ = claims; }
+  // Another master released a lock (or its holds were dropped): forgets
+  // what earlier refusals said and tries the waiting requests again,
+  // running their callbacks and then the change listener. False (nothing
+  // done) when no refusal was remembered.
+  bool retryClaims();
+  // The holds of other masters (empty without claims), for status.
+  std::vector<db::LockHolderRecord> holdersElsewhere() const;
+
   // The scope of a configured (not retired) lock, nullopt if unknown.
   std::optional<LockScope> scopeOf(const std::string& lock) const;
   // The counting limit of one instance (1 for an unknown lock).
@@ -146,6 +166,18 @@ class LockManager {
                                 RequestId before, bool firstOnly = false) const;
   std::vector<RequestId> dependents(const std::string& owner) const;
   bool busyFor(const WantedLock& w, const std::string& owner) const;
+  // True if a refused claim makes `w` busy for `owner`.
+  bool busyElsewhere(const WantedLock& w, const std::string& owner) const;
+  // Holds `r` if the database agrees (claims_); false, and remembered in
+  // remoteBusy_, if another master holds what it needs.
+  bool tryHold(Request& r);
+  // The owner's hold on each instance of `wanted` (None for slave-scoped
+  // ones: only master-scoped holds go to the database).
+  std::vector<db::LockHold> masterHolds(const std::string& owner,
+                                        const std::vector<WantedLock>& wanted) const;
+  // Lowers in the database the holds that fell from `before` to now.
+  void releaseClaims(const std::string& owner, const std::vector<WantedLock>& wanted,
+                     const std::vector<db::LockHold>& before);
   bool holdsAnything(const std::string& owner) const;
   void hold(Request& r);
   void dropUnusedRetired();
@@ -160,6 +192,14 @@ class LockManager {
   std::map<LockInstanceId, LockInstance> instances_;  // only instances with holders
   RequestId nextId_ = 1;
   std::function<void()> listener_;
+  LockClaims* claims_ = nullptr;
+  // Master-scoped instances a claim was refused for: the refused mode (a
+  // refused counting claim also keeps exclusive ones back) and why.
+  struct Refused {
+    LockMode mode = LockMode::Counting;
+    std::string why;
+  };
+  std::map<LockInstanceId, Refused> remoteBusy_;
 };
 
 }  // namespace bb

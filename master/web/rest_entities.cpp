@@ -79,13 +79,24 @@ Json locksView(WebContext& ctx) {
                               {"mode", std::string(toString(x.mode))}});
       Json blocked = Json::array();
       for (const auto& b : w.blockedBy)
-        blocked.push_back(Json{{"lock", toString(b.lock.instance)}, {"queued", b.queued}, {"owners", b.owners}});
+        blocked.push_back(Json{{"lock", toString(b.lock.instance)}, {"queued", b.queued}, {"owners", b.owners},
+                               {"elsewhere", b.elsewhere}});
       Json entry{{"owner", w.owner}, {"slave", w.slave}, {"since", unixSeconds(w.since)},
                  {"wants", std::move(wanted)}, {"blocked_by", std::move(blocked)}};
       for (const auto& x : w.wanted) {
         Json& l = byName[x.instance.lock];
         if (l.is_object()) l["waiting"].push_back(entry);
       }
+    }
+    // Several masters on one database: the holds of the other masters
+    // (master-scoped locks only; empty on a master alone).
+    for (const auto& h : ctx.locks->holdersElsewhere()) {
+      Json& l = byName[h.lock];
+      if (!l.is_object()) continue;  // a lock this master's config does not have
+      if (!l.contains("elsewhere")) l["elsewhere"] = Json::array();
+      l["elsewhere"].push_back(Json{{"master", h.masterName}, {"owner", h.owner},
+                                    {"mode", h.mode == db::LockHold::Exclusive ? "exclusive" : "counting"},
+                                    {"since", h.since}});
     }
   }
   for (auto& [name, l] : byName) out.push_back(std::move(l));

@@ -465,6 +465,11 @@ std::string Pages::locks(const Site& site, const Json& locks) {
         holders.push_back(Json{{"instance", instance}, {"owner", str(h, "owner")}, {"mode", str(h, "mode")},
                                {"since", formatTime(num(h, "since"))}});
     }
+    // Holds of the other masters on a shared database (docs/multimaster.md).
+    if (l.contains("elsewhere"))
+      for (const auto& h : l["elsewhere"])
+        holders.push_back(Json{{"instance", "on master " + str(h, "master")}, {"owner", str(h, "owner")},
+                               {"mode", str(h, "mode")}, {"since", formatTime(num(h, "since"))}});
     Json waiting = Json::array();
     for (const auto& w : l["waiting"]) {
       std::string wants, blocked;
@@ -472,6 +477,8 @@ std::string Pages::locks(const Site& site, const Json& locks) {
       for (const auto& b : w["blocked_by"]) {
         std::string owners;
         for (const auto& o : b["owners"]) owners += (owners.empty() ? "" : ", ") + o.get<std::string>();
+        const std::string elsewhere = b.contains("elsewhere") ? str(b, "elsewhere") : "";
+        if (!elsewhere.empty()) owners += (owners.empty() ? "" : ", ") + elsewhere;
         blocked += (blocked.empty() ? "" : "; ") + str(b, "lock") + (owners.empty() ? "" : ": " + owners);
       }
       waiting.push_back(Json{{"owner", str(w, "owner")}, {"slave", str(w, "slave")}, {"wants", wants},

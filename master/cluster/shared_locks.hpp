@@ -1,0 +1,55 @@
+#pragma once
+// SharedLocks: master-scoped locks held through the shared database
+// (LockClaims for the LockManager; docs/multimaster.md, "Locks"). A claim
+// is one transaction of conditional UPDATEs (Database::changeLockHolds);
+// a release is written, then announced to the other masters on `bb_lock`
+// (once per turn of the event loop, however many releases it made), whose
+// managers then try their waiting requests again.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/event_loop.hpp"
+#include "master/db/records.hpp"
+#include "master/locks/lock_claims.hpp"
+
+namespace bb::db {
+class Database;
+}
+
+namespace bb {
+
+class SharedLocks : public LockClaims {
+ public:
+  using Post = std::function<void(std::function<void()>)>;
+
+  // Claims as master `self`. `announce` tells the other masters that locks
+  // were released (ClusterEvents::announceLocksReleased); `post` runs it
+  // once the current turn of the loop is done.
+  SharedLocks(db::Database& db, Clock& clock, db::MasterId self, Post post, std::function<void()> announce);
+
+  std::optional<Refusal> claim(const std::vector<db::LockHoldChange>& changes) override;
+  void release(const std::vector<db::LockHoldChange>& changes) override;
+  std::vector<db::LockHolderRecord> elsewhere() override;
+
+  // Writes again the releases the database refused (it was unreachable);
+  // until then their slots stay taken for the other masters. Called before
+  // each claim and on the master's heartbeat. Never throws.
+  void retryReleases();
+  std::size_t unreleased() const { return unreleased_.size(); }
+
+ private:
+  std::int64_t now() const;
+  void announceSoon();
+
+  db::Database& db_;
+  Clock& clock_;
+  db::MasterId self_;
+  Post post_;
+  std::function<void()> announce_;
+  std::vector<db::LockHoldChange> unreleased_;
+  bool announcing_ = false;
+};
+
+}  // namespace bb

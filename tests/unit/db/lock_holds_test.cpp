@@ -1,0 +1,120 @@
+// Master-scoped locks held through the database (locks_db.cpp): each grant
+// is a conditional UPDATE of the lock's row, so several masters together
+// never pass a lock's limit; a request's changes are all or nothing; a
+// dead master's holds are dropped and counted down.
+#include <gtest/gtest.h>
+
+#include "master/db/database.hpp"
+
+namespace bb::db {
+namespace {
+
+class LockHolds : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db.upgrade();
+    a = db.registerMaster("alpha", 100);
+    b = db.registerMaster("beta", 100);
+  }
+
+  static LockHoldChange take(const std::string& lock, const std::string& owner, LockHold to, int limit = 1,
+                             LockHold from = LockHold::None) {
+    return LockHoldChange{lock, owner, limit, from, to};
+  }
+  bool claim(MasterId m, std::vector<LockHoldChange> c) { return !db.changeLockHolds(m, c, 200).has_value(); }
+  std::vector<std::string> owners(const std::string& lock) {
+    std::vector<std::string> out;
+    for (const auto& h : db.lockHolders(lock)) out.push_back(h.masterName + ":" + h.owner);
+    return out;
+  }
+
+  Database db{":memory:"};
+  MasterId a, b;
+};
+
+TEST_F(LockHolds, CountingHoldsAcrossMastersStopAtTheLimit) {
+  EXPECT_TRUE(claim(a, {take("db", "build x #1", LockHold::Counting, 2)}));
+  EXPECT_TRUE(claim(b, {take("db", "build y #1", LockHold::Counting, 2)}));
+  EXPECT_FALSE(claim(a, {take("db", "build x #2", LockHold::Counting, 2)})) << "a third holder of 2";
+  EXPECT_FALSE(claim(b, {take("db", "build y #2", LockHold::Exclusive)})) << "exclusive while others hold";
+  EXPECT_EQ(owners("db"), (std::vector<std::string>{"alpha:build x #1", "beta:build y #1"}));
+
+  EXPECT_TRUE(claim(b, {take("db", "build y #1", LockHold::None, 2, LockHold::Counting)}));
+  EXPECT_TRUE(claim(a, {take("db", "build x #2", LockHold::Counting, 2)})) << "the released slot";
+  EXPECT_FALSE(claim(b, {take("db", "build y #3", LockHold::Counting, 2)}));
+}
+
+TEST_F(LockHolds, AnExclusiveHoldKeepsEveryoneElseOut) {
+  EXPECT_TRUE(claim(a, {take("deploy", "build x #1", LockHold::Exclusive)}));
+  EXPECT_FALSE(claim(b, {take("deploy", "build y #1", LockHold::Counting, 5)}));
+  EXPECT_FALSE(claim(b, {take("deploy", "build y #1", LockHold::Exclusive)}));
+  EXPECT_TRUE(claim(a, {take("deploy", "build x #1", LockHold::None, 1, LockHold::Exclusive)}));
+  EXPECT_TRUE(claim(b, {take("deploy", "build y #1", LockHold::Counting, 5)}));
+}
+
+TEST_F(LockHolds, ARequestIsAllOrNothing) {
+  EXPECT_TRUE(claim(b, {take("net", "build y #1", LockHold::Exclusive)}));
+  auto refused = db.changeLockHolds(a, {take("db", "build x #1", LockHold::Exclusive),
+                                        take("net", "build x #1", LockHold::Counting, 3)}, 200);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(*refused, 1u);
+  EXPECT_TRUE(owners("db").empty()) << "the granted half was rolled back";
+  EXPECT_TRUE(claim(b, {take("db", "build y #2", LockHold::Exclusive)}));
+}
+
+TEST_F(LockHolds, AnOwnerAloneMayGoFromCountingToExclusiveAndBack) {
+  EXPECT_TRUE(claim(a, {take("db", "build x #1", LockHold::Counting, 3)}));
+  EXPECT_TRUE(claim(a, {take("db", "build x #1", LockHold::Exclusive, 3, LockHold::Counting)}));
+  EXPECT_FALSE(claim(b, {take("db", "build y #1", LockHold::Counting, 3)}));
+  EXPECT_TRUE(claim(a, {take("db", "build x #1", LockHold::Counting, 3, LockHold::Exclusive)}));
+  EXPECT_TRUE(claim(b, {take("db", "build y #1", LockHold::Counting, 3)}));
+  EXPECT_FALSE(claim(a, {take("db", "build x #1", LockHold::Exclusive, 3, LockHold::Counting)}))
+      << "another holder: no upgrade";
+}
+
+TEST_F(LockHolds, DroppingTwiceChangesNothing) {
+  EXPECT_TRUE(claim(a, {take("db", "build x #1", LockHold::Counting, 2)}));
+  EXPECT_TRUE(claim(b, {take("db", "build y #1", LockHold::Counting, 2)}));
+  const auto drop = take("db", "build x #1", LockHold::None, 2, LockHold::Counting);
+  EXPECT_TRUE(claim(a, {drop}));
+  EXPECT_TRUE(claim(a, {drop}));  // retried after a lost commit
+  EXPECT_TRUE(claim(a, {take("db", "build x #2", LockHold::Counting, 2)}));
+  EXPECT_FALSE(claim(a, {take("db", "build x #3", LockHold::Counting, 2)})) << "y's slot was not freed";
+}
+
+TEST_F(LockHolds, ADeadMastersHoldsAreDroppedAndCountedDown) {
+  EXPECT_TRUE(claim(a, {take("db", "build x #1", LockHold::Counting, 2)}));
+  EXPECT_TRUE(claim(a, {take("db", "build x #2", LockHold::Counting, 2)}));
+  EXPECT_TRUE(claim(a, {take("deploy", "build x #1", LockHold::Exclusive)}));
+  EXPECT_TRUE(claim(b, {take("other", "build y #1", LockHold::Exclusive)}));
+  EXPECT_FALSE(claim(b, {take("db", "build y #1", LockHold::Counting, 2)}));
+
+  EXPECT_EQ(db.releaseLockHoldsOf(a), 3);
+  EXPECT_EQ(owners(""), (std::vector<std::string>{"beta:build y #1"}));
+  EXPECT_TRUE(claim(b, {take("db", "build y #1", LockHold::Counting, 2)}));
+  EXPECT_TRUE(claim(b, {take("db", "build y #2", LockHold::Counting, 2)}));
+  EXPECT_FALSE(claim(b, {take("db", "build y #3", LockHold::Counting, 2)})) << "counted down to 0, not below";
+  EXPECT_TRUE(claim(b, {take("deploy", "build y #1", LockHold::Exclusive)}));
+  EXPECT_EQ(db.releaseLockHoldsOf(a), 0);
+}
+
+TEST_F(LockHolds, InsideAnOuterTransactionARefusalUndoesOnlyItsOwnWork) {
+  db.begin();
+  db.setState("x", "k", Json(1));
+  EXPECT_TRUE(claim(b, {take("db", "build y #1", LockHold::Exclusive)}));
+  EXPECT_FALSE(claim(a, {take("db", "build x #1", LockHold::Exclusive)}));
+  db.commit();
+  EXPECT_EQ(db.getState("x", "k").value_or(Json()), Json(1));
+  EXPECT_EQ(owners("db"), (std::vector<std::string>{"beta:build y #1"}));
+}
+
+TEST_F(LockHolds, AMasterDeclaredDeadGetsNoNewHold) {
+  ASSERT_TRUE(db.declareMasterDead(a, 150));
+  EXPECT_FALSE(claim(a, {take("db", "build x #1", LockHold::Counting, 2)}));
+  EXPECT_TRUE(owners("db").empty());
+  EXPECT_TRUE(claim(b, {take("db", "build y #1", LockHold::Counting, 2)}));
+  EXPECT_TRUE(claim(b, {take("db", "build y #2", LockHold::Counting, 2)})) << "the refused claim took no slot";
+}
+
+}  // namespace
+}  // namespace bb::db

@@ -1,0 +1,132 @@
+// Two masters' LockManagers on one database (SharedLocks, the database
+// decides across masters): a grant is refused while the other master holds
+// what the limit allows, the waiting request says where the lock is held,
+// and it is granted once that master releases (bb_lock, here the announce
+// hook) or is declared dead (its holds dropped). The database is real (an
+// in-memory SQLite file shared by both managers); time is a ManualClock.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <vector>
+
+#include "common/event_loop.hpp"
+#include "master/cluster/shared_locks.hpp"
+#include "master/db/database.hpp"
+#include "master/locks/lock_manager.hpp"
+
+namespace bb {
+namespace {
+
+LockEntry masterLock(const std::string& name, int maxCount) {
+  LockEntry e;
+  e.name = name;
+  e.scope = "master";
+  e.maxCount = maxCount;
+  return e;
+}
+
+struct OneMaster {
+  OneMaster(db::Database& db, Clock& clock, const std::string& name, std::function<void()> announce)
+      : id(db.registerMaster(name, 100)),
+        claims(db, clock, id, [this](std::function<void()> fn) { posted.push_back(std::move(fn)); },
+               std::move(announce)),
+        locks(clock) {
+    locks.setClaims(&claims);
+    locks.configure({masterLock("db", 2), masterLock("deploy", 1)});
+  }
+  // What the master's loop would run next (the coalesced announcement).
+  void runPosted() {
+    auto due = std::move(posted);
+    posted.clear();
+    for (auto& fn : due) fn();
+  }
+  RequestId take(const std::string& lock, const std::string& access, const std::string& owner) {
+    auto r = locks.acquire({{lock, access}}, "", owner, [this, owner] { grantedLater.push_back(owner); });
+    if (r.granted) grantedNow.push_back(owner);
+    return r.id;
+  }
+
+  db::MasterId id;
+  std::vector<std::function<void()>> posted;
+  SharedLocks claims;
+  LockManager locks;
+  std::vector<std::string> grantedNow, grantedLater;
+};
+
+struct Upgraded {
+  explicit Upgraded(db::Database& db) { db.upgrade(); }
+};
+
+class SharedLocksTest : public ::testing::Test {
+ protected:
+  ManualClock clock;
+  db::Database db{":memory:"};
+  Upgraded upgraded{db};  // before the masters register
+  int announcedByA = 0, announcedByB = 0;
+  OneMaster a{db, clock, "alpha", [this] { ++announcedByA; }};
+  OneMaster b{db, clock, "beta", [this] { ++announcedByB; }};
+};
+
+TEST_F(SharedLocksTest, TheLimitHoldsAcrossMastersAndAReleaseWakesTheOther) {
+  const RequestId a1 = a.take("db", "counting", "build x #1");
+  a.take("db", "counting", "build x #2");
+  b.take("db", "counting", "build y #1");
+  EXPECT_EQ(a.grantedNow, (std::vector<std::string>{"build x #1", "build x #2"}));
+  EXPECT_TRUE(b.grantedNow.empty()) << "alpha holds both slots";
+  ASSERT_EQ(b.locks.waiting().size(), 1u);
+  const std::string why = b.locks.waitingFor(b.locks.waiting()[0].id);
+  EXPECT_NE(why.find("held on master alpha by build x #1, build x #2"), std::string::npos) << why;
+  EXPECT_FALSE(b.locks.canAcquireNow({{"db", "counting"}}, "")) << "the distributor sees it busy too";
+  EXPECT_EQ(b.locks.holdersElsewhere().size(), 2u);
+
+  a.locks.release(a1);
+  a.runPosted();
+  EXPECT_EQ(announcedByA, 1);
+  b.locks.retryClaims();  // what bb_lock does on beta
+  EXPECT_EQ(b.grantedLater, (std::vector<std::string>{"build y #1"}));
+  // alpha's own new owner is refused now: beta has the freed slot.
+  a.take("db", "counting", "build x #3");
+  EXPECT_EQ(a.grantedNow.size(), 2u);
+  const std::string whyA = a.locks.waitingFor(a.locks.waiting()[0].id);
+  EXPECT_NE(whyA.find("held on master beta by build y #1"), std::string::npos) << whyA;
+}
+
+TEST_F(SharedLocksTest, AnExclusiveLockIsHeldByOneOwnerOnAllMasters) {
+  const RequestId bx = b.take("deploy", "exclusive", "build y #1");
+  a.take("deploy", "exclusive", "build x #1");
+  a.take("deploy", "exclusive", "build x #2");
+  EXPECT_TRUE(a.grantedNow.empty());
+  b.locks.release(bx);
+  a.locks.retryClaims();
+  EXPECT_EQ(a.grantedLater, (std::vector<std::string>{"build x #1"})) << "FIFO on alpha, one at a time";
+  b.take("deploy", "exclusive", "build y #2");
+  EXPECT_EQ(b.grantedNow, (std::vector<std::string>{"build y #1"})) << "alpha holds it now";
+}
+
+TEST_F(SharedLocksTest, ADeadMastersHoldsAreDroppedByTheTakeover) {
+  a.take("db", "counting", "build x #1");
+  a.take("db", "counting", "build x #2");
+  b.take("db", "counting", "build y #1");
+  EXPECT_TRUE(b.grantedNow.empty());
+  // alpha dies; beta's takeover drops its holds in the database.
+  EXPECT_EQ(db.releaseLockHoldsOf(a.id), 2);
+  b.locks.retryClaims();
+  EXPECT_EQ(b.grantedLater, (std::vector<std::string>{"build y #1"}));
+  EXPECT_TRUE(b.locks.holdersElsewhere().empty());
+}
+
+TEST_F(SharedLocksTest, AStepsExclusiveLockOverTheBuildsCountingOneIsAnUpgrade) {
+  const RequestId build = a.take("db", "counting", "build x #1");
+  const RequestId step = a.take("db", "exclusive", "build x #1");
+  EXPECT_EQ(a.grantedNow.size(), 2u) << "alone on every master: the owner upgrades";
+  b.take("db", "counting", "build y #1");
+  EXPECT_TRUE(b.grantedNow.empty()) << "exclusive on alpha";
+  a.locks.release(step);
+  b.locks.retryClaims();
+  EXPECT_EQ(b.grantedLater, (std::vector<std::string>{"build y #1"})) << "back to counting: a slot is free";
+  a.locks.release(build);
+  EXPECT_EQ(db.lockHolders("db").size(), 1u);
+}
+
+}  // namespace
+}  // namespace bb
