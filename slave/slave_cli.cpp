@@ -67,6 +67,14 @@ std::optional<ParsedVerb> parse(const std::string& verb, const std::string& syno
                    std::cout, std::cerr);
 }
 
+// "master h:p", or "masters h1:p1, h2:p2" for a slave of several.
+std::string mastersText(const SlaveConfig& c) {
+  std::string out;
+  for (const SlaveMasterEntry& m : masterEntries(c))
+    out += (out.empty() ? "" : ", ") + MasterAddress{m.host, m.port}.toString();
+  return (c.masters.size() > 1 ? "masters " : "master ") + out;
+}
+
 VerbPositional dirArg() { return {"dir", "DIR", "the slave directory", true}; }
 
 int createSlave(const std::vector<std::string>& args) {
@@ -197,11 +205,7 @@ int createSlave(const std::vector<std::string>& args) {
     std::cerr << "fix " << cfg.string() << " before starting the slave\n";
     return 1;
   }
-  std::string masters;
-  for (const SlaveMasterEntry& m : masterEntries(c))
-    masters += (masters.empty() ? "" : ", ") + MasterAddress{m.host, m.port}.toString();
-  std::cout << "created slave '" << c.name << "' in " << dir << " for "
-            << (c.masters.size() > 1 ? "masters " : "master ") << masters
+  std::cout << "created slave '" << c.name << "' in " << dir << " for " << mastersText(c)
             << "\nnext: buildslave start " << dir << "\n";
   return 0;
 }
@@ -299,16 +303,13 @@ int startSlave(const std::string& dir, bool nodaemon) {
   // ended, the connection is closed; leave the loop and exit 0.
   session.onStoppedByMaster([&io] { io.stop(); });
 
-  std::string masters;
-  for (const SlaveMasterEntry& m : masterEntries(*cfg))
-    masters += (masters.empty() ? "" : ", ") + MasterAddress{m.host, m.port}.toString();
-  const char* masterWord = cfg->masters.size() > 1 ? "masters" : "master";
-  spdlog::info("buildslave '{}' starting (pid {}), basedir {}, {} {}", cfg->name, ::getpid(),
-               cfg->basedir, masterWord, masters);
+  const std::string masters = mastersText(*cfg);
+  spdlog::info("buildslave '{}' starting (pid {}), basedir {}, {}", cfg->name, ::getpid(),
+               cfg->basedir, masters);
   session.start();
   daemon->ready("buildslave '" + cfg->name + "' started in " +
                 fs::absolute(dir).lexically_normal().string() + ": pid " +
-                std::to_string(::getpid()) + ", " + masterWord + " " + masters + ", log " + o.logPath);
+                std::to_string(::getpid()) + ", " + masters + ", log " + o.logPath);
   io.run();
   spdlog::info("buildslave stopped");
   shutdownLogging();

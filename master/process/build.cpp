@@ -72,10 +72,14 @@ void Build::start() {
 
 void Build::fail(const std::string& what, const std::string& why) {
   spdlog::error("build {} #{}: {} failed: {}", builder_.name, record_.number, what, why);
+  endNow(Result::Exception, "the master failed: " + why, what + " failed: " + why);
+}
+
+void Build::endNow(Result r, const std::string& stepReason, const std::string& text) {
   if (finished_) return;
-  abandonStep("the master failed: " + why);
+  abandonStep(stepReason);
   cmdId_ = 0;
-  finish(Result::Exception, what + " failed: " + why);
+  finish(r, text);
 }
 
 void Build::fail(const std::string& what, const std::exception& e) {
@@ -87,11 +91,8 @@ void Build::fail(const std::string& what, const std::exception& e) {
                              static_cast<const DbError&>(e).cause() + ")";
     spdlog::error("build {} #{}: {}; the build ends and its request runs again", builder_.name,
                   record_.number, text);
-    if (finished_) return;
-    abandonStep(text);
-    cmdId_ = 0;
-    databaseLost_ = true;
-    finish(Result::Retry, text);
+    if (!finished_) databaseLost_ = true;
+    endNow(Result::Retry, text, text);
     return;
   }
   if (!PendingWrites::isDiskFull(e)) {
@@ -102,10 +103,7 @@ void Build::fail(const std::string& what, const std::exception& e) {
   const std::string text =
       "disk full: " + what + " failed (" + static_cast<const DbError&>(e).cause() + ")";
   spdlog::error("build {} #{}: {}; the build ends", builder_.name, record_.number, text);
-  if (finished_) return;
-  abandonStep(text);
-  cmdId_ = 0;
-  finish(Result::Exception, text);
+  endNow(Result::Exception, text, text);
 }
 
 void Build::failStoring(const std::exception& e) {
@@ -121,10 +119,7 @@ void Build::failStoring(const std::exception& e) {
                            static_cast<const DbError&>(e).cause() + ")";
   spdlog::error("build {} #{}: {}; the build ends and the rest of its output is dropped",
                 builder_.name, record_.number, text);
-  if (finished_) return;
-  abandonStep(text);
-  cmdId_ = 0;
-  finish(Result::Exception, text);
+  endNow(Result::Exception, text, text);
 }
 
 void Build::abandonStep(const std::string& reason) {

@@ -130,6 +130,9 @@ class Build : public std::enable_shared_from_this<Build> {
   // Storing the running step's output failed: "disk full: cannot store
   // log of step NAME (CAUSE)" for a full disk, fail() otherwise.
   void failStoring(const std::exception& e);
+  // The one way a failure ends the build: its open step with `stepReason`,
+  // then the build with `r` and `text` (nothing if it already ended).
+  void endNow(Result r, const std::string& stepReason, const std::string& text);
   // The end of the build written in one transaction (the step and its log
   // closed, the build row, its request and BuildSet); rerunnable.
   void recordEnd(Result r, const std::string& text, std::int64_t now);
