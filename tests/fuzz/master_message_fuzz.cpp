@@ -76,7 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int i = 0; i < 2; ++i) {
     bb::CommandHandlers h;
     h.onOutput = [&slave](int stream, std::string_view d) {
-      if (stream < 0 || stream > 2) __builtin_trap();
+      // 0 stdout, 1 stderr, 2 header, 3 file-transfer data (protocol.md):
+      // RemoteSlave refuses anything else before calling a handler.
+      if (stream < 0 || stream > 3) __builtin_trap();
       slave.credit(1, static_cast<std::int64_t>(d.size()));  // as if stored at once
     };
     h.onDone = [](const bb::CommandOutcome& o) {
