@@ -2,7 +2,9 @@
 // and on 4 slaves. Reports builds per second, p50/p99 change-to-build-
 // finished latency (from the master's own log timestamps), master CPU per
 // build and master peak RSS. Usage: dispatch_bench [--tls=on|off] [--lock]
-// [BUILDS] [SLAVES...] (TLS is on by default, as for a new master).
+// [--masters=N] [BUILDS] [SLAVES...] (TLS is on by default, as for a new
+// master). --masters=N: N masters on one PostgreSQL database share the
+// slaves and the changes (docs/multimaster.md); the CPU is theirs summed.
 // --lock: every build takes a master-scoped counting lock whose limit is the
 // number of slaves (so it never makes a build wait): what taking and
 // releasing the lock costs, in memory on SQLite and in the database too on
@@ -27,18 +29,18 @@ namespace {
 struct Figures {
   int slaves = 0, builds = 0;
   double seconds = 0, buildsPerSec = 0, p50 = 0, p99 = 0, cpuMsPerBuild = 0, peakMiB = 0;
-  double dbCpuMsPerBuild = -1;  // the master's PostgreSQL backend; -1 on SQLite
+  std::vector<double> cpuMsPerMaster;  // each master's share of cpuMsPerBuild
+  double dbCpuMsPerBuild = -1;  // the masters' PostgreSQL backends; -1 on SQLite
 };
 
 bool gTls = true;
 bool gLock = false;
+int gMasters = 1;
 
-Figures runOnce(int builds, int slaves) {
-  TempDir tmp("bb-bench-dispatch");
-  MasterProcess master(tmp.sub("master"));
+std::string configFor(const std::string& name, int port, int slaves) {
   const std::string v = makeVerifier("pw");
   std::ostringstream y;
-  y << "master: {name: bench, slave_port: " << master.port() << ", database: \"sqlite:state.sqlite\""
+  y << "master: {name: " << name << ", slave_port: " << port << ", database: \"sqlite:state.sqlite\""
     << bench::tlsKey(gTls) << "}\n"
     << "slaves:\n";
   for (int i = 1; i <= slaves; ++i) y << "  - {name: s" << i << ", password: \"" << v << "\", max_builds: 1}\n";
@@ -50,75 +52,107 @@ Figures runOnce(int builds, int slaves) {
   if (gLock) y << "    locks: [{lock: pool, access: counting}]\n";
   y << "    steps: [{shell: {name: noop, command: [\"true\"]}}]\n"
     << "schedulers: [{name: all, type: single_branch, branch: main, builders: [noop]}]\n";
-  master.create();
-  master.writeConfig(y.str());
-  master.start();
+  return y.str();
+}
+
+// With --masters=N (PostgreSQL only) N masters share the database; slave i
+// connects to master i mod N and change i is sent to master i mod N, so
+// the scheduler's master hears of the others' changes through NOTIFY and
+// a build runs on whichever master has the free slave.
+Figures runOnce(int builds, int slaves) {
+  TempDir tmp("bb-bench-dispatch");
+  std::vector<std::unique_ptr<MasterProcess>> masters;
+  for (int m = 0; m < gMasters; ++m) {
+    masters.push_back(std::make_unique<MasterProcess>(tmp.sub("master" + std::to_string(m + 1))));
+    auto& master = *masters.back();
+    if (m > 0) master.shareDatabaseWith(*masters.front());
+    master.create();
+    master.writeConfig(configFor(gMasters == 1 ? "bench" : "bench" + std::to_string(m + 1), master.port(), slaves));
+    master.start();
+  }
   std::vector<std::unique_ptr<SlaveProcess>> procs;
   for (int i = 1; i <= slaves; ++i) {
+    auto& master = *masters[static_cast<std::size_t>(i % gMasters)];
     procs.push_back(std::make_unique<SlaveProcess>(tmp.sub("slave" + std::to_string(i)), master.port(),
                                                    "s" + std::to_string(i), "pw"));
     procs.back()->create();
     procs.back()->start();
-  }
-  for (int i = 1; i <= slaves; ++i)
     if (!master.waitForLog("slave s" + std::to_string(i) + " connected", 30s))
       throw std::runtime_error("slave did not connect:\n" + master.log());
-  const pid_t pid = bench::readPid(master.dir() + "/buildmaster.pid");
-  const double cpu0 = bench::cpuSeconds(pid);
-  // On PostgreSQL (BB_TEST_DATABASE=postgresql:DIR): the server process
-  // serving the master's connection, whose CPU is the database's cost.
-  pid_t backend = 0;
-  if (postgresMode()) {
-    const auto rows = sqlite(master.dbPath(),
-                             "SELECT pid FROM pg_stat_activity WHERE application_name = 'buildmaster'"
-                             " AND datname = current_database()");
-    if (rows.size() != 1) throw std::runtime_error("cannot find the master's PostgreSQL backend");
-    backend = static_cast<pid_t>(std::stol(rows[0][0]));
   }
-  const double dbCpu0 = backend ? bench::cpuSeconds(backend) : 0;
+  const std::string db = masters.front()->dbPath();
+  std::vector<pid_t> pids;
+  std::vector<double> cpu0;
+  for (auto& m : masters) {
+    pids.push_back(bench::readPid(m->dir() + "/buildmaster.pid"));
+    cpu0.push_back(bench::cpuSeconds(pids.back()));
+  }
+  // On PostgreSQL (BB_TEST_DATABASE=postgresql:DIR): the server processes
+  // serving the masters' connections (each master's own and its listening
+  // session), whose CPU is the database's cost.
+  std::vector<pid_t> backends;
+  if (postgresMode()) {
+    for (const auto& row : sqlite(db, "SELECT pid FROM pg_stat_activity WHERE application_name IN "
+                                      "('buildmaster', 'buildmaster-listener') AND datname = current_database()"))
+      backends.push_back(static_cast<pid_t>(std::stol(row[0])));
+    if (backends.size() < masters.size()) throw std::runtime_error("cannot find the masters' PostgreSQL backends");
+  }
+  double dbCpu0 = 0;
+  for (const auto b : backends) dbCpu0 += bench::cpuSeconds(b);
 
-  client::MasterClient c({"127.0.0.1", static_cast<std::uint16_t>(master.port())}, {"bench", "pw"},
-                            bench::clientOptions(master));
-  c.connect();
+  std::vector<std::unique_ptr<client::MasterClient>> clients;
+  for (auto& m : masters) {
+    clients.push_back(std::make_unique<client::MasterClient>(
+        MasterAddress{"127.0.0.1", static_cast<std::uint16_t>(m->port())}, client::Credentials{"bench", "pw"},
+        bench::clientOptions(*m)));
+    clients.back()->connect();
+  }
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < builds; ++i)
-    c.call("sendchange", Json{{"author", "bench"}, {"branch", "main"}, {"revision", "r" + std::to_string(i)}});
+    clients[static_cast<std::size_t>(i % gMasters)]->call(
+        "sendchange", Json{{"author", "bench"}, {"branch", "main"}, {"revision", "r" + std::to_string(i)}});
   const std::string countSql = "SELECT count(*) FROM builds WHERE finished=1";
-  if (!waitFor([&] { return std::stoi(sqlite(master.dbPath(), countSql)[0][0]) >= builds; }, 600s, 5ms))
+  if (!waitFor([&] { return std::stoi(sqlite(db, countSql)[0][0]) >= builds; }, 600s, 5ms))
     throw std::runtime_error("builds did not finish");
   const auto t1 = std::chrono::steady_clock::now();
-  double dbCpuMs = -1;
-  const double cpu1 = bench::cpuSeconds(pid);
-  if (backend) dbCpuMs = (bench::cpuSeconds(backend) - dbCpu0) * 1000.0 / builds;
   Figures f;
   f.slaves = slaves;
   f.builds = builds;
-  f.peakMiB = bench::memoryMiB(pid);
+  for (std::size_t m = 0; m < masters.size(); ++m) {
+    const double ms = (bench::cpuSeconds(pids[m]) - cpu0[m]) * 1000.0 / builds;
+    f.cpuMsPerMaster.push_back(ms);
+    f.cpuMsPerBuild += ms;
+    f.peakMiB = std::max(f.peakMiB, bench::memoryMiB(pids[m]));
+  }
+  if (!backends.empty()) {
+    double dbCpu1 = 0;
+    for (const auto b : backends) dbCpu1 += bench::cpuSeconds(b);
+    f.dbCpuMsPerBuild = (dbCpu1 - dbCpu0) * 1000.0 / builds;
+  }
   f.seconds = std::chrono::duration<double>(t1 - t0).count();
   f.buildsPerSec = builds / f.seconds;
-  f.cpuMsPerBuild = (cpu1 - cpu0) * 1000.0 / builds;
-  f.dbCpuMsPerBuild = dbCpuMs;
-  c.close();
+  for (auto& c : clients) c->close();
   for (auto& s : procs) s->stop();
-  master.stop();
+  for (auto& m : masters) m->stop();
 
-  // Latency per change, from the master's log: "change N accepted" to the
+  // Latency per change, from the masters' logs: "change N accepted" to the
   // "build noop #M finished" of the build made for it.
   std::map<std::int64_t, std::int64_t> changeAt, buildAt;
-  std::istringstream log(readFile(master.dir() + "/buildmaster.log"));
-  std::string line;
-  while (std::getline(log, line)) {
-    auto p = line.find("] change ");
-    if (p != std::string::npos && line.find(" accepted") != std::string::npos)
-      changeAt[std::stoll(line.substr(p + 9))] = bench::logLineMs(line);
-    p = line.find("] build noop #");
-    if (p != std::string::npos && line.find(" finished") != std::string::npos)
-      buildAt[std::stoll(line.substr(p + 14))] = bench::logLineMs(line);
+  for (auto& m : masters) {
+    std::istringstream log(readFile(m->dir() + "/buildmaster.log"));
+    std::string line;
+    while (std::getline(log, line)) {
+      auto p = line.find("] change ");
+      if (p != std::string::npos && line.find(" accepted") != std::string::npos)
+        changeAt[std::stoll(line.substr(p + 9))] = bench::logLineMs(line);
+      p = line.find("] build noop #");
+      if (p != std::string::npos && line.find(" finished") != std::string::npos)
+        buildAt[std::stoll(line.substr(p + 14))] = bench::logLineMs(line);
+    }
   }
   std::vector<double> lat;
-  for (const auto& row : sqlite(master.dbPath(),
-                                "SELECT bc.change_id, b.number FROM builds b JOIN buildrequests r ON "
-                                "b.request_id=r.id JOIN buildset_changes bc ON bc.buildset_id=r.buildset_id")) {
+  for (const auto& row : sqlite(db, "SELECT bc.change_id, b.number FROM builds b JOIN buildrequests r ON "
+                                    "b.request_id=r.id JOIN buildset_changes bc ON bc.buildset_id=r.buildset_id")) {
     auto c0 = changeAt.find(std::stoll(row[0]));
     auto b1 = buildAt.find(std::stoll(row[1]));
     if (c0 != changeAt.end() && b1 != buildAt.end()) lat.push_back(static_cast<double>(b1->second - c0->second));
@@ -134,12 +168,18 @@ int main(int argc, char** argv) {
   gTls = bench::takeTlsSwitch(argc, argv);
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--lock") gLock = true;
+    const std::string a = argv[i];
+    if (a == "--lock") gLock = true;
+    else if (a.rfind("--masters=", 0) == 0) gMasters = std::atoi(a.c_str() + 10);
     else argv[kept++] = argv[i];
   }
   argc = kept;
+  if (gMasters < 1 || gMasters > 8 || (gMasters > 1 && !postgresMode())) {
+    std::fprintf(stderr, "--masters=N takes 1 to 8, and more than 1 needs BB_TEST_DATABASE=postgresql:DIR\n");
+    return 2;
+  }
   std::cout << "TLS " << (gTls ? "on" : "off") << (gLock ? ", a master lock per build" : "") << ", database "
-            << (postgresMode() ? "PostgreSQL" : "SQLite") << "\n";
+            << (postgresMode() ? "PostgreSQL" : "SQLite") << ", " << gMasters << " master(s)\n";
   const int builds = argc > 1 ? std::atoi(argv[1]) : 2000;
   std::vector<int> slaveCounts;
   for (int i = 2; i < argc; ++i) slaveCounts.push_back(std::atoi(argv[i]));
@@ -151,7 +191,11 @@ int main(int argc, char** argv) {
       Figures f = runOnce(builds, s);
       std::printf("%-7d %-7d %-9.2f %-10.1f %-12.1f %-12.1f %-14.3f %-10.1f", f.slaves, f.builds, f.seconds,
                   f.buildsPerSec, f.p50, f.p99, f.cpuMsPerBuild, f.peakMiB);
-      if (f.dbCpuMsPerBuild >= 0) std::printf(" %.3f", f.dbCpuMsPerBuild);
+      if (f.dbCpuMsPerBuild >= 0) std::printf(" %-15.3f", f.dbCpuMsPerBuild);
+      if (f.cpuMsPerMaster.size() > 1) {
+        std::printf(" per master:");
+        for (const double ms : f.cpuMsPerMaster) std::printf(" %.3f", ms);
+      }
       std::printf("\n");
     } catch (const std::exception& e) {
       std::fprintf(stderr, "dispatch_bench with %d slave(s) failed: %s\n", s, e.what());

@@ -107,7 +107,9 @@ std::string formatEvent(const Json& event) {
   const std::string type = text(event, "type");
   const Json data = event.contains("data") && event["data"].is_object() ? event["data"] : Json::object();
   std::string pad = type.size() < 18 ? std::string(18 - type.size(), ' ') : " ";
-  return clockTime(event) + " " + type + pad + describe(type, event, data);
+  std::string line = clockTime(event) + " " + type + pad + describe(type, event, data);
+  if (event.value("other_master", false)) line += " [another master]";
+  return line;
 }
 
 }  // namespace bb::client

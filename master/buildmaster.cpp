@@ -85,6 +85,7 @@ struct BuildMaster::Impl {
   std::unique_ptr<SchedulerSet> schedulers;
   std::unique_ptr<ClusterEvents> cluster;  // inert unless the database is shared
   std::unique_ptr<MasterWatch> watch;      // only on a shared database
+  std::unique_ptr<ReportClaims> reportClaims;  // only on a shared database; outlives the reporters
   std::unique_ptr<RpcHandler> rpc;
   std::unique_ptr<MasterPort> port;
   std::unique_ptr<web::WebService> web;  // null when master.web_port is 0
@@ -181,7 +182,7 @@ void BuildMaster::Impl::startReporters(std::shared_ptr<const SecretStore> secret
   for (auto& r : old) r->stop();
   ReporterServices services{*db, *events, clock, [this]() -> const MasterConfig& { return config; },
                             std::move(secrets), [this](std::function<void()> fn) { post(std::move(fn)); },
-                            &io, rpc.get()};
+                            &io, rpc.get(), reportClaims.get()};
   for (const auto& entry : config.reporters) {
     const ReporterType* type = findReporterType(entry.type);
     if (!type) {
@@ -427,6 +428,7 @@ int BuildMaster::run(std::function<void()> onReady,
             if (im.cluster) im.cluster->announceLocksReleased();
           });
       im.locks->setClaims(im.sharedLocks.get());
+      im.reportClaims = std::make_unique<ReportClaims>(*im.db, im.identity->id(), im.clock);
       im.watch = std::make_unique<MasterWatch>(
           *im.db, im.clock, im.identity->id(), im.config.master.deadAfter,
           MasterIdentity::intervalFor(im.config.master.deadAfter),

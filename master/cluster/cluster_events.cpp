@@ -1,5 +1,7 @@
 #include "master/cluster/cluster_events.hpp"
 
+#include "master/cluster/status_relay.hpp"
+
 #include <charconv>
 
 #include <spdlog/spdlog.h>
@@ -18,13 +20,15 @@ constexpr char kChangeChannel[] = "bb_change";
 constexpr char kBuildsetDoneChannel[] = "bb_buildset_done";
 constexpr char kSchedulerChannel[] = "bb_scheduler";
 constexpr char kLockChannel[] = "bb_lock";
+constexpr char kStatusChannel[] = "bb_status";
 // PostgreSQL refuses a payload of 8000 bytes or more: ids go out in
 // notifications of at most this many characters each.
 constexpr std::size_t kMaxPayload = 7000;
 
-// "MASTER:ID,ID,..." -> sender and ids; false for anything else.
+// "MASTER:TOKEN,TOKEN,..." -> sender and tokens (ids; bb_status's are a
+// letter and an id); false for anything else.
 bool parseClusterPayload(const std::string& payload, std::int64_t& sender,
-                         std::vector<std::int64_t>& ids) {
+                         std::vector<std::string>& tokens) {
   const auto colon = payload.find(':');
   if (colon == std::string::npos) return false;
   const char* p = payload.data();
@@ -32,10 +36,18 @@ bool parseClusterPayload(const std::string& payload, std::int64_t& sender,
   std::size_t at = colon + 1;
   while (at < payload.size()) {
     const auto comma = std::min(payload.find(',', at), payload.size());
-    std::int64_t id = 0;
-    if (std::from_chars(p + at, p + comma, id).ptr != p + comma) return false;
-    ids.push_back(id);
+    if (comma == at) return false;
+    tokens.push_back(payload.substr(at, comma - at));
     at = comma + 1;
+  }
+  return true;
+}
+
+bool parseIds(const std::vector<std::string>& tokens, std::vector<std::int64_t>& ids) {
+  for (const auto& t : tokens) {
+    std::int64_t id = 0;
+    if (std::from_chars(t.data(), t.data() + t.size(), id).ptr != t.data() + t.size()) return false;
+    ids.push_back(id);
   }
   return true;
 }
@@ -46,10 +58,11 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
                              BuildsetService& buildsets, boost::asio::io_context& io, Hooks hooks)
     : db_(db), self_(self), events_(events), buildsets_(buildsets), hooks_(std::move(hooks)) {
   if (!db_.isShared()) return;
+  relay_ = std::make_unique<StatusRelay>(db_, events_);
   listener_ = std::make_unique<db::DbListener>(
       io, db_.path(),
       std::vector<std::string>{kRequestChannel, kChangeChannel, kBuildsetDoneChannel, kSchedulerChannel,
-                               kLockChannel},
+                               kLockChannel, kStatusChannel},
       [this](const std::string& channel, const std::string& payload) { onNotify(channel, payload); },
       [this] {
         // Announcements made while the session was down were not heard:
@@ -58,17 +71,26 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
         if (hooks_.schedulersReleased) hooks_.schedulersReleased();
         if (hooks_.reconnected) hooks_.reconnected();
         if (hooks_.locksReleased) hooks_.locksReleased();
+        catchUpCompletedBuildsets();
       });
   Subscriber s;
   s.name = "cluster events";
   s.filter.types = {EventType::ChangeAdded, EventType::RequestCreated, EventType::RequestUnclaimed,
-                    EventType::RequestPriority, EventType::BuildsetCompleted};
+                    EventType::RequestPriority, EventType::BuildsetCompleted,
+                    // status, for watchers, pages and reporters elsewhere
+                    EventType::BuildsetCreated, EventType::BuildStarted, EventType::StepStarted,
+                    EventType::StepFinished, EventType::BuildFinished};
   s.maxQueue = 1000000;  // it only appends an id per event
   s.deliver = [this](const Event& e) {
     switch (e.type) {
-      case EventType::ChangeAdded: queue(kChangeChannel, e.changeId); break;
-      case EventType::BuildsetCompleted: queue(kBuildsetDoneChannel, e.buildsetId); break;
-      default: queue(kRequestChannel, e.requestId); break;
+      case EventType::ChangeAdded: queue(kChangeChannel, std::to_string(e.changeId)); break;
+      case EventType::BuildsetCompleted: queue(kBuildsetDoneChannel, std::to_string(e.buildsetId)); break;
+      case EventType::RequestCreated:
+      case EventType::RequestUnclaimed:
+      case EventType::RequestPriority: queue(kRequestChannel, std::to_string(e.requestId)); break;
+      default:
+        if (auto token = StatusRelay::tokenFor(e)) queue(kStatusChannel, std::move(*token));
+        break;
     }
     return true;
   };
@@ -86,17 +108,18 @@ ClusterEvents::~ClusterEvents() {
   if (subscription_) events_.unsubscribe(subscription_);
 }
 
-void ClusterEvents::queue(const char* channel, std::int64_t id) { pending_[channel].push_back(id); }
+void ClusterEvents::queue(const char* channel, std::string token) {
+  pending_[channel].push_back(std::move(token));
+}
 
 void ClusterEvents::flush() {
   // The events were published after their transactions committed; one
   // notification per channel carries every id of this round.
   auto pending = std::move(pending_);
   pending_.clear();
-  for (const auto& [channel, ids] : pending) {
+  for (const auto& [channel, tokens] : pending) {
     std::string list;
-    for (const auto id : ids) {
-      const std::string one = std::to_string(id);
+    for (const auto& one : tokens) {
       if (!list.empty() && list.size() + one.size() + 1 > kMaxPayload) {
         send(channel.c_str(), list);
         list.clear();
@@ -119,6 +142,20 @@ void ClusterEvents::send(const char* channel, const std::string& ids) {
   }
 }
 
+void ClusterEvents::catchUpCompletedBuildsets() {
+  // BuildSets another master completed while this master was not listening
+  // (from a margin before the loss: a notification sent just before it may
+  // not have been read): published as if heard, for dependent schedulers
+  // and trigger steps. One this master handled already is ignored there
+  // (a dependent remembers what it handled, a trigger wait ends at once).
+  constexpr std::int64_t kMargin = 10;
+  const std::int64_t since = listener_->lostAt() - kMargin;
+  int n = 0;
+  for (const auto id : db_.buildsetsCompletedSince(since, self_))
+    if (buildsets_.completedElsewhere(id)) ++n;
+  if (n) spdlog::info("cluster: {} buildset(s) completed elsewhere while this master was not listening", n);
+}
+
 void ClusterEvents::announceRequests() {
   if (listener_) send(kRequestChannel, "");
 }
@@ -133,14 +170,27 @@ void ClusterEvents::announceLocksReleased() {
 
 void ClusterEvents::onNotify(const std::string& channel, const std::string& payload) {
   std::int64_t sender = 0;
+  std::vector<std::string> tokens;
   std::vector<std::int64_t> ids;
-  if (!parseClusterPayload(payload, sender, ids)) {
+  if (!parseClusterPayload(payload, sender, tokens) || (channel != kStatusChannel && !parseIds(tokens, ids))) {
     spdlog::warn("cluster: ignoring a notification on {} that is not MASTER:IDS: '{}'", channel, payload);
     return;
   }
   if (sender == self_.value) return;
   ++heard_;
-  if (channel == kRequestChannel) {
+  if (channel == kStatusChannel) {
+    // One token failing (its rows unreadable) does not keep the others
+    // from this master's watchers; the status itself is in the database.
+    for (const auto& t : tokens) {
+      try {
+        std::string why;
+        if (!relay_->relay(t, why))
+          spdlog::warn("cluster: status '{}' from master {} not relayed: {}", t, sender, why);
+      } catch (const std::exception& e) {
+        spdlog::error("cluster: status '{}' from master {} not relayed: {}", t, sender, e.what());
+      }
+    }
+  } else if (channel == kRequestChannel) {
     if (hooks_.wakeDistributor) hooks_.wakeDistributor();
   } else if (channel == kChangeChannel) {
     // One change failing (a full disk refusing its classification) does

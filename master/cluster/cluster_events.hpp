@@ -4,7 +4,8 @@
 // carrying ids, and what the others announce is heard on a listening
 // session (db::DbListener) and fed to this master's own paths. Each
 // notification's payload is "MASTER:ID,ID,..." (the sender's master id
-// first, so a master skips its own); the listener reads the rows.
+// first, so a master skips its own; bb_status's ids carry a letter naming
+// the event, in the order they happened); the listener reads the rows.
 //
 //   channel            sent after                      a listener
 //   bb_request         request.created / .unclaimed /  wakes its distributor
@@ -19,6 +20,9 @@
 //   bb_lock            master-scoped locks released    tries its waiting lock
 //                      (shared_locks.hpp), a dead      requests again
 //                      master's dropped
+//   bb_status          buildset.created, build.        publishes them on its bus
+//                      started/.finished, step.        for watchers, pages and
+//                      started/.finished               reporters (status_relay.hpp)
 //
 // On a database one master has alone (SQLite) nothing is made: the
 // master's own event bus already reaches everything.
@@ -43,6 +47,7 @@ namespace bb {
 
 class EventBus;
 class BuildsetService;
+class StatusRelay;
 
 class ClusterEvents {
  public:
@@ -84,10 +89,11 @@ class ClusterEvents {
   std::uint64_t sent() const { return sent_; }
 
  private:
-  void queue(const char* channel, std::int64_t id);
+  void queue(const char* channel, std::string token);
   void flush();
   void send(const char* channel, const std::string& ids);
   void onNotify(const std::string& channel, const std::string& payload);
+  void catchUpCompletedBuildsets();
 
   db::Database& db_;
   db::MasterId self_;
@@ -95,8 +101,9 @@ class ClusterEvents {
   BuildsetService& buildsets_;
   Hooks hooks_;
   std::uint64_t subscription_ = 0;
+  std::unique_ptr<StatusRelay> relay_;
   std::unique_ptr<db::DbListener> listener_;
-  std::map<std::string, std::vector<std::int64_t>> pending_;  // channel -> ids to announce
+  std::map<std::string, std::vector<std::string>> pending_;  // channel -> ids to announce
   std::uint64_t heard_ = 0, sent_ = 0;
 };
 

@@ -186,6 +186,18 @@ std::vector<BuildsetRecord> Database::incompleteBuildsets() {
   return out;
 }
 
+std::vector<std::int64_t> Database::buildsetsCompletedSince(std::int64_t since, MasterId master) {
+  static constexpr char kIds[] =
+      "SELECT bs.id FROM buildsets bs WHERE bs.complete = 1 AND bs.complete_at >= ?1"
+      " AND NOT EXISTS (SELECT 1 FROM buildrequests r WHERE r.buildset_id = bs.id"
+      " AND r.complete_at = bs.complete_at AND r.claimed_by = ?2) ORDER BY bs.id";
+  Statement s = stmt(kIds);
+  s.bind(1, since).bind(2, master.value);
+  std::vector<std::int64_t> ids;
+  while (s.step()) ids.push_back(s.getInt(0));
+  return ids;
+}
+
 std::vector<BuildRequestRecord> Database::requestsForBuildset(std::int64_t bsid) {
   static constexpr char kSelect[] =
       "SELECT " BB_REQUEST_COLUMNS " FROM buildrequests WHERE buildset_id = ?1 ORDER BY id";

@@ -155,6 +155,11 @@ class Database {
   std::optional<std::int64_t> lastBuildsetId();
   // Incomplete buildsets, oldest first.
   std::vector<BuildsetRecord> incompleteBuildsets();
+  // Ids of the BuildSets completed at or after `since` (unix seconds) whose
+  // last request `master` did not complete (another master's, as far as
+  // the rows tell), oldest first: what a master that was not listening
+  // may have missed.
+  std::vector<std::int64_t> buildsetsCompletedSince(std::int64_t since, MasterId master);
   // The `limit` newest requests / BuildSets, newest first.
   std::vector<BuildRequestRecord> recentRequests(int limit);
   std::vector<BuildsetRecord> recentBuildsets(int limit);
@@ -312,6 +317,15 @@ class Database {
   int releaseSchedulersOf(MasterId master);
   // Who holds the scheduler (nullopt: nobody, or never claimed).
   std::optional<MasterId> schedulerOwner(const std::string& name);
+
+  // --- reports claimed by one of several masters (report_claims_db.cpp) ---
+  // True if `master` is the first to claim reporting `subject` (say
+  // "build.finished 42") for `reporter`: one INSERT ... ON CONFLICT DO
+  // NOTHING, so of several masters exactly one wins.
+  bool claimReport(const std::string& reporter, const std::string& subject, MasterId master,
+                   std::int64_t now);
+  // Deletes the claims made before `before`; how many.
+  int pruneReportClaims(std::int64_t before);
 
   // --- master-scoped locks shared by several masters (locks_db.cpp) ---
   // Applies every change for `master` in one transaction (a savepoint when

@@ -3,6 +3,7 @@
 // LISTEN/NOTIFY), heard on this master's event loop: a second session to
 // the server that only listens, whose socket the io_context watches, so no
 // thread waits and nothing polls. Database::notify() is the sending side.
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,6 +35,9 @@ class DbListener {
 
   // Notifications heard so far (for tests and /metrics-style counts).
   std::uint64_t heard() const;
+  // When the session was last lost (unix seconds; 0: never), so that the
+  // owner knows from when it may have missed notifications.
+  std::int64_t lostAt() const;
 
  private:
   struct Impl;

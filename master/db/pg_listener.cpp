@@ -4,6 +4,7 @@
 // hands out the notifications. The descriptor is released (never closed by
 // asio) before libpq closes its socket.
 #include <libpq-fe.h>
+#include <chrono>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -126,6 +127,9 @@ struct DbListener::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void lost(const std::string& why) {
+    lostAt = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
     spdlog::warn("database {}: the listening session was lost ({}); reconnecting every {} s", url, why,
                  kListenerRetry.count());
     disconnect();
@@ -163,6 +167,7 @@ struct DbListener::Impl : std::enable_shared_from_this<Impl> {
   PGconn* conn = nullptr;
   std::unique_ptr<asio::posix::stream_descriptor> socket;
   std::uint64_t heard = 0;
+  std::int64_t lostAt = 0;
 };
 
 DbListener::DbListener(asio::io_context& io, const std::string& url, std::vector<std::string> channels,
@@ -180,5 +185,6 @@ DbListener::~DbListener() {
 }
 
 std::uint64_t DbListener::heard() const { return impl_->heard; }
+std::int64_t DbListener::lostAt() const { return impl_->lostAt; }
 
 }  // namespace bb::db

@@ -364,6 +364,23 @@ CREATE TABLE master_lock_holders (
 CREATE INDEX master_lock_holders_by_master ON master_lock_holders (master_id);
 )sql";
 
+// Version 13: reports claimed, for several masters on one database. A
+// reporter on any master hears of every master's builds; before it reports
+// one it inserts (reporter, subject) here, and only the master whose
+// insert made the row goes on, so a build is reported once however many
+// masters run that reporter (report_claims_db.cpp). Rows older than a day
+// are deleted on the heartbeat.
+constexpr char kSchemaV13[] = R"sql(
+CREATE TABLE report_claims (
+  reporter TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  master_id BIGINT NOT NULL,
+  claimed_at BIGINT NOT NULL,
+  PRIMARY KEY (reporter, subject)
+);
+CREATE INDEX report_claims_by_time ON report_claims (claimed_at);
+)sql";
+
 const std::vector<Database::MigrationStep>& Database::migrations() {
   // Element i migrates from version i to version i + 1.
   static const std::vector<MigrationStep> kSteps = {
@@ -381,6 +398,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {10, [](Database& db) { db.execScript(kSchemaV10, "adding retention marks (version 10)"); }},
       {11, [](Database& db) { db.execScript(kSchemaV11, "adding scheduler owners (version 11)"); }},
       {12, [](Database& db) { db.execScript(kSchemaV12, "adding master locks (version 12)"); }},
+      {13, [](Database& db) { db.execScript(kSchemaV13, "adding report claims (version 13)"); }},
   };
   return kSteps;
 }

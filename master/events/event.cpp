@@ -59,6 +59,7 @@ Json toJson(const Event& e) {
   if (e.buildId) j["build_id"] = e.buildId;
   if (e.logId) j["log_id"] = e.logId;
   if (!e.changeIds.empty()) j["change_ids"] = e.changeIds;
+  if (e.fromOtherMaster) j["other_master"] = true;
   j["data"] = e.data;
   return j;
 }

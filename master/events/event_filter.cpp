@@ -64,6 +64,11 @@ EventFilter EventFilter::fromJson(const Json& p) {
   f.buildsetId = optId(p, "buildset_id");
   f.buildId = optId(p, "build_id");
   f.changeId = optId(p, "change_id");
+  f.otherMasters = true;
+  if (auto it = p.find("local_only"); it != p.end() && !it->is_null()) {
+    if (!it->is_boolean()) throw std::invalid_argument("local_only must be true or false");
+    f.otherMasters = !it->get<bool>();
+  }
   return f;
 }
 
@@ -82,7 +87,8 @@ std::string EventFilter::describe() const {
     add("topics " + t);
   }
   for (auto type : types) add(std::string(toString(type)));
-  return out.empty() ? "everything" : out;
+  if (out.empty()) out = "everything";
+  return otherMasters ? out : out + " (this master's only)";
 }
 
 }  // namespace bb

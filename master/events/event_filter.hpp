@@ -20,8 +20,9 @@ struct EventFilter {
   std::optional<std::int64_t> buildsetId, buildId, changeId;
   // Also events relayed from other masters (Event::fromOtherMaster): what
   // waits for a BuildSet wherever it runs (dependent schedulers, trigger
-  // steps) asks for them; a reporter does not, so each event is reported
-  // once, by the master where it happened.
+  // steps) and what a person watches (clients, the web's event stream)
+  // asks for them; a reporter does not, so each event is reported once,
+  // by the master where it happened.
   bool otherMasters = false;
 
   // Whether `e` matches. Not const: a change filter remembers the BuildSets
@@ -29,8 +30,9 @@ struct EventFilter {
   bool matches(const Event& e);
 
   // From a client's subscribe params ({topics: [..], builder, slave,
-  // scheduler, buildset_id, build_id, change_id}); throws
-  // std::invalid_argument naming the bad field.
+  // scheduler, buildset_id, build_id, change_id, local_only}); throws
+  // std::invalid_argument naming the bad field. Other masters' events are
+  // included unless local_only is true.
   static EventFilter fromJson(const Json& params);
   // A readable summary ("builder b1, topics build, step"), for logs.
   std::string describe() const;

@@ -71,8 +71,9 @@ void ForgeReporter::start() {
   s.name = cfg_.type + " reporter '" + cfg_.name + "'";
   s.filter.types = {EventType::RequestCreated, EventType::BuildStarted, EventType::BuildFinished,
                     EventType::RequestCancelled};
+  services_.shareWithOtherMasters(s.filter);
   s.deliver = [this](const Event& e) {
-    onEvent(e);
+    if (services_.reportsHere(cfg_.type + ":" + cfg_.name, e)) onEvent(e);
     return true;
   };
   s.dropped = [name = s.name](const std::string& why) {

@@ -52,8 +52,9 @@ void HttpPushReporter::start() {
   Subscriber s;
   s.name = "http_push reporter '" + cfg_.name + "'";
   s.filter.types = opts_.events;
+  services_.shareWithOtherMasters(s.filter);
   s.deliver = [this](const Event& e) {
-    onEvent(e);
+    if (services_.reportsHere(cfg_.type + ":" + cfg_.name, e)) onEvent(e);
     return true;
   };
   s.dropped = [name = s.name](const std::string& why) {

@@ -65,8 +65,9 @@ void IrcReporter::start() {
   Subscriber sub;
   sub.name = "irc reporter '" + cfg_.name + "'";
   sub.filter.types = {EventType::BuildStarted, EventType::BuildFinished};
+  services_.shareWithOtherMasters(sub.filter);
   sub.deliver = [this](const Event& e) {
-    onEvent(e);
+    if (services_.reportsHere(cfg_.type + ":" + cfg_.name, e)) onEvent(e);
     return true;
   };
   sub.dropped = [name = cfg_.name](const std::string& why) {

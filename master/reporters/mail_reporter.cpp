@@ -65,8 +65,9 @@ void MailReporter::start() {
   Subscriber s;
   s.name = "mail reporter '" + cfg_.name + "'";
   s.filter.types = {opts_.buildsets ? EventType::BuildsetCompleted : EventType::BuildFinished};
+  services_.shareWithOtherMasters(s.filter);
   s.deliver = [this](const Event& e) {
-    onEvent(e);
+    if (services_.reportsHere(cfg_.type + ":" + cfg_.name, e)) onEvent(e);
     return true;
   };
   s.dropped = [name = cfg_.name](const std::string& why) {

@@ -19,6 +19,8 @@
 #include "common/message.hpp"  // Json
 #include "config/config_kinds.hpp"
 #include "config/master_config.hpp"
+#include "master/events/event_filter.hpp"
+#include "master/reporters/report_claims.hpp"
 
 namespace bb::db {
 class Database;
@@ -48,6 +50,15 @@ struct ReporterServices {
   // (IRC), and the control methods the client and web use (IRC commands).
   boost::asio::io_context* io = nullptr;
   RpcHandler* rpc = nullptr;
+  // With several masters on one database: reporters hear every master's
+  // builds and report one only if claims->mine() (report_claims.hpp).
+  // Null on a database of this master's own.
+  ReportClaims* claims = nullptr;
+
+  // Sets the filter to hear other masters' events when claims are in use.
+  void shareWithOtherMasters(EventFilter& f) const { f.otherMasters = claims != nullptr; }
+  // Whether the reporter `name` reports `e` here (always, alone).
+  bool reportsHere(const std::string& name, const Event& e) const { return !claims || claims->mine(name, e); }
 };
 
 class Reporter {

@@ -47,9 +47,16 @@ EventFilter filterOf(const HttpRequest& req) {
     if (req.hasParam(key)) p[key] = req.param(key);
   for (const char* key : {"buildset_id", "build_id", "change_id"})
     if (req.hasParam(key)) p[key] = pathId(PathParams{{key, req.param(key)}}, key);
+  if (req.hasParam("local_only")) {
+    const std::string v = req.param("local_only");
+    if (v != "true" && v != "false" && v != "1" && v != "0")
+      throw HttpError(400, "local_only must be true or false, not '" + v + "'");
+    p["local_only"] = v == "true" || v == "1";
+  }
   for (const auto& [k, v] : req.query) {
     static const std::set<std::string> known = {"topic", "topics", "builder", "slave", "scheduler",
-                                                "buildset_id", "build_id", "change_id", "last_event_id"};
+                                                "buildset_id", "build_id", "change_id", "local_only",
+                                                "last_event_id"};
     if (!known.count(k)) throw HttpError(400, "unknown parameter '" + k + "' for the event stream");
   }
   try {

@@ -8,9 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
+#include <thread>
 
 #include "tests/functional/harness.hpp"
+#include "tests/functional/smtp_sink.hpp"
 #include "tests/functional/test_database.hpp"
 
 namespace bb::test {
@@ -27,8 +31,10 @@ double secondsSince(Clock::time_point t) {
 // s2.
 class Multimaster : public ::testing::Test {
  protected:
-  std::string yaml(const std::string& name, int port, const std::string& extraSchedulers) {
-    return "master: {name: " + name + ", slave_port: " + std::to_string(port) + ", dead_after: 3}\n"
+  std::string yaml(const std::string& name, int port, const std::string& extraSchedulers,
+                   const std::string& extraMaster = "") {
+    return "master: {name: " + name + ", slave_port: " + std::to_string(port) + ", dead_after: 3" +
+           extraMaster + "}\n"
            "slaves:\n"
            "  - {name: s1, password: " + q(v) + "}\n"
            "  - {name: s2, password: " + q(v) + "}\n"
@@ -41,12 +47,12 @@ class Multimaster : public ::testing::Test {
            "  - {name: all, type: single_branch, branch: main, builders: [b1]}\n"
            "  - {name: force, type: force, builders: [b1, slow]}\n" + extraSchedulers;
   }
-  void startBoth(const std::string& extraSchedulers) {
+  void startBoth(const std::string& extraSchedulers, const std::string& extraMasterB = "") {
     a.create();
     a.writeConfig(yaml("ma", a.port(), extraSchedulers));
     b.shareDatabaseWith(a);
     b.create();
-    b.writeConfig(yaml("mb", b.port(), extraSchedulers));
+    b.writeConfig(yaml("mb", b.port(), extraSchedulers, extraMasterB));
     a.start();
     b.start();
     a.setAuth("alice", "pw");
@@ -123,6 +129,194 @@ TEST_F(Multimaster, ABuildsetCompletedOnOneMasterTriggersADependentOnAnother) {
       << a.log();
   EXPECT_EQ(one("SELECT master_id FROM builds WHERE builder = 'b1'"), masterId("ma"));
   EXPECT_EQ(count("buildsets WHERE scheduler = 'after'"), 1);
+}
+
+// `buildbot watch` on master B and B's event stream see a build that runs
+// on master A, as it happens (bb_status): the BuildSet, its request, the
+// build and its step, each marked other_master and with the keys and data
+// A's own watchers get. A client that asks for local_only does not.
+TEST_F(Multimaster, WatchersAndTheEventStreamOfOneMasterSeeTheBuildsOfAnother) {
+  const int webB = freePort();
+  startBoth("", ", web_port: " + std::to_string(webB));
+  ASSERT_TRUE(b.waitForLog("web: serving on")) << b.log();
+  s1.create();
+  s1.start();
+  ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log();
+
+  const auto watch = [&](MasterProcess& m, ChildProcess& p, const std::string& out) {
+    p.start({BB_BIN_CLIENT, "--master-fingerprint", m.fingerprint(), "--master",
+             "127.0.0.1:" + std::to_string(m.port()), "watch", "--json"},
+            out, "", {{"BUILDBOT_AUTH", "alice:pw"}});
+  };
+  ChildProcess onA, onB, sse, sseLocal;
+  watch(a, onA, tmp.sub("watch-a"));
+  watch(b, onB, tmp.sub("watch-b"));
+  const std::string events = "http://127.0.0.1:" + std::to_string(webB) + "/api/v2/events?topics=build,step";
+  sse.start({"curl", "-sN", "--max-time", "60", events}, tmp.sub("sse"));
+  sseLocal.start({"curl", "-sN", "--max-time", "60", events + "&local_only=true"}, tmp.sub("sse-local"));
+  ASSERT_TRUE(a.waitForLog("subscribed to events (everything)")) << a.log();
+  ASSERT_TRUE(b.waitForLog("subscribed to events (everything)")) << b.log();
+  ASSERT_TRUE(waitFor([&] {
+    return contains(readFile(tmp.sub("sse")), "retry:") && contains(readFile(tmp.sub("sse-local")), "retry:");
+  }, 10s)) << readFile(tmp.sub("sse")) << b.log();
+
+  auto r = a.client({"force", "--scheduler", "force", "--builder", "b1", "--revision", "r1"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_TRUE(waitFor([&] { return contains(readFile(tmp.sub("watch-b")), "\"build.finished\""); }, 30s))
+      << readFile(tmp.sub("watch-b")) << b.log();
+  ASSERT_TRUE(waitFor([&] { return contains(readFile(tmp.sub("watch-a")), "\"build.finished\""); }, 30s));
+  ASSERT_TRUE(waitFor([&] { return contains(readFile(tmp.sub("sse")), "event: build.finished"); }, 30s))
+      << readFile(tmp.sub("sse"));
+  EXPECT_EQ(one("SELECT master_id FROM builds WHERE builder = 'b1'"), masterId("ma"));
+
+  // type -> the event, from each watcher's JSON lines.
+  const auto parse = [](const std::string& text) {
+    std::map<std::string, Json> byType;
+    std::vector<std::string> order;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      const auto nl = text.find('\n', pos);
+      const std::string line = text.substr(pos, nl - pos);
+      pos = nl == std::string::npos ? text.size() : nl + 1;
+      if (line.empty()) continue;
+      const Json ev = Json::parse(line);
+      byType.emplace(ev["type"].get<std::string>(), ev);
+      order.push_back(ev["type"].get<std::string>());
+    }
+    return std::make_pair(byType, order);
+  };
+  const auto [local, localOrder] = parse(readFile(tmp.sub("watch-a")));
+  const auto [relayed, relayedOrder] = parse(readFile(tmp.sub("watch-b")));
+  const auto at = [&](const std::string& t) {
+    return std::find(relayedOrder.begin(), relayedOrder.end(), t) - relayedOrder.begin();
+  };
+  for (const char* t : {"buildset.created", "request.created", "build.started", "step.started", "step.finished",
+                        "build.finished"}) {
+    ASSERT_TRUE(local.count(t)) << "no " << t << " on ma:\n" << readFile(tmp.sub("watch-a"));
+    ASSERT_TRUE(relayed.count(t)) << "no " << t << " on mb:\n" << readFile(tmp.sub("watch-b"));
+    const Json& l = local.at(t);
+    const Json& o = relayed.at(t);
+    EXPECT_FALSE(l.value("other_master", false)) << l.dump();
+    EXPECT_TRUE(o.value("other_master", false)) << o.dump();
+    for (const char* key : {"builder", "slave", "buildset_id", "request_id", "build_id", "change_ids"})
+      EXPECT_EQ(l.value(key, Json()), o.value(key, Json())) << t << " " << key << "\n" << l.dump() << "\n" << o.dump();
+    EXPECT_EQ(l["data"], o["data"]) << t << "\n" << l.dump() << "\n" << o.dump();
+  }
+  EXPECT_LT(at("buildset.created"), at("build.started"));
+  EXPECT_LT(at("build.started"), at("step.started"));
+  EXPECT_LT(at("step.started"), at("step.finished"));
+  EXPECT_LT(at("step.finished"), at("build.finished"));
+  EXPECT_EQ(relayed.at("build.finished")["data"].value("result", ""), "success");
+  EXPECT_EQ(std::to_string(relayed.at("build.started").value("build_id", 0)), one("SELECT id FROM builds"));
+  // Only what happened on A is relayed to B (the claim is A's own): B
+  // shows nothing twice.
+  EXPECT_EQ(std::count(relayedOrder.begin(), relayedOrder.end(), "build.finished"), 1);
+  EXPECT_EQ(relayed.count("request.claimed"), 0u);
+
+  sse.kill();
+  sseLocal.kill();
+  const std::string all = readFile(tmp.sub("sse"));
+  EXPECT_TRUE(contains(all, "event: step.started")) << all;
+  EXPECT_TRUE(contains(all, "\"other_master\":true")) << all;
+  EXPECT_FALSE(contains(readFile(tmp.sub("sse-local")), "event: build")) << readFile(tmp.sub("sse-local"));
+  ::kill(onA.pid(), SIGINT);
+  ::kill(onB.pid(), SIGINT);
+}
+
+// Reporters on any master report every master's builds, each once: a
+// mail reporter configured on master A only mails the build that ran on
+// B, and one configured on both mails each build once (report_claims).
+TEST_F(Multimaster, AReporterOnOneMasterReportsTheOthersBuildsAndOneOnBothReportsEachOnce) {
+  writeFile(tmp.sub("gate"), "");  // `slow` builds at once here
+  SmtpSink smtp{freePort(), tmp.sub("mail")};
+  smtp.start();
+  const auto reporter = [&](const std::string& name, const std::string& to) {
+    return "  - {name: " + name + ", type: mail, smtp: \"smtp://127.0.0.1:" + std::to_string(smtp.port()) +
+           "\", from: \"CI <ci@example.org>\", mode: all, to: [" + to + "]}\n";
+  };
+  a.create();
+  a.writeConfig(yaml("ma", a.port(), "") + "reporters:\n" + reporter("m-both", "both@example.org") +
+                reporter("m-a-only", "a-only@example.org"));
+  b.shareDatabaseWith(a);
+  b.create();
+  b.writeConfig(yaml("mb", b.port(), "") + "reporters:\n" + reporter("m-both", "both@example.org"));
+  a.start();
+  b.start();
+  a.setAuth("alice", "pw");
+  s2.create();
+  s2.start();
+  ASSERT_TRUE(b.waitForLog("slave s2 connected")) << b.log();
+  // `slow` can run on s1 or s2; only s2 (on B) is connected yet.
+  ASSERT_EQ(a.client({"force", "--scheduler", "force", "--builder", "slow"}).rc, 0);
+  ASSERT_TRUE(waitFor([&] { return count("builds WHERE finished = 1") == 1; }, 30s)) << a.log() << b.log();
+  s1.create();
+  s1.start();
+  ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log();
+  ASSERT_EQ(a.client({"force", "--scheduler", "force", "--builder", "b1"}).rc, 0);
+  ASSERT_TRUE(waitFor([&] { return count("builds WHERE finished = 1") == 2; }, 30s)) << a.log() << b.log();
+  EXPECT_EQ(one("SELECT master_id FROM builds WHERE builder = 'slow'"), masterId("mb"));
+  EXPECT_EQ(one("SELECT master_id FROM builds WHERE builder = 'b1'"), masterId("ma"));
+
+  ASSERT_TRUE(waitFor([&] { return smtp.messages().size() >= 4; }, 30s))
+      << smtp.messages().size() << " mails\n" << a.log() << b.log();
+  std::this_thread::sleep_for(2s);  // for any mail beyond them
+  std::map<std::string, std::vector<std::string>> got;  // recipient -> subjects
+  for (const auto& m : smtp.messages())
+    for (const auto& r : m["rcpt_tos"]) got[r.get<std::string>()].push_back(m["subject"].get<std::string>());
+  ASSERT_EQ(got["a-only@example.org"].size(), 2u) << a.log();
+  ASSERT_EQ(got["both@example.org"].size(), 2u) << a.log() << b.log();
+  for (const auto& to : {"a-only@example.org", "both@example.org"}) {
+    std::string subjects;
+    for (const auto& sub : got[to]) subjects += sub + "\n";
+    EXPECT_TRUE(contains(subjects, "slow #1: success")) << to << ":\n" << subjects;
+    EXPECT_TRUE(contains(subjects, "b1 #1: success")) << to << ":\n" << subjects;
+  }
+  // One claim per (reporter, build), made by the master that sent it.
+  EXPECT_EQ(count("report_claims WHERE reporter = 'mail:m-both'"), 2);
+  EXPECT_EQ(count("report_claims WHERE reporter = 'mail:m-a-only' AND master_id = " + masterId("ma")), 2);
+}
+
+// A BuildSet that completes on master B while master A's listening session
+// is down (A hears no bb_buildset_done) still reaches the dependent
+// scheduler A runs: once A listens again it publishes what completed
+// elsewhere since shortly before the loss. The database refuses new
+// connections meanwhile, so A cannot reconnect before B's BuildSet is done.
+TEST_F(Multimaster, ABuildsetCompletedWhileTheDependentsMasterWasNotListeningIsCaughtUp) {
+  writeFile(tmp.sub("gate"), "");  // `slow` builds at once here
+  startBoth("  - {name: after, type: dependent, upstream: force, builders: [b1]}\n");
+  ASSERT_TRUE(b.waitForLog("scheduler after: another master runs it; standing by")) << b.log();
+  s2.create();
+  s2.start();
+  ASSERT_TRUE(b.waitForLog("slave s2 connected")) << b.log();
+
+  const std::string url = a.dbPath();
+  const std::string dbName = url.substr(url.rfind('/') + 1);
+  const std::string maintenance = url.substr(0, url.rfind('/') + 1) + "postgres";
+  postgresRows(maintenance, "ALTER DATABASE " + dbName + " ALLOW_CONNECTIONS false");
+  // Only A's listening session goes (A started first, so its listener is
+  // the older); B keeps its own, and both keep their statements' sessions.
+  const auto listeners = postgresRows(maintenance, "SELECT pid FROM pg_stat_activity WHERE datname = '" + dbName +
+                                                       "' AND application_name = 'buildmaster-listener'"
+                                                       " ORDER BY backend_start");
+  ASSERT_EQ(listeners.size(), 2u);
+  postgresRows(maintenance, "SELECT pg_terminate_backend(" + listeners[0][0] + ")");
+  ASSERT_TRUE(a.waitForLog("the listening session was lost")) << a.log();
+
+  auto r = b.client({"force", "--scheduler", "force", "--builder", "slow", "--revision", "r1"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_TRUE(b.waitForLog("buildset 1 complete: success")) << b.log();
+  std::this_thread::sleep_for(2s);  // A heard nothing, so its dependent did nothing
+  EXPECT_FALSE(contains(a.log(), "scheduler after created buildset")) << a.log();
+  EXPECT_FALSE(contains(b.log(), "the listening session was lost")) << b.log();
+
+  postgresRows(maintenance, "ALTER DATABASE " + dbName + " ALLOW_CONNECTIONS true");
+  ASSERT_TRUE(a.waitForLog("listening again")) << a.log();
+  ASSERT_TRUE(a.waitForLog("1 buildset(s) completed elsewhere while this master was not listening")) << a.log();
+  ASSERT_TRUE(a.waitForLog("scheduler after created buildset")) << a.log();
+  EXPECT_EQ(count("buildsets WHERE scheduler = 'after'"), 1);
+  s1.create();
+  s1.start();
+  ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'b1' AND finished = 1") == 1; }, 30s)) << a.log();
 }
 
 // A scheduler with a timer runs on one master: the first to claim it in

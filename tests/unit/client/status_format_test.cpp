@@ -19,6 +19,15 @@ TEST(EventFormat, StepUrlsAndAGracefulStopFromTheMaster) {
   EXPECT_NE(d.find("slave s1 draining (1 build(s) left): stopped by alice"), std::string::npos) << d;
 }
 
+TEST(EventFormat, AnEventRelayedFromAnotherMasterSaysSo) {
+  Json ev{{"type", "build.started"}, {"builder", "b1"}, {"slave", "s1"}, {"time_ms", 0},
+          {"data", {{"number", 4}, {"slave", "s1"}}}};
+  EXPECT_EQ(formatEvent(ev).find("another master"), std::string::npos) << formatEvent(ev);
+  ev["other_master"] = true;
+  const std::string line = formatEvent(ev);
+  EXPECT_NE(line.find("b1 #4 started on s1 [another master]"), std::string::npos) << line;
+}
+
 TEST(StatusFormat, Durations) {
   EXPECT_EQ(formatDuration(100, 145), "45s");
   EXPECT_EQ(formatDuration(100.2, 100.6), "0s");

@@ -200,5 +200,18 @@ TEST_F(MastersTogether, OnlyASilentActiveMasterIsDeclaredDeadAndOnlyOnce) {
   EXPECT_TRUE(db.silentMasters(b, 190).empty());
 }
 
+TEST_F(Masters, AReportIsClaimedOncePerReporterAndOldClaimsArePruned) {
+  const MasterId a = db.registerMaster("alpha", 100);
+  const MasterId b = db.registerMaster("beta", 100);
+  EXPECT_TRUE(db.claimReport("mail:m", "build.finished 1", a, 100));
+  EXPECT_FALSE(db.claimReport("mail:m", "build.finished 1", b, 101));
+  EXPECT_FALSE(db.claimReport("mail:m", "build.finished 1", a, 102));  // not twice by its winner either
+  EXPECT_TRUE(db.claimReport("irc:m", "build.finished 1", b, 103));    // another reporter
+  EXPECT_TRUE(db.claimReport("mail:m", "build.finished 2", b, 500));
+  EXPECT_EQ(db.pruneReportClaims(200), 2);
+  EXPECT_EQ(db.pruneReportClaims(200), 0);
+  EXPECT_FALSE(db.claimReport("mail:m", "build.finished 2", a, 501));
+}
+
 }  // namespace
 }  // namespace bb::db

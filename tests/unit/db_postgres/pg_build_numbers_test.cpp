@@ -1,7 +1,8 @@
 // Build numbers with several masters on one PostgreSQL database: two
 // sessions (two masters) starting a build of the same builder at the same
 // instant both read the same max(number); the second must still get the
-// next number instead of failing on UNIQUE (builder, number).
+// next number instead of failing on UNIQUE (builder, number). And report
+// claims: of two masters claiming one report, one wins.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -47,6 +48,28 @@ TEST(PgBuildNumbers, TwoMastersStartingABuildOfOneBuilderAtOnceGetTwoNumbers) {
   ASSERT_EQ(builds.size(), 2u);
   // Another builder starts from 1.
   EXPECT_EQ(second.addBuild(mb, 0, "b2", "s2", 11, Json::object()).number, 1);
+}
+
+// Two masters claiming one report: exactly one claim wins, on each
+// engine's conflict rule, while the other session's insert waits for the
+// first to commit.
+TEST(PgReportClaims, OfTwoMastersClaimingOneReportExactlyOneWins) {
+  const std::string url = numbersDatabase();
+  Database first(url), second(url);
+  const MasterId ma = first.registerMaster("ma", 1);
+  const MasterId mb = second.registerMaster("mb", 1);
+  bool mineA = false;
+  std::future<bool> mineB;
+  first.transaction([&] {
+    mineA = first.claimReport("mail:m", "build.finished 7", ma, 100);
+    mineB = std::async(std::launch::async, [&] { return second.claimReport("mail:m", "build.finished 7", mb, 100); });
+    EXPECT_EQ(mineB.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  });
+  EXPECT_TRUE(mineA);
+  EXPECT_FALSE(mineB.get());
+  EXPECT_TRUE(second.claimReport("mail:other", "build.finished 7", mb, 100));
+  EXPECT_EQ(second.pruneReportClaims(101), 2);
+  EXPECT_TRUE(second.claimReport("mail:m", "build.finished 7", mb, 200));
 }
 
 }  // namespace

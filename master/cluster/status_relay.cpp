@@ -1,0 +1,164 @@
+#include "master/cluster/status_relay.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "common/results.hpp"
+#include "master/db/database.hpp"
+#include "master/events/event_bus.hpp"
+
+namespace bb {
+
+namespace {
+
+char letterOf(EventType t) {
+  switch (t) {
+    case EventType::BuildsetCreated: return 'c';
+    case EventType::BuildStarted: return 's';
+    case EventType::StepStarted: return 't';
+    case EventType::StepFinished: return 'u';
+    case EventType::BuildFinished: return 'f';
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> StatusRelay::tokenFor(const Event& e) {
+  if (e.fromOtherMaster) return std::nullopt;  // never echoed back
+  const char letter = letterOf(e.type);
+  if (!letter) return std::nullopt;
+  std::int64_t id = 0;
+  if (e.type == EventType::BuildsetCreated) {
+    id = e.buildsetId;
+  } else if (e.type == EventType::StepStarted || e.type == EventType::StepFinished) {
+    id = e.data.value("step_id", std::int64_t{0});
+  } else {
+    id = e.buildId;
+  }
+  if (id <= 0) return std::nullopt;  // a build that never got its row
+  return std::string(1, letter) + std::to_string(id);
+}
+
+bool StatusRelay::relay(const std::string& token, std::string& why) {
+  std::int64_t id = 0;
+  const char* p = token.data();
+  if (token.size() < 2 || std::from_chars(p + 1, p + token.size(), id).ptr != p + token.size() || id <= 0) {
+    why = "malformed token '" + token + "'";
+    return false;
+  }
+  switch (token[0]) {
+    case 'c': return buildset(id, why);
+    case 's': return build(EventType::BuildStarted, id, why);
+    case 'f': return build(EventType::BuildFinished, id, why);
+    case 't': return step(EventType::StepStarted, id, why);
+    case 'u': return step(EventType::StepFinished, id, why);
+    default: why = "unknown token kind '" + token + "'"; return false;
+  }
+}
+
+namespace {
+
+// The keys Build::publish sets on every event of a build.
+Event buildEvent(db::Database& db, EventType type, const db::BuildRecord& b) {
+  Event e;
+  e.type = type;
+  e.fromOtherMaster = true;
+  e.builder = b.builder;
+  e.slave = b.slave;
+  e.buildId = b.id;
+  e.requestId = b.requestId;
+  if (b.requestId)
+    if (auto r = db.getRequest(b.requestId)) e.buildsetId = r->buildsetId;
+  e.data = Json{{"number", b.number}};
+  return e;
+}
+
+}  // namespace
+
+bool StatusRelay::build(EventType type, std::int64_t buildId, std::string& why) {
+  auto b = db_.getBuild(buildId);
+  if (!b) {
+    why = "build " + std::to_string(buildId) + " is not in the database";
+    return false;
+  }
+  Event e = buildEvent(db_, type, *b);
+  if (type == EventType::BuildStarted) {
+    e.data["slave"] = b->slave;
+  } else {
+    if (!b->finished) {
+      why = "build " + std::to_string(buildId) + " is announced finished but its row is not";
+      return false;
+    }
+    double lockWait = 0;
+    if (auto it = b->properties.find("lock_wait_seconds");
+        it != b->properties.end() && it->is_array() && !it->empty() && (*it)[0].is_number())
+      lockWait = (*it)[0].get<double>();
+    e.data["result"] = std::string(toString(b->result));
+    e.data["text"] = b->text;
+    e.data["duration_seconds"] = b->startedAt > 0 ? std::max<std::int64_t>(0, b->finishedAt - b->startedAt) : 0;
+    e.data["lock_wait_seconds"] = lockWait;
+  }
+  events_.publish(std::move(e));
+  return true;
+}
+
+bool StatusRelay::step(EventType type, std::int64_t stepId, std::string& why) {
+  auto s = db_.getStep(stepId);
+  auto b = s ? db_.getBuild(s->buildId) : std::nullopt;
+  if (!s || !b) {
+    why = "step " + std::to_string(stepId) + " (or its build) is not in the database";
+    return false;
+  }
+  Event e = buildEvent(db_, type, *b);
+  e.data["step"] = s->number;
+  e.data["name"] = s->name;
+  e.data["step_id"] = s->id;
+  if (type == EventType::StepStarted) {
+    std::int64_t logId = 0;
+    for (const auto& l : db_.logsForStep(stepId))
+      if (l.name == "stdio") logId = l.id;
+    e.data["log_id"] = logId;
+  } else {
+    e.data["result"] = std::string(toString(s->result));
+    e.data["text"] = s->text;
+  }
+  events_.publish(std::move(e));
+  return true;
+}
+
+bool StatusRelay::buildset(std::int64_t buildsetId, std::string& why) {
+  auto bs = db_.getBuildset(buildsetId);
+  if (!bs) {
+    why = "buildset " + std::to_string(buildsetId) + " is not in the database";
+    return false;
+  }
+  const auto requests = db_.requestsForBuildset(buildsetId);
+  Json reqs = Json::object();
+  for (const auto& r : requests) reqs[r.builder] = r.id;
+  // The shape BuildsetService::create publishes.
+  Event e;
+  e.type = EventType::BuildsetCreated;
+  e.fromOtherMaster = true;
+  e.buildsetId = bs->id;
+  e.scheduler = bs->scheduler;
+  e.changeIds = bs->sourcestamp.changeIds;
+  const auto& ss = bs->sourcestamp;
+  e.data = Json{{"reason", bs->reason},         {"branch", ss.branch},   {"revision", ss.revision},
+                {"repository", ss.repository}, {"project", ss.project}, {"requests", reqs},
+                {"parent_build_id", bs->parentBuildId}};
+  events_.publish(std::move(e));
+  for (const auto& r : requests) {
+    Event re;
+    re.type = EventType::RequestCreated;
+    re.fromOtherMaster = true;
+    re.requestId = r.id;
+    re.buildsetId = bs->id;
+    re.builder = r.builder;
+    re.data = Json{{"priority", r.priority}};
+    events_.publish(std::move(re));
+  }
+  return true;
+}
+
+}  // namespace bb

@@ -1,0 +1,54 @@
+#pragma once
+// What watchers, pages and reporters show, carried between masters on a
+// shared database. The master where a build runs announces its status
+// events (cluster_events.hpp, channel bb_status) as tokens of a letter and
+// an id; every other master reads the rows and publishes the same event on
+// its own bus, marked fromOtherMaster, so `buildbot watch`, the web's
+// event stream and reporters there see every master's builds.
+//
+//   token    event                 read from
+//   c<id>    buildset.created and  the BuildSet and its requests
+//            its request.created
+//   s<id>    build.started         the build (and its request)
+//   t<id>    step.started          the step, its build and its stdio log
+//   u<id>    step.finished         the step and its build
+//   f<id>    build.finished        the build
+//
+// The relayed event has the keys and data of the local one (the tests
+// compare them), with the time it was heard.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "master/events/event.hpp"
+
+namespace bb::db {
+class Database;
+}
+
+namespace bb {
+
+class EventBus;
+
+class StatusRelay {
+ public:
+  StatusRelay(db::Database& db, EventBus& events) : db_(db), events_(events) {}
+
+  // The token for a local event worth relaying, or nullopt.
+  static std::optional<std::string> tokenFor(const Event& e);
+
+  // Publishes the event(s) a heard token names. Returns false, with the
+  // reason in `why`, when the token is malformed or its rows are missing.
+  // Throws what the database throws.
+  bool relay(const std::string& token, std::string& why);
+
+ private:
+  bool build(EventType type, std::int64_t buildId, std::string& why);
+  bool step(EventType type, std::int64_t stepId, std::string& why);
+  bool buildset(std::int64_t buildsetId, std::string& why);
+
+  db::Database& db_;
+  EventBus& events_;
+};
+
+}  // namespace bb
