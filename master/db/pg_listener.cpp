@@ -1,11 +1,15 @@
 // DbListener on PostgreSQL: its own libpq session, LISTEN on each channel,
 // and the session's socket handed to an asio stream_descriptor that says
 // when it is readable; then PQconsumeInput reads what came and PQnotifies
-// hands out the notifications. The descriptor is released (never closed by
-// asio) before libpq closes its socket.
+// hands out the notifications. asio holds a duplicate of libpq's socket,
+// so neither closes the other's. The first connection blocks (the master
+// is starting); reconnecting is non-blocking, on the loop.
 #include <libpq-fe.h>
-#include <chrono>
 #include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -23,6 +27,9 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr auto kListenerRetry = std::chrono::seconds(1);
+// How long one reconnect attempt may take (what connect_timeout is for the
+// first, blocking connection).
+constexpr auto kAttemptLimit = std::chrono::seconds(5);
 
 std::string listenerFirstLine(const char* msg) {
   std::string s = msg ? msg : "";
@@ -39,7 +46,8 @@ struct DbListener::Impl : std::enable_shared_from_this<Impl> {
         channels(std::move(channels)),
         onNotify(std::move(onNotify)),
         onReconnected(std::move(onReconnected)),
-        retry(io) {}
+        retry(io),
+        deadline(io) {}
   ~Impl() { disconnect(); }
 
   // Connects and LISTENs; "" on success, else why not.
@@ -80,11 +88,13 @@ struct DbListener::Impl : std::enable_shared_from_this<Impl> {
       return "cannot watch the session's socket";
     }
     socket = std::make_unique<asio::posix::stream_descriptor>(io, fd);
+    watchedFd = PQsocket(conn);
     return "";
   }
 
   void disconnect() {
     socket.reset();
+    watchedFd = -1;
     if (conn) PQfinish(conn);
     conn = nullptr;
   }
@@ -142,20 +152,121 @@ struct DbListener::Impl : std::enable_shared_from_this<Impl> {
     retry.async_wait([weak](const boost::system::error_code& ec) {
       auto self = weak.lock();
       if (!self || ec) return;
-      const std::string why = self->connect();
-      if (!why.empty()) {
-        spdlog::debug("database {}: listening session not back yet: {}", self->url, why);
-        self->scheduleRetry();
-        return;
-      }
-      spdlog::info("database {}: listening again", self->url);
-      self->doWait();
-      try {
-        if (self->onReconnected) self->onReconnected();
-      } catch (const std::exception& e) {
-        spdlog::error("database {}: catching up after the listener reconnected: {}", self->url, e.what());
-      }
+      self->reconnect();
     });
+  }
+
+  // Coming back never waits on the network: libpq's non-blocking connect
+  // (PQconnectStartParams, then PQconnectPoll each time the socket is
+  // ready as it asks), then the LISTENs sent in one query and their
+  // results read as they come, all driven by the loop. An attempt not done
+  // within kAttemptLimit (a host that does not answer) is abandoned and
+  // tried again a second later.
+  void reconnect() {
+    const std::uint64_t mine = ++attempt;
+    const std::string& password = serverPassword();
+    const char* keys[] = {"application_name", "dbname", password.empty() ? nullptr : "password", nullptr};
+    const char* values[] = {"buildmaster-listener", url.c_str(), password.c_str(), nullptr};
+    conn = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
+    if (conn == nullptr) return notYet("out of memory");
+    if (PQstatus(conn) == CONNECTION_BAD) return notYet(listenerFirstLine(PQerrorMessage(conn)));
+    connecting = true;
+    std::weak_ptr<Impl> weak = shared_from_this();
+    deadline.expires_after(kAttemptLimit);
+    deadline.async_wait([weak, mine](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (!self || ec || !self->connecting || self->attempt != mine) return;
+      self->notYet("no answer within " + std::to_string(kAttemptLimit.count()) + " s");
+    });
+    pollConnect(PGRES_POLLING_WRITING);
+  }
+
+  void pollConnect(PostgresPollingStatusType st) {
+    if (st == PGRES_POLLING_OK) return sendListen();
+    if (st == PGRES_POLLING_FAILED) return notYet(listenerFirstLine(PQerrorMessage(conn)));
+    if (!watchSocket()) return notYet("cannot watch the session's socket");
+    const std::uint64_t mine = attempt;
+    std::weak_ptr<Impl> weak = shared_from_this();
+    socket->async_wait(st == PGRES_POLLING_READING ? asio::posix::stream_descriptor::wait_read
+                                                   : asio::posix::stream_descriptor::wait_write,
+                       [weak, mine](const boost::system::error_code& ec) {
+                         auto self = weak.lock();
+                         if (!self || !self->connecting || self->attempt != mine ||
+                             ec == asio::error::operation_aborted)
+                           return;
+                         self->pollConnect(PQconnectPoll(self->conn));
+                       });
+  }
+
+  void sendListen() {
+    PQsetNoticeProcessor(
+        conn, [](void*, const char* msg) { spdlog::debug("postgresql listener: {}", listenerFirstLine(msg)); },
+        nullptr);
+    std::string sql;
+    for (const auto& channel : channels) {
+      char* quoted = PQescapeIdentifier(conn, channel.c_str(), channel.size());
+      sql += "LISTEN " + std::string(quoted ? quoted : "\"\"") + ";";
+      PQfreemem(quoted);
+    }
+    // A few dozen bytes: the socket's buffer takes them at once.
+    if (PQsetnonblocking(conn, 1) != 0 || PQsendQuery(conn, sql.c_str()) == 0 || PQflush(conn) != 0)
+      return notYet("LISTEN: " + listenerFirstLine(PQerrorMessage(conn)));
+    awaitListen();
+  }
+
+  void awaitListen() {
+    if (!watchSocket()) return notYet("cannot watch the session's socket");
+    const std::uint64_t mine = attempt;
+    std::weak_ptr<Impl> weak = shared_from_this();
+    socket->async_wait(asio::posix::stream_descriptor::wait_read, [weak, mine](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (!self || !self->connecting || self->attempt != mine || ec == asio::error::operation_aborted) return;
+      if (ec || PQconsumeInput(self->conn) == 0)
+        return self->notYet("LISTEN: " + (ec ? ec.message() : listenerFirstLine(PQerrorMessage(self->conn))));
+      while (PQisBusy(self->conn) == 0) {
+        PGresult* r = PQgetResult(self->conn);
+        if (r == nullptr) return self->listening();
+        const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        const std::string why = ok ? "" : listenerFirstLine(PQresultErrorMessage(r));
+        PQclear(r);
+        if (!ok) return self->notYet("LISTEN: " + why);
+      }
+      self->awaitListen();
+    });
+  }
+
+  void listening() {
+    connecting = false;
+    deadline.cancel();
+    spdlog::info("database {}: listening again", url);
+    doWait();
+    try {
+      if (onReconnected) onReconnected();
+    } catch (const std::exception& e) {
+      spdlog::error("database {}: catching up after the listener reconnected: {}", url, e.what());
+    }
+  }
+
+  void notYet(const std::string& why) {
+    connecting = false;
+    deadline.cancel();
+    spdlog::debug("database {}: listening session not back yet: {}", url, why);
+    disconnect();
+    scheduleRetry();
+  }
+
+  // asio watches a duplicate of libpq's socket, made again when libpq
+  // moves to another one (it may while connecting).
+  bool watchSocket() {
+    const int fd = PQsocket(conn);
+    if (fd < 0) return false;
+    if (socket && watchedFd == fd) return true;
+    socket.reset();
+    const int copy = ::dup(fd);
+    if (copy < 0) return false;
+    socket = std::make_unique<asio::posix::stream_descriptor>(io, copy);
+    watchedFd = fd;
+    return true;
   }
 
   asio::io_context& io;
@@ -164,6 +275,10 @@ struct DbListener::Impl : std::enable_shared_from_this<Impl> {
   OnNotify onNotify;
   std::function<void()> onReconnected;
   asio::steady_timer retry;
+  asio::steady_timer deadline;  // of a reconnect attempt
+  std::uint64_t attempt = 0;   // callbacks of an abandoned attempt do nothing
+  bool connecting = false;
+  int watchedFd = -1;  // libpq's socket that `socket` duplicates
   PGconn* conn = nullptr;
   std::unique_ptr<asio::posix::stream_descriptor> socket;
   std::uint64_t heard = 0;
@@ -181,6 +296,7 @@ DbListener::DbListener(asio::io_context& io, const std::string& url, std::vector
 
 DbListener::~DbListener() {
   impl_->retry.cancel();
+  impl_->deadline.cancel();
   impl_->disconnect();
 }
 

@@ -1,7 +1,8 @@
 // Database::notify and DbListener (master/db/pg_listener.cpp) on the test
 // cluster: a notification sent on one session after commit reaches a
 // listener on another through the io_context, nothing before the commit
-// or after a rollback, and a listener whose session is killed comes back.
+// or after a rollback, and a listener whose session is killed comes back,
+// without holding the loop while the server does not answer.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <unistd.h>
@@ -9,7 +10,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -19,6 +22,7 @@
 
 #include "master/db/database.hpp"
 #include "master/db/db_listener.hpp"
+#include "tests/functional/proxy.hpp"
 #include "tests/unit/db_postgres/pg_test_cluster.hpp"
 
 namespace bb::db {
@@ -80,6 +84,47 @@ TEST(PgListener, ComesBackAfterItsSessionIsKilled) {
   runUntil(io, [&] { return !heard.empty(); });
   ASSERT_EQ(heard.size(), 1u);
   EXPECT_EQ(heard[0], "1:after");
+}
+
+// A server that takes the connection and never answers (a relay that
+// stopped moving bytes) while the listener comes back: the attempt waits
+// on the loop, never in it, so the loop keeps running every task.
+TEST(PgListener, ReconnectingToAServerThatDoesNotAnswerNeverHoldsTheLoop) {
+  const std::string url = listenerDatabase();
+  // postgresql://bb@127.0.0.1:PORT/NAME: the same database through the relay.
+  const auto at = url.find("127.0.0.1:") + 10;
+  const auto slash = url.find('/', at);
+  test::Proxy relay(std::stoi(url.substr(at, slash - at)));
+  const std::string viaRelay = url.substr(0, at) + std::to_string(relay.port()) + url.substr(slash);
+  boost::asio::io_context io;
+  int reconnected = 0;
+  DbListener listener(io, viaRelay, {"bb_a"}, [](const std::string&, const std::string&) {},
+                      [&] { ++reconnected; });
+  EXPECT_EQ(listener.lostAt(), 0);
+  pgtest::adminAt(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE application_name = 'buildmaster-listener' AND datname = current_database()");
+  runUntil(io, [&] { return listener.lostAt() != 0; });
+  ASSERT_NE(listener.lostAt(), 0);
+  relay.freeze();  // the next attempt (a second later) gets no answer
+
+  // 4 s of the loop in 20 ms slices: the attempt starts a second in and
+  // is still waiting at the end. A connect that blocked would hold one
+  // slice for its whole timeout (5 s).
+  using Clock = std::chrono::steady_clock;
+  const auto end = Clock::now() + std::chrono::seconds(4);
+  Clock::duration longest{};
+  int slices = 0;
+  while (Clock::now() < end) {
+    const auto t = Clock::now();
+    io.restart();
+    io.run_for(std::chrono::milliseconds(20));
+    longest = std::max(longest, Clock::now() - t);
+    ++slices;
+  }
+  EXPECT_EQ(reconnected, 0);
+  EXPECT_GT(slices, 40);
+  EXPECT_LT(longest, std::chrono::seconds(1))
+      << std::chrono::duration_cast<std::chrono::milliseconds>(longest).count() << " ms";
 }
 
 TEST(PgListener, SqliteHasNobodyToTell) {
