@@ -9,6 +9,7 @@
 // number of slaves (so it never makes a build wait): what taking and
 // releasing the lock costs, in memory on SQLite and in the database too on
 // PostgreSQL (docs/multimaster.md, "Master-scoped locks").
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -30,6 +31,7 @@ struct Figures {
   int slaves = 0, builds = 0;
   double seconds = 0, buildsPerSec = 0, p50 = 0, p99 = 0, cpuMsPerBuild = 0, peakMiB = 0;
   std::vector<double> cpuMsPerMaster;  // each master's share of cpuMsPerBuild
+  double notifiesPerBuild = -1;         // NOTIFYs the masters sent; -1 on SQLite
   double dbCpuMsPerBuild = -1;  // the masters' PostgreSQL backends; -1 on SQLite
 };
 
@@ -142,6 +144,10 @@ Figures runOnce(int builds, int slaves) {
     std::istringstream log(readFile(m->dir() + "/buildmaster.log"));
     std::string line;
     while (std::getline(log, line)) {
+      // At its stop a master on a shared database counts its NOTIFYs (the
+      // whole run, the few before the first change included).
+      if (auto n = line.find("] cluster: "); n != std::string::npos && line.find(" notification(s) sent") != std::string::npos)
+        f.notifiesPerBuild = std::max(0.0, f.notifiesPerBuild) + std::stod(line.substr(n + 11)) / builds;
       auto p = line.find("] change ");
       if (p != std::string::npos && line.find(" accepted") != std::string::npos)
         changeAt[std::stoll(line.substr(p + 9))] = bench::logLineMs(line);
@@ -185,13 +191,15 @@ int main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) slaveCounts.push_back(std::atoi(argv[i]));
   if (slaveCounts.empty()) slaveCounts = {1, 4};
   std::printf("%-7s %-7s %-9s %-10s %-12s %-12s %-14s %-10s %s\n", "slaves", "builds", "seconds", "builds/s",
-              "p50 ms", "p99 ms", "CPU ms/build", "peak MiB", postgresMode() ? "db CPU ms/build" : "");
+              "p50 ms", "p99 ms", "CPU ms/build", "peak MiB",
+              postgresMode() ? "db CPU ms/build NOTIFY/build" : "");
   for (int s : slaveCounts) {
     try {
       Figures f = runOnce(builds, s);
       std::printf("%-7d %-7d %-9.2f %-10.1f %-12.1f %-12.1f %-14.3f %-10.1f", f.slaves, f.builds, f.seconds,
                   f.buildsPerSec, f.p50, f.p99, f.cpuMsPerBuild, f.peakMiB);
       if (f.dbCpuMsPerBuild >= 0) std::printf(" %-15.3f", f.dbCpuMsPerBuild);
+      if (f.notifiesPerBuild >= 0) std::printf(" %-13.2f", f.notifiesPerBuild);
       if (f.cpuMsPerMaster.size() > 1) {
         std::printf(" per master:");
         for (const double ms : f.cpuMsPerMaster) std::printf(" %.3f", ms);

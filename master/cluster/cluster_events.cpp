@@ -106,6 +106,8 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
 
 ClusterEvents::~ClusterEvents() {
   if (subscription_) events_.unsubscribe(subscription_);
+  if (listener_)
+    spdlog::info("cluster: {} notification(s) sent to other masters, {} heard from them", sent_, heard_);
 }
 
 void ClusterEvents::queue(const char* channel, std::string token) {
