@@ -1,6 +1,8 @@
 #include "master/cluster/master_watch.hpp"
 
+#include <algorithm>
 #include <optional>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -37,6 +39,28 @@ void MasterWatch::start() {
 
 void MasterWatch::stop() {
   if (timer_) timer_->cancel();
+  if (deadline_) deadline_->cancel();
+}
+
+void MasterWatch::armDeadline(const std::vector<db::MasterRecord>& masters) {
+  // The first moment another active master's silence passes dead_after:
+  // heartbeats are whole seconds, so one stored as S may have been written
+  // up to a second after S, and `silentMasters` needs S < now - dead_after,
+  // which holds from S + dead_after + 1 on. Checked then, not at the next
+  // tick (dead_after/3 later at most), so a dead master's builds are
+  // retried within dead_after + 1 s of its last heartbeat.
+  std::optional<std::int64_t> due;
+  for (const auto& m : masters)
+    if (m.active && m.id != self_.value) {
+      const std::int64_t at = m.lastHeartbeat + deadAfter_.count() + 1;
+      if (!due || at < *due) due = at;
+    }
+  if (!due) return;
+  if (!deadline_) deadline_ = clock_.makeTimer();
+  const std::int64_t inMs = std::max<std::int64_t>(0, *due * 1000 - wallMs(clock_)) + kDeadlineSlackMs;
+  deadline_->start(std::chrono::milliseconds(inMs), [this] {
+    if (!declaredDead_) check();
+  });
 }
 
 void MasterWatch::check() {
@@ -68,6 +92,7 @@ void MasterWatch::check() {
                    taken->requests, taken->schedulers, taken->locks);
       if (onTakeover_) onTakeover_(m.name, *taken);
     }
+    armDeadline(db_.masters());
   } catch (const std::exception& e) {
     spdlog::error("watching the other masters: {}; trying again in {} s", e.what(), every_.count());
   }

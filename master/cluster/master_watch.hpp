@@ -1,5 +1,6 @@
 #pragma once
-// Watching the other masters on a shared database: on a timer, a master
+// Watching the other masters on a shared database: on a timer, and at the
+// moment another master's last heartbeat passes `dead_after`, a master
 // whose heartbeat is older than `dead_after` is declared dead (one
 // conditional UPDATE, so one survivor wins) and, in the same transaction,
 // its work is taken over (master_takeover.hpp): builds RETRY, requests back
@@ -10,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/event_loop.hpp"
 #include "master/cluster/master_takeover.hpp"
@@ -46,7 +48,12 @@ class MasterWatch {
   OnTakeover onTakeover_;
   std::function<void()> onDeclaredDead_;
   std::function<void()> onTick_;
+  void armDeadline(const std::vector<db::MasterRecord>& masters);
+
+  // After the moment a master passes dead_after: the check's own time.
+  static constexpr std::int64_t kDeadlineSlackMs = 20;
   std::unique_ptr<Timer> timer_;
+  std::unique_ptr<Timer> deadline_;  // the next moment another master may be dead
   bool declaredDead_ = false;
 };
 
