@@ -200,6 +200,30 @@ TEST_F(MastersTogether, OnlyASilentActiveMasterIsDeclaredDeadAndOnlyOnce) {
   EXPECT_TRUE(db.silentMasters(b, 190).empty());
 }
 
+// What a master that was not listening may have missed: BuildSets
+// completed since a time, leaving out those whose last request it
+// completed itself.
+TEST_F(Masters, BuildsetsCompletedSinceLeaveOutTheOnesThisMasterCompleted) {
+  const MasterId a = db.registerMaster("alpha", 1);
+  const MasterId b = db.registerMaster("beta", 1);
+  const auto done = [&](MasterId m, std::int64_t at) {
+    const auto r = request("x");
+    EXPECT_TRUE(db.claimRequest(r, m, at));
+    EXPECT_TRUE(db.completeRequest(r, Result::Success, at).has_value());
+    return db.getRequest(r)->buildsetId;
+  };
+  const auto early = done(b, 100);  // before the window
+  const auto byB = done(b, 200);
+  const auto byA = done(a, 210);
+  const auto byB2 = done(b, 220);
+  const auto open = db.getRequest(request("x"))->buildsetId;  // not complete
+  EXPECT_EQ(db.buildsetsCompletedSince(150, a), (std::vector<std::int64_t>{byB, byB2}));
+  EXPECT_EQ(db.buildsetsCompletedSince(150, b), (std::vector<std::int64_t>{byA}));
+  EXPECT_EQ(db.buildsetsCompletedSince(0, a), (std::vector<std::int64_t>{early, byB, byB2}));
+  EXPECT_TRUE(db.buildsetsCompletedSince(300, a).empty());
+  (void)open;
+}
+
 TEST_F(Masters, AReportIsClaimedOncePerReporterAndOldClaimsArePruned) {
   const MasterId a = db.registerMaster("alpha", 100);
   const MasterId b = db.registerMaster("beta", 100);
