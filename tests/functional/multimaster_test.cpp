@@ -358,10 +358,12 @@ TEST_F(Multimaster, ABuildOfAKilledMasterIsRetriedOnTheSurvivor) {
   s2.create();
   s2.start();
   ASSERT_TRUE(b.waitForLog("slave s2 connected")) << b.log();
-  s1.kill();  // the slave dies with its master's machine
-
+  // The master dies first, then its slave (the same machine): killed the
+  // other way round, a master still alive for a moment sees its slave go
+  // and retries the build itself, and nothing is left to take over.
   const auto killed = Clock::now();
   a.kill();
+  s1.kill();
   ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'slow'") == 2; }, 30s, 50ms)) << b.log();
   const double retried = secondsSince(killed);
   std::cout << "SIGKILL of ma -> build retried on mb: " << retried << " s (dead_after 3 s)\n";
