@@ -58,6 +58,16 @@ class Multimaster : public ::testing::Test {
     a.setAuth("alice", "pw");
     b.setAuth("alice", "pw");
   }
+  // `slow` builds at once; the dependent scheduler `after` (upstream:
+  // force) runs on A, the first to start; s2 is connected to B.
+  void startWithDependentOnAAndSlaveOnB() {
+    writeFile(tmp.sub("gate"), "");
+    startBoth("  - {name: after, type: dependent, upstream: force, builders: [b1]}\n");
+    ASSERT_TRUE(b.waitForLog("scheduler after: another master runs it; standing by")) << b.log();
+    s2.create();
+    s2.start();
+    ASSERT_TRUE(b.waitForLog("slave s2 connected")) << b.log();
+  }
   std::vector<std::vector<std::string>> rows(const std::string& sql) { return sqlite(a.dbPath(), sql); }
   std::string one(const std::string& sql) { return rows(sql).at(0).at(0); }
   int count(const std::string& sql) { return std::stoi(one("SELECT count(*) FROM " + sql)); }
@@ -111,12 +121,7 @@ TEST_F(Multimaster, WorkAcceptedOnOneMasterIsBuiltOnceByTheMasterWithTheSlave) {
 // runs on master A (bb_buildset_done): A's dependent makes its BuildSet,
 // and A's slave builds it. Without the relay A would never hear of it.
 TEST_F(Multimaster, ABuildsetCompletedOnOneMasterTriggersADependentOnAnother) {
-  writeFile(tmp.sub("gate"), "");  // `slow` builds at once here
-  startBoth("  - {name: after, type: dependent, upstream: force, builders: [b1]}\n");
-  ASSERT_TRUE(b.waitForLog("scheduler after: another master runs it; standing by")) << b.log();
-  s2.create();
-  s2.start();
-  ASSERT_TRUE(b.waitForLog("slave s2 connected")) << b.log();
+  ASSERT_NO_FATAL_FAILURE(startWithDependentOnAAndSlaveOnB());
   auto r = b.client({"force", "--scheduler", "force", "--builder", "slow", "--revision", "r1"});
   ASSERT_EQ(r.rc, 0) << r.describe();
   ASSERT_TRUE(waitFor([&] { return count("buildsets WHERE scheduler = 'after'") == 1; }, 30s))
@@ -282,12 +287,7 @@ TEST_F(Multimaster, AReporterOnOneMasterReportsTheOthersBuildsAndOneOnBothReport
 // elsewhere since shortly before the loss. The database refuses new
 // connections meanwhile, so A cannot reconnect before B's BuildSet is done.
 TEST_F(Multimaster, ABuildsetCompletedWhileTheDependentsMasterWasNotListeningIsCaughtUp) {
-  writeFile(tmp.sub("gate"), "");  // `slow` builds at once here
-  startBoth("  - {name: after, type: dependent, upstream: force, builders: [b1]}\n");
-  ASSERT_TRUE(b.waitForLog("scheduler after: another master runs it; standing by")) << b.log();
-  s2.create();
-  s2.start();
-  ASSERT_TRUE(b.waitForLog("slave s2 connected")) << b.log();
+  ASSERT_NO_FATAL_FAILURE(startWithDependentOnAAndSlaveOnB());
 
   const std::string url = a.dbPath();
   const std::string dbName = url.substr(url.rfind('/') + 1);
