@@ -46,8 +46,8 @@ class ChangeBus {
   // A change another master on the shared database accepted (and its
   // schedulers classified): this master's subscribers that have not
   // classified it yet classify it, in one transaction; nothing is stored
-  // for the change itself and no change.added is published. Throws DbError, in which case none of
-  // their decisions was stored.
+  // for the change itself and no change.added is published. Throws
+  // DbError, in which case none of their decisions was stored.
   void deliverFromOtherMaster(const db::ChangeRecord& change);
   std::uint64_t changesAdded() const { return added_; }
 

@@ -1,12 +1,11 @@
 #include "master/cluster/cluster_events.hpp"
 
-#include "master/cluster/status_relay.hpp"
-
 #include <charconv>
 
 #include <spdlog/spdlog.h>
 
 #include "master/buildsets/buildset_service.hpp"
+#include "master/cluster/status_relay.hpp"
 #include "master/db/database.hpp"
 #include "master/db/db_listener.hpp"
 #include "master/events/event_bus.hpp"

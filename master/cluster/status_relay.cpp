@@ -24,19 +24,28 @@ char letterOf(EventType t) {
 
 }  // namespace
 
+bool StatusRelay::heardEverywhere(EventType t) {
+  return letterOf(t) != 0 || t == EventType::RequestCreated || t == EventType::BuildsetCompleted;
+}
+
+std::int64_t StatusRelay::rowIdOf(const Event& e) {
+  switch (e.type) {
+    case EventType::BuildsetCreated:
+    case EventType::BuildsetCompleted: return e.buildsetId;
+    case EventType::RequestCreated: return e.requestId;
+    case EventType::BuildStarted:
+    case EventType::BuildFinished: return e.buildId;
+    case EventType::StepStarted:
+    case EventType::StepFinished: return e.data.value("step_id", std::int64_t{0});
+    default: return 0;
+  }
+}
+
 std::optional<std::string> StatusRelay::tokenFor(const Event& e) {
   if (e.fromOtherMaster) return std::nullopt;  // never echoed back
   const char letter = letterOf(e.type);
-  if (!letter) return std::nullopt;
-  std::int64_t id = 0;
-  if (e.type == EventType::BuildsetCreated) {
-    id = e.buildsetId;
-  } else if (e.type == EventType::StepStarted || e.type == EventType::StepFinished) {
-    id = e.data.value("step_id", std::int64_t{0});
-  } else {
-    id = e.buildId;
-  }
-  if (id <= 0) return std::nullopt;  // a build that never got its row
+  const std::int64_t id = rowIdOf(e);
+  if (!letter || id <= 0) return std::nullopt;  // id 0: a build that never got its row
   return std::string(1, letter) + std::to_string(id);
 }
 

@@ -36,6 +36,13 @@ class StatusRelay {
 
   // The token for a local event worth relaying, or nullopt.
   static std::optional<std::string> tokenFor(const Event& e);
+  // Whether every master on the database publishes events of type `t`,
+  // wherever they happened: the ones relayed here, request.created with
+  // its BuildSet's, and buildset.completed (bb_buildset_done).
+  static bool heardEverywhere(EventType t);
+  // The id of the row `e` is about: its BuildSet, request, build or step
+  // (0 for a type heardEverywhere() does not name).
+  static std::int64_t rowIdOf(const Event& e);
 
   // Publishes the event(s) a heard token names. Returns false, with the
   // reason in `why`, when the token is malformed or its rows are missing.

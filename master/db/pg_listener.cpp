@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -50,46 +52,58 @@ struct DbListener::Impl : std::enable_shared_from_this<Impl> {
         deadline(io) {}
   ~Impl() { disconnect(); }
 
-  // Connects and LISTENs; "" on success, else why not.
-  std::string connect() {
+  // A new session: the URL, the password as the master's own connection
+  // gets it, and (for the blocking first connection) a timeout; null only
+  // when out of memory.
+  PGconn* open(bool blocking) {
     const std::string& password = serverPassword();
-    const char* keys[] = {"application_name", "connect_timeout", "dbname",
-                          password.empty() ? nullptr : "password", nullptr};
-    const char* values[] = {"buildmaster-listener", "5", url.c_str(), password.c_str(), nullptr};
-    conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
-    if (conn == nullptr) return "out of memory";
-    if (PQstatus(conn) != CONNECTION_OK) {
-      std::string why = listenerFirstLine(PQerrorMessage(conn));
-      disconnect();
-      return why;
+    std::vector<const char*> keys{"application_name", "dbname"};
+    std::vector<const char*> values{"buildmaster-listener", url.c_str()};
+    if (!password.empty()) {
+      keys.push_back("password");
+      values.push_back(password.c_str());
     }
-    // Notices (the server's "terminating connection" included) go to the
-    // log at debug level, not to stderr.
+    if (blocking) {
+      keys.push_back("connect_timeout");
+      values.push_back("5");
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    return blocking ? PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1)
+                    : PQconnectStartParams(keys.data(), values.data(), /*expand_dbname=*/1);
+  }
+
+  // The connected session's notices (the server's "terminating
+  // connection" included) go to the log at debug level, not to stderr;
+  // returns the query that LISTENs on every channel.
+  std::string prepareListen() {
     PQsetNoticeProcessor(
         conn, [](void*, const char* msg) { spdlog::debug("postgresql listener: {}", listenerFirstLine(msg)); },
         nullptr);
+    std::string sql;
     for (const auto& channel : channels) {
       char* quoted = PQescapeIdentifier(conn, channel.c_str(), channel.size());
-      PGresult* r = PQexec(conn, ("LISTEN " + std::string(quoted ? quoted : "\"\"")).c_str());
+      sql += "LISTEN " + std::string(quoted ? quoted : "\"\"") + ";";
       PQfreemem(quoted);
-      const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-      std::string why = ok ? "" : listenerFirstLine(PQresultErrorMessage(r));
+    }
+    return sql;
+  }
+
+  // Connects and LISTENs, blocking; "" on success, else why not.
+  std::string connect() {
+    conn = open(/*blocking=*/true);
+    if (conn == nullptr) return "out of memory";
+    std::string why;
+    if (PQstatus(conn) != CONNECTION_OK) {
+      why = listenerFirstLine(PQerrorMessage(conn));
+    } else {
+      PGresult* r = PQexec(conn, prepareListen().c_str());
+      if (PQresultStatus(r) != PGRES_COMMAND_OK) why = "LISTEN: " + listenerFirstLine(PQresultErrorMessage(r));
       PQclear(r);
-      if (!ok) {
-        disconnect();
-        return "LISTEN " + channel + ": " + why;
-      }
+      if (why.empty() && !watchSocket()) why = "cannot watch the session's socket";
     }
-    // asio gets a duplicate of libpq's socket: closing either never
-    // closes the other's descriptor under it.
-    const int fd = ::dup(PQsocket(conn));
-    if (fd < 0) {
-      disconnect();
-      return "cannot watch the session's socket";
-    }
-    socket = std::make_unique<asio::posix::stream_descriptor>(io, fd);
-    watchedFd = PQsocket(conn);
-    return "";
+    if (!why.empty()) disconnect();
+    return why;
   }
 
   void disconnect() {
@@ -164,10 +178,7 @@ struct DbListener::Impl : std::enable_shared_from_this<Impl> {
   // tried again a second later.
   void reconnect() {
     const std::uint64_t mine = ++attempt;
-    const std::string& password = serverPassword();
-    const char* keys[] = {"application_name", "dbname", password.empty() ? nullptr : "password", nullptr};
-    const char* values[] = {"buildmaster-listener", url.c_str(), password.c_str(), nullptr};
-    conn = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
+    conn = open(/*blocking=*/false);
     if (conn == nullptr) return notYet("out of memory");
     if (PQstatus(conn) == CONNECTION_BAD) return notYet(listenerFirstLine(PQerrorMessage(conn)));
     connecting = true;
@@ -199,15 +210,7 @@ struct DbListener::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void sendListen() {
-    PQsetNoticeProcessor(
-        conn, [](void*, const char* msg) { spdlog::debug("postgresql listener: {}", listenerFirstLine(msg)); },
-        nullptr);
-    std::string sql;
-    for (const auto& channel : channels) {
-      char* quoted = PQescapeIdentifier(conn, channel.c_str(), channel.size());
-      sql += "LISTEN " + std::string(quoted ? quoted : "\"\"") + ";";
-      PQfreemem(quoted);
-    }
+    const std::string sql = prepareListen();
     // A few dozen bytes: the socket's buffer takes them at once.
     if (PQsetnonblocking(conn, 1) != 0 || PQsendQuery(conn, sql.c_str()) == 0 || PQflush(conn) != 0)
       return notYet("LISTEN: " + listenerFirstLine(PQerrorMessage(conn)));

@@ -369,7 +369,7 @@ CREATE INDEX master_lock_holders_by_master ON master_lock_holders (master_id);
 // one it inserts (reporter, subject) here, and only the master whose
 // insert made the row goes on, so a build is reported once however many
 // masters run that reporter (report_claims_db.cpp). Rows older than a day
-// are deleted on the heartbeat.
+// are deleted, at most once an hour, by the next claim.
 constexpr char kSchemaV13[] = R"sql(
 CREATE TABLE report_claims (
   reporter TEXT NOT NULL,

@@ -3,23 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include "common/event_loop.hpp"
+#include "master/cluster/status_relay.hpp"
 #include "master/db/database.hpp"
 
 namespace bb {
 
 std::string ReportClaims::subjectOf(const Event& e) {
-  std::int64_t id = 0;
-  switch (e.type) {
-    case EventType::BuildsetCreated:
-    case EventType::BuildsetCompleted: id = e.buildsetId; break;
-    case EventType::RequestCreated: id = e.requestId; break;
-    case EventType::BuildStarted:
-    case EventType::BuildFinished: id = e.buildId; break;
-    case EventType::StepStarted:
-    case EventType::StepFinished: id = e.data.value("step_id", std::int64_t{0}); break;
-    default: return "";  // heard on its own master only
-  }
-  return std::string(toString(e.type)) + " " + std::to_string(id);
+  if (!StatusRelay::heardEverywhere(e.type)) return "";  // heard on its own master only
+  return std::string(toString(e.type)) + " " + std::to_string(StatusRelay::rowIdOf(e));
 }
 
 bool ReportClaims::mine(const std::string& reporter, const Event& e) {

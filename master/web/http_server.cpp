@@ -11,8 +11,6 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
-#include "master/db/db_error.hpp"
-
 namespace bb::web {
 
 namespace asio = boost::asio;
@@ -179,17 +177,6 @@ class Session : public std::enable_shared_from_this<Session> {
       res = st_->handler(req);
     } catch (const HttpError& e) {
       res = errorResponse(req, e.status, e.what());
-    } catch (const DbError& e) {
-      // The database server down or restarting, or its disk full: nothing
-      // of the request was stored, and asking again later may succeed.
-      const bool unavailable =
-          e.kind() == DbErrorKind::ConnectionLost || e.kind() == DbErrorKind::DiskFull;
-      spdlog::error("web: {} {} from {}: the handler failed: {}", req.method, req.target, remote_, e.what());
-      res = unavailable ? errorResponse(req, 503, std::string("the database is unavailable, nothing was stored; "
-                                                              "try again later: ") + e.what())
-                        : errorResponse(req, 500, std::string("internal error: ") + e.what());
-      if (unavailable) res.headers.emplace_back("Retry-After", "5");
-      res.close = true;
     } catch (const std::exception& e) {
       spdlog::error("web: {} {} from {}: the handler failed: {}", req.method, req.target, remote_, e.what());
       res = errorResponse(req, 500, std::string("internal error: ") + e.what());

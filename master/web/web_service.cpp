@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "master/db/db_error.hpp"
 #include "master/events/event_bus.hpp"
 #include "master/status/rpc_handler.hpp"
 
@@ -68,7 +69,21 @@ void WebService::listen() {
 }
 
 HttpResponse WebService::handle(HttpRequest& req) {
-  return router_.dispatch(req);
+  try {
+    return router_.dispatch(req);
+  } catch (const DbError& e) {
+    // The database server down or restarting, or its disk full: nothing of
+    // the request was stored, and asking again later may succeed. Any other
+    // failure is the server's 500.
+    if (e.kind() != DbErrorKind::ConnectionLost && e.kind() != DbErrorKind::DiskFull) throw;
+    spdlog::error("web: {} {} from {}: the database is unavailable: {}", req.method, req.target, req.remote,
+                  e.what());
+    HttpResponse res = errorResponse(
+        req, 503, std::string("the database is unavailable, nothing was stored; try again later: ") + e.what());
+    res.headers.emplace_back("Retry-After", "5");
+    res.close = true;
+    return res;
+  }
 }
 
 HttpServerOptions WebService::optionsFrom(const MasterSection& m) {
