@@ -33,6 +33,9 @@ struct Figures {
   std::vector<double> cpuMsPerMaster;  // each master's share of cpuMsPerBuild
   double notifiesPerBuild = -1;         // NOTIFYs the masters sent; -1 on SQLite
   double dbCpuMsPerBuild = -1;  // the masters' PostgreSQL backends; -1 on SQLite
+  // The masters' statements and round trips to PostgreSQL (from the line
+  // each logs at its stop); -1 on SQLite.
+  double statementsPerBuild = -1, roundTripsPerBuild = -1;
 };
 
 bool gTls = true;
@@ -148,6 +151,18 @@ Figures runOnce(int builds, int slaves) {
       // whole run, the few before the first change included).
       if (auto n = line.find("] cluster: "); n != std::string::npos && line.find(" notification(s) sent") != std::string::npos)
         f.notifiesPerBuild = std::max(0.0, f.notifiesPerBuild) + std::stod(line.substr(n + 11)) / builds;
+      // "database: N statement(s), A of them sent ahead, in R round trip(s)"
+      if (auto n = line.find("] database: "); n != std::string::npos && line.find(" round trip(s)") != std::string::npos) {
+        std::istringstream words(line.substr(n + 12));
+        double statements = 0, ahead = 0, trips = 0;
+        std::string w;
+        words >> statements >> w >> ahead;
+        while (words >> w && w != "in") {
+        }
+        words >> trips;
+        f.statementsPerBuild = std::max(0.0, f.statementsPerBuild) + statements / builds;
+        f.roundTripsPerBuild = std::max(0.0, f.roundTripsPerBuild) + trips / builds;
+      }
       auto p = line.find("] change ");
       if (p != std::string::npos && line.find(" accepted") != std::string::npos)
         changeAt[std::stoll(line.substr(p + 9))] = bench::logLineMs(line);
@@ -192,14 +207,15 @@ int main(int argc, char** argv) {
   if (slaveCounts.empty()) slaveCounts = {1, 4};
   std::printf("%-7s %-7s %-9s %-10s %-12s %-12s %-14s %-10s %s\n", "slaves", "builds", "seconds", "builds/s",
               "p50 ms", "p99 ms", "CPU ms/build", "peak MiB",
-              postgresMode() ? "db CPU ms/build NOTIFY/build" : "");
+              postgresMode() ? "db CPU ms/build NOTIFY/build statements/build round trips/build" : "");
   for (int s : slaveCounts) {
     try {
       Figures f = runOnce(builds, s);
       std::printf("%-7d %-7d %-9.2f %-10.1f %-12.1f %-12.1f %-14.3f %-10.1f", f.slaves, f.builds, f.seconds,
                   f.buildsPerSec, f.p50, f.p99, f.cpuMsPerBuild, f.peakMiB);
       if (f.dbCpuMsPerBuild >= 0) std::printf(" %-15.3f", f.dbCpuMsPerBuild);
-      if (f.notifiesPerBuild >= 0) std::printf(" %-13.2f", f.notifiesPerBuild);
+      if (f.notifiesPerBuild >= 0) std::printf(" %-12.2f", f.notifiesPerBuild);
+      if (f.statementsPerBuild >= 0) std::printf(" %-16.1f %-17.1f", f.statementsPerBuild, f.roundTripsPerBuild);
       if (f.cpuMsPerMaster.size() > 1) {
         std::printf(" per master:");
         for (const double ms : f.cpuMsPerMaster) std::printf(" %.3f", ms);

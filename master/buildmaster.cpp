@@ -335,6 +335,9 @@ void BuildMaster::Impl::finishShutdown() {
   // Give the Error frames a moment to go out, then stop the loop.
   auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(200));
   t->async_wait([this, t](const boost::system::error_code&) {
+    if (const auto traffic = db->traffic(); traffic.statements > 0)
+      spdlog::info("database: {} statement(s), {} of them sent ahead, in {} round trip(s)", traffic.statements,
+                   traffic.sentAhead, traffic.roundTrips);
     spdlog::info("shutdown complete");
     io.stop();
   });

@@ -105,17 +105,14 @@ void Database::finishBuild(std::int64_t buildId, Result r, const std::string& te
   static constexpr char kFinish[] =
       "UPDATE builds SET finished = 1, result = ?2, text = ?3, finished_at = ?4 WHERE id = ?1";
   Statement s = stmt(kFinish);
-  s.bind(1, buildId).bind(2, r).bind(3, text).bind(4, now).run();
-  if (s.changes() != 1) throw DbError("finishBuild: no build with id " + std::to_string(buildId));
+  s.bind(1, buildId).bind(2, r).bind(3, text).bind(4, now).runAheadChangingOne("finishBuild: no build with id " + std::to_string(buildId));
 }
 
 void Database::setBuildProperties(std::int64_t buildId, const Json& properties) {
   static constexpr char kSet[] = "UPDATE builds SET properties = ?2 WHERE id = ?1";
   Statement s = stmt(kSet);
-  s.bind(1, buildId).bindJson(2, orEmptyObject(properties)).run();
-  if (s.changes() != 1) {
-    throw DbError("setBuildProperties: no build with id " + std::to_string(buildId));
-  }
+  s.bind(1, buildId).bindJson(2, orEmptyObject(properties))
+      .runAheadChangingOne("setBuildProperties: no build with id " + std::to_string(buildId));
 }
 
 std::optional<BuildRecord> Database::getBuild(std::int64_t id) {
@@ -197,15 +194,13 @@ void Database::finishStep(std::int64_t stepId, Result r, const std::string& text
   static constexpr char kFinish[] =
       "UPDATE steps SET finished = 1, result = ?2, text = ?3, finished_at = ?4 WHERE id = ?1";
   Statement s = stmt(kFinish);
-  s.bind(1, stepId).bind(2, r).bind(3, text).bind(4, now).run();
-  if (s.changes() != 1) throw DbError("finishStep: no step with id " + std::to_string(stepId));
+  s.bind(1, stepId).bind(2, r).bind(3, text).bind(4, now).runAheadChangingOne("finishStep: no step with id " + std::to_string(stepId));
 }
 
 void Database::setStepUrls(std::int64_t stepId, const Json& urls) {
   static constexpr char kSet[] = "UPDATE steps SET urls = ?2 WHERE id = ?1";
   Statement s = stmt(kSet);
-  s.bind(1, stepId).bindJson(2, urls).run();
-  if (s.changes() != 1) throw DbError("setStepUrls: no step with id " + std::to_string(stepId));
+  s.bind(1, stepId).bindJson(2, urls).runAheadChangingOne("setStepUrls: no step with id " + std::to_string(stepId));
 }
 
 std::vector<StepRecord> Database::stepsForBuild(std::int64_t buildId) {

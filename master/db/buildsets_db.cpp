@@ -90,11 +90,11 @@ std::pair<std::int64_t, std::map<std::string, std::int64_t>> Database::addBuilds
         s.bindNull(6);
       else
         s.bind(6, patch->jobId);
-      s.run();
+      s.runAhead();
     }
     std::int64_t seq = 0;
     for (std::int64_t changeId : bs.sourcestamp.changeIds) {
-      stmt(kChange).bind(1, bsid).bind(2, seq++).bind(3, changeId).run();
+      stmt(kChange).bind(1, bsid).bind(2, seq++).bind(3, changeId).runAhead();
     }
     std::map<std::string, std::int64_t> requests;
     for (const std::string& builder : builders) {
@@ -253,7 +253,7 @@ void Database::unclaimRequest(std::int64_t brid, bool countRetry) {
   static constexpr char kUnclaim[] =
       "UPDATE buildrequests SET claimed = 0, claimed_at = 0, claimed_by = NULL,"
       " retries = retries + ?2 WHERE id = ?1 AND complete = 0";
-  stmt(kUnclaim).bind(1, brid).bind(2, std::int64_t{countRetry ? 1 : 0}).run();
+  stmt(kUnclaim).bind(1, brid).bind(2, std::int64_t{countRetry ? 1 : 0}).runAhead();
 }
 
 int Database::unclaimRequestsOf(MasterId master) {

@@ -27,11 +27,11 @@ std::int64_t Database::addChange(const ChangeRecord& c) {
     }
     std::int64_t seq = 0;
     for (const std::string& path : c.files) {
-      stmt(kFile).bind(1, id).bind(2, seq++).bind(3, path).run();
+      stmt(kFile).bind(1, id).bind(2, seq++).bind(3, path).runAhead();
     }
     if (c.properties.is_object()) {
       for (const auto& [name, value] : c.properties.items()) {
-        stmt(kProperty).bind(1, id).bind(2, name).bindJson(3, value).run();
+        stmt(kProperty).bind(1, id).bind(2, name).bindJson(3, value).runAhead();
       }
     }
     return id;

@@ -41,14 +41,16 @@ Statement Database::stmt(const char* sql) {
   if (it == cache_.end())
     it = cache_.emplace(sql, CachedStatement{engine_->prepare(sql, /*persistent=*/true), false}).first;
   CachedStatement& cached = it->second;
-  if (cached.busy) return Statement(engine_->prepare(sql, /*persistent=*/false));
+  if (cached.busy) return Statement(engine_->prepare(sql, /*persistent=*/false), depth_ > 0);
   cached.busy = true;
-  return Statement(*cached.stmt, cached.busy);
+  return Statement(*cached.stmt, cached.busy, depth_ > 0);
 }
 
 Statement Database::oneOffStmt(const std::string& sql) {
-  return Statement(engine_->prepare(sql.c_str(), /*persistent=*/false));
+  return Statement(engine_->prepare(sql.c_str(), /*persistent=*/false), depth_ > 0);
 }
+
+Database::Traffic Database::traffic() const { return engine_->traffic(); }
 
 void Database::execScript(const char* sql, const char* what) {
   engine_->execScript(engine_->dialect().expand(sql), what);
@@ -56,8 +58,17 @@ void Database::execScript(const char* sql, const char* what) {
 
 void Database::begin() {
   static constexpr char kSavepoint[] = "SAVEPOINT bb_nested";
-  stmt(depth_ == 0 ? engine_->dialect().beginWrite : kSavepoint).run();
+  // Sent ahead: BEGIN goes to a database server with the transaction's
+  // first statement that waits for an answer (or its COMMIT), not in a
+  // round trip of its own. Its failure surfaces there.
+  const char* sql = depth_ == 0 ? engine_->dialect().beginWrite : kSavepoint;
   ++depth_;
+  try {
+    stmt(sql).runAhead();
+  } catch (...) {
+    --depth_;
+    throw;
+  }
   afterCommitMarks_.push_back(afterCommit_.size());
 }
 
@@ -107,7 +118,7 @@ void Database::commit() {
         break;
       }
   } else {
-    stmt(kRelease).run();
+    stmt(kRelease).runAhead();
   }
   --depth_;
   if (!afterCommitMarks_.empty()) afterCommitMarks_.pop_back();
@@ -119,6 +130,13 @@ void Database::rollback() {
   static constexpr char kRollbackTo[] = "ROLLBACK TO SAVEPOINT bb_nested";
   static constexpr char kRelease[] = "RELEASE SAVEPOINT bb_nested";
   if (depth_ == 0) throw DbError("rollback() without a matching begin()");
+  try {
+    // What was sent ahead is answered first; a failure among it is why the
+    // caller rolls back, or is undone by the rollback anyway.
+    engine_->settle();
+  } catch (const DbError& e) {
+    spdlog::debug("database {}: before rolling back: {}", path_, e.what());
+  }
   if (!engine_->inTransaction()) {
     // The engine already rolled the whole transaction back itself (SQLite
     // does on a full disk, I/O errors, out of memory): nothing is left to

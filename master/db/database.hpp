@@ -106,6 +106,17 @@ class Database {
     double seconds = 0;
   };
   const CommitStats& commitStats() const { return commitStats_; }
+  // How a database server's connection was used (what /metrics shows as
+  // buildmaster_db_*_total): statements run, how many of them were sent
+  // ahead inside a transaction without waiting for their answer (pipelined,
+  // docs/multimaster.md), and how many times the master waited for the
+  // server: one network round trip each. All 0 on SQLite.
+  struct Traffic {
+    std::uint64_t statements = 0;
+    std::uint64_t sentAhead = 0;
+    std::uint64_t roundTrips = 0;
+  };
+  Traffic traffic() const;
   // Depth of open transactions (0: autocommit).
   int transactionDepth() const { return depth_; }
   // Runs `fn` once the outermost transaction open now has committed (at

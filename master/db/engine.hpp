@@ -39,6 +39,21 @@ class PreparedStatement {
 
   // Runs to the next row: true for a row, false when done.
   virtual bool step() = 0;
+  // Runs a statement whose answer the caller never reads (no rows, no
+  // changes()). An engine may send it ahead of what follows and read its
+  // answer later, with the next statement that waits for one (PostgreSQL's
+  // pipeline mode): a failure then surfaces there, or at the COMMIT. The
+  // Database sends ahead only inside a transaction, which such a failure
+  // fails either way. `unlessOneChanged`, when not empty, is the error if
+  // the statement does not change exactly one row (checked when its answer
+  // is read; if that answer came with the transaction's COMMIT, it is
+  // logged instead: the transaction is already committed). By default the
+  // statement runs at once.
+  virtual void sendAhead(const std::string& unlessOneChanged) {
+    while (step()) {
+    }
+    if (!unlessOneChanged.empty() && changes() != 1) throw DbError(unlessOneChanged);
+  }
   // Ready to bind and run again; clears the bindings. Never throws.
   virtual void reset() noexcept = 0;
   // Rows changed by the last INSERT/UPDATE/DELETE run of this statement.
@@ -72,6 +87,13 @@ class Engine {
   // transaction back by itself after some failures (SQLite does on a full
   // disk); Database::rollback() then has nothing left to undo.
   virtual bool inTransaction() const = 0;
+  // Reads the answers to the statements sent ahead (sendAhead) and throws
+  // the first failure among them; nothing to do when none is outstanding.
+  virtual void settle() {}
+
+  // How the connection was used (Database::Traffic). An engine in this
+  // process (SQLite) has no round trips and counts nothing.
+  virtual Database::Traffic traffic() const { return {}; }
 };
 
 // SQLite 3 in WAL mode on `path` (a file or ":memory:"): sqlite_engine.cpp.

@@ -145,7 +145,7 @@ int Database::releaseLockHoldsOf(MasterId master) {
     s.bind(1, master.value);
     while (s.step()) dropped.emplace_back(s.getText(0), s.getInt(1));
   }
-  for (const auto& [lock, mode] : dropped) stmt(kCountDown).bind(1, lock).bind(2, mode).run();
+  for (const auto& [lock, mode] : dropped) stmt(kCountDown).bind(1, lock).bind(2, mode).runAhead();
   return static_cast<int>(dropped.size());
 }
 

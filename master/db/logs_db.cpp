@@ -97,7 +97,7 @@ void Database::appendLog(std::int64_t logId, int stream, std::string_view data) 
     s.bind(1, logId).bind(2, seq).bind(3, std::int64_t{stream});
     s.bind(4, static_cast<std::int64_t>(data.size()));
     s.bindBlobNoCopy(5, compressBuf_.data(), n);
-    s.run();
+    s.runAhead();
   });
 }
 
@@ -105,8 +105,7 @@ void Database::finishLog(std::int64_t logId) {
   static constexpr char kFinish[] = "UPDATE logs SET finished = 1 WHERE id = ?1";
   fastLogChunks_.erase(logId);
   Statement s = stmt(kFinish);
-  s.bind(1, logId).run();
-  if (s.changes() != 1) throw DbError("finishLog: no log with id " + std::to_string(logId));
+  s.bind(1, logId).runAheadChangingOne("finishLog: no log with id " + std::to_string(logId));
 }
 
 std::vector<LogRecord> Database::logsForStep(std::int64_t stepId) {

@@ -5,14 +5,21 @@
 // SQLSTATE; a lost connection is reset on the next statement outside a
 // transaction, and the statements are prepared again on the new one.
 //
-// The calls are synchronous: each statement is one network round trip on
-// the calling thread (docs/multimaster.md, "PostgreSQL", says what that
-// costs the master's event loop and docs/performance.md measures it).
+// The calls are synchronous, but a transaction's writes whose answers
+// nobody reads are sent ahead (PreparedStatement::sendAhead) in libpq's
+// pipeline mode: they go to the server with the next statement that waits
+// for an answer, usually the COMMIT, so a transaction costs one network
+// round trip per statement whose answer it reads plus one, not one per
+// statement (docs/multimaster.md, "The event loop and the network", says
+// what that leaves on the master's event loop; docs/performance.md
+// measures it).
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <optional>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_set>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -128,17 +135,21 @@ class PgStatement final : public PreparedStatement {
   void bindNull(int index) override { param(index).null = true; }
 
   bool step() override {
+    if (sentAhead_) throw DbError("`" + sql_ + "` was sent ahead: its answer cannot be read");
     if (res_ == nullptr) execute();
     ++row_;
     return row_ < PQntuples(res_);
   }
+  void sendAhead(const std::string& unlessOneChanged) override;
   void reset() noexcept override {
     PQclear(res_);
     res_ = nullptr;
     row_ = -1;
+    sentAhead_ = false;
     for (Param& p : params_) p = Param{};
   }
   int changes() const override {
+    if (sentAhead_) throw DbError("`" + sql_ + "` was sent ahead: its changes cannot be read");
     const char* n = res_ ? PQcmdTuples(res_) : "";
     return *n ? std::atoi(n) : 0;
   }
@@ -202,21 +213,28 @@ class PgStatement final : public PreparedStatement {
     return params_[static_cast<std::size_t>(index - 1)];
   }
   void execute();
+  // Queues the statement (and its PREPARE on a connection that has not
+  // seen it) in the engine's pipeline.
+  void send(const std::string& unlessOneChanged = {});
 
   PgEngine& engine_;
   std::string sql_;     // as written (?N), for messages
   std::string pgSql_;   // with $N
   std::string name_;    // "" for a one-off statement (not prepared on the server)
-  unsigned generation_ = 0;  // the connection it was prepared on
   std::vector<Param> params_;
   PGresult* res_ = nullptr;
   int row_ = -1;
+  bool sentAhead_ = false;
   mutable std::string blob_;
 };
 
 class PgEngine final : public Engine {
  public:
   PgEngine(const std::string& url, OpenMode) : url_(url) {
+    // BB_PG_SEND_AHEAD=0 makes every statement wait for its answer, as
+    // before pipelining: bench/dispatch_bench compares the two.
+    const char* ahead = std::getenv("BB_PG_SEND_AHEAD");
+    sendsAhead_ = ahead == nullptr || std::string_view(ahead) != "0";
     connect();
   }
   ~PgEngine() override { PQfinish(conn_); }
@@ -229,6 +247,7 @@ class PgEngine final : public Engine {
   }
 
   void execScript(const std::string& sql, const char* what) override {
+    settle();  // a script runs outside pipeline mode, after what was sent ahead
     ensureConnected();
     PGresult* r = PQexec(conn_, sql.c_str());
     check(r, std::string(what) + " failed");
@@ -236,31 +255,142 @@ class PgEngine final : public Engine {
   }
 
   bool inTransaction() const override {
+    if (!pending_.empty()) return true;  // BEGIN at least was sent ahead
+    if (broken_) return false;           // what was open went with it
     const auto s = PQtransactionStatus(conn_);
     return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
   }
 
+  void settle() override {
+    if (pending_.empty()) return;
+    PGresult* last = finishPipeline();
+    PQclear(last);
+  }
+
+  Database::Traffic traffic() const override { return traffic_; }
+
   PGconn* conn() { return conn_; }
-  unsigned generation() const { return generation_; }
+  bool sendsAhead() const { return sendsAhead_; }
   std::string nextName() { return "bb" + std::to_string(++names_); }
+  // Whether statement `name` is prepared on this connection, or its PREPARE
+  // is queued ahead of it.
+  bool prepared(const std::string& name) const { return prepared_.count(name) != 0; }
 
   // A connection that broke is reset before the next statement, unless a
   // transaction was open on it: that one failed with the connection (its
   // rollback() finds nothing to undo), and the next begin() reconnects.
   void ensureConnected() {
-    if (PQstatus(conn_) == CONNECTION_OK) return;
+    if (PQstatus(conn_) == CONNECTION_OK && !broken_) return;
     spdlog::warn("database {}: connection lost, reconnecting", url_);
+    pending_.clear();
     PQreset(conn_);
+    if (PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) PQexitPipelineMode(conn_);
     if (PQstatus(conn_) != CONNECTION_OK) {
       const std::string cause = pgFirstLine(PQerrorMessage(conn_));
       throw DbError(pgHeadline(DbErrorKind::ConnectionLost, url_) + "reconnecting failed: " + cause,
                     DbErrorKind::ConnectionLost, cause);
     }
-    ++generation_;
+    broken_ = false;
+    prepared_.clear();
     configure();
     spdlog::info("database {}: reconnected", url_);
   }
 
+  // --- the pipeline: statements sent ahead, answered at the next wait ---
+  // Before the first statement of a pipeline: a working connection in
+  // pipeline mode.
+  void openPipeline() {
+    if (!pending_.empty()) return;
+    ensureConnected();
+    if (PQenterPipelineMode(conn_) != 1) failSend("entering pipeline mode");
+  }
+  // After a PQsend* call: remembers what to expect (`prepared`: the name a
+  // PREPARE defines), or throws if libpq could not queue it.
+  void queued(int ok, const std::string& sql, const std::string& prepared, bool ahead,
+              const std::string& unlessOneChanged) {
+    if (ok != 1) failSend("`" + sql + "`");
+    pending_.push_back(Pending{sql, prepared, unlessOneChanged});
+    if (!prepared.empty()) prepared_.insert(prepared);
+    if (prepared.empty()) {
+      ++traffic_.statements;
+      if (ahead) ++traffic_.sentAhead;
+    }
+  }
+  // Sends what is queued with a sync, waits for the server (one round
+  // trip), reads every answer and leaves pipeline mode. Returns the last
+  // statement's result (the caller's); throws the first failure, naming
+  // the statement it belongs to, after reading everything.
+  PGresult* finishPipeline() {
+    ++traffic_.roundTrips;
+    auto pending = std::move(pending_);
+    pending_.clear();
+    if (PQpipelineSync(conn_) != 1) {
+      broken_ = true;
+      failSend("sending statements");
+    }
+    std::optional<DbError> failure;
+    std::vector<std::string> unchanged;  // what changed other than one row where one was expected
+    PGresult* last = nullptr;
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      PGresult* r = PQgetResult(conn_);
+      // One answer per statement, then a null that ends it.
+      while (PGresult* extra = r ? PQgetResult(conn_) : nullptr) PQclear(extra);
+      const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+      const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+      if (!ok && !pending[i].prepared.empty()) prepared_.erase(pending[i].prepared);
+      if (!ok && !failure && status != PGRES_PIPELINE_ABORTED) {
+        const std::string what = i + 1 == pending.size()
+                                     ? pending[i].sql
+                                     : pending[i].sql + "` (sent ahead of `" + pending.back().sql + "`)";
+        try {
+          check(r, "`" + what + "`");
+        } catch (DbError& e) {
+          failure.emplace(std::move(e));
+        }
+        r = nullptr;  // check() cleared it
+      }
+      if (ok && !pending[i].unlessOneChanged.empty() && std::strcmp(PQcmdTuples(r), "1") != 0)
+        unchanged.push_back(pending[i].unlessOneChanged + " (`" + pending[i].sql + "` changed " +
+                            (*PQcmdTuples(r) ? PQcmdTuples(r) : "no") + " rows)");
+      if (i + 1 == pending.size() && ok) last = r;
+      else PQclear(r);
+      if (!r && PQstatus(conn_) != CONNECTION_OK) break;
+    }
+    // The sync's own answer; then the connection may leave pipeline mode.
+    for (int nulls = 0;;) {
+      PGresult* r = PQgetResult(conn_);
+      if (r == nullptr) {
+        if (PQstatus(conn_) != CONNECTION_OK || ++nulls > 2) {
+          broken_ = true;
+          break;
+        }
+        continue;
+      }
+      const bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+      PQclear(r);
+      if (sync) break;
+    }
+    if (PQstatus(conn_) != CONNECTION_OK || PQexitPipelineMode(conn_) != 1) broken_ = true;
+    if (!failure && (broken_ || last == nullptr)) {
+      PQclear(last);
+      failure.emplace(pgHeadline(DbErrorKind::ConnectionLost, url_) + "`" + pending.back().sql + "`: " +
+                          pgFirstLine(PQerrorMessage(conn_)),
+                      DbErrorKind::ConnectionLost, pgFirstLine(PQerrorMessage(conn_)));
+      last = nullptr;
+    }
+    if (!failure && !unchanged.empty()) {
+      // A COMMIT that went with them has committed already: say so, as
+      // there is nothing left to fail.
+      if (pending.back().sql != "COMMIT") failure.emplace(unchanged.front());
+      for (const auto& u : unchanged)
+        if (pending.back().sql == "COMMIT") spdlog::error("database {}: {}, found after the commit", url_, u);
+    }
+    if (failure) {
+      PQclear(last);
+      throw *failure;
+    }
+    return last;
+  }
   // Throws the DbError for a failed result (and clears it); keeps a good one.
   void check(PGresult* r, const std::string& what) {
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -314,10 +444,28 @@ class PgEngine final : public Engine {
     PQclear(r);
   }
 
+  // libpq could not queue or send: the connection is gone or unusable.
+  [[noreturn]] void failSend(const std::string& what) {
+    const std::string cause = pgFirstLine(PQerrorMessage(conn_));
+    broken_ = true;
+    throw DbError(pgHeadline(DbErrorKind::ConnectionLost, url_) + what + ": " + cause,
+                  DbErrorKind::ConnectionLost, cause);
+  }
+
+  struct Pending {
+    std::string sql;       // for messages
+    std::string prepared;  // a PREPARE of this name, or "" for a statement
+    std::string unlessOneChanged;  // PreparedStatement::sendAhead
+  };
+
   std::string url_;
   PGconn* conn_ = nullptr;
-  unsigned generation_ = 0;
+  bool broken_ = false;  // left in a state only a reset repairs
+  bool sendsAhead_ = true;
   unsigned names_ = 0;
+  std::unordered_set<std::string> prepared_;  // on this connection
+  std::vector<Pending> pending_;              // sent ahead, not yet answered
+  Database::Traffic traffic_;
 };
 
 PgStatement::PgStatement(PgEngine& engine, const char* sql, bool persistent)
@@ -328,16 +476,12 @@ PgStatement::PgStatement(PgEngine& engine, const char* sql, bool persistent)
   if (persistent) name_ = engine_.nextName();
 }
 
-void PgStatement::execute() {
-  engine_.ensureConnected();
+void PgStatement::send(const std::string& unlessOneChanged) {
   PGconn* conn = engine_.conn();
-  if (!name_.empty() && generation_ != engine_.generation() + 1) {
-    PGresult* r = PQprepare(conn, name_.c_str(), pgSql_.c_str(), static_cast<int>(params_.size()),
-                            nullptr);
-    engine_.check(r, "preparing `" + sql_ + "`");
-    PQclear(r);
-    generation_ = engine_.generation() + 1;  // 0 means never prepared
-  }
+  if (!name_.empty() && !engine_.prepared(name_))
+    engine_.queued(PQsendPrepare(conn, name_.c_str(), pgSql_.c_str(), static_cast<int>(params_.size()),
+                                 nullptr),
+                   "preparing `" + sql_ + "`", name_, false, {});
   const auto n = params_.size();
   std::vector<const char*> values(n);
   std::vector<int> lengths(n), formats(n);
@@ -348,14 +492,31 @@ void PgStatement::execute() {
     lengths[i] = static_cast<int>(p.binary ? p.size : p.value.size());
     formats[i] = p.binary ? 1 : 0;
   }
-  PGresult* r =
-      name_.empty()
-          ? PQexecParams(conn, pgSql_.c_str(), static_cast<int>(n), nullptr, values.data(),
-                         lengths.data(), formats.data(), 0)
-          : PQexecPrepared(conn, name_.c_str(), static_cast<int>(n), values.data(), lengths.data(),
-                           formats.data(), 0);
-  engine_.check(r, "`" + sql_ + "`");
-  res_ = r;
+  // libpq copies the parameters into its send buffer here.
+  const int ok = name_.empty()
+                     ? PQsendQueryParams(conn, pgSql_.c_str(), static_cast<int>(n), nullptr, values.data(),
+                                         lengths.data(), formats.data(), 0)
+                     : PQsendQueryPrepared(conn, name_.c_str(), static_cast<int>(n), values.data(),
+                                           lengths.data(), formats.data(), 0);
+  engine_.queued(ok, sql_, "", sentAhead_, unlessOneChanged);
+}
+
+void PgStatement::sendAhead(const std::string& unlessOneChanged) {
+  if (!engine_.sendsAhead()) {  // measuring what sending ahead saves
+    PreparedStatement::sendAhead(unlessOneChanged);
+    return;
+  }
+  engine_.openPipeline();
+  sentAhead_ = true;
+  send(unlessOneChanged);
+}
+
+void PgStatement::execute() {
+  // Every statement goes through the pipeline: with what was sent ahead of
+  // it, or alone, in one round trip either way.
+  engine_.openPipeline();
+  send();
+  res_ = engine_.finishPipeline();
   row_ = -1;
 }
 

@@ -32,12 +32,12 @@ void Database::setState(const std::string& object, const std::string& key, const
   static constexpr char kUpsert[] =
       "INSERT INTO object_state (object, key, value) VALUES (?1, ?2, ?3)"
       " ON CONFLICT (object, key) DO UPDATE SET value = excluded.value";
-  stmt(kUpsert).bind(1, object).bind(2, key).bindJson(3, value).run();
+  stmt(kUpsert).bind(1, object).bind(2, key).bindJson(3, value).runAhead();
 }
 
 void Database::deleteState(const std::string& object, const std::string& key) {
   static constexpr char kDelete[] = "DELETE FROM object_state WHERE object = ?1 AND key = ?2";
-  stmt(kDelete).bind(1, object).bind(2, key).run();
+  stmt(kDelete).bind(1, object).bind(2, key).runAhead();
 }
 
 std::vector<std::pair<std::string, Json>> Database::statesWithPrefix(const std::string& object,

@@ -9,6 +9,16 @@ void Statement::run() {
     throw DbError("statement `" + ps_->sql() + "` returned a row where none was expected");
 }
 
+void Statement::runAheadImpl(const std::string& unlessOneChanged) {
+  if (inTransaction_) {
+    ps_->sendAhead(unlessOneChanged);
+    return;
+  }
+  while (step()) {
+  }
+  if (!unlessOneChanged.empty() && changes() != 1) throw DbError(unlessOneChanged);
+}
+
 void Statement::requireRow() {
   if (!step())
     throw DbError("statement `" + ps_->sql() + "` returned no row where one was expected");

@@ -18,10 +18,13 @@ class Statement {
  public:
   // A cached statement: `busy` is cleared and the statement reset on
   // destruction.
-  Statement(PreparedStatement& cached, bool& busy) : ps_(&cached), busy_(&busy) {}
+  // `inTransaction`: whether a transaction is open, so that runAhead() may
+  // send the statement ahead.
+  Statement(PreparedStatement& cached, bool& busy, bool inTransaction)
+      : ps_(&cached), busy_(&busy), inTransaction_(inTransaction) {}
   // A one-off statement, destroyed with this Statement.
-  explicit Statement(std::unique_ptr<PreparedStatement> owned)
-      : ps_(owned.get()), owned_(std::move(owned)) {}
+  explicit Statement(std::unique_ptr<PreparedStatement> owned, bool inTransaction = false)
+      : ps_(owned.get()), owned_(std::move(owned)), inTransaction_(inTransaction) {}
   ~Statement() {
     if (owned_) return;
     ps_->reset();
@@ -57,6 +60,18 @@ class Statement {
   // Steps once and requires that the statement is done (no row); throws
   // DbError otherwise.
   void run();
+  // For a write whose answer the caller never reads (no changes(), no row,
+  // no particular failure it would catch): inside a transaction the engine
+  // may send it ahead with the statements that follow, so that they all
+  // cost one round trip to a database server (PostgreSQL pipeline mode).
+  // Its failure then surfaces at the next statement that waits for an
+  // answer or at the COMMIT, and fails the transaction as it would have
+  // here. Outside a transaction it runs at once, as run() (any rows it
+  // returns are ignored).
+  void runAhead() { runAheadImpl({}); }
+  // The same for a write that must change exactly one row, `otherwise`
+  // being the error (PreparedStatement::sendAhead says when it is thrown).
+  void runAheadChangingOne(const std::string& otherwise) { runAheadImpl(otherwise); }
   // Steps once and requires a row (e.g. INSERT ... RETURNING); throws
   // DbError otherwise.
   void requireRow();
@@ -75,9 +90,12 @@ class Statement {
   nlohmann::json getJson(int col) const;
 
  private:
+  void runAheadImpl(const std::string& unlessOneChanged);
+
   PreparedStatement* ps_;
   bool* busy_ = nullptr;
   std::unique_ptr<PreparedStatement> owned_;
+  bool inTransaction_ = false;
 };
 
 }  // namespace bb::db

@@ -117,15 +117,13 @@ void addSummaryRow(StatsAccs& accs, const Statement& s) {
 void Database::setBuildLockWait(std::int64_t buildId, std::int64_t ms) {
   static constexpr char kSet[] = "UPDATE builds SET lock_wait_ms = ?2 WHERE id = ?1";
   Statement s = stmt(kSet);
-  s.bind(1, buildId).bind(2, std::max<std::int64_t>(ms, 0)).run();
-  if (s.changes() != 1) throw DbError("setBuildLockWait: no build with id " + std::to_string(buildId));
+  s.bind(1, buildId).bind(2, std::max<std::int64_t>(ms, 0)).runAheadChangingOne("setBuildLockWait: no build with id " + std::to_string(buildId));
 }
 
 void Database::setStepLockWait(std::int64_t stepId, std::int64_t ms) {
   static constexpr char kSet[] = "UPDATE steps SET lock_wait_ms = ?2 WHERE id = ?1";
   Statement s = stmt(kSet);
-  s.bind(1, stepId).bind(2, std::max<std::int64_t>(ms, 0)).run();
-  if (s.changes() != 1) throw DbError("setStepLockWait: no step with id " + std::to_string(stepId));
+  s.bind(1, stepId).bind(2, std::max<std::int64_t>(ms, 0)).runAheadChangingOne("setStepLockWait: no step with id " + std::to_string(stepId));
 }
 
 std::vector<StatsWeek> Database::weeklyStats(const StatsFilter& f) {

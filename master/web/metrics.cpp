@@ -58,6 +58,21 @@ void addMetrics(Router& r, WebContext& ctx, const WebCounters& counters) {
               std::vector<double>(commits.kBounds.begin(), commits.kBounds.end()),
               std::vector<std::uint64_t>(commits.buckets.begin(), commits.buckets.end()), commits.count,
               commits.seconds);
+    if (const auto traffic = ctx.db.traffic(); traffic.statements > 0) {
+      // Only on a database server (PostgreSQL): what its connection cost.
+      auto counter = [&out](const char* name, const char* help, std::uint64_t v) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+               std::to_string(v) + "\n";
+      };
+      counter("buildmaster_db_statements_total", "Statements this master ran on the database server.",
+              traffic.statements);
+      counter("buildmaster_db_statements_sent_ahead_total",
+              "Of those, statements sent ahead in a transaction without waiting for their answer.",
+              traffic.sentAhead);
+      counter("buildmaster_db_round_trips_total",
+              "Times this master waited for the database server's answer (one network round trip each).",
+              traffic.roundTrips);
+    }
     // Each reporter's deliveries (mail, commit status, HTTP push...).
     const Json reporters = ctx.rpc.reporters();
     auto label = [](const Json& r) {

@@ -10,6 +10,7 @@
 
 #include "tests/functional/harness.hpp"
 #include "tests/functional/http_client.hpp"
+#include "tests/functional/test_database.hpp"
 
 namespace bb::test {
 namespace {
@@ -152,6 +153,24 @@ TEST_F(WebApi, ReadsFollowBuildbotQuerySyntax) {
   const auto commits = metrics.body.find("buildmaster_db_commit_seconds_count ");
   ASSERT_NE(commits, std::string::npos) << metrics.body;
   EXPECT_GE(std::stoi(metrics.body.substr(commits + 36)), 9) << metrics.body;
+  // On PostgreSQL the connection's traffic: the writes whose answers
+  // nobody reads were sent ahead, so the master waited fewer times than it
+  // ran statements (each BEGIN at least went with a later statement).
+  auto counter = [&](const std::string& name) -> long {
+    const auto at = metrics.body.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stol(metrics.body.substr(at + name.size() + 2));
+  };
+  if (postgresMode()) {
+    const long statements = counter("buildmaster_db_statements_total");
+    const long ahead = counter("buildmaster_db_statements_sent_ahead_total");
+    const long trips = counter("buildmaster_db_round_trips_total");
+    EXPECT_GT(ahead, 9) << metrics.body;
+    EXPECT_GT(trips, 0) << metrics.body;
+    EXPECT_GE(trips, statements - ahead) << metrics.body;  // each statement waited for is one trip
+    EXPECT_LT(trips, statements) << metrics.body;
+  } else {
+    EXPECT_EQ(counter("buildmaster_db_round_trips_total"), -1) << "SQLite has no round trips\n" << metrics.body;
+  }
 
   const HttpReply badge = httpGet(web, "/badges/b1.svg");
   EXPECT_EQ(badge.status, 200);
