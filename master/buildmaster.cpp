@@ -429,7 +429,11 @@ int BuildMaster::run(std::function<void()> onReady,
           *im.db, im.clock, im.identity->id(), [&im](std::function<void()> fn) { im.post(std::move(fn)); },
           [&im] {
             if (im.cluster) im.cluster->announceLocksReleased();
-          });
+          },
+          // A waiting exclusive claim marks again at each heartbeat: three
+          // missed marks and it no longer holds counting claims back.
+          3 * std::chrono::duration_cast<std::chrono::seconds>(
+                  MasterIdentity::intervalFor(im.config.master.deadAfter)));
       im.locks->setClaims(im.sharedLocks.get());
       im.reportClaims = std::make_unique<ReportClaims>(*im.db, im.identity->id(), im.clock);
       im.watch = std::make_unique<MasterWatch>(

@@ -7,8 +7,13 @@
 namespace bb {
 
 SharedLocks::SharedLocks(db::Database& db, Clock& clock, db::MasterId self, Post post,
-                         std::function<void()> announce)
-    : db_(db), clock_(clock), self_(self), post_(std::move(post)), announce_(std::move(announce)) {}
+                         std::function<void()> announce, std::chrono::seconds markWindow)
+    : db_(db),
+      clock_(clock),
+      self_(self),
+      post_(std::move(post)),
+      announce_(std::move(announce)),
+      markWindow_(markWindow) {}
 
 std::int64_t SharedLocks::now() const {
   return std::chrono::duration_cast<std::chrono::seconds>(clock_.wallNow().time_since_epoch()).count();
@@ -17,8 +22,9 @@ std::int64_t SharedLocks::now() const {
 std::optional<LockClaims::Refusal> SharedLocks::claim(const std::vector<db::LockHoldChange>& changes) {
   retryReleases();
   std::optional<std::size_t> refused;
+  const std::int64_t marksSince = now() - markWindow_.count();
   try {
-    refused = db_.changeLockHolds(self_, changes, now());
+    refused = db_.changeLockHolds(self_, changes, now(), marksSince);
   } catch (const std::exception& e) {
     spdlog::error("locks: cannot claim lock '{}' in the database: {}; the build waits and asks again "
                   "at the next release or heartbeat",
@@ -27,6 +33,14 @@ std::optional<LockClaims::Refusal> SharedLocks::claim(const std::vector<db::Lock
   }
   if (!refused) return std::nullopt;
   const std::string& lock = changes.at(*refused).lock;
+  const bool exclusive = changes.at(*refused).to == db::LockHold::Exclusive;
+  if (exclusive) {
+    try {
+      db_.markLockWaiter(lock, self_, now());
+    } catch (const std::exception& e) {
+      spdlog::warn("locks: cannot mark that an exclusive claim of lock '{}' waits here: {}", lock, e.what());
+    }
+  }
   // Who holds it, for status only: the grant itself was the UPDATE above.
   std::string why;
   try {
@@ -41,6 +55,11 @@ std::optional<LockClaims::Refusal> SharedLocks::claim(const std::vector<db::Lock
       }
       why += h.owner;
     }
+    // A counting claim may be refused with slots free: an exclusive claim
+    // waits on another master, and goes first.
+    if (!exclusive)
+      for (const auto& m : db_.lockWaiters(lock, self_, marksSince))
+        why += (why.empty() ? "" : "; ") + std::string("an exclusive claim waiting on master ") + m + " goes first";
   } catch (const std::exception& e) {
     spdlog::warn("locks: cannot read who holds lock '{}': {}", lock, e.what());
   }

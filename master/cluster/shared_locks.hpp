@@ -5,6 +5,16 @@
 // a release is written, then announced to the other masters on `bb_lock`
 // (once per turn of the event loop, however many releases it made), whose
 // managers then try their waiting requests again.
+//
+// Fairness across masters: an exclusive claim refused here is marked in
+// the database (and marked again at each retry: every release heard and
+// every heartbeat); while that mark is fresher than `markWindow`, the other
+// masters take no new counting hold of the lock, so their holds drain and
+// the exclusive claim is granted instead of waiting behind a stream of
+// counting holds that always overlap. A waiter that goes away (its build
+// cancelled, its master dead) stops marking, and its mark stops counting
+// after `markWindow`.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,7 +37,8 @@ class SharedLocks : public LockClaims {
   // Claims as master `self`. `announce` tells the other masters that locks
   // were released (ClusterEvents::announceLocksReleased); `post` runs it
   // once the current turn of the loop is done.
-  SharedLocks(db::Database& db, Clock& clock, db::MasterId self, Post post, std::function<void()> announce);
+  SharedLocks(db::Database& db, Clock& clock, db::MasterId self, Post post, std::function<void()> announce,
+              std::chrono::seconds markWindow);
 
   std::optional<Refusal> claim(const std::vector<db::LockHoldChange>& changes) override;
   void release(const std::vector<db::LockHoldChange>& changes) override;
@@ -50,6 +61,7 @@ class SharedLocks : public LockClaims {
   std::function<void()> announce_;
   std::vector<db::LockHoldChange> unreleased_;
   bool announcing_ = false;
+  std::chrono::seconds markWindow_;
 };
 
 }  // namespace bb

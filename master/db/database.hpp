@@ -345,9 +345,17 @@ class Database {
   // of several masters only as many as the limit admits win. Returns the
   // index of the first change refused (another master holds the lock),
   // everything rolled back; nullopt when all applied. Lowering a hold is
-  // never refused. Throws DbError.
+  // never refused. A new counting hold is also refused while another active
+  // master has marked since `waitersSince` that an exclusive claim of the
+  // lock waits there (markLockWaiter; 0: marks are not looked at); an
+  // exclusive hold granted clears this master's mark. Throws DbError.
   std::optional<std::size_t> changeLockHolds(MasterId master, const std::vector<LockHoldChange>& changes,
-                                             std::int64_t now);
+                                             std::int64_t now, std::int64_t waitersSince = 0);
+  // Marks (again) that an exclusive claim of `lock` waits on `master`.
+  void markLockWaiter(const std::string& lock, MasterId master, std::int64_t now);
+  // The names of the active masters other than `except` whose marks on
+  // `lock` are from `since` on.
+  std::vector<std::string> lockWaiters(const std::string& lock, MasterId except, std::int64_t since);
   // Who holds `lock` ("" = every lock), by lock, then master, then since.
   std::vector<LockHolderRecord> lockHolders(const std::string& lock = "");
   // Drops every hold of `master` (a dead master, or this one after an

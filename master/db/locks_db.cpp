@@ -14,7 +14,7 @@ namespace {
 
 // Runs `sql` (binding ?1 = lock name, ?2 = `arg`) and says whether it
 // changed the lock's row.
-bool updateLockRow(Statement s, const std::string& lock, std::int64_t arg) {
+bool updateLockRow(Statement&& s, const std::string& lock, std::int64_t arg) {
   s.bind(1, lock).bind(2, arg).run();
   return s.changes() == 1;
 }
@@ -23,11 +23,18 @@ bool updateLockRow(Statement s, const std::string& lock, std::int64_t arg) {
 
 std::optional<std::size_t> Database::changeLockHolds(MasterId master,
                                                      const std::vector<LockHoldChange>& changes,
-                                                     std::int64_t now) {
+                                                     std::int64_t now, std::int64_t waitersSince) {
   // ?2 is the limit for a new counting hold; unused (but bound) otherwise.
   static constexpr char kNewCounting[] =
       "UPDATE master_locks SET holders = holders + 1"
       " WHERE name = ?1 AND exclusive_held = 0 AND holders < ?2";
+  // The same, unless another active master marked since ?4 that an
+  // exclusive claim waits there (?3: this master).
+  static constexpr char kNewCountingBehindWaiters[] =
+      "UPDATE master_locks SET holders = holders + 1"
+      " WHERE name = ?1 AND exclusive_held = 0 AND holders < ?2"
+      " AND NOT EXISTS (SELECT 1 FROM master_lock_waiters w JOIN masters m ON m.id = w.master_id"
+      "   WHERE w.lock_name = ?1 AND w.master_id <> ?3 AND w.since >= ?4 AND m.active = 1)";
   static constexpr char kNewExclusive[] =
       "UPDATE master_locks SET holders = holders + 1, exclusive_held = 1"
       " WHERE name = ?1 AND holders = 0 AND ?2 >= 0";
@@ -54,6 +61,7 @@ std::optional<std::size_t> Database::changeLockHolds(MasterId master,
       " WHERE lock_name = ?1 AND master_id = ?2 AND owner = ?3 AND ?5 >= 0";
   static constexpr char kDropHolder[] =
       "DELETE FROM master_lock_holders WHERE lock_name = ?1 AND master_id = ?2 AND owner = ?3";
+  static constexpr char kWaitOver[] = "DELETE FROM master_lock_waiters WHERE lock_name = ?1 AND master_id = ?2";
 
   auto holder = [&](const char* sql, const LockHoldChange& c) {
     Statement s = stmt(sql);
@@ -70,15 +78,21 @@ std::optional<std::size_t> Database::changeLockHolds(MasterId master,
       if (c.from == c.to) continue;
       bool ok = true;
       if (c.from == LockHold::None) {
-        const char* sql = c.to == LockHold::Exclusive ? kNewExclusive : kNewCounting;
-        ok = updateLockRow(stmt(sql), c.lock, c.limit);
+        auto raise = [&] {
+          if (c.to == LockHold::Exclusive) return updateLockRow(stmt(kNewExclusive), c.lock, c.limit);
+          if (waitersSince <= 0) return updateLockRow(stmt(kNewCounting), c.lock, c.limit);
+          Statement s = stmt(kNewCountingBehindWaiters);
+          s.bind(3, master.value).bind(4, waitersSince);
+          return updateLockRow(std::move(s), c.lock, c.limit);
+        };
+        ok = raise();
         if (!ok) {
           // The lock's first hold anywhere makes its row. The UPDATE is
           // tried again even when another master made the row meanwhile
           // (its INSERT waited for that master's commit): only a row that
           // exists and does not admit the hold means the lock is busy.
           stmt(kEnsureRow).bind(1, c.lock).run();
-          ok = updateLockRow(stmt(sql), c.lock, c.limit);
+          ok = raise();
         }
         if (ok) ok = holder(kAddHolder, c);
       } else if (c.to == LockHold::None) {
@@ -97,6 +111,8 @@ std::optional<std::size_t> Database::changeLockHolds(MasterId master,
         rollback();
         return i;
       }
+      // An exclusive claim that waited here waits no more.
+      if (c.to == LockHold::Exclusive) stmt(kWaitOver).bind(1, c.lock).bind(2, master.value).runAhead();
     }
     commit();
   } catch (...) {
@@ -104,6 +120,24 @@ std::optional<std::size_t> Database::changeLockHolds(MasterId master,
     throw;
   }
   return std::nullopt;
+}
+
+void Database::markLockWaiter(const std::string& lock, MasterId master, std::int64_t now) {
+  static constexpr char kMark[] =
+      "INSERT INTO master_lock_waiters (lock_name, master_id, since) VALUES (?1, ?2, ?3)"
+      " ON CONFLICT (lock_name, master_id) DO UPDATE SET since = excluded.since";
+  stmt(kMark).bind(1, lock).bind(2, master.value).bind(3, now).run();
+}
+
+std::vector<std::string> Database::lockWaiters(const std::string& lock, MasterId except, std::int64_t since) {
+  static constexpr char kWaiters[] =
+      "SELECT m.name FROM master_lock_waiters w JOIN masters m ON m.id = w.master_id"
+      " WHERE w.lock_name = ?1 AND w.master_id <> ?2 AND w.since >= ?3 AND m.active = 1 ORDER BY w.since";
+  Statement s = stmt(kWaiters);
+  s.bind(1, lock).bind(2, except.value).bind(3, since);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.getText(0));
+  return out;
 }
 
 std::vector<LockHolderRecord> Database::lockHolders(const std::string& lock) {
@@ -139,6 +173,8 @@ int Database::releaseLockHoldsOf(MasterId master) {
       "UPDATE master_locks SET holders = holders - 1,"
       " exclusive_held = CASE WHEN ?2 = 2 THEN 0 ELSE exclusive_held END"
       " WHERE name = ?1 AND holders > 0";
+  static constexpr char kNoWaits[] = "DELETE FROM master_lock_waiters WHERE master_id = ?1";
+  stmt(kNoWaits).bind(1, master.value).runAhead();
   std::vector<std::pair<std::string, std::int64_t>> dropped;
   {
     Statement s = stmt(kDropAll);

@@ -381,6 +381,21 @@ CREATE TABLE report_claims (
 CREATE INDEX report_claims_by_time ON report_claims (claimed_at);
 )sql";
 
+// Version 14: exclusive claims waiting on several masters (locks_db.cpp).
+// A master whose exclusive claim of a lock was refused marks that it waits
+// (and marks again at each retry); while a fresh mark of another active
+// master stands, a master takes no new counting hold of that lock, so the
+// lock drains and the exclusive claim wins instead of being starved by a
+// stream of counting holds that always overlap.
+constexpr char kSchemaV14[] = R"sql(
+CREATE TABLE master_lock_waiters (
+  lock_name TEXT NOT NULL,
+  master_id BIGINT NOT NULL REFERENCES masters(id),
+  since BIGINT NOT NULL,
+  PRIMARY KEY (lock_name, master_id)
+);
+)sql";
+
 const std::vector<Database::MigrationStep>& Database::migrations() {
   // Element i migrates from version i to version i + 1.
   static const std::vector<MigrationStep> kSteps = {
@@ -399,6 +414,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {11, [](Database& db) { db.execScript(kSchemaV11, "adding scheduler owners (version 11)"); }},
       {12, [](Database& db) { db.execScript(kSchemaV12, "adding master locks (version 12)"); }},
       {13, [](Database& db) { db.execScript(kSchemaV13, "adding report claims (version 13)"); }},
+      {14, [](Database& db) { db.execScript(kSchemaV14, "adding lock waiters (version 14)"); }},
   };
   return kSteps;
 }

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -38,8 +40,8 @@ int overlappingRuns(const std::string& file) {
 // same config; builders may use every slave.
 class MultimasterLocks : public ::testing::Test {
  protected:
-  std::string record(const std::string& file) {
-    return "echo start %(prop:slavename)s $(date +%s%N) >> " + file + "; sleep 0.4; echo end "
+  std::string record(const std::string& file, const char* seconds = "0.4") {
+    return "echo start %(prop:slavename)s $(date +%s%N) >> " + file + "; sleep " + seconds + "; echo end "
            "%(prop:slavename)s $(date +%s%N) >> " + file;
   }
   std::string yaml(const std::string& name, int port, int webPort) {
@@ -65,7 +67,11 @@ class MultimasterLocks : public ::testing::Test {
              " ]; do sleep 0.05; done") + "}}]}\n"
            "  - {name: waiter, slaves: [s3], locks: [{lock: deploy, access: exclusive}],\n"
            "     steps: [{shell: {command: \"echo waited\"}}]}\n"
-           "schedulers: [{name: force, type: force, builders: [pooled, solo, holder, waiter]}]\n";
+           "  - {name: stream, slaves: [s1, s2], locks: [{lock: pool, access: counting}],\n"
+           "     steps: [{shell: {command: " + q(record(tmp.sub("stream-events"), "1")) + "}}]}\n"
+           "  - {name: grab, slaves: [s3], locks: [{lock: pool, access: exclusive}],\n"
+           "     steps: [{shell: {command: " + q(record(tmp.sub("grab-events"))) + "}}]}\n"
+           "schedulers: [{name: force, type: force, builders: [pooled, solo, holder, waiter, stream, grab]}]\n";
   }
   void startMasters(bool both) {
     a.create();
@@ -174,6 +180,58 @@ TEST_F(MultimasterLocks, AKilledMastersLocksAreReleasedByTheTakeover) {
   EXPECT_TRUE(contains(b.log(), "1 lock hold(s) dropped")) << b.log();
   EXPECT_EQ(count("master_lock_holders WHERE master_id = " + masterId("ma")), 0);
   ASSERT_TRUE(waitFor([&] { return count("master_lock_holders") == 0; }, 10s));
+}
+
+// Master A runs a stream of 20 one-second builds under the counting lock
+// `pool` (2 slots) on its two slaves: its holds always overlap, so the
+// lock's row never reaches 0 holders. A build on B wants `pool`
+// exclusively: B marks that it waits, A takes no new counting hold
+// meanwhile, A's two running builds end, and B's build runs before the
+// rest of A's stream, not after all of it.
+TEST_F(MultimasterLocks, AnExclusiveClaimOnOneMasterIsNotStarvedByACountingStreamOnAnother) {
+  startMasters(true);
+  startSlave(s1, a, "s1");
+  startSlave(s2, a, "s2");
+  startSlave(s3, b, "s3");
+  for (int i = 0; i < 20; ++i) force(a, "stream", i);
+  ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'stream'") >= 2; }, 30s)) << a.log();
+  const long long forcedAt =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  force(b, "grab", 100);
+  ASSERT_TRUE(waitFor([&] { return count("buildrequests WHERE complete = 1") == 21; }, 120s))
+      << count("buildrequests WHERE complete = 1") << a.log() << b.log();
+  EXPECT_EQ(count("buildrequests WHERE result = 0"), 21);
+  std::istringstream grab(readFile(tmp.sub("grab-events")));
+  std::string kind, slave;
+  long long t = 0, grabStart = 0, grabEnd = 0;
+  while (grab >> kind >> slave >> t) (kind == "start" ? grabStart : grabEnd) = t;
+  ASSERT_GT(grabEnd, 0) << readFile(tmp.sub("grab-events"));
+  // Each slave's stream builds run one after another: pair its starts and ends.
+  std::map<std::string, long long> open;
+  int notYetStarted = 0, after = 0, overlapping = 0, runs = 0;
+  std::istringstream stream(readFile(tmp.sub("stream-events")));
+  while (stream >> kind >> slave >> t) {
+    if (kind == "start") {
+      open[slave] = t;
+      if (t > forcedAt) ++notYetStarted;
+      if (t >= grabEnd) ++after;
+      continue;
+    }
+    ++runs;
+    if (open[slave] < grabEnd && t > grabStart) ++overlapping;
+  }
+  const std::string events = readFile(tmp.sub("stream-events")) + readFile(tmp.sub("grab-events"));
+  EXPECT_EQ(runs, 20);
+  EXPECT_EQ(overlapping, 0) << "exclusive means alone\n" << events;
+  // Of the stream builds not started when the grab was forced, at most
+  // the two that A started before B's claim was refused and marked went
+  // first; without the mark none would wait for the grab.
+  ASSERT_GE(notYetStarted, 5) << "the stream must outlast the forcing\n" << events;
+  EXPECT_GE(after, notYetStarted - 2) << events << "\nmaster ma:\n" << a.log() << "\nmaster mb:\n" << b.log();
+  EXPECT_TRUE(contains(a.log(), "an exclusive claim waiting on master mb goes first")) << a.log();
+  EXPECT_EQ(count("master_lock_holders"), 0);
+  EXPECT_EQ(count("master_lock_waiters"), 0) << "the granted claim's mark is gone";
 }
 
 // A master killed while it holds a lock, alone on its database, drops its

@@ -116,5 +116,45 @@ TEST_F(LockHolds, AMasterDeclaredDeadGetsNoNewHold) {
   EXPECT_TRUE(claim(b, {take("db", "build y #2", LockHold::Counting, 2)})) << "the refused claim took no slot";
 }
 
+// Fairness across masters: a counting claim that passes marks of other
+// masters' waiting exclusive claims since `since`.
+TEST_F(LockHolds, AnExclusiveClaimWaitingOnAnotherMasterHoldsBackNewCountingHolds) {
+  auto fairClaim = [&](MasterId m, LockHoldChange c, std::int64_t since) {
+    return !db.changeLockHolds(m, {std::move(c)}, 200, since).has_value();
+  };
+  ASSERT_TRUE(fairClaim(a, take("db", "build x #1", LockHold::Counting, 3), 100));
+  ASSERT_FALSE(fairClaim(b, take("db", "build y #1", LockHold::Exclusive), 100));
+  db.markLockWaiter("db", b, 190);
+  EXPECT_EQ(db.lockWaiters("db", a, 100), (std::vector<std::string>{"beta"}));
+  EXPECT_TRUE(db.lockWaiters("db", b, 100).empty()) << "a master's own mark is not a waiter to it";
+  // Two slots are free, but beta's exclusive claim goes first.
+  EXPECT_FALSE(fairClaim(a, take("db", "build x #2", LockHold::Counting, 3), 100));
+  EXPECT_TRUE(claim(a, {take("db", "build x #3", LockHold::Counting, 3)})) << "marks not looked at";
+  // A mark from before `since` is stale: its waiter stopped asking.
+  EXPECT_TRUE(fairClaim(a, take("db", "build x #4", LockHold::Counting, 4), 195));
+  // Beta's own counting claims are not held back by its mark.
+  ASSERT_TRUE(claim(a, {take("db", "build x #1", LockHold::None, 3, LockHold::Counting),
+                        take("db", "build x #3", LockHold::None, 3, LockHold::Counting),
+                        take("db", "build x #4", LockHold::None, 4, LockHold::Counting)}));
+  EXPECT_TRUE(fairClaim(b, take("db", "build y #2", LockHold::Counting, 3), 100));
+  ASSERT_TRUE(claim(b, {take("db", "build y #2", LockHold::None, 3, LockHold::Counting)}));
+  // Granted, the exclusive claim's mark is gone.
+  EXPECT_TRUE(fairClaim(b, take("db", "build y #1", LockHold::Exclusive), 100));
+  EXPECT_TRUE(db.lockWaiters("db", a, 0).empty());
+  ASSERT_TRUE(claim(b, {take("db", "build y #1", LockHold::None, 1, LockHold::Exclusive)}));
+  EXPECT_TRUE(fairClaim(a, take("db", "build x #5", LockHold::Counting, 3), 100));
+}
+
+TEST_F(LockHolds, ADeadMastersWaitingMarkHoldsNothingBack) {
+  db.markLockWaiter("db", b, 190);
+  ASSERT_TRUE(db.declareMasterDead(b, 150));
+  EXPECT_TRUE(db.lockWaiters("db", a, 100).empty());
+  EXPECT_FALSE(db.changeLockHolds(a, {take("db", "build x #1", LockHold::Counting, 2)}, 200, 100).has_value());
+  // The takeover drops its marks with its holds: restarted, it waits for nothing.
+  db.releaseLockHoldsOf(b);
+  b = db.registerMaster("beta", 300);
+  EXPECT_TRUE(db.lockWaiters("db", a, 0).empty()) << "its old mark went with its holds";
+}
+
 }  // namespace
 }  // namespace bb::db

@@ -29,7 +29,7 @@ struct OneMaster {
   OneMaster(db::Database& db, Clock& clock, const std::string& name, std::function<void()> announce)
       : id(db.registerMaster(name, 100)),
         claims(db, clock, id, [this](std::function<void()> fn) { posted.push_back(std::move(fn)); },
-               std::move(announce)),
+               std::move(announce), std::chrono::seconds(30)),
         locks(clock) {
     locks.setClaims(&claims);
     locks.configure({masterLock("db", 2), masterLock("deploy", 1)});
@@ -126,6 +126,41 @@ TEST_F(SharedLocksTest, AStepsExclusiveLockOverTheBuildsCountingOneIsAnUpgrade) 
   EXPECT_EQ(b.grantedLater, (std::vector<std::string>{"build y #1"})) << "back to counting: a slot is free";
   a.locks.release(build);
   EXPECT_EQ(db.lockHolders("db").size(), 1u);
+}
+
+TEST_F(SharedLocksTest, AnExclusiveClaimWaitingOnOneMasterIsNotStarvedByCountingHoldsOnTheOther) {
+  // alpha streams counting holds (limit 2) that always overlap; beta's
+  // exclusive claim would never see the lock free.
+  const RequestId x1 = a.take("db", "counting", "build x #1");
+  const RequestId y1 = b.take("db", "exclusive", "build y #1");
+  EXPECT_TRUE(b.grantedNow.empty());
+  // alpha's next owner is held back although a slot is free, and says why.
+  a.take("db", "counting", "build x #2");
+  EXPECT_EQ(a.grantedNow, (std::vector<std::string>{"build x #1"}));
+  ASSERT_EQ(a.locks.waiting().size(), 1u);
+  const std::string why = a.locks.waitingFor(a.locks.waiting()[0].id);
+  EXPECT_NE(why.find("an exclusive claim waiting on master beta goes first"), std::string::npos) << why;
+  a.locks.release(x1);
+  a.runPosted();
+  b.locks.retryClaims();  // bb_lock on beta
+  EXPECT_EQ(b.grantedLater, (std::vector<std::string>{"build y #1"}));
+  a.locks.retryClaims();  // still held back: beta holds it exclusively now
+  EXPECT_TRUE(a.grantedLater.empty());
+  b.locks.release(y1);
+  b.runPosted();
+  a.locks.retryClaims();  // bb_lock on alpha
+  EXPECT_EQ(a.grantedLater, (std::vector<std::string>{"build x #2"}));
+}
+
+TEST_F(SharedLocksTest, AWaiterThatStopsAskingHoldsNothingBackForLong) {
+  a.take("db", "counting", "build x #1");
+  const RequestId y = b.take("db", "exclusive", "build y #1");
+  b.locks.cancel(y);  // its build was cancelled: beta asks no more
+  a.take("db", "counting", "build x #2");
+  EXPECT_EQ(a.grantedNow.size(), 1u) << "the mark is fresh";
+  clock.setWall(clock.wallNow() + std::chrono::seconds(31));
+  a.locks.retryClaims();  // alpha's next heartbeat
+  EXPECT_EQ(a.grantedLater, (std::vector<std::string>{"build x #2"})) << "the mark is stale now";
 }
 
 }  // namespace
