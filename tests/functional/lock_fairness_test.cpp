@@ -55,8 +55,15 @@ TEST(LockFairness, AnExclusiveBuildIsNotStarvedByLaterCountingBuilds) {
   y << "master: {name: fair, slave_port: " << master.port() << ", database: \"sqlite:state.sqlite\"}\n"
     << "slaves:\n";
   for (int i = 1; i <= 3; ++i) y << "  - {name: s" << i << ", password: " << q(v) << ", max_builds: 2}\n";
+  // Each step records its start, waits until the test opens the gate (at
+  // most 60 s), works 0.5 s and records its end: the first counting builds
+  // hold the lock until every build is submitted, however slow the
+  // submitting (a client under a sanitizer can take longer than a step).
+  const std::string gate = events + ".gate";
   const std::string step = "      - {shell: {name: work, command: \"echo start %(prop:tag)s $(date +%s%N) >> " +
-                           events + "; sleep 0.5; echo end %(prop:tag)s $(date +%s%N) >> " + events + "\"}}\n";
+                           events + "; n=0; while [ ! -e " + gate +
+                           " ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done; sleep 0.5; echo end " +
+                           "%(prop:tag)s $(date +%s%N) >> " + events + "\"}}\n";
   y << "users: [{name: alice, password: " << q(v) << ", may: [force, status]}]\n"
     << "locks:\n  - {name: L, scope: master, max_count: " << kMaxCount << "}\n"
     << "builders:\n"
@@ -80,7 +87,7 @@ TEST(LockFairness, AnExclusiveBuildIsNotStarvedByLaterCountingBuilds) {
   };
 
   // Counting holders fill the lock; then the exclusive build; then a stream
-  // of counting builds, each submitted while earlier ones still run.
+  // of counting builds, all submitted while the first two still run.
   std::vector<std::string> before = {"c1", "c2"}, after;
   for (const auto& t : before) force("count", t);
   ASSERT_TRUE(waitFor([&] {
@@ -92,6 +99,7 @@ TEST(LockFairness, AnExclusiveBuildIsNotStarvedByLaterCountingBuilds) {
     after.push_back("c" + std::to_string(i));
     force("count", after.back());
   }
+  writeFile(gate, "");
   ASSERT_TRUE(waitFor([&] {
     return sqlite(master.dbPath(), "SELECT count(*) FROM builds WHERE finished=1")[0][0] == "9";
   }, 120s)) << master.log();

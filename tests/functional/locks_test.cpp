@@ -35,8 +35,14 @@ int maxConcurrency(const std::string& file, const std::string& onlySlave = "") {
   return best;
 }
 
+// A step that records its start, waits until the test opens the gate (the
+// file `file`.gate, at most 60 s), works 0.4 s more and records its end.
+// The gate makes the steps that the locks admit overlap however long the
+// test takes to submit the builds (a client under a sanitizer on a loaded
+// machine can take longer per `force` than a step runs).
 std::string recordingStep(const std::string& file, const std::string& locks = "") {
   return "      - {shell: {name: work, command: \"echo start %(prop:slavename)s $(date +%s%N) >> " + file +
+         "; n=0; while [ ! -e " + file + ".gate ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done" +
          "; sleep 0.4; echo end %(prop:slavename)s $(date +%s%N) >> " + file + "\"" + locks + "}}\n";
 }
 
@@ -72,8 +78,11 @@ struct LockEnv {
       ASSERT_TRUE(master.waitForLog("slave s" + std::to_string(i) + " connected")) << master.log();
   }
 
-  void forceAndWait(int builds) {
+  // Submits `builds` builds, opens the gate of `events` once all are
+  // queued, and waits until all have succeeded.
+  void forceAndWait(int builds, const std::string& events) {
     for (int i = 0; i < builds; ++i) ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
+    writeFile(events + ".gate", "");
     ASSERT_TRUE(waitFor([&] {
       return sqlite(master.dbPath(), "SELECT count(*) FROM builds WHERE finished=1 AND result=0")[0][0] ==
              std::to_string(builds);
@@ -86,7 +95,7 @@ TEST(Locks, CountingMasterLockPerBuildNeverExceedsItsLimit) {
   const std::string f = e.tmp.sub("events");
   e.up("  - {name: db, scope: master, max_count: 2}\n", "    locks: [{lock: db, access: counting}]\n",
        recordingStep(f), 3, 2);
-  e.forceAndWait(8);
+  e.forceAndWait(8, f);
   EXPECT_EQ(maxConcurrency(f), 2) << readFile(f);  // 6 slots, the lock admits 2
 }
 
@@ -95,7 +104,7 @@ TEST(Locks, ExclusiveMasterLockPerStep) {
   const std::string f = e.tmp.sub("events");
   e.up("  - {name: deploy, scope: master, max_count: 1}\n", "",
        recordingStep(f, ", locks: [{lock: deploy, access: exclusive}]"), 2, 2);
-  e.forceAndWait(5);
+  e.forceAndWait(5, f);
   EXPECT_EQ(maxConcurrency(f), 1) << readFile(f);
 }
 
@@ -104,7 +113,7 @@ TEST(Locks, SlaveScopedLockLimitsEachSlaveSeparately) {
   const std::string f = e.tmp.sub("events");
   e.up("  - {name: cpu, scope: slave, max_count: 1}\n", "    locks: [{lock: cpu, access: counting}]\n",
        recordingStep(f), 2, 3);
-  e.forceAndWait(6);
+  e.forceAndWait(6, f);
   EXPECT_EQ(maxConcurrency(f, "s1"), 1) << readFile(f);
   EXPECT_EQ(maxConcurrency(f, "s2"), 1) << readFile(f);
   EXPECT_EQ(maxConcurrency(f), 2) << "both slaves build at once\n" << readFile(f);
@@ -121,7 +130,7 @@ TEST(Locks, BuildLockWithStepLocksOfOtherBuildsCompletes) {
        recordingStep(f, ", locks: [{lock: b, access: exclusive}]") +
            "      - {shell: {name: after, command: \"true\", locks: [{lock: b, access: exclusive}]}}\n",
        3, 1);
-  e.forceAndWait(6);
+  e.forceAndWait(6, f);
   EXPECT_EQ(maxConcurrency(f), 1) << readFile(f);
   auto waited = sqlite(e.master.dbPath(), "SELECT count(*) FROM builds WHERE properties LIKE '%lock_wait_seconds%'");
   EXPECT_NE(waited[0][0], "0") << "step lock waits are recorded on the builds";
