@@ -419,8 +419,10 @@ int BuildMaster::run(std::function<void()> onReady,
                                if (!im.shuttingDown) im.schedulers->catchUpChanges();
                              },
                              [&im] {
-                               // A build not started yet may pass canAcquireNow now.
-                               if (im.locks->retryClaims()) im.distributor->wake();
+                               // A build not started yet may pass canAcquireNow, or
+                               // the deadlock rule (a plan was dropped), now.
+                               im.locks->retryClaims();
+                               im.distributor->wake();
                              }});
     if (im.db->isShared()) {
       // Master-scoped locks are held in the database too, so that the
@@ -435,6 +437,7 @@ int BuildMaster::run(std::function<void()> onReady,
           3 * std::chrono::duration_cast<std::chrono::seconds>(
                   MasterIdentity::intervalFor(im.config.master.deadAfter)));
       im.locks->setClaims(im.sharedLocks.get());
+      im.distributor->shareLockPlans(im.sharedLocks.get());
       im.reportClaims = std::make_unique<ReportClaims>(*im.db, im.identity->id(), im.clock);
       im.watch = std::make_unique<MasterWatch>(
           *im.db, im.clock, im.identity->id(), im.config.master.deadAfter,
@@ -470,7 +473,8 @@ int BuildMaster::run(std::function<void()> onReady,
       im.watch->setOnTick([&im] {
         if (!im.shuttingDown) im.schedulers->catchUpChanges();
         im.sharedLocks->retryReleases();
-        if (im.locks->retryClaims()) im.distributor->wake();
+        im.locks->retryClaims();
+        im.distributor->wake();  // also for builds the deadlock rule held back
       });
       im.watch->start();
     }

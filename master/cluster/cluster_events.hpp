@@ -18,7 +18,8 @@
 //   bb_scheduler       schedulers released (clean      tries to claim the
 //                      stop, dead master)              schedulers it lacks
 //   bb_lock            master-scoped locks released    tries its waiting lock
-//                      (shared_locks.hpp), a dead      requests again
+//                      or lock plans dropped           requests again and
+//                      (shared_locks.hpp), a dead      wakes its distributor
 //                      master's dropped
 //   bb_status          buildset.created, build.        publishes them on its bus
 //                      started/.finished, step.        for watchers, pages and

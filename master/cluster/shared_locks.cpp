@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/message.hpp"  // Json
 #include "master/db/database.hpp"
 
 namespace bb {
@@ -78,7 +79,86 @@ void SharedLocks::release(const std::vector<db::LockHoldChange>& changes) {
   }
 }
 
+std::string SharedLocks::planText(const BuildLockPlan& plan) {
+  auto list = [](const std::vector<LockAccess>& v) {
+    Json out = Json::array();
+    for (const LockAccess& a : v) out.push_back(Json::array({a.lock, a.access}));
+    return out;
+  };
+  return Json{{"name", plan.name}, {"slave", plan.slave}, {"build", list(plan.buildLocks)},
+              {"steps", list(plan.stepLocks)}}
+      .dump();
+}
+
+std::optional<BuildLockPlan> SharedLocks::parsePlan(const std::string& text, const std::string& master) {
+  const Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.value("name", Json()).is_string() || !j.value("slave", Json()).is_string())
+    return std::nullopt;
+  BuildLockPlan p;
+  p.name = j["name"].get<std::string>() + " on master " + master;
+  p.slave = j["slave"].get<std::string>();
+  auto list = [&j](const char* key, std::vector<LockAccess>& to) {
+    const Json& v = j.value(key, Json());
+    if (!v.is_array()) return false;
+    for (const Json& a : v) {
+      if (!a.is_array() || a.size() != 2 || !a[0].is_string() || !a[1].is_string()) return false;
+      to.push_back(LockAccess{a[0].get<std::string>(), a[1].get<std::string>()});
+    }
+    return true;
+  };
+  if (!list("build", p.buildLocks) || !list("steps", p.stepLocks)) return std::nullopt;
+  return p;
+}
+
+namespace {
+
+std::vector<BuildLockPlan> plansOf(const std::vector<db::LockPlanRecord>& rows) {
+  std::vector<BuildLockPlan> out;
+  for (const auto& r : rows) {
+    if (auto p = SharedLocks::parsePlan(r.plan, r.masterName)) out.push_back(std::move(*p));
+    else spdlog::warn("locks: master {} stored a lock plan this master cannot read ('{}'); it is left out of "
+                      "the deadlock rule",
+                      r.masterName, r.plan.substr(0, 200));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<BuildLockPlan> SharedLocks::others() { return plansOf(db_.lockPlans(self_)); }
+
+bool SharedLocks::admit(std::int64_t key, const BuildLockPlan& plan,
+                        const std::function<bool(const std::vector<BuildLockPlan>&)>& ok) {
+  retryReleases();
+  return db_.admitLockPlan(self_, key, planText(plan), now(),
+                           [&](const std::vector<db::LockPlanRecord>& rows) { return ok(plansOf(rows)); });
+}
+
+void SharedLocks::remove(std::int64_t key) {
+  try {
+    db_.dropLockPlan(self_, key);
+    announceSoon();
+  } catch (const std::exception& e) {
+    spdlog::warn("locks: cannot drop the lock plan of request {} from the database ({}); written again at "
+                 "the next heartbeat",
+                 key, e.what());
+    undroppedPlans_.push_back(key);
+  }
+}
+
 void SharedLocks::retryReleases() {
+  if (!undroppedPlans_.empty()) {
+    try {
+      db_.transaction([&] {
+        for (std::int64_t key : undroppedPlans_) db_.dropLockPlan(self_, key);
+      });
+      spdlog::info("locks: {} lock plan(s) the database had kept are dropped now", undroppedPlans_.size());
+      undroppedPlans_.clear();
+      announceSoon();
+    } catch (const std::exception& e) {
+      spdlog::warn("locks: {} lock plan(s) still not dropped: {}", undroppedPlans_.size(), e.what());
+    }
+  }
   if (unreleased_.empty()) return;
   try {
     // Dropping a hold twice changes nothing (changeLockHolds), so a release

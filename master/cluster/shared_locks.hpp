@@ -14,6 +14,12 @@
 // counting holds that always overlap. A waiter that goes away (its build
 // cancelled, its master dead) stops marking, and its mark stops counting
 // after `markWindow`.
+//
+// Deadlocks across masters: as SharedLockPlans, it stores the lock plan of
+// each build here that holds build locks (Database::admitLockPlan, in turn
+// with the other masters' admissions) and reads the others' plans for the
+// deadlock rule (LockAdmission). A plan dropped is announced on `bb_lock`
+// like a release: a build another master held back may start now.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -22,6 +28,7 @@
 
 #include "common/event_loop.hpp"
 #include "master/db/records.hpp"
+#include "master/locks/lock_admission.hpp"
 #include "master/locks/lock_claims.hpp"
 
 namespace bb::db {
@@ -30,7 +37,7 @@ class Database;
 
 namespace bb {
 
-class SharedLocks : public LockClaims {
+class SharedLocks : public LockClaims, public SharedLockPlans {
  public:
   using Post = std::function<void(std::function<void()>)>;
 
@@ -44,11 +51,22 @@ class SharedLocks : public LockClaims {
   void release(const std::vector<db::LockHoldChange>& changes) override;
   std::vector<db::LockHolderRecord> elsewhere() override;
 
-  // Writes again the releases the database refused (it was unreachable);
-  // until then their slots stay taken for the other masters. Called before
-  // each claim and on the master's heartbeat. Never throws.
+  std::vector<BuildLockPlan> others() override;
+  bool admit(std::int64_t key, const BuildLockPlan& plan,
+             const std::function<bool(const std::vector<BuildLockPlan>&)>& ok) override;
+  void remove(std::int64_t key) override;
+
+  // Writes again the releases (and plan drops) the database refused (it
+  // was unreachable); until then their slots stay taken for the other
+  // masters. Called before each claim and on the master's heartbeat. Never
+  // throws.
   void retryReleases();
-  std::size_t unreleased() const { return unreleased_.size(); }
+  std::size_t unreleased() const { return unreleased_.size() + undroppedPlans_.size(); }
+
+  // A plan as stored, and back ("" / nullopt: not a plan; `master` names
+  // the master it came from in the plan's name).
+  static std::string planText(const BuildLockPlan& plan);
+  static std::optional<BuildLockPlan> parsePlan(const std::string& text, const std::string& master);
 
  private:
   std::int64_t now() const;
@@ -60,6 +78,7 @@ class SharedLocks : public LockClaims {
   Post post_;
   std::function<void()> announce_;
   std::vector<db::LockHoldChange> unreleased_;
+  std::vector<std::int64_t> undroppedPlans_;
   bool announcing_ = false;
   std::chrono::seconds markWindow_;
 };

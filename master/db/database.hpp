@@ -359,8 +359,22 @@ class Database {
   // Who holds `lock` ("" = every lock), by lock, then master, then since.
   std::vector<LockHolderRecord> lockHolders(const std::string& lock = "");
   // Drops every hold of `master` (a dead master, or this one after an
-  // unclean stop); how many.
+  // unclean stop), with its waiting marks and lock plans; how many holds.
   int releaseLockHoldsOf(MasterId master);
+
+  // --- the deadlock rule across masters (lock_plans_db.cpp) ---
+  // Stores `plan` for build `key` of `master` if `admit` accepts the plans
+  // of the other active masters' running builds. The transaction first
+  // updates the one row of lock_plan_gate, so the admissions of several
+  // masters never overlap: each reads every plan stored by the admissions
+  // before it. False, nothing stored, if `admit` refused or `master` is no
+  // longer active (declared dead). Throws DbError (or what `admit` throws).
+  bool admitLockPlan(MasterId master, std::int64_t key, const std::string& plan, std::int64_t now,
+                     const std::function<bool(const std::vector<LockPlanRecord>&)>& admit);
+  // The plans of the active masters other than `except`.
+  std::vector<LockPlanRecord> lockPlans(MasterId except);
+  // Drops build `key`'s plan (the build ended, or never started).
+  void dropLockPlan(MasterId master, std::int64_t key);
 
   // --- cleanup of old history (cleanup_db.cpp) ---
   // Deletes finished builds that finished before `horizon` (UNIX seconds),

@@ -174,7 +174,9 @@ int Database::releaseLockHoldsOf(MasterId master) {
       " exclusive_held = CASE WHEN ?2 = 2 THEN 0 ELSE exclusive_held END"
       " WHERE name = ?1 AND holders > 0";
   static constexpr char kNoWaits[] = "DELETE FROM master_lock_waiters WHERE master_id = ?1";
+  static constexpr char kNoPlans[] = "DELETE FROM master_lock_plans WHERE master_id = ?1";
   stmt(kNoWaits).bind(1, master.value).runAhead();
+  stmt(kNoPlans).bind(1, master.value).runAhead();
   std::vector<std::pair<std::string, std::int64_t>> dropped;
   {
     Statement s = stmt(kDropAll);

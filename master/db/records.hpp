@@ -214,4 +214,14 @@ struct LockHolderRecord {
   std::int64_t since = 0;
 };
 
+// A running build's locks as its master stored them for the deadlock rule
+// across masters (Database::admitLockPlan): `plan` is the master's own
+// text (master/cluster/shared_locks.cpp writes and reads it).
+struct LockPlanRecord {
+  MasterId master;
+  std::string masterName;
+  std::int64_t key = 0;  // the build's request id on that master
+  std::string plan;
+};
+
 }  // namespace bb::db

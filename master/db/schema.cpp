@@ -396,6 +396,25 @@ CREATE TABLE master_lock_waiters (
 );
 )sql";
 
+// Version 15: the deadlock rule across masters (lock_plans_db.cpp). Each
+// running build that holds build locks stores its lock plan; a master
+// admits a build only if, with the other masters' plans, no cycle of lock
+// waits can form. Admissions take turns on the one row of lock_plan_gate.
+constexpr char kSchemaV15[] = R"sql(
+CREATE TABLE master_lock_plans (
+  master_id BIGINT NOT NULL REFERENCES masters(id),
+  build_key BIGINT NOT NULL,
+  plan TEXT NOT NULL,
+  since BIGINT NOT NULL,
+  PRIMARY KEY (master_id, build_key)
+);
+CREATE TABLE lock_plan_gate (
+  id INTEGER PRIMARY KEY,
+  turns BIGINT NOT NULL
+);
+INSERT INTO lock_plan_gate (id, turns) VALUES (1, 0);
+)sql";
+
 const std::vector<Database::MigrationStep>& Database::migrations() {
   // Element i migrates from version i to version i + 1.
   static const std::vector<MigrationStep> kSteps = {
@@ -415,6 +434,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {12, [](Database& db) { db.execScript(kSchemaV12, "adding master locks (version 12)"); }},
       {13, [](Database& db) { db.execScript(kSchemaV13, "adding report claims (version 13)"); }},
       {14, [](Database& db) { db.execScript(kSchemaV14, "adding lock waiters (version 14)"); }},
+      {15, [](Database& db) { db.execScript(kSchemaV15, "adding lock plans (version 15)"); }},
   };
   return kSteps;
 }

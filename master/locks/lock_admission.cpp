@@ -101,12 +101,31 @@ std::vector<std::string> LockAdmission::findCycle(const std::vector<Resolved>& a
   return {};
 }
 
+std::vector<LockAdmission::Resolved> LockAdmission::resolveAll(bool masterScopedOnly) const {
+  std::vector<Resolved> all;
+  all.reserve(admitted_.size() + others_.size() + 2);
+  auto add = [&](const BuildLockPlan& p) {
+    if (!masterScopedOnly) {
+      all.push_back(resolve(p));
+      return;
+    }
+    BuildLockPlan q = p;
+    q.slave.clear();
+    all.push_back(resolve(q));
+  };
+  for (const auto& [key, p] : admitted_) add(p);
+  for (const BuildLockPlan& p : others_) add(p);
+  return all;
+}
+
+void LockAdmission::refreshOthers() {
+  if (shared_) others_ = shared_->others();
+}
+
 std::string LockAdmission::whyNot(const BuildLockPlan& plan) const {
   // A build that holds nothing can only be at the end of a chain of waits.
   if (plan.buildLocks.empty()) return "";
-  std::vector<Resolved> all;
-  all.reserve(admitted_.size() + 1);
-  for (const auto& [key, p] : admitted_) all.push_back(resolve(p));
+  std::vector<Resolved> all = resolveAll(false);
   all.push_back(resolve(plan));
   const std::vector<std::string> cycle = findCycle(all);
   if (cycle.empty()) return "";
@@ -118,20 +137,31 @@ std::string LockAdmission::whyNot(const BuildLockPlan& plan) const {
          "starts when they finish";
 }
 
-void LockAdmission::admit(std::int64_t key, BuildLockPlan plan) { admitted_[key] = std::move(plan); }
+bool LockAdmission::admit(std::int64_t key, BuildLockPlan plan) {
+  // A plan without build locks never closes a cycle (nobody waits for it)
+  // and is not shared.
+  if (shared_ && !plan.buildLocks.empty()) {
+    const bool ok = shared_->admit(key, plan, [&](const std::vector<BuildLockPlan>& others) {
+      others_ = others;
+      return whyNot(plan).empty();
+    });
+    if (!ok) return false;
+    sharedKeys_.insert(key);
+  }
+  admitted_[key] = std::move(plan);
+  return true;
+}
 
-void LockAdmission::remove(std::int64_t key) { admitted_.erase(key); }
+void LockAdmission::remove(std::int64_t key) {
+  admitted_.erase(key);
+  if (sharedKeys_.erase(key) && shared_) shared_->remove(key);
+}
 
 bool LockAdmission::contends(const BuildLockPlan& blocked, const BuildLockPlan& later) const {
   BuildLockPlan a = blocked, b = later;
   a.slave.clear();  // master-scoped locks only
   b.slave.clear();
-  std::vector<Resolved> all;
-  for (const auto& [key, p] : admitted_) {
-    BuildLockPlan q = p;
-    q.slave.clear();
-    all.push_back(resolve(q));
-  }
+  std::vector<Resolved> all = resolveAll(true);
   all.push_back(resolve(a));
   all.push_back(resolve(b));
   const Resolved& x = all[all.size() - 2];

@@ -17,7 +17,9 @@
 // running step never make an edge: a step holding locks runs its command
 // and releases them without waiting for anything.
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,25 @@ struct BuildLockPlan {
 // Every lock any step of `b` takes, each once in its strongest mode.
 std::vector<LockAccess> stepLocksOf(const BuilderEntry& b);
 
+// Several masters on one database (master/cluster/shared_locks.hpp): the
+// plans of the builds the other masters run, and admissions that take
+// turns with theirs, so that no cycle can form across masters either.
+class SharedLockPlans {
+ public:
+  virtual ~SharedLockPlans() = default;
+  // The plans of the other masters' running builds that hold build locks.
+  // Throws if the database cannot be read.
+  virtual std::vector<BuildLockPlan> others() = 0;
+  // Stores `plan` under `key` if `ok(the other masters' plans)` is true,
+  // with no other master admitting meanwhile. Throws if the database
+  // cannot be written (then nothing is stored).
+  virtual bool admit(std::int64_t key, const BuildLockPlan& plan,
+                     const std::function<bool(const std::vector<BuildLockPlan>&)>& ok) = 0;
+  // Drops `key`'s plan and tells the other masters. Never throws: a
+  // failure is logged and written again later.
+  virtual void remove(std::int64_t key) = 0;
+};
+
 class LockAdmission {
  public:
   // `locks` gives the lock definitions (scope, limits); it must outlive this.
@@ -48,10 +69,22 @@ class LockAdmission {
   // why not, naming the running build it could deadlock with. Unknown
   // locks are ignored here (starting the build fails with a clear error).
   std::string whyNot(const BuildLockPlan& plan) const;
-  // Counts the build from now until remove(key).
-  void admit(std::int64_t key, BuildLockPlan plan);
+  // Counts the build from now until remove(key). True, except with shared
+  // plans (setShared), where a build that holds build locks is admitted
+  // only if, with the other masters' plans read at that moment, whyNot()
+  // still says nothing: false then, and nothing is counted. Throws what
+  // SharedLockPlans::admit throws.
+  bool admit(std::int64_t key, BuildLockPlan plan);
   void remove(std::int64_t key);
   std::size_t size() const { return admitted_.size(); }
+
+  // Several masters: whyNot() and contends() also count the builds the
+  // other masters run, as last read by refreshOthers() (or admit()).
+  void setShared(SharedLockPlans* shared) { shared_ = shared; }
+  bool shared() const { return shared_ != nullptr; }
+  // Reads the other masters' plans again. Throws on a database error (the
+  // plans read before stay).
+  void refreshOthers();
 
   // Fairness: `blocked` may not start now; `later` comes after it in the
   // queue. True if starting `later` first could keep `blocked` waiting
@@ -71,8 +104,14 @@ class LockAdmission {
   // The names along a cycle of mayWaitFor edges in `all`, empty if none.
   std::vector<std::string> findCycle(const std::vector<Resolved>& all) const;
 
+  // Every plan that counts: this master's admitted ones, then the others'.
+  std::vector<Resolved> resolveAll(bool masterScopedOnly) const;
+
   const LockManager& locks_;
   std::map<std::int64_t, BuildLockPlan> admitted_;
+  SharedLockPlans* shared_ = nullptr;
+  std::vector<BuildLockPlan> others_;  // the other masters' running builds
+  std::set<std::int64_t> sharedKeys_;  // admitted_ keys stored with shared_
 };
 
 }  // namespace bb

@@ -48,6 +48,8 @@ void BuildRequestDistributor::configure(const MasterConfig& config) {
   masterName_ = config.master.name;
   pingTimeout_ = config.master.pingTimeout;
   maxRetries_ = config.master.maxRetries;
+  anyBuildLocks_ = std::any_of(config.builders.begin(), config.builders.end(),
+                               [](const BuilderEntry& b) { return !b.locks.empty(); });
   masterScopedLocks_.clear();
   for (const auto& l : config.locks)
     if (l.scope == "master") masterScopedLocks_.insert(l.name);
@@ -56,6 +58,12 @@ void BuildRequestDistributor::configure(const MasterConfig& config) {
 void BuildRequestDistributor::setLocks(LockManager* locks) {
   locks_ = locks;
   admission_ = locks ? std::make_unique<LockAdmission>(*locks) : nullptr;
+  if (admission_) admission_->setShared(sharedPlans_);
+}
+
+void BuildRequestDistributor::shareLockPlans(SharedLockPlans* plans) {
+  sharedPlans_ = plans;
+  if (admission_) admission_->setShared(plans);
 }
 
 BuildLockPlan BuildRequestDistributor::planFor(const BuilderEntry& b, const std::string& slave) const {
@@ -99,6 +107,17 @@ void BuildRequestDistributor::distribute() {
       break;
     }
   if (!anyFree) return;
+  // Several masters: the builds the others run count for the deadlock rule
+  // too (read once a pass; admitting a build reads them again, in turn).
+  if (admission_ && admission_->shared() && anyBuildLocks_) {
+    try {
+      admission_->refreshOthers();
+    } catch (const std::exception& e) {
+      spdlog::warn("reading the other masters' lock plans failed ({}); the deadlock rule uses the ones "
+                   "read before",
+                   e.what());
+    }
+  }
 
   // FIFO for build locks, before the builds exist: a request that has a
   // free slave but cannot have its build locks now (or is being pinged)
@@ -131,7 +150,7 @@ void BuildRequestDistributor::distribute() {
       continue;
     }
     reserve(b.locks, reserved);  // until its build takes them, a moment later
-    pingThenStart(req, slave);
+    if (!pingThenStart(req, slave)) blocked.push_back(planFor(b, ""));
   }
 }
 
@@ -168,16 +187,27 @@ std::function<bool(const std::string&)> BuildRequestDistributor::locksFree(
   };
 }
 
-void BuildRequestDistributor::pingThenStart(const db::BuildRequestRecord& req,
+bool BuildRequestDistributor::pingThenStart(const db::BuildRequestRecord& req,
                                             std::shared_ptr<RemoteSlave> slave) {
+  // From the ping on, the build counts for the deadlock rule. With several
+  // masters the rule is asked again here, in turn with the others, and may
+  // say no (another master admitted a crossing build meanwhile): the
+  // request then stays pending, woken when their builds end.
+  if (auto bit = builders_.find(req.builder); admission_ && bit != builders_.end()) {
+    bool admitted = false;
+    try {
+      admitted = admission_->admit(req.id, planFor(bit->second, slave->name()));
+    } catch (const std::exception& e) {
+      spdlog::warn("request {}: storing its lock plan for the other masters failed ({}); it waits", req.id,
+                   e.what());
+    }
+    if (!admitted) return false;
+  }
   // The request stays unclaimed (at the front of its queue) while the
   // slave is pinged, and the slave's slot is taken so no other build can
   // claim it meanwhile.
   pinging_.insert(req.id);
   slaves_.buildStarted(slave->name());
-  // From the ping on, the build counts for the deadlock rule.
-  if (auto bit = builders_.find(req.builder); admission_ && bit != builders_.end())
-    admission_->admit(req.id, planFor(bit->second, slave->name()));
   slave->ping(pingTimeout_, [this, req, slave](bool alive) {
     pinging_.erase(req.id);
     auto release = [&] {
@@ -221,6 +251,7 @@ void BuildRequestDistributor::pingThenStart(const db::BuildRequestRecord& req,
       if (!running_.count(req.id)) release();
     }
   });
+  return true;
 }
 
 void BuildRequestDistributor::startBuild(const BuilderEntry& builder,

@@ -46,6 +46,9 @@ class BuildRequestDistributor {
 
   // Builds take their locks here; a released lock wakes the distributor.
   void setLocks(LockManager* locks);
+  // Several masters on one database: the deadlock rule counts the other
+  // masters' builds too (LockAdmission::setShared). Set after setLocks.
+  void shareLockPlans(SharedLockPlans* plans);
   // What builds' trigger steps start BuildSets with (see BuildEnv).
   void setSchedulers(SchedulerSet* schedulers) { schedulers_ = schedulers; }
   // Where builds keep writes refused for a full disk (BuildEnv::storage).
@@ -87,7 +90,9 @@ class BuildRequestDistributor {
                              const std::vector<LockAccess>& reserved) const;
   // The slave's slot is reserved; ping it, then claim and start (unless
   // it began draining meanwhile).
-  void pingThenStart(const db::BuildRequestRecord& req, std::shared_ptr<class RemoteSlave> slave);
+  // False if the deadlock rule across masters refused the build at the
+  // last moment (nothing taken; the request stays pending).
+  bool pingThenStart(const db::BuildRequestRecord& req, std::shared_ptr<class RemoteSlave> slave);
   void startBuild(const BuilderEntry& builder, const db::BuildRequestRecord& req,
                   std::shared_ptr<class RemoteSlave> slave);
   db::Database& db_;
@@ -101,6 +106,8 @@ class BuildRequestDistributor {
   std::map<std::int64_t, std::shared_ptr<Build>> running_;  // by request id
   std::set<std::int64_t> pinging_;                          // request ids
   std::set<std::string> masterScopedLocks_;  // names, from the config
+  bool anyBuildLocks_ = false;               // some builder has build locks
+  SharedLockPlans* sharedPlans_ = nullptr;
   std::chrono::milliseconds pingTimeout_{10000};
   int maxRetries_ = 3;
   std::shared_ptr<const SecretStore> secrets_;

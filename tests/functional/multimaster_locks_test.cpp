@@ -55,6 +55,8 @@ class MultimasterLocks : public ::testing::Test {
            "locks:\n"
            "  - {name: pool, scope: master, max_count: 2}\n"
            "  - {name: deploy, scope: master}\n"
+           "  - {name: l1, scope: master}\n"
+           "  - {name: l2, scope: master}\n"
            "builders:\n"
            "  - {name: pooled, slaves: " + all + ", locks: [{lock: pool, access: counting}],\n"
            "     steps: [{shell: {command: " + q(record(tmp.sub("pool-events"))) + "}}]}\n"
@@ -70,8 +72,21 @@ class MultimasterLocks : public ::testing::Test {
            "  - {name: stream, slaves: [s1, s2], locks: [{lock: pool, access: counting}],\n"
            "     steps: [{shell: {command: " + q(record(tmp.sub("stream-events"), "1")) + "}}]}\n"
            "  - {name: grab, slaves: [s3], locks: [{lock: pool, access: exclusive}],\n"
-           "     steps: [{shell: {command: " + q(record(tmp.sub("grab-events"))) + "}}]}\n"
-           "schedulers: [{name: force, type: force, builders: [pooled, solo, holder, waiter, stream, grab]}]\n";
+           "     steps: [{shell: {command: " + q(record(tmp.sub("grab-events"))) + "}}]}\n" +
+           crossed("crossx", "s1", "l1", "l2") + crossed("crossy", "s3", "l2", "l1") +
+           "schedulers: [{name: force, type: force, builders: [pooled, solo, holder, waiter, stream, grab, crossx, "
+           "crossy]}]\n";
+  }
+  // A builder holding `held` for its whole build whose second step wants
+  // `wanted`: its first step records the build's start, its last the end.
+  std::string crossed(const std::string& name, const std::string& slave, const std::string& held,
+                      const std::string& wanted) {
+    const std::string f = tmp.sub("cross-events");
+    return "  - {name: " + name + ", slaves: [" + slave + "], locks: [{lock: " + held + ", access: exclusive}],\n"
+           "     steps: [{shell: {command: " + q("echo start " + name + " $(date +%s%N) >> " + f + "; sleep 0.3") +
+           "}},\n"
+           "             {shell: {command: " + q("sleep 0.1; echo end " + name + " $(date +%s%N) >> " + f) +
+           ", locks: [{lock: " + wanted + ", access: exclusive}]}}]}\n";
   }
   void startMasters(bool both) {
     a.create();
@@ -249,6 +264,31 @@ TEST_F(MultimasterLocks, AMasterDropsItsStaleHoldsWhenItStartsAgain) {
   ASSERT_TRUE(a.waitForLog("1 lock hold(s) dropped")) << a.log();
   EXPECT_EQ(count("master_lock_holders"), 0);
   EXPECT_EQ(one("SELECT holders FROM master_locks WHERE name = 'deploy'"), "0");
+}
+
+// The deadlock rule across masters: builds of crossx on ma hold l1 for
+// their whole run and want l2 in a step; builds of crossy on mb hold l2 and
+// want l1. Run together, each would wait for the other for ever (each
+// master's own rule sees only its own builds). With the plans shared in
+// the database, no crossx build runs while a crossy build does, and all
+// ten complete.
+TEST_F(MultimasterLocks, CrossedBuildAndStepLocksOnTwoMastersAllComplete) {
+  startMasters(true);
+  startSlave(s1, a, "s1");
+  startSlave(s3, b, "s3");
+  for (int i = 0; i < 5; ++i) {
+    force(a, "crossx", 200 + i);
+    force(b, "crossy", 300 + i);
+  }
+  const std::string done = "buildrequests WHERE complete = 1 AND builder IN ('crossx', 'crossy')";
+  ASSERT_TRUE(waitFor([&] { return count(done) == 10; }, 120s))
+      << count(done) << " done\n" << readFile(tmp.sub("cross-events")) << a.log() << b.log();
+  EXPECT_EQ(count("builds WHERE builder IN ('crossx', 'crossy') AND result = 0"), 10);
+  EXPECT_EQ(count("builds WHERE builder = 'crossx' AND master_id = " + masterId("ma")), 5);
+  EXPECT_EQ(count("builds WHERE builder = 'crossy' AND master_id = " + masterId("mb")), 5);
+  EXPECT_EQ(overlappingRuns(tmp.sub("cross-events")), 1) << readFile(tmp.sub("cross-events"));
+  EXPECT_EQ(count("master_lock_plans"), 0) << "every plan dropped when its build ended";
+  EXPECT_EQ(count("master_lock_holders"), 0);
 }
 
 }  // namespace

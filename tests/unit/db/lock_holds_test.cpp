@@ -156,5 +156,37 @@ TEST_F(LockHolds, ADeadMastersWaitingMarkHoldsNothingBack) {
   EXPECT_TRUE(db.lockWaiters("db", a, 0).empty()) << "its old mark went with its holds";
 }
 
+// The deadlock rule across masters stores plans (lock_plans_db.cpp): a
+// master sees the other active masters' plans, never its own; a plan the
+// check refuses is not stored; a dead master stores none and its plans go
+// with its holds.
+TEST_F(LockHolds, LockPlansAreSeenByTheOtherMastersAndGoWithTheirMaster) {
+  std::vector<LockPlanRecord> seen;
+  auto accept = [&](const std::vector<LockPlanRecord>& others) {
+    seen = others;
+    return true;
+  };
+  EXPECT_TRUE(db.admitLockPlan(a, 7, "plan-a7", 200, accept));
+  EXPECT_TRUE(seen.empty());
+  EXPECT_TRUE(db.admitLockPlan(b, 3, "plan-b3", 200, accept));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].masterName, "alpha");
+  EXPECT_EQ(seen[0].key, 7);
+  EXPECT_EQ(seen[0].plan, "plan-a7");
+  EXPECT_FALSE(db.admitLockPlan(b, 4, "plan-b4", 200, [](const auto&) { return false; }));
+  ASSERT_EQ(db.lockPlans(a).size(), 1u) << "the refused plan was not stored";
+  EXPECT_EQ(db.lockPlans(a)[0].plan, "plan-b3");
+  EXPECT_TRUE(db.lockPlans(b).size() == 1 && db.lockPlans(b)[0].plan == "plan-a7");
+
+  db.dropLockPlan(b, 3);
+  EXPECT_TRUE(db.lockPlans(a).empty());
+  ASSERT_TRUE(db.declareMasterDead(a, 150));
+  EXPECT_TRUE(db.lockPlans(b).empty()) << "a dead master's plans count for nothing";
+  EXPECT_FALSE(db.admitLockPlan(a, 8, "plan-a8", 200, accept)) << "a master declared dead stores no plan";
+  db.releaseLockHoldsOf(a);
+  a = db.registerMaster("alpha", 300);
+  EXPECT_TRUE(db.lockPlans(b).empty()) << "its old plans went with its holds";
+}
+
 }  // namespace
 }  // namespace bb::db

@@ -163,5 +163,53 @@ TEST_F(SharedLocksTest, AWaiterThatStopsAskingHoldsNothingBackForLong) {
   EXPECT_EQ(a.grantedLater, (std::vector<std::string>{"build x #2"})) << "the mark is stale now";
 }
 
+// The deadlock rule across masters: a build on alpha holding `deploy` for
+// its whole run whose step wants `db` exclusively, and a build on beta
+// holding `db` whose step wants `deploy`, would each wait for the other in
+// a step. Beta's admission reads alpha's stored plan (even when the plans
+// it read for its pass are stale) and refuses; once alpha's build ends and
+// its plan is dropped (announced on bb_lock), beta's is admitted.
+TEST_F(SharedLocksTest, CrossedBuildsOnTwoMastersAreNotAdmittedTogether) {
+  LockAdmission ruleA(a.locks), ruleB(b.locks);
+  ruleA.setShared(&a.claims);
+  ruleB.setShared(&b.claims);
+  const BuildLockPlan x{"a build of x", "s1", {{"deploy", "exclusive"}}, {{"db", "exclusive"}}};
+  const BuildLockPlan y{"a build of y", "s3", {{"db", "exclusive"}}, {{"deploy", "exclusive"}}};
+  ruleB.refreshOthers();  // beta's pass reads before alpha admits
+  ASSERT_TRUE(ruleA.admit(1, x));
+  EXPECT_EQ(ruleB.whyNot(y), "") << "the plans beta read are stale";
+  EXPECT_FALSE(ruleB.admit(5, y)) << "admitting reads them again, in turn";
+  const std::string why = ruleB.whyNot(y);
+  EXPECT_NE(why.find("a build of x on master alpha"), std::string::npos) << why;
+  EXPECT_EQ(ruleB.size(), 0u);
+  EXPECT_TRUE(ruleB.admit(6, {"a build of z", "s3", {{"db", "exclusive"}}, {}})) << "no crossing, no cycle";
+  EXPECT_TRUE(ruleB.admit(7, {"a build of w", "s3", {}, {{"deploy", "exclusive"}}}))
+      << "a build without build locks is not stored";
+  EXPECT_EQ(db.lockPlans(a.id).size(), 1u);
+
+  ruleA.remove(1);
+  a.runPosted();
+  EXPECT_EQ(announcedByA, 1) << "a dropped plan is announced like a release";
+  ruleB.remove(6);
+  EXPECT_TRUE(ruleB.admit(5, y));
+  EXPECT_FALSE(ruleA.admit(2, x)) << "now the other way round";
+}
+
+TEST_F(SharedLocksTest, APlanReadsBackAsWrittenAndAnUnreadableOneIsRefused) {
+  const BuildLockPlan p{"a build of x", "s1", {{"deploy", "exclusive"}, {"cpu", "counting"}}, {{"db", "counting"}}};
+  auto back = SharedLocks::parsePlan(SharedLocks::planText(p), "alpha");
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->name, "a build of x on master alpha");
+  EXPECT_EQ(back->slave, "s1");
+  ASSERT_EQ(back->buildLocks.size(), 2u);
+  EXPECT_EQ(back->buildLocks[1].lock, "cpu");
+  EXPECT_EQ(back->buildLocks[1].access, "counting");
+  ASSERT_EQ(back->stepLocks.size(), 1u);
+  EXPECT_EQ(back->stepLocks[0].lock, "db");
+  for (const char* bad : {"", "[]", "{\"name\": 1}", "{\"name\": \"n\", \"slave\": \"\", \"build\": [[\"l\"]], "
+                          "\"steps\": []}", "{\"name\": \"n\", \"slave\": \"\"}"})
+    EXPECT_FALSE(SharedLocks::parsePlan(bad, "alpha").has_value()) << bad;
+}
+
 }  // namespace
 }  // namespace bb
