@@ -78,7 +78,7 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
                     EventType::RequestPriority, EventType::BuildsetCompleted,
                     // status, for watchers, pages and reporters elsewhere
                     EventType::BuildsetCreated, EventType::BuildStarted, EventType::StepStarted,
-                    EventType::StepFinished, EventType::BuildFinished};
+                    EventType::StepFinished, EventType::BuildFinished, EventType::LogLines};
   s.maxQueue = 1000000;  // it only appends an id per event
   s.deliver = [this](const Event& e) {
     switch (e.type) {

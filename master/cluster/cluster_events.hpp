@@ -23,7 +23,7 @@
 //                      master's dropped
 //   bb_status          buildset.created, build.        publishes them on its bus
 //                      started/.finished, step.        for watchers, pages and
-//                      started/.finished               reporters (status_relay.hpp)
+//                      started/.finished, log.lines    reporters (status_relay.hpp)
 //
 // On a database one master has alone (SQLite) nothing is made: the
 // master's own event bus already reaches everything.

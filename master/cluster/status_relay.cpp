@@ -18,6 +18,7 @@ char letterOf(EventType t) {
     case EventType::StepStarted: return 't';
     case EventType::StepFinished: return 'u';
     case EventType::BuildFinished: return 'f';
+    case EventType::LogLines: return 'l';
     default: return 0;
   }
 }
@@ -37,6 +38,7 @@ std::int64_t StatusRelay::rowIdOf(const Event& e) {
     case EventType::BuildFinished: return e.buildId;
     case EventType::StepStarted:
     case EventType::StepFinished: return e.data.value("step_id", std::int64_t{0});
+    case EventType::LogLines: return e.data.value("log_id", std::int64_t{0});
     default: return 0;
   }
 }
@@ -46,10 +48,15 @@ std::optional<std::string> StatusRelay::tokenFor(const Event& e) {
   const char letter = letterOf(e.type);
   const std::int64_t id = rowIdOf(e);
   if (!letter || id <= 0) return std::nullopt;  // id 0: a build that never got its row
-  return std::string(1, letter) + std::to_string(id);
+  std::string token = std::string(1, letter) + std::to_string(id);
+  if (e.type == EventType::LogLines)
+    for (const char* key : {"first_byte", "end_byte", "newlines"})
+      token += "." + std::to_string(e.data.value(key, std::int64_t{0}));
+  return token;
 }
 
 bool StatusRelay::relay(const std::string& token, std::string& why) {
+  if (!token.empty() && token[0] == 'l') return logLines(token, why);
   std::int64_t id = 0;
   const char* p = token.data();
   if (token.size() < 2 || std::from_chars(p + 1, p + token.size(), id).ptr != p + token.size() || id <= 0) {
@@ -112,6 +119,49 @@ bool StatusRelay::build(EventType type, std::int64_t buildId, std::string& why) 
   return true;
 }
 
+bool StatusRelay::logLines(const std::string& token, std::string& why) {
+  // l<log>.<first>.<end>.<newlines>
+  std::int64_t n[4] = {};
+  const char* p = token.data() + 1;
+  const char* end = token.data() + token.size();
+  for (int i = 0; i < 4; ++i) {
+    const auto r = std::from_chars(p, end, n[i]);
+    const bool last = i == 3;
+    if (r.ec != std::errc() || n[i] < 0 || (last ? r.ptr != end : (r.ptr == end || *r.ptr != '.'))) {
+      why = "malformed token '" + token + "'";
+      return false;
+    }
+    p = r.ptr + 1;
+  }
+  if (n[0] <= 0 || n[2] < n[1]) {
+    why = "malformed token '" + token + "'";
+    return false;
+  }
+  if (!events_.anyoneMayWant(EventType::LogLines, /*fromOtherMaster=*/true)) return true;  // nobody watches
+  auto it = logKeys_.find(n[0]);
+  if (it == logKeys_.end()) {
+    auto log = db_.getLog(n[0]);
+    auto s = log ? db_.getStep(log->stepId) : std::nullopt;
+    auto b = s ? db_.getBuild(s->buildId) : std::nullopt;
+    if (!log || !s || !b) {
+      why = "log " + std::to_string(n[0]) + " (or its step or build) is not in the database";
+      return false;
+    }
+    constexpr std::size_t kKeptLogs = 1024;
+    if (logKeys_.size() >= kKeptLogs) logKeys_.clear();
+    Event keys = buildEvent(db_, EventType::LogLines, *b);
+    keys.data["step"] = s->number;  // with the build's "number"
+    keys.data["step_id"] = s->id;
+    it = logKeys_.emplace(n[0], std::move(keys)).first;
+  }
+  Event e = it->second;
+  // The data of Build's own log.lines event, in its order.
+  e.data = Json{{"step", it->second.data["step"]},     {"log_id", n[0]},   {"first_byte", n[1]},
+                {"end_byte", n[2]}, {"newlines", n[3]}, {"number", it->second.data["number"]}};
+  events_.publish(std::move(e));
+  return true;
+}
+
 bool StatusRelay::step(EventType type, std::int64_t stepId, std::string& why) {
   auto s = db_.getStep(stepId);
   auto b = s ? db_.getBuild(s->buildId) : std::nullopt;
@@ -131,6 +181,8 @@ bool StatusRelay::step(EventType type, std::int64_t stepId, std::string& why) {
   } else {
     e.data["result"] = std::string(toString(s->result));
     e.data["text"] = s->text;
+    for (auto it = logKeys_.begin(); it != logKeys_.end();)
+      it = it->second.data.value("step_id", std::int64_t{0}) == stepId ? logKeys_.erase(it) : std::next(it);
   }
   events_.publish(std::move(e));
   return true;

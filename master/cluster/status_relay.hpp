@@ -13,10 +13,17 @@
 //   t<id>    step.started          the step, its build and its stdio log
 //   u<id>    step.finished         the step and its build
 //   f<id>    build.finished        the build
+//   l<id>.<first>.<end>.<newlines>
+//            log.lines             the log, its step and build (once per
+//                                  log; the range is in the token)
 //
 // The relayed event has the keys and data of the local one (the tests
-// compare them), with the time it was heard.
+// compare them), with the time it was heard. log.lines, the one event a
+// running build repeats, is read and published only while a subscriber
+// here may take it (a `buildbot watch`, an event stream with the log
+// topic): a master nobody watches pays nothing but the token.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -40,7 +47,7 @@ class StatusRelay {
   // wherever they happened: the ones relayed here, request.created with
   // its BuildSet's, and buildset.completed (bb_buildset_done).
   static bool heardEverywhere(EventType t);
-  // The id of the row `e` is about: its BuildSet, request, build or step
+  // The id of the row `e` is about: its BuildSet, request, build, step or log
   // (0 for a type heardEverywhere() does not name).
   static std::int64_t rowIdOf(const Event& e);
 
@@ -53,9 +60,13 @@ class StatusRelay {
   bool build(EventType type, std::int64_t buildId, std::string& why);
   bool step(EventType type, std::int64_t stepId, std::string& why);
   bool buildset(std::int64_t buildsetId, std::string& why);
+  bool logLines(const std::string& token, std::string& why);
 
   db::Database& db_;
   EventBus& events_;
+  // Log id -> the keys and step of its log.lines events, read once per
+  // log (forgotten when its step finishes, and all at once past a bound).
+  std::map<std::int64_t, Event> logKeys_;
 };
 
 }  // namespace bb

@@ -117,6 +117,12 @@ EventBus::Subscription EventBus::subscribe(Subscriber s) {
   return out;
 }
 
+bool EventBus::anyoneMayWant(EventType t, bool fromOtherMaster) const {
+  for (const auto& [id, sub] : subs_)
+    if (sub->spec.filter.mayMatch(t, fromOtherMaster)) return true;
+  return false;
+}
+
 void EventBus::unsubscribe(std::uint64_t id) {
   auto it = subs_.find(id);
   if (it == subs_.end()) return;

@@ -95,6 +95,9 @@ class EventBus {
 
   std::uint64_t lastSeq() const { return seq_; }
   std::size_t subscriberCount() const { return subs_.size(); }
+  // Whether a subscriber could take an event of type `t` (relayed from
+  // another master or not): what is worth reading rows for.
+  bool anyoneMayWant(EventType t, bool fromOtherMaster) const;
   std::uint64_t droppedCount() const { return dropped_; }
 
  private:

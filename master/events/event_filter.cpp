@@ -24,6 +24,12 @@ bool EventFilter::matches(const Event& e) {
   return true;
 }
 
+bool EventFilter::mayMatch(EventType t, bool fromOtherMaster) const {
+  if (fromOtherMaster && !otherMasters) return false;
+  if (!types.empty() && !types.count(t)) return false;
+  return topics.empty() || topics.count(std::string(topicOf(t))) > 0;
+}
+
 namespace {
 
 std::optional<std::string> optText(const Json& p, const char* key) {

@@ -28,6 +28,9 @@ struct EventFilter {
   // Whether `e` matches. Not const: a change filter remembers the BuildSets
   // made for its change as their buildset.created events pass.
   bool matches(const Event& e);
+  // Whether some event of type `t` (from another master or not) could
+  // match: its type and topic, before its keys are known.
+  bool mayMatch(EventType t, bool fromOtherMaster) const;
 
   // From a client's subscribe params ({topics: [..], builder, slave,
   // scheduler, buildset_id, build_id, change_id, local_only}); throws

@@ -10,7 +10,10 @@ namespace bb {
 
 std::string ReportClaims::subjectOf(const Event& e) {
   if (!StatusRelay::heardEverywhere(e.type)) return "";  // heard on its own master only
-  return std::string(toString(e.type)) + " " + std::to_string(StatusRelay::rowIdOf(e));
+  std::string subject = std::string(toString(e.type)) + " " + std::to_string(StatusRelay::rowIdOf(e));
+  // A log has many: each is its range's.
+  if (e.type == EventType::LogLines) subject += ":" + std::to_string(e.data.value("end_byte", std::int64_t{0}));
+  return subject;
 }
 
 bool ReportClaims::mine(const std::string& reporter, const Event& e) {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "tests/functional/harness.hpp"
@@ -138,8 +139,9 @@ TEST_F(Multimaster, ABuildsetCompletedOnOneMasterTriggersADependentOnAnother) {
 
 // `buildbot watch` on master B and B's event stream see a build that runs
 // on master A, as it happens (bb_status): the BuildSet, its request, the
-// build and its step, each marked other_master and with the keys and data
-// A's own watchers get. A client that asks for local_only does not.
+// build, its step and each range of the step's output, each marked
+// other_master and with the keys and data A's own watchers get. A client
+// that asks for local_only does not.
 TEST_F(Multimaster, WatchersAndTheEventStreamOfOneMasterSeeTheBuildsOfAnother) {
   const int webB = freePort();
   startBoth("", ", web_port: " + std::to_string(webB));
@@ -195,8 +197,8 @@ TEST_F(Multimaster, WatchersAndTheEventStreamOfOneMasterSeeTheBuildsOfAnother) {
   const auto at = [&](const std::string& t) {
     return std::find(relayedOrder.begin(), relayedOrder.end(), t) - relayedOrder.begin();
   };
-  for (const char* t : {"buildset.created", "request.created", "build.started", "step.started", "step.finished",
-                        "build.finished"}) {
+  for (const char* t : {"buildset.created", "request.created", "build.started", "step.started", "log.lines",
+                        "step.finished", "build.finished"}) {
     ASSERT_TRUE(local.count(t)) << "no " << t << " on ma:\n" << readFile(tmp.sub("watch-a"));
     ASSERT_TRUE(relayed.count(t)) << "no " << t << " on mb:\n" << readFile(tmp.sub("watch-b"));
     const Json& l = local.at(t);
@@ -209,7 +211,22 @@ TEST_F(Multimaster, WatchersAndTheEventStreamOfOneMasterSeeTheBuildsOfAnother) {
   }
   EXPECT_LT(at("buildset.created"), at("build.started"));
   EXPECT_LT(at("build.started"), at("step.started"));
-  EXPECT_LT(at("step.started"), at("step.finished"));
+  EXPECT_LT(at("step.started"), at("log.lines"));
+  EXPECT_LT(at("log.lines"), at("step.finished"));
+  // Every range of the step's output, in order, as on ma.
+  const auto linesOf = [](const std::string& text) {
+    std::vector<Json> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) {
+        const Json ev = Json::parse(line);
+        if (ev["type"] == "log.lines") out.push_back(ev["data"]);
+      }
+    return out;
+  };
+  const auto localLines = linesOf(readFile(tmp.sub("watch-a")));
+  EXPECT_FALSE(localLines.empty());
+  EXPECT_EQ(localLines, linesOf(readFile(tmp.sub("watch-b"))));
   EXPECT_LT(at("step.finished"), at("build.finished"));
   EXPECT_EQ(relayed.at("build.finished")["data"].value("result", ""), "success");
   EXPECT_EQ(std::to_string(relayed.at("build.started").value("build_id", 0)), one("SELECT id FROM builds"));

@@ -151,7 +151,9 @@ TEST_F(StatusRelayTest, TokensAreMadeForLocalStatusEventsOnly) {
   Event log;
   log.type = EventType::LogLines;
   log.buildId = 7;
-  EXPECT_EQ(StatusRelay::tokenFor(log), std::nullopt);
+  EXPECT_EQ(StatusRelay::tokenFor(log), std::nullopt) << "no log id";
+  log.data = Json{{"step", 1}, {"log_id", 5}, {"first_byte", 100}, {"end_byte", 250}, {"newlines", 3}};
+  EXPECT_EQ(StatusRelay::tokenFor(log), "l5.100.250.3") << "the range travels in the token";
   Event noRow;
   noRow.type = EventType::BuildFinished;  // a build that failed before its row
   EXPECT_EQ(StatusRelay::tokenFor(noRow), std::nullopt);
@@ -169,12 +171,75 @@ TEST_F(StatusRelayTest, ReportClaimsLetOneMasterReportARelayedKindAndEveryMaster
   EXPECT_FALSE(onA.mine("mail:m", fin));
   EXPECT_TRUE(onA.mine("irc:m", fin));
   // What no other master hears of is always this master's: no claim.
+  Event slave;
+  slave.type = EventType::SlaveAttached;
+  slave.slave = "s1";
+  EXPECT_EQ(ReportClaims::subjectOf(slave), "");
+  EXPECT_TRUE(onA.mine("http_push:h", slave));
+  EXPECT_TRUE(onB.mine("http_push:h", slave));
+  // A log's output is relayed too: each range is claimed once.
   Event lines;
   lines.type = EventType::LogLines;
   lines.buildId = 4;
-  EXPECT_EQ(ReportClaims::subjectOf(lines), "");
+  lines.data = Json{{"log_id", 6}, {"first_byte", 0}, {"end_byte", 100}};
+  EXPECT_EQ(ReportClaims::subjectOf(lines), "log.lines 6:100");
   EXPECT_TRUE(onA.mine("http_push:h", lines));
-  EXPECT_TRUE(onB.mine("http_push:h", lines));
+  EXPECT_FALSE(onB.mine("http_push:h", lines));
+  lines.data = Json{{"log_id", 6}, {"first_byte", 100}, {"end_byte", 180}};
+  EXPECT_TRUE(onB.mine("http_push:h", lines)) << "the next range is a new claim";
+}
+
+// log.lines: the range comes in the token, the keys from the log's rows
+// (read once per log); with nobody here who may want it, nothing is read.
+TEST_F(StatusRelayTest, LogLinesCarryTheirRangeAndTheKeysOfTheirBuild) {
+  makeBuild();
+  const std::string log = "l" + std::to_string(logId);
+  ASSERT_TRUE(relay(log + ".0.120.4")) << why;
+  ASSERT_TRUE(relay(log + ".120.130.1")) << why;
+  ASSERT_EQ(seen.size(), 2u);
+  const Event& e = seen[0];
+  EXPECT_EQ(e.type, EventType::LogLines);
+  EXPECT_TRUE(e.fromOtherMaster);
+  EXPECT_EQ(e.builder, "b1");
+  EXPECT_EQ(e.slave, "s1");
+  EXPECT_EQ(e.buildId, build.id);
+  EXPECT_EQ(e.requestId, requestId);
+  EXPECT_EQ(e.buildsetId, buildsetId);
+  EXPECT_EQ(e.data, (Json{{"number", 1}, {"step", 1}, {"log_id", logId}, {"first_byte", 0}, {"end_byte", 120},
+                          {"newlines", 4}}));
+  EXPECT_EQ(seen[1].data["first_byte"], 120);
+  EXPECT_EQ(seen[1].data["end_byte"], 130);
+  EXPECT_EQ(seen[1].buildId, build.id);
+
+  for (const std::string bad : {"l", "l5", "l5.1.2", "l5.3.2.1", "l5.0.1.1x", "l-5.0.1.1", "l5.0..1", "l0.0.1.1"}) {
+    EXPECT_FALSE(relay(bad)) << bad;
+    EXPECT_NE(why.find("malformed"), std::string::npos) << bad << ": " << why;
+  }
+  EXPECT_FALSE(relay("l999.0.10.1"));
+  EXPECT_NE(why.find("log 999"), std::string::npos) << why;
+  EXPECT_EQ(seen.size(), 2u);
+}
+
+TEST(StatusRelay, LogLinesNobodyHereMayWantAreNotReadAtAll) {
+  ManualClock clock;
+  db::Database db{":memory:"};  // no schema: any read would throw
+  std::deque<std::function<void()>> tasks;
+  EventBus bus{clock, [&](std::function<void()> fn) { tasks.push_back(std::move(fn)); },
+               [&](std::function<void()> fn) { db.afterCommit(std::move(fn)); }};
+  Subscriber local;
+  local.name = "reporter of this master's builds only";
+  local.deliver = [](const Event&) { return true; };
+  bus.subscribe(std::move(local));
+  Subscriber builds;
+  builds.name = "watch of other masters' builds";
+  builds.filter.otherMasters = true;
+  builds.filter.topics = {"build"};
+  builds.deliver = [](const Event&) { return true; };
+  bus.subscribe(std::move(builds));
+  StatusRelay relayer{db, bus};
+  std::string why;
+  EXPECT_TRUE(relayer.relay("l999.0.10.1", why)) << why;
+  EXPECT_FALSE(relayer.relay("l999.0", why)) << "a malformed token is still refused";
 }
 
 TEST(ReportClaims, AClaimTheDatabaseCannotAnswerCountsAsWon) {
