@@ -128,6 +128,7 @@ void BuildsetService::completed(const db::BuildsetCompletion& done) {
 }
 
 bool BuildsetService::completedElsewhere(std::int64_t buildsetId) {
+  if (!events_.anyoneMayWant(EventType::BuildsetCompleted, /*fromOtherMaster=*/true)) return true;
   auto bs = db_.getBuildset(buildsetId);
   if (!bs || !bs->complete) return false;
   Event e = completedEvent(*bs);

@@ -57,7 +57,9 @@ class BuildsetService {
 
   // Another master completed the BuildSet: buildset.completed goes on
   // this master's bus too, marked fromOtherMaster. False if it is unknown
-  // or not complete.
+  // or not complete. While nothing here may take it (no dependent
+  // scheduler, trigger wait, watcher or reporter of other masters' work)
+  // the BuildSet is not even read, and that counts as done.
   bool completedElsewhere(std::int64_t buildsetId);
   EventBus& events() { return events_; }
 

@@ -36,6 +36,9 @@ class ChangeBus {
 
   void subscribe(ChangeSubscriber* s);
   void unsubscribe(ChangeSubscriber* s);
+  // Whether any scheduler here takes changes (one that stands by while
+  // another master runs it does not).
+  bool hasSubscribers() const { return !subscribers_.empty(); }
 
   // Stores `change` (its id is assigned) and fans it out, all in one
   // transaction; `alsoInTransaction` (e.g. a poller's state update) runs

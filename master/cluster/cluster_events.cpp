@@ -208,6 +208,7 @@ void ClusterEvents::onNotify(const std::string& channel, const std::string& payl
   } else if (channel == kRequestChannel) {
     if (hooks_.wakeDistributor) hooks_.wakeDistributor();
   } else if (channel == kChangeChannel) {
+    if (hooks_.wantsChanges && !hooks_.wantsChanges()) return;
     // One change failing (a full disk refusing its classification) does
     // not keep the others of the notification from this master's schedulers.
     for (const auto id : ids) {

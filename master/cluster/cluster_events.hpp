@@ -57,6 +57,9 @@ class ClusterEvents {
     std::function<void()> wakeDistributor;
     // A change another master accepted, read from the database.
     std::function<void(const db::ChangeRecord&)> changeFromOtherMaster;
+    // Whether a scheduler here takes changes now; false: another master's
+    // change is not even read (a scheduler claimed later catches up).
+    std::function<bool()> wantsChanges;
     // Schedulers were released somewhere: try to claim the unowned ones.
     std::function<void()> schedulersReleased;
     // The listening session came back: what was announced meanwhile was

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <string_view>
 
 #include "common/results.hpp"
 #include "master/db/database.hpp"
@@ -63,6 +64,17 @@ bool StatusRelay::relay(const std::string& token, std::string& why) {
     why = "malformed token '" + token + "'";
     return false;
   }
+  // Nobody here who may take the event (no watcher, event stream or
+  // reporter of other masters' builds): its rows are not read at all.
+  const EventType type = token[0] == 'c' ? EventType::BuildsetCreated
+                         : token[0] == 's' ? EventType::BuildStarted
+                         : token[0] == 'f' ? EventType::BuildFinished
+                         : token[0] == 't' ? EventType::StepStarted
+                                           : EventType::StepFinished;
+  if (std::string_view("csftu").find(token[0]) != std::string_view::npos &&
+      !events_.anyoneMayWant(type, /*fromOtherMaster=*/true) &&
+      !(type == EventType::BuildsetCreated && events_.anyoneMayWant(EventType::RequestCreated, true)))
+    return true;
   switch (token[0]) {
     case 'c': return buildset(id, why);
     case 's': return build(EventType::BuildStarted, id, why);

@@ -18,10 +18,11 @@
 //                                  log; the range is in the token)
 //
 // The relayed event has the keys and data of the local one (the tests
-// compare them), with the time it was heard. log.lines, the one event a
-// running build repeats, is read and published only while a subscriber
-// here may take it (a `buildbot watch`, an event stream with the log
-// topic): a master nobody watches pays nothing but the token.
+// compare them), with the time it was heard. A token's rows are read and
+// its event published only while a subscriber here may take events of
+// its type from other masters (a `buildbot watch`, an event stream, a
+// reporter, a trigger step): a master nobody watches pays nothing but
+// the notification.
 #include <cstdint>
 #include <map>
 #include <optional>

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "common/event_loop.hpp"
+#include "master/buildsets/buildset_service.hpp"
 #include "master/cluster/status_relay.hpp"
 #include "master/db/database.hpp"
 #include "master/events/event_bus.hpp"
@@ -220,7 +221,7 @@ TEST_F(StatusRelayTest, LogLinesCarryTheirRangeAndTheKeysOfTheirBuild) {
   EXPECT_EQ(seen.size(), 2u);
 }
 
-TEST(StatusRelay, LogLinesNobodyHereMayWantAreNotReadAtAll) {
+TEST(StatusRelay, EventsNobodyHereMayWantAreNotReadAtAll) {
   ManualClock clock;
   db::Database db{":memory:"};  // no schema: any read would throw
   std::deque<std::function<void()>> tasks;
@@ -239,7 +240,33 @@ TEST(StatusRelay, LogLinesNobodyHereMayWantAreNotReadAtAll) {
   StatusRelay relayer{db, bus};
   std::string why;
   EXPECT_TRUE(relayer.relay("l999.0.10.1", why)) << why;
+  EXPECT_TRUE(relayer.relay("t999", why)) << why;
+  EXPECT_TRUE(relayer.relay("u999", why)) << why;
+  EXPECT_TRUE(relayer.relay("c999", why)) << "neither buildset.created nor request.created is wanted: " << why;
   EXPECT_FALSE(relayer.relay("l999.0", why)) << "a malformed token is still refused";
+  EXPECT_FALSE(relayer.relay("t9x", why)) << "a malformed token is still refused";
+  // A build event is wanted here: its rows are read (and this database
+  // has no tables).
+  EXPECT_THROW(relayer.relay("f999", why), std::exception);
+}
+
+// Another master's completed BuildSet is read (and buildset.completed
+// published) only while something here may take it.
+TEST_F(StatusRelayTest, ABuildsetCompletedElsewhereIsReadOnlyWhenSomethingHereMayTakeIt) {
+  makeBuild();
+  ASSERT_TRUE(db.completeRequest(requestId, Result::Failure, 106).has_value());
+  BuildsetService buildsets(db, bus);
+  EXPECT_TRUE(buildsets.completedElsewhere(buildsetId));
+  runPosted();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].type, EventType::BuildsetCompleted);
+  EXPECT_TRUE(seen[0].fromOtherMaster);
+  EXPECT_FALSE(buildsets.completedElsewhere(999)) << "unknown: not published";
+
+  EventBus quiet{clock, [this](std::function<void()> fn) { tasks.push_back(std::move(fn)); },
+                 [this](std::function<void()> fn) { db.afterCommit(std::move(fn)); }};
+  BuildsetService alone(db, quiet);
+  EXPECT_TRUE(alone.completedElsewhere(999)) << "nobody may take it: not read, nothing to say";
 }
 
 TEST(ReportClaims, AClaimTheDatabaseCannotAnswerCountsAsWon) {
