@@ -65,8 +65,9 @@ class MultimasterLocks : public ::testing::Test {
            ", locks: [{lock: deploy, access: exclusive}]}}]}\n"
            "  - {name: holder, slaves: [s1], locks: [{lock: deploy, access: exclusive}],\n"
            "     steps: [{shell: {command: " +
-           q("echo started >> " + tmp.sub("runs") + "; while [ ! -f " + tmp.sub("gate") +
-             " ]; do sleep 0.05; done") + "}}]}\n"
+           // At most 60 s: a step orphaned by a killed slave ends too.
+           q("echo started >> " + tmp.sub("runs") + "; n=0; while [ ! -f " + tmp.sub("gate") +
+             " ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done") + "}}]}\n"
            "  - {name: waiter, slaves: [s3], locks: [{lock: deploy, access: exclusive}],\n"
            "     steps: [{shell: {command: \"echo waited\"}}]}\n"
            "  - {name: stream, slaves: [s1, s2], locks: [{lock: pool, access: counting}],\n"
