@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
-#include <string_view>
+#include <utility>
 
 #include "common/results.hpp"
 #include "master/db/database.hpp"
@@ -12,16 +12,22 @@ namespace bb {
 
 namespace {
 
+// Each relayed event type and the letter of its tokens.
+constexpr std::pair<EventType, char> kLetters[] = {
+    {EventType::BuildsetCreated, 'c'}, {EventType::BuildStarted, 's'},  {EventType::StepStarted, 't'},
+    {EventType::StepFinished, 'u'},    {EventType::BuildFinished, 'f'}, {EventType::LogLines, 'l'},
+};
+
 char letterOf(EventType t) {
-  switch (t) {
-    case EventType::BuildsetCreated: return 'c';
-    case EventType::BuildStarted: return 's';
-    case EventType::StepStarted: return 't';
-    case EventType::StepFinished: return 'u';
-    case EventType::BuildFinished: return 'f';
-    case EventType::LogLines: return 'l';
-    default: return 0;
-  }
+  for (const auto& [type, letter] : kLetters)
+    if (type == t) return letter;
+  return 0;
+}
+
+std::optional<EventType> typeOf(char letter) {
+  for (const auto& [type, l] : kLetters)
+    if (l == letter) return type;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -56,6 +62,12 @@ std::optional<std::string> StatusRelay::tokenFor(const Event& e) {
   return token;
 }
 
+bool StatusRelay::mayBeWanted(EventType type) const {
+  // buildset.created brings its request.created.
+  return events_.anyoneMayWant(type, /*fromOtherMaster=*/true) ||
+         (type == EventType::BuildsetCreated && events_.anyoneMayWant(EventType::RequestCreated, true));
+}
+
 bool StatusRelay::relay(const std::string& token, std::string& why) {
   if (!token.empty() && token[0] == 'l') return logLines(token, why);
   std::int64_t id = 0;
@@ -66,15 +78,7 @@ bool StatusRelay::relay(const std::string& token, std::string& why) {
   }
   // Nobody here who may take the event (no watcher, event stream or
   // reporter of other masters' builds): its rows are not read at all.
-  const EventType type = token[0] == 'c' ? EventType::BuildsetCreated
-                         : token[0] == 's' ? EventType::BuildStarted
-                         : token[0] == 'f' ? EventType::BuildFinished
-                         : token[0] == 't' ? EventType::StepStarted
-                                           : EventType::StepFinished;
-  if (std::string_view("csftu").find(token[0]) != std::string_view::npos &&
-      !events_.anyoneMayWant(type, /*fromOtherMaster=*/true) &&
-      !(type == EventType::BuildsetCreated && events_.anyoneMayWant(EventType::RequestCreated, true)))
-    return true;
+  if (const auto type = typeOf(token[0]); type && !mayBeWanted(*type)) return true;
   switch (token[0]) {
     case 'c': return buildset(id, why);
     case 's': return build(EventType::BuildStarted, id, why);
@@ -149,7 +153,7 @@ bool StatusRelay::logLines(const std::string& token, std::string& why) {
     why = "malformed token '" + token + "'";
     return false;
   }
-  if (!events_.anyoneMayWant(EventType::LogLines, /*fromOtherMaster=*/true)) return true;  // nobody watches
+  if (!mayBeWanted(EventType::LogLines)) return true;  // nobody watches
   auto it = logKeys_.find(n[0]);
   if (it == logKeys_.end()) {
     auto log = db_.getLog(n[0]);
@@ -161,15 +165,16 @@ bool StatusRelay::logLines(const std::string& token, std::string& why) {
     }
     constexpr std::size_t kKeptLogs = 1024;
     if (logKeys_.size() >= kKeptLogs) logKeys_.clear();
-    Event keys = buildEvent(db_, EventType::LogLines, *b);
-    keys.data["step"] = s->number;  // with the build's "number"
-    keys.data["step_id"] = s->id;
+    LogKeys keys{buildEvent(db_, EventType::LogLines, *b), s->id};
+    keys.event.data["step"] = s->number;  // with the build's "number"
     it = logKeys_.emplace(n[0], std::move(keys)).first;
   }
-  Event e = it->second;
-  // The data of Build's own log.lines event, in its order.
-  e.data = Json{{"step", it->second.data["step"]},     {"log_id", n[0]},   {"first_byte", n[1]},
-                {"end_byte", n[2]}, {"newlines", n[3]}, {"number", it->second.data["number"]}};
+  // The data of Build's own log.lines event.
+  Event e = it->second.event;
+  e.data["log_id"] = n[0];
+  e.data["first_byte"] = n[1];
+  e.data["end_byte"] = n[2];
+  e.data["newlines"] = n[3];
   events_.publish(std::move(e));
   return true;
 }
@@ -193,8 +198,7 @@ bool StatusRelay::step(EventType type, std::int64_t stepId, std::string& why) {
   } else {
     e.data["result"] = std::string(toString(s->result));
     e.data["text"] = s->text;
-    for (auto it = logKeys_.begin(); it != logKeys_.end();)
-      it = it->second.data.value("step_id", std::int64_t{0}) == stepId ? logKeys_.erase(it) : std::next(it);
+    std::erase_if(logKeys_, [stepId](const auto& kv) { return kv.second.stepId == stepId; });
   }
   events_.publish(std::move(e));
   return true;

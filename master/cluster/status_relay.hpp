@@ -62,12 +62,19 @@ class StatusRelay {
   bool step(EventType type, std::int64_t stepId, std::string& why);
   bool buildset(std::int64_t buildsetId, std::string& why);
   bool logLines(const std::string& token, std::string& why);
+  // Whether a subscriber here may take `type` from another master.
+  bool mayBeWanted(EventType type) const;
 
   db::Database& db_;
   EventBus& events_;
-  // Log id -> the keys and step of its log.lines events, read once per
-  // log (forgotten when its step finishes, and all at once past a bound).
-  std::map<std::int64_t, Event> logKeys_;
+  // Log id -> its log.lines events' keys (and data but the range), read
+  // once per log; forgotten when its step finishes, and all at once past
+  // a bound.
+  struct LogKeys {
+    Event event;
+    std::int64_t stepId = 0;
+  };
+  std::map<std::int64_t, LogKeys> logKeys_;
 };
 
 }  // namespace bb

@@ -6,9 +6,7 @@
 namespace bb {
 
 bool EventFilter::matches(const Event& e) {
-  if (e.fromOtherMaster && !otherMasters) return false;
-  if (!types.empty() && !types.count(e.type)) return false;
-  if (!topics.empty() && !topics.count(std::string(topicOf(e.type)))) return false;
+  if (!mayMatch(e.type, e.fromOtherMaster)) return false;
   if (builder && e.builder != *builder) return false;
   if (slave && e.slave != *slave) return false;
   if (scheduler && e.scheduler != *scheduler) return false;
