@@ -231,6 +231,27 @@ std::vector<BuildRequestRecord> Database::pendingRequests() {
   return out;
 }
 
+std::vector<BuildRequestRecord> Database::pendingRequestsPage(const BuildRequestRecord* after,
+                                                              std::int64_t limit) {
+  // Both use buildrequests_pending; the second starts its scan after the
+  // given row (priority descending, then submission time and id ascending).
+  static constexpr char kFirst[] =
+      "SELECT " BB_REQUEST_COLUMNS " FROM buildrequests WHERE complete = 0 AND claimed = 0"
+      " ORDER BY priority DESC, submitted_at, id LIMIT ?1";
+  static constexpr char kAfter[] =
+      "SELECT " BB_REQUEST_COLUMNS " FROM buildrequests WHERE complete = 0 AND claimed = 0"
+      " AND (priority < ?2 OR (priority = ?2 AND (submitted_at > ?3"
+      " OR (submitted_at = ?3 AND id > ?4))))"
+      " ORDER BY priority DESC, submitted_at, id LIMIT ?1";
+  std::vector<BuildRequestRecord> out;
+  Statement s = stmt(after ? kAfter : kFirst);
+  s.bind(1, limit);
+  if (after)
+    s.bind(2, static_cast<std::int64_t>(after->priority)).bind(3, after->submittedAt).bind(4, after->id);
+  while (s.step()) out.push_back(readRequest(s));
+  return out;
+}
+
 std::optional<BuildRequestRecord> Database::getRequest(std::int64_t brid) {
   static constexpr char kSelect[] =
       "SELECT " BB_REQUEST_COLUMNS " FROM buildrequests WHERE id = ?1";

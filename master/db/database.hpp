@@ -176,6 +176,12 @@ class Database {
   std::vector<BuildsetRecord> recentBuildsets(int limit);
   // Unclaimed, incomplete requests, highest priority first then oldest (then lowest id).
   std::vector<BuildRequestRecord> pendingRequests();
+  // The same order, one page: at most `limit` requests, the first ones or
+  // those after `after` (a request read before; its priority, submission
+  // time and id place it). The distributor reads pages until no slave is
+  // free, instead of the whole queue on every pass.
+  std::vector<BuildRequestRecord> pendingRequestsPage(const BuildRequestRecord* after,
+                                                      std::int64_t limit);
   std::optional<BuildRequestRecord> getRequest(std::int64_t brid);
   // Claims the request for `master`; false if already claimed or complete
   // (or unknown): one conditional UPDATE, never a read-then-write, so of

@@ -98,15 +98,14 @@ void BuildRequestDistributor::stopStartingBuilds() { stopped_ = true; }
 
 void BuildRequestDistributor::distribute() {
   if (stopped_) return;
+  // Requests a failed write left claimed by this master go back first.
+  if (!unclaimLater_.empty()) {
+    auto later = unclaimLater_;
+    for (const auto& [id, back] : later) giveBack(back.first, back.second);
+  }
   // Cheap check first: with no free slave anywhere there is nothing to do,
   // and the database is not touched.
-  bool anyFree = false;
-  for (const auto& [name, b] : builders_)
-    if (slaves_.pickFree(b.slaves, locksFree(b))) {
-      anyFree = true;
-      break;
-    }
-  if (!anyFree) return;
+  if (!anySlaveFree()) return;
   // Several masters: the builds the others run count for the deadlock rule
   // too (read once a pass; admitting a build reads them again, in turn).
   if (admission_ && admission_->shared() && anyBuildLocks_) {
@@ -131,27 +130,56 @@ void BuildRequestDistributor::distribute() {
   // or a stream of them would keep it from ever starting.
   std::vector<LockAccess> reserved;
   std::vector<BuildLockPlan> blocked;
-  for (const auto& req : db_.pendingRequests()) {
-    if (running_.count(req.id)) continue;
-    auto bit = builders_.find(req.builder);
-    if (bit == builders_.end()) continue;  // builder removed by reconfig: stays pending
-    const BuilderEntry& b = bit->second;
-    if (pinging_.count(req.id)) {
-      reserve(b.locks, reserved);
-      continue;
-    }
-    if (conflictsWithReserved(b.locks, reserved) || contendsWithBlocked(b, blocked)) continue;
-    auto slave = slaves_.pickFree(b.slaves, locksFree(b));
-    if (!slave) {
-      if (locks_ && !b.locks.empty() && slaves_.pickFree(b.slaves)) {
-        reserve(b.locks, reserved);
-        blocked.push_back(planFor(b, ""));
+  // Requests being pinged are claimed (out of the queue) but ahead of
+  // every one in it: their build locks are reserved first.
+  for (const auto& [id, builder] : pinging_)
+    if (auto bit = builders_.find(builder); bit != builders_.end()) reserve(bit->second.locks, reserved);
+  //
+  // The queue is read a page at a time, in order, until no slave is free:
+  // with a long backlog a pass reads the few requests it can place, not
+  // every pending row (with several masters every master's pass would).
+  std::vector<db::BuildRequestRecord> page = db_.pendingRequestsPage(nullptr, kPageSize);
+  for (;;) {
+    for (const auto& req : page) {
+      if (running_.count(req.id)) continue;
+      auto bit = builders_.find(req.builder);
+      if (bit == builders_.end()) continue;  // builder removed by reconfig: stays pending
+      const BuilderEntry& b = bit->second;
+      // Claimed here and being pinged: pending again only if another
+      // master took this one's claims meanwhile; never pinged twice.
+      if (pinging_.count(req.id)) continue;
+      if (conflictsWithReserved(b.locks, reserved) || contendsWithBlocked(b, blocked)) continue;
+      auto slave = slaves_.pickFree(b.slaves, locksFree(b));
+      if (!slave) {
+        if (locks_ && !b.locks.empty() && slaves_.pickFree(b.slaves)) {
+          reserve(b.locks, reserved);
+          blocked.push_back(planFor(b, ""));
+        }
+        continue;
       }
-      continue;
+      switch (claimThenPing(req, slave)) {
+        case Attempt::Pinging:
+          reserve(b.locks, reserved);  // until its build takes them, a moment later
+          break;
+        case Attempt::Refused:
+          reserve(b.locks, reserved);
+          blocked.push_back(planFor(b, ""));
+          break;
+        case Attempt::Lost:
+          break;  // another master's now; the slave stays free for the next one
+      }
     }
-    reserve(b.locks, reserved);  // until its build takes them, a moment later
-    if (!pingThenStart(req, slave)) blocked.push_back(planFor(b, ""));
+    // Past this point nothing could start: every slave is taken.
+    if (page.size() < static_cast<std::size_t>(kPageSize) || !anySlaveFree()) return;
+    const db::BuildRequestRecord last = page.back();
+    page = db_.pendingRequestsPage(&last, kPageSize);
   }
+}
+
+bool BuildRequestDistributor::anySlaveFree() const {
+  for (const auto& [name, b] : builders_)
+    if (slaves_.pickFree(b.slaves, locksFree(b))) return true;
+  return false;
 }
 
 void BuildRequestDistributor::reserve(const std::vector<LockAccess>& wanted,
@@ -187,13 +215,15 @@ std::function<bool(const std::string&)> BuildRequestDistributor::locksFree(
   };
 }
 
-bool BuildRequestDistributor::pingThenStart(const db::BuildRequestRecord& req,
-                                            std::shared_ptr<RemoteSlave> slave) {
-  // From the ping on, the build counts for the deadlock rule. With several
+BuildRequestDistributor::Attempt BuildRequestDistributor::claimThenPing(
+    const db::BuildRequestRecord& req, std::shared_ptr<RemoteSlave> slave) {
+  auto bit = builders_.find(req.builder);
+  if (bit == builders_.end()) return Attempt::Lost;
+  // From here on, the build counts for the deadlock rule. With several
   // masters the rule is asked again here, in turn with the others, and may
   // say no (another master admitted a crossing build meanwhile): the
   // request then stays pending, woken when their builds end.
-  if (auto bit = builders_.find(req.builder); admission_ && bit != builders_.end()) {
+  if (admission_) {
     bool admitted = false;
     try {
       admitted = admission_->admit(req.id, planFor(bit->second, slave->name()));
@@ -201,57 +231,95 @@ bool BuildRequestDistributor::pingThenStart(const db::BuildRequestRecord& req,
       spdlog::warn("request {}: storing its lock plan for the other masters failed ({}); it waits", req.id,
                    e.what());
     }
-    if (!admitted) return false;
+    if (!admitted) return Attempt::Refused;
   }
-  // The request stays unclaimed (at the front of its queue) while the
-  // slave is pinged, and the slave's slot is taken so no other build can
-  // claim it meanwhile.
-  pinging_.insert(req.id);
+  // Claimed first, with one conditional UPDATE, and only then pinged: of
+  // several masters that want the request exactly one pings a slave for
+  // it, and the others go on to the next request of the pass with their
+  // slave still free (no ping, no second read of the queue).
+  bool claimed = false;
+  try {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         clock_.wallNow().time_since_epoch()).count();
+    claimed = db_.transaction([&] {
+      if (!db_.claimRequest(req.id, master_, now)) return false;  // another master's, or cancelled
+      Event e;
+      e.type = EventType::RequestClaimed;
+      e.requestId = req.id;
+      e.buildsetId = req.buildsetId;
+      e.builder = req.builder;
+      e.slave = slave->name();
+      buildsets_.events().publish(std::move(e));
+      return true;
+    });
+  } catch (...) {
+    if (admission_) admission_->remove(req.id);
+    throw;  // the pass ends; nothing is taken
+  }
+  if (!claimed) {
+    if (admission_) admission_->remove(req.id);
+    return Attempt::Lost;
+  }
+  // The slave's slot is taken while it is pinged, so no other build can
+  // have it meanwhile; a failed ping gives the request back to the queue,
+  // at the place it had.
+  pinging_[req.id] = req.builder;
   slaves_.buildStarted(slave->name());
   slave->ping(pingTimeout_, [this, req, slave](bool alive) {
     pinging_.erase(req.id);
-    auto release = [&] {
+    auto release = [&](const std::string& why) {
       if (admission_) admission_->remove(req.id);
+      giveBack(req, slave->name() + ": " + why);
       slaves_.buildFinished(slave->name());
       wake();
     };
     if (!alive) {
+      release("no answer to the ping");
       slaves_.pingFailed(slave->name());
-      release();
       return;
     }
     slaves_.pingSucceeded(slave->name());
     auto bit = builders_.find(req.builder);
     // A slave that asked to shut down while it was pinged gets no build:
-    // the request stays unclaimed for another slave.
+    // the request goes back for another slave.
     if (stopped_ || bit == builders_.end() || !slave->connected() || slave->draining()) {
-      release();
+      release(stopped_ ? "the master is stopping"
+              : bit == builders_.end() ? "builder removed by reconfig"
+              : !slave->connected() ? "disconnected" : "draining");
       return;
     }
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         clock_.wallNow().time_since_epoch()).count();
     try {
-      if (!db_.transaction([&] {
-            if (!db_.claimRequest(req.id, master_, now)) return false;  // cancelled or completed meanwhile
-            Event e;
-            e.type = EventType::RequestClaimed;
-            e.requestId = req.id;
-            e.buildsetId = req.buildsetId;
-            e.builder = req.builder;
-            e.slave = slave->name();
-            buildsets_.events().publish(std::move(e));
-            return true;
-          })) {
-        release();
-        return;
-      }
       startBuild(bit->second, req, slave);
     } catch (const std::exception& e) {
       spdlog::error("starting a build for request {} failed: {}", req.id, e.what());
-      if (!running_.count(req.id)) release();
+      if (!running_.count(req.id)) release(std::string("the build could not start: ") + e.what());
     }
   });
-  return true;
+  return Attempt::Pinging;
+}
+
+void BuildRequestDistributor::giveBack(const db::BuildRequestRecord& req, const std::string& why) {
+  try {
+    db_.transaction([&] {
+      db_.unclaimRequest(req.id, false);
+      Event e;
+      e.type = EventType::RequestUnclaimed;
+      e.requestId = req.id;
+      e.buildsetId = req.buildsetId;
+      e.builder = req.builder;
+      e.data = Json{{"retry", false}, {"why", why}};
+      buildsets_.events().publish(std::move(e));
+    });
+    unclaimLater_.erase(req.id);
+  } catch (const std::exception& e) {
+    // Kept and written again at the start of every pass: a request must
+    // not stay claimed by a master that is not building it.
+    spdlog::error("request {}: giving it back to the queue failed ({}); tried again at the next pass",
+                  req.id, e.what());
+    unclaimLater_[req.id] = {req, why};
+    if (!retryTimer_) retryTimer_ = clock_.makeTimer();
+    if (!retryTimer_->pending()) retryTimer_->start(kGiveBackRetry, [this] { wake(); });
+  }
 }
 
 void BuildRequestDistributor::startBuild(const BuilderEntry& builder,

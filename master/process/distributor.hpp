@@ -5,6 +5,7 @@
 // out of its back-off, lock released), and wake() (also called on build
 // finished and reconfig) coalesces into one pass on the next turn of the
 // event loop.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -75,7 +76,11 @@ class BuildRequestDistributor {
   std::function<void()> onIdle;
 
  private:
+  // Pending requests read per page of a distribution pass.
+  static constexpr std::int64_t kPageSize = 64;
   void distribute();
+  // Whether some builder has a slave free for it now (locks counted).
+  bool anySlaveFree() const;
   std::function<bool(const std::string&)> locksFree(const BuilderEntry& b) const;
   // Adds the master-scoped locks of `wanted` to `reserved` (one pass's
   // FIFO reservations; see distribute()).
@@ -88,11 +93,20 @@ class BuildRequestDistributor {
   // True if `wanted` and `reserved` share a lock, either side exclusive.
   bool conflictsWithReserved(const std::vector<LockAccess>& wanted,
                              const std::vector<LockAccess>& reserved) const;
-  // The slave's slot is reserved; ping it, then claim and start (unless
-  // it began draining meanwhile).
-  // False if the deadlock rule across masters refused the build at the
-  // last moment (nothing taken; the request stays pending).
-  bool pingThenStart(const db::BuildRequestRecord& req, std::shared_ptr<class RemoteSlave> slave);
+  // What became of a request a pass tried to start on a free slave.
+  enum class Attempt {
+    Pinging,  // claimed; the slave's slot is taken while it is pinged, then the build starts
+    Refused,  // the deadlock rule across masters said no at the last moment: nothing taken
+    Lost,     // claimed elsewhere (another master) or completed meanwhile: the slave stays free
+  };
+  // Claims the request (one conditional UPDATE), then pings the slave and
+  // starts the build on its answer; a failed ping, a slave that began
+  // draining or a build that cannot start gives the request back.
+  Attempt claimThenPing(const db::BuildRequestRecord& req, std::shared_ptr<class RemoteSlave> slave);
+  // Un-claims a request this master claimed but does not build; a write
+  // that fails is kept in unclaimLater_ and tried again at each pass, and
+  // a pass runs every kGiveBackRetry until it is written.
+  void giveBack(const db::BuildRequestRecord& req, const std::string& why);
   void startBuild(const BuilderEntry& builder, const db::BuildRequestRecord& req,
                   std::shared_ptr<class RemoteSlave> slave);
   db::Database& db_;
@@ -104,7 +118,11 @@ class BuildRequestDistributor {
   Json masterProps_ = Json::object();
   std::string masterName_;
   std::map<std::int64_t, std::shared_ptr<Build>> running_;  // by request id
-  std::set<std::int64_t> pinging_;                          // request ids
+  std::map<std::int64_t, std::string> pinging_;             // request id -> builder
+  // Requests to give back (a write failed), by id, with why.
+  std::map<std::int64_t, std::pair<db::BuildRequestRecord, std::string>> unclaimLater_;
+  static constexpr std::chrono::milliseconds kGiveBackRetry{1000};
+  std::unique_ptr<Timer> retryTimer_;  // a pass, while unclaimLater_ is not empty
   std::set<std::string> masterScopedLocks_;  // names, from the config
   bool anyBuildLocks_ = false;               // some builder has build locks
   SharedLockPlans* sharedPlans_ = nullptr;

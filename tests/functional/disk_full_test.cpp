@@ -25,6 +25,7 @@
 #include "common/message.hpp"
 #include "common/results.hpp"
 #include "tests/functional/harness.hpp"
+#include "tests/functional/proxy.hpp"
 
 namespace bb::test {
 namespace {
@@ -212,6 +213,67 @@ TEST(DiskFull, StopWhileTheDiskIsFullStopsAndLosesNothingCommitted) {
   fs::remove(s.filler());
   EXPECT_EQ(sqlite(s.master.dbPath(), "PRAGMA integrity_check")[0][0], "ok");
   EXPECT_EQ(sqlite(s.master.dbPath(), "SELECT count(*) FROM log_chunks")[0][0], chunks);
+}
+
+// A request is claimed before its slave is pinged; when the ping fails it
+// goes back to the queue. If that write fails (the disk filled meanwhile),
+// the master keeps trying on its own, and once there is room the request
+// is pending again, at its place, and built by the next slave: it never
+// stays claimed by a master that does not build it.
+TEST(DiskFull, ARequestWhosePingFailsWhileTheDiskIsFullGoesBackToTheQueueWhenThereIsRoom) {
+  TempDir tmp{"bb-diskfull"};
+  SmallDisk disk{tmp.sub("master")};  // before any thread: see SmallDisk
+  MasterProcess master{tmp.sub("master")};
+  const std::string v = makeVerifier("pw");
+  master.create();
+  // ping_timeout 2 s is shorter than heartbeat_timeout 3 s: the frozen
+  // slave fails the ping before it is declared dead.
+  master.writeConfig(
+      "master: {name: full, slave_port: " + std::to_string(master.port()) +
+      ", heartbeat_interval: 1, heartbeat_timeout: 3, ping_timeout: 2}\n"
+      "slaves: [{name: s1, password: " + q(v) + "}, {name: s2, password: " + q(v) + "}]\n"
+      "users: [{name: alice, password: " + q(v) + ", may: [force, status]}]\n"
+      "builders: [{name: small, slaves: [s1, s2], steps: [{shell: {name: hello, command: \"echo hello\"}}]}]\n"
+      "schedulers: [{name: force, type: force, builders: [small]}]\n");
+  master.setConsolePath(tmp.sub("console.log"));
+  master.setAuth("alice", "pw");
+  master.start();
+  Proxy proxy(master.port());
+  SlaveProcess frozen(tmp.sub("s1"), proxy.port(), "s1", "pw");
+  frozen.create();
+  frozen.start();
+  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+  proxy.freeze();
+
+  ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0) << master.log();
+  const std::string db = master.dbPath();
+  ASSERT_TRUE(waitFor([&] { return sqlite(db, "SELECT claimed FROM buildrequests")[0][0] == "1"; }, 20s))
+      << "claimed before the ping\n" << master.log();
+  SmallDisk::fill(master.dir() + "/filler");
+  ASSERT_TRUE(master.waitForLog("giving it back to the queue failed", 20s)) << master.log();
+  EXPECT_TRUE(master.waitForLog("slave s1 did not answer the ping", 20s)) << master.log();
+  EXPECT_EQ(sqlite(db, "SELECT claimed, complete FROM buildrequests")[0],
+            (std::vector<std::string>{"1", "0"}));
+
+  // Room again: the master gives it back by itself, no slave or client
+  // needed (the distributor retries the write every second).
+  fs::remove(master.dir() + "/filler");
+  ASSERT_TRUE(waitFor([&] {
+    return sqlite(db, "SELECT claimed, complete FROM buildrequests")[0] == std::vector<std::string>{"0", "0"};
+  }, 30s)) << master.log();
+  EXPECT_TRUE(sqlite(db, "SELECT id FROM builds").empty());
+
+  SlaveProcess healthy(tmp.sub("s2"), master.port(), "s2", "pw");
+  healthy.create();
+  healthy.start();
+  ASSERT_TRUE(waitFor([&] {
+    return sqlite(db, "SELECT count(*) FROM builds WHERE finished = 1")[0][0] == "1";
+  }, 60s)) << master.log();
+  EXPECT_EQ(sqlite(db, "SELECT slave, result FROM builds")[0],
+            (std::vector<std::string>{"s2", std::to_string(static_cast<int>(Result::Success))}));
+  EXPECT_EQ(sqlite(db, "SELECT complete FROM buildrequests")[0][0], "1");
+  EXPECT_EQ(master.stop(60s), 0) << master.log();
+  EXPECT_EQ(master.log().find("unhandled error in the event loop"), std::string::npos) << master.log();
 }
 
 }  // namespace

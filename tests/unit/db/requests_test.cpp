@@ -76,6 +76,32 @@ TEST_F(Requests, PriorityReordersThePendingQueue) {
   EXPECT_FALSE(db.setRequestPriority(424242, 9));
 }
 
+TEST_F(Requests, PagesOfThePendingQueueTogetherAreTheWholeQueueInOrder) {
+  // Ties on priority and submission time (one buildset's requests) are
+  // ordered by id; a raised priority moves a request to an earlier page.
+  for (int i = 0; i < 7; ++i) submit({"a", "b", "c"});
+  const auto raised = submit({"a"}).at("a");
+  ASSERT_TRUE(db.setRequestPriority(raised, 3));
+  const auto claimed = submit({"b"}).at("b");
+  ASSERT_TRUE(db.claimRequest(claimed, master, 1));
+  const auto whole = db.pendingRequests();
+  ASSERT_EQ(whole.size(), 22u);
+  EXPECT_EQ(whole.front().id, raised);
+  for (std::int64_t limit : {1, 4, 21, 22, 50}) {
+    std::vector<std::int64_t> paged;
+    auto page = db.pendingRequestsPage(nullptr, limit);
+    while (!page.empty()) {
+      EXPECT_LE(page.size(), static_cast<std::size_t>(limit));
+      for (const auto& r : page) paged.push_back(r.id);
+      const BuildRequestRecord last = page.back();
+      page = db.pendingRequestsPage(&last, limit);
+    }
+    std::vector<std::int64_t> ids;
+    for (const auto& r : whole) ids.push_back(r.id);
+    EXPECT_EQ(paged, ids) << "pages of " << limit;
+  }
+}
+
 TEST_F(Requests, CollapseSkipsOlderCompatiblePendingRequests) {
   const auto old1 = submit({"a", "b"});
   const auto otherBranch = submit({"a"}, "dev");
