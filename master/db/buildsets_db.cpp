@@ -277,6 +277,15 @@ void Database::unclaimRequest(std::int64_t brid, bool countRetry) {
   stmt(kUnclaim).bind(1, brid).bind(2, std::int64_t{countRetry ? 1 : 0}).runAhead();
 }
 
+bool Database::giveBackRequest(std::int64_t brid, MasterId master) {
+  static constexpr char kGiveBack[] =
+      "UPDATE buildrequests SET claimed = 0, claimed_at = 0, claimed_by = NULL"
+      " WHERE id = ?1 AND claimed = 1 AND claimed_by = ?2 AND complete = 0";
+  Statement s = stmt(kGiveBack);
+  s.bind(1, brid).bind(2, master.value).run();
+  return s.changes() == 1;
+}
+
 int Database::unclaimRequestsOf(MasterId master) {
   // claimed_by NULL: claimed before masters had identities (schema < 5),
   // when there was only ever one master.

@@ -189,6 +189,10 @@ class Database {
   bool claimRequest(std::int64_t brid, MasterId master, std::int64_t now);
   // Back to pending, retries+1 if countRetry. No effect on a complete request.
   void unclaimRequest(std::int64_t brid, bool countRetry);
+  // Back to pending, retries unchanged, only while `master` holds the
+  // claim (a request claimed before its slave was pinged, not built):
+  // false if it does not (given back already, or taken over).
+  bool giveBackRequest(std::int64_t brid, MasterId master);
   // Unclaims every claimed, incomplete request of `master`, and those
   // claimed before masters had identities (master start after a crash);
   // returns how many. Other masters' claims are left alone.

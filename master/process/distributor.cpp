@@ -94,7 +94,13 @@ void BuildRequestDistributor::wake() {
   });
 }
 
-void BuildRequestDistributor::stopStartingBuilds() { stopped_ = true; }
+void BuildRequestDistributor::stopStartingBuilds() {
+  stopped_ = true;
+  // Requests claimed for a ping go back now, not when the ping is
+  // answered: the connections may close first, and with several masters
+  // another one builds them meanwhile (giving one back twice is harmless).
+  for (const auto& [id, req] : pinging_) giveBack(req, "the master is stopping");
+}
 
 void BuildRequestDistributor::distribute() {
   if (stopped_) return;
@@ -132,8 +138,8 @@ void BuildRequestDistributor::distribute() {
   std::vector<BuildLockPlan> blocked;
   // Requests being pinged are claimed (out of the queue) but ahead of
   // every one in it: their build locks are reserved first.
-  for (const auto& [id, builder] : pinging_)
-    if (auto bit = builders_.find(builder); bit != builders_.end()) reserve(bit->second.locks, reserved);
+  for (const auto& [id, req] : pinging_)
+    if (auto bit = builders_.find(req.builder); bit != builders_.end()) reserve(bit->second.locks, reserved);
   //
   // The queue is read a page at a time, in order, until no slave is free:
   // with a long backlog a pass reads the few requests it can place, not
@@ -263,7 +269,7 @@ BuildRequestDistributor::Attempt BuildRequestDistributor::claimThenPing(
   // The slave's slot is taken while it is pinged, so no other build can
   // have it meanwhile; a failed ping gives the request back to the queue,
   // at the place it had.
-  pinging_[req.id] = req.builder;
+  pinging_[req.id] = req;
   slaves_.buildStarted(slave->name());
   slave->ping(pingTimeout_, [this, req, slave](bool alive) {
     pinging_.erase(req.id);
@@ -301,7 +307,7 @@ BuildRequestDistributor::Attempt BuildRequestDistributor::claimThenPing(
 void BuildRequestDistributor::giveBack(const db::BuildRequestRecord& req, const std::string& why) {
   try {
     db_.transaction([&] {
-      db_.unclaimRequest(req.id, false);
+      if (!db_.giveBackRequest(req.id, master_)) return;  // not this master's claim (any more)
       Event e;
       e.type = EventType::RequestUnclaimed;
       e.requestId = req.id;

@@ -118,7 +118,7 @@ class BuildRequestDistributor {
   Json masterProps_ = Json::object();
   std::string masterName_;
   std::map<std::int64_t, std::shared_ptr<Build>> running_;  // by request id
-  std::map<std::int64_t, std::string> pinging_;             // request id -> builder
+  std::map<std::int64_t, db::BuildRequestRecord> pinging_;  // claimed, slave being pinged; by id
   // Requests to give back (a write failed), by id, with why.
   std::map<std::int64_t, std::pair<db::BuildRequestRecord, std::string>> unclaimLater_;
   static constexpr std::chrono::milliseconds kGiveBackRetry{1000};

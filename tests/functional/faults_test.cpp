@@ -187,6 +187,40 @@ TEST(Faults, FailedPingLeavesTheRequestQueuedForTheNextSlave) {
   EXPECT_EQ(b[0][3], "0");
 }
 
+TEST(Faults, AMasterStoppedWhileItPingsASlaveGivesTheClaimedRequestBack) {
+  // The request is claimed before the ping; the frozen slave's ping would
+  // time out only long after the master stopped. The claim must not
+  // outlive the master (stopping gives it back, and so does the ping's
+  // end when the connections close; neither may be lost).
+  TempDir tmp;
+  MasterProcess master(tmp.sub("master"));
+  master.create();
+  master.writeConfig(
+      "master: {name: faults, slave_port: " + std::to_string(master.port()) +
+      ", heartbeat_interval: 1, heartbeat_timeout: 120, ping_timeout: 60}\n"
+      "slaves: [{name: s1, password: " + q(verifier()) + "}]\n"
+      "users: [{name: alice, password: " + q(verifier()) + ", may: [force, status]}]\n"
+      "builders: [{name: b, slaves: [s1], steps: [{shell: {name: work, command: \"echo built\"}}]}]\n"
+      "schedulers: [{name: force, type: force, builders: [b]}]\n");
+  master.setAuth("alice", "pw");
+  master.start();
+  Proxy proxy(master.port());
+  SlaveProcess frozen(tmp.sub("s1"), proxy.port(), "s1", "pw");
+  frozen.create();
+  frozen.start();
+  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+  proxy.freeze();
+  ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
+  ASSERT_TRUE(waitFor([&] {
+    return sqlite(master.dbPath(), "SELECT claimed FROM buildrequests")[0][0] == "1";
+  }, 20s)) << master.log();
+  EXPECT_EQ(master.stop(60s), 0) << master.log();
+  EXPECT_EQ(sqlite(master.dbPath(), "SELECT claimed, claimed_by IS NULL, complete FROM buildrequests")[0],
+            (std::vector<std::string>{"0", "1", "0"}))
+      << "back in the queue for another master or the next start\n" << master.log();
+  EXPECT_TRUE(faultsBuilds(master).empty());
+}
+
 TEST(Faults, ASlaveBeingPingedIsNotClaimedByAnotherBuild) {
   TempDir tmp;
   MasterProcess master(tmp.sub("master"));
