@@ -134,11 +134,12 @@ class MultimasterLoad : public ::testing::Test {
         caughtUp = caughtUp || (static_cast<int>(m) != victim && contains(all[m]->process.log(), "caught up on"));
       EXPECT_TRUE(caughtUp);
     }
-    if (killHalfway)  // its scheduler runs on a survivor now
+    if (killHalfway) {  // its scheduler runs on a survivor now
       EXPECT_NE(sqlite(all.front()->process.dbPath(),
                        "SELECT m.name FROM scheduler_owners o JOIN masters m ON o.master_id = m.id WHERE o.name = 'all'")
                     .at(0).at(0),
                 "m" + std::to_string(victim));
+    }
     EXPECT_EQ(count("(SELECT number FROM builds GROUP BY number HAVING count(*) > 1) AS same"), 0);
     // And the slaves ran each revision once.
     std::set<std::string> revisions;
@@ -166,9 +167,11 @@ class MultimasterLoad : public ::testing::Test {
     std::cout << "builds per master: " << spread << "\n";
     EXPECT_EQ(static_cast<int>(postedTo.size()), masters) << "some master got no change";
     EXPECT_GE(mastersThatBuilt, 2) << spread;
-    for (std::size_t m = 0; m < all.size(); ++m)
-      if (static_cast<int>(m) != victim)
+    for (std::size_t m = 0; m < all.size(); ++m) {
+      if (static_cast<int>(m) != victim) {
         EXPECT_FALSE(contains(all[m]->process.log(), "[error]")) << all[m]->process.log();
+      }
+    }
   }
 
   static double seconds(std::chrono::steady_clock::time_point t) {
