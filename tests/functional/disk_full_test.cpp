@@ -24,8 +24,8 @@
 
 #include "common/message.hpp"
 #include "common/results.hpp"
+#include "tests/functional/frozen_slave.hpp"
 #include "tests/functional/harness.hpp"
-#include "tests/functional/proxy.hpp"
 
 namespace bb::test {
 namespace {
@@ -238,12 +238,7 @@ TEST(DiskFull, ARequestWhosePingFailsWhileTheDiskIsFullGoesBackToTheQueueWhenThe
   master.setConsolePath(tmp.sub("console.log"));
   master.setAuth("alice", "pw");
   master.start();
-  Proxy proxy(master.port());
-  SlaveProcess frozen(tmp.sub("s1"), proxy.port(), "s1", "pw");
-  frozen.create();
-  frozen.start();
-  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
-  proxy.freeze();
+  FrozenSlave frozen(master, tmp.sub("s1"), "s1");
 
   ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0) << master.log();
   const std::string db = master.dbPath();

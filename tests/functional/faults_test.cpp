@@ -2,6 +2,7 @@
 // connection frozen by a proxy (half-open), duplicate logins, retry cap.
 #include <gtest/gtest.h>
 
+#include "tests/functional/frozen_slave.hpp"
 #include "tests/functional/harness.hpp"
 #include "tests/functional/proxy.hpp"
 
@@ -163,12 +164,7 @@ TEST(Faults, FailedPingLeavesTheRequestQueuedForTheNextSlave) {
   master.writeConfig(faultsConfig(master.port(), 2, "echo built on %(prop:slavename)s"));
   master.setAuth("alice", "pw");
   master.start();
-  Proxy proxy(master.port());
-  SlaveProcess frozen(tmp.sub("s1"), proxy.port(), "s1", "pw");
-  frozen.create();
-  frozen.start();
-  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
-  proxy.freeze();
+  FrozenSlave frozen(master, tmp.sub("s1"), "s1");
   ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
   EXPECT_TRUE(master.waitForLog("slave s1 did not answer the ping", 20s)) << master.log();
   EXPECT_TRUE(faultsBuilds(master).empty()) << "no build starts on a slave that fails its ping";
@@ -204,12 +200,7 @@ TEST(Faults, AMasterStoppedWhileItPingsASlaveGivesTheClaimedRequestBack) {
       "schedulers: [{name: force, type: force, builders: [b]}]\n");
   master.setAuth("alice", "pw");
   master.start();
-  Proxy proxy(master.port());
-  SlaveProcess frozen(tmp.sub("s1"), proxy.port(), "s1", "pw");
-  frozen.create();
-  frozen.start();
-  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
-  proxy.freeze();
+  FrozenSlave frozen(master, tmp.sub("s1"), "s1");
   ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);
   ASSERT_TRUE(waitFor([&] {
     return sqlite(master.dbPath(), "SELECT claimed FROM buildrequests")[0][0] == "1";
@@ -228,12 +219,7 @@ TEST(Faults, ASlaveBeingPingedIsNotClaimedByAnotherBuild) {
   master.writeConfig(faultsConfig(master.port(), 1, "echo ok"));  // s1, max_builds 1
   master.setAuth("alice", "pw");
   master.start();
-  Proxy proxy(master.port());
-  SlaveProcess frozen(tmp.sub("s1"), proxy.port(), "s1", "pw");
-  frozen.create();
-  frozen.start();
-  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
-  proxy.freeze();
+  FrozenSlave frozen(master, tmp.sub("s1"), "s1");
   // Two requests while s1 is being pinged for the first: if the pinged
   // slave were claimable, the second would ping it too.
   ASSERT_EQ(master.client({"force", "--scheduler", "force"}).rc, 0);

@@ -3,8 +3,8 @@
 // ping failed is the first to run once a healthy slave is there.
 #include <gtest/gtest.h>
 
+#include "tests/functional/frozen_slave.hpp"
 #include "tests/functional/harness.hpp"
-#include "tests/functional/proxy.hpp"
 
 namespace bb::test {
 namespace {
@@ -26,12 +26,7 @@ TEST(PingOrder, TheRequestWhosePingFailedRunsBeforeTheOnesQueuedAfterIt) {
       "schedulers: [{name: force, type: force, builders: [b]}]\n");
   master.setAuth("alice", "pw");
   master.start();
-  Proxy proxy(master.port());
-  SlaveProcess frozen(tmp.sub("s1"), proxy.port(), "s1", "pw");
-  frozen.create();
-  frozen.start();
-  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
-  proxy.freeze();
+  FrozenSlave frozen(master, tmp.sub("s1"), "s1");
 
   // r1 is pinged on s1 (its only free slave); r2 and r3 queue behind it
   // while s1's slot is reserved for that ping.
