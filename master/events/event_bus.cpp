@@ -49,6 +49,7 @@ struct EventBus::Sub {
     batch.clear();
   }
   std::unique_ptr<Timer> retry;
+  SteadyTime lastRound{};  // when it was last delivered to (spec.every)
   bool gone = false;
   bool delivering = false;  // a deliver() of it is on the stack (re-entry)
 };
@@ -132,7 +133,27 @@ void EventBus::unsubscribe(std::uint64_t id) {
 
 void EventBus::resume(std::uint64_t id) {
   auto it = subs_.find(id);
-  if (it != subs_.end()) deliverTo(it->second);
+  if (it == subs_.end()) return;
+  if (!waitForItsRound(it->second)) deliverTo(it->second);
+}
+
+bool EventBus::waitForItsRound(const std::shared_ptr<Sub>& sub) {
+  if (sub->spec.every.count() == 0) return false;
+  const SteadyTime due = sub->lastRound + sub->spec.every;
+  const SteadyTime now = clock_.now();
+  if (now >= due) return false;
+  if (!sub->retry) sub->retry = clock_.makeTimer();
+  if (!sub->retry->pending()) startRetry(sub, std::chrono::duration_cast<std::chrono::milliseconds>(due - now) +
+                                                  std::chrono::milliseconds(1));
+  return true;
+}
+
+void EventBus::startRetry(const std::shared_ptr<Sub>& sub, std::chrono::milliseconds after) {
+  if (!sub->retry) sub->retry = clock_.makeTimer();
+  std::weak_ptr<Sub> weak = sub;
+  sub->retry->start(after, [this, weak] {
+    if (auto s = weak.lock(); s && !s->gone) deliverTo(s);
+  });
 }
 
 void EventBus::scheduleDrain() {
@@ -151,7 +172,7 @@ void EventBus::drain() {
   for (auto& [id, sub] : subs_)
     if (!sub->empty() && !(sub->retry && sub->retry->pending())) ready.push_back(sub);
   for (auto& sub : ready)
-    if (!sub->gone) deliverTo(sub);
+    if (!sub->gone && !waitForItsRound(sub)) deliverTo(sub);
 }
 
 void EventBus::deliverTo(const std::shared_ptr<Sub>& sub) {
@@ -194,14 +215,11 @@ void EventBus::deliverTo(const std::shared_ptr<Sub>& sub) {
       return;
     }
     if (busy) {
-      if (!sub->retry) sub->retry = clock_.makeTimer();
-      std::weak_ptr<Sub> weak = sub;
-      sub->retry->start(opts_.retry, [this, weak] {
-        if (auto s = weak.lock(); s && !s->gone) deliverTo(s);
-      });
+      startRetry(sub, std::max(opts_.retry, sub->spec.every));
       break;
     }
   }
+  if (delivered) sub->lastRound = clock_.now();
   if (delivered && sub->spec.flush && !sub->gone) {
     try {
       sub->spec.flush();

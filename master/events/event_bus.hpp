@@ -54,6 +54,11 @@ struct Subscriber {
   // unsubscribe().
   std::function<void(const std::string& reason)> dropped;
   std::size_t maxQueue = 10000;
+  // Optional: at most one delivery round per this interval (what arrives
+  // meanwhile waits in the queue and goes in the next round, resume()
+  // included). For a subscriber whose cost is per round, not per event: a
+  // web client's write to its socket.
+  std::chrono::milliseconds every{0};
   // Replay the kept events after this sequence number first.
   std::optional<std::uint64_t> afterSeq;
 };
@@ -106,6 +111,10 @@ class EventBus {
   void scheduleDrain();
   void drain();
   void deliverTo(const std::shared_ptr<Sub>& sub);
+  // True if `sub` had its round less than `every` ago: its timer will
+  // deliver when the interval is over.
+  bool waitForItsRound(const std::shared_ptr<Sub>& sub);
+  void startRetry(const std::shared_ptr<Sub>& sub, std::chrono::milliseconds after);
   void drop(std::uint64_t id, const std::string& reason);
 
   Clock& clock_;

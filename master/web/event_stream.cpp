@@ -3,7 +3,8 @@
 // slave, scheduler, buildset_id, build_id, change_id), Last-Event-ID
 // resumes from the bus's kept history, and its queue is bounded twice (the
 // bytes waiting on the socket, then the bus's queue): a client that falls
-// behind gets a last `dropped` event and is disconnected.
+// behind gets a last `dropped` event and is disconnected. A client gets its
+// events in rounds, at most one every 50 ms, each one write.
 #include <charconv>
 #include <set>
 #include <span>
@@ -18,6 +19,10 @@ namespace {
 
 constexpr std::size_t kMaxSocketBytes = 256 * 1024;  // then the bus's queue holds them
 constexpr std::size_t kMaxQueuedEvents = 2000;       // then the client is dropped
+// A client gets what happened at most every kRound, in one write: a round
+// and a write per event per client cost the master more than the builds
+// with many clients (docs/performance.md, "Web"); a browser cannot tell.
+constexpr auto kRound = std::chrono::milliseconds(50);
 
 std::string sseEvent(const std::string& type, const std::string& data, std::uint64_t id = 0) {
   std::string out;
@@ -124,6 +129,7 @@ void addEventStream(Router& r, WebContext& ctx) {
       s.filter = filter;
       s.afterSeq = after;
       s.maxQueue = kMaxQueuedEvents;
+      s.every = kRound;
       // One call per delivery round, however many events: with many
       // clients on every event the per-event calls were the cost.
       auto pieces = std::make_shared<std::vector<std::shared_ptr<const std::string>>>();

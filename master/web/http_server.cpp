@@ -45,7 +45,7 @@ bool isHttpParseError(const beast::error_code& ec) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket s, std::shared_ptr<State> st)
-      : stream_(std::move(s)), st_(std::move(st)), keepAliveTimer_(st_->io), batchTimer_(st_->io) {
+      : stream_(std::move(s)), st_(std::move(st)), keepAliveTimer_(st_->io) {
     beast::error_code ec;
     const auto ep = stream_.socket().remote_endpoint(ec);
     remote_ = ec ? std::string("?") : ep.address().to_string();
@@ -58,7 +58,6 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     keepAliveTimer_.cancel();
-    batchTimer_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
@@ -75,7 +74,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_ || finishing_) return false;
     queueBytes_ += piece->size();
     outq_.push_back(std::move(piece));
-    scheduleWrite();
+    writeQueued();
     return true;
   }
   bool pushAll(std::vector<std::shared_ptr<const std::string>>& pieces) {
@@ -85,7 +84,7 @@ class Session : public std::enable_shared_from_this<Session> {
       outq_.push_back(std::move(p));
     }
     pieces.clear();
-    scheduleWrite();
+    writeQueued();
     return true;
   }
   void finishStream(std::string last) {
@@ -95,7 +94,7 @@ class Session : public std::enable_shared_from_this<Session> {
       outq_.push_back(std::make_shared<const std::string>(std::move(last)));
     }
     finishing_ = true;
-    if (!writing_ && !batching_) writeQueued();
+    if (!writing_) writeQueued();
   }
   std::size_t queued() const { return queueBytes_; }
   std::function<void()> onDrained_;
@@ -288,24 +287,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // --- an event stream ---
   void startEvents(HttpResponse res, unsigned version);
-  // Events are written at most once per kStreamBatch: what arrives
-  // meanwhile goes out in the same write. With many clients on every event
-  // a write (a syscall and a chunk) per event per client cost the master
-  // more than the builds did (docs/performance.md, "Web").
-  static constexpr auto kStreamBatch = std::chrono::milliseconds(50);
-  void scheduleWrite() {
-    if (writing_ || batching_ || closed_) return;
-    batching_ = true;
-    batchTimer_.expires_after(kStreamBatch);
-    batchTimer_.async_wait([self = shared_from_this()](beast::error_code) {
-      self->batching_ = false;
-      if (!self->closed_) self->writeQueued();
-    });
-  }
   // Writes every queued piece as one chunk (one write, however many events
-  // came while the last one was on its way); one write at a time. Pieces
-  // pushed meanwhile wait in the queue: a deque keeps the strings being
-  // written where they are.
+  // came while the last one was on its way); one write at a time. What
+  // paces the writes is the event bus: a client gets a round of events at
+  // most every 50 ms (event_stream.cpp), so a round is one write: with
+  // many clients on every event a write per event per client cost the
+  // master more than the builds did. The pieces are copied into one buffer
+  // first: a chunk of many small pieces went out as one sendmsg per 64 of
+  // them, and on loopback each send is the whole TCP path
+  // (docs/performance.md, "Web"). Pieces pushed meanwhile wait.
   void writeQueued() {
     if (closed_ || writing_) return;
     if (outq_.empty()) {
@@ -314,25 +304,24 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     writing_ = true;
-    const std::size_t count = outq_.size();
-    std::vector<asio::const_buffer> pieces;
-    pieces.reserve(count);
-    for (const auto& p : outq_) pieces.push_back(asio::buffer(*p));
+    wbuf_.clear();
+    wbuf_.reserve(queueBytes_);  // nothing is in flight: the queue is all of it
+    for (const auto& p : outq_) wbuf_ += *p;
+    outq_.clear();
+    const std::size_t bytes = wbuf_.size();
     stream_.expires_after(opts().writeTimeout);
-    asio::async_write(stream_, http::make_chunk(pieces),
-                      [self = shared_from_this(), count](beast::error_code ec, std::size_t) {
+    asio::async_write(stream_, http::make_chunk(asio::buffer(wbuf_)),
+                      [self = shared_from_this(), bytes](beast::error_code ec, std::size_t) {
                         self->writing_ = false;
                         if (self->closed_) return;
                         if (ec) {
                           spdlog::info("web: event stream to {} ended: {}", self->remote_, ec.message());
                           return self->finish();
                         }
-                        for (std::size_t i = 0; i < count; ++i) {
-                          self->queueBytes_ -= self->outq_.front()->size();
-                          self->outq_.pop_front();
-                        }
-                        if (self->outq_.empty() || self->finishing_) self->writeQueued();
-                        else self->scheduleWrite();
+                        self->queueBytes_ -= bytes;
+                        // An idle stream does not keep a big buffer (1,000 idle clients).
+                        if (self->wbuf_.capacity() > kKeptWriteBuffer) std::string().swap(self->wbuf_);
+                        self->writeQueued();
                       });
   }
   void keepStreamAlive() {
@@ -355,8 +344,6 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   std::shared_ptr<State> st_;
   asio::steady_timer keepAliveTimer_;
-  asio::steady_timer batchTimer_;
-  bool batching_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;
@@ -365,7 +352,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::function<bool(std::string&)> gen_;
   std::string piece_;
   std::deque<std::shared_ptr<const std::string>> outq_;
-  std::size_t queueBytes_ = 0;
+  std::size_t queueBytes_ = 0;  // queued and in flight
+  std::string wbuf_;            // the chunk being written
+  static constexpr std::size_t kKeptWriteBuffer = 64 * 1024;
   bool writing_ = false;
   bool finishing_ = false;
   std::array<char, 4096> drain_{};

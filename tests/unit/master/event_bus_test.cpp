@@ -305,5 +305,49 @@ TEST_F(EventBusTest, AThrowingBatchSubscriberIsDroppedWithTheReason) {
   EXPECT_EQ(bus.subscriberCount(), 1u);
 }
 
+// A subscriber with `every` gets one round per interval, however many
+// rounds the others get; what came meanwhile waits and arrives whole, in
+// order, when the interval is over, and resume() does not jump the wait.
+TEST_F(EventBusTest, ASubscriberWithAnIntervalGetsOneRoundPerIntervalWithEverythingInOrder) {
+  std::vector<std::vector<std::uint64_t>> rounds;
+  Subscriber s;
+  s.name = "paced";
+  s.every = std::chrono::milliseconds(50);
+  s.deliverBatch = [&](std::span<const std::shared_ptr<const Event>> evs) {
+    rounds.emplace_back();
+    for (const auto& e : evs) rounds.back().push_back(e->seq);
+    return evs.size();
+  };
+  const auto paced = bus.subscribe(std::move(s)).id;
+  std::vector<std::uint64_t> eager;
+  bus.subscribe(collect("eager", {}, eager));
+
+  bus.publish(build(EventType::BuildStarted, "b"));
+  runPosted();
+  ASSERT_EQ(rounds.size(), 1u);  // the first round is at once
+  for (int i = 0; i < 3; ++i) {  // three more rounds for the others within the interval
+    bus.publish(build(EventType::StepStarted, "b"));
+    runPosted();
+    clock.advance(std::chrono::milliseconds(10));
+    runPosted();
+  }
+  bus.resume(paced);
+  EXPECT_EQ(eager.size(), 4u);
+  EXPECT_EQ(rounds.size(), 1u) << "a paced subscriber got a round within its interval";
+  clock.advance(std::chrono::milliseconds(25));  // the interval is over
+  runPosted();
+  ASSERT_EQ(rounds.size(), 2u);
+  EXPECT_EQ(rounds[1], (std::vector<std::uint64_t>{2, 3, 4}));
+  // Nothing waiting: no empty round.
+  clock.advance(std::chrono::milliseconds(200));
+  runPosted();
+  EXPECT_EQ(rounds.size(), 2u);
+  // After a quiet interval the next event goes at once again.
+  bus.publish(build(EventType::BuildFinished, "b"));
+  runPosted();
+  ASSERT_EQ(rounds.size(), 3u);
+  EXPECT_EQ(rounds[2], (std::vector<std::uint64_t>{5}));
+}
+
 }  // namespace
 }  // namespace bb

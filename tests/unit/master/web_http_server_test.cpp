@@ -36,6 +36,36 @@ class WebHttpServer : public ::testing::Test {
       };
       return r;
     });
+    // An event stream of three rounds of 1,000 pieces each (more than a
+    // write takes buffers at once), the next round pushed when the last
+    // is written, then a last piece.
+    router.add("GET", "/events", [this](HttpRequest&, const PathParams&) {
+      HttpResponse r;
+      r.contentType = "text/event-stream";
+      r.events = [this](std::shared_ptr<StreamSink> sink) {
+        auto round = std::make_shared<int>(0);
+        auto pushRound = [this, round](StreamSink& k) {
+          std::vector<std::shared_ptr<const std::string>> pieces;
+          for (int i = 0; i < 1000; ++i)
+            pieces.push_back(std::make_shared<const std::string>(
+                "r" + std::to_string(*round) + " p" + std::to_string(i) + "\n"));
+          ++*round;
+          k.pushAll(pieces);
+          queuedAfterPush.push_back(k.queued());
+        };
+        pushRound(*sink);
+        std::weak_ptr<StreamSink> weak = sink;
+        sink->onDrained = [this, weak, round, pushRound] {
+          auto k = weak.lock();
+          if (!k || *round > 3) return;
+          queuedWhenDrained.push_back(k->queued());
+          if (*round < 3) return pushRound(*k);
+          ++*round;
+          k->finish("end\n");
+        };
+      };
+      return r;
+    });
     HttpServerOptions o;
     o.readTimeout = std::chrono::seconds(1);
     o.idleTimeout = std::chrono::seconds(1);
@@ -78,6 +108,7 @@ class WebHttpServer : public ::testing::Test {
   }
 
   boost::asio::io_context io;
+  std::vector<std::size_t> queuedAfterPush, queuedWhenDrained;  // on the server's thread
   Router router;
   std::unique_ptr<HttpServer> server;
   std::thread thread;
@@ -117,6 +148,49 @@ TEST_F(WebHttpServer, HeadAnswersWithoutABody) {
   EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
   EXPECT_NE(r.find("Content-Length: 4"), std::string::npos) << r;
   EXPECT_EQ(r.find("fine"), std::string::npos) << r;
+}
+
+// The queued pieces of an event stream go out as one chunk per write, whole
+// and in order, however many there are, and the bytes in flight count as
+// queued until they are written.
+TEST_F(WebHttpServer, AnEventStreamWritesEveryQueuedPieceInOrderAsOneChunkPerWrite) {
+  const std::string r = exchange("GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto bodyAt = r.find("\r\n\r\n");
+  ASSERT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r.substr(0, 300);
+  ASSERT_NE(bodyAt, std::string::npos);
+  // Decode the chunked body.
+  std::string body;
+  int chunks = 0;
+  bool last = false;
+  for (std::size_t p = bodyAt + 4; p < r.size();) {
+    const auto eol = r.find("\r\n", p);
+    ASSERT_NE(eol, std::string::npos) << r.substr(p, 100);
+    const std::size_t n = std::stoul(r.substr(p, eol - p), nullptr, 16);
+    if (n == 0) {
+      last = true;
+      break;
+    }
+    ASSERT_LE(eol + 2 + n + 2, r.size());
+    body += r.substr(eol + 2, n);
+    ASSERT_EQ(r.substr(eol + 2 + n, 2), "\r\n");
+    p = eol + 2 + n + 2;
+    ++chunks;
+  }
+  EXPECT_TRUE(last) << "the stream did not end with its last chunk";
+  std::string want;
+  std::size_t round0 = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 1000; ++i) want += "r" + std::to_string(round) + " p" + std::to_string(i) + "\n";
+    if (round == 0) round0 = want.size();
+  }
+  want += "end\n";
+  EXPECT_EQ(body, want);
+  EXPECT_EQ(chunks, 4);  // a round each, then the last piece
+  // queued() counts what was pushed, and nothing once it is written.
+  ASSERT_EQ(queuedAfterPush.size(), 3u);
+  EXPECT_EQ(queuedAfterPush[0], round0);
+  for (std::size_t q : queuedWhenDrained) EXPECT_EQ(q, 0u);
+  EXPECT_EQ(queuedWhenDrained.size(), 3u);
 }
 
 }  // namespace
