@@ -13,7 +13,7 @@
 // up to kFrameBurst frames go out at once (a client following one build
 // gets every event without delay), then at most kFramesPerSecond, with
 // the events in between sent together: a busy master sends a client that
-// watches everything ~25 frames a second (one per 40 ms), however many
+// watches everything ~10 frames a second (one per 100 ms), however many
 // events it publishes. Each frame is a TLS record and a write, so the
 // frame rate, not the event count, is most of what a watcher costs the
 // master (docs/performance.md, "After the Seams change").
@@ -42,7 +42,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   static constexpr std::size_t kKeptBatchBytes = 64 * 1024;
   static constexpr std::size_t kMaxSubscriptions = 16;
   static constexpr double kFrameBurst = 20;
-  static constexpr double kFramesPerSecond = 25;
+  static constexpr double kFramesPerSecond = 10;
 
   ClientSession(std::shared_ptr<Connection> conn, std::string user, RpcHandler& rpc,
                 EventBus& events, Clock& clock);

@@ -1,13 +1,16 @@
 // Events pushed to clients, with real processes: `buildbot force --wait`
 // follows its build by subscription, `buildbot watch` prints a builder's
 // events as they happen, and a running build's output can be read (status
-// --logs, log.lines events) while the build still runs.
+// --logs, log.lines events) while the build still runs; a client watching
+// everything gets its events whole, in order, in frames paced as
+// docs/protocol.md says.
 #include <signal.h>
 
 #include <gtest/gtest.h>
 
 #include "common/message.hpp"
 #include "tests/functional/harness.hpp"
+#include "tests/functional/raw_peer.hpp"
 
 namespace bb::test {
 namespace {
@@ -130,6 +133,69 @@ TEST(Events, WatchShowsABuildersEventsLiveAndOutputIsReadableWhileTheBuildRuns) 
   EXPECT_LT(at("build.started"), at("step.started"));
   EXPECT_LT(at("step.started"), at("log.lines"));
   EXPECT_LT(at("log.lines"), at("step.finished"));
+}
+
+// A client subscribed to everything while 30 builds run one after another
+// gets every event once, in order, batched into frames: up to 20 at once,
+// then at most 10 a second (docs/protocol.md, "Events"): a watcher costs
+// the master per frame, not per event.
+TEST(Events, AClientWatchingEverythingGetsEveryEventInOrderInPacedFrames) {
+  TempDir tmp;
+  MasterProcess master(tmp.sub("master"));
+  SlaveProcess slave(tmp.sub("slave"), master.port(), "s1", "pw1");
+  master.create();
+  master.writeConfig("master: {name: func, slave_port: " + std::to_string(master.port()) +
+                     "}\nslaves: [{name: s1, password: \"" + verifier("pw1") + "\"}]\n"
+                     "users: [{name: alice, password: \"" + verifier("alice-pw") +
+                     "\", may: [sendchange, status]}]\n"
+                     "builders: [{name: b1, slaves: [s1], steps: [{shell: {name: noop, command: [\"true\"]}}]}]\n"
+                     "schedulers: [{name: all, type: single_branch, branch: main, builders: [b1]}]\n");
+  master.start();
+  slave.create();
+  slave.start();
+  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+
+  RawPeer peer(master.port());
+  peer.login("client", "alice", "alice-pw");
+  peer.send(MsgType::Request, Json{{"id", 1}, {"method", "subscribe"}, {"params", Json::object()}});
+  auto subscribed = peer.waitFor(MsgType::Response);
+  ASSERT_TRUE(subscribed) << master.log();
+  const std::uint64_t firstSeq = subscribed->body.at("result").at("seq").get<std::uint64_t>() + 1;
+  constexpr int kBuilds = 30;
+  for (int i = 0; i < kBuilds; ++i)
+    peer.send(MsgType::Request, Json{{"id", 2 + i}, {"method", "sendchange"},
+                                     {"params", Json{{"author", "a"}, {"branch", "main"},
+                                                     {"revision", "r" + std::to_string(i)}}}});
+  std::vector<std::uint64_t> seqs;
+  std::vector<std::chrono::steady_clock::time_point> frames;
+  int finished = 0, answered = 0;
+  while (finished < kBuilds || answered < kBuilds) {
+    auto m = peer.next(std::chrono::seconds(60));
+    ASSERT_TRUE(m) << "after " << finished << " builds finished\n" << master.log();
+    if (m->type == MsgType::Response) {
+      EXPECT_TRUE(m->body.contains("result")) << m->body.dump();
+      ++answered;
+      continue;
+    }
+    ASSERT_EQ(m->type, MsgType::Events) << m->body.dump();
+    EXPECT_FALSE(m->body.contains("dropped")) << m->body.dump();
+    frames.push_back(std::chrono::steady_clock::now());
+    for (const auto& e : m->body.at("events")) {
+      seqs.push_back(e.at("seq").get<std::uint64_t>());
+      if (e.at("type") == "build.finished") ++finished;
+    }
+  }
+  // Every event once, in order, none missing.
+  ASSERT_FALSE(seqs.empty());
+  for (std::size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], firstSeq + i) << "at event " << i;
+  EXPECT_GE(seqs.size(), static_cast<std::size_t>(kBuilds) * 8);  // change, buildset, request, build, step...
+  // Batched: fewer frames than events, and never more than the token
+  // bucket allows over the time they took (20 at once, then 10 a second;
+  // one more for rounding at each end).
+  EXPECT_LT(frames.size(), seqs.size() / 2) << frames.size() << " frames for " << seqs.size() << " events";
+  const double secs = std::chrono::duration<double>(frames.back() - frames.front()).count();
+  EXPECT_LE(static_cast<double>(frames.size()), 20 + 10 * secs + 2)
+      << frames.size() << " frames in " << secs << " s";
 }
 
 }  // namespace
