@@ -39,38 +39,36 @@ std::int64_t Database::addChange(const ChangeRecord& c) {
 }
 
 std::optional<ChangeRecord> Database::getChange(std::int64_t id) {
+  // One statement, so one round trip to a database server: the change's
+  // row (kind 0) first, then its files (1) in order, then its properties
+  // (2) by name.
   static constexpr char kSelect[] =
-      "SELECT author, comments, branch, revision, repository, project, category, source,"
-      " when_at FROM changes WHERE id = ?1";
-  static constexpr char kFiles[] =
-      "SELECT path FROM change_files WHERE change_id = ?1 ORDER BY seq";
-  static constexpr char kProperties[] =
-      "SELECT name, value FROM change_properties WHERE change_id = ?1 ORDER BY name";
+      "SELECT 0 AS kind, 0 AS seq, author, comments, branch, revision, repository, project,"
+      " category, source, when_at FROM changes WHERE id = ?1"
+      " UNION ALL SELECT 1, seq, path, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0"
+      " FROM change_files WHERE change_id = ?1"
+      " UNION ALL SELECT 2, 0, name, value, NULL, NULL, NULL, NULL, NULL, NULL, 0"
+      " FROM change_properties WHERE change_id = ?1"
+      " ORDER BY 1, 2, 3";
+  Statement s = stmt(kSelect);
+  s.bind(1, id);
+  if (!s.step() || s.getInt(0) != 0) return std::nullopt;  // no such change (rows of it alone: none)
   ChangeRecord c;
-  {
-    Statement s = stmt(kSelect);
-    s.bind(1, id);
-    if (!s.step()) return std::nullopt;
-    c.id = id;
-    c.author = s.getText(0);
-    c.comments = s.getText(1);
-    c.branch = s.getText(2);
-    c.revision = s.getText(3);
-    c.repository = s.getText(4);
-    c.project = s.getText(5);
-    c.category = s.getText(6);
-    c.source = s.getText(7);
-    c.when = s.getInt(8);
-  }
-  {
-    Statement s = stmt(kFiles);
-    s.bind(1, id);
-    while (s.step()) c.files.push_back(s.getText(0));
-  }
-  {
-    Statement s = stmt(kProperties);
-    s.bind(1, id);
-    while (s.step()) c.properties[s.getText(0)] = s.getJson(1);
+  c.id = id;
+  c.author = s.getText(2);
+  c.comments = s.getText(3);
+  c.branch = s.getText(4);
+  c.revision = s.getText(5);
+  c.repository = s.getText(6);
+  c.project = s.getText(7);
+  c.category = s.getText(8);
+  c.source = s.getText(9);
+  c.when = s.getInt(10);
+  while (s.step()) {
+    if (s.getInt(0) == 1)
+      c.files.push_back(s.getText(2));
+    else
+      c.properties[s.getText(2)] = s.getJson(3);
   }
   return c;
 }

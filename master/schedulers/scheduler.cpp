@@ -187,7 +187,7 @@ bool Scheduler::classifyForTimer(const db::ChangeRecord& change, bool& important
   if (cfg_.treeStableTimer <= 0) {
     if (important) {
       decide(change, "important", "");
-      submitChanges({change.id});
+      submitChanges({change.id}, &change);
     } else {
       decide(change, "ignored", "not important: no file passes the files filter");
     }
@@ -205,23 +205,31 @@ Json Scheduler::schedulerProperties() const {
   return props;
 }
 
-void Scheduler::mergeChangeProperties(const std::vector<std::int64_t>& changeIds,
-                                      Json& props) const {
+namespace {
+// The change `id`: `known` if it is that one, otherwise read.
+std::optional<db::ChangeRecord> changeRecord(db::Database& db, std::int64_t id, const db::ChangeRecord* known) {
+  if (known && known->id == id) return *known;
+  return db.getChange(id);
+}
+}  // namespace
+
+void Scheduler::mergeChangeProperties(const std::vector<std::int64_t>& changeIds, Json& props,
+                                      const db::ChangeRecord* known) const {
   std::vector<std::int64_t> ids = changeIds;
   std::sort(ids.begin(), ids.end());
   for (std::int64_t id : ids) {
-    auto c = ctx_.db.getChange(id);
+    auto c = changeRecord(ctx_.db, id, known);
     if (!c || !c->properties.is_object()) continue;
     for (auto it = c->properties.begin(); it != c->properties.end(); ++it)
       props[it.key()] = Json::array({it.value(), "Change"});
   }
 }
 
-std::optional<db::SourceStamp> Scheduler::sourceStampFor(
-    const std::vector<std::int64_t>& changeIds) const {
+std::optional<db::SourceStamp> Scheduler::sourceStampFor(const std::vector<std::int64_t>& changeIds,
+                                                         const db::ChangeRecord* known) const {
   if (changeIds.empty()) return std::nullopt;
   const std::int64_t newest = *std::max_element(changeIds.begin(), changeIds.end());
-  auto c = ctx_.db.getChange(newest);
+  auto c = changeRecord(ctx_.db, newest, known);
   if (!c) {
     spdlog::error("scheduler {}: change {} vanished from the database", cfg_.name, newest);
     return std::nullopt;
@@ -229,15 +237,15 @@ std::optional<db::SourceStamp> Scheduler::sourceStampFor(
   return db::SourceStamp{c->repository, c->branch, c->revision, c->project, changeIds, nullptr};
 }
 
-void Scheduler::submitChanges(const std::vector<std::int64_t>& changeIds) {
-  auto ss = sourceStampFor(changeIds);
+void Scheduler::submitChanges(const std::vector<std::int64_t>& changeIds, const db::ChangeRecord* known) {
+  auto ss = sourceStampFor(changeIds, known);
   if (!ss) return;
   const std::int64_t newest = *std::max_element(changeIds.begin(), changeIds.end());
   const std::string reason = changeIds.size() == 1
                                  ? "change " + std::to_string(newest) + " on " + ss->branch
                                  : std::to_string(changeIds.size()) + " changes on " + ss->branch;
   Json props = schedulerProperties();
-  mergeChangeProperties(changeIds, props);
+  mergeChangeProperties(changeIds, props, known);
   ctx_.buildsets.create(cfg_.name, "scheduler " + cfg_.name + ": " + reason, *ss, props,
                         cfg_.builders, cfg_.priority);
 }

@@ -125,14 +125,18 @@ class Scheduler : public ChangeSubscriber {
   // Adds the properties of the changes `changeIds` to `props` as
   // {name: [value, "Change"]}, over what is there (the scheduler's own);
   // where changes disagree the newest wins. Missing changes are skipped.
-  void mergeChangeProperties(const std::vector<std::int64_t>& changeIds, Json& props) const;
+  // `known`, when given, is one of the changes as the caller has it, so
+  // that it is not read from the database again (here and below).
+  void mergeChangeProperties(const std::vector<std::int64_t>& changeIds, Json& props,
+                             const db::ChangeRecord* known = nullptr) const;
   // The source stamp of the newest of `changeIds`, carrying all of them;
   // nullopt (logged) if that change is missing from the database.
-  std::optional<db::SourceStamp> sourceStampFor(const std::vector<std::int64_t>& changeIds) const;
+  std::optional<db::SourceStamp> sourceStampFor(const std::vector<std::int64_t>& changeIds,
+                                                const db::ChangeRecord* known = nullptr) const;
   // One BuildSet for `changeIds` on the newest change's source stamp, with
   // the scheduler's properties and the changes' over them (the rule of
   // single_branch and any_branch).
-  void submitChanges(const std::vector<std::int64_t>& changeIds);
+  void submitChanges(const std::vector<std::int64_t>& changeIds, const db::ChangeRecord* known = nullptr);
   // Changes held for a timer or the next nightly run are stored one row per
   // change (state key "pending-change:ID", value `info`), so holding the
   // N-th change writes one row instead of rewriting an N-long list.

@@ -47,6 +47,16 @@ TEST_F(Changes, RoundTripWithFilesAndProperties) {
   EXPECT_EQ(out->properties, in.properties);
 }
 
+TEST_F(Changes, MoreThanTenFilesKeepTheirOrder) {
+  ChangeRecord c = sampleChange("many");
+  c.files.clear();
+  for (int i = 0; i < 25; ++i) c.files.push_back("f" + std::to_string((i * 7) % 25));
+  const auto out = db.getChange(db.addChange(c));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->files, c.files);
+  EXPECT_EQ(out->properties, c.properties);
+}
+
 TEST_F(Changes, EmptyFilesAndProperties) {
   ChangeRecord c;
   c.revision = "r";

@@ -172,5 +172,50 @@ TEST(PostgresEngine, CreateAndUpgradeGiveTheLatestSchema) {
   EXPECT_NE(msg.find("buildmaster create-master /srv/master"), std::string::npos) << msg;
 }
 
+// Database::getChange reads a change, its files and its properties in one
+// statement (a UNION of three kinds of rows): the same record on
+// PostgreSQL as was stored, files in their order past ten of them.
+TEST(PostgresEngine, AChangeIsReadBackWithItsFilesInOrderAndItsProperties) {
+  Database db(freshDatabase());
+  db.upgrade();
+  ChangeRecord in;
+  in.author = "alice <alice@example.org>";
+  in.comments = "line one\nline two";
+  in.branch = "main";
+  in.revision = "abc123";
+  in.repository = "/srv/git/app.git";
+  in.project = "app";
+  in.category = "bugfix";
+  in.source = "sendchange";
+  in.when = 1700000000;
+  for (int i = 12; i > 0; --i) in.files.push_back("src/f" + std::to_string(i) + ".cpp");
+  in.properties = {{"owner", "alice"}, {"count", 3}, {"nested", {{"x", {1, 2}}}}};
+  const std::int64_t id = db.addChange(in);
+  ChangeRecord bare;
+  bare.revision = "def456";
+  const std::int64_t bareId = db.addChange(bare);
+
+  const auto out = db.getChange(id);
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->id, id);
+  EXPECT_EQ(out->author, in.author);
+  EXPECT_EQ(out->comments, in.comments);
+  EXPECT_EQ(out->branch, in.branch);
+  EXPECT_EQ(out->revision, in.revision);
+  EXPECT_EQ(out->repository, in.repository);
+  EXPECT_EQ(out->project, in.project);
+  EXPECT_EQ(out->category, in.category);
+  EXPECT_EQ(out->source, in.source);
+  EXPECT_EQ(out->when, in.when);
+  EXPECT_EQ(out->files, in.files);
+  EXPECT_EQ(out->properties, in.properties);
+  const auto b = db.getChange(bareId);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->revision, "def456");
+  EXPECT_TRUE(b->files.empty());
+  EXPECT_EQ(b->properties, Json::object());
+  EXPECT_FALSE(db.getChange(bareId + 100).has_value());
+}
+
 }  // namespace
 }  // namespace bb::db
