@@ -106,14 +106,17 @@ std::vector<SvnPoller::LogEntry> SvnPoller::parseLog(const std::string& xml) {
   std::istringstream in(xml);
   pt::read_xml(in, tree);
   std::vector<LogEntry> out;
-  for (const auto& [tag, entry] : tree.get_child("log", pt::ptree())) {
+  // get_child's default is returned by reference: it must outlive the
+  // loop, so it is a named empty tree, not a temporary.
+  const pt::ptree none;
+  for (const auto& [tag, entry] : tree.get_child("log", none)) {
     if (tag != "logentry") continue;
     LogEntry e;
     e.revision = entry.get<std::int64_t>("<xmlattr>.revision");
     e.author = entry.get<std::string>("author", "");
     e.message = trimEnd(entry.get<std::string>("msg", ""));
     e.when = parseSvnDate(entry.get<std::string>("date", ""));
-    for (const auto& [ptag, p] : entry.get_child("paths", pt::ptree()))
+    for (const auto& [ptag, p] : entry.get_child("paths", none))
       if (ptag == "path")
         e.paths.push_back(p.data() + (p.get<std::string>("<xmlattr>.kind", "") == "dir" ? "/" : ""));
     out.push_back(std::move(e));

@@ -18,9 +18,11 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-namespace {
+// A session (below) is named outside the anonymous namespace: State, a
+// member of HttpServer, holds pointers to it.
+namespace http_session {
 class Session;
-}
+}  // namespace http_session
 
 struct HttpServer::State {
   State(asio::io_context& i, HttpServerOptions o, RequestHandler h)
@@ -29,7 +31,7 @@ struct HttpServer::State {
   HttpServerOptions opts;
   RequestHandler handler;
   tcp::acceptor acceptor;
-  std::map<Session*, std::weak_ptr<Session>> sessions;
+  std::map<http_session::Session*, std::weak_ptr<http_session::Session>> sessions;
   bool accepting = false;
   std::uint16_t port = 0;
 };
@@ -41,6 +43,10 @@ using State = HttpServer::State;
 bool isHttpParseError(const beast::error_code& ec) {
   return ec.category() == beast::http::make_error_code(http::error::bad_target).category();
 }
+
+}  // namespace
+
+namespace http_session {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -417,6 +423,12 @@ void Session::startEvents(HttpResponse res, unsigned version) {
     self->writeQueued();
   });
 }
+
+}  // namespace http_session
+
+namespace {
+
+using http_session::Session;
 
 void acceptNext(const std::shared_ptr<State>& st);
 

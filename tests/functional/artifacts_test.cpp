@@ -198,7 +198,7 @@ struct ArtifactsAsanQuarantine {
 };
 
 TEST(Artifacts, A200MBDirectoryGoesThroughWhileMemoryStaysFlat) {
-  ArtifactsAsanQuarantine smallQuarantine;
+  [[maybe_unused]] ArtifactsAsanQuarantine smallQuarantine;
   ArtifactEnv e;
   const std::map<std::string, pid_t> pids{{"master", e.master.pid()}, {"s1", e.s1.pid()}, {"s2", e.s2.pid()}};
   std::map<std::string, std::int64_t> before, peak;

@@ -116,7 +116,9 @@ TEST(LockFairness, AnExclusiveBuildIsNotStarvedByLaterCountingBuilds) {
   for (const auto& t : after) EXPECT_LT(x.end, iv.at(t).start) << t << " started before x ended\n" << dump;
   // Limits: the exclusive build overlapped no one; counting ones at most N.
   for (const auto& [tag, i] : iv)
-    if (tag != "x") EXPECT_TRUE(i.end <= x.start || i.start >= x.end) << tag << " overlaps x\n" << dump;
+    if (tag != "x") {
+      EXPECT_TRUE(i.end <= x.start || i.start >= x.end) << tag << " overlaps x\n" << dump;
+    }
   std::vector<std::string> counting = before;
   counting.insert(counting.end(), after.begin(), after.end());
   const int overlap = maxOverlap(iv, counting);

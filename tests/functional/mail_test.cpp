@@ -140,7 +140,9 @@ TEST(Mail, EachModeMailsExactlyTheBuildsItShouldForPassFailFailPass) {
   EXPECT_NE(kept2.find("END-OF-LOG"), std::string::npos) << "the log's end is kept";
   // Modes without logs: no attachment.
   for (const auto& x : mails)
-    if (x["rcpt_tos"][0] != "all@example.org") EXPECT_TRUE(x["attachments"].empty());
+    if (x["rcpt_tos"][0] != "all@example.org") {
+      EXPECT_TRUE(x["attachments"].empty());
+    }
 }
 
 TEST(Mail, AMailServerDownWhenTheBuildEndsGetsTheMailOnceItIsBack) {

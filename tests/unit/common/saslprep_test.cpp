@@ -12,7 +12,9 @@ namespace {
 std::optional<std::string> prep(const std::string& s, SaslPrepMode mode = SaslPrepMode::Query) {
   std::string why;
   auto r = saslPrep(s, mode, why);
-  if (!r) EXPECT_FALSE(why.empty());
+  if (!r) {
+    EXPECT_FALSE(why.empty());
+  }
   return r;
 }
 

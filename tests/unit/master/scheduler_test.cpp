@@ -361,7 +361,7 @@ TEST_F(SchedulerTest, ForcedRequestsTakeTheGivenPriorityOrTheSchedulers) {
   EXPECT_EQ(db.getRequest(plain.requests.at("b1"))->priority, 3);
   EXPECT_EQ(db.getRequest(urgent.requests.at("b1"))->priority, 50);
   EXPECT_EQ(db.pendingRequests().front().id, urgent.requests.at("b1"));
-  for (const Json bad : {Json("high"), Json(2000000), Json(1.5)}) {
+  for (const Json& bad : {Json("high"), Json(2000000), Json(1.5)}) {
     try {
       f->force(Json{{"priority", bad}}, "alice");
       FAIL() << "expected ForceError for " << bad.dump();

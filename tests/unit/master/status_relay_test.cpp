@@ -78,7 +78,7 @@ class StatusRelayTest : public ::testing::Test {
 
 TEST_F(StatusRelayTest, EachTokenPublishesTheEventOfItsRowsMarkedFromAnotherMaster) {
   makeBuild();
-  for (const std::string t : {"c" + std::to_string(buildsetId), "s" + std::to_string(build.id),
+  for (const std::string& t : {"c" + std::to_string(buildsetId), "s" + std::to_string(build.id),
                               "t" + std::to_string(stepId), "u" + std::to_string(stepId),
                               "f" + std::to_string(build.id)})
     ASSERT_TRUE(relay(t)) << t << ": " << why;

@@ -84,5 +84,28 @@ lines
   EXPECT_THROW(SvnPoller::parseLog("<log><logentry"), std::exception);
 }
 
+// A log entry whose changed paths svn does not list (paths the server's
+// authz hides from the poller's user, or revision 0) and a document with
+// no <log> at all: nothing to read, and nothing read from a destroyed
+// default (g++'s -Wdangling-pointer found get_child's default argument
+// outliving its full expression; ASan sees the use).
+TEST(SvnSplit, AnEntryWithoutPathsAndADocumentWithoutALogAreRead) {
+  const std::string xml = R"(<?xml version="1.0" encoding="UTF-8"?>
+<log>
+<logentry revision="7">
+<author>carol</author>
+<date>2026-12-01T18:35:28.000000Z</date>
+<msg>hidden paths</msg>
+</logentry>
+</log>
+)";
+  auto entries = SvnPoller::parseLog(xml);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].revision, 7);
+  EXPECT_EQ(entries[0].author, "carol");
+  EXPECT_TRUE(entries[0].paths.empty());
+  EXPECT_TRUE(SvnPoller::parseLog(R"(<?xml version="1.0"?><other/>)").empty());
+}
+
 }  // namespace
 }  // namespace bb
