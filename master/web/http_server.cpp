@@ -18,8 +18,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-// A session (below) is named outside the anonymous namespace: State, a
-// member of HttpServer, holds pointers to it.
+// This file's internals, in a named namespace rather than an anonymous
+// one: State, a member of HttpServer, holds pointers to a Session.
 namespace http_session {
 class Session;
 }  // namespace http_session
@@ -36,17 +36,13 @@ struct HttpServer::State {
   std::uint16_t port = 0;
 };
 
-namespace {
+namespace http_session {
 
 using State = HttpServer::State;
 
 bool isHttpParseError(const beast::error_code& ec) {
   return ec.category() == beast::http::make_error_code(http::error::bad_target).category();
 }
-
-}  // namespace
-
-namespace http_session {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -424,12 +420,6 @@ void Session::startEvents(HttpResponse res, unsigned version) {
   });
 }
 
-}  // namespace http_session
-
-namespace {
-
-using http_session::Session;
-
 void acceptNext(const std::shared_ptr<State>& st);
 
 void refuseBusy(tcp::socket s) {
@@ -463,7 +453,9 @@ void acceptNext(const std::shared_ptr<State>& st) {
   });
 }
 
-}  // namespace
+}  // namespace http_session
+
+using http_session::acceptNext;
 
 HttpServer::HttpServer(asio::io_context& io, HttpServerOptions opts, RequestHandler handler)
     : state_(std::make_shared<State>(io, std::move(opts), std::move(handler))) {}
