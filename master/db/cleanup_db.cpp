@@ -1,5 +1,6 @@
 // Deleting old history: builds with their steps and logs, and buildsets
-// with no build left. Steps, logs and log chunks go by ON DELETE CASCADE.
+// with no build left. Steps, logs and log chunks go by ON DELETE CASCADE;
+// log files (log_files.hpp) are deleted once their batch has committed.
 // Deleted builds are summarised first (build_stats_weekly, stats_db.cpp).
 #include <unordered_set>
 
@@ -72,6 +73,7 @@ CleanupCounts Database::deleteHistoryBefore(std::int64_t horizon, int batch) {
           for (std::int64_t id : ids)
             if (!keep.count(id)) gone.push_back(id);
           summariseBuilds(gone);
+          removeLogFilesOfBuilds(gone);
         }
         for (std::int64_t id : ids) {
           if (keep.count(id)) continue;

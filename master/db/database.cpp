@@ -9,6 +9,7 @@
 #include <zstd.h>
 
 #include "master/db/engine.hpp"
+#include "master/db/log_files.hpp"
 #include "master/db/statement.hpp"
 
 namespace bb::db {
@@ -26,6 +27,12 @@ Database::Database(std::unique_ptr<Engine> engine)
     ZSTD_freeDCtx(dctx_);
     throw DbError("cannot allocate zstd contexts");
   }
+  if (const std::string dir = logFilesDir(); !dir.empty()) logFiles_ = std::make_unique<LogFiles>(dir);
+}
+
+std::string Database::logFilesDir() const {
+  if (isShared() || path_.empty() || path_ == ":memory:") return "";
+  return path_ + ".logs";
 }
 
 Database::~Database() {

@@ -33,6 +33,7 @@ struct ZSTD_DCtx_s;
 namespace bb::db {
 
 class Engine;
+class LogFiles;
 class PreparedStatement;
 class Statement;
 
@@ -67,6 +68,9 @@ class Database {
 
   // Where the data lives (the file path), for messages.
   const std::string& path() const { return path_; }
+  // Where big log chunks are kept as files (path() + ".logs"), or "" when
+  // every chunk stays in the database (PostgreSQL, ":memory:").
+  std::string logFilesDir() const;
   // Whether several masters can share this database (PostgreSQL), and so
   // need to tell each other what they wrote (notify_db.cpp).
   bool isShared() const;
@@ -494,6 +498,13 @@ class Database {
   // Folds the finished builds (and their steps) into build_stats_weekly,
   // before deleteHistoryBefore() deletes them.
   void summariseBuilds(const std::vector<std::int64_t>& buildIds);
+  // The stored (compressed) bytes of the chunk of log `logId` that `s` is
+  // on, with its compressed, file_offset and file_bytes columns from `col`:
+  // the row's blob, or its bytes read from the log's file into `scratch`.
+  std::string_view storedChunk(std::int64_t logId, const Statement& s, int col, std::string& scratch);
+  // Once the transaction commits, deletes the files of the logs of these
+  // builds (their rows or chunks are being deleted).
+  void removeLogFilesOfBuilds(const std::vector<std::int64_t>& buildIds);
   // Completes the buildset if none of its requests is open (worst result).
   std::optional<BuildsetCompletion> completeBuildsetIfDone(std::int64_t bsid, std::int64_t now);
 
@@ -508,6 +519,7 @@ class Database {
   ZSTD_DCtx_s* dctx_ = nullptr;
   std::string compressBuf_;
   std::unordered_map<std::int64_t, int> fastLogChunks_;  // log id -> chunks left in fast mode
+  std::unique_ptr<LogFiles> logFiles_;  // null: every chunk in the database
 };
 
 template <class F>

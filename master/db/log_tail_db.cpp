@@ -11,15 +11,16 @@ namespace bb::db {
 
 std::string Database::readLogTail(std::int64_t logId, int maxLines, std::size_t maxBytes) {
   static constexpr char kChunksFromEnd[] =
-      "SELECT raw_size, compressed FROM log_chunks WHERE log_id = ?1 ORDER BY seq DESC";
+      "SELECT raw_size, compressed, file_offset, file_bytes FROM log_chunks WHERE log_id = ?1"
+      " ORDER BY seq DESC";
   if (maxLines < 1 || maxBytes == 0) return "";
   std::string tail;  // the chunks read so far, in log order
-  std::string chunk;
+  std::string chunk, scratch;
   Statement s = stmt(kChunksFromEnd);
   s.bind(1, logId);
   while (s.step()) {
     const auto rawSize = static_cast<std::size_t>(std::max<std::int64_t>(s.getInt(0), 0));
-    const std::string_view compressed = s.getBlob(1);
+    const std::string_view compressed = storedChunk(logId, s, 1, scratch);
     chunk.resize(rawSize);
     const std::size_t n = ZSTD_decompress(chunk.data(), chunk.size(), compressed.data(), compressed.size());
     if (ZSTD_isError(n))

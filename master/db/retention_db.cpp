@@ -130,6 +130,7 @@ std::int64_t Database::removeBuildLogs(std::int64_t buildId, std::int64_t now, c
     bytes.bind(1, buildId);
     bytes.requireRow();
     const std::int64_t n = bytes.getInt(0);
+    removeLogFilesOfBuilds({buildId});
     stmt(kChunks).bind(1, buildId).run();
     return n;
   });

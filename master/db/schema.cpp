@@ -415,6 +415,15 @@ CREATE TABLE lock_plan_gate (
 INSERT INTO lock_plan_gate (id, turns) VALUES (1, 0);
 )sql";
 
+// Version 16: big log chunks outside the database (log_files.hpp). A chunk
+// whose bytes are in its log's file has file_offset and file_bytes set and
+// an empty compressed blob; older chunks, small ones and every chunk on a
+// shared database (PostgreSQL) keep their bytes in the row.
+constexpr char kSchemaV16[] = R"sql(
+ALTER TABLE log_chunks ADD COLUMN file_offset BIGINT;
+ALTER TABLE log_chunks ADD COLUMN file_bytes BIGINT;
+)sql";
+
 const std::vector<Database::MigrationStep>& Database::migrations() {
   // Element i migrates from version i to version i + 1.
   static const std::vector<MigrationStep> kSteps = {
@@ -435,6 +444,7 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {13, [](Database& db) { db.execScript(kSchemaV13, "adding report claims (version 13)"); }},
       {14, [](Database& db) { db.execScript(kSchemaV14, "adding lock waiters (version 14)"); }},
       {15, [](Database& db) { db.execScript(kSchemaV15, "adding lock plans (version 15)"); }},
+      {16, [](Database& db) { db.execScript(kSchemaV16, "adding log files (version 16)"); }},
   };
   return kSteps;
 }

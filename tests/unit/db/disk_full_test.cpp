@@ -87,15 +87,16 @@ TEST(DiskFull, AFullDatabaseIsKindDiskFullNamesTheFileAndLosesNothing) {
   const auto log = db.addLog(db.addStep(build.id, 1, "big", 1), "stdio");
   int appended = 0;
   std::optional<DbError> error;
-  for (; appended < 100 && !error; ++appended) {
+  // 8 KiB chunks: small enough to be kept in the database, not in a log file.
+  for (; appended < 400 && !error; ++appended) {
     try {
-      db.appendLog(log, 0, incompressible(64 * 1024, static_cast<unsigned>(appended)));
+      db.appendLog(log, 0, incompressible(8 * 1024, static_cast<unsigned>(appended)));
     } catch (const DbError& e) {
       error = e;
       --appended;
     }
   }
-  ASSERT_TRUE(error.has_value()) << "100 chunks of 64 KiB fit in 1 MiB";
+  ASSERT_TRUE(error.has_value()) << "400 chunks of 8 KiB fit in 1 MiB";
   EXPECT_EQ(error->kind(), DbErrorKind::DiskFull) << error->what();
   EXPECT_STREQ(toString(error->kind()), "disk full");
   EXPECT_EQ(error->cause(), "database or disk is full");
@@ -115,11 +116,12 @@ struct Outcome {
   std::string kind, message, after;
 };
 
-// In a child limited to `limit` bytes per file: fills the database's log
-// until a write fails, then reports what the failure was, whether the data
-// committed before it is intact, and whether writing works once the limit
-// is lifted.
-Outcome fillInChild(const std::string& file, rlim_t limit) {
+// In a child limited to `limit` bytes per file: fills a log with chunks of
+// `chunk` bytes until a write fails (8 KiB chunks are kept in the database
+// file, 64 KiB ones in the log's own file), then reports what the failure
+// was, whether the data committed before it is intact, and whether writing
+// (a small chunk and a big one) works once the limit is lifted.
+Outcome fillInChild(const std::string& file, rlim_t limit, std::size_t chunk) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   const pid_t pid = fork();
@@ -144,7 +146,7 @@ Outcome fillInChild(const std::string& file, rlim_t limit) {
       int appended = 0;
       try {
         for (; appended < 1000; ++appended)
-          db.appendLog(log, 0, incompressible(64 * 1024, static_cast<unsigned>(appended)));
+          db.appendLog(log, 0, incompressible(chunk, static_cast<unsigned>(appended)));
         report = "none\nno failure after 1000 chunks\n";
       } catch (const DbError& e) {
         std::string msg = e.what();
@@ -158,7 +160,17 @@ Outcome fillInChild(const std::string& file, rlim_t limit) {
       if (db.getLog(log)->chunks != appended) after += "chunk count changed; ";
       setrlimit(RLIMIT_FSIZE, &saved);
       db.appendLog(log, 1, "room again");
-      if (db.getLog(log)->chunks != appended + 1) after += "no write after the limit was lifted; ";
+      db.appendLog(log, 0, incompressible(64 * 1024, 99999));
+      if (db.getLog(log)->chunks != appended + 2) after += "no write after the limit was lifted; ";
+      std::string back;
+      db.readLog(log, [&](int, std::string_view d) {
+        back.append(d);
+        return true;
+      });
+      std::string expected;
+      for (int i = 0; i < appended; ++i) expected += incompressible(chunk, static_cast<unsigned>(i));
+      expected += "room again" + incompressible(64 * 1024, 99999);
+      if (back != expected) after += "the log does not read back as written; ";
       report += after.empty() ? "ok" : after;
     } catch (const std::exception& e) {
       report = "setup\n" + std::string(e.what()) + "\n";
@@ -185,11 +197,27 @@ Outcome fillInChild(const std::string& file, rlim_t limit) {
 TEST(DiskFull, AWriteTheSystemRefusesNamesTheFileAndLosesNothing) {
   DiskFullTempDir dir;
   const std::string file = (dir.path / "state.sqlite").string();
-  const Outcome o = fillInChild(file, 2 * 1024 * 1024);
+  const Outcome o = fillInChild(file, 2 * 1024 * 1024, 8 * 1024);
   // EFBIG is not ENOSPC: SQLite reports an I/O error, not a full disk.
   EXPECT_EQ(o.kind, "other") << o.message;
   EXPECT_EQ(o.message.rfind("database " + file + ": ", 0), 0u) << o.message;
   EXPECT_NE(o.message.find("disk I/O error"), std::string::npos) << o.message;
+  EXPECT_EQ(o.after, "ok");
+}
+
+// Big chunks go to the log's own file (master/db/log_files.hpp): a write
+// the system refuses there is a full disk too, names that file, and loses
+// nothing stored before.
+TEST(DiskFull, ALogFileTheSystemRefusesIsDiskFullNamesTheFileAndLosesNothing) {
+  DiskFullTempDir dir;
+  const std::string file = (dir.path / "state.sqlite").string();
+  const Outcome o = fillInChild(file, 2 * 1024 * 1024, 64 * 1024);
+  EXPECT_EQ(o.kind, "disk full") << o.message;
+  EXPECT_EQ(o.message.rfind("log file " + file + ".logs/", 0), 0u) << o.message;
+  EXPECT_NE(o.message.find(" is out of space (its disk is full, or it reached its size limit): cannot write"),
+            std::string::npos)
+      << o.message;
+  EXPECT_NE(o.message.find("File too large"), std::string::npos) << o.message;
   EXPECT_EQ(o.after, "ok");
 }
 

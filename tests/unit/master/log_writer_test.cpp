@@ -22,7 +22,7 @@ TEST_F(LogWriterTest, StoresReportTheirByteRangeAndLineEnds) {
   std::mt19937 rng(3);
   const char kAlphabet[] = {'\n', '\x8a', '\x0b', '\x09', 'a', '\xff', '\x00', '\n'};
   std::string all;
-  for (int piece = 0; piece < 80; ++piece) {
+  for (int piece = 0; piece < 320; ++piece) {
     std::string p(1 + rng() % 9000, ' ');
     for (char& c : p) c = kAlphabet[rng() % sizeof kAlphabet];
     w.append(0, p);
