@@ -412,7 +412,7 @@ int BuildMaster::run(std::function<void()> onReady,
         *im.db, im.identity->id(), *im.events, *im.buildsets, im.io,
         ClusterEvents::Hooks{[&im] { im.distributor->wake(); },
                              [&im](const db::ChangeRecord& c) { im.bus->deliverFromOtherMaster(c); },
-                             [&im] { return im.bus->hasSubscribers(); },
+                             [&im] { return im.bus->takesOtherMastersChanges(); },
                              [&im] {
                                if (!im.shuttingDown) im.schedulers->claimUnowned();
                              },

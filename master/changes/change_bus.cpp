@@ -36,14 +36,20 @@ std::int64_t ChangeBus::addChange(db::ChangeRecord change,
   return change.id;
 }
 
+bool ChangeBus::takesOtherMastersChanges() const {
+  return std::any_of(subscribers_.begin(), subscribers_.end(),
+                     [](const ChangeSubscriber* s) { return s->takesOtherMastersChanges(); });
+}
+
 void ChangeBus::deliverFromOtherMaster(const db::ChangeRecord& change) {
-  bool any = false;
-  for (ChangeSubscriber* s : subscribers_) any = any || s->wantsSource(change.source);
-  if (!any) return;
+  auto wants = [&](const ChangeSubscriber* s) {
+    return s->takesOtherMastersChanges() && s->wantsSource(change.source);
+  };
+  if (std::none_of(subscribers_.begin(), subscribers_.end(), wants)) return;
   int given = 0;
   db_.transaction([&] {
     for (ChangeSubscriber* s : subscribers_)
-      if (s->wantsSource(change.source) && !s->alreadyClassified(change)) {
+      if (wants(s) && !s->alreadyClassified(change)) {
         s->onChange(change);
         ++given;
       }

@@ -27,6 +27,10 @@ class ChangeSubscriber {
   // Whether it already classified `change` (a change another master
   // announced after this one caught up on it): then it is not given again.
   virtual bool alreadyClassified(const db::ChangeRecord&) const { return false; }
+  // Whether changes another master accepted reach it too (false: it runs
+  // on every master and sees the changes its own master accepts, each in
+  // the transaction that stores it).
+  virtual bool takesOtherMastersChanges() const { return true; }
 };
 
 class ChangeBus {
@@ -36,9 +40,10 @@ class ChangeBus {
 
   void subscribe(ChangeSubscriber* s);
   void unsubscribe(ChangeSubscriber* s);
-  // Whether any scheduler here takes changes (one that stands by while
-  // another master runs it does not).
-  bool hasSubscribers() const { return !subscribers_.empty(); }
+  // Whether any scheduler here takes changes another master accepted (one
+  // that stands by while another master runs it does not, nor one that
+  // runs on every master).
+  bool takesOtherMastersChanges() const;
 
   // Stores `change` (its id is assigned) and fans it out, all in one
   // transaction; `alsoInTransaction` (e.g. a poller's state update) runs

@@ -22,6 +22,7 @@ class AnyBranchScheduler : public Scheduler {
   // Listens to changes; its own key `branches` (glob patterns).
   static void declareType(SchedulerType& t);
   bool subscribesToChanges() const override { return true; }
+  bool runsOnOneMaster() const override { return runsOnOneMasterForTimer(); }
   void start() override;
   void stop() override;
   // {tree_stable_timer, stable_at (the earliest running timer, null if

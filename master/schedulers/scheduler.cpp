@@ -263,6 +263,21 @@ void Scheduler::dropPendingChanges(const std::vector<std::int64_t>& changeIds) {
     ctx_.db.deleteState(stateObject(), kPendingPrefix + std::to_string(id));
 }
 
+bool Scheduler::runsOnOneMasterForTimer() const {
+  if (cfg_.treeStableTimer > 0) return true;
+  if (!holdsStoredChanges_) {
+    try {
+      holdsStoredChanges_ = !storedPendingChanges().empty();
+    } catch (const std::exception& e) {
+      // Unknown: one master is always safe (never two builds of a change).
+      spdlog::warn("scheduler {}: cannot read its held changes ({}); running it on one master", cfg_.name,
+                   e.what());
+      holdsStoredChanges_ = true;
+    }
+  }
+  return *holdsStoredChanges_;
+}
+
 std::vector<std::pair<std::int64_t, Json>> Scheduler::storedPendingChanges() const {
   std::vector<std::pair<std::int64_t, Json>> out;
   const std::string prefix = kPendingPrefix;

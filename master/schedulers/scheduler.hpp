@@ -59,6 +59,10 @@ class Scheduler : public ChangeSubscriber {
   // otherwise). Types that only answer a request made on their master
   // (force, try, triggerable) run on every master.
   virtual bool runsOnOneMaster() const { return true; }
+  // A scheduler that runs on every master classifies only the changes its
+  // own master accepts (in the transaction that stores each): each change
+  // is accepted by one master, so it is classified once.
+  bool takesOtherMastersChanges() const override { return runsOnOneMaster(); }
   bool wantsSource(const std::string& source) const override;
   // Applies the change filter: a change that fails it is recorded as
   // "ignored" with the reason; one that passes goes to onMatchingChange().
@@ -144,6 +148,13 @@ class Scheduler : public ChangeSubscriber {
   void dropPendingChanges(const std::vector<std::int64_t>& changeIds);
   // Every stored pending change with its info, by id ascending.
   std::vector<std::pair<std::int64_t, Json>> storedPendingChanges() const;
+  // single_branch and any_branch: without a tree-stable timer each change
+  // is decided on its own, with no state, so the scheduler runs on every
+  // master (each builds the changes its master accepted, with no
+  // notification and no second transaction per change); with a timer, or
+  // with changes still held from a config that had one (read once, the
+  // answer kept for the scheduler's lifetime), on one master.
+  bool runsOnOneMasterForTimer() const;
   // Subscribes `fn` to the events `filter` matches, for the scheduler's
   // lifetime. A throw from `fn` goes to fail(): the scheduler records it
   // and keeps its subscription and its other work.
@@ -177,6 +188,7 @@ class Scheduler : public ChangeSubscriber {
   // The newest change id the last catch-up found; the floor moves there at
   // the next one (a change committed late with a lower id is not skipped).
   std::optional<std::int64_t> seenThrough_;
+  mutable std::optional<bool> holdsStoredChanges_;  // runsOnOneMasterForTimer's read
   std::vector<std::uint64_t> subscriptions_;
   std::string lastError_;
 };

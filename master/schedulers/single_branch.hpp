@@ -19,6 +19,7 @@ class SingleBranchScheduler : public Scheduler {
   // Listens to changes; `branch` (or branch_pattern) is required.
   static void declareType(SchedulerType& t);
   bool subscribesToChanges() const override { return true; }
+  bool runsOnOneMaster() const override { return runsOnOneMasterForTimer(); }
   void start() override;
   void stop() override;
   // {tree_stable_timer (s), stable_at (unix seconds when the timer fires,

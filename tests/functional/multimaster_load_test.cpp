@@ -35,9 +35,13 @@ class MultimasterLoad : public ::testing::Test {
  protected:
   // `masters` masters, two slaves on each; `changes` changes posted to
   // random masters' change hooks (bounded: one POST each).
-  // With `killHalfway`, the master running the scheduler is SIGKILLed once
+  // The scheduler `all` (no timer) runs on every master: each builds the
+  // changes it accepted. With `killHalfway`, a second scheduler, `timed`
+  // (a tree-stable timer, so it runs on one master), batches the same
+  // changes for builder `t`, and the master running it is SIGKILLed once
   // half the changes are posted (every slave lists every master, its own
-  // first, and moves on); the rest go to the survivors.
+  // first, and moves on); the rest go to the survivors, one of which takes
+  // `timed` over and catches up on what reached no running copy of it.
   void run(int masters, int changes, bool killHalfway = false) {
     const std::string built = tmp.sub("built");
     std::string slaveList, slaveNames;
@@ -56,9 +60,12 @@ class MultimasterLoad : public ::testing::Test {
           "users: [{name: alice, password: " + q(v) + ", may: [sendchange, status]}]\n"
           "builders:\n"
           "  - {name: b, slaves: [" + slaveNames + "], steps: [{shell: {command: \"" +
-          (killHalfway ? "sleep 0.05; " : "") + "echo %(prop:revision)s >> " + built + "\"}}]}\n"
+          (killHalfway ? "sleep 0.05; " : "") + "echo %(prop:revision)s >> " + built + "\"}}]}\n" +
+          (killHalfway ? "  - {name: t, slaves: [" + slaveNames + "], steps: [{shell: {command: \"true\"}}]}\n" : "") +
           "schedulers:\n"
-          "  - {name: all, type: single_branch, branch: main, builders: [b]}\n");
+          "  - {name: all, type: single_branch, branch: main, builders: [b]}\n" +
+          (killHalfway ? "  - {name: timed, type: single_branch, branch: main, tree_stable_timer: 1, builders: [t]}\n"
+                       : ""));
       all.push_back(std::move(lm));
     }
     for (auto& m : all) m->process.start();
@@ -89,7 +96,7 @@ class MultimasterLoad : public ::testing::Test {
       if (killHalfway && c == changes / 2) {
         const std::string owner = sqlite(all.front()->process.dbPath(),
                                          "SELECT m.name FROM scheduler_owners o JOIN masters m ON o.master_id = m.id"
-                                         " WHERE o.name = 'all'").at(0).at(0);
+                                         " WHERE o.name = 'timed'").at(0).at(0);
         victim = std::stoi(owner.substr(1));
         all[victim]->process.kill();
         alive.erase(alive.begin() + victim);
@@ -106,29 +113,45 @@ class MultimasterLoad : public ::testing::Test {
       ++postedTo[m];
     }
     const double posted = seconds(start);
-    ASSERT_TRUE(waitFor([&] { return count("buildrequests WHERE complete = 1") == changes; }, 120s, 200ms))
-        << count("buildrequests WHERE complete = 1") << " of " << changes << " requests complete; " << count("changes") << " changes, " << count("buildsets") << " buildsets, " << count("buildrequests") << " requests\n"
+    // With `timed`: every change in exactly one of its BuildSets, and
+    // every request complete.
+    const std::string timedOnce =
+        "(SELECT bc.change_id FROM buildset_changes bc JOIN buildsets s ON s.id = bc.buildset_id"
+        " WHERE s.scheduler = 'timed' GROUP BY bc.change_id HAVING count(*) = 1) AS once";
+    ASSERT_TRUE(waitFor([&] {
+      return count("buildrequests WHERE builder = 'b' AND complete = 1") == changes &&
+             (!killHalfway || (count(timedOnce) == changes && count("buildrequests WHERE complete = 0") == 0));
+    }, 120s, 200ms))
+        << count("buildrequests WHERE builder = 'b' AND complete = 1") << " of " << changes << " requests complete; "
+        << count("changes") << " changes, " << count("buildsets") << " buildsets, " << count("buildrequests")
+        << " requests\n"
         << all[0]->process.log();
     std::cout << masters << " masters: " << changes << " changes posted in " << posted << " s, all built "
               << seconds(start) << " s after the first\n";
 
-    // Every change made one BuildSet with one request, built once, green.
+    // Every change made one BuildSet of `all` with one request, built
+    // once, green; `all` was never claimed (it runs on every master).
     EXPECT_EQ(count("changes"), changes);
-    EXPECT_EQ(count("buildsets"), changes);
-    EXPECT_EQ(count("buildrequests"), changes);
-    EXPECT_EQ(count("buildrequests WHERE result = 0"), changes);
-    EXPECT_EQ(count("builds WHERE result = 0"), changes);
+    EXPECT_EQ(count("buildsets WHERE scheduler = 'all'"), changes);
+    EXPECT_EQ(count("buildrequests WHERE builder = 'b'"), changes);
+    EXPECT_EQ(count("buildrequests WHERE builder = 'b' AND result = 0"), changes);
+    EXPECT_EQ(count("builds WHERE builder = 'b' AND result = 0"), changes);
+    EXPECT_EQ(count("scheduler_owners WHERE name = 'all'"), 0);
+    if (killHalfway) {  // `timed`: each change in one BuildSet, each built once
+      EXPECT_EQ(count(timedOnce), changes);
+      EXPECT_EQ(count("buildrequests WHERE builder = 't' AND result <> 0"), 0);
+    }
     // A request has one successful build; only the killed master's
     // builds ended RETRY, each followed by one elsewhere.
     EXPECT_EQ(count("(SELECT request_id FROM builds WHERE result = 0 GROUP BY request_id HAVING count(*) > 1) AS twice"), 0);
-    const int retried = count("builds WHERE result = 5");
+    const int retried = count("builds WHERE builder = 'b' AND result = 5");
     std::cout << retried << " builds of the killed master retried\n";
-    EXPECT_EQ(count("builds"), changes + retried);
+    EXPECT_EQ(count("builds WHERE builder = 'b'"), changes + retried);
     if (!killHalfway) EXPECT_EQ(retried, 0);
     else EXPECT_EQ(count("builds b JOIN masters m ON b.master_id = m.id WHERE b.result = 5 AND m.name <> 'm" +
                          std::to_string(victim) + "'"),
                    0);
-    if (killHalfway) {  // the survivor that took the scheduler caught up on what reached nobody
+    if (killHalfway) {  // the survivor that took `timed` caught up on what reached nobody
       bool caughtUp = false;
       for (std::size_t m = 0; m < all.size(); ++m)
         caughtUp = caughtUp || (static_cast<int>(m) != victim && contains(all[m]->process.log(), "caught up on"));
@@ -136,11 +159,11 @@ class MultimasterLoad : public ::testing::Test {
     }
     if (killHalfway) {  // its scheduler runs on a survivor now
       EXPECT_NE(sqlite(all.front()->process.dbPath(),
-                       "SELECT m.name FROM scheduler_owners o JOIN masters m ON o.master_id = m.id WHERE o.name = 'all'")
+                       "SELECT m.name FROM scheduler_owners o JOIN masters m ON o.master_id = m.id WHERE o.name = 'timed'")
                     .at(0).at(0),
                 "m" + std::to_string(victim));
     }
-    EXPECT_EQ(count("(SELECT number FROM builds GROUP BY number HAVING count(*) > 1) AS same"), 0);
+    EXPECT_EQ(count("(SELECT builder, number FROM builds GROUP BY builder, number HAVING count(*) > 1) AS same"), 0);
     // And the slaves ran each revision once.
     std::set<std::string> revisions;
     std::istringstream lines(readFile(built));

@@ -441,15 +441,19 @@ TEST_F(Multimaster, ASlaveListingBothMastersMovesToTheSurvivorAndRunsTheRetryThe
 // runs again it finds its row inactive and exits at once, so it never
 // runs what a survivor now runs.
 TEST_F(Multimaster, AMasterDeclaredDeadWhileItStalledExitsWhenItWakes) {
-  startBoth("");
+  // `timed` (a tree-stable timer) runs on one master, A, the first to start.
+  startBoth("  - {name: timed, type: single_branch, branch: main, tree_stable_timer: 60, builders: [b1]}\n");
+  ASSERT_TRUE(b.waitForLog("scheduler timed: another master runs it; standing by")) << b.log();
   ::kill(a.pid(), SIGSTOP);
   ASSERT_TRUE(b.waitForLog("master ma (id " + masterId("ma") + ") declared dead", 20s)) << b.log();
   ::kill(a.pid(), SIGCONT);
   ASSERT_TRUE(waitFor([&] { return !a.running(); }, 20s)) << a.log();
   EXPECT_EQ(a.stop(), 3) << a.log();
   EXPECT_TRUE(contains(a.log(), "this master was declared dead by another master")) << a.log();
-  // B took its schedulers when it declared it dead.
-  EXPECT_EQ(one("SELECT master_id FROM scheduler_owners WHERE name = 'all'"), masterId("mb"));
+  // B took its schedulers when it declared it dead; `all` (no timer) runs
+  // on both and was never claimed.
+  EXPECT_EQ(one("SELECT master_id FROM scheduler_owners WHERE name = 'timed'"), masterId("mb"));
+  EXPECT_EQ(one("SELECT count(*) FROM scheduler_owners WHERE name = 'all'"), "0");
 }
 
 // The password of the database user comes from database_password_file:

@@ -64,6 +64,11 @@ class TimedSchedulersTest : public ::testing::Test {
 
   std::int64_t change(const std::string& branch, std::vector<std::string> files = {"src/a.c"},
                       const std::string& repository = "app") {
+    return changeOn(bus, branch, std::move(files), repository);
+  }
+  // The same, accepted through `on` (another master's bus).
+  std::int64_t changeOn(ChangeBus& on, const std::string& branch, std::vector<std::string> files = {"src/a.c"},
+                        const std::string& repository = "app") {
     db::ChangeRecord c;
     c.author = "dev";
     c.branch = branch;
@@ -71,7 +76,7 @@ class TimedSchedulersTest : public ::testing::Test {
     c.revision = "r" + std::to_string(++revs);
     c.files = std::move(files);
     c.source = "sendchange";
-    return bus.addChange(c);
+    return on.addChange(c);
   }
 
   std::vector<db::BuildsetRecord> buildsets_() {
@@ -126,6 +131,77 @@ TEST_F(TimedSchedulersTest, ATimedSchedulerRunsOnOneMasterAndMovesWhenReleased) 
   EXPECT_EQ(count(), 2u);
   clock.advance(1s);
   EXPECT_EQ(count(), 3u);
+}
+
+// single_branch and any_branch without a tree-stable timer keep no state
+// between changes: they run on every master, each copy building the
+// changes its own master accepted (one master's bus each here), and a
+// change announced by another master is not classified again. With a
+// timer, or with changes still held from a config that had one, the
+// scheduler runs on one master.
+TEST_F(TimedSchedulersTest, ASchedulerWithoutATimerRunsOnEveryMasterAndBuildsEachChangeOnce) {
+  const db::MasterId ma = db.registerMaster("ma", 0), mb = db.registerMaster("mb", 0);
+  ChangeBus busB(db, events);
+  SchedulerEntry single;
+  single.name = "all";
+  single.type = "single_branch";
+  single.branch = "main";
+  single.builders = {"b1"};
+  {
+    SchedulerSet a({db, clock, buildsets}, bus), b({db, clock, buildsets}, busB);
+    a.shareWithOtherMasters(ma);
+    b.shareWithOtherMasters(mb);
+    a.configure({single, anyBranch(0)});
+    b.configure({single, anyBranch(0)});
+    for (const char* name : {"all", "any"}) {
+      EXPECT_TRUE(a.runsHere(name)) << name;
+      EXPECT_TRUE(b.runsHere(name)) << name;
+      EXPECT_FALSE(db.schedulerOwner(name)) << name;  // nothing claimed
+    }
+    EXPECT_FALSE(bus.takesOtherMastersChanges());
+    EXPECT_FALSE(busB.takesOtherMastersChanges());
+    const auto c1 = change("main");          // on A: "all" and "any" build it
+    const auto c2 = changeOn(busB, "main");  // on B: the same
+    changeOn(busB, "feature");               // on B: "any" only
+    EXPECT_EQ(count(), 5u);
+    // The notification of c1 reaching B changes nothing.
+    busB.deliverFromOtherMaster(*db.getChange(c1));
+    bus.deliverFromOtherMaster(*db.getChange(c2));
+    EXPECT_EQ(count(), 5u);
+    EXPECT_EQ(a.stopAll() + b.stopAll(), 0);  // nothing to release
+  }
+  // With a timer: one master; the other stands by and takes no changes.
+  single.treeStableTimer = 60;
+  {
+    SchedulerSet a({db, clock, buildsets}, bus), b({db, clock, buildsets}, busB);
+    a.shareWithOtherMasters(ma);
+    b.shareWithOtherMasters(mb);
+    a.configure({single});
+    b.configure({single});
+    EXPECT_TRUE(a.runsHere("all"));
+    EXPECT_FALSE(b.runsHere("all"));
+    EXPECT_EQ(db.schedulerOwner("all"), ma);
+    EXPECT_TRUE(bus.takesOtherMastersChanges());
+    EXPECT_FALSE(busB.takesOtherMastersChanges());
+    change("main");  // held for the timer
+    EXPECT_EQ(count(), 5u);
+    EXPECT_EQ(a.stopAll(), 1);
+  }
+  // The timer is configured away while a change is held: the first master
+  // to configure it runs it alone until the held change is built, once.
+  single.treeStableTimer = 0;
+  SchedulerSet a({db, clock, buildsets}, bus), b({db, clock, buildsets}, busB);
+  a.shareWithOtherMasters(ma);
+  b.shareWithOtherMasters(mb);
+  a.configure({single});
+  b.configure({single});
+  EXPECT_TRUE(a.runsHere("all"));
+  EXPECT_FALSE(b.runsHere("all"));
+  EXPECT_EQ(db.schedulerOwner("all"), ma);
+  clock.advance(60s);
+  EXPECT_EQ(count(), 6u);
+  EXPECT_EQ(b.claimUnowned(), 0);
+  EXPECT_EQ(count(), 6u);
 }
 
 TEST_F(TimedSchedulersTest, PeriodicBuildsAtStartThenEveryInterval) {
