@@ -28,7 +28,13 @@ configure: setup
 build: configure
 	ninja -C $(BUILD) -j $(JOBS)
 
+# A fresh tree gets measured test costs, so ctest starts the long tests
+# first (tests/ctest_cost/README).
+seed-cost = @test -f $(1)/Testing/Temporary/CTestCostData.txt || \
+	  { mkdir -p $(1)/Testing/Temporary && cp tests/ctest_cost/$(2).txt $(1)/Testing/Temporary/CTestCostData.txt; }
+
 test: build
+	$(call seed-cost,$(BUILD),normal)
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 build-sanitize: setup
@@ -36,6 +42,7 @@ build-sanitize: setup
 	ninja -C $(SANITIZE_BUILD) -j $(JOBS)
 
 test-sanitize: build-sanitize
+	$(call seed-cost,$(SANITIZE_BUILD),sanitize)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(SANITIZE_BUILD) --output-on-failure -j $(JOBS) -E '^fuzz\.' -LE package
 

@@ -15,6 +15,7 @@
 #include "slave/master_message.hpp"
 #include "common/connection.hpp"
 #include "common/master_address.hpp"
+#include "common/output_payload.hpp"
 #include "slave/process.hpp"
 
 namespace bb {
@@ -267,10 +268,8 @@ void SlaveSession::onRunCommand(const MasterMessage& msg) {
 
 void SlaveSession::sendOutput(std::int64_t cmdId, Stream stream, std::string_view data) {
   if (!conn_ || !loggedIn()) return;
-  Json body = {{"cmd_id", cmdId},
-               {"stream", static_cast<int>(stream)},
-               {"data", Json::binary(std::vector<std::uint8_t>(data.begin(), data.end()))}};
-  conn_->send(MsgType::Output, std::move(body));
+  encodeOutputPayload(cmdId, static_cast<int>(stream), data, outputPayload_);
+  conn_->sendPayload(MsgType::Output, outputPayload_.data(), outputPayload_.size());
 }
 
 void SlaveSession::sendFileCredit(std::int64_t cmdId, std::int64_t bytes) {

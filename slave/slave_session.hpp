@@ -131,6 +131,7 @@ class SlaveSession : public CommandSink {
   int failures_ = 0;  // consecutive, reset by a Welcome
   std::chrono::milliseconds lastDelay_{0};
   std::string lastFailure_;
+  std::vector<std::uint8_t> outputPayload_;  // sendOutput's body, reused
   std::uint64_t generation_ = 0;  // ignores completions of abandoned attempts
   std::function<void()> stopDone_;
   std::function<void()> masterStopDone_;

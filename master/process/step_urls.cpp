@@ -33,24 +33,46 @@ bool StepUrls::scan(int stream, std::string_view data,
   Line& l = lines_[static_cast<std::size_t>(stream)];
   bool changed = false;
   while (!data.empty()) {
+    if (l.skipping) {
+      // Only a line that starts with the marker's '#' can be one: jump to
+      // the next '#' just after a line end (one memchr over output without
+      // '#', as most output is, instead of one per line).
+      std::size_t from = 0;
+      for (;;) {
+        const std::size_t hash = data.find(kMarker.front(), from);
+        if (hash == std::string_view::npos) {
+          // The next chunk starts a line if this one ends one.
+          l.skipping = data.back() != '\n';
+          return changed;
+        }
+        if (hash > 0 && data[hash - 1] == '\n') {
+          data.remove_prefix(hash);
+          l.skipping = false;
+          break;
+        }
+        from = hash + 1;
+      }
+    }
     const std::size_t nl = data.find('\n');
     const std::string_view part = data.substr(0, nl);  // up to the line end (or all)
-    if (!l.skipping) {
-      l.text.append(part.substr(0, std::min(part.size(), kMaxMarkerLine + 2 - l.text.size())));
-      // Not the marker (a prefix that differs), or longer than any marker line.
-      const std::size_t cmp = std::min(l.text.size(), kMarker.size());
-      if (l.text.compare(0, cmp, kMarker, 0, cmp) != 0) {
-        l.skipping = true;
-      } else if (l.text.size() > kMaxMarkerLine + 1) {  // + a '\r'
-        l.skipping = true;
-        refused("a ##buildbot-url line longer than " + std::to_string(kMaxMarkerLine) + " bytes");
-      }
-      if (l.skipping) l.text.clear();
+    // Not the marker (a prefix that differs), before copying anything.
+    const std::size_t have = std::min(l.text.size(), kMarker.size());
+    const std::size_t n = std::min(part.size(), kMarker.size() - have);
+    if (part.compare(0, n, kMarker.substr(have, n)) != 0) {
+      l.text.clear();
+      l.skipping = true;
+      continue;  // the skip above finds the line's end
+    }
+    l.text.append(part.substr(0, std::min(part.size(), kMaxMarkerLine + 2 - l.text.size())));
+    if (l.text.size() > kMaxMarkerLine + 1) {  // + a '\r'
+      l.text.clear();
+      l.skipping = true;
+      refused("a ##buildbot-url line longer than " + std::to_string(kMaxMarkerLine) + " bytes");
+      continue;
     }
     if (nl == std::string_view::npos) break;
-    if (!l.skipping && l.text.size() >= kMarker.size()) changed = takeLine(std::move(l.text), refused) || changed;
+    if (l.text.size() >= kMarker.size()) changed = takeLine(std::move(l.text), refused) || changed;
     l.text.clear();
-    l.skipping = false;
     data.remove_prefix(nl + 1);
   }
   return changed;

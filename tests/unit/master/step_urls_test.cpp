@@ -43,6 +43,27 @@ TEST(StepUrls, ALineSplitAcrossChunksIsTakenWhole) {
   EXPECT_EQ(s.urls.toJson(), Json::array({url("split name", "https://example.org/a")}));
 }
 
+// The scan jumps from one line that starts with '#' to the next: markers
+// among long output, after lines with '#' elsewhere or starting with '#',
+// at a chunk's first byte after a chunk that ended a line, and not after
+// one that ended mid-line.
+TEST(StepUrls, MarkersAmongOtherOutputAndAtChunkEdgesAreFoundOnlyAtLineStarts) {
+  Scan s;
+  std::string noise;
+  for (int i = 0; i < 2000; ++i) noise += "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo" + std::to_string(i) + "\n";
+  EXPECT_TRUE(s.feed(0, noise + "#include <x>\nx # y\n##buildbot-url a https://a/\n" + noise));
+  EXPECT_FALSE(s.feed(0, "text without a line end"));
+  EXPECT_FALSE(s.feed(0, "##buildbot-url mid https://mid/\n"));  // the line began in the chunk before
+  EXPECT_FALSE(s.feed(0, noise));                                   // ends with a line end
+  EXPECT_TRUE(s.feed(0, "##buildbot-url b https://b/\n#"));
+  EXPECT_TRUE(s.feed(0, "#buildbot-url c https://c/\n"));         // "#" + "#buildbot-url": one line
+  EXPECT_FALSE(s.feed(0, "\n"));
+  EXPECT_TRUE(s.feed(0, "##buildbot-url d https://d/\n"));
+  EXPECT_EQ(s.urls.toJson(), Json::array({url("a", "https://a/"), url("b", "https://b/"), url("c", "https://c/"),
+                                          url("d", "https://d/")}));
+  EXPECT_TRUE(s.refused.empty());
+}
+
 TEST(StepUrls, TheSameNameReplacesItsUrl) {
   Scan s;
   s.feed(0, "##buildbot-url r https://a/\n##buildbot-url q /q\n##buildbot-url r https://b/\n");
