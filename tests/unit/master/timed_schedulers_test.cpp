@@ -4,6 +4,9 @@
 // database.
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <utility>
+
 #include "common/event_loop.hpp"
 #include "master/buildsets/buildset_service.hpp"
 #include "master/events/event_bus.hpp"
@@ -142,20 +145,26 @@ TEST_F(TimedSchedulersTest, ATimedSchedulerRunsOnOneMasterAndMovesWhenReleased) 
 TEST_F(TimedSchedulersTest, ASchedulerWithoutATimerRunsOnEveryMasterAndBuildsEachChangeOnce) {
   const db::MasterId ma = db.registerMaster("ma", 0), mb = db.registerMaster("mb", 0);
   ChangeBus busB(db, events);
+  // Masters A (this fixture's bus) and B (busB), configured with `entries`.
+  auto twoMasters = [&](const std::vector<SchedulerEntry>& entries) {
+    auto a = std::make_unique<SchedulerSet>(SchedulerContext{db, clock, buildsets}, bus);
+    auto b = std::make_unique<SchedulerSet>(SchedulerContext{db, clock, buildsets}, busB);
+    a->shareWithOtherMasters(ma);
+    b->shareWithOtherMasters(mb);
+    a->configure(entries);
+    b->configure(entries);
+    return std::make_pair(std::move(a), std::move(b));
+  };
   SchedulerEntry single;
   single.name = "all";
   single.type = "single_branch";
   single.branch = "main";
   single.builders = {"b1"};
   {
-    SchedulerSet a({db, clock, buildsets}, bus), b({db, clock, buildsets}, busB);
-    a.shareWithOtherMasters(ma);
-    b.shareWithOtherMasters(mb);
-    a.configure({single, anyBranch(0)});
-    b.configure({single, anyBranch(0)});
+    auto [a, b] = twoMasters({single, anyBranch(0)});
     for (const char* name : {"all", "any"}) {
-      EXPECT_TRUE(a.runsHere(name)) << name;
-      EXPECT_TRUE(b.runsHere(name)) << name;
+      EXPECT_TRUE(a->runsHere(name)) << name;
+      EXPECT_TRUE(b->runsHere(name)) << name;
       EXPECT_FALSE(db.schedulerOwner(name)) << name;  // nothing claimed
     }
     EXPECT_FALSE(bus.takesOtherMastersChanges());
@@ -168,39 +177,31 @@ TEST_F(TimedSchedulersTest, ASchedulerWithoutATimerRunsOnEveryMasterAndBuildsEac
     busB.deliverFromOtherMaster(*db.getChange(c1));
     bus.deliverFromOtherMaster(*db.getChange(c2));
     EXPECT_EQ(count(), 5u);
-    EXPECT_EQ(a.stopAll() + b.stopAll(), 0);  // nothing to release
+    EXPECT_EQ(a->stopAll() + b->stopAll(), 0);  // nothing to release
   }
   // With a timer: one master; the other stands by and takes no changes.
   single.treeStableTimer = 60;
   {
-    SchedulerSet a({db, clock, buildsets}, bus), b({db, clock, buildsets}, busB);
-    a.shareWithOtherMasters(ma);
-    b.shareWithOtherMasters(mb);
-    a.configure({single});
-    b.configure({single});
-    EXPECT_TRUE(a.runsHere("all"));
-    EXPECT_FALSE(b.runsHere("all"));
+    auto [a, b] = twoMasters({single});
+    EXPECT_TRUE(a->runsHere("all"));
+    EXPECT_FALSE(b->runsHere("all"));
     EXPECT_EQ(db.schedulerOwner("all"), ma);
     EXPECT_TRUE(bus.takesOtherMastersChanges());
     EXPECT_FALSE(busB.takesOtherMastersChanges());
     change("main");  // held for the timer
     EXPECT_EQ(count(), 5u);
-    EXPECT_EQ(a.stopAll(), 1);
+    EXPECT_EQ(a->stopAll(), 1);
   }
   // The timer is configured away while a change is held: the first master
   // to configure it runs it alone until the held change is built, once.
   single.treeStableTimer = 0;
-  SchedulerSet a({db, clock, buildsets}, bus), b({db, clock, buildsets}, busB);
-  a.shareWithOtherMasters(ma);
-  b.shareWithOtherMasters(mb);
-  a.configure({single});
-  b.configure({single});
-  EXPECT_TRUE(a.runsHere("all"));
-  EXPECT_FALSE(b.runsHere("all"));
+  auto [a, b] = twoMasters({single});
+  EXPECT_TRUE(a->runsHere("all"));
+  EXPECT_FALSE(b->runsHere("all"));
   EXPECT_EQ(db.schedulerOwner("all"), ma);
   clock.advance(60s);
   EXPECT_EQ(count(), 6u);
-  EXPECT_EQ(b.claimUnowned(), 0);
+  EXPECT_EQ(b->claimUnowned(), 0);
   EXPECT_EQ(count(), 6u);
 }
 
