@@ -1,8 +1,10 @@
 // `buildbot force --wait` of a no-op build on an idle master, timed as a
 // user runs it: the client process starts, connects, logs in (SCRAM),
 // forces, follows the build by events and prints the result. Reports
-// p50/p90/max wall time over N runs (default 30).
-// Usage: force_wait_bench [RUNS]
+// p50/p90/max wall time over N runs (default 30). With `status`, times
+// `buildbot status` instead (client start, connection, login, one answer),
+// to tell the client's part from the build's.
+// Usage: force_wait_bench [RUNS] [status]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,8 +21,9 @@ using namespace std::chrono_literals;
 
 int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 30;
-  if (runs < 1 || runs > 10000) {
-    std::fprintf(stderr, "usage: force_wait_bench [RUNS 1..10000]\n");
+  const bool statusOnly = argc > 2 && std::string(argv[2]) == "status";
+  if (runs < 1 || runs > 10000 || (argc > 2 && !statusOnly)) {
+    std::fprintf(stderr, "usage: force_wait_bench [RUNS 1..10000] [status]\n");
     return 2;
   }
   TempDir tmp("bb-bench-forcewait");
@@ -48,10 +51,10 @@ int main(int argc, char** argv) {
   // each run as MasterProcess::client() does (with `buildmaster
   // fingerprint DIR`, a process of its own: ~40 ms that were counted here
   // from 2026-12-02 on).
-  const std::vector<std::string> command = {BB_BIN_CLIENT, "--master",
-                                            "127.0.0.1:" + std::to_string(master.port()),
-                                         "--master-fingerprint", master.fingerprint(),
-                                         "force", "--scheduler", "force", "--wait"};
+  std::vector<std::string> command = {BB_BIN_CLIENT, "--master", "127.0.0.1:" + std::to_string(master.port()),
+                                      "--master-fingerprint", master.fingerprint()};
+  if (statusOnly) command.push_back("status");
+  else command.insert(command.end(), {"force", "--scheduler", "force", "--wait"});
   const std::map<std::string, std::string> env = {
       {"HOME", master.dir()}, {"BUILDBOT_MASTER", ""}, {"BUILDBOT_AUTH", "bench:pw"}};
   std::vector<double> ms;
@@ -60,14 +63,14 @@ int main(int argc, char** argv) {
     const CmdResult r = run(command, "", env, 60s);
     const double took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (r.rc != 0) {
-      std::fprintf(stderr, "force --wait failed:\n%s\n", r.describe().c_str());
+      std::fprintf(stderr, "%s failed:\n%s\n", statusOnly ? "status" : "force --wait", r.describe().c_str());
       return 1;
     }
     ms.push_back(took);
   }
   std::sort(ms.begin(), ms.end());
   auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * ms.size()))]; };
-  std::printf("force --wait of a no-op build, %d runs: p50 %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
-              runs, pct(0.5), pct(0.9), ms.front(), ms.back());
+  std::printf("%s, %d runs: p50 %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms\n",
+              statusOnly ? "status" : "force --wait of a no-op build", runs, pct(0.5), pct(0.9), ms.front(), ms.back());
   return 0;
 }
