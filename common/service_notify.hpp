@@ -1,6 +1,7 @@
 #pragma once
 // Telling a service manager (systemd, Type=notify) how a daemon is doing,
-// through sd_notify(3) from libsystemd. Without NOTIFY_SOCKET in the
+// through sd_notify(3)'s protocol (one datagram to the socket NOTIFY_SOCKET
+// names; no libsystemd). Without NOTIFY_SOCKET in the
 // environment (not started by systemd) every call does nothing.
 //
 // The messages, in the order a daemon's life sends them:

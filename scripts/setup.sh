@@ -8,7 +8,7 @@ pkgs=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libsqlite3-dev sqlite3 libssl-dev libzstd-dev libidn-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libsystemd-dev libarchive-dev
+  libarchive-dev
   clang libclang-rt-14-dev procps psmisc tzdata libcctz-dev
   mercurial subversion openssh-server openssh-client
   darcs brz cvs tla
