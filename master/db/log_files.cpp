@@ -111,34 +111,32 @@ void LogFiles::remove(const std::vector<std::int64_t>& logIds) {
   }
 }
 
-LogFiles::Reader::~Reader() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-void LogFiles::Reader::read(std::int64_t offset, std::size_t size, std::string& out) {
-  const std::string path = files_.pathOf(logId_);
-  if (fd_ < 0) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-      const int err = errno;
-      throw DbError("log " + std::to_string(logId_) + " is damaged: its file " + path + " cannot be opened: " +
-                        std::strerror(err),
-                    DbErrorKind::Corrupt, std::strerror(err));
-    }
+void LogFiles::read(std::int64_t logId, std::int64_t offset, std::size_t size, std::string& out) const {
+  const std::string path = pathOf(logId);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    throw DbError("log " + std::to_string(logId) + " is damaged: its file " + path + " cannot be opened: " +
+                      std::strerror(err),
+                  DbErrorKind::Corrupt, std::strerror(err));
   }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   out.resize(size);
   std::size_t done = 0;
   while (done < size) {
-    const ssize_t n = ::pread(fd_, out.data() + done, size - done,
+    const ssize_t n = ::pread(fd, out.data() + done, size - done,
                               static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       const int err = errno;
-      throw DbError("log " + std::to_string(logId_) + ": reading its file " + path + " failed: " + std::strerror(err),
+      throw DbError("log " + std::to_string(logId) + ": reading its file " + path + " failed: " + std::strerror(err),
                     DbErrorKind::Other, std::strerror(err));
     }
     if (n == 0)
-      throw DbError("log " + std::to_string(logId_) + " is damaged: its file " + path + " ends at byte " +
+      throw DbError("log " + std::to_string(logId) + " is damaged: its file " + path + " ends at byte " +
                         std::to_string(offset + static_cast<std::int64_t>(done)) + ", before its chunk at " +
                         std::to_string(offset) + " (" + std::to_string(size) + " bytes) ends",
                     DbErrorKind::Corrupt);

@@ -48,24 +48,11 @@ class LogFiles {
   // to its committed end (deleted when that is 0) and closed.
   void abandon(std::int64_t logId);
 
-  // Reads one log's file, opened at the first read and closed with the
-  // reader (never cached longer: a log's file may be deleted, and its id
-  // given to a new log, once the reader is done).
-  class Reader {
-   public:
-    Reader(const LogFiles& files, std::int64_t logId) : files_(files), logId_(logId) {}
-    ~Reader();
-    Reader(const Reader&) = delete;
-    Reader& operator=(const Reader&) = delete;
-    // `size` bytes at `offset` into `out` (resized). DbError kind Corrupt
-    // when the file is missing or shorter.
-    void read(std::int64_t offset, std::size_t size, std::string& out);
-
-   private:
-    const LogFiles& files_;
-    std::int64_t logId_;
-    int fd_ = -1;
-  };
+  // Reads `size` bytes at `offset` of log `logId`'s file into `out`
+  // (resized). The file is opened for this read only: it may be deleted,
+  // and its id given to a new log, once the caller is done. DbError kind
+  // Corrupt when the file is missing or shorter.
+  void read(std::int64_t logId, std::int64_t offset, std::size_t size, std::string& out) const;
 
   // Deletes the files of these logs (those that have none are skipped).
   // Failures are logged, not thrown: the rows are already gone.

@@ -239,7 +239,7 @@ std::string_view Database::storedChunk(std::int64_t logId, const Statement& s, i
   const std::int64_t bytes = s.getInt(col + 2);
   if (bytes < 0)
     throw DbError("corrupt log chunk of log " + std::to_string(logId) + ": negative file size", DbErrorKind::Corrupt);
-  LogFiles::Reader(*logFiles_, logId).read(s.getInt(col + 1), static_cast<std::size_t>(bytes), scratch);
+  logFiles_->read(logId, s.getInt(col + 1), static_cast<std::size_t>(bytes), scratch);
   return scratch;
 }
 
