@@ -172,42 +172,62 @@ void serverHandshake(std::unique_ptr<Connection::Impl> impl, HandshakeDone done)
 
 }  // namespace
 
+namespace {
+
+// Connects to the first of `endpoints` that answers, then (with TLS)
+// makes the handshake.
+template <typename Endpoints>
+void connectTo(asio::io_context& io, const Endpoints& endpoints, const std::string& host,
+               const std::string& where, ConnectionOptions opts, Connection::ConnectHandler done) {
+  auto sock = std::make_shared<tcp::socket>(io);
+  asio::async_connect(
+      *sock, endpoints,
+      [sock, opts, done, where, host](const boost::system::error_code& ec, const tcp::endpoint&) {
+        if (ec) {
+          done(nullptr, "cannot connect to " + where + ": " + ec.message());
+          return;
+        }
+        auto impl = std::make_unique<Connection::Impl>(std::move(*sock), opts);
+        if (!opts.tls) {
+          done(std::make_shared<Connection>(std::move(impl)), "");
+          return;
+        }
+        clientHandshake(std::move(impl), host,
+                        [done, where](std::unique_ptr<Connection::Impl> i, const std::string& error) {
+                          if (!i) {
+                            done(nullptr, "master at " + where + ": " + error);
+                            return;
+                          }
+                          done(std::make_shared<Connection>(std::move(i)), "");
+                        });
+      });
+}
+
+}  // namespace
+
 void Connection::connect(asio::io_context& io, const std::string& host, std::uint16_t port,
                          ConnectionOptions opts, ConnectHandler done) {
+  const std::string where = host + ":" + std::to_string(port);
+  // An address needs no lookup: Asio resolves on a thread of its own,
+  // which a short-lived client (`buildbot status`) would start only for
+  // this.
+  boost::system::error_code notAddress;
+  const asio::ip::address address = asio::ip::make_address(host, notAddress);
+  if (!notAddress) {
+    const std::array<tcp::endpoint, 1> endpoints{tcp::endpoint(address, port)};
+    connectTo(io, endpoints, host, where, opts, std::move(done));
+    return;
+  }
   auto resolver = std::make_shared<tcp::resolver>(io);
-  auto where = host + ":" + std::to_string(port);
   resolver->async_resolve(
       host, std::to_string(port),
       [&io, resolver, opts, done, where, host](const boost::system::error_code& ec,
-                                         tcp::resolver::results_type results) {
+                                               tcp::resolver::results_type results) {
         if (ec) {
           done(nullptr, "cannot resolve " + where + ": " + ec.message());
           return;
         }
-        auto sock = std::make_shared<tcp::socket>(io);
-        asio::async_connect(
-            *sock, results,
-            [sock, opts, done, where, host](const boost::system::error_code& ec2,
-                                            const tcp::endpoint&) {
-              if (ec2) {
-                done(nullptr, "cannot connect to " + where + ": " + ec2.message());
-                return;
-              }
-              auto impl = std::make_unique<Connection::Impl>(std::move(*sock), opts);
-              if (!opts.tls) {
-                done(std::make_shared<Connection>(std::move(impl)), "");
-                return;
-              }
-              clientHandshake(std::move(impl), host,
-                              [done, where](std::unique_ptr<Connection::Impl> i,
-                                            const std::string& error) {
-                                if (!i) {
-                                  done(nullptr, "master at " + where + ": " + error);
-                                  return;
-                                }
-                                done(std::make_shared<Connection>(std::move(i)), "");
-                              });
-            });
+        connectTo(io, results, host, where, opts, done);
       });
 }
 

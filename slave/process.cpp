@@ -1,9 +1,8 @@
 #include "slave/process.hpp"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
+#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,10 +43,40 @@ void closeFd(int& fd) {
   }
 }
 
-// What the child writes to the error pipe when it cannot exec.
-struct ChildFailure {
-  int stage;  // 0 chdir, 1 exec, 2 dup2
-  int error;
+// The attributes and file actions of one posix_spawn, released however
+// the spawn ends.
+struct SpawnSetup {
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  bool haveAttr = false, haveActions = false;
+
+  bool prepare(int out, int err, const std::string& workdir, std::string& error) {
+    int rc = posix_spawnattr_init(&attr);
+    haveAttr = rc == 0;
+    if (rc == 0) rc = posix_spawn_file_actions_init(&actions);
+    haveActions = haveAttr && rc == 0;
+    sigset_t none, pipe;
+    sigemptyset(&none);
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    if (rc == 0)
+      rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                               POSIX_SPAWN_SETSIGDEF);
+    if (rc == 0) rc = posix_spawnattr_setpgroup(&attr, 0);
+    if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &none);
+    if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &pipe);
+    if (rc == 0) rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, out, 1);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, err, 2);
+    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    if (rc == 0) rc = posix_spawn_file_actions_addchdir_np(&actions, workdir.c_str());
+    if (rc != 0) error = std::string("cannot prepare the command: ") + std::strerror(rc);
+    return rc == 0;
+  }
+  ~SpawnSetup() {
+    if (haveActions) posix_spawn_file_actions_destroy(&actions);
+    if (haveAttr) posix_spawnattr_destroy(&attr);
+  }
 };
 
 }  // namespace
@@ -209,8 +238,7 @@ std::unique_ptr<Process> Process::spawn(boost::asio::io_context& io, ChildReaper
     return nullptr;
   }
 
-  // Everything the child needs is prepared before fork(): after it, the
-  // child only makes async-signal-safe calls.
+  // Everything the child needs is prepared before the spawn.
   std::vector<char*> argv;
   for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -220,14 +248,11 @@ std::unique_ptr<Process> Process::spawn(boost::asio::io_context& io, ChildReaper
   for (auto& s : envStrings) envp.push_back(s.data());
   envp.push_back(nullptr);
 
-  int outPipe[2] = {-1, -1}, errPipe[2] = {-1, -1}, failPipe[2] = {-1, -1};
-  int devNull = -1;
+  int outPipe[2] = {-1, -1}, errPipe[2] = {-1, -1};
   auto closeAll = [&] {
     closeFd(outPipe[0]), closeFd(outPipe[1]), closeFd(errPipe[0]), closeFd(errPipe[1]);
-    closeFd(failPipe[0]), closeFd(failPipe[1]), closeFd(devNull);
   };
-  if (::pipe2(outPipe, O_CLOEXEC) != 0 || ::pipe2(errPipe, O_CLOEXEC) != 0 ||
-      ::pipe2(failPipe, O_CLOEXEC) != 0) {
+  if (::pipe2(outPipe, O_CLOEXEC) != 0 || ::pipe2(errPipe, O_CLOEXEC) != 0) {
     error = errnoText("pipe2 failed");
     closeAll();
     return nullptr;
@@ -238,50 +263,38 @@ std::unique_ptr<Process> Process::spawn(boost::asio::io_context& io, ChildReaper
   // (a user past /proc/sys/fs/pipe-user-pages-soft keeps 64 KiB); stderr
   // keeps the default, as it rarely carries the bulk of the output.
   ::fcntl(outPipe[0], F_SETPIPE_SZ, kStdoutPipeBytes);
-  devNull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (devNull < 0) {
-    error = errnoText("cannot open /dev/null");
+
+  // posix_spawn, not fork(): glibc starts the child with vfork semantics,
+  // sharing the slave's memory until the exec, so no page table is copied
+  // and the slave takes no copy-on-write faults afterwards. On this
+  // machine that is 1.6 ms per command instead of 4.4 (docs/performance.md).
+  // The child gets its own process group (so the whole job can be
+  // signalled at once), no blocked signals, SIGPIPE at its default,
+  // /dev/null on stdin, the pipes on stdout and stderr, and no other
+  // descriptor of the slave's (sockets it opened without O_CLOEXEC).
+  SpawnSetup setup;
+  if (!setup.prepare(outPipe[1], errPipe[1], spec.workdir, error)) {
+    closeAll();
+    return nullptr;
+  }
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, program.c_str(), &setup.actions, &setup.attr, argv.data(),
+                               envp.data());
+  if (rc != 0) {
+    // glibc reports the child's failure here and has reaped it. Which
+    // step failed is not reported: a workdir that cannot be entered is
+    // told from a program that cannot run by checking the workdir.
+    struct stat st {};
+    const bool badWorkdir = ::stat(spec.workdir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+                            ::access(spec.workdir.c_str(), X_OK) != 0;
+    error = (badWorkdir ? "cannot enter workdir '" + spec.workdir + "'"
+                        : "cannot execute '" + program + "'") +
+            ": " + std::strerror(rc);
     closeAll();
     return nullptr;
   }
 
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    error = errnoText("fork failed");
-    closeAll();
-    return nullptr;
-  }
-  if (pid == 0) {
-    // Child. Own process group, so the whole job can be signalled at once.
-    ::setpgid(0, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
-    ChildFailure failure{2, 0};
-    if (::dup2(devNull, 0) < 0 || ::dup2(outPipe[1], 1) < 0 || ::dup2(errPipe[1], 2) < 0) {
-      failure.error = errno;
-    } else {
-      // Any descriptor the slave opened without O_CLOEXEC (sockets) must
-      // not leak into builds: mark everything above stderr close-on-exec.
-      if (::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0) {
-        long maxFd = ::sysconf(_SC_OPEN_MAX);
-        for (int fd = 3; fd < (maxFd > 0 ? maxFd : 1024); ++fd)
-          if (fd != failPipe[1]) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-      }
-      if (::chdir(spec.workdir.c_str()) != 0) {
-        failure = {0, errno};
-      } else {
-        ::execve(program.c_str(), argv.data(), envp.data());
-        failure = {1, errno};
-      }
-    }
-    ssize_t ignored = ::write(failPipe[1], &failure, sizeof failure);
-    (void)ignored;
-    ::_exit(127);
-  }
-
-  // Parent. Also set the group here, so it exists before any kill we send.
+  // Also set the group here, so it exists before any kill we send.
   if (::setpgid(pid, pid) != 0 && errno != EACCES && errno != ESRCH)
     spdlog::warn("setpgid({}) failed: {}", pid, std::strerror(errno));
   auto impl = std::make_shared<Impl>(io, reaper);
@@ -296,26 +309,6 @@ std::unique_ptr<Process> Process::spawn(boost::asio::io_context& io, ChildReaper
   });
   closeFd(outPipe[1]);
   closeFd(errPipe[1]);
-  closeFd(failPipe[1]);
-  closeFd(devNull);
-
-  ChildFailure failure{};
-  ssize_t got;
-  do {
-    got = ::read(failPipe[0], &failure, sizeof failure);
-  } while (got < 0 && errno == EINTR);
-  closeFd(failPipe[0]);
-  if (got == static_cast<ssize_t>(sizeof failure)) {
-    std::string stage = failure.stage == 0   ? "cannot enter workdir '" + spec.workdir + "'"
-                        : failure.stage == 1 ? "cannot execute '" + program + "'"
-                                             : "cannot set up standard descriptors";
-    error = stage + ": " + std::strerror(failure.error);
-    impl->closed = true;
-    reaper.forget(pid);  // the child has _exit()ed; it is reaped silently
-    closeFd(outPipe[0]);
-    closeFd(errPipe[0]);
-    return nullptr;
-  }
 
   for (int fd : {outPipe[0], errPipe[0]}) {
     int flags = ::fcntl(fd, F_GETFL);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 
 #include "slave/child_reaper.hpp"
 #include "slave_test_util.hpp"
@@ -102,6 +103,36 @@ TEST(Process, StdinIsDevNullAndNoSlaveDescriptorLeaks) {
   ASSERT_TRUE(r.status) << r.error;
   EXPECT_EQ(r.status->exitCode, 0);
   EXPECT_EQ(r.out, "0\n1\n2\n3\n");
+}
+
+TEST(Process, RunsInItsOwnGroupWithNoSignalBlockedOrIgnoredThatTheSlaveHad) {
+  test::TempDir dir;
+  // The slave ignores SIGPIPE and may block signals in its threads; a
+  // build must start with neither, and lead a process group of its own
+  // (so interrupting a build signals everything it started).
+  sigset_t usr1, old;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &usr1, &old), 0);
+  auto oldPipe = ::signal(SIGPIPE, SIG_IGN);
+  // cat, not a shell: dash clears its signal mask when it starts.
+  ProcessRun r = runToEnd({"/bin/cat", "/proc/self/status", "/proc/self/stat"}, dir.path());
+  ::signal(SIGPIPE, oldPipe);
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ASSERT_TRUE(r.status) << r.error;
+  EXPECT_NE(r.out.find("SigBlk:\t0000000000000000\n"), std::string::npos) << r.out;
+  const auto ign = r.out.find("SigIgn:\t");
+  ASSERT_NE(ign, std::string::npos) << r.out;
+  const unsigned long long ignored = std::stoull(r.out.substr(ign + 8, 16), nullptr, 16);
+  EXPECT_EQ(ignored & (1ull << (SIGPIPE - 1)), 0u) << r.out;
+  // /proc/self/stat: "PID (cat) STATE PPID PGRP ...".
+  const std::string fromPid = r.out.substr(r.out.rfind('\n', r.out.rfind("(cat)")) + 1);
+  std::istringstream fields(fromPid);
+  long pid = 0, ppid = 0, pgrp = -1;
+  std::string comm, state;
+  fields >> pid >> comm >> state >> ppid >> pgrp;
+  EXPECT_GT(pid, 0) << fromPid;
+  EXPECT_EQ(pgrp, pid) << fromPid;
 }
 
 TEST(Process, MissingProgramIsASpawnError) {
