@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+extern char** environ;
 
 namespace bb {
 
@@ -38,29 +42,48 @@ SubprocessResult runSubprocess(const std::vector<std::string>& argv, const std::
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) {
-    r.err = std::string("fork: ") + std::strerror(errno);
-    for (int fd : {outp[0], outp[1], errp[0], errp[1]}) close(fd);
+  // posix_spawnp: no copy of the caller's page tables (the master is
+  // large and has threads), and only the descriptors named here reach
+  // the program: none of the master's sockets (Asio opens them without
+  // O_CLOEXEC), so a `git fetch` that outlives its master does not hold
+  // the master's port.
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_init(&attr);
+  posix_spawn_file_actions_init(&actions);
+  sigset_t none, pipe;
+  sigemptyset(&none);
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  int rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                               POSIX_SPAWN_SETSIGDEF);
+  if (rc == 0) rc = posix_spawnattr_setpgroup(&attr, 0);
+  if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &none);
+  if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &pipe);
+  if (rc == 0)
+    rc = input ? posix_spawn_file_actions_adddup2(&actions, inp[0], 0)
+               : posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, outp[1], 1);
+  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, errp[1], 2);
+  if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  if (rc == 0 && !cwd.empty()) rc = posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  pid_t pid = -1;
+  const bool prepared = rc == 0;
+  if (prepared) rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    // glibc does not say which step failed: a cwd that cannot be entered
+    // is told from a program that cannot run by checking the cwd.
+    struct stat st {};
+    const bool badCwd = prepared && !cwd.empty() &&
+                        (::stat(cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode));
+    r.err = !prepared ? std::string("cannot prepare to run ") + args[0] + ": " + std::strerror(rc)
+            : badCwd  ? "cannot enter " + cwd + ": " + std::strerror(rc)
+                      : std::string("cannot run ") + args[0] + ": " + std::strerror(rc);
+    for (int fd : {outp[0], outp[1], errp[0], errp[1], inp[0], inp[1]})
+      if (fd >= 0) close(fd);
     return r;
-  }
-  if (pid == 0) {
-    setpgid(0, 0);
-    if (input) {
-      dup2(inp[0], 0);
-    } else {
-      int devnull = open("/dev/null", O_RDONLY);
-      if (devnull >= 0) dup2(devnull, 0);
-    }
-    dup2(outp[1], 1);
-    dup2(errp[1], 2);
-    if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
-      dprintf(2, "cannot enter %s: %s\n", cwd.c_str(), std::strerror(errno));
-      _exit(127);
-    }
-    execvp(args[0], args.data());
-    dprintf(2, "cannot run %s: %s\n", args[0], std::strerror(errno));
-    _exit(127);
   }
   close(outp[1]);
   close(errp[1]);
