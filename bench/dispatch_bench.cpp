@@ -36,6 +36,9 @@ struct Figures {
   // The masters' statements and round trips to PostgreSQL (from the line
   // each logs at its stop); -1 on SQLite.
   double statementsPerBuild = -1, roundTripsPerBuild = -1;
+  // The distributors' passes over the queue and the claims another master
+  // won first (from the line each logs at its stop).
+  double passesPerBuild = 0, lostPerBuild = 0;
 };
 
 bool gTls = true;
@@ -163,6 +166,13 @@ Figures runOnce(int builds, int slaves) {
         f.statementsPerBuild = std::max(0.0, f.statementsPerBuild) + statements / builds;
         f.roundTripsPerBuild = std::max(0.0, f.roundTripsPerBuild) + trips / builds;
       }
+      // "distributor: P pass(es) read the queue (G page(s)), C request(s) claimed, L lost to another master"
+      if (auto n = line.find("] distributor: "); n != std::string::npos) {
+        const std::string rest = line.substr(n + 15);
+        const auto lost = rest.find("claimed, ");
+        f.passesPerBuild += std::stod(rest) / builds;
+        if (lost != std::string::npos) f.lostPerBuild += std::stod(rest.substr(lost + 9)) / builds;
+      }
       auto p = line.find("] change ");
       if (p != std::string::npos && line.find(" accepted") != std::string::npos)
         changeAt[std::stoll(line.substr(p + 9))] = bench::logLineMs(line);
@@ -205,14 +215,15 @@ int main(int argc, char** argv) {
   std::vector<int> slaveCounts;
   for (int i = 2; i < argc; ++i) slaveCounts.push_back(std::atoi(argv[i]));
   if (slaveCounts.empty()) slaveCounts = {1, 4};
-  std::printf("%-7s %-7s %-9s %-10s %-12s %-12s %-14s %-10s %s\n", "slaves", "builds", "seconds", "builds/s",
-              "p50 ms", "p99 ms", "CPU ms/build", "peak MiB",
+  std::printf("%-7s %-7s %-9s %-10s %-12s %-12s %-14s %-10s %-13s %-11s %s\n", "slaves", "builds", "seconds",
+              "builds/s", "p50 ms", "p99 ms", "CPU ms/build", "peak MiB", "passes/build", "lost/build",
               postgresMode() ? "db CPU ms/build NOTIFY/build statements/build round trips/build" : "");
   for (int s : slaveCounts) {
     try {
       Figures f = runOnce(builds, s);
-      std::printf("%-7d %-7d %-9.2f %-10.1f %-12.1f %-12.1f %-14.3f %-10.1f", f.slaves, f.builds, f.seconds,
-                  f.buildsPerSec, f.p50, f.p99, f.cpuMsPerBuild, f.peakMiB);
+      std::printf("%-7d %-7d %-9.2f %-10.1f %-12.1f %-12.1f %-14.3f %-10.1f %-13.2f %-11.3f", f.slaves, f.builds,
+                  f.seconds, f.buildsPerSec, f.p50, f.p99, f.cpuMsPerBuild, f.peakMiB, f.passesPerBuild,
+                  f.lostPerBuild);
       if (f.dbCpuMsPerBuild >= 0) std::printf(" %-15.3f", f.dbCpuMsPerBuild);
       if (f.notifiesPerBuild >= 0) std::printf(" %-12.2f", f.notifiesPerBuild);
       if (f.statementsPerBuild >= 0) std::printf(" %-16.1f %-17.1f", f.statementsPerBuild, f.roundTripsPerBuild);

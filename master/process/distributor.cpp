@@ -95,6 +95,10 @@ void BuildRequestDistributor::wake() {
 }
 
 void BuildRequestDistributor::stopStartingBuilds() {
+  if (!stopped_)
+    spdlog::info("distributor: {} pass(es) read the queue ({} page(s)), {} request(s) claimed, {} lost to "
+                 "another master",
+                 counts_.passes, counts_.pages, counts_.claimed, counts_.lost);
   stopped_ = true;
   // Requests claimed for a ping go back now, not when the ping is
   // answered: the connections may close first, and with several masters
@@ -145,6 +149,8 @@ void BuildRequestDistributor::distribute() {
   // with a long backlog a pass reads the few requests it can place, not
   // every pending row (with several masters every master's pass would).
   std::vector<db::BuildRequestRecord> page = db_.pendingRequestsPage(nullptr, kPageSize);
+  ++counts_.passes;
+  ++counts_.pages;
   for (;;) {
     for (const auto& req : page) {
       if (running_.count(req.id)) continue;
@@ -179,6 +185,7 @@ void BuildRequestDistributor::distribute() {
     if (page.size() < static_cast<std::size_t>(kPageSize) || !anySlaveFree()) return;
     const db::BuildRequestRecord last = page.back();
     page = db_.pendingRequestsPage(&last, kPageSize);
+    ++counts_.pages;
   }
 }
 
@@ -264,8 +271,10 @@ BuildRequestDistributor::Attempt BuildRequestDistributor::claimThenPing(
   }
   if (!claimed) {
     if (admission_) admission_->remove(req.id);
+    ++counts_.lost;
     return Attempt::Lost;
   }
+  ++counts_.claimed;
   // The slave's slot is taken while it is pinged, so no other build can
   // have it meanwhile; a failed ping gives the request back to the queue,
   // at the place it had.

@@ -139,6 +139,10 @@ class BuildRequestDistributor {
   std::uint64_t subscription_ = 0;
   bool woken_ = false;
   bool stopped_ = false;
+  // Logged when the master stops (what several masters cost each other).
+  struct Counts {
+    std::uint64_t passes = 0, pages = 0, claimed = 0, lost = 0;
+  } counts_;
   std::uint64_t started_ = 0;
 };
 
