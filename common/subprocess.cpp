@@ -3,13 +3,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "common/spawn.hpp"
 
 extern char** environ;
 
@@ -42,45 +43,27 @@ SubprocessResult runSubprocess(const std::vector<std::string>& argv, const std::
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  // posix_spawnp: no copy of the caller's page tables (the master is
-  // large and has threads), and only the descriptors named here reach
-  // the program: none of the master's sockets (Asio opens them without
-  // O_CLOEXEC), so a `git fetch` that outlives its master does not hold
-  // the master's port.
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_init(&actions);
-  sigset_t none, pipe;
-  sigemptyset(&none);
-  sigemptyset(&pipe);
-  sigaddset(&pipe, SIGPIPE);
-  int rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                               POSIX_SPAWN_SETSIGDEF);
-  if (rc == 0) rc = posix_spawnattr_setpgroup(&attr, 0);
-  if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &none);
-  if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &pipe);
-  if (rc == 0)
-    rc = input ? posix_spawn_file_actions_adddup2(&actions, inp[0], 0)
-               : posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, outp[1], 1);
-  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, errp[1], 2);
-  if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  if (rc == 0 && !cwd.empty()) rc = posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  pid_t pid = -1;
-  const bool prepared = rc == 0;
-  if (prepared) rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  // common/spawn.hpp: posix_spawnp, and only the descriptors named here
+  // reach the program: none of the master's sockets, so a `git fetch`
+  // that outlives its master does not hold the master's port.
+  SpawnSpec how;
+  how.program = args[0];
+  how.searchPath = true;
+  how.argv = args.data();
+  how.envp = environ;
+  how.stdinFd = input ? inp[0] : -1;
+  how.stdoutFd = outp[1];
+  how.stderrFd = errp[1];
+  how.cwd = cwd;
+  int rc = 0;
+  const pid_t pid = spawnProcess(how, rc);
   if (rc != 0) {
     // glibc does not say which step failed: a cwd that cannot be entered
     // is told from a program that cannot run by checking the cwd.
     struct stat st {};
-    const bool badCwd = prepared && !cwd.empty() &&
-                        (::stat(cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode));
-    r.err = !prepared ? std::string("cannot prepare to run ") + args[0] + ": " + std::strerror(rc)
-            : badCwd  ? "cannot enter " + cwd + ": " + std::strerror(rc)
-                      : std::string("cannot run ") + args[0] + ": " + std::strerror(rc);
+    const bool badCwd = !cwd.empty() && (::stat(cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode));
+    r.err = badCwd ? "cannot enter " + cwd + ": " + std::strerror(rc)
+                   : std::string("cannot run ") + args[0] + ": " + std::strerror(rc);
     for (int fd : {outp[0], outp[1], errp[0], errp[1], inp[0], inp[1]})
       if (fd >= 0) close(fd);
     return r;

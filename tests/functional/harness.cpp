@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,6 +20,7 @@
 #include <map>
 #include <mutex>
 
+#include "common/spawn.hpp"
 #include "common/tls_cert.hpp"
 #include "master/db/database_file.hpp"
 #include "tests/functional/test_database.hpp"
@@ -75,34 +75,26 @@ int decodeStatus(int status) {
   return -1;
 }
 
-// Starts argv[0] (searched in PATH) with posix_spawnp: in its own process
-// group, stdin from /dev/null, stdout and stderr on `out` and `err`, in
-// `cwd` if given, and none of this process's other descriptors. Not
-// fork(): a fork copies the test's page tables and makes its memory
-// copy-on-write, which on this project's VM costs milliseconds per
-// command, counted in every timing a benchmark takes of a client.
-// Returns the pid, or -1 with `why` set ("exec failed: PROG: ...").
+// Starts argv[0] (searched in PATH) with common/spawn.hpp: not fork(),
+// which copies the test's page tables and makes its memory copy-on-write
+// (milliseconds per command on this project's VM, counted in every timing
+// a benchmark takes of a client). Returns the pid, or -1 with `why` set
+// ("exec failed: PROG: ...").
 pid_t spawnChild(ExecArgs& a, const std::string& cwd, int out, int err, std::string& why) {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_init(&actions);
-  int rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  if (rc == 0) rc = posix_spawnattr_setpgroup(&attr, 0);
-  if (rc == 0) rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, out, 1);
-  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, err, 2);
-  if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  if (rc == 0 && !cwd.empty()) rc = posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  pid_t pid = -1;
-  if (rc == 0) rc = posix_spawnp(&pid, a.argv[0], &actions, &attr, a.argv.data(), a.envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
+  SpawnSpec how;
+  how.program = a.argv[0];
+  how.searchPath = true;
+  how.argv = a.argv.data();
+  how.envp = a.envp.data();
+  how.stdoutFd = out;
+  how.stderrFd = err;
+  how.cwd = cwd;
+  int rc = 0;
+  const pid_t pid = spawnProcess(how, rc);
+  if (pid < 0) {
     std::error_code ec;
     why = (!cwd.empty() && !fs::is_directory(cwd, ec) ? "chdir failed: " + cwd : "exec failed: " + std::string(a.argv[0])) +
           ": " + std::strerror(rc);
-    return -1;
   }
   return pid;
 }
