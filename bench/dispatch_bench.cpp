@@ -2,19 +2,24 @@
 // and on 4 slaves. Reports builds per second, p50/p99 change-to-build-
 // finished latency (from the master's own log timestamps), master CPU per
 // build and master peak RSS. Usage: dispatch_bench [--tls=on|off] [--lock]
-// [--masters=N] [BUILDS] [SLAVES...] (TLS is on by default, as for a new
+// [--masters=N] [--rate=R] [BUILDS] [SLAVES...] (TLS is on by default, as for a new
 // master). --masters=N: N masters on one PostgreSQL database share the
 // slaves and the changes (docs/multimaster.md); the CPU is theirs summed.
 // --lock: every build takes a master-scoped counting lock whose limit is the
 // number of slaves (so it never makes a build wait): what taking and
 // releasing the lock costs, in memory on SQLite and in the database too on
 // PostgreSQL (docs/multimaster.md, "Master-scoped locks").
+// --rate=R: the changes are sent at R a second in all (change i at i/R s
+// from the start) instead of as fast as the masters answer, so the masters
+// are not saturated: CPU per build at the same offered load, as a master
+// that keeps up with its changes spends it.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "bench/bench_util.hpp"
 #include "client/master_client.hpp"
@@ -44,6 +49,7 @@ struct Figures {
 bool gTls = true;
 bool gLock = false;
 int gMasters = 1;
+double gRate = 0;  // changes a second in all; 0: as fast as answered
 
 std::string configFor(const std::string& name, int port, int slaves) {
   const std::string v = makeVerifier("pw");
@@ -116,9 +122,11 @@ Figures runOnce(int builds, int slaves) {
     clients.back()->connect();
   }
   const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < builds; ++i)
+  for (int i = 0; i < builds; ++i) {
+    if (gRate > 0) std::this_thread::sleep_until(t0 + std::chrono::duration<double>(i / gRate));
     clients[static_cast<std::size_t>(i % gMasters)]->call(
         "sendchange", Json{{"author", "bench"}, {"branch", "main"}, {"revision", "r" + std::to_string(i)}});
+  }
   const std::string countSql = "SELECT count(*) FROM builds WHERE finished=1";
   if (!waitFor([&] { return std::stoi(sqlite(db, countSql)[0][0]) >= builds; }, 600s, 5ms))
     throw std::runtime_error("builds did not finish");
@@ -202,6 +210,7 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--lock") gLock = true;
     else if (a.rfind("--masters=", 0) == 0) gMasters = std::atoi(a.c_str() + 10);
+    else if (a.rfind("--rate=", 0) == 0) gRate = std::atof(a.c_str() + 7);
     else argv[kept++] = argv[i];
   }
   argc = kept;
@@ -209,8 +218,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--masters=N takes 1 to 8, and more than 1 needs BB_TEST_DATABASE=postgresql:DIR\n");
     return 2;
   }
+  if (gRate < 0 || gRate > 10000) {
+    std::fprintf(stderr, "--rate=R takes 0 (as fast as answered) to 10000 changes a second\n");
+    return 2;
+  }
   std::cout << "TLS " << (gTls ? "on" : "off") << (gLock ? ", a master lock per build" : "") << ", database "
-            << (postgresMode() ? "PostgreSQL" : "SQLite") << ", " << gMasters << " master(s)\n";
+            << (postgresMode() ? "PostgreSQL" : "SQLite") << ", " << gMasters << " master(s)";
+  if (gRate > 0) std::cout << ", changes sent at " << gRate << "/s";
+  std::cout << "\n";
   const int builds = argc > 1 ? std::atoi(argv[1]) : 2000;
   std::vector<int> slaveCounts;
   for (int i = 2; i < argc; ++i) slaveCounts.push_back(std::atoi(argv[i]));

@@ -409,7 +409,9 @@ int BuildMaster::run(std::function<void()> onReady,
     // one master commits reaches the others (docs/multimaster.md).
     if (im.db->isShared()) im.schedulers->shareWithOtherMasters(im.identity->id());
     im.cluster = std::make_unique<ClusterEvents>(
-        *im.db, im.identity->id(), *im.events, *im.buildsets, im.io,
+        *im.db, im.identity->id(), *im.events, *im.buildsets, im.io, im.clock,
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            MasterIdentity::intervalFor(im.config.master.deadAfter)),
         ClusterEvents::Hooks{[&im] { im.distributor->wake(); },
                              [&im](const db::ChangeRecord& c) { im.bus->deliverFromOtherMaster(c); },
                              [&im] { return im.bus->takesOtherMastersChanges(); },
@@ -424,7 +426,9 @@ int BuildMaster::run(std::function<void()> onReady,
                                // the deadlock rule (a plan was dropped), now.
                                im.locks->retryClaims();
                                im.distributor->wake();
-                             }});
+                             },
+                             [&im](std::function<void()> fn) { im.post(std::move(fn)); },
+                             [&im](std::int64_t request) { return im.distributor->holds(request); }});
     if (im.db->isShared()) {
       // Master-scoped locks are held in the database too, so that the
       // masters together never pass a lock's limit (docs/multimaster.md).

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/event_loop.hpp"
 #include "master/buildsets/buildset_service.hpp"
 #include "master/cluster/status_relay.hpp"
 #include "master/db/database.hpp"
@@ -20,6 +21,7 @@ constexpr char kBuildsetDoneChannel[] = "bb_buildset_done";
 constexpr char kSchedulerChannel[] = "bb_scheduler";
 constexpr char kLockChannel[] = "bb_lock";
 constexpr char kStatusChannel[] = "bb_status";
+constexpr char kWantsChannel[] = "bb_wants";
 // PostgreSQL refuses a payload of 8000 bytes or more: ids go out in
 // notifications of at most this many characters each.
 constexpr std::size_t kMaxPayload = 7000;
@@ -54,14 +56,20 @@ bool parseIds(const std::vector<std::string>& tokens, std::vector<std::int64_t>&
 }  // namespace
 
 ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& events,
-                             BuildsetService& buildsets, boost::asio::io_context& io, Hooks hooks)
-    : db_(db), self_(self), events_(events), buildsets_(buildsets), hooks_(std::move(hooks)) {
+                             BuildsetService& buildsets, boost::asio::io_context& io, Clock& clock,
+                             std::chrono::milliseconds refreshEvery, Hooks hooks)
+    : db_(db),
+      self_(self),
+      events_(events),
+      buildsets_(buildsets),
+      hooks_(std::move(hooks)),
+      refreshEvery_(refreshEvery) {
   if (!db_.isShared()) return;
   relay_ = std::make_unique<StatusRelay>(db_, events_);
   listener_ = std::make_unique<db::DbListener>(
       io, db_.path(),
       std::vector<std::string>{kRequestChannel, kChangeChannel, kBuildsetDoneChannel, kSchedulerChannel,
-                               kLockChannel, kStatusChannel},
+                               kLockChannel, kStatusChannel, kWantsChannel},
       [this](const std::string& channel, const std::string& payload) { onNotify(channel, payload); },
       [this] {
         // Announcements made while the session was down were not heard:
@@ -70,6 +78,7 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
         if (hooks_.schedulersReleased) hooks_.schedulersReleased();
         if (hooks_.reconnected) hooks_.reconnected();
         if (hooks_.locksReleased) hooks_.locksReleased();
+        readOthersWishes();
         catchUpCompletedBuildsets();
       });
   Subscriber s;
@@ -85,9 +94,14 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
       case EventType::ChangeAdded: queue(kChangeChannel, std::to_string(e.changeId)); break;
       case EventType::BuildsetCompleted: queue(kBuildsetDoneChannel, std::to_string(e.buildsetId)); break;
       case EventType::RequestCreated:
+        // Announced after this master's own pass, unless it took it.
+        newRequests_.push_back(e.requestId);
+        break;
       case EventType::RequestUnclaimed:
       case EventType::RequestPriority: queue(kRequestChannel, std::to_string(e.requestId)); break;
       default:
+        // Nobody on another master for it: not even announced.
+        if (!othersWantStatus_) break;
         if (auto token = StatusRelay::tokenFor(e)) queue(kStatusChannel, std::move(*token));
         break;
     }
@@ -100,11 +114,24 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
                      why);
   };
   subscription_ = events_.subscribe(std::move(s)).id;
-  spdlog::info("cluster: listening for other masters on the shared database (master id {})", self_.value);
+  // Whether this master wants the others' status, and whether they want
+  // this one's: stored and read now, then kept up to date.
+  storeWish(relay_->anyMayBeWanted());
+  readOthersWishes();
+  events_.onSubscribersChanged([this] { subscribersChanged(); });
+  refreshTimer_ = clock.makeTimer();
+  refreshTimer_->start(refreshEvery_, [this] { refresh(); });
+  spdlog::info("cluster: listening for other masters on the shared database (master id {}; {})", self_.value,
+               othersWantStatus_ ? "sending its status: another master wants it"
+                                 : "not sending its status: no other master wants it now");
 }
 
 ClusterEvents::~ClusterEvents() {
+  if (listener_) events_.onSubscribersChanged({});
+  refreshTimer_.reset();
   if (subscription_) events_.unsubscribe(subscription_);
+  // A round still waiting behind this master's pass is announced now.
+  if (flushPosted_) flushNow();
   if (listener_)
     spdlog::info("cluster: {} notification(s) sent to other masters, {} heard from them", sent_, heard_);
 }
@@ -114,6 +141,28 @@ void ClusterEvents::queue(const char* channel, std::string token) {
 }
 
 void ClusterEvents::flush() {
+  // A round that made requests waits for the pass it woke on this master
+  // (posted before this): the others hear only of the requests this master
+  // did not take, and are not woken to lose the race for the rest.
+  if (hooks_.later && hooks_.holdsRequest && !newRequests_.empty()) {
+    if (flushPosted_) return;
+    flushPosted_ = true;
+    std::weak_ptr<bool> alive = alive_;
+    hooks_.later([this, alive] {
+      if (alive.lock()) flushNow();
+    });
+    return;
+  }
+  flushNow();
+}
+
+void ClusterEvents::flushNow() {
+  flushPosted_ = false;
+  // New requests this master took in its pass are nobody else's business;
+  // the rest wake the others (given back or re-prioritised ones always do).
+  for (const auto id : newRequests_)
+    if (!hooks_.holdsRequest || !hooks_.holdsRequest(id)) queue(kRequestChannel, std::to_string(id));
+  newRequests_.clear();
   // The events were published after their transactions committed; one
   // notification per channel carries every id of this round, and all of
   // them go to the server in one round trip (a transaction of their own,
@@ -183,6 +232,60 @@ void ClusterEvents::announceLocksReleased() {
   if (listener_) send(kLockChannel, "");
 }
 
+void ClusterEvents::subscribersChanged() {
+  // Raised at once, so that the others start sending; lowered only at the
+  // next refresh, so that watchers coming and going do not write each time.
+  if (wantsStatus_ || !relay_->anyMayBeWanted()) return;
+  wantsStatus_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  auto raise = [this, alive] {
+    if (alive.lock()) storeWish(true);
+  };
+  if (hooks_.later) hooks_.later(std::move(raise));
+  else raise();
+}
+
+void ClusterEvents::storeWish(bool wants) {
+  try {
+    db_.transaction([&] {
+      db_.setMasterWantsStatus(self_, wants);
+      db_.notify(kWantsChannel, std::to_string(self_.value) + ":");
+    });
+    ++sent_;
+    wantsStatus_ = wants;
+  } catch (const std::exception& e) {
+    // The next refresh tries again; meanwhile the others go by the flag
+    // as it was.
+    wantsStatus_ = !wants;
+    spdlog::error("cluster: cannot store that this master {} the other masters' status: {}",
+                  wants ? "wants" : "no longer wants", e.what());
+  }
+}
+
+void ClusterEvents::readOthersWishes() {
+  try {
+    const bool before = othersWantStatus_;
+    othersWantStatus_ = db_.otherMastersWantStatus(self_);
+    if (wishesKnown_ && before != othersWantStatus_)
+      spdlog::info("cluster: {} this master's status to other masters ({})",
+                   othersWantStatus_ ? "sending" : "no longer sending",
+                   othersWantStatus_ ? "one of them has a watcher, an event stream or a reporter for it"
+                                     : "none of them has anyone for it");
+    wishesKnown_ = true;
+  } catch (const std::exception& e) {
+    othersWantStatus_ = true;  // in doubt, sent
+    spdlog::error("cluster: cannot read whether other masters want this master's status ({}); sending it",
+                  e.what());
+  }
+}
+
+void ClusterEvents::refresh() {
+  refreshTimer_->start(refreshEvery_, [this] { refresh(); });
+  const bool mine = relay_->anyMayBeWanted();
+  if (mine != wantsStatus_) storeWish(mine);
+  readOthersWishes();
+}
+
 void ClusterEvents::onNotify(const std::string& channel, const std::string& payload) {
   std::int64_t sender = 0;
   std::vector<std::string> tokens;
@@ -233,6 +336,8 @@ void ClusterEvents::onNotify(const std::string& channel, const std::string& payl
     if (hooks_.schedulersReleased) hooks_.schedulersReleased();
   } else if (channel == kLockChannel) {
     if (hooks_.locksReleased) hooks_.locksReleased();
+  } else if (channel == kWantsChannel) {
+    readOthersWishes();
   }
 }
 

@@ -9,7 +9,9 @@
 //
 //   channel            sent after                      a listener
 //   bb_request         request.created / .unclaimed /  wakes its distributor
-//                      .priority; a dead master's
+//                      .priority (after this master's
+//                      own pass, only those it did
+//                      not take); a dead master's
 //                      requests released
 //   bb_change          change.added                    feeds the change to the
 //                                                      schedulers it owns
@@ -23,10 +25,24 @@
 //                      master's dropped
 //   bb_status          buildset.created, build.        publishes them on its bus
 //                      started/.finished, step.        for watchers, pages and
-//                      started/.finished, log.lines    reporters (status_relay.hpp)
+//                      started/.finished, log.lines,   reporters (status_relay.hpp)
+//                      while another active master
+//                      wants status (bb_wants)
+//   bb_wants           this master's wish for the      reads again whether any
+//                      others' status changed          other master wants status
+//
+// bb_status is sent only while another active master has someone for it
+// (a watcher, an event stream, a reporter: masters.wants_status). A master
+// raises its flag as soon as its first such subscriber comes and lowers it
+// at the next refresh (every heartbeat interval) after the last one left;
+// the others re-read the flags on bb_wants, on each refresh and when their
+// listening session comes back. A new watcher therefore sees the other
+// masters' events from a moment after it subscribed (one notification),
+// as it sees none of theirs from before.
 //
 // On a database one master has alone (SQLite) nothing is made: the
 // master's own event bus already reaches everything.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -46,9 +62,11 @@ class DbListener;
 
 namespace bb {
 
+class Clock;
 class EventBus;
 class BuildsetService;
 class StatusRelay;
+class Timer;
 
 class ClusterEvents {
  public:
@@ -67,13 +85,24 @@ class ClusterEvents {
     std::function<void()> reconnected;
     // Master-scoped locks were released somewhere: try the waiters again.
     std::function<void()> locksReleased;
+    // Runs work after what is already posted on this master's loop (the
+    // distributor's pass woken by the same events), and whether this
+    // master holds a request (claimed it, pinging or building). With both,
+    // the notifications of a round that made requests go out after this
+    // master's own pass, without the requests it took: another master is
+    // not woken to race for a request this one has already started.
+    std::function<void(std::function<void()>)> later;
+    std::function<bool(std::int64_t)> holdsRequest;
   };
 
   // Subscribes to `events` (the sending side) and opens the listening
   // session on the database's server (the receiving side). Throws DbError
   // if the database is shared and the listening session cannot be made.
+  // `refreshEvery`: how often the masters' wishes for status are read
+  // again and this master's own lowered (the heartbeat interval).
   ClusterEvents(db::Database& db, db::MasterId self, EventBus& events, BuildsetService& buildsets,
-                boost::asio::io_context& io, Hooks hooks);
+                boost::asio::io_context& io, Clock& clock, std::chrono::milliseconds refreshEvery,
+                Hooks hooks);
   ~ClusterEvents();
   ClusterEvents(const ClusterEvents&) = delete;
   ClusterEvents& operator=(const ClusterEvents&) = delete;
@@ -91,13 +120,22 @@ class ClusterEvents {
   // Notifications heard from other masters / sent, so far.
   std::uint64_t heard() const { return heard_; }
   std::uint64_t sent() const { return sent_; }
+  // Whether another active master wants this master's status events.
+  bool othersWantStatus() const { return othersWantStatus_; }
 
  private:
   void queue(const char* channel, std::string token);
   void flush();
+  void flushNow();
   void send(const char* channel, const std::string& ids);
   void onNotify(const std::string& channel, const std::string& payload);
   void catchUpCompletedBuildsets();
+  // This master's wish for the others' status: raised at once (posted),
+  // lowered by refresh(); and the others' read again.
+  void subscribersChanged();
+  void storeWish(bool wants);
+  void readOthersWishes();
+  void refresh();
 
   db::Database& db_;
   db::MasterId self_;
@@ -108,6 +146,14 @@ class ClusterEvents {
   std::unique_ptr<StatusRelay> relay_;
   std::unique_ptr<db::DbListener> listener_;
   std::map<std::string, std::vector<std::string>> pending_;  // channel -> ids to announce
+  std::vector<std::int64_t> newRequests_;  // request.created, announced after this master's pass
+  bool wantsStatus_ = false;          // this master's flag as stored (or being stored)
+  bool othersWantStatus_ = true;      // until read: send, as before this existed
+  bool wishesKnown_ = false;          // read once (a change is logged after that)
+  std::unique_ptr<Timer> refreshTimer_;
+  std::chrono::milliseconds refreshEvery_;
+  bool flushPosted_ = false;  // flushNow() waits on the loop behind this master's own pass
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::uint64_t heard_ = 0, sent_ = 0;
 };
 

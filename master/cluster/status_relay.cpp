@@ -68,6 +68,12 @@ bool StatusRelay::mayBeWanted(EventType type) const {
          (type == EventType::BuildsetCreated && events_.anyoneMayWant(EventType::RequestCreated, true));
 }
 
+bool StatusRelay::anyMayBeWanted() const {
+  for (const auto& [type, letter] : kLetters)
+    if (mayBeWanted(type)) return true;
+  return false;
+}
+
 bool StatusRelay::relay(const std::string& token, std::string& why) {
   if (!token.empty() && token[0] == 'l') return logLines(token, why);
   std::int64_t id = 0;

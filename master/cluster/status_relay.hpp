@@ -56,6 +56,9 @@ class StatusRelay {
   // reason in `why`, when the token is malformed or its rows are missing.
   // Throws what the database throws.
   bool relay(const std::string& token, std::string& why);
+  // Whether a subscriber here may take any relayed type from another
+  // master: whether this master wants the others' bb_status at all.
+  bool anyMayBeWanted() const;
 
  private:
   bool build(EventType type, std::int64_t buildId, std::string& why);

@@ -330,6 +330,11 @@ class Database {
   // The master's heartbeat, if it is still active: false when another
   // master declared it dead (its work was taken over).
   bool masterStillActive(MasterId master);
+  // Whether `master` has anyone for the other masters' status events
+  // (bb_status, cluster_events.hpp), and whether any active master but
+  // `self` has.
+  void setMasterWantsStatus(MasterId master, bool wants);
+  bool otherMastersWantStatus(MasterId self);
 
   // --- scheduler owners (scheduler_owners_db.cpp) ---
   // `master` takes the scheduler `name` if no master holds it (or it

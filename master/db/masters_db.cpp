@@ -109,4 +109,21 @@ bool Database::masterStillActive(MasterId master) {
   return s.step() && s.getInt(0) != 0;
 }
 
+void Database::setMasterWantsStatus(MasterId master, bool wants) {
+  static constexpr char kSet[] = "UPDATE masters SET wants_status = ?2 WHERE id = ?1";
+  Statement s = stmt(kSet);
+  s.bind(1, master.value).bind(2, std::int64_t{wants ? 1 : 0}).run();
+  if (s.changes() != 1)
+    throw DbError("setMasterWantsStatus: no master with id " + std::to_string(master.value));
+}
+
+bool Database::otherMastersWantStatus(MasterId self) {
+  static constexpr char kAny[] =
+      "SELECT count(*) FROM masters WHERE id <> ?1 AND active = 1 AND wants_status <> 0";
+  Statement s = stmt(kAny);
+  s.bind(1, self.value);
+  s.requireRow();
+  return s.getInt(0) > 0;
+}
+
 }  // namespace bb::db

@@ -424,6 +424,15 @@ ALTER TABLE log_chunks ADD COLUMN file_offset BIGINT;
 ALTER TABLE log_chunks ADD COLUMN file_bytes BIGINT;
 )sql";
 
+// Version 17: whether a master has anyone (a watcher, an event stream, a
+// reporter) for the other masters' builds. The others send their status
+// notifications (bb_status) only while an active master wants them
+// (cluster_events.hpp); a master from before this version counts as one
+// that does.
+constexpr char kSchemaV17[] = R"sql(
+ALTER TABLE masters ADD COLUMN wants_status INTEGER NOT NULL DEFAULT 1;
+)sql";
+
 const std::vector<Database::MigrationStep>& Database::migrations() {
   // Element i migrates from version i to version i + 1.
   static const std::vector<MigrationStep> kSteps = {
@@ -445,6 +454,9 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {14, [](Database& db) { db.execScript(kSchemaV14, "adding lock waiters (version 14)"); }},
       {15, [](Database& db) { db.execScript(kSchemaV15, "adding lock plans (version 15)"); }},
       {16, [](Database& db) { db.execScript(kSchemaV16, "adding log files (version 16)"); }},
+      {17, [](Database& db) {
+         db.execScript(kSchemaV17, "adding which masters want the others' status (version 17)");
+       }},
   };
   return kSteps;
 }

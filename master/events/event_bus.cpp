@@ -115,6 +115,7 @@ EventBus::Subscription EventBus::subscribe(Subscriber s) {
   }
   subs_[sub->id] = sub;
   if (!sub->empty()) scheduleDrain();
+  subscribersChanged();
   return out;
 }
 
@@ -129,6 +130,7 @@ void EventBus::unsubscribe(std::uint64_t id) {
   if (it == subs_.end()) return;
   it->second->gone = true;
   subs_.erase(it);
+  subscribersChanged();
 }
 
 void EventBus::resume(std::uint64_t id) {
@@ -236,6 +238,7 @@ void EventBus::drop(std::uint64_t id, const std::string& reason) {
   sub->gone = true;
   subs_.erase(it);
   ++dropped_;
+  subscribersChanged();
   spdlog::warn("event subscriber '{}' ({}) dropped: {}", sub->spec.name, sub->spec.filter.describe(),
                reason);
   if (sub->spec.dropped) {

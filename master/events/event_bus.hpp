@@ -104,8 +104,15 @@ class EventBus {
   // another master or not): what is worth reading rows for.
   bool anyoneMayWant(EventType t, bool fromOtherMaster) const;
   std::uint64_t droppedCount() const { return dropped_; }
+  // Called after each subscribe, unsubscribe and drop (what anyoneMayWant
+  // answers may have changed). One listener; empty to clear. It must not
+  // subscribe or unsubscribe itself.
+  void onSubscribersChanged(std::function<void()> fn) { subscribersChanged_ = std::move(fn); }
 
  private:
+  void subscribersChanged() {
+    if (subscribersChanged_) subscribersChanged_();
+  }
   struct Sub;
   void release(Event e);
   void scheduleDrain();
@@ -129,6 +136,7 @@ class EventBus {
   std::deque<std::shared_ptr<const Event>> history_;
   std::shared_ptr<const SecretStore> secrets_;
   std::shared_ptr<bool> alive_;  // posted tasks check it: the bus may be gone
+  std::function<void()> subscribersChanged_;
 };
 
 }  // namespace bb

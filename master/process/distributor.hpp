@@ -69,6 +69,12 @@ class BuildRequestDistributor {
   void stopAll(Result as, const std::string& reason);
 
   std::size_t runningCount() const { return running_.size(); }
+  // Whether this master holds the request: claimed and pinging its slave,
+  // or building it (false once it stops starting builds: what it was
+  // pinging goes back to the queue).
+  bool holds(std::int64_t request) const {
+    return !stopped_ && (running_.count(request) || pinging_.count(request));
+  }
   std::vector<std::shared_ptr<Build>> runningBuilds() const;
   std::uint64_t buildsStarted() const { return started_; }
 

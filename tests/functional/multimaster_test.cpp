@@ -44,9 +44,10 @@ class Multimaster : public ::testing::Test {
            "  - {name: b1, slaves: [s1], steps: [{shell: {command: \"echo built %(prop:revision)s\"}}]}\n"
            "  - {name: slow, slaves: [s1, s2], steps: [{shell: {command: \"echo started >> " + tmp.sub("runs") +
            "; while [ ! -f " + tmp.sub("gate") + " ]; do sleep 0.05; done; echo built\"}}]}\n"
+           "  - {name: either, slaves: [s1, s2], steps: [{shell: {command: \"echo built\"}}]}\n"
            "schedulers:\n"
            "  - {name: all, type: single_branch, branch: main, builders: [b1]}\n"
-           "  - {name: force, type: force, builders: [b1, slow]}\n" + extraSchedulers;
+           "  - {name: force, type: force, builders: [b1, slow, either]}\n" + extraSchedulers;
   }
   void startBoth(const std::string& extraSchedulers, const std::string& extraMasterB = "") {
     a.create();
@@ -118,6 +119,41 @@ TEST_F(Multimaster, WorkAcceptedOnOneMasterIsBuiltOnceByTheMasterWithTheSlave) {
   EXPECT_TRUE(contains(b.log(), "change 1 accepted")) << b.log();
 }
 
+// A request made on master A, whose slave for it is free, is built by A,
+// and master B (with a free slave for it too) is not woken to race for it:
+// A announces its round's requests after its own pass, without the ones it
+// took. Before, B heard every request, read the queue, and tried to claim
+// each one A was starting (docs/multimaster.md, "Waking the others").
+TEST_F(Multimaster, ARequestTheMasterStartsItselfDoesNotWakeTheOthers) {
+  startBoth("");
+  s1.create();
+  s1.start();
+  s2.create();
+  s2.start();
+  ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log();
+  ASSERT_TRUE(b.waitForLog("slave s2 connected")) << b.log();
+  ASSERT_TRUE(b.waitForLog("cluster: listening for other masters")) << b.log();
+  constexpr int kBuilds = 8;
+  for (int i = 1; i <= kBuilds; ++i) {
+    auto r = a.client({"force", "--scheduler", "force", "--builder", "either", "--revision", "r" + std::to_string(i)});
+    ASSERT_EQ(r.rc, 0) << r.describe();
+    ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'either' AND finished = 1") == i; }, 30s))
+        << a.log() << b.log();
+  }
+  EXPECT_EQ(count("builds WHERE builder = 'either' AND master_id = " + masterId("ma")), kBuilds);
+  b.stop();
+  // "distributor: P pass(es) read the queue (G page(s)), C request(s) claimed, L lost to another master"
+  const std::string log = b.log();
+  const auto at = log.find("] distributor: ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const int passes = std::stoi(log.substr(at + 15));
+  const auto lost = log.find("claimed, ", at);
+  ASSERT_NE(lost, std::string::npos) << log;
+  EXPECT_EQ(std::stoi(log.substr(lost + 9)), 0) << log;
+  // B read the queue when s2 attached, not once per request of A's.
+  EXPECT_LT(passes, kBuilds / 2) << log;
+}
+
 // A BuildSet that completes on master B reaches a dependent scheduler that
 // runs on master A (bb_buildset_done): A's dependent makes its BuildSet,
 // and A's slave builds it. Without the relay A would never hear of it.
@@ -166,6 +202,9 @@ TEST_F(Multimaster, WatchersAndTheEventStreamOfOneMasterSeeTheBuildsOfAnother) {
   ASSERT_TRUE(waitFor([&] {
     return contains(readFile(tmp.sub("sse")), "retry:") && contains(readFile(tmp.sub("sse-local")), "retry:");
   }, 10s)) << readFile(tmp.sub("sse")) << b.log();
+  // B has watchers of other masters' builds now: A hears that and sends
+  // its status (bb_wants).
+  ASSERT_TRUE(a.waitForLog("cluster: sending this master's status to other masters")) << a.log();
 
   auto r = a.client({"force", "--scheduler", "force", "--builder", "b1", "--revision", "r1"});
   ASSERT_EQ(r.rc, 0) << r.describe();
@@ -243,6 +282,54 @@ TEST_F(Multimaster, WatchersAndTheEventStreamOfOneMasterSeeTheBuildsOfAnother) {
   EXPECT_FALSE(contains(readFile(tmp.sub("sse-local")), "event: build")) << readFile(tmp.sub("sse-local"));
   ::kill(onA.pid(), SIGINT);
   ::kill(onB.pid(), SIGINT);
+}
+
+// Status crosses masters only while someone wants it: with no watcher,
+// event stream or reporter on B, A announces its builds' status to nobody
+// (only what B's own work needs: a finished BuildSet). A watcher on B
+// makes A send it at once, and after the watcher leaves A stops again at
+// its next refresh (a heartbeat interval: 1 s with dead_after 3).
+TEST_F(Multimaster, StatusIsAnnouncedToOtherMastersOnlyWhileOneOfThemHasAWatcher) {
+  startBoth("");
+  s1.create();
+  s1.start();
+  ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log();
+  ASSERT_TRUE(b.waitForLog("cluster: listening for other masters")) << b.log();
+  constexpr int kBuilds = 6;
+  const auto forceOnA = [&](int n) {
+    auto r = a.client({"force", "--scheduler", "force", "--builder", "b1", "--revision", "r" + std::to_string(n)});
+    ASSERT_EQ(r.rc, 0) << r.describe();
+    ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'b1' AND finished = 1") == n; }, 30s))
+        << a.log() << b.log();
+  };
+  for (int i = 1; i <= kBuilds; ++i) ASSERT_NO_FATAL_FAILURE(forceOnA(i));
+  EXPECT_FALSE(contains(a.log(), "sending this master's status")) << a.log();
+
+  ChildProcess watcher;
+  watcher.start({BB_BIN_CLIENT, "--master-fingerprint", b.fingerprint(), "--master",
+                 "127.0.0.1:" + std::to_string(b.port()), "watch", "--json"},
+                tmp.sub("watch-b"), "", {{"BUILDBOT_AUTH", "alice:pw"}});
+  ASSERT_TRUE(b.waitForLog("subscribed to events (everything)")) << b.log();
+  ASSERT_TRUE(a.waitForLog("cluster: sending this master's status to other masters")) << a.log();
+  ASSERT_NO_FATAL_FAILURE(forceOnA(kBuilds + 1));
+  ASSERT_TRUE(waitFor([&] { return contains(readFile(tmp.sub("watch-b")), "\"build.finished\""); }, 30s))
+      << readFile(tmp.sub("watch-b")) << b.log();
+  ::kill(watcher.pid(), SIGINT);
+  watcher.stop(10s);
+  ASSERT_TRUE(a.waitForLog("cluster: no longer sending this master's status to other masters", 10s)) << a.log();
+
+  // "cluster: N notification(s) sent to other masters, M heard from them":
+  // for the first builds A sent one each (the BuildSet's completion), not
+  // the five of its status, and for the watched one about six more.
+  a.stop();
+  const std::string log = a.log();
+  const auto end = log.find(" notification(s) sent");
+  ASSERT_NE(end, std::string::npos) << log;
+  const auto line = log.rfind("] cluster: ", end);
+  ASSERT_NE(line, std::string::npos) << log;
+  const int sent = std::stoi(log.substr(line + 11));
+  std::cout << "master A sent " << sent << " notification(s) for " << kBuilds + 1 << " builds, one watched\n";
+  EXPECT_LT(sent, 2 * kBuilds + 10) << log;
 }
 
 // Reporters on any master report every master's builds, each once: a

@@ -145,6 +145,32 @@ TEST_F(EventBusTest, ASubscriberThatFallsBehindIsDroppedAndTold) {
   EXPECT_EQ(healthy.size(), 5u) << "a stuck subscriber held up the others";
 }
 
+// What anyoneMayWant answers can change with each subscribe, unsubscribe
+// and drop: the listener hears each (a master raises or lowers its wish
+// for other masters' status on it, cluster_events.hpp).
+TEST_F(EventBusTest, TheSubscribersChangedListenerHearsSubscribeUnsubscribeAndDrop) {
+  std::vector<bool> mayWant;
+  bus.onSubscribersChanged(
+      [&] { mayWant.push_back(bus.anyoneMayWant(EventType::BuildFinished, /*fromOtherMaster=*/false)); });
+  std::vector<std::uint64_t> seen;
+  const auto first = bus.subscribe(collect("watcher", {}, seen)).id;
+  ASSERT_EQ(mayWant, (std::vector<bool>{true}));
+  bus.unsubscribe(first);
+  ASSERT_EQ(mayWant, (std::vector<bool>{true, false}));
+  Subscriber stuck;
+  stuck.name = "stuck";
+  stuck.maxQueue = 1;
+  stuck.deliver = [](const Event&) { return false; };
+  bus.subscribe(std::move(stuck));
+  for (int i = 0; i < 3; ++i) bus.publish(build(EventType::BuildFinished, "b"));
+  runPosted();
+  EXPECT_EQ(bus.droppedCount(), 1u);
+  EXPECT_EQ(mayWant, (std::vector<bool>{true, false, true, false}));
+  bus.onSubscribersChanged({});
+  bus.subscribe(collect("after", {}, seen));
+  EXPECT_EQ(mayWant.size(), 4u) << "a cleared listener was called";
+}
+
 TEST_F(EventBusTest, ABusySubscriberGetsItsEventsLaterInOrder) {
   bool busy = true;
   std::vector<std::uint64_t> seen;
