@@ -332,6 +332,47 @@ TEST_F(Multimaster, StatusIsAnnouncedToOtherMastersOnlyWhileOneOfThemHasAWatcher
   EXPECT_LT(sent, 2 * kBuilds + 10) << log;
 }
 
+// A master whose wish for the others' status cannot be stored (the
+// database refuses the write) logs it and tries again at its next refresh;
+// meanwhile the others go by the flag as stored. Once the write goes
+// through, the other master sends its status and the watcher sees it.
+TEST_F(Multimaster, AWishForStatusTheDatabaseRefusesIsStoredAtTheNextRefresh) {
+  startBoth("");
+  s1.create();
+  s1.start();
+  ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log();
+  ASSERT_TRUE(b.waitForLog("cluster: listening for other masters")) << b.log();
+  sqlite(a.dbPath(),
+       "CREATE FUNCTION no_wish() RETURNS trigger LANGUAGE plpgsql AS"
+       " $$ BEGIN IF NEW.wants_status <> 0 THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$;"
+       "CREATE TRIGGER no_wish BEFORE UPDATE OF wants_status ON masters FOR EACH ROW EXECUTE FUNCTION no_wish();");
+  ChildProcess watcher;
+  watcher.start({BB_BIN_CLIENT, "--master-fingerprint", b.fingerprint(), "--master",
+                 "127.0.0.1:" + std::to_string(b.port()), "watch", "--json"},
+                tmp.sub("watch-b"), "", {{"BUILDBOT_AUTH", "alice:pw"}});
+  ASSERT_TRUE(b.waitForLog("cluster: cannot store that this master wants the other masters' status")) << b.log();
+  ASSERT_TRUE(b.waitForLog("disk on fire")) << b.log();
+  // Tried again at each refresh (every second here), still refused.
+  const auto refusals = [&] {
+    const std::string log = b.log();
+    int n = 0;
+    for (auto at = log.find("disk on fire"); at != std::string::npos; at = log.find("disk on fire", at + 1)) ++n;
+    return n;
+  };
+  ASSERT_TRUE(waitFor([&] { return refusals() >= 2; }, 10s)) << b.log();
+  EXPECT_EQ(count("masters WHERE wants_status <> 0"), 0);
+  EXPECT_FALSE(contains(a.log(), "sending this master's status")) << a.log();
+  EXPECT_TRUE(b.running());
+  sqlite(a.dbPath(), "DROP TRIGGER no_wish ON masters;");
+  ASSERT_TRUE(a.waitForLog("cluster: sending this master's status to other masters", 10s)) << a.log() << b.log();
+  auto r = a.client({"force", "--scheduler", "force", "--builder", "b1", "--revision", "r1"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_TRUE(waitFor([&] { return contains(readFile(tmp.sub("watch-b")), "\"build.finished\""); }, 30s))
+      << readFile(tmp.sub("watch-b")) << b.log();
+  ::kill(watcher.pid(), SIGINT);
+  watcher.stop(10s);
+}
+
 // Reporters on any master report every master's builds, each once: a
 // mail reporter configured on master A only mails the build that ran on
 // B, and one configured on both mails each build once (report_claims).
