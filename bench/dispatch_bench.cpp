@@ -2,7 +2,7 @@
 // and on 4 slaves. Reports builds per second, p50/p99 change-to-build-
 // finished latency (from the master's own log timestamps), master CPU per
 // build and master peak RSS. Usage: dispatch_bench [--tls=on|off] [--lock]
-// [--masters=N] [--rate=R] [BUILDS] [SLAVES...] (TLS is on by default, as for a new
+// [--masters=N] [--rate=R] [--standby] [BUILDS] [SLAVES...] (TLS is on by default, as for a new
 // master). --masters=N: N masters on one PostgreSQL database share the
 // slaves and the changes (docs/multimaster.md); the CPU is theirs summed.
 // --lock: every build takes a master-scoped counting lock whose limit is the
@@ -12,7 +12,9 @@
 // --rate=R: the changes are sent at R a second in all (change i at i/R s
 // from the start) instead of as fast as the masters answer, so the masters
 // are not saturated: CPU per build at the same offered load, as a master
-// that keeps up with its changes spends it.
+// that keeps up with its changes spends it. --standby (with --masters=N):
+// every slave and every change on the first master, the others only
+// listening: what a master standing by costs per build of another.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -50,6 +52,9 @@ bool gTls = true;
 bool gLock = false;
 int gMasters = 1;
 double gRate = 0;  // changes a second in all; 0: as fast as answered
+bool gStandby = false;  // --standby: every slave and change on the first master
+// The master that slave or change i goes to.
+std::size_t masterFor(int i) { return gStandby ? 0 : static_cast<std::size_t>(i % gMasters); }
 
 std::string configFor(const std::string& name, int port, int slaves) {
   const std::string v = makeVerifier("pw");
@@ -86,7 +91,7 @@ Figures runOnce(int builds, int slaves) {
   }
   std::vector<std::unique_ptr<SlaveProcess>> procs;
   for (int i = 1; i <= slaves; ++i) {
-    auto& master = *masters[static_cast<std::size_t>(i % gMasters)];
+    auto& master = *masters[masterFor(i)];
     procs.push_back(std::make_unique<SlaveProcess>(tmp.sub("slave" + std::to_string(i)), master.port(),
                                                    "s" + std::to_string(i), "pw"));
     procs.back()->create();
@@ -124,7 +129,7 @@ Figures runOnce(int builds, int slaves) {
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < builds; ++i) {
     if (gRate > 0) std::this_thread::sleep_until(t0 + std::chrono::duration<double>(i / gRate));
-    clients[static_cast<std::size_t>(i % gMasters)]->call(
+    clients[masterFor(i)]->call(
         "sendchange", Json{{"author", "bench"}, {"branch", "main"}, {"revision", "r" + std::to_string(i)}});
   }
   const std::string countSql = "SELECT count(*) FROM builds WHERE finished=1";
@@ -211,6 +216,7 @@ int main(int argc, char** argv) {
     if (a == "--lock") gLock = true;
     else if (a.rfind("--masters=", 0) == 0) gMasters = std::atoi(a.c_str() + 10);
     else if (a.rfind("--rate=", 0) == 0) gRate = std::atof(a.c_str() + 7);
+    else if (a == "--standby") gStandby = true;
     else argv[kept++] = argv[i];
   }
   argc = kept;
@@ -225,6 +231,7 @@ int main(int argc, char** argv) {
   std::cout << "TLS " << (gTls ? "on" : "off") << (gLock ? ", a master lock per build" : "") << ", database "
             << (postgresMode() ? "PostgreSQL" : "SQLite") << ", " << gMasters << " master(s)";
   if (gRate > 0) std::cout << ", changes sent at " << gRate << "/s";
+  if (gStandby && gMasters > 1) std::cout << ", every slave and change on the first master (the others stand by)";
   std::cout << "\n";
   const int builds = argc > 1 ? std::atoi(argv[1]) : 2000;
   std::vector<int> slaveCounts;
