@@ -120,8 +120,6 @@ class ClusterEvents {
   // Notifications heard from other masters / sent, so far.
   std::uint64_t heard() const { return heard_; }
   std::uint64_t sent() const { return sent_; }
-  // Whether another active master wants this master's status events.
-  bool othersWantStatus() const { return othersWantStatus_; }
 
  private:
   void queue(const char* channel, std::string token);

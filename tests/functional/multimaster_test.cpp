@@ -70,6 +70,30 @@ class Multimaster : public ::testing::Test {
     s2.start();
     ASSERT_TRUE(b.waitForLog("slave s2 connected")) << b.log();
   }
+  // Both masters, with s1 connected to A and B listening.
+  void startBothWithS1OnA() {
+    startBoth("");
+    s1.create();
+    s1.start();
+    ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log();
+    ASSERT_TRUE(b.waitForLog("cluster: listening for other masters")) << b.log();
+  }
+  // Forces a build of `builder` on A and waits until `finished` builds of
+  // it have finished.
+  void forceOnAAndWait(const std::string& builder, int finished) {
+    auto r = a.client({"force", "--scheduler", "force", "--builder", builder, "--revision",
+                       "r" + std::to_string(finished)});
+    ASSERT_EQ(r.rc, 0) << r.describe();
+    ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = '" + builder + "' AND finished = 1") == finished; },
+                        30s))
+        << a.log() << b.log();
+  }
+  // `buildbot watch --json` on master `m`, its output in `out`.
+  void watch(MasterProcess& m, ChildProcess& p, const std::string& out) {
+    p.start({BB_BIN_CLIENT, "--master-fingerprint", m.fingerprint(), "--master",
+             "127.0.0.1:" + std::to_string(m.port()), "watch", "--json"},
+            out, "", {{"BUILDBOT_AUTH", "alice:pw"}});
+  }
   std::vector<std::vector<std::string>> rows(const std::string& sql) { return sqlite(a.dbPath(), sql); }
   std::string one(const std::string& sql) { return rows(sql).at(0).at(0); }
   int count(const std::string& sql) { return std::stoi(one("SELECT count(*) FROM " + sql)); }
@@ -125,21 +149,12 @@ TEST_F(Multimaster, WorkAcceptedOnOneMasterIsBuiltOnceByTheMasterWithTheSlave) {
 // took. Before, B heard every request, read the queue, and tried to claim
 // each one A was starting (docs/multimaster.md, "Waking the others").
 TEST_F(Multimaster, ARequestTheMasterStartsItselfDoesNotWakeTheOthers) {
-  startBoth("");
-  s1.create();
-  s1.start();
+  ASSERT_NO_FATAL_FAILURE(startBothWithS1OnA());
   s2.create();
   s2.start();
-  ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log();
   ASSERT_TRUE(b.waitForLog("slave s2 connected")) << b.log();
-  ASSERT_TRUE(b.waitForLog("cluster: listening for other masters")) << b.log();
   constexpr int kBuilds = 8;
-  for (int i = 1; i <= kBuilds; ++i) {
-    auto r = a.client({"force", "--scheduler", "force", "--builder", "either", "--revision", "r" + std::to_string(i)});
-    ASSERT_EQ(r.rc, 0) << r.describe();
-    ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'either' AND finished = 1") == i; }, 30s))
-        << a.log() << b.log();
-  }
+  for (int i = 1; i <= kBuilds; ++i) ASSERT_NO_FATAL_FAILURE(forceOnAAndWait("either", i));
   EXPECT_EQ(count("builds WHERE builder = 'either' AND master_id = " + masterId("ma")), kBuilds);
   b.stop();
   // "distributor: P pass(es) read the queue (G page(s)), C request(s) claimed, L lost to another master"
@@ -186,11 +201,6 @@ TEST_F(Multimaster, WatchersAndTheEventStreamOfOneMasterSeeTheBuildsOfAnother) {
   s1.start();
   ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log();
 
-  const auto watch = [&](MasterProcess& m, ChildProcess& p, const std::string& out) {
-    p.start({BB_BIN_CLIENT, "--master-fingerprint", m.fingerprint(), "--master",
-             "127.0.0.1:" + std::to_string(m.port()), "watch", "--json"},
-            out, "", {{"BUILDBOT_AUTH", "alice:pw"}});
-  };
   ChildProcess onA, onB, sse, sseLocal;
   watch(a, onA, tmp.sub("watch-a"));
   watch(b, onB, tmp.sub("watch-b"));
@@ -290,28 +300,16 @@ TEST_F(Multimaster, WatchersAndTheEventStreamOfOneMasterSeeTheBuildsOfAnother) {
 // makes A send it at once, and after the watcher leaves A stops again at
 // its next refresh (a heartbeat interval: 1 s with dead_after 3).
 TEST_F(Multimaster, StatusIsAnnouncedToOtherMastersOnlyWhileOneOfThemHasAWatcher) {
-  startBoth("");
-  s1.create();
-  s1.start();
-  ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log();
-  ASSERT_TRUE(b.waitForLog("cluster: listening for other masters")) << b.log();
+  ASSERT_NO_FATAL_FAILURE(startBothWithS1OnA());
   constexpr int kBuilds = 6;
-  const auto forceOnA = [&](int n) {
-    auto r = a.client({"force", "--scheduler", "force", "--builder", "b1", "--revision", "r" + std::to_string(n)});
-    ASSERT_EQ(r.rc, 0) << r.describe();
-    ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'b1' AND finished = 1") == n; }, 30s))
-        << a.log() << b.log();
-  };
-  for (int i = 1; i <= kBuilds; ++i) ASSERT_NO_FATAL_FAILURE(forceOnA(i));
+  for (int i = 1; i <= kBuilds; ++i) ASSERT_NO_FATAL_FAILURE(forceOnAAndWait("b1", i));
   EXPECT_FALSE(contains(a.log(), "sending this master's status")) << a.log();
 
   ChildProcess watcher;
-  watcher.start({BB_BIN_CLIENT, "--master-fingerprint", b.fingerprint(), "--master",
-                 "127.0.0.1:" + std::to_string(b.port()), "watch", "--json"},
-                tmp.sub("watch-b"), "", {{"BUILDBOT_AUTH", "alice:pw"}});
+  watch(b, watcher, tmp.sub("watch-b"));
   ASSERT_TRUE(b.waitForLog("subscribed to events (everything)")) << b.log();
   ASSERT_TRUE(a.waitForLog("cluster: sending this master's status to other masters")) << a.log();
-  ASSERT_NO_FATAL_FAILURE(forceOnA(kBuilds + 1));
+  ASSERT_NO_FATAL_FAILURE(forceOnAAndWait("b1", kBuilds + 1));
   ASSERT_TRUE(waitFor([&] { return contains(readFile(tmp.sub("watch-b")), "\"build.finished\""); }, 30s))
       << readFile(tmp.sub("watch-b")) << b.log();
   ::kill(watcher.pid(), SIGINT);
@@ -337,19 +335,13 @@ TEST_F(Multimaster, StatusIsAnnouncedToOtherMastersOnlyWhileOneOfThemHasAWatcher
 // meanwhile the others go by the flag as stored. Once the write goes
 // through, the other master sends its status and the watcher sees it.
 TEST_F(Multimaster, AWishForStatusTheDatabaseRefusesIsStoredAtTheNextRefresh) {
-  startBoth("");
-  s1.create();
-  s1.start();
-  ASSERT_TRUE(a.waitForLog("slave s1 connected")) << a.log();
-  ASSERT_TRUE(b.waitForLog("cluster: listening for other masters")) << b.log();
+  ASSERT_NO_FATAL_FAILURE(startBothWithS1OnA());
   sqlite(a.dbPath(),
        "CREATE FUNCTION no_wish() RETURNS trigger LANGUAGE plpgsql AS"
        " $$ BEGIN IF NEW.wants_status <> 0 THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$;"
        "CREATE TRIGGER no_wish BEFORE UPDATE OF wants_status ON masters FOR EACH ROW EXECUTE FUNCTION no_wish();");
   ChildProcess watcher;
-  watcher.start({BB_BIN_CLIENT, "--master-fingerprint", b.fingerprint(), "--master",
-                 "127.0.0.1:" + std::to_string(b.port()), "watch", "--json"},
-                tmp.sub("watch-b"), "", {{"BUILDBOT_AUTH", "alice:pw"}});
+  watch(b, watcher, tmp.sub("watch-b"));
   ASSERT_TRUE(b.waitForLog("cluster: cannot store that this master wants the other masters' status")) << b.log();
   ASSERT_TRUE(b.waitForLog("disk on fire")) << b.log();
   // Tried again at each refresh (every second here), still refused.
@@ -365,8 +357,7 @@ TEST_F(Multimaster, AWishForStatusTheDatabaseRefusesIsStoredAtTheNextRefresh) {
   EXPECT_TRUE(b.running());
   sqlite(a.dbPath(), "DROP TRIGGER no_wish ON masters;");
   ASSERT_TRUE(a.waitForLog("cluster: sending this master's status to other masters", 10s)) << a.log() << b.log();
-  auto r = a.client({"force", "--scheduler", "force", "--builder", "b1", "--revision", "r1"});
-  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_NO_FATAL_FAILURE(forceOnAAndWait("b1", 1));
   ASSERT_TRUE(waitFor([&] { return contains(readFile(tmp.sub("watch-b")), "\"build.finished\""); }, 30s))
       << readFile(tmp.sub("watch-b")) << b.log();
   ::kill(watcher.pid(), SIGINT);
