@@ -39,6 +39,7 @@ struct Figures {
   double seconds = 0, buildsPerSec = 0, p50 = 0, p99 = 0, cpuMsPerBuild = 0, peakMiB = 0;
   std::vector<double> cpuMsPerMaster;  // each master's share of cpuMsPerBuild
   double notifiesPerBuild = -1;         // NOTIFYs the masters sent; -1 on SQLite
+  double heardPerBuild = -1;            // notifications the masters heard from each other
   double dbCpuMsPerBuild = -1;  // the masters' PostgreSQL backends; -1 on SQLite
   // The masters' statements and round trips to PostgreSQL (from the line
   // each logs at its stop); -1 on SQLite.
@@ -165,8 +166,14 @@ Figures runOnce(int builds, int slaves) {
     while (std::getline(log, line)) {
       // At its stop a master on a shared database counts its NOTIFYs (the
       // whole run, the few before the first change included).
-      if (auto n = line.find("] cluster: "); n != std::string::npos && line.find(" notification(s) sent") != std::string::npos)
+      // "cluster: N notification(s) sent to other masters, M heard from
+      // them": N counts the targeted ones (changes, completed BuildSets)
+      // even when no master wanted them; M what the others woke for.
+      if (auto n = line.find("] cluster: "); n != std::string::npos && line.find(" notification(s) sent") != std::string::npos) {
         f.notifiesPerBuild = std::max(0.0, f.notifiesPerBuild) + std::stod(line.substr(n + 11)) / builds;
+        if (const auto h = line.find(" heard from them"); h != std::string::npos)
+          f.heardPerBuild = std::max(0.0, f.heardPerBuild) + std::stod(line.substr(line.rfind(", ", h) + 2)) / builds;
+      }
       // "database: N statement(s), A of them sent ahead, in R round trip(s)"
       if (auto n = line.find("] database: "); n != std::string::npos && line.find(" round trip(s)") != std::string::npos) {
         std::istringstream words(line.substr(n + 12));
@@ -239,7 +246,7 @@ int main(int argc, char** argv) {
   if (slaveCounts.empty()) slaveCounts = {1, 4};
   std::printf("%-7s %-7s %-9s %-10s %-12s %-12s %-14s %-10s %-13s %-11s %s\n", "slaves", "builds", "seconds",
               "builds/s", "p50 ms", "p99 ms", "CPU ms/build", "peak MiB", "passes/build", "lost/build",
-              postgresMode() ? "db CPU ms/build NOTIFY/build statements/build round trips/build" : "");
+              postgresMode() ? "db CPU ms/build NOTIFY/build heard/build statements/build round trips/build" : "");
   for (int s : slaveCounts) {
     try {
       Figures f = runOnce(builds, s);
@@ -247,7 +254,7 @@ int main(int argc, char** argv) {
                   f.seconds, f.buildsPerSec, f.p50, f.p99, f.cpuMsPerBuild, f.peakMiB, f.passesPerBuild,
                   f.lostPerBuild);
       if (f.dbCpuMsPerBuild >= 0) std::printf(" %-15.3f", f.dbCpuMsPerBuild);
-      if (f.notifiesPerBuild >= 0) std::printf(" %-12.2f", f.notifiesPerBuild);
+      if (f.notifiesPerBuild >= 0) std::printf(" %-12.2f %-11.2f", f.notifiesPerBuild, std::max(0.0, f.heardPerBuild));
       if (f.statementsPerBuild >= 0) std::printf(" %-16.1f %-17.1f", f.statementsPerBuild, f.roundTripsPerBuild);
       if (f.cpuMsPerMaster.size() > 1) {
         std::printf(" per master:");

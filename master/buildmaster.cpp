@@ -63,7 +63,11 @@ std::string databasePath(const std::string& dir, const std::string& url) {
 
 struct BuildMaster::Impl {
   Impl(std::string d, MasterConfig c) : dir(std::move(d)), config(std::move(c)), clock(io) {}
-  ~Impl() { setLogFilter({}); }  // the filter holds this master's secrets
+  ~Impl() {
+    setLogFilter({});  // the filter holds this master's secrets
+    // The schedulers stop after the cluster is gone.
+    if (bus) bus->onSubscribersChanged({});
+  }
 
   std::string dir;
   MasterConfig config;
@@ -429,6 +433,11 @@ int BuildMaster::run(std::function<void()> onReady,
                              },
                              [&im](std::function<void()> fn) { im.post(std::move(fn)); },
                              [&im](std::int64_t request) { return im.distributor->holds(request); }});
+    // A scheduler that takes the other masters' changes started or stopped
+    // here: they are told whether to announce their changes to this one.
+    im.bus->onSubscribersChanged([&im] {
+      if (im.cluster) im.cluster->wishesMayHaveChanged();
+    });
     if (im.db->isShared()) {
       // Master-scoped locks are held in the database too, so that the
       // masters together never pass a lock's limit (docs/multimaster.md).

@@ -9,10 +9,14 @@
 
 namespace bb {
 
-void ChangeBus::subscribe(ChangeSubscriber* s) { subscribers_.push_back(s); }
+void ChangeBus::subscribe(ChangeSubscriber* s) {
+  subscribers_.push_back(s);
+  if (subscribersChanged_) subscribersChanged_();
+}
 
 void ChangeBus::unsubscribe(ChangeSubscriber* s) {
   subscribers_.erase(std::remove(subscribers_.begin(), subscribers_.end(), s), subscribers_.end());
+  if (subscribersChanged_) subscribersChanged_();
 }
 
 std::int64_t ChangeBus::addChange(db::ChangeRecord change,

@@ -44,6 +44,10 @@ class ChangeBus {
   // that stands by while another master runs it does not, nor one that
   // runs on every master).
   bool takesOtherMastersChanges() const;
+  // Called after each subscribe and unsubscribe (one listener: the
+  // cluster's, which tells the other masters whether to announce their
+  // changes to this one).
+  void onSubscribersChanged(std::function<void()> fn) { subscribersChanged_ = std::move(fn); }
 
   // Stores `change` (its id is assigned) and fans it out, all in one
   // transaction; `alsoInTransaction` (e.g. a poller's state update) runs
@@ -63,6 +67,7 @@ class ChangeBus {
   db::Database& db_;
   EventBus& events_;
   std::vector<ChangeSubscriber*> subscribers_;
+  std::function<void()> subscribersChanged_;
   std::uint64_t added_ = 0;
 };
 

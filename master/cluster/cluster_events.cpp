@@ -1,6 +1,7 @@
 #include "master/cluster/cluster_events.hpp"
 
 #include <charconv>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
@@ -22,6 +23,14 @@ constexpr char kSchedulerChannel[] = "bb_scheduler";
 constexpr char kLockChannel[] = "bb_lock";
 constexpr char kStatusChannel[] = "bb_status";
 constexpr char kWantsChannel[] = "bb_wants";
+// Changes and completed BuildSets go only to the masters that want them,
+// each on its own channel: PREFIX + its master id.
+constexpr char kChangePrefix[] = "bb_change_m";
+constexpr char kBuildsetDonePrefix[] = "bb_buildset_done_m";
+// A BuildSet completed elsewhere up to this many seconds before this
+// master asked to hear of them is read again once it has (clocks and
+// whole-second timestamps).
+constexpr std::int64_t kCatchUpMargin = 10;
 // PostgreSQL refuses a payload of 8000 bytes or more: ids go out in
 // notifications of at most this many characters each.
 constexpr std::size_t kMaxPayload = 7000;
@@ -62,14 +71,20 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
       self_(self),
       events_(events),
       buildsets_(buildsets),
+      clock_(clock),
       hooks_(std::move(hooks)),
-      refreshEvery_(refreshEvery) {
+      refreshEvery_(refreshEvery),
+      ownChangeChannel_(kChangePrefix + std::to_string(self.value)),
+      ownBuildsetDoneChannel_(kBuildsetDonePrefix + std::to_string(self.value)) {
   if (!db_.isShared()) return;
   relay_ = std::make_unique<StatusRelay>(db_, events_);
+  // bb_change and bb_buildset_done themselves: what a master from before
+  // schema 18 sends to all.
   listener_ = std::make_unique<db::DbListener>(
       io, db_.path(),
       std::vector<std::string>{kRequestChannel, kChangeChannel, kBuildsetDoneChannel, kSchedulerChannel,
-                               kLockChannel, kStatusChannel, kWantsChannel},
+                               kLockChannel, kStatusChannel, kWantsChannel, ownChangeChannel_,
+                               ownBuildsetDoneChannel_},
       [this](const std::string& channel, const std::string& payload) { onNotify(channel, payload); },
       [this] {
         // Announcements made while the session was down were not heard:
@@ -79,7 +94,7 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
         if (hooks_.reconnected) hooks_.reconnected();
         if (hooks_.locksReleased) hooks_.locksReleased();
         readOthersWishes();
-        catchUpCompletedBuildsets();
+        catchUpCompletedBuildsets(listener_->lostAt() - kCatchUpMargin, "while this master was not listening");
       });
   Subscriber s;
   s.name = "cluster events";
@@ -114,11 +129,12 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
                      why);
   };
   subscription_ = events_.subscribe(std::move(s)).id;
-  // Whether this master wants the others' status, and whether they want
-  // this one's: stored and read now, then kept up to date.
-  storeWish(relay_->anyMayBeWanted());
+  // What this master wants of the others', and whether they want this
+  // one's status: stored and read now, then kept up to date.
+  raisedAt_ = wallSeconds();
+  storeWishes(wanted());
   readOthersWishes();
-  events_.onSubscribersChanged([this] { subscribersChanged(); });
+  events_.onSubscribersChanged([this] { wishesMayHaveChanged(); });
   refreshTimer_ = clock.makeTimer();
   refreshTimer_->start(refreshEvery_, [this] { refresh(); });
   spdlog::info("cluster: listening for other masters on the shared database (master id {}; {})", self_.value,
@@ -185,7 +201,18 @@ void ClusterEvents::flushNow() {
   if (messages.empty()) return;
   try {
     db_.transaction([&] {
-      for (const auto& [channel, ids] : messages) db_.notify(channel, std::to_string(self_.value) + ":" + ids);
+      for (const auto& [channel, ids] : messages) {
+        const std::string payload = std::to_string(self_.value) + ":" + ids;
+        // Changes and completed BuildSets only to the masters that want
+        // them (as they stand when the statement runs: one that raises
+        // its wish later reads them from the tables, storeWishes()).
+        if (std::string_view(channel) == kChangeChannel)
+          db_.notifyMastersWanting(db::Database::Wish::Changes, kChangePrefix, self_, payload);
+        else if (std::string_view(channel) == kBuildsetDoneChannel)
+          db_.notifyMastersWanting(db::Database::Wish::Buildsets, kBuildsetDonePrefix, self_, payload);
+        else
+          db_.notify(channel, payload);
+      }
     });
     sent_ += messages.size();
   } catch (const std::exception& e) {
@@ -206,18 +233,21 @@ void ClusterEvents::send(const char* channel, const std::string& ids) {
   }
 }
 
-void ClusterEvents::catchUpCompletedBuildsets() {
-  // BuildSets another master completed while this master was not listening
-  // (from a margin before the loss: a notification sent just before it may
-  // not have been read): published as if heard, for dependent schedulers
-  // and trigger steps. One this master handled already is ignored there
-  // (a dependent remembers what it handled, a trigger wait ends at once).
-  constexpr std::int64_t kMargin = 10;
-  const std::int64_t since = listener_->lostAt() - kMargin;
+void ClusterEvents::catchUpCompletedBuildsets(std::int64_t since, const char* when) {
+  // BuildSets another master completed since `since` (a margin before this
+  // master stopped listening, or before it asked to hear of them: a
+  // notification sent about then may not have reached it), published as
+  // if heard, for dependent schedulers and trigger steps. One this master
+  // handled already is ignored there (a dependent remembers what it
+  // handled, a trigger wait ends at once).
   int n = 0;
   for (const auto id : db_.buildsetsCompletedSince(since, self_))
     if (buildsets_.completedElsewhere(id)) ++n;
-  if (n) spdlog::info("cluster: {} buildset(s) completed elsewhere while this master was not listening", n);
+  if (n) spdlog::info("cluster: {} buildset(s) completed elsewhere {}", n, when);
+}
+
+std::int64_t ClusterEvents::wallSeconds() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(clock_.wallNow().time_since_epoch()).count();
 }
 
 void ClusterEvents::announceRequests() {
@@ -232,33 +262,88 @@ void ClusterEvents::announceLocksReleased() {
   if (listener_) send(kLockChannel, "");
 }
 
-void ClusterEvents::subscribersChanged() {
-  // Raised at once, so that the others start sending; lowered only at the
-  // next refresh, so that watchers coming and going do not write each time.
-  if (wantsStatus_ || !relay_->anyMayBeWanted()) return;
-  wantsStatus_ = true;
+db::MasterWishes ClusterEvents::wanted() const {
+  return {relay_->anyMayBeWanted(), hooks_.wantsChanges && hooks_.wantsChanges(),
+          events_.anyoneMayWant(EventType::BuildsetCompleted, /*fromOtherMaster=*/true)};
+}
+
+void ClusterEvents::wishesMayHaveChanged() {
+  // Raised at once (posted: the subscription that raised it is complete
+  // by then), so that the others start sending; lowered only at the next
+  // refresh, so that watchers coming and going do not write each time.
+  if (!listener_ || raisePosted_) return;
+  const auto now = wanted();
+  if (!(now.status && !stored_.status) && !(now.changes && !stored_.changes) &&
+      !(now.buildsets && !stored_.buildsets))
+    return;
+  raisePosted_ = true;
+  if (!raisePending_) raisedAt_ = wallSeconds();
+  raisePending_ = true;
   std::weak_ptr<bool> alive = alive_;
   auto raise = [this, alive] {
-    if (alive.lock()) storeWish(true);
+    if (!alive.lock()) return;
+    raisePosted_ = false;
+    auto w = wanted();
+    w.status |= stored_.status;
+    w.changes |= stored_.changes;
+    w.buildsets |= stored_.buildsets;
+    storeWishes(w);
   };
   if (hooks_.later) hooks_.later(std::move(raise));
   else raise();
 }
 
-void ClusterEvents::storeWish(bool wants) {
+void ClusterEvents::storeWishes(const db::MasterWishes& w) {
+  if (storedKnown_ && w == stored_) {
+    raisePending_ = false;
+    return;
+  }
   try {
     db_.transaction([&] {
-      db_.setMasterWantsStatus(self_, wants);
+      db_.setMasterWishes(self_, w);
       db_.notify(kWantsChannel, std::to_string(self_.value) + ":");
     });
     ++sent_;
-    wantsStatus_ = wants;
   } catch (const std::exception& e) {
-    // The next refresh tries again; meanwhile the others go by the flag
-    // as it was.
-    wantsStatus_ = !wants;
-    spdlog::error("cluster: cannot store that this master {} the other masters' status: {}",
-                  wants ? "wants" : "no longer wants", e.what());
+    // The next refresh tries again; meanwhile the others go by the wishes
+    // as stored.
+    spdlog::error("cluster: cannot store what this master wants of the other masters (status: {}, changes: "
+                  "{}, buildsets: {}): {}",
+                  w.status ? "yes" : "no", w.changes ? "yes" : "no", w.buildsets ? "yes" : "no", e.what());
+    return;
+  }
+  const auto before = stored_;
+  const bool first = !storedKnown_;
+  stored_ = w;
+  storedKnown_ = true;
+  raisePending_ = false;
+  // The others announce only to masters whose wish they read when they
+  // announce; what they announced before this wish was stored was not
+  // sent here. Read it from the tables now: the changes no scheduler here
+  // classified (the schedulers catch up), the BuildSets completed since a
+  // margin before the wish arose. A second delivery is harmless (a change
+  // decided, a BuildSet handled, is passed over).
+  if (w.changes && (first || !before.changes) && hooks_.reconnected) {
+    std::weak_ptr<bool> alive = alive_;
+    // Posted: at the first store the schedulers have not started yet.
+    auto catchUp = [this, alive] {
+      if (alive.lock()) hooks_.reconnected();
+    };
+    if (hooks_.later) hooks_.later(std::move(catchUp));
+    else catchUp();
+  }
+  if (w.buildsets && (first || !before.buildsets)) {
+    std::weak_ptr<bool> alive = alive_;
+    auto catchUp = [this, alive, since = raisedAt_ - kCatchUpMargin] {
+      if (!alive.lock()) return;
+      try {
+        catchUpCompletedBuildsets(since, "before this master's wish to hear of them was stored");
+      } catch (const std::exception& e) {
+        spdlog::error("cluster: cannot read the buildsets other masters completed: {}", e.what());
+      }
+    };
+    if (hooks_.later) hooks_.later(std::move(catchUp));
+    else catchUp();
   }
 }
 
@@ -281,12 +366,17 @@ void ClusterEvents::readOthersWishes() {
 
 void ClusterEvents::refresh() {
   refreshTimer_->start(refreshEvery_, [this] { refresh(); });
-  const bool mine = relay_->anyMayBeWanted();
-  if (mine != wantsStatus_) storeWish(mine);
+  // Lowered wishes are stored now; a raise the database refused is tried
+  // again.
+  if (!raisePosted_) storeWishes(wanted());
   readOthersWishes();
 }
 
-void ClusterEvents::onNotify(const std::string& channel, const std::string& payload) {
+void ClusterEvents::onNotify(const std::string& heardOn, const std::string& payload) {
+  // This master's own channels carry what the shared ones carried before.
+  const std::string& channel = heardOn == ownChangeChannel_         ? std::string(kChangeChannel)
+                               : heardOn == ownBuildsetDoneChannel_ ? std::string(kBuildsetDoneChannel)
+                                                                    : heardOn;
   std::int64_t sender = 0;
   std::vector<std::string> tokens;
   std::vector<std::int64_t> ids;

@@ -13,10 +13,10 @@
 //                      own pass, only those it did
 //                      not take); a dead master's
 //                      requests released
-//   bb_change          change.added                    feeds the change to the
-//                                                      schedulers it owns
-//   bb_buildset_done   buildset.completed              publishes it on its bus
-//                                                      (dependent, trigger waits)
+//   bb_change_mID      change.added, only to each      feeds the change to the
+//                      master ID that wants changes    schedulers it owns
+//   bb_buildset_done_mID buildset.completed, only to   publishes it on its bus
+//                      each master ID that wants them  (dependent, trigger waits)
 //   bb_scheduler       schedulers released (clean      tries to claim the
 //                      stop, dead master)              schedulers it lacks
 //   bb_lock            master-scoped locks released    tries its waiting lock
@@ -28,8 +28,8 @@
 //                      started/.finished, log.lines,   reporters (status_relay.hpp)
 //                      while another active master
 //                      wants status (bb_wants)
-//   bb_wants           this master's wish for the      reads again whether any
-//                      others' status changed          other master wants status
+//   bb_wants           this master's wishes changed    reads again whether any
+//                                                      other master wants status
 //
 // bb_status is sent only while another active master has someone for it
 // (a watcher, an event stream, a reporter: masters.wants_status). A master
@@ -39,6 +39,16 @@
 // listening session comes back. A new watcher therefore sees the other
 // masters' events from a moment after it subscribed (one notification),
 // as it sees none of theirs from before.
+//
+// Changes and completed BuildSets are announced only to the masters that
+// want them (masters.wants_changes / wants_buildsets, stored with
+// wants_status): one statement per round notifies the channel of each
+// master whose flag is set as the statement runs, so the sender reads no
+// flags. A master that raises a wish stores it first and then reads what
+// it may have missed from the tables (the schedulers catch up on changes;
+// BuildSets completed since a margin before the wish arose are published
+// as if heard); a second delivery is harmless. Each master also listens on
+// bb_change and bb_buildset_done, which masters before schema 18 send.
 //
 // On a database one master has alone (SQLite) nothing is made: the
 // master's own event bus already reaches everything.
@@ -117,6 +127,11 @@ class ClusterEvents {
   void announceSchedulersReleased();
   void announceLocksReleased();
 
+  // Something here may have come to want, or stopped wanting, the other
+  // masters' changes (a scheduler started or stopped): a wish that rose
+  // is stored at once (EventBus subscribers are followed by themselves).
+  void wishesMayHaveChanged();
+
   // Notifications heard from other masters / sent, so far.
   std::uint64_t heard() const { return heard_; }
   std::uint64_t sent() const { return sent_; }
@@ -127,11 +142,14 @@ class ClusterEvents {
   void flushNow();
   void send(const char* channel, const std::string& ids);
   void onNotify(const std::string& channel, const std::string& payload);
-  void catchUpCompletedBuildsets();
-  // This master's wish for the others' status: raised at once (posted),
-  // lowered by refresh(); and the others' read again.
-  void subscribersChanged();
-  void storeWish(bool wants);
+  void catchUpCompletedBuildsets(std::int64_t since, const char* when);
+  std::int64_t wallSeconds() const;
+  // What this master wants of the others' work now; stored (raised at once,
+  // posted; lowered by refresh()), followed by a read from the tables of
+  // what was not announced here before a raised wish was stored; and
+  // whether the others want this one's status, read again.
+  db::MasterWishes wanted() const;
+  void storeWishes(const db::MasterWishes& w);
   void readOthersWishes();
   void refresh();
 
@@ -139,17 +157,23 @@ class ClusterEvents {
   db::MasterId self_;
   EventBus& events_;
   BuildsetService& buildsets_;
+  Clock& clock_;
   Hooks hooks_;
   std::uint64_t subscription_ = 0;
   std::unique_ptr<StatusRelay> relay_;
   std::unique_ptr<db::DbListener> listener_;
   std::map<std::string, std::vector<std::string>> pending_;  // channel -> ids to announce
   std::vector<std::int64_t> newRequests_;  // request.created, announced after this master's pass
-  bool wantsStatus_ = false;          // this master's flag as stored (or being stored)
+  db::MasterWishes stored_;  // this master's wishes as stored
+  bool storedKnown_ = false;           // stored once
+  bool raisePosted_ = false;           // a raise waits on the loop
+  bool raisePending_ = false;          // a raise not stored yet (posted or refused)
+  std::int64_t raisedAt_ = 0;          // when it arose (wall seconds)
   bool othersWantStatus_ = true;      // until read: send, as before this existed
   bool wishesKnown_ = false;          // read once (a change is logged after that)
   std::unique_ptr<Timer> refreshTimer_;
   std::chrono::milliseconds refreshEvery_;
+  const std::string ownChangeChannel_, ownBuildsetDoneChannel_;  // bb_change_mID, bb_buildset_done_mID
   bool flushPosted_ = false;  // flushNow() waits on the loop behind this master's own pass
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::uint64_t heard_ = 0, sent_ = 0;

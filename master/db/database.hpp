@@ -80,6 +80,14 @@ class Database {
   // (db_listener.hpp), delivered when the open transaction commits (at
   // once outside one). A no-op on an engine that is not shared.
   void notify(const std::string& channel, const std::string& payload);
+  // Sends `payload` on `channelPrefix` + ID to each active master but
+  // `self` whose stored wish (setMasterWishes) asks for changes / for
+  // completed BuildSets, as that wish stands when the statement runs: one
+  // statement, sent ahead like notify(). A master that raises its wish
+  // after the statement ran reads what it missed from the tables.
+  enum class Wish { Changes, Buildsets };
+  void notifyMastersWanting(Wish wish, const std::string& channelPrefix, MasterId self,
+                            const std::string& payload);
 
   // --- schema (schema.cpp) ---
   // 0 for an empty database.
@@ -330,10 +338,13 @@ class Database {
   // The master's heartbeat, if it is still active: false when another
   // master declared it dead (its work was taken over).
   bool masterStillActive(MasterId master);
-  // Whether `master` has anyone for the other masters' status events
-  // (bb_status, cluster_events.hpp), and whether any active master but
-  // `self` has.
-  void setMasterWantsStatus(MasterId master, bool wants);
+  // What `master` wants to hear of the other masters' work
+  // (cluster_events.hpp): their status events (bb_status), the changes
+  // they accept (for a scheduler that runs on one master), the BuildSets
+  // they complete (for a dependent, a trigger wait, a watcher, a reporter).
+  // Stored together (records.hpp); whether any active master but `self`
+  // wants status.
+  void setMasterWishes(MasterId master, const MasterWishes& wishes);
   bool otherMastersWantStatus(MasterId self);
 
   // --- scheduler owners (scheduler_owners_db.cpp) ---

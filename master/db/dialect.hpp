@@ -31,6 +31,11 @@ struct Dialect {
   // the surrounding transaction commits (PostgreSQL: pg_notify); "" when
   // the engine serves one master only (SQLite), and there is no one to tell.
   const char* notify;
+  // Announces ?2 on channel ?1 || ID to each active master ID but ?3 whose
+  // wants_changes / wants_buildsets is set (masters_db.cpp), at commit as
+  // notify; "" where notify is.
+  const char* notifyWantingChanges;
+  const char* notifyWantingBuildsets;
 
   // --- schema words, written {{NAME}} in migration scripts ---
   // {{ID}}: an integer primary key whose value the database assigns on

@@ -109,12 +109,14 @@ bool Database::masterStillActive(MasterId master) {
   return s.step() && s.getInt(0) != 0;
 }
 
-void Database::setMasterWantsStatus(MasterId master, bool wants) {
-  static constexpr char kSet[] = "UPDATE masters SET wants_status = ?2 WHERE id = ?1";
+void Database::setMasterWishes(MasterId master, const MasterWishes& w) {
+  static constexpr char kSet[] =
+      "UPDATE masters SET wants_status = ?2, wants_changes = ?3, wants_buildsets = ?4 WHERE id = ?1";
+  const auto flag = [](bool b) { return std::int64_t{b ? 1 : 0}; };
   Statement s = stmt(kSet);
-  s.bind(1, master.value).bind(2, std::int64_t{wants ? 1 : 0}).run();
+  s.bind(1, master.value).bind(2, flag(w.status)).bind(3, flag(w.changes)).bind(4, flag(w.buildsets)).run();
   if (s.changes() != 1)
-    throw DbError("setMasterWantsStatus: no master with id " + std::to_string(master.value));
+    throw DbError("setMasterWishes: no master with id " + std::to_string(master.value));
 }
 
 bool Database::otherMastersWantStatus(MasterId self) {

@@ -18,4 +18,12 @@ void Database::notify(const std::string& channel, const std::string& payload) {
   stmt(sql).bind(1, channel).bind(2, payload).runAhead();
 }
 
+void Database::notifyMastersWanting(Wish wish, const std::string& channelPrefix, MasterId self,
+                                    const std::string& payload) {
+  const Dialect& d = engine_->dialect();
+  const char* sql = wish == Wish::Changes ? d.notifyWantingChanges : d.notifyWantingBuildsets;
+  if (*sql == '\0') return;
+  stmt(sql).bind(1, channelPrefix).bind(2, payload).bind(3, self.value).runAhead();
+}
+
 }  // namespace bb::db

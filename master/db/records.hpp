@@ -160,6 +160,13 @@ struct SlaveRecord {
   std::int64_t lastDisconnected = 0;
 };
 
+// What a master wants to hear of the other masters' work (masters row,
+// Database::setMasterWishes; cluster_events.hpp).
+struct MasterWishes {
+  bool status = false, changes = false, buildsets = false;
+  bool operator==(const MasterWishes&) const = default;
+};
+
 // A master that shares the database: its row in the masters table.
 struct MasterRecord {
   std::int64_t id = 0;

@@ -433,6 +433,17 @@ constexpr char kSchemaV17[] = R"sql(
 ALTER TABLE masters ADD COLUMN wants_status INTEGER NOT NULL DEFAULT 1;
 )sql";
 
+// Version 18: whether a master wants the changes the others accept (a
+// scheduler that runs on one master) and the BuildSets they complete (a
+// dependent, a trigger wait, a watcher, a reporter). The others announce
+// those (bb_change, bb_buildset_done) only to the masters that want them
+// (cluster_events.hpp); a master from before this version counts as one
+// that does.
+constexpr char kSchemaV18[] = R"sql(
+ALTER TABLE masters ADD COLUMN wants_changes INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE masters ADD COLUMN wants_buildsets INTEGER NOT NULL DEFAULT 1;
+)sql";
+
 const std::vector<Database::MigrationStep>& Database::migrations() {
   // Element i migrates from version i to version i + 1.
   static const std::vector<MigrationStep> kSteps = {
@@ -456,6 +467,9 @@ const std::vector<Database::MigrationStep>& Database::migrations() {
       {16, [](Database& db) { db.execScript(kSchemaV16, "adding log files (version 16)"); }},
       {17, [](Database& db) {
          db.execScript(kSchemaV17, "adding which masters want the others' status (version 17)");
+       }},
+      {18, [](Database& db) {
+         db.execScript(kSchemaV18, "adding which masters want the others' changes and BuildSets (version 18)");
        }},
   };
   return kSteps;

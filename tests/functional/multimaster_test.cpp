@@ -94,6 +94,18 @@ class Multimaster : public ::testing::Test {
              "127.0.0.1:" + std::to_string(m.port()), "watch", "--json"},
             out, "", {{"BUILDBOT_AUTH", "alice:pw"}});
   }
+  // From a stopped master's "cluster: N notification(s) sent to other
+  // masters, M heard from them": N and M (-1 each if the line is missing).
+  std::pair<int, int> notificationsAtStop(MasterProcess& m) {
+    const std::string log = m.log();
+    const auto heard = log.find(" heard from them");
+    const auto line = log.rfind("] cluster: ", heard);
+    if (heard == std::string::npos || line == std::string::npos) {
+      ADD_FAILURE() << "no count of notifications at the stop:\n" << log;
+      return {-1, -1};
+    }
+    return {std::stoi(log.substr(line + 11)), std::stoi(log.substr(log.rfind(", ", heard) + 2))};
+  }
   std::vector<std::vector<std::string>> rows(const std::string& sql) { return sqlite(a.dbPath(), sql); }
   std::string one(const std::string& sql) { return rows(sql).at(0).at(0); }
   int count(const std::string& sql) { return std::stoi(one("SELECT count(*) FROM " + sql)); }
@@ -320,21 +332,20 @@ TEST_F(Multimaster, StatusIsAnnouncedToOtherMastersOnlyWhileOneOfThemHasAWatcher
   // for the first builds A sent one each (the BuildSet's completion), not
   // the five of its status, and for the watched one about six more.
   a.stop();
+  const int sent = notificationsAtStop(a).first;
   const std::string log = a.log();
-  const auto end = log.find(" notification(s) sent");
-  ASSERT_NE(end, std::string::npos) << log;
-  const auto line = log.rfind("] cluster: ", end);
-  ASSERT_NE(line, std::string::npos) << log;
-  const int sent = std::stoi(log.substr(line + 11));
   std::cout << "master A sent " << sent << " notification(s) for " << kBuilds + 1 << " builds, one watched\n";
   EXPECT_LT(sent, 2 * kBuilds + 10) << log;
 }
 
-// A master whose wish for the others' status cannot be stored (the
-// database refuses the write) logs it and tries again at its next refresh;
-// meanwhile the others go by the flag as stored. Once the write goes
-// through, the other master sends its status and the watcher sees it.
-TEST_F(Multimaster, AWishForStatusTheDatabaseRefusesIsStoredAtTheNextRefresh) {
+// A master whose wishes cannot be stored (the database refuses the write)
+// logs it and tries again at its next refresh; meanwhile the others go by
+// the wishes as stored: they send it neither their status nor their
+// completed BuildSets. Once the write goes through, the other master sends
+// its status, and the master reads the BuildSets completed while it was
+// refused from the database: its watcher sees the completion of a build
+// that finished meanwhile.
+TEST_F(Multimaster, AWishTheDatabaseRefusesIsStoredAtTheNextRefreshAndWhatItMissedIsRead) {
   ASSERT_NO_FATAL_FAILURE(startBothWithS1OnA());
   sqlite(a.dbPath(),
        "CREATE FUNCTION no_wish() RETURNS trigger LANGUAGE plpgsql AS"
@@ -342,7 +353,8 @@ TEST_F(Multimaster, AWishForStatusTheDatabaseRefusesIsStoredAtTheNextRefresh) {
        "CREATE TRIGGER no_wish BEFORE UPDATE OF wants_status ON masters FOR EACH ROW EXECUTE FUNCTION no_wish();");
   ChildProcess watcher;
   watch(b, watcher, tmp.sub("watch-b"));
-  ASSERT_TRUE(b.waitForLog("cluster: cannot store that this master wants the other masters' status")) << b.log();
+  ASSERT_TRUE(b.waitForLog("cluster: cannot store what this master wants of the other masters (status: yes"))
+      << b.log();
   ASSERT_TRUE(b.waitForLog("disk on fire")) << b.log();
   // Tried again at each refresh (every second here), still refused.
   const auto refusals = [&] {
@@ -352,16 +364,57 @@ TEST_F(Multimaster, AWishForStatusTheDatabaseRefusesIsStoredAtTheNextRefresh) {
     return n;
   };
   ASSERT_TRUE(waitFor([&] { return refusals() >= 2; }, 10s)) << b.log();
-  EXPECT_EQ(count("masters WHERE wants_status <> 0"), 0);
+  EXPECT_EQ(count("masters WHERE wants_status <> 0 OR wants_buildsets <> 0"), 0);
+  // A build on A now: neither its status nor its BuildSet's completion is
+  // announced to B.
+  ASSERT_NO_FATAL_FAILURE(forceOnAAndWait("b1", 1));
+  const std::string missed = one("SELECT buildset_id FROM buildrequests r JOIN builds b ON b.request_id = r.id");
   EXPECT_FALSE(contains(a.log(), "sending this master's status")) << a.log();
   EXPECT_TRUE(b.running());
   sqlite(a.dbPath(), "DROP TRIGGER no_wish ON masters;");
   ASSERT_TRUE(a.waitForLog("cluster: sending this master's status to other masters", 10s)) << a.log() << b.log();
-  ASSERT_NO_FATAL_FAILURE(forceOnAAndWait("b1", 1));
+  ASSERT_TRUE(b.waitForLog("buildset(s) completed elsewhere before this master's wish to hear of them was stored", 10s)) << b.log();
+  ASSERT_TRUE(waitFor([&] {
+    const std::string out = readFile(tmp.sub("watch-b"));
+    return contains(out, "\"buildset.completed\"") && contains(out, "\"buildset_id\":" + missed);
+  }, 10s)) << readFile(tmp.sub("watch-b")) << b.log();
+  ASSERT_NO_FATAL_FAILURE(forceOnAAndWait("b1", 2));
   ASSERT_TRUE(waitFor([&] { return contains(readFile(tmp.sub("watch-b")), "\"build.finished\""); }, 30s))
       << readFile(tmp.sub("watch-b")) << b.log();
   ::kill(watcher.pid(), SIGINT);
   watcher.stop(10s);
+}
+
+// Changes and completed BuildSets go only to the masters that want them:
+// with no scheduler on B that takes the others' changes (`all` runs on
+// every master) and nothing there waiting for BuildSets, B hears nothing
+// of A's builds. A dependent scheduler started on B by a reconfig makes it
+// want completed BuildSets at once, and the next BuildSet A completes
+// reaches it.
+TEST_F(Multimaster, ChangesAndFinishedBuildsetsReachOnlyTheMastersThatWantThem) {
+  ASSERT_NO_FATAL_FAILURE(startBothWithS1OnA());
+  constexpr int kBuilds = 6;
+  for (int i = 1; i <= kBuilds; ++i) {
+    auto r = a.client({"sendchange", "--branch", "main", "--revision", "c" + std::to_string(i), "--who", "x"});
+    ASSERT_EQ(r.rc, 0) << r.describe();
+    ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'b1' AND finished = 1") == i; }, 30s))
+        << a.log();
+  }
+  EXPECT_EQ(count("masters WHERE wants_changes <> 0 OR wants_buildsets <> 0"), 0);
+  // Only B runs `after` (A's config lacks it): B wants A's BuildSets now.
+  b.writeConfig(yaml("mb", b.port(), "  - {name: after, type: dependent, upstream: all, builders: [either]}\n"));
+  auto r = b.reconfig();
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_TRUE(waitFor([&] { return count("masters WHERE name = 'mb' AND wants_buildsets <> 0") == 1; }, 10s))
+      << b.log();
+  r = a.client({"sendchange", "--branch", "main", "--revision", "c99", "--who", "x"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  ASSERT_TRUE(waitFor([&] { return count("buildsets WHERE scheduler = 'after'") == 1; }, 30s))
+      << a.log() << b.log();
+  b.stop();
+  // A's wishes at its start and the one completed BuildSet, at most; two
+  // per build (each change and each completion) before.
+  EXPECT_LE(notificationsAtStop(b).second, 3) << b.log();
 }
 
 // Reporters on any master report every master's builds, each once: a
