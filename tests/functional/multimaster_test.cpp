@@ -181,6 +181,44 @@ TEST_F(Multimaster, ARequestTheMasterStartsItselfDoesNotWakeTheOthers) {
   EXPECT_LT(passes, kBuilds / 2) << log;
 }
 
+// `buildbot force --wait` on master B follows a build that runs on master
+// A to its end. B wants completed BuildSets only from the moment the
+// client subscribes. The second time B's wish is refused by the database
+// until A's build has finished, so A announced the completion to nobody:
+// B reads it from the database once the wish is stored, and the client
+// ends then.
+TEST_F(Multimaster, ForceWaitOnOneMasterFollowsABuildThatRunsOnAnother) {
+  ASSERT_NO_FATAL_FAILURE(startBothWithS1OnA());
+  auto r = b.client({"force", "--wait", "--scheduler", "force", "--builder", "b1", "--revision", "w1"});
+  ASSERT_EQ(r.rc, 0) << r.describe() << a.log() << b.log();
+  EXPECT_TRUE(contains(r.out, "complete: success")) << r.describe();
+  // Lowered at B's next refresh (every second here) once the client left.
+  ASSERT_TRUE(waitFor([&] { return count("masters WHERE name = 'mb' AND wants_buildsets <> 0") == 0; }, 10s))
+      << b.log();
+
+  sqlite(a.dbPath(),
+         "CREATE FUNCTION no_wish() RETURNS trigger LANGUAGE plpgsql AS"
+         " $$ BEGIN IF NEW.wants_buildsets <> 0 THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$;"
+         "CREATE TRIGGER no_wish BEFORE UPDATE OF wants_buildsets ON masters FOR EACH ROW EXECUTE FUNCTION "
+         "no_wish();");
+  ChildProcess waiting;
+  waiting.start({BB_BIN_CLIENT, "--master-fingerprint", b.fingerprint(), "--master",
+                 "127.0.0.1:" + std::to_string(b.port()), "force", "--wait", "--scheduler", "force", "--builder",
+                 "b1", "--revision", "w2"},
+                tmp.sub("force-wait"), "", {{"BUILDBOT_AUTH", "alice:pw"}});
+  ASSERT_TRUE(waitFor([&] { return count("builds WHERE builder = 'b1' AND finished = 1") == 2; }, 30s))
+      << a.log() << b.log();
+  ASSERT_TRUE(b.waitForLog("disk on fire")) << b.log();
+  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(waiting.running()) << readFile(tmp.sub("force-wait"));
+  sqlite(a.dbPath(), "DROP TRIGGER no_wish ON masters;");
+  ASSERT_TRUE(waitFor([&] { return !waiting.running(); }, 15s)) << readFile(tmp.sub("force-wait")) << b.log();
+  EXPECT_EQ(waiting.exitStatus(), 0) << readFile(tmp.sub("force-wait"));
+  EXPECT_TRUE(contains(readFile(tmp.sub("force-wait")), "complete: success")) << readFile(tmp.sub("force-wait"));
+  EXPECT_TRUE(contains(b.log(), "completed elsewhere before this master's wish to hear of them was stored"))
+      << b.log();
+}
+
 // A BuildSet that completes on master B reaches a dependent scheduler that
 // runs on master A (bb_buildset_done): A's dependent makes its BuildSet,
 // and A's slave builds it. Without the relay A would never hear of it.
