@@ -91,7 +91,7 @@ ClusterEvents::ClusterEvents(db::Database& db, db::MasterId self, EventBus& even
         // look at the queue and the schedulers again.
         if (hooks_.wakeDistributor) hooks_.wakeDistributor();
         if (hooks_.schedulersReleased) hooks_.schedulersReleased();
-        if (hooks_.reconnected) hooks_.reconnected();
+        if (hooks_.catchUpChanges) hooks_.catchUpChanges();
         if (hooks_.locksReleased) hooks_.locksReleased();
         readOthersWishes();
         catchUpCompletedBuildsets(listener_->lostAt() - kCatchUpMargin, "while this master was not listening");
@@ -163,10 +163,7 @@ void ClusterEvents::flush() {
   if (hooks_.later && hooks_.holdsRequest && !newRequests_.empty()) {
     if (flushPosted_) return;
     flushPosted_ = true;
-    std::weak_ptr<bool> alive = alive_;
-    hooks_.later([this, alive] {
-      if (alive.lock()) flushNow();
-    });
+    onLoop([this] { flushNow(); });
     return;
   }
   flushNow();
@@ -271,26 +268,29 @@ void ClusterEvents::wishesMayHaveChanged() {
   // Raised at once (posted: the subscription that raised it is complete
   // by then), so that the others start sending; lowered only at the next
   // refresh, so that watchers coming and going do not write each time.
-  if (!listener_ || raisePosted_) return;
-  const auto now = wanted();
-  if (!(now.status && !stored_.status) && !(now.changes && !stored_.changes) &&
-      !(now.buildsets && !stored_.buildsets))
-    return;
+  if (!listener_ || raisePosted_ || raisedOnly(wanted()) == stored_) return;
   raisePosted_ = true;
   if (!raisePending_) raisedAt_ = wallSeconds();
   raisePending_ = true;
-  std::weak_ptr<bool> alive = alive_;
-  auto raise = [this, alive] {
-    if (!alive.lock()) return;
+  onLoop([this] {
     raisePosted_ = false;
-    auto w = wanted();
-    w.status |= stored_.status;
-    w.changes |= stored_.changes;
-    w.buildsets |= stored_.buildsets;
-    storeWishes(w);
-  };
-  if (hooks_.later) hooks_.later(std::move(raise));
-  else raise();
+    storeWishes(raisedOnly(wanted()));
+  });
+}
+
+db::MasterWishes ClusterEvents::raisedOnly(const db::MasterWishes& now) const {
+  return {now.status || stored_.status, now.changes || stored_.changes, now.buildsets || stored_.buildsets};
+}
+
+void ClusterEvents::onLoop(std::function<void()> fn) {
+  if (!hooks_.later) {
+    fn();
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  hooks_.later([alive, fn = std::move(fn)] {
+    if (alive.lock()) fn();
+  });
 }
 
 void ClusterEvents::storeWishes(const db::MasterWishes& w) {
@@ -323,28 +323,16 @@ void ClusterEvents::storeWishes(const db::MasterWishes& w) {
   // classified (the schedulers catch up), the BuildSets completed since a
   // margin before the wish arose. A second delivery is harmless (a change
   // decided, a BuildSet handled, is passed over).
-  if (w.changes && (first || !before.changes) && hooks_.reconnected) {
-    std::weak_ptr<bool> alive = alive_;
-    // Posted: at the first store the schedulers have not started yet.
-    auto catchUp = [this, alive] {
-      if (alive.lock()) hooks_.reconnected();
-    };
-    if (hooks_.later) hooks_.later(std::move(catchUp));
-    else catchUp();
-  }
-  if (w.buildsets && (first || !before.buildsets)) {
-    std::weak_ptr<bool> alive = alive_;
-    auto catchUp = [this, alive, since = raisedAt_ - kCatchUpMargin] {
-      if (!alive.lock()) return;
+  // Posted: at the first store the schedulers have not started yet.
+  if (w.changes && (first || !before.changes) && hooks_.catchUpChanges) onLoop(hooks_.catchUpChanges);
+  if (w.buildsets && (first || !before.buildsets))
+    onLoop([this, since = raisedAt_ - kCatchUpMargin] {
       try {
         catchUpCompletedBuildsets(since, "before this master's wish to hear of them was stored");
       } catch (const std::exception& e) {
         spdlog::error("cluster: cannot read the buildsets other masters completed: {}", e.what());
       }
-    };
-    if (hooks_.later) hooks_.later(std::move(catchUp));
-    else catchUp();
-  }
+    });
 }
 
 void ClusterEvents::readOthersWishes() {
@@ -374,14 +362,14 @@ void ClusterEvents::refresh() {
 
 void ClusterEvents::onNotify(const std::string& heardOn, const std::string& payload) {
   // This master's own channels carry what the shared ones carried before.
-  const std::string& channel = heardOn == ownChangeChannel_         ? std::string(kChangeChannel)
-                               : heardOn == ownBuildsetDoneChannel_ ? std::string(kBuildsetDoneChannel)
-                                                                    : heardOn;
+  const std::string_view channel = heardOn == ownChangeChannel_         ? kChangeChannel
+                                   : heardOn == ownBuildsetDoneChannel_ ? kBuildsetDoneChannel
+                                                                        : std::string_view(heardOn);
   std::int64_t sender = 0;
   std::vector<std::string> tokens;
   std::vector<std::int64_t> ids;
   if (!parseClusterPayload(payload, sender, tokens) || (channel != kStatusChannel && !parseIds(tokens, ids))) {
-    spdlog::warn("cluster: ignoring a notification on {} that is not MASTER:IDS: '{}'", channel, payload);
+    spdlog::warn("cluster: ignoring a notification on {} that is not MASTER:IDS: '{}'", heardOn, payload);
     return;
   }
   if (sender == self_.value) return;

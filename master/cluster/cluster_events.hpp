@@ -90,9 +90,10 @@ class ClusterEvents {
     std::function<bool()> wantsChanges;
     // Schedulers were released somewhere: try to claim the unowned ones.
     std::function<void()> schedulersReleased;
-    // The listening session came back: what was announced meanwhile was
-    // not heard (the schedulers catch up on changes).
-    std::function<void()> reconnected;
+    // The schedulers catch up on changes announced while this master did
+    // not hear them: its listening session was down, or its wish for
+    // changes was not stored yet.
+    std::function<void()> catchUpChanges;
     // Master-scoped locks were released somewhere: try the waiters again.
     std::function<void()> locksReleased;
     // Runs work after what is already posted on this master's loop (the
@@ -141,7 +142,7 @@ class ClusterEvents {
   void flush();
   void flushNow();
   void send(const char* channel, const std::string& ids);
-  void onNotify(const std::string& channel, const std::string& payload);
+  void onNotify(const std::string& heardOn, const std::string& payload);
   void catchUpCompletedBuildsets(std::int64_t since, const char* when);
   std::int64_t wallSeconds() const;
   // What this master wants of the others' work now; stored (raised at once,
@@ -149,6 +150,11 @@ class ClusterEvents {
   // what was not announced here before a raised wish was stored; and
   // whether the others want this one's status, read again.
   db::MasterWishes wanted() const;
+  // `now` with every wish stored so far kept up: what a raise stores.
+  db::MasterWishes raisedOnly(const db::MasterWishes& now) const;
+  // Runs `fn` on this master's loop after what is posted already (at once
+  // without Hooks::later), unless this object is gone by then.
+  void onLoop(std::function<void()> fn);
   void storeWishes(const db::MasterWishes& w);
   void readOthersWishes();
   void refresh();

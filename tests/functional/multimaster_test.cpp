@@ -106,6 +106,15 @@ class Multimaster : public ::testing::Test {
     }
     return {std::stoi(log.substr(line + 11)), std::stoi(log.substr(log.rfind(", ", heard) + 2))};
   }
+  // The database refuses to set the masters' flag `column` (a wish) until
+  // allowWishes(): "disk on fire".
+  void refuseWish(const std::string& column) {
+    sqlite(a.dbPath(), "CREATE FUNCTION no_wish() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW." + column +
+                           " <> 0 THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$;"
+                           "CREATE TRIGGER no_wish BEFORE UPDATE OF " + column +
+                           " ON masters FOR EACH ROW EXECUTE FUNCTION no_wish();");
+  }
+  void allowWishes() { sqlite(a.dbPath(), "DROP TRIGGER no_wish ON masters;"); }
   std::vector<std::vector<std::string>> rows(const std::string& sql) { return sqlite(a.dbPath(), sql); }
   std::string one(const std::string& sql) { return rows(sql).at(0).at(0); }
   int count(const std::string& sql) { return std::stoi(one("SELECT count(*) FROM " + sql)); }
@@ -196,11 +205,7 @@ TEST_F(Multimaster, ForceWaitOnOneMasterFollowsABuildThatRunsOnAnother) {
   ASSERT_TRUE(waitFor([&] { return count("masters WHERE name = 'mb' AND wants_buildsets <> 0") == 0; }, 10s))
       << b.log();
 
-  sqlite(a.dbPath(),
-         "CREATE FUNCTION no_wish() RETURNS trigger LANGUAGE plpgsql AS"
-         " $$ BEGIN IF NEW.wants_buildsets <> 0 THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$;"
-         "CREATE TRIGGER no_wish BEFORE UPDATE OF wants_buildsets ON masters FOR EACH ROW EXECUTE FUNCTION "
-         "no_wish();");
+  refuseWish("wants_buildsets");
   ChildProcess waiting;
   waiting.start({BB_BIN_CLIENT, "--master-fingerprint", b.fingerprint(), "--master",
                  "127.0.0.1:" + std::to_string(b.port()), "force", "--wait", "--scheduler", "force", "--builder",
@@ -211,7 +216,7 @@ TEST_F(Multimaster, ForceWaitOnOneMasterFollowsABuildThatRunsOnAnother) {
   ASSERT_TRUE(b.waitForLog("disk on fire")) << b.log();
   std::this_thread::sleep_for(1s);
   EXPECT_TRUE(waiting.running()) << readFile(tmp.sub("force-wait"));
-  sqlite(a.dbPath(), "DROP TRIGGER no_wish ON masters;");
+  allowWishes();
   ASSERT_TRUE(waitFor([&] { return !waiting.running(); }, 15s)) << readFile(tmp.sub("force-wait")) << b.log();
   EXPECT_EQ(waiting.exitStatus(), 0) << readFile(tmp.sub("force-wait"));
   EXPECT_TRUE(contains(readFile(tmp.sub("force-wait")), "complete: success")) << readFile(tmp.sub("force-wait"));
@@ -385,10 +390,7 @@ TEST_F(Multimaster, StatusIsAnnouncedToOtherMastersOnlyWhileOneOfThemHasAWatcher
 // that finished meanwhile.
 TEST_F(Multimaster, AWishTheDatabaseRefusesIsStoredAtTheNextRefreshAndWhatItMissedIsRead) {
   ASSERT_NO_FATAL_FAILURE(startBothWithS1OnA());
-  sqlite(a.dbPath(),
-       "CREATE FUNCTION no_wish() RETURNS trigger LANGUAGE plpgsql AS"
-       " $$ BEGIN IF NEW.wants_status <> 0 THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$;"
-       "CREATE TRIGGER no_wish BEFORE UPDATE OF wants_status ON masters FOR EACH ROW EXECUTE FUNCTION no_wish();");
+  refuseWish("wants_status");
   ChildProcess watcher;
   watch(b, watcher, tmp.sub("watch-b"));
   ASSERT_TRUE(b.waitForLog("cluster: cannot store what this master wants of the other masters (status: yes"))
@@ -409,7 +411,7 @@ TEST_F(Multimaster, AWishTheDatabaseRefusesIsStoredAtTheNextRefreshAndWhatItMiss
   const std::string missed = one("SELECT buildset_id FROM buildrequests r JOIN builds b ON b.request_id = r.id");
   EXPECT_FALSE(contains(a.log(), "sending this master's status")) << a.log();
   EXPECT_TRUE(b.running());
-  sqlite(a.dbPath(), "DROP TRIGGER no_wish ON masters;");
+  allowWishes();
   ASSERT_TRUE(a.waitForLog("cluster: sending this master's status to other masters", 10s)) << a.log() << b.log();
   ASSERT_TRUE(b.waitForLog("buildset(s) completed elsewhere before this master's wish to hear of them was stored", 10s)) << b.log();
   ASSERT_TRUE(waitFor([&] {
