@@ -20,9 +20,7 @@ Connection::~Connection() = default;
 bool Connection::isOpen() const { return impl_->open; }
 bool Connection::closedForProtocolError() const { return impl_->brokeProtocol; }
 const std::string& Connection::peer() const { return impl_->peer; }
-std::size_t Connection::queuedBytes() const {
-  return impl_->pending.size() + impl_->inflight.size();
-}
+std::size_t Connection::queuedBytes() const { return impl_->queued; }
 std::uint64_t Connection::bytesReceived() const { return impl_->received; }
 bool Connection::isTls() const { return impl_->tls != nullptr; }
 const std::string& Connection::channelBinding() const { return impl_->channelBinding; }
@@ -155,8 +153,19 @@ void doWrite(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
   }
   im.writing = true;
   im.inflight.swap(im.pending);
-  auto written = [self, &im](const boost::system::error_code& ec, std::size_t) {
+  im.buffers.clear();
+  std::size_t bytes = 0;
+  for (const auto& seg : im.inflight) {
+    if (!seg.own.empty()) im.buffers.emplace_back(seg.own.data(), seg.own.size());
+    if (seg.shared) im.buffers.emplace_back(seg.shared->data() + seg.from, seg.shared->size() - seg.from);
+    bytes += seg.size();
+  }
+  auto written = [self, &im, bytes](const boost::system::error_code& ec, std::size_t) {
     im.writing = false;
+    im.queued -= bytes;
+    // The first run's buffer is kept (its capacity), the shared bodies let go.
+    im.spare.swap(im.inflight.front().own);
+    im.spare.clear();
     im.inflight.clear();
     if (!im.open) return;
     if (ec) {
@@ -166,9 +175,9 @@ void doWrite(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
     doWrite(self, im);
   };
   if (im.tls)
-    asio::async_write(*im.tls, asio::buffer(im.inflight), std::move(written));
+    asio::async_write(*im.tls, im.buffers, std::move(written));
   else
-    asio::async_write(im.socket, asio::buffer(im.inflight), std::move(written));
+    asio::async_write(im.socket, im.buffers, std::move(written));
 }
 
 void armSendTimer(const std::shared_ptr<Connection>& self, Connection::Impl& im) {
@@ -196,6 +205,18 @@ void armRecvTimer(const std::shared_ptr<Connection>& self, Connection::Impl& im)
   });
 }
 
+// Frames were added to `pending`: a queue grown past its limit closes the
+// connection (the peer is not reading), else the bytes go out.
+void queuedMore(Connection& c, Connection::Impl& im) {
+  im.lastSend = std::chrono::steady_clock::now();
+  if (c.queuedBytes() > im.opts.maxQueuedBytes) {
+    c.close("write queue overflow: peer is not reading (" + std::to_string(c.queuedBytes()) +
+            " bytes queued)");
+    return;
+  }
+  if (im.started) doWrite(c.shared_from_this(), im);
+}
+
 }  // namespace
 
 void Connection::start(MessageHandler onMessage, CloseHandler onClose) {
@@ -215,27 +236,57 @@ void Connection::start(MessageHandler onMessage, CloseHandler onClose) {
 void Connection::send(const Message& m) {
   auto& im = *impl_;
   if (!im.open || im.closing) return;
-  encodeMessage(m, im.pending);
-  im.lastSend = std::chrono::steady_clock::now();
-  if (queuedBytes() > im.opts.maxQueuedBytes) {
-    close("write queue overflow: peer is not reading (" + std::to_string(queuedBytes()) +
-          " bytes queued)");
-    return;
-  }
-  if (im.started) doWrite(shared_from_this(), im);
+  auto& out = im.tail();
+  const std::size_t before = out.size();
+  encodeMessage(m, out);
+  im.queued += out.size() - before;
+  queuedMore(*this, im);
 }
 
 void Connection::sendPayload(MsgType type, const std::uint8_t* payload, std::size_t size) {
   auto& im = *impl_;
   if (!im.open || im.closing) return;
-  encodeFrame(static_cast<std::uint16_t>(type), payload, size, im.pending);
-  im.lastSend = std::chrono::steady_clock::now();
-  if (queuedBytes() > im.opts.maxQueuedBytes) {
-    close("write queue overflow: peer is not reading (" + std::to_string(queuedBytes()) +
-          " bytes queued)");
+  encodeFrame(static_cast<std::uint16_t>(type), payload, size, im.tail());
+  im.queued += kFrameHeaderSize + size;
+  queuedMore(*this, im);
+}
+
+void Connection::sendFrame(std::vector<std::uint8_t>& frame) {
+  auto& im = *impl_;
+  if (!im.open || im.closing) {
+    frame.clear();
     return;
   }
-  if (im.started) doWrite(shared_from_this(), im);
+  im.queued += frame.size();
+  if (im.pending.empty()) {
+    im.pending.emplace_back();
+    im.pending.back().own.swap(frame);
+    frame.swap(im.spare);
+  } else {
+    auto& out = im.tail();
+    out.insert(out.end(), frame.begin(), frame.end());
+  }
+  frame.clear();
+  queuedMore(*this, im);
+}
+
+void Connection::sendShared(const std::vector<std::uint8_t>& head,
+                            std::shared_ptr<const std::vector<std::uint8_t>> body, std::size_t from) {
+  auto& im = *impl_;
+  if (!im.open || im.closing || !body || from > body->size()) return;
+  im.tail();  // a run that no shared bytes follow yet
+  auto& seg = im.pending.back();
+  const std::size_t before = seg.size();
+  seg.own.insert(seg.own.end(), head.begin(), head.end());
+  if (im.tls) {
+    // Encrypted anyway: one run of bytes makes one TLS record, not one per buffer.
+    seg.own.insert(seg.own.end(), body->begin() + static_cast<std::ptrdiff_t>(from), body->end());
+  } else {
+    seg.shared = std::move(body);
+    seg.from = from;
+  }
+  im.queued += seg.size() - before;
+  queuedMore(*this, im);
 }
 
 void Connection::send(MsgType type, Json body) {

@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/message.hpp"
 #include "common/tls_context.hpp"
@@ -70,6 +71,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Sends a frame whose MessagePack payload is already encoded (a body
   // built once and sent to many peers).
   void sendPayload(MsgType type, const std::uint8_t* payload, std::size_t size);
+  // Sends one whole encoded frame (header included) and takes its bytes:
+  // `frame` is left empty, with the capacity of a buffer the connection
+  // no longer needs (a sender that builds frames in place reuses it, and
+  // the bytes are not copied when nothing else is waiting to be written).
+  void sendFrame(std::vector<std::uint8_t>& frame);
+  // Sends one frame made of `head` (the frame header and the start of its
+  // payload, copied) and body[from..] (not copied: the connection holds the
+  // body until it is written; many connections may send the same body).
+  void sendShared(const std::vector<std::uint8_t>& head,
+                  std::shared_ptr<const std::vector<std::uint8_t>> body, std::size_t from);
   // Sends an Error frame {code, message}, then closes once it is written.
   void sendErrorAndClose(const std::string& code, const std::string& message);
   // Closes now; idempotent. The close handler gets `reason`.

@@ -61,9 +61,29 @@ struct Connection::Impl {
   bool closing = false;  // sendErrorAndClose: flush, then close
   bool brokeProtocol = false;  // closed with, or after receiving, a protocol_error
   std::string closingReason;
-  std::vector<std::uint8_t> pending;  // encoded frames not yet handed to the socket
-  std::vector<std::uint8_t> inflight;  // frames being written now
+  // What is queued to write: bytes of our own (encoded frames), each run
+  // of them optionally followed by bytes shared with other connections
+  // (Connection::sendShared: a frame body built once for many peers).
+  struct Segment {
+    std::vector<std::uint8_t> own;
+    std::shared_ptr<const std::vector<std::uint8_t>> shared;  // then shared[from..], if set
+    std::size_t from = 0;
+    std::size_t size() const { return own.size() + (shared ? shared->size() - from : 0); }
+  };
+  std::vector<Segment> pending;   // not yet handed to the socket
+  std::vector<Segment> inflight;  // being written now
+  std::vector<boost::asio::const_buffer> buffers;  // inflight's, for the gather write
+  std::vector<std::uint8_t> spare;  // a written buffer kept for the next frames (its capacity)
+  std::size_t queued = 0;           // bytes in pending and inflight
   bool writing = false;
+  // The run of own bytes to append a frame to.
+  std::vector<std::uint8_t>& tail() {
+    if (pending.empty() || pending.back().shared) {
+      pending.emplace_back();
+      pending.back().own.swap(spare);
+    }
+    return pending.back().own;
+  }
   std::uint64_t received = 0;
   Clock::time_point lastSend = Clock::now();
   Clock::time_point lastRecv = Clock::now();

@@ -1,14 +1,22 @@
 #include "common/frame.hpp"
 
+#include <algorithm>
+
 namespace bb {
 
-void encodeFrame(std::uint16_t type, const std::uint8_t* payload, std::size_t size,
-                 std::vector<std::uint8_t>& out) {
+void encodeFrameHeader(std::uint16_t type, std::size_t size, std::uint8_t* out) {
   const auto n = static_cast<std::uint32_t>(size);
   const std::uint8_t header[kFrameHeaderSize] = {
       static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
       static_cast<std::uint8_t>(n >> 8),  static_cast<std::uint8_t>(n),
       static_cast<std::uint8_t>(type >> 8), static_cast<std::uint8_t>(type), 0, 0};
+  std::copy(header, header + kFrameHeaderSize, out);
+}
+
+void encodeFrame(std::uint16_t type, const std::uint8_t* payload, std::size_t size,
+                 std::vector<std::uint8_t>& out) {
+  std::uint8_t header[kFrameHeaderSize];
+  encodeFrameHeader(type, size, header);
   out.insert(out.end(), header, header + kFrameHeaderSize);
   if (size) out.insert(out.end(), payload, payload + size);
 }

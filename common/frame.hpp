@@ -20,6 +20,10 @@ struct Frame {
   std::vector<std::uint8_t> payload;
 };
 
+// Writes the 8-byte header of a frame whose payload is `size` bytes to
+// out[0..7] (a sender building the payload in place, after room for it).
+void encodeFrameHeader(std::uint16_t type, std::size_t size, std::uint8_t* out);
+
 // Appends header + payload for one frame to `out`.
 void encodeFrame(std::uint16_t type, const std::uint8_t* payload, std::size_t size,
                  std::vector<std::uint8_t>& out);

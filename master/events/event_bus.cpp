@@ -221,7 +221,7 @@ void EventBus::deliverTo(const std::shared_ptr<Sub>& sub) {
       break;
     }
   }
-  if (delivered) sub->lastRound = clock_.now();
+  if (delivered && sub->spec.every.count() > 0) sub->lastRound = clock_.now();
   if (delivered && sub->spec.flush && !sub->gone) {
     try {
       sub->spec.flush();

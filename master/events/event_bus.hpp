@@ -91,6 +91,10 @@ class EventBus {
     bool replayComplete = true;       // false: events after afterSeq were already forgotten
   };
   Subscription subscribe(Subscriber s);
+  // An id no subscription has or will get from subscribe(): for one kept
+  // outside the bus (clients sharing a group's subscriber, EventFanout),
+  // so that every subscription a client sees has its own.
+  std::uint64_t newId() { return nextId_++; }
   // Ends a subscription without calling `dropped`; safe from inside a
   // subscriber's own deliver().
   void unsubscribe(std::uint64_t id);

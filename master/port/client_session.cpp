@@ -5,17 +5,19 @@
 #include <spdlog/spdlog.h>
 
 #include "master/events/event_bus.hpp"
+#include "master/port/event_fanout.hpp"
 #include "master/status/rpc_handler.hpp"
 
 namespace bb {
 
 ClientSession::ClientSession(std::shared_ptr<Connection> conn, std::string user, RpcHandler& rpc,
-                             EventBus& events, Clock& clock)
+                             EventBus& events, EventFanout& fanout, Clock& clock)
     : conn_(std::move(conn)),
       user_(std::move(user)),
       peer_(conn_->peer()),
       rpc_(rpc),
       events_(events),
+      fanout_(fanout),
       clock_(clock) {}
 
 ClientSession::~ClientSession() { endSubscriptions(); }
@@ -36,8 +38,13 @@ void ClientSession::start(std::function<void(ClientSession&)> onClosed) {
 }
 
 void ClientSession::endSubscriptions() {
-  for (const auto& [id, batch] : batches_) events_.unsubscribe(id);
-  batches_.clear();
+  for (const auto& [id, sub] : subs_) {
+    if (sub.shared)
+      fanout_.leave(id);
+    else
+      events_.unsubscribe(sub.busId);
+  }
+  subs_.clear();
 }
 
 void ClientSession::close(const std::string& code, const std::string& message) {
@@ -62,65 +69,112 @@ Json ClientSession::subscribe(const Json& params) {
       throw RpcError("bad_request", "after_seq must be 0 or more");
     after = it->get<std::uint64_t>();
   }
-  if (batches_.size() >= kMaxSubscriptions)
+  if (subs_.size() >= kMaxSubscriptions)
     throw RpcError("rejected", "a client may hold at most " + std::to_string(kMaxSubscriptions) +
                                    " subscriptions; unsubscribe first");
+  const std::uint64_t id = events_.newId();
+  std::uint64_t seq = 0;
+  bool complete = true;
+  if (!after && EventFanout::shareable(filter)) {
+    subs_[id] = Subscription{filter, true, 0, {}};
+    std::weak_ptr<ClientSession> weak = shared_from_this();
+    EventFanout::Member m;
+    m.subscriptionId = id;
+    m.conn = conn_;
+    // Its connection fell behind the group's frames: it follows on its
+    // own from the last event it was sent (the bus replays the rest).
+    m.left = [weak, id](std::uint64_t lastSeq) {
+      auto self = weak.lock();
+      if (!self) return;
+      auto it = self->subs_.find(id);
+      if (it == self->subs_.end()) return;
+      it->second.shared = false;
+      spdlog::info("client {} from {}: subscription {} fell behind the frames shared with other "
+                   "clients; it goes on by itself from event {}",
+                   self->user_, self->peer_, id, lastSeq);
+      if (!self->subscribeOwn(id, it->second.filter, lastSeq)) {
+        self->events_.unsubscribe(it->second.busId);
+        self->dropped(id, "it fell behind by more events than the master keeps");
+      }
+    };
+    m.dropped = [weak, id](const std::string& why) {
+      if (auto self = weak.lock()) self->dropped(id, why);
+    };
+    seq = fanout_.join(filter, std::move(m));
+  } else {
+    subs_[id] = Subscription{filter, false, 0, {}};
+    seq = events_.lastSeq();
+    complete = subscribeOwn(id, filter, after);
+  }
+  spdlog::info("client {} from {} subscribed to events ({}), subscription {}{}", user_, peer_,
+               filter.describe(), id, subs_[id].shared ? ", sharing frames" : "");
+  return Json{{"subscription_id", id}, {"seq", seq}, {"replay_complete", complete}};
+}
+
+bool ClientSession::subscribeOwn(std::uint64_t id, const EventFilter& filter,
+                                 std::optional<std::uint64_t> after) {
   Subscriber s;
   s.name = "client " + user_ + " from " + peer_;
   s.filter = filter;
   s.maxQueue = kMaxQueuedEvents;
   s.afterSeq = after;
-  // The subscription's id is known only once subscribe() returns; events
-  // are delivered later (posted), so `id` is set by then.
-  auto id = std::make_shared<std::uint64_t>(0);
   std::weak_ptr<ClientSession> weak = shared_from_this();
   s.deliverBatch = [weak, id](std::span<const std::shared_ptr<const Event>> evs) {
     auto self = weak.lock();
-    return self ? self->deliver(*id, evs) : evs.size();
+    return self ? self->deliver(id, evs) : evs.size();
   };
   s.flush = [weak, id] {
-    if (auto self = weak.lock()) self->flush(*id);
+    if (auto self = weak.lock()) self->flush(id);
   };
   s.dropped = [weak, id](const std::string& why) {
-    auto self = weak.lock();
-    if (!self || !self->batches_.erase(*id)) return;
-    if (self->conn_->isOpen())
-      self->conn_->send(MsgType::Events, Json{{"subscription_id", *id},
-                                              {"events", Json::array()},
-                                              {"dropped", why}});
+    if (auto self = weak.lock()) self->dropped(id, why);
   };
-  const auto sub = events_.subscribe(std::move(s));
-  *id = sub.id;
-  batches_[sub.id] = Batch{};
-  spdlog::info("client {} from {} subscribed to events ({}), subscription {}", user_, peer_,
-               filter.describe(), sub.id);
-  return Json{{"subscription_id", sub.id}, {"seq", sub.lastSeq},
-              {"replay_complete", sub.replayComplete}};
+  Subscription& sub = subs_.at(id);
+  // {"subscription_id": id, "events": ...}: a map of two, then the id.
+  sub.batch.head = Json::to_msgpack(Json{{"subscription_id", id}});
+  sub.batch.head[0] = 0x82;  // fixmap of 1 -> fixmap of 2
+  sub.batch.head.push_back(0xa6);
+  for (char c : std::string_view("events")) sub.batch.head.push_back(static_cast<std::uint8_t>(c));
+  const auto r = events_.subscribe(std::move(s));
+  sub.busId = r.id;
+  return r.replayComplete;
+}
+
+void ClientSession::dropped(std::uint64_t id, const std::string& why) {
+  if (!subs_.erase(id)) return;
+  if (conn_->isOpen())
+    conn_->send(MsgType::Events, Json{{"subscription_id", id}, {"events", Json::array()}, {"dropped", why}});
 }
 
 Json ClientSession::unsubscribe(const Json& params) {
   const std::int64_t id = getInt(params, "subscription_id");
-  auto it = batches_.find(static_cast<std::uint64_t>(id));
-  if (id < 1 || it == batches_.end())
+  auto it = subs_.find(static_cast<std::uint64_t>(id));
+  if (id < 1 || it == subs_.end())
     throw RpcError("not_found", "no subscription " + std::to_string(id) + " on this connection");
-  events_.unsubscribe(it->first);
-  batches_.erase(it);
+  if (it->second.shared)
+    fanout_.leave(it->first);
+  else
+    events_.unsubscribe(it->second.busId);
+  subs_.erase(it);
   return Json{{"subscription_id", id}, {"unsubscribed", true}};
 }
 
 std::size_t ClientSession::deliver(std::uint64_t sub, std::span<const std::shared_ptr<const Event>> evs) {
-  auto it = batches_.find(sub);
-  if (it == batches_.end() || !conn_->isOpen()) return evs.size();  // gone: let them drain away
-  Batch& batch = it->second;
+  auto it = subs_.find(sub);
+  if (it == subs_.end() || !conn_->isOpen()) return evs.size();  // gone: let them drain away
+  if (conn_->queuedBytes() > kBusyBytes) return 0;                 // backed up: they stay queued
+  Batch& batch = it->second.batch;
   std::size_t took = 0;
   for (const auto& e : evs) {
+    const auto& packed = e->packed();
+    if (batch.frame.empty()) batch.frame.resize(batch.room());
+    batch.frame.insert(batch.frame.end(), packed.begin(), packed.end());
+    ++took;
+    if (++batch.count < kMaxBatch && batch.frame.size() < kMaxBatchBytes) continue;
+    // Only a send changes what the connection holds.
+    sendBatch(sub);
     if (!conn_->isOpen()) return evs.size();       // closed meanwhile: let them drain away
     if (conn_->queuedBytes() > kBusyBytes) break;  // backed up: the rest stay queued
-    const auto& packed = e->packed();
-    if (batch.packed.empty()) batch.packed.resize(kHeadRoom);
-    batch.packed.insert(batch.packed.end(), packed.begin(), packed.end());
-    ++took;
-    if (++batch.count >= kMaxBatch || batch.packed.size() >= kMaxBatchBytes) sendBatch(sub);
   }
   return took;
 }
@@ -143,40 +197,32 @@ void ClientSession::flush(std::uint64_t sub) {
                        auto self = weak.lock();
                        if (!self) return;
                        std::vector<std::uint64_t> ids;
-                       for (const auto& [id, b] : self->batches_) ids.push_back(id);
+                       for (const auto& [id, sub] : self->subs_)
+                         if (!sub.shared) ids.push_back(id);
                        for (auto id : ids) self->sendBatch(id);
                      });
 }
 
 void ClientSession::sendBatch(std::uint64_t sub) {
-  auto it = batches_.find(sub);
-  if (it == batches_.end() || it->second.count == 0 || !conn_->isOpen()) return;
-  Batch& batch = it->second;
-  // {"subscription_id": sub, "events": [...]} around the events'
-  // encodings as they are: the head goes into the room kept in front of
-  // them (kHeadRoom), so the events are not copied again.
-  std::vector<std::uint8_t> head = Json::to_msgpack(Json{{"subscription_id", sub}});
-  head[0] = 0x82;  // fixmap of 1 -> fixmap of 2
-  head.push_back(0xa6);
-  for (char c : std::string("events")) head.push_back(static_cast<std::uint8_t>(c));
-  if (batch.count < 16) {
-    head.push_back(static_cast<std::uint8_t>(0x90 | batch.count));
-  } else {
-    head.push_back(0xdc);  // array 16
-    head.push_back(static_cast<std::uint8_t>(batch.count >> 8));
-    head.push_back(static_cast<std::uint8_t>(batch.count & 0xff));
-  }
-  std::uint8_t* start = batch.packed.data() + (kHeadRoom - head.size());
-  std::copy(head.begin(), head.end(), start);
-  const std::size_t size = batch.packed.size() - (kHeadRoom - head.size());
-  // sendPayload copies the frame into the connection's queue (and a close
-  // it causes is posted, so `batch` stays valid): the buffer is kept for
-  // the next batch (growing it again from nothing each time was a tenth of
-  // the cost of a watcher), unless it grew past kKeptBatchBytes.
-  conn_->sendPayload(MsgType::Events, start, size);
+  auto it = subs_.find(sub);
+  if (it == subs_.end() || it->second.batch.count == 0 || !conn_->isOpen()) return;
+  Batch& batch = it->second.batch;
+  // The frame header and the map head go into the room kept in front of
+  // the events; the array header is always the 16-bit form (any length up
+  // to kMaxBatch), so the room is the same whatever the count.
+  std::uint8_t* p = batch.frame.data();
+  encodeFrameHeader(static_cast<std::uint16_t>(MsgType::Events), batch.frame.size() - kFrameHeaderSize, p);
+  p = std::copy(batch.head.begin(), batch.head.end(), p + kFrameHeaderSize);
+  p[0] = 0xdc;
+  p[1] = static_cast<std::uint8_t>(batch.count >> 8);
+  p[2] = static_cast<std::uint8_t>(batch.count & 0xff);
+  // sendFrame takes the bytes (a close it causes is posted, so `batch`
+  // stays valid) and leaves a buffer the connection is done with, kept for
+  // the next batch (growing one from nothing each time was a tenth of the
+  // cost of a watcher), unless it grew past kKeptBatchBytes.
+  conn_->sendFrame(batch.frame);
   batch.count = 0;
-  batch.packed.clear();
-  if (batch.packed.capacity() > kKeptBatchBytes) batch.packed.shrink_to_fit();
+  if (batch.frame.capacity() > kKeptBatchBytes) batch.frame.shrink_to_fit();
   tokens_ -= 1;
 }
 

@@ -6,6 +6,11 @@
 //
 // The session also holds the client's event subscriptions (`subscribe` /
 // `unsubscribe`): matching events are pushed as Events frames, batched.
+// A subscription without `after_seq` whose filter others share joins the
+// EventFanout's group for that filter: the group encodes each frame's
+// events once for all its clients (event_fanout.hpp). Others (a replay
+// from `after_seq`, a change followed) are the session's own bus
+// subscribers, as is a shared one whose connection fell behind.
 // A client that reads too slowly is not allowed to grow the master's
 // memory: while its write queue holds more than kBusyBytes the bus keeps
 // its events queued, and when that queue is full the subscription is
@@ -20,12 +25,16 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "common/connection.hpp"
 #include "common/event_loop.hpp"
+#include "common/frame.hpp"
+#include "master/events/event_filter.hpp"
+#include "master/port/event_fanout.hpp"
 
 namespace bb {
 
@@ -35,17 +44,18 @@ struct Event;
 
 class ClientSession : public std::enable_shared_from_this<ClientSession> {
  public:
-  static constexpr std::size_t kBusyBytes = 1u << 20;
-  static constexpr std::size_t kMaxQueuedEvents = 10000;
-  static constexpr std::size_t kMaxBatch = 200;
+  // As a group's frames are (event_fanout.hpp).
+  static constexpr std::size_t kBusyBytes = EventFanout::kBusyBytes;
+  static constexpr std::size_t kMaxBatch = 200;  // at most 0xffff: an array-16 header
   static constexpr std::size_t kMaxBatchBytes = 256 * 1024;
+  static constexpr double kFrameBurst = EventFanout::kFrameBurst;
+  static constexpr double kFramesPerSecond = EventFanout::kFramesPerSecond;
+  static constexpr std::size_t kMaxQueuedEvents = 10000;
   static constexpr std::size_t kKeptBatchBytes = 64 * 1024;
   static constexpr std::size_t kMaxSubscriptions = 16;
-  static constexpr double kFrameBurst = 20;
-  static constexpr double kFramesPerSecond = 10;
 
   ClientSession(std::shared_ptr<Connection> conn, std::string user, RpcHandler& rpc,
-                EventBus& events, Clock& clock);
+                EventBus& events, EventFanout& fanout, Clock& clock);
   ~ClientSession();
 
   // Starts reading requests; `onClosed` runs once when the connection ends.
@@ -60,6 +70,11 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // connection); every other method goes to the RpcHandler.
   Json subscribe(const Json& params);
   Json unsubscribe(const Json& params);
+  // Subscription `id` as a bus subscriber of its own (after `after`, if
+  // set); false if the bus no longer keeps every event after `after`.
+  bool subscribeOwn(std::uint64_t id, const EventFilter& filter, std::optional<std::uint64_t> after);
+  // Subscription `id` was dropped (why): forget it and tell the client.
+  void dropped(std::uint64_t id, const std::string& why);
   // Adds the events to the subscription's batch (sending full batches);
   // returns how many it took: fewer when the connection is backed up.
   std::size_t deliver(std::uint64_t sub, std::span<const std::shared_ptr<const Event>> evs);
@@ -76,20 +91,31 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::string peer_;
   RpcHandler& rpc_;
   EventBus& events_;
+  EventFanout& fanout_;
   Clock& clock_;
   std::unique_ptr<Timer> flushTimer_;
   double tokens_ = kFrameBurst;
   SteadyTime refilled_{};
-  // Events not yet sent, per subscription: their MessagePack encodings
-  // (each made once per event, shared by every client) back to back.
-  // Room for the frame's head in front of a batch's events: a map header,
-  // "subscription_id" and a uint64, "events" and an array-16 header.
-  static constexpr std::size_t kHeadRoom = 1 + 16 + 9 + 7 + 3;
+  // Events not yet sent, per subscription, built in place as the Events
+  // frame that will carry them: room for the frame header and the map head
+  // ({"subscription_id": id, "events": array-16 header}), then the events'
+  // MessagePack encodings (each made once per event, shared by every
+  // client) back to back. The frame's bytes go to the connection without
+  // another copy (Connection::sendFrame), which hands back a buffer to
+  // fill next.
   struct Batch {
-    std::vector<std::uint8_t> packed;
+    std::vector<std::uint8_t> head;   // the map head up to the array header: made once
+    std::vector<std::uint8_t> frame;  // empty, or the frame being filled
     std::size_t count = 0;
+    std::size_t room() const { return kFrameHeaderSize + head.size() + 3; }
   };
-  std::map<std::uint64_t, Batch> batches_;
+  struct Subscription {
+    EventFilter filter;
+    bool shared = false;      // a member of an EventFanout group
+    std::uint64_t busId = 0;  // else its own bus subscriber
+    Batch batch;              // its own: the frame being filled
+  };
+  std::map<std::uint64_t, Subscription> subs_;  // by the id the client knows
 };
 
 }  // namespace bb

@@ -7,13 +7,20 @@
 #include "common/login.hpp"
 #include "master/slaves/slave_registry.hpp"
 #include "master/port/client_session.hpp"
+#include "master/port/event_fanout.hpp"
 
 namespace bb {
 
 MasterPort::MasterPort(boost::asio::io_context& io, Clock& clock, SlaveRegistry& slaves,
                        RpcHandler& rpc, EventBus& events,
                        std::function<const MasterConfig&()> config)
-    : io_(io), clock_(clock), slaves_(slaves), rpc_(rpc), events_(events), config_(std::move(config)) {}
+    : io_(io),
+      clock_(clock),
+      slaves_(slaves),
+      rpc_(rpc),
+      events_(events),
+      config_(std::move(config)),
+      fanout_(std::make_unique<EventFanout>(events, clock)) {}
 
 MasterPort::~MasterPort() = default;
 
@@ -155,7 +162,7 @@ void MasterPort::onAccept(std::shared_ptr<Connection> conn) {
 }
 
 void MasterPort::startClient(std::shared_ptr<Connection> conn, const std::string& user) {
-  auto session = std::make_shared<ClientSession>(std::move(conn), user, rpc_, events_, clock_);
+  auto session = std::make_shared<ClientSession>(std::move(conn), user, rpc_, events_, *fanout_, clock_);
   clients_.insert(session);
   // The set holds the only strong reference; it is dropped once closed.
   session->start([this](ClientSession& s) { clients_.erase(s.shared_from_this()); });

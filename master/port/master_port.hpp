@@ -24,6 +24,7 @@ class SlaveRegistry;
 class RpcHandler;
 class ClientSession;
 class EventBus;
+class EventFanout;
 
 class MasterPort {
  public:
@@ -62,6 +63,7 @@ class MasterPort {
   std::function<const MasterConfig&()> config_;
   std::shared_ptr<TlsContext> tls_;
   std::unique_ptr<Listener> listener_;
+  std::unique_ptr<EventFanout> fanout_;  // outlives the sessions, which leave it
   std::set<std::shared_ptr<ClientSession>> clients_;
 };
 

@@ -6,6 +6,8 @@
 // docs/protocol.md says.
 #include <signal.h>
 
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "common/message.hpp"
@@ -196,6 +198,96 @@ TEST(Events, AClientWatchingEverythingGetsEveryEventInOrderInPacedFrames) {
   const double secs = std::chrono::duration<double>(frames.back() - frames.front()).count();
   EXPECT_LE(static_cast<double>(frames.size()), 20 + 10 * secs + 2)
       << frames.size() << " frames in " << secs << " s";
+}
+
+
+// Several clients watching everything share their frames (one encoding of
+// the events for all of them, master/port/event_fanout.hpp); one replaying
+// from after_seq and one watching a builder have subscriptions of their
+// own. Each gets exactly its events, once, in order, under its own id.
+TEST(Events, ClientsSharingFramesEachGetTheirEventsUnderTheirOwnSubscription) {
+  TempDir tmp;
+  MasterProcess master(tmp.sub("master"));
+  SlaveProcess slave(tmp.sub("slave"), master.port(), "s1", "pw1");
+  master.create();
+  master.writeConfig("master: {name: func, slave_port: " + std::to_string(master.port()) +
+                     "}\nslaves: [{name: s1, password: \"" + verifier("pw1") + "\"}]\n"
+                     "users: [{name: alice, password: \"" + verifier("alice-pw") +
+                     "\", may: [sendchange, status]}]\n"
+                     "builders: [{name: b1, slaves: [s1], steps: [{shell: {name: noop, command: [\"true\"]}}]},\n"
+                     "           {name: b2, slaves: [s1], steps: [{shell: {name: noop, command: [\"true\"]}}]}]\n"
+                     "schedulers: [{name: all, type: single_branch, branch: main, builders: [b1, b2]}]\n");
+  master.start();
+  slave.create();
+  slave.start();
+  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+
+  struct Watcher {
+    std::unique_ptr<RawPeer> peer;
+    std::uint64_t id = 0, firstSeq = 0;
+    std::vector<std::uint64_t> seqs;
+    int finished = 0;
+  };
+  // Three watch everything (shared), one replays from seq 0 (its own), one
+  // watches b2 (shared with nobody else).
+  const std::vector<Json> params{Json::object(), Json::object(), Json::object(), Json{{"after_seq", 0}},
+                                 Json{{"builder", "b2"}}};
+  std::vector<Watcher> watchers(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    watchers[i].peer = std::make_unique<RawPeer>(master.port());
+    watchers[i].peer->login("client", "alice", "alice-pw");
+    watchers[i].peer->send(MsgType::Request, Json{{"id", 1}, {"method", "subscribe"}, {"params", params[i]}});
+    auto r = watchers[i].peer->waitFor(MsgType::Response);
+    ASSERT_TRUE(r && r->body.contains("result")) << master.log();
+    watchers[i].id = r->body["result"]["subscription_id"].get<std::uint64_t>();
+    watchers[i].firstSeq = params[i].contains("after_seq") ? 1 : r->body["result"]["seq"].get<std::uint64_t>() + 1;
+  }
+  ASSERT_TRUE(master.waitForLog("subscription " + std::to_string(watchers[4].id) + ", sharing frames"))
+      << master.log();
+  const std::string log = master.log();
+  int sharing = 0;
+  for (auto at = log.find("sharing frames"); at != std::string::npos; at = log.find("sharing frames", at + 1)) ++sharing;
+  EXPECT_EQ(sharing, 4) << log;  // not the one replaying from after_seq
+
+  constexpr int kChanges = 10;
+  RawPeer sender(master.port());
+  sender.login("client", "alice", "alice-pw");
+  for (int i = 0; i < kChanges; ++i) {
+    sender.send(MsgType::Request, Json{{"id", 2 + i}, {"method", "sendchange"},
+                                       {"params", Json{{"author", "a"}, {"branch", "main"},
+                                                       {"revision", "r" + std::to_string(i)}}}});
+    ASSERT_TRUE(sender.waitFor(MsgType::Response)) << master.log();
+  }
+  for (std::size_t i = 0; i < watchers.size(); ++i) {
+    Watcher& w = watchers[i];
+    const int builds = i == 4 ? kChanges : 2 * kChanges;
+    while (w.finished < builds) {
+      auto m = w.peer->waitFor(MsgType::Events, std::chrono::seconds(60));
+      ASSERT_TRUE(m) << "watcher " << i << " after " << w.finished << " builds\n" << master.log();
+      EXPECT_FALSE(m->body.contains("dropped")) << m->body.dump();
+      ASSERT_EQ(m->body.at("subscription_id").get<std::uint64_t>(), w.id) << m->body.dump();
+      for (const auto& e : m->body.at("events")) {
+        w.seqs.push_back(e.at("seq").get<std::uint64_t>());
+        if (i == 4) {
+          EXPECT_EQ(e.at("builder"), "b2") << e.dump();
+        }
+        if (e.at("type") == "build.finished") ++w.finished;
+      }
+    }
+  }
+  // Every event once and in order; the three sharing ones got the same.
+  for (std::size_t i = 0; i < 4; ++i) {
+    ASSERT_FALSE(watchers[i].seqs.empty());
+    EXPECT_EQ(watchers[i].seqs.front(), watchers[i].firstSeq) << "watcher " << i;
+    for (std::size_t k = 1; k < watchers[i].seqs.size(); ++k)
+      ASSERT_EQ(watchers[i].seqs[k], watchers[i].seqs[k - 1] + 1) << "watcher " << i << " at " << k;
+  }
+  EXPECT_EQ(watchers[1].seqs, watchers[0].seqs);
+  EXPECT_EQ(watchers[2].seqs, watchers[0].seqs);
+  for (std::size_t k = 1; k < watchers[4].seqs.size(); ++k) ASSERT_LT(watchers[4].seqs[k - 1], watchers[4].seqs[k]);
+  std::set<std::uint64_t> ids;
+  for (const auto& w : watchers) ids.insert(w.id);
+  EXPECT_EQ(ids.size(), watchers.size());
 }
 
 }  // namespace

@@ -1,0 +1,207 @@
+#include "master/port/event_fanout.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "common/connection.hpp"
+#include "common/frame.hpp"
+#include "common/message.hpp"
+#include "master/events/event_bus.hpp"
+
+namespace bb {
+
+namespace {
+
+// A filter as a key: every field, each value with its length, so two
+// filters have the same key exactly when they match the same events.
+std::string keyOf(const EventFilter& f) {
+  std::string k;
+  auto add = [&k](char tag, const std::string& v) {
+    k += tag;
+    k += std::to_string(v.size());
+    k += ':';
+    k += v;
+  };
+  for (const auto& t : f.topics) add('t', t);
+  for (auto type : f.types) add('y', std::string(toString(type)));
+  if (f.builder) add('b', *f.builder);
+  if (f.slave) add('s', *f.slave);
+  if (f.scheduler) add('c', *f.scheduler);
+  if (f.buildsetId) add('S', std::to_string(*f.buildsetId));
+  if (f.buildId) add('B', std::to_string(*f.buildId));
+  add('o', f.otherMasters ? "1" : "0");
+  return k;
+}
+
+}  // namespace
+
+struct EventFanout::Group {
+  std::string key;
+  std::uint64_t busId = 0;
+  struct Joined {
+    Member member;
+    // It wants the events after this seq: the newest published when it
+    // joined, then the last event of each frame it was sent.
+    std::uint64_t after = 0;
+    // Its frames' head: room for the frame header, then
+    // {"subscription_id": id, "events": and the array-16 header's room.
+    std::vector<std::uint8_t> head;
+  };
+  std::map<std::uint64_t, Joined> members;  // by subscription id
+  // The frame body being filled: the events' encodings back to back, and
+  // where each starts (a member that joined meanwhile gets a suffix).
+  std::shared_ptr<std::vector<std::uint8_t>> body = std::make_shared<std::vector<std::uint8_t>>();
+  std::vector<std::pair<std::uint64_t, std::size_t>> starts;  // (seq, offset)
+  double tokens = kFrameBurst;
+  SteadyTime refilled{};
+  std::unique_ptr<Timer> timer;
+};
+
+EventFanout::EventFanout(EventBus& bus, Clock& clock) : bus_(bus), clock_(clock) {}
+
+EventFanout::~EventFanout() {
+  *alive_ = false;
+  for (auto& [key, g] : groups_) bus_.unsubscribe(g->busId);
+}
+
+bool EventFanout::shareable(const EventFilter& f) { return !f.changeId; }
+
+std::uint64_t EventFanout::join(const EventFilter& filter, Member m) {
+  const std::string key = keyOf(filter);
+  auto& g = groups_[key];
+  if (!g) {
+    g = std::make_shared<Group>();
+    g->key = key;
+    g->refilled = clock_.now();
+    Subscriber s;
+    s.name = "clients watching " + filter.describe();
+    s.filter = filter;
+    s.maxQueue = 10000;  // never reached: the group takes every event offered
+    std::weak_ptr<Group> weak = g;
+    std::weak_ptr<bool> alive = alive_;
+    s.deliverBatch = [this, weak, alive](std::span<const std::shared_ptr<const Event>> evs) -> std::size_t {
+      if (!alive.lock()) return evs.size();
+      if (auto grp = weak.lock()) append(grp, evs);
+      return evs.size();
+    };
+    s.flush = [this, weak, alive] {
+      if (!alive.lock()) return;
+      if (auto grp = weak.lock()) flush(grp);
+    };
+    s.dropped = [this, key, alive](const std::string& why) {
+      if (alive.lock()) dropGroup(key, why);
+    };
+    g->busId = bus_.subscribe(std::move(s)).id;
+    spdlog::debug("event fanout: a group for {}", filter.describe());
+  }
+  const std::uint64_t id = m.subscriptionId;
+  Group::Joined& j = g->members[id];
+  j.member = std::move(m);
+  j.after = bus_.lastSeq();
+  j.head.assign(kFrameHeaderSize, 0);
+  const auto idPart = Json::to_msgpack(Json{{"subscription_id", id}});
+  j.head.insert(j.head.end(), idPart.begin(), idPart.end());
+  j.head[kFrameHeaderSize] = 0x82;  // fixmap of 1 -> fixmap of 2
+  j.head.push_back(0xa6);
+  for (char c : std::string_view("events")) j.head.push_back(static_cast<std::uint8_t>(c));
+  j.head.insert(j.head.end(), {0xdc, 0, 0});  // array 16, its count set per frame
+  memberGroup_[id] = key;
+  return bus_.lastSeq();
+}
+
+void EventFanout::leave(std::uint64_t subscriptionId) {
+  auto it = memberGroup_.find(subscriptionId);
+  if (it == memberGroup_.end()) return;
+  auto git = groups_.find(it->second);
+  memberGroup_.erase(it);
+  if (git == groups_.end()) return;
+  auto& g = git->second;
+  g->members.erase(subscriptionId);
+  if (!g->members.empty()) return;
+  bus_.unsubscribe(g->busId);
+  groups_.erase(git);
+}
+
+void EventFanout::append(const std::shared_ptr<Group>& g, std::span<const std::shared_ptr<const Event>> evs) {
+  for (const auto& e : evs) {
+    const auto& packed = e->packed();
+    g->starts.emplace_back(e->seq, g->body->size());
+    g->body->insert(g->body->end(), packed.begin(), packed.end());
+    if (g->starts.size() >= kMaxBatch || g->body->size() >= kMaxBatchBytes) send(g);
+  }
+}
+
+void EventFanout::flush(const std::shared_ptr<Group>& g) {
+  // As the bucket allows (a full body went at once).
+  const SteadyTime now = clock_.now();
+  g->tokens = std::min(kFrameBurst, g->tokens + std::chrono::duration<double>(now - g->refilled).count() *
+                                                    kFramesPerSecond);
+  g->refilled = now;
+  if (g->timer && g->timer->pending()) return;  // a paced send is due anyway
+  if (g->tokens >= 1) {
+    send(g);
+    return;
+  }
+  if (!g->timer) g->timer = clock_.makeTimer();
+  std::weak_ptr<Group> weak = g;
+  std::weak_ptr<bool> alive = alive_;
+  const auto wait = std::chrono::milliseconds(1 + static_cast<int>((1 - g->tokens) * 1000.0 / kFramesPerSecond));
+  g->timer->start(wait, [this, weak, alive] {
+    if (!alive.lock()) return;
+    if (auto grp = weak.lock()) send(grp);
+  });
+}
+
+void EventFanout::send(const std::shared_ptr<Group>& g) {
+  if (g->starts.empty()) return;
+  if (g->timer) g->timer->cancel();
+  const std::shared_ptr<const std::vector<std::uint8_t>> body = std::move(g->body);
+  const auto starts = std::move(g->starts);
+  g->body = std::make_shared<std::vector<std::uint8_t>>();
+  g->body->reserve(body->size());
+  g->starts.clear();
+  g->tokens -= 1;
+  const std::uint64_t lastSeq = starts.back().first;
+  std::vector<std::pair<Member, std::uint64_t>> leaving;
+  for (auto& [id, j] : g->members) {
+    // The member's part: the events after `after` (all of them unless it
+    // joined while this body was filling).
+    const std::uint64_t after = j.after;
+    const auto first = std::find_if(starts.begin(), starts.end(),
+                                    [after](const auto& s) { return s.first > after; });
+    if (first == starts.end()) continue;
+    auto conn = j.member.conn.lock();
+    if (!conn || !conn->isOpen()) continue;  // closing: its session leaves
+    if (conn->queuedBytes() > kBusyBytes) {
+      leaving.emplace_back(j.member, after);
+      continue;
+    }
+    const auto count = static_cast<std::size_t>(starts.end() - first);
+    const std::size_t n = j.head.size();
+    j.head[n - 2] = static_cast<std::uint8_t>(count >> 8);
+    j.head[n - 1] = static_cast<std::uint8_t>(count & 0xff);
+    encodeFrameHeader(static_cast<std::uint16_t>(MsgType::Events),
+                      n - kFrameHeaderSize + body->size() - first->second, j.head.data());
+    conn->sendShared(j.head, body, first->second);
+    j.after = lastSeq;
+  }
+  for (auto& [member, after] : leaving) {
+    leave(member.subscriptionId);
+    if (member.left) member.left(after);
+  }
+}
+
+void EventFanout::dropGroup(const std::string& key, const std::string& why) {
+  auto it = groups_.find(key);
+  if (it == groups_.end()) return;
+  auto g = it->second;
+  groups_.erase(it);
+  for (auto& [id, j] : g->members) {
+    memberGroup_.erase(id);
+    if (j.member.dropped) j.member.dropped(why);
+  }
+}
+
+}  // namespace bb
