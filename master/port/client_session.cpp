@@ -130,11 +130,7 @@ bool ClientSession::subscribeOwn(std::uint64_t id, const EventFilter& filter,
     if (auto self = weak.lock()) self->dropped(id, why);
   };
   Subscription& sub = subs_.at(id);
-  // {"subscription_id": id, "events": ...}: a map of two, then the id.
-  sub.batch.head = Json::to_msgpack(Json{{"subscription_id", id}});
-  sub.batch.head[0] = 0x82;  // fixmap of 1 -> fixmap of 2
-  sub.batch.head.push_back(0xa6);
-  for (char c : std::string_view("events")) sub.batch.head.push_back(static_cast<std::uint8_t>(c));
+  sub.batch.head = eventsFrameHead(id);
   const auto r = events_.subscribe(std::move(s));
   sub.busId = r.id;
   return r.replayComplete;
@@ -180,20 +176,15 @@ std::size_t ClientSession::deliver(std::uint64_t sub, std::span<const std::share
 }
 
 void ClientSession::flush(std::uint64_t sub) {
-  const SteadyTime now = clock_.now();
-  tokens_ = std::min(kFrameBurst,
-                     tokens_ + std::chrono::duration<double>(now - refilled_).count() * kFramesPerSecond);
-  refilled_ = now;
   if (flushTimer_ && flushTimer_->pending()) return;  // a paced send is due anyway
-  if (tokens_ >= 1) {
+  const auto wait = pacer_.wait(clock_.now());
+  if (!wait) {
     sendBatch(sub);
     return;
   }
   if (!flushTimer_) flushTimer_ = clock_.makeTimer();
   std::weak_ptr<ClientSession> weak = shared_from_this();
-  const auto wait = std::chrono::milliseconds(
-      1 + static_cast<int>((1 - tokens_) * 1000.0 / kFramesPerSecond));
-  flushTimer_->start(wait, [weak] {
+  flushTimer_->start(*wait, [weak] {
                        auto self = weak.lock();
                        if (!self) return;
                        std::vector<std::uint64_t> ids;
@@ -223,7 +214,7 @@ void ClientSession::sendBatch(std::uint64_t sub) {
   conn_->sendFrame(batch.frame);
   batch.count = 0;
   if (batch.frame.capacity() > kKeptBatchBytes) batch.frame.shrink_to_fit();
-  tokens_ -= 1;
+  pacer_.sent();
 }
 
 void ClientSession::onMessage(Message&& msg) {

@@ -94,8 +94,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   EventFanout& fanout_;
   Clock& clock_;
   std::unique_ptr<Timer> flushTimer_;
-  double tokens_ = kFrameBurst;
-  SteadyTime refilled_{};
+  FramePacer pacer_{kFrameBurst, kFramesPerSecond};
   // Events not yet sent, per subscription, built in place as the Events
   // frame that will carry them: room for the frame header and the map head
   // ({"subscription_id": id, "events": array-16 header}), then the events'

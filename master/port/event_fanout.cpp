@@ -37,6 +37,14 @@ std::string keyOf(const EventFilter& f) {
 
 }  // namespace
 
+std::vector<std::uint8_t> eventsFrameHead(std::uint64_t subscriptionId) {
+  std::vector<std::uint8_t> head = Json::to_msgpack(Json{{"subscription_id", subscriptionId}});
+  head[0] = 0x82;  // fixmap of 1 -> fixmap of 2
+  head.push_back(0xa6);
+  for (char c : std::string_view("events")) head.push_back(static_cast<std::uint8_t>(c));
+  return head;
+}
+
 struct EventFanout::Group {
   std::string key;
   std::uint64_t busId = 0;
@@ -54,8 +62,7 @@ struct EventFanout::Group {
   // where each starts (a member that joined meanwhile gets a suffix).
   std::shared_ptr<std::vector<std::uint8_t>> body = std::make_shared<std::vector<std::uint8_t>>();
   std::vector<std::pair<std::uint64_t, std::size_t>> starts;  // (seq, offset)
-  double tokens = kFrameBurst;
-  SteadyTime refilled{};
+  FramePacer pacer{kFrameBurst, kFramesPerSecond};
   std::unique_ptr<Timer> timer;
 };
 
@@ -74,7 +81,6 @@ std::uint64_t EventFanout::join(const EventFilter& filter, Member m) {
   if (!g) {
     g = std::make_shared<Group>();
     g->key = key;
-    g->refilled = clock_.now();
     Subscriber s;
     s.name = "clients watching " + filter.describe();
     s.filter = filter;
@@ -101,11 +107,8 @@ std::uint64_t EventFanout::join(const EventFilter& filter, Member m) {
   j.member = std::move(m);
   j.after = bus_.lastSeq();
   j.head.assign(kFrameHeaderSize, 0);
-  const auto idPart = Json::to_msgpack(Json{{"subscription_id", id}});
-  j.head.insert(j.head.end(), idPart.begin(), idPart.end());
-  j.head[kFrameHeaderSize] = 0x82;  // fixmap of 1 -> fixmap of 2
-  j.head.push_back(0xa6);
-  for (char c : std::string_view("events")) j.head.push_back(static_cast<std::uint8_t>(c));
+  const auto mapHead = eventsFrameHead(id);
+  j.head.insert(j.head.end(), mapHead.begin(), mapHead.end());
   j.head.insert(j.head.end(), {0xdc, 0, 0});  // array 16, its count set per frame
   memberGroup_[id] = key;
   return bus_.lastSeq();
@@ -135,20 +138,16 @@ void EventFanout::append(const std::shared_ptr<Group>& g, std::span<const std::s
 
 void EventFanout::flush(const std::shared_ptr<Group>& g) {
   // As the bucket allows (a full body went at once).
-  const SteadyTime now = clock_.now();
-  g->tokens = std::min(kFrameBurst, g->tokens + std::chrono::duration<double>(now - g->refilled).count() *
-                                                    kFramesPerSecond);
-  g->refilled = now;
   if (g->timer && g->timer->pending()) return;  // a paced send is due anyway
-  if (g->tokens >= 1) {
+  const auto wait = g->pacer.wait(clock_.now());
+  if (!wait) {
     send(g);
     return;
   }
   if (!g->timer) g->timer = clock_.makeTimer();
   std::weak_ptr<Group> weak = g;
   std::weak_ptr<bool> alive = alive_;
-  const auto wait = std::chrono::milliseconds(1 + static_cast<int>((1 - g->tokens) * 1000.0 / kFramesPerSecond));
-  g->timer->start(wait, [this, weak, alive] {
+  g->timer->start(*wait, [this, weak, alive] {
     if (!alive.lock()) return;
     if (auto grp = weak.lock()) send(grp);
   });
@@ -162,7 +161,7 @@ void EventFanout::send(const std::shared_ptr<Group>& g) {
   g->body = std::make_shared<std::vector<std::uint8_t>>();
   g->body->reserve(body->size());
   g->starts.clear();
-  g->tokens -= 1;
+  g->pacer.sent();
   const std::uint64_t lastSeq = starts.back().first;
   std::vector<std::pair<Member, std::uint64_t>> leaving;
   for (auto& [id, j] : g->members) {

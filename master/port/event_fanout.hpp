@@ -22,13 +22,16 @@
 //    A frame is never queued behind a backlog.
 //  - Filters that follow a change keep state as events pass (the BuildSets
 //    made for it); they are not shared (shareable() is false).
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/event_loop.hpp"
 #include "master/events/event_filter.hpp"
@@ -37,6 +40,28 @@ namespace bb {
 
 class Connection;
 class EventBus;
+
+// The token bucket that paces a subscription's Events frames: up to
+// `burst` at once, then `perSecond` (a session's own subscriptions share
+// one, a group has one).
+struct FramePacer {
+  double burst, perSecond;
+  double tokens = burst;
+  SteadyTime refilled{};
+  // Refills for the time since the last call: nullopt if a frame may go
+  // now, else how long until one may.
+  std::optional<std::chrono::milliseconds> wait(SteadyTime now) {
+    tokens = std::min(burst, tokens + std::chrono::duration<double>(now - refilled).count() * perSecond);
+    refilled = now;
+    if (tokens >= 1) return std::nullopt;
+    return std::chrono::milliseconds(1 + static_cast<int>((1 - tokens) * 1000.0 / perSecond));
+  }
+  void sent() { tokens -= 1; }
+};
+
+// The head of an Events frame's payload up to its events array:
+// {"subscription_id": id, "events": (MessagePack, a map of two).
+std::vector<std::uint8_t> eventsFrameHead(std::uint64_t subscriptionId);
 
 class EventFanout {
  public:

@@ -137,25 +137,41 @@ TEST(Events, WatchShowsABuildersEventsLiveAndOutputIsReadableWhileTheBuildRuns) 
   EXPECT_LT(at("log.lines"), at("step.finished"));
 }
 
+// A master whose builders each run `true` on slave s1 for every change on
+// main, and that slave, connected.
+struct NoopEnv {
+  TempDir tmp;
+  MasterProcess master{tmp.sub("master")};
+  SlaveProcess slave{tmp.sub("slave"), master.port(), "s1", "pw1"};
+
+  void up(const std::vector<std::string>& builders) {
+    std::string yaml = "master: {name: func, slave_port: " + std::to_string(master.port()) +
+                       "}\nslaves: [{name: s1, password: \"" + verifier("pw1") + "\"}]\n"
+                       "users: [{name: alice, password: \"" + verifier("alice-pw") +
+                       "\", may: [sendchange, status]}]\nbuilders:\n";
+    std::string names;
+    for (const auto& b : builders) {
+      yaml += "  - {name: " + b + ", slaves: [s1], steps: [{shell: {name: noop, command: [\"true\"]}}]}\n";
+      names += (names.empty() ? "" : ", ") + b;
+    }
+    yaml += "schedulers: [{name: all, type: single_branch, branch: main, builders: [" + names + "]}]\n";
+    master.create();
+    master.writeConfig(yaml);
+    master.start();
+    slave.create();
+    slave.start();
+    ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+  }
+};
+
 // A client subscribed to everything while 30 builds run one after another
 // gets every event once, in order, batched into frames: up to 20 at once,
 // then at most 10 a second (docs/protocol.md, "Events"): a watcher costs
 // the master per frame, not per event.
 TEST(Events, AClientWatchingEverythingGetsEveryEventInOrderInPacedFrames) {
-  TempDir tmp;
-  MasterProcess master(tmp.sub("master"));
-  SlaveProcess slave(tmp.sub("slave"), master.port(), "s1", "pw1");
-  master.create();
-  master.writeConfig("master: {name: func, slave_port: " + std::to_string(master.port()) +
-                     "}\nslaves: [{name: s1, password: \"" + verifier("pw1") + "\"}]\n"
-                     "users: [{name: alice, password: \"" + verifier("alice-pw") +
-                     "\", may: [sendchange, status]}]\n"
-                     "builders: [{name: b1, slaves: [s1], steps: [{shell: {name: noop, command: [\"true\"]}}]}]\n"
-                     "schedulers: [{name: all, type: single_branch, branch: main, builders: [b1]}]\n");
-  master.start();
-  slave.create();
-  slave.start();
-  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+  NoopEnv env;
+  ASSERT_NO_FATAL_FAILURE(env.up({"b1"}));
+  MasterProcess& master = env.master;
 
   RawPeer peer(master.port());
   peer.login("client", "alice", "alice-pw");
@@ -200,27 +216,15 @@ TEST(Events, AClientWatchingEverythingGetsEveryEventInOrderInPacedFrames) {
       << frames.size() << " frames in " << secs << " s";
 }
 
-
 // Several clients watching everything share their frames (one encoding of
 // the events for all of them, master/port/event_fanout.hpp); one replaying
-// from after_seq and one watching a builder have subscriptions of their
-// own. Each gets exactly its events, once, in order, under its own id.
+// from after_seq has a subscription of its own, and one watching builder
+// b2 a group of its own. Each gets exactly its events, once, in order,
+// under its own id.
 TEST(Events, ClientsSharingFramesEachGetTheirEventsUnderTheirOwnSubscription) {
-  TempDir tmp;
-  MasterProcess master(tmp.sub("master"));
-  SlaveProcess slave(tmp.sub("slave"), master.port(), "s1", "pw1");
-  master.create();
-  master.writeConfig("master: {name: func, slave_port: " + std::to_string(master.port()) +
-                     "}\nslaves: [{name: s1, password: \"" + verifier("pw1") + "\"}]\n"
-                     "users: [{name: alice, password: \"" + verifier("alice-pw") +
-                     "\", may: [sendchange, status]}]\n"
-                     "builders: [{name: b1, slaves: [s1], steps: [{shell: {name: noop, command: [\"true\"]}}]},\n"
-                     "           {name: b2, slaves: [s1], steps: [{shell: {name: noop, command: [\"true\"]}}]}]\n"
-                     "schedulers: [{name: all, type: single_branch, branch: main, builders: [b1, b2]}]\n");
-  master.start();
-  slave.create();
-  slave.start();
-  ASSERT_TRUE(master.waitForLog("slave s1 connected")) << master.log();
+  NoopEnv env;
+  ASSERT_NO_FATAL_FAILURE(env.up({"b1", "b2"}));
+  MasterProcess& master = env.master;
 
   struct Watcher {
     std::unique_ptr<RawPeer> peer;
