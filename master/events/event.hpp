@@ -75,5 +75,8 @@ struct Event {
 
 // {seq, type, time_ms, keys that are set..., data}: the shape clients get.
 Json toJson(const Event& e);
+// Appends Json::to_msgpack(toJson(e)) to `out`, byte for byte, without
+// making the Json (Event::packed).
+void packEvent(const Event& e, std::vector<std::uint8_t>& out);
 
 }  // namespace bb
