@@ -43,6 +43,20 @@ inline client::MasterClientOptions clientOptions(const test::MasterProcess& mast
   return o;
 }
 
+// CPU seconds the whole machine has spent busy and idle (every core,
+// from /proc/stat), for the cost of a run on everything that ran.
+struct MachineCpu {
+  double busy = 0, idle = 0;
+};
+inline MachineCpu machineCpu() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return {(user + nice + system + irq + softirq + steal) / ticks, (idle + iowait) / ticks};
+}
+
 // User + system CPU seconds used so far by `pid`.
 inline double cpuSeconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");

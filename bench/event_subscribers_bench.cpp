@@ -1,12 +1,15 @@
 // Dispatch with event subscribers: the dispatch of dispatch_bench (N
-// sendchanges, N no-op builds on S slaves) run three times on one master:
-// with no subscriber, with K clients each subscribed to every event (as
-// `buildbot watch` is, reading and discarding them in this process, one
-// io_context thread), and with none again. Reports builds/s of each run,
-// master RSS before and after the subscribers joined, events each
-// subscriber got, and how many subscriptions the master dropped.
-// Usage: event_subscribers_bench [BUILDS] [SLAVES] [SUBSCRIBERS]
-//        (default: 2000 4 100)
+// sendchanges, N no-op builds on S slaves) run on one master with no
+// subscriber, then ROUNDS times with K clients each subscribed to every
+// event (as `buildbot watch` is; this process reads and counts them, one
+// thread) followed by a run with none again. Each round's builds/s with
+// the clients is compared with the runs without them on either side; the
+// median of the rounds is the figure. Reports builds/s of each run, the
+// master's and the whole machine's CPU per build, master RSS before and
+// after the subscribers joined, events each subscriber got, and how many
+// subscriptions the master dropped.
+// Usage: event_subscribers_bench [BUILDS] [SLAVES] [SUBSCRIBERS] [ROUNDS]
+//        (default: 2000 4 100 3)
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -17,13 +20,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <iterator>
 
 #include "bench/bench_util.hpp"
 #include "client/master_client.hpp"
@@ -53,7 +58,6 @@ class Watchers {
         continue;
       }
       fds_.push_back(fd);
-      decoders_.emplace_back(16u << 20);
     }
     thread_ = std::thread([this] { readAll(); });
   }
@@ -119,43 +123,89 @@ class Watchers {
       return -1;
     }
   }
+  // Each connection's frames are scanned where recv() put them: the 8-byte
+  // header and the first kPeek bytes of the payload are kept (they may
+  // span two reads), the rest of the payload is skipped, never copied.
+  static constexpr std::size_t kPeek = 64;
+  struct Scan {
+    std::uint8_t head[kFrameHeaderSize + kPeek];
+    std::size_t have = 0, want = kFrameHeaderSize;  // bytes of `head` held, needed
+    std::uint32_t length = 0;                       // the current frame's payload
+    std::uint16_t type = 0;
+    std::size_t skip = 0;                           // payload bytes still to pass over
+  };
   // Events frames start {"subscription_id": N, "events": [..]}: the count is
-  // the array header after the two keys (see ClientSession::flush).
-  void countEvents(const Frame& f) {
-    if (f.type == static_cast<std::uint16_t>(MsgType::Heartbeat)) return;
-    if (f.type != static_cast<std::uint16_t>(MsgType::Events)) return;
-    const auto& p = f.payload;
-    static const std::vector<std::uint8_t> key{0xa6, 'e', 'v', 'e', 'n', 't', 's'};
-    auto it = std::search(p.begin(), p.end(), key.begin(), key.end());
-    if (it == p.end() || it + 7 >= p.end()) {
+  // the array header after the two keys (see ClientSession::flush), within
+  // the first kPeek bytes.
+  void countEvents(std::uint16_t type, const std::uint8_t* p, std::size_t n) {
+    if (type != static_cast<std::uint16_t>(MsgType::Events)) return;
+    static const std::uint8_t key[] = {0xa6, 'e', 'v', 'e', 'n', 't', 's'};
+    const std::uint8_t* end = p + n;
+    const std::uint8_t* it = std::search(p, end, std::begin(key), std::end(key));
+    if (it == end || it + 7 >= end) {
       ++dropped_;  // the dropped notice has other keys first
       return;
     }
     const std::uint8_t h = *(it + 7);
     if ((h & 0xf0) == 0x90) events_ += h & 0x0f;
-    else if (h == 0xdc && it + 9 < p.end()) events_ += (*(it + 8) << 8) | *(it + 9);
+    else if (h == 0xdc && it + 9 < end) events_ += (*(it + 8) << 8) | *(it + 9);
     else ++dropped_;
   }
+  void scan(Scan& sc, const std::uint8_t* data, std::size_t n) {
+    std::size_t pos = 0;
+    while (pos < n) {
+      if (sc.skip > 0) {
+        const std::size_t k = std::min(sc.skip, n - pos);
+        pos += k;
+        sc.skip -= k;
+        continue;
+      }
+      const std::size_t k = std::min(sc.want - sc.have, n - pos);
+      std::memcpy(sc.head + sc.have, data + pos, k);
+      sc.have += k;
+      pos += k;
+      if (sc.have < sc.want) break;
+      if (sc.want == kFrameHeaderSize) {  // a header: now the start of its payload
+        sc.length = (std::uint32_t{sc.head[0]} << 24) | (std::uint32_t{sc.head[1]} << 16) |
+                    (std::uint32_t{sc.head[2]} << 8) | sc.head[3];
+        sc.type = static_cast<std::uint16_t>((sc.head[4] << 8) | sc.head[5]);
+        sc.want += std::min<std::size_t>(sc.length, kPeek);
+        if (sc.want > kFrameHeaderSize) continue;
+      }
+      const std::size_t peeked = sc.want - kFrameHeaderSize;
+      countEvents(sc.type, sc.head + kFrameHeaderSize, peeked);
+      sc.skip = sc.length - peeked;
+      sc.have = 0;
+      sc.want = kFrameHeaderSize;
+    }
+  }
   void readAll() {
-    std::vector<pollfd> pfds;
-    for (int fd : fds_) pfds.push_back(pollfd{fd, POLLIN, 0});
+    // epoll: a wait costs the ready sockets, not all K of them.
+    const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    for (std::size_t i = 0; i < fds_.size(); ++i) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = i;
+      ::epoll_ctl(ep, EPOLL_CTL_ADD, fds_[i], &ev);
+    }
+    std::vector<Scan> scans(fds_.size());
     std::vector<std::uint8_t> buf(256 * 1024);
-    Frame f;
+    std::vector<epoll_event> ready(fds_.size());
     while (!stop_) {
-      if (::poll(pfds.data(), pfds.size(), 100) <= 0) continue;
-      for (std::size_t i = 0; i < pfds.size(); ++i) {
-        if (!(pfds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-        const ssize_t r = ::recv(pfds[i].fd, buf.data(), buf.size(), MSG_DONTWAIT);
+      const int n = ::epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), 100);
+      for (int k = 0; k < n; ++k) {
+        const std::size_t i = ready[k].data.u64;
+        const ssize_t r = ::recv(fds_[i], buf.data(), buf.size(), MSG_DONTWAIT);
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
         if (r <= 0) {
           ++closed_;
-          pfds[i].fd = -1;
+          ::epoll_ctl(ep, EPOLL_CTL_DEL, fds_[i], nullptr);
           continue;
         }
-        decoders_[i].feed(buf.data(), static_cast<std::size_t>(r));
-        while (decoders_[i].next(f) == FrameDecoder::Status::Ready) countEvents(f);
+        scan(scans[i], buf.data(), static_cast<std::size_t>(r));
       }
     }
+    ::close(ep);
     rusage u{};
     getrusage(RUSAGE_THREAD, &u);
     cpu_ = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
@@ -163,7 +213,6 @@ class Watchers {
   }
 
   std::vector<int> fds_;
-  std::vector<FrameDecoder> decoders_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<int> dropped_{0}, failed_{0}, closed_{0};
@@ -177,6 +226,7 @@ int main(int argc, char** argv) {
   const int builds = argc > 1 ? std::atoi(argv[1]) : 2000;
   const int slaves = argc > 2 ? std::atoi(argv[2]) : 4;
   const int watchers = argc > 3 ? std::atoi(argv[3]) : 100;
+  const int rounds = std::max(1, argc > 4 ? std::atoi(argv[4]) : 3);
   try {
     TempDir tmp("bb-bench-subscribers");
     MasterProcess master(tmp.sub("master"));
@@ -211,6 +261,7 @@ int main(int argc, char** argv) {
     auto run = [&](const char* label) {
       const auto t0 = std::chrono::steady_clock::now();
       const double cpu0 = bench::cpuSeconds(pid);
+      const auto machine0 = bench::machineCpu();
       for (int i = 0; i < builds; ++i)
         c.call("sendchange", Json{{"author", "bench"}, {"branch", "main"}, {"revision", "r" + std::to_string(i)}});
       done += builds;
@@ -218,40 +269,69 @@ int main(int argc, char** argv) {
       if (!waitFor([&] { return std::stoi(sqlite(master.dbPath(), sql)[0][0]) >= done; }, 600s, 5ms))
         throw std::runtime_error("builds did not finish");
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::printf("%-28s %6d builds in %6.2f s: %7.1f builds/s, master %.3f ms CPU/build, RSS %.1f MiB\n",
+      const auto machine1 = bench::machineCpu();
+      std::printf("%-28s %6d builds in %6.2f s: %7.1f builds/s, master %.3f ms CPU/build, "
+                  "machine %.3f ms CPU/build (%.0f%% idle), RSS %.1f MiB\n",
                   label, builds, secs, builds / secs, (bench::cpuSeconds(pid) - cpu0) * 1000.0 / builds,
+                  (machine1.busy - machine0.busy) * 1000.0 / builds,
+                  100.0 * (machine1.idle - machine0.idle) /
+                      std::max(1e-9, (machine1.busy - machine0.busy) + (machine1.idle - machine0.idle)),
                   bench::memoryMiB(pid, "VmRSS:"));
       return builds / secs;
     };
-    const double before = run("no subscribers");
-    const double rss0 = bench::memoryMiB(pid, "VmRSS:");
+    // Rounds of (without, with): each with-phase is compared with the
+    // without-phases on either side of it, so a drift (the database grows)
+    // and a slow moment of the machine do not land on one side only.
+    std::vector<double> without{run("no subscribers")};
+    std::vector<double> with;
     // The master's newest event sequence number, from a subscribe reply.
     auto lastSeq = [&] {
       const Json r = c.call("subscribe", Json{{"topics", {"scheduler"}}});
       c.call("unsubscribe", Json{{"subscription_id", r["subscription_id"]}});
       return r["seq"].get<long>();
     };
-    double with = 0;
-    {
-      Watchers w(master.port(), watchers, "bench", "pw");
-      if (w.subscribed() < watchers) throw std::runtime_error("not every subscriber logged in");
-      const double rssSubscribed = bench::memoryMiB(pid, "VmRSS:");
-      const long seq0 = lastSeq();
-      with = run((std::to_string(w.subscribed()) + " subscribers, all events").c_str());
-      const double rss1 = bench::memoryMiB(pid, "VmRSS:");
-      const long expected = (lastSeq() - seq0) * w.subscribed();
-      waitFor([&] { return w.events() >= expected; }, 30s);  // the last events reach them
-      const long got = w.events();
-      w.stopReading();
-      std::printf("subscribers: %d subscribed, %d closed, %d dropped by the master; %ld of %ld events "
-                  "delivered; driver thread %.2f s CPU\n",
-                  w.subscribed(), w.failed(), w.dropped(), got, expected, w.cpuSeconds());
-      std::printf("master RSS: %.1f MiB before, %.1f MiB with them connected, %.1f MiB after their builds\n",
-                  rss0, rssSubscribed, rss1);
+    for (int round = 0; round < rounds; ++round) {
+      const double rss0 = bench::memoryMiB(pid, "VmRSS:");
+      {
+        Watchers w(master.port(), watchers, "bench", "pw");
+        if (w.subscribed() < watchers) throw std::runtime_error("not every subscriber logged in");
+        const double rssSubscribed = bench::memoryMiB(pid, "VmRSS:");
+        const long seq0 = lastSeq();
+        with.push_back(run((std::to_string(w.subscribed()) + " subscribers, all events").c_str()));
+        const double rss1 = bench::memoryMiB(pid, "VmRSS:");
+        const long expected = (lastSeq() - seq0) * w.subscribed();
+        waitFor([&] { return w.events() >= expected; }, 30s);  // the last events reach them
+        const long got = w.events();
+        w.stopReading();
+        std::printf("  subscribers: %d subscribed, %d closed, %d dropped by the master; %ld of %ld events "
+                    "delivered; driver thread %.2f s CPU\n",
+                    w.subscribed(), w.failed(), w.dropped(), got, expected, w.cpuSeconds());
+        std::printf("  master RSS: %.1f MiB before, %.1f MiB with them connected, %.1f MiB after their builds\n",
+                    rss0, rssSubscribed, rss1);
+      }
+      without.push_back(run("no subscribers"));
     }
-    const double after = run("no subscribers again");
-    std::printf("with subscribers: %.0f%% of the builds/s without them (mean of before and after)\n",
-                100.0 * with / ((before + after) / 2));
+    {
+      const std::string log = master.log();
+      std::size_t alone = 0;
+      for (auto at = log.find("fell behind the frames shared"); at != std::string::npos;
+           at = log.find("fell behind the frames shared", at + 1))
+        ++alone;
+      std::printf("subscriptions that fell behind their shared frames and went on alone: %zu\n", alone);
+    }
+    std::vector<double> ratios;
+    for (int round = 0; round < rounds; ++round) {
+      ratios.push_back(100.0 * with[round] / ((without[round] + without[round + 1]) / 2));
+      std::printf("round %d: with subscribers %.1f%% of the builds/s without them\n", round + 1, ratios.back());
+    }
+    std::sort(ratios.begin(), ratios.end());
+    double withSum = 0, withoutSum = 0;
+    for (double x : with) withSum += x;
+    for (double x : without) withoutSum += x;
+    std::printf("with subscribers: %.0f%% of the builds/s without them (median of %d rounds; %.0f%% of the "
+                "mean)\n",
+                ratios[ratios.size() / 2], rounds,
+                100.0 * (withSum / with.size()) / (withoutSum / without.size()));
     c.close();
     for (auto& s : procs) s->stop();
     master.stop();
