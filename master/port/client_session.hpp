@@ -46,8 +46,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
  public:
   // As a group's frames are (event_fanout.hpp).
   static constexpr std::size_t kBusyBytes = EventFanout::kBusyBytes;
-  static constexpr std::size_t kMaxBatch = 200;  // at most 0xffff: an array-16 header
-  static constexpr std::size_t kMaxBatchBytes = 256 * 1024;
+  static constexpr std::size_t kMaxBatch = kEventsPerFrame;
+  static constexpr std::size_t kMaxBatchBytes = kEventFrameBytes;
   static constexpr double kFrameBurst = EventFanout::kFrameBurst;
   static constexpr double kFramesPerSecond = EventFanout::kFramesPerSecond;
   static constexpr std::size_t kMaxQueuedEvents = 10000;

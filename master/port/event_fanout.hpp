@@ -59,6 +59,13 @@ struct FramePacer {
   void sent() { tokens -= 1; }
 };
 
+// An Events frame holds at most kEventsPerFrame events, and no more once
+// its events reach kEventFrameBytes (docs/protocol.md). Bigger frames
+// cost the master fewer sends per event: with a hundred watchers, the
+// sends were most of what watching cost it (docs/performance.md).
+inline constexpr std::size_t kEventsPerFrame = 1000;  // at most 0xffff: an array-16 header
+inline constexpr std::size_t kEventFrameBytes = 256 * 1024;
+
 // The head of an Events frame's payload up to its events array:
 // {"subscription_id": id, "events": (MessagePack, a map of two).
 std::vector<std::uint8_t> eventsFrameHead(std::uint64_t subscriptionId);
@@ -66,8 +73,8 @@ std::vector<std::uint8_t> eventsFrameHead(std::uint64_t subscriptionId);
 class EventFanout {
  public:
   static constexpr std::size_t kBusyBytes = 1u << 20;
-  static constexpr std::size_t kMaxBatch = 200;  // at most 0xffff: an array-16 header
-  static constexpr std::size_t kMaxBatchBytes = 256 * 1024;
+  static constexpr std::size_t kMaxBatch = kEventsPerFrame;
+  static constexpr std::size_t kMaxBatchBytes = kEventFrameBytes;
   static constexpr double kFrameBurst = 20;
   static constexpr double kFramesPerSecond = 10;
 

@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -23,12 +24,14 @@ struct Reader {
   std::shared_ptr<Connection> conn;
   std::map<std::uint64_t, std::vector<std::uint64_t>> seqs;  // subscription -> seqs
   std::size_t frames = 0;
+  std::size_t largest = 0;  // events in its biggest frame
   bool paused = false;
   void start() {
     conn->start(
         [this](Message&& m) {
           if (m.type != MsgType::Events) return;
           ++frames;
+          largest = std::max(largest, m.body.at("events").size());
           auto& v = seqs[m.body.at("subscription_id").get<std::uint64_t>()];
           for (const auto& e : m.body.at("events")) v.push_back(e.at("seq").get<std::uint64_t>());
         },
@@ -122,7 +125,7 @@ TEST_F(EventFanoutTest, ClientsWatchingTheSameThingShareOneBusSubscriberAndEachG
     return f;
   }()));
 
-  constexpr std::uint64_t kEvents = 1000;  // more than one frame's worth
+  constexpr std::uint64_t kEvents = 3 * kEventsPerFrame + 8;  // more than one frame's worth
   for (std::uint64_t i = 0; i < kEvents; ++i) bus_.publish(event(i % 2 ? "a" : "b"));
   ASSERT_TRUE(runUntil([&] {
     return r1->seqs[11].size() == kEvents && r2->seqs[12].size() == kEvents && r3->seqs[13].size() == kEvents / 2;
@@ -134,7 +137,8 @@ TEST_F(EventFanoutTest, ClientsWatchingTheSameThingShareOneBusSubscriberAndEachG
   EXPECT_EQ(r3->seqs[13], bs);
   // Only its own subscription, in frames of at most kMaxBatch events.
   EXPECT_EQ(r1->seqs.size(), 1u);
-  EXPECT_GE(r1->frames, kEvents / EventFanout::kMaxBatch);
+  EXPECT_GE(r1->frames, kEvents / kEventsPerFrame + 1);
+  EXPECT_EQ(r1->largest, kEventsPerFrame);
 
   // The last one to leave a group ends its bus subscriber.
   fanout.leave(13);
