@@ -1,8 +1,8 @@
 // Dispatch with event subscribers: the dispatch of dispatch_bench (N
 // sendchanges, N no-op builds on S slaves) run on one master with no
 // subscriber, then ROUNDS times with K clients each subscribed to every
-// event (as `buildbot watch` is; this process reads and counts them, one
-// thread) followed by a run with none again. Each round's builds/s with
+// event as `buildbot watch` is (compressed frames welcome; this process
+// reads and counts them, one thread) followed by a run with none again. Each round's builds/s with
 // the clients is compared with the runs without them on either side; the
 // median of the rounds is the figure. Reports builds/s of each run, the
 // master's and the whole machine's CPU per build, master RSS before and
@@ -71,6 +71,9 @@ class Watchers {
   }
   int subscribed() const { return static_cast<int>(fds_.size()); }
   long events() const { return events_; }
+  long frames() const { return frames_; }
+  long compressedFrames() const { return compressed_; }
+  double megabytes() const { return static_cast<double>(bytes_) / 1e6; }
   int dropped() const { return dropped_; }
   int failed() const { return failed_ + closed_; }
   double cpuSeconds() const { return cpu_; }
@@ -114,7 +117,9 @@ class Watchers {
         if (step.kind == ClientLogin::Step::Failed) throw std::runtime_error(step.error);
         if (step.kind == ClientLogin::Step::Done) break;
       }
-      sendAll(fd, Message{MsgType::Request, Json{{"id", 1}, {"method", "subscribe"}, {"params", Json::object()}}});
+      // As `buildbot watch` subscribes: everything, compressed frames welcome.
+      sendAll(fd, Message{MsgType::Request,
+                          Json{{"id", 1}, {"method", "subscribe"}, {"params", {{"compression", "zstd"}}}}});
       for (Message m = readOne(fd, dec); m.type != MsgType::Response; m = readOne(fd, dec)) {
       }
       return fd;
@@ -136,11 +141,18 @@ class Watchers {
   };
   // Events frames start {"subscription_id": N, "events": [..]}: the count is
   // the array header after the two keys (see ClientSession::flush), within
-  // the first kPeek bytes.
+  // the first kPeek bytes. A compressed one starts {"subscription_id": N,
+  // "count": uint 16, "events_zstd": ..} (EventFanout::send).
   void countEvents(std::uint16_t type, const std::uint8_t* p, std::size_t n) {
     if (type != static_cast<std::uint16_t>(MsgType::Events)) return;
-    static const std::uint8_t key[] = {0xa6, 'e', 'v', 'e', 'n', 't', 's'};
     const std::uint8_t* end = p + n;
+    static const std::uint8_t count[] = {0xa5, 'c', 'o', 'u', 'n', 't', 0xcd};
+    if (const std::uint8_t* c = std::search(p, end, std::begin(count), std::end(count)); c + 8 < end) {
+      events_ += (*(c + 7) << 8) | *(c + 8);
+      ++compressed_;
+      return;
+    }
+    static const std::uint8_t key[] = {0xa6, 'e', 'v', 'e', 'n', 't', 's'};
     const std::uint8_t* it = std::search(p, end, std::begin(key), std::end(key));
     if (it == end || it + 7 >= end) {
       ++dropped_;  // the dropped notice has other keys first
@@ -173,6 +185,7 @@ class Watchers {
         if (sc.want > kFrameHeaderSize) continue;
       }
       const std::size_t peeked = sc.want - kFrameHeaderSize;
+      if (sc.type == static_cast<std::uint16_t>(MsgType::Events)) ++frames_;
       countEvents(sc.type, sc.head + kFrameHeaderSize, peeked);
       sc.skip = sc.length - peeked;
       sc.have = 0;
@@ -202,6 +215,7 @@ class Watchers {
           ::epoll_ctl(ep, EPOLL_CTL_DEL, fds_[i], nullptr);
           continue;
         }
+        bytes_ += r;
         scan(scans[i], buf.data(), static_cast<std::size_t>(r));
       }
     }
@@ -216,7 +230,7 @@ class Watchers {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<int> dropped_{0}, failed_{0}, closed_{0};
-  std::atomic<long> events_{0};
+  std::atomic<long> events_{0}, compressed_{0}, frames_{0}, bytes_{0};
   double cpu_ = 0;
 };
 
@@ -304,8 +318,9 @@ int main(int argc, char** argv) {
         const long got = w.events();
         w.stopReading();
         std::printf("  subscribers: %d subscribed, %d closed, %d dropped by the master; %ld of %ld events "
-                    "delivered; driver thread %.2f s CPU\n",
-                    w.subscribed(), w.failed(), w.dropped(), got, expected, w.cpuSeconds());
+                    "delivered in %ld frames (%ld compressed), %.1f MB; driver thread %.2f s CPU\n",
+                    w.subscribed(), w.failed(), w.dropped(), got, expected, w.frames(), w.compressedFrames(),
+                    w.megabytes(), w.cpuSeconds());
         std::printf("  master RSS: %.1f MiB before, %.1f MiB with them connected, %.1f MiB after their builds\n",
                     rss0, rssSubscribed, rss1);
       }

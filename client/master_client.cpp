@@ -9,6 +9,7 @@
 
 #include "client/client_error.hpp"
 #include "common/connection.hpp"
+#include "common/events_zstd.hpp"
 #include "common/login.hpp"
 
 namespace bb::client {
@@ -70,7 +71,10 @@ struct MasterClient::Impl {
       return;
     }
     if (m.type == MsgType::Events) {
-      events.push_back(std::move(m.body));
+      // Compressed events are expanded here: callers see {events} frames
+      // either way. A bad one throws ProtocolError, which closes the
+      // connection with the reason.
+      events.push_back(expandEvents(std::move(m.body)));
       return;
     }
     if (wanted && wanted(m)) lastMessage = std::move(m);

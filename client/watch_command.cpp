@@ -56,7 +56,9 @@ int runWatch(const std::vector<std::string>& args, const ConnectionFlags& global
     printVerbHelp(*ctx.out, "watch", kWatchSynopsis, kWatchDescription, watchOptions());
     return kExitOk;
   }
-  Json params = Json::object();
+  // Its frames are shared with every other client watching the same thing
+  // and compressed once for all of them (MasterClient expands them).
+  Json params{{"compression", "zstd"}};
   if (vm.count("builder")) params["builder"] = vm["builder"].as<std::string>();
   if (vm.count("change")) {
     if (vm["change"].as<std::int64_t>() < 1) throw UsageError("buildbot watch: --change must be a change id");

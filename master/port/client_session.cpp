@@ -69,6 +69,14 @@ Json ClientSession::subscribe(const Json& params) {
       throw RpcError("bad_request", "after_seq must be 0 or more");
     after = it->get<std::uint64_t>();
   }
+  // Compression is for shared frames: a subscription of its own (one that
+  // replays, or follows a change) gets its events as they are.
+  bool zstd = false;
+  if (auto it = params.find("compression"); it != params.end() && !it->is_null()) {
+    if (!it->is_string() || it->get<std::string>() != "zstd")
+      throw RpcError("bad_request", "compression must be \"zstd\" (or absent), got " + it->dump());
+    zstd = true;
+  }
   if (subs_.size() >= kMaxSubscriptions)
     throw RpcError("rejected", "a client may hold at most " + std::to_string(kMaxSubscriptions) +
                                    " subscriptions; unsubscribe first");
@@ -81,6 +89,7 @@ Json ClientSession::subscribe(const Json& params) {
     EventFanout::Member m;
     m.subscriptionId = id;
     m.conn = conn_;
+    m.zstd = zstd;
     // Its connection fell behind the group's frames: it follows on its
     // own from the last event it was sent (the bus replays the rest).
     m.left = [weak, id](std::uint64_t lastSeq) {
@@ -107,7 +116,8 @@ Json ClientSession::subscribe(const Json& params) {
     complete = subscribeOwn(id, filter, after);
   }
   spdlog::info("client {} from {} subscribed to events ({}), subscription {}{}", user_, peer_,
-               filter.describe(), id, subs_[id].shared ? ", sharing frames" : "");
+               filter.describe(), id,
+               subs_[id].shared ? (zstd ? ", sharing frames, compressed" : ", sharing frames") : "");
   return Json{{"subscription_id", id}, {"seq", seq}, {"replay_complete", complete}};
 }
 

@@ -6,8 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include "common/connection.hpp"
+#include "common/events_zstd.hpp"
 #include "common/frame.hpp"
 #include "common/message.hpp"
+#include "common/msgpack_write.hpp"
 #include "master/events/event_bus.hpp"
 
 namespace bb {
@@ -56,6 +58,11 @@ struct EventFanout::Group {
     // Its frames' head: room for the frame header, then
     // {"subscription_id": id, "events": and the array-16 header's room.
     std::vector<std::uint8_t> head;
+    // The same for a compressed frame, if it asked for them: the frame
+    // header's room, {"subscription_id": id, "count": (uint 16) and
+    // "events_zstd": with a bin 32 header's room.
+    std::vector<std::uint8_t> zhead;
+    std::size_t zcountAt = 0;  // where in zhead the count's two bytes are
   };
   std::map<std::uint64_t, Joined> members;  // by subscription id
   // The frame body being filled: the events' encodings back to back, and
@@ -110,6 +117,19 @@ std::uint64_t EventFanout::join(const EventFilter& filter, Member m) {
   const auto mapHead = eventsFrameHead(id);
   j.head.insert(j.head.end(), mapHead.begin(), mapHead.end());
   j.head.insert(j.head.end(), {0xdc, 0, 0});  // array 16, its count set per frame
+  j.zhead.clear();
+  if (j.member.zstd) {
+    j.zhead.assign(kFrameHeaderSize, 0);
+    j.zhead.push_back(0x83);  // a map of 3
+    msgpack::putString(j.zhead, "subscription_id");
+    msgpack::putUnsigned(j.zhead, id);
+    msgpack::putString(j.zhead, "count");
+    j.zhead.push_back(0xcd);  // uint 16, set per frame
+    j.zcountAt = j.zhead.size();
+    j.zhead.insert(j.zhead.end(), {0, 0});
+    msgpack::putString(j.zhead, "events_zstd");
+    j.zhead.insert(j.zhead.end(), {0xc6, 0, 0, 0, 0});  // bin 32, its size set per frame
+  }
   memberGroup_[id] = key;
   return bus_.lastSeq();
 }
@@ -164,6 +184,8 @@ void EventFanout::send(const std::shared_ptr<Group>& g) {
   g->pacer.sent();
   const std::uint64_t lastSeq = starts.back().first;
   std::vector<std::pair<Member, std::uint64_t>> leaving;
+  std::shared_ptr<const std::vector<std::uint8_t>> compressed;  // made for the first member that takes it
+  bool compressFailed = false;
   for (auto& [id, j] : g->members) {
     // The member's part: the events after `after` (all of them unless it
     // joined while this body was filling).
@@ -178,6 +200,27 @@ void EventFanout::send(const std::shared_ptr<Group>& g) {
       continue;
     }
     const auto count = static_cast<std::size_t>(starts.end() - first);
+    if (j.member.zstd && first == starts.begin() && !compressFailed && !compressed) {
+      try {
+        compressed = compressEvents(count, *body);
+      } catch (const std::exception& e) {
+        // Its members get the frame as it is: a client that asked for
+        // compression reads both forms.
+        compressFailed = true;
+        spdlog::warn("event fanout: {}; clients watching {} get this frame uncompressed", e.what(), g->key);
+      }
+    }
+    if (j.member.zstd && first == starts.begin() && compressed) {
+      const std::size_t n = j.zhead.size();
+      const std::size_t size = compressed->size();
+      j.zhead[j.zcountAt] = static_cast<std::uint8_t>(count >> 8);
+      j.zhead[j.zcountAt + 1] = static_cast<std::uint8_t>(count & 0xff);
+      for (int b = 0; b < 4; ++b) j.zhead[n - 4 + b] = static_cast<std::uint8_t>(size >> (8 * (3 - b)));  // bin 32
+      encodeFrameHeader(static_cast<std::uint16_t>(MsgType::Events), n - kFrameHeaderSize + size, j.zhead.data());
+      conn->sendShared(j.zhead, compressed, 0);
+      j.after = lastSeq;
+      continue;
+    }
     const std::size_t n = j.head.size();
     j.head[n - 2] = static_cast<std::uint8_t>(count >> 8);
     j.head[n - 1] = static_cast<std::uint8_t>(count & 0xff);

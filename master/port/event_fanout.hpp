@@ -20,6 +20,9 @@
 //    seq of the last event it was sent, and its session follows it with a
 //    subscription of its own from there (the bus replays what it missed).
 //    A frame is never queued behind a backlog.
+//  - Members that asked for compression get the group's frames with the
+//    events compressed (once per frame, for all of them), except a frame
+//    of which they get only the end (they joined while it was filling).
 //  - Filters that follow a change keep state as events pass (the BuildSets
 //    made for it); they are not shared (shareable() is false).
 #include <algorithm>
@@ -89,6 +92,10 @@ class EventFanout {
   struct Member {
     std::uint64_t subscriptionId = 0;  // the client's, in each frame's head
     std::weak_ptr<Connection> conn;
+    // It asked for compression: a frame of the whole body goes to it as
+    // {subscription_id, count, events_zstd} (common/events_zstd.hpp), the
+    // body compressed once for every such member.
+    bool zstd = false;
     // Its connection was backed up when a frame was due: it is no longer
     // a member; `lastSeq` is the last event it was sent (or, if none, the
     // newest published when it joined).

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/events_zstd.hpp"
 #include "common/message.hpp"
 #include "tests/functional/harness.hpp"
 #include "tests/functional/raw_peer.hpp"
@@ -231,11 +232,13 @@ TEST(Events, ClientsSharingFramesEachGetTheirEventsUnderTheirOwnSubscription) {
     std::uint64_t id = 0, firstSeq = 0;
     std::vector<std::uint64_t> seqs;
     int finished = 0;
+    int compressed = 0;  // frames that came with events_zstd
   };
-  // Three watch everything (shared), one replays from seq 0 (its own), one
+  // Three watch everything (shared; the third, as `buildbot watch` does,
+  // takes compressed frames), one replays from seq 0 (its own), one
   // watches b2 (shared with nobody else).
-  const std::vector<Json> params{Json::object(), Json::object(), Json::object(), Json{{"after_seq", 0}},
-                                 Json{{"builder", "b2"}}};
+  const std::vector<Json> params{Json::object(), Json::object(), Json{{"compression", "zstd"}},
+                                 Json{{"after_seq", 0}}, Json{{"builder", "b2"}}};
   std::vector<Watcher> watchers(params.size());
   for (std::size_t i = 0; i < params.size(); ++i) {
     watchers[i].peer = std::make_unique<RawPeer>(master.port());
@@ -270,7 +273,9 @@ TEST(Events, ClientsSharingFramesEachGetTheirEventsUnderTheirOwnSubscription) {
       ASSERT_TRUE(m) << "watcher " << i << " after " << w.finished << " builds\n" << master.log();
       EXPECT_FALSE(m->body.contains("dropped")) << m->body.dump();
       ASSERT_EQ(m->body.at("subscription_id").get<std::uint64_t>(), w.id) << m->body.dump();
-      for (const auto& e : m->body.at("events")) {
+      if (m->body.contains("events_zstd")) ++w.compressed;
+      const Json body = expandEvents(std::move(m->body));
+      for (const auto& e : body.at("events")) {
         w.seqs.push_back(e.at("seq").get<std::uint64_t>());
         if (i == 4) {
           EXPECT_EQ(e.at("builder"), "b2") << e.dump();
@@ -288,10 +293,22 @@ TEST(Events, ClientsSharingFramesEachGetTheirEventsUnderTheirOwnSubscription) {
   }
   EXPECT_EQ(watchers[1].seqs, watchers[0].seqs);
   EXPECT_EQ(watchers[2].seqs, watchers[0].seqs);
+  EXPECT_GT(watchers[2].compressed, 0);  // the one that asked
+  for (std::size_t i : {0u, 1u, 3u, 4u}) EXPECT_EQ(watchers[i].compressed, 0) << "watcher " << i;
   for (std::size_t k = 1; k < watchers[4].seqs.size(); ++k) ASSERT_LT(watchers[4].seqs[k - 1], watchers[4].seqs[k]);
   std::set<std::uint64_t> ids;
   for (const auto& w : watchers) ids.insert(w.id);
   EXPECT_EQ(ids.size(), watchers.size());
+
+  // A compression the master does not speak is refused by name.
+  sender.send(MsgType::Request,
+              Json{{"id", 99}, {"method", "subscribe"}, {"params", Json{{"compression", "gzip"}}}});
+  auto refused = sender.waitFor(MsgType::Response);
+  ASSERT_TRUE(refused) << master.log();
+  EXPECT_EQ(refused->body["error"]["code"], "bad_request") << refused->body.dump();
+  EXPECT_NE(refused->body["error"]["message"].get<std::string>().find("compression must be \"zstd\""),
+            std::string::npos)
+      << refused->body.dump();
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "common/connection.hpp"
+#include "common/events_zstd.hpp"
 #include "master/events/event_bus.hpp"
 
 namespace bb {
@@ -25,15 +26,23 @@ struct Reader {
   std::map<std::uint64_t, std::vector<std::uint64_t>> seqs;  // subscription -> seqs
   std::size_t frames = 0;
   std::size_t largest = 0;  // events in its biggest frame
+  std::size_t compressed = 0;  // frames that came with events_zstd
+  std::map<std::uint64_t, std::vector<Json>> events;  // subscription -> the events themselves
   bool paused = false;
   void start() {
     conn->start(
         [this](Message&& m) {
           if (m.type != MsgType::Events) return;
           ++frames;
-          largest = std::max(largest, m.body.at("events").size());
-          auto& v = seqs[m.body.at("subscription_id").get<std::uint64_t>()];
-          for (const auto& e : m.body.at("events")) v.push_back(e.at("seq").get<std::uint64_t>());
+          if (m.body.contains("events_zstd")) ++compressed;
+          const Json body = expandEvents(std::move(m.body));  // as MasterClient reads them
+          largest = std::max(largest, body.at("events").size());
+          const auto id = body.at("subscription_id").get<std::uint64_t>();
+          auto& v = seqs[id];
+          for (const auto& e : body.at("events")) {
+            v.push_back(e.at("seq").get<std::uint64_t>());
+            events[id].push_back(e);
+          }
         },
         [](const std::string&) {});
   }
@@ -167,6 +176,43 @@ TEST_F(EventFanoutTest, AMemberGetsOnlyWhatWasPublishedAfterItJoinedAlsoWhileAFr
   ASSERT_TRUE(runUntil([&] { return r1->seqs[21].size() == 8 && r2->seqs[22].size() == 3; }));
   EXPECT_EQ(r1->seqs[21], range(1, 8));
   EXPECT_EQ(r2->seqs[22], range(6, 8));
+}
+
+TEST_F(EventFanoutTest, MembersThatAskForCompressionGetTheSameEventsCompressedOnceForAll) {
+  EventFanout fanout(bus_, clock_);
+  auto plain_rp = connectPair();
+  Reader* rp = plain_rp.second.get();
+  auto z1_r1 = connectPair();
+  Reader* r1 = z1_r1.second.get();
+  auto z2_r2 = connectPair();
+  Reader* r2 = z2_r2.second.get();
+  fanout.join(EventFilter{}, member(41, plain_rp.first));
+  auto zm = [&](std::uint64_t id, const std::shared_ptr<Connection>& c) {
+    auto m = member(id, c);
+    m.zstd = true;
+    return m;
+  };
+  fanout.join(EventFilter{}, zm(42, z1_r1.first));
+  for (int i = 0; i < 5; ++i) bus_.publish(event("a", 100));
+  // Joins while those five fill the body: of that frame it gets only the
+  // end, which goes to it uncompressed; later frames come compressed.
+  fanout.join(EventFilter{}, zm(43, z2_r2.first));
+  for (int i = 0; i < 3; ++i) bus_.publish(event("b", 100));
+  ASSERT_TRUE(runUntil([&] { return rp->seqs[41].size() == 8 && r1->seqs[42].size() == 8 && r2->seqs[43].size() == 3; }));
+  constexpr std::uint64_t kMore = 2 * kEventsPerFrame + 10;
+  for (std::uint64_t i = 0; i < kMore; ++i) bus_.publish(event(i % 2 ? "a" : "b", 50));
+  ASSERT_TRUE(runUntil([&] {
+    return rp->seqs[41].size() == 8 + kMore && r1->seqs[42].size() == 8 + kMore && r2->seqs[43].size() == 3 + kMore;
+  })) << rp->seqs[41].size() << " " << r1->seqs[42].size() << " " << r2->seqs[43].size();
+  // The very same events, whichever form they came in.
+  EXPECT_EQ(r1->events[42], rp->events[41]);
+  EXPECT_EQ(r2->events[43], std::vector<Json>(rp->events[41].begin() + 5, rp->events[41].end()));
+  EXPECT_EQ(r1->seqs[42], range(1, 8 + kMore));
+  EXPECT_EQ(rp->compressed, 0u);
+  EXPECT_EQ(r1->compressed, r1->frames);  // every frame, it had every frame whole
+  EXPECT_GE(r1->frames, 3u);
+  EXPECT_EQ(r2->compressed, r2->frames - 1);  // all but the one it joined in the middle of
+  EXPECT_LE(r1->largest, kEventsPerFrame);
 }
 
 TEST_F(EventFanoutTest, AMemberWhoseConnectionBacksUpLeavesWithTheLastEventItWasSentAndTheOthersGoOn) {
