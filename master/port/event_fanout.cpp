@@ -40,10 +40,11 @@ std::string keyOf(const EventFilter& f) {
 }  // namespace
 
 std::vector<std::uint8_t> eventsFrameHead(std::uint64_t subscriptionId) {
-  std::vector<std::uint8_t> head = Json::to_msgpack(Json{{"subscription_id", subscriptionId}});
-  head[0] = 0x82;  // fixmap of 1 -> fixmap of 2
-  head.push_back(0xa6);
-  for (char c : std::string_view("events")) head.push_back(static_cast<std::uint8_t>(c));
+  std::vector<std::uint8_t> head;
+  msgpack::putMapHeader(head, 2);
+  msgpack::putString(head, "subscription_id");
+  msgpack::putUnsigned(head, subscriptionId);
+  msgpack::putString(head, "events");
   return head;
 }
 
@@ -185,7 +186,7 @@ void EventFanout::send(const std::shared_ptr<Group>& g) {
   const std::uint64_t lastSeq = starts.back().first;
   std::vector<std::pair<Member, std::uint64_t>> leaving;
   std::shared_ptr<const std::vector<std::uint8_t>> compressed;  // made for the first member that takes it
-  bool compressFailed = false;
+  bool triedToCompress = false;
   for (auto& [id, j] : g->members) {
     // The member's part: the events after `after` (all of them unless it
     // joined while this body was filling).
@@ -200,17 +201,18 @@ void EventFanout::send(const std::shared_ptr<Group>& g) {
       continue;
     }
     const auto count = static_cast<std::size_t>(starts.end() - first);
-    if (j.member.zstd && first == starts.begin() && !compressFailed && !compressed) {
+    const bool wantsCompressed = j.member.zstd && first == starts.begin();  // the whole frame
+    if (wantsCompressed && !triedToCompress) {
+      triedToCompress = true;
       try {
         compressed = compressEvents(count, *body);
       } catch (const std::exception& e) {
         // Its members get the frame as it is: a client that asked for
         // compression reads both forms.
-        compressFailed = true;
         spdlog::warn("event fanout: {}; clients watching {} get this frame uncompressed", e.what(), g->key);
       }
     }
-    if (j.member.zstd && first == starts.begin() && compressed) {
+    if (wantsCompressed && compressed) {
       const std::size_t n = j.zhead.size();
       const std::size_t size = compressed->size();
       j.zhead[j.zcountAt] = static_cast<std::uint8_t>(count >> 8);
